@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Sidus.Linux;
+
+namespace Sidus.Cli.Commands;
+
+/// <summary>Options every verb understands.</summary>
+public static class GlobalOptions
+{
+    public static readonly Option<string?> Home = new("--home")
+    {
+        Description = "Sidus data directory (default: $SIDUS_HOME, else /var/lib/sidus as root, ~/.local/share/sidus otherwise)",
+        Recursive = true,
+        HelpName = "DIR",
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON for scripts" };
+
+    /// <summary>The data directory the user chose, or the default for who runs the command.</summary>
+    public static string ResolveHome(ParseResult result)
+    {
+        var home = result.GetValue(Home);
+        if (!string.IsNullOrEmpty(home))
+        {
+            return Path.GetFullPath(home);
+        }
+
+        var env = Environment.GetEnvironmentVariable("SIDUS_HOME");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return Path.GetFullPath(env);
+        }
+
+        if (FileOps.IsRoot)
+        {
+            return "/var/lib/sidus";
+        }
+
+        var dataHome = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        return string.IsNullOrEmpty(dataHome)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local/share/sidus")
+            : Path.Combine(dataHome, "sidus");
+    }
+}

@@ -1,0 +1,17 @@
+using System.CommandLine;
+using Sidus.Cli.Commands;
+
+namespace Sidus.Cli;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("""
+            Sidus runs many Linux machines from a few OS images kept in one place: images are versioned,
+            deduplicated trees in a content-addressed store, served to nodes over the network.
+            """);
+        root.Options.Add(GlobalOptions.Home);
+        return await root.Parse(args).InvokeAsync();
+    }
+}
