@@ -12,6 +12,7 @@ public static class Program
             deduplicated trees in a content-addressed store, served to nodes over the network.
             """);
         root.Options.Add(GlobalOptions.Home);
+        root.Subcommands.Add(Commands.Image.ImageCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Sidus.Linux;
+using Sidus.Store;
+
+namespace Sidus.Cli.Commands;
+
+/// <summary>Runs a verb's body with the store opened and turns failures into a message and an exit code.</summary>
+public static class CommandRunner
+{
+    public static readonly Option<int> Wait = new("--wait")
+    {
+        Description = "Seconds to wait for another writer to finish before giving up",
+        DefaultValueFactory = _ => 30,
+        HelpName = "SECONDS",
+    };
+
+    private const int InternalError = 70;
+
+    public static Task<int> Run(ParseResult result, CancellationToken cancellation, Func<ImageStore, CancellationToken, int> body) =>
+        Task.Run(() =>
+        {
+            try
+            {
+                var home = GlobalOptions.ResolveHome(result);
+                using var repository = Repository.Open(home);
+                var wait = result.GetResult(Wait) is null ? 30 : result.GetValue(Wait);
+                var images = new ImageStore(repository)
+                {
+                    LockWait = TimeSpan.FromSeconds(Math.Max(0, wait)),
+                    OnWaiting = message => Console.Error.WriteLine("sidus: " + message),
+                };
+                return body(images, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("sidus: interrupted; nothing half-done was kept.");
+                return ExitCodes.Interrupted;
+            }
+            catch (StoreException e)
+            {
+                Console.Error.WriteLine("sidus: " + e.Message);
+                return e.ExitCode;
+            }
+            catch (LinuxException e)
+            {
+                Console.Error.WriteLine("sidus: " + e.Message + Advice(e.Errno));
+                return ExitCodes.Failure;
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                Console.Error.WriteLine("sidus: " + e.Message + " (run as root, or choose a --home you can write)");
+                return ExitCodes.Failure;
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine("sidus: " + e.Message + Advice(e.HResult & 0xFFFF));
+                return ExitCodes.Failure;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"sidus: internal error, please report it with this text:\n{e}");
+                return InternalError;
+            }
+        }, CancellationToken.None);
+
+    private static string Advice(int errno) => errno switch
+    {
+        Errno.ENOSPC => " (the disk is full: free space, then run the command again; nothing partial was kept)",
+        Errno.EACCES or Errno.EPERM => " (run as root: image trees hold files of many owners)",
+        _ => string.Empty,
+    };
+}

@@ -1,0 +1,18 @@
+using System.CommandLine;
+
+namespace Sidus.Cli.Commands.Image;
+
+/// <summary>`sidus image`: build, import, change, inspect and export image versions.</summary>
+public static class ImageCommand
+{
+    public static Command Create()
+    {
+        var image = new Command("image", "Images: build, import, change (exec), inspect, compare, tag, roll back, check out and export versions");
+        image.Subcommands.Add(ImportCommand.Create());
+        image.Subcommands.Add(CheckoutCommand.Create());
+        image.Subcommands.Add(ListCommand.Create());
+        image.Subcommands.Add(ShowCommand.Create());
+        image.Subcommands.Add(LogCommand.Create());
+        return image;
+    }
+}

@@ -1,0 +1,186 @@
+using Sidus.Linux;
+using Sidus.Store.Objects;
+using Sidus.Store.Packs;
+using Sidus.Store.Checkout;
+using Sidus.Store.Trees;
+
+namespace Sidus.Store.Import;
+
+/// <summary>
+/// Reads a directory tree into a <see cref="MemoryTree"/>: one sequential walk for names and metadata, then file
+/// data hashed and stored in parallel. A state cache from an earlier checkout lets unchanged files skip the read.
+/// </summary>
+public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferProgress>? progress = null, StateCache? cache = null)
+{
+    private readonly List<FileJob> _files = [];
+    private readonly Dictionary<(ulong Dev, ulong Ino), LinkKey> _links = [];
+    private long _totalBytes;
+
+    public MemoryTree Import(string sourcePath, CancellationToken cancellation)
+    {
+        using var root = DirectoryHandle.Open(sourcePath);
+        var rootStatus = root.Stat([]);
+        var tree = new MemoryTree(EntryFor([], rootStatus, root));
+        Walk(root, tree.Root, [], cancellation);
+        StoreFiles(root, cancellation);
+        return tree;
+    }
+
+    private void Walk(DirectoryHandle dir, MemoryNode node, byte[] relative, CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var names = dir.ReadEntries();
+        names.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        foreach (var (name, _) in names)
+        {
+            var status = dir.Stat(name);
+            var path = DirectoryHandle.Join(relative, name);
+            var entry = EntryFor(name, status, dir);
+            var child = new MemoryNode(entry);
+            node.Children![name] = child;
+            if (status.Kind == FileKind.Directory)
+            {
+                using var sub = dir.OpenChild(name);
+                Walk(sub, child, path, cancellation);
+                continue;
+            }
+
+            var firstOfLink = true;
+            if (status.LinkCount > 1)
+            {
+                if (_links.TryGetValue((status.Device, status.Inode), out var key))
+                {
+                    firstOfLink = false;
+                }
+                else
+                {
+                    key = new LinkKey();
+                    _links[(status.Device, status.Inode)] = key;
+                }
+
+                child.Link = key;
+            }
+
+            if (status.Kind == FileKind.Regular && firstOfLink)
+            {
+                _files.Add(new FileJob(child, path, status));
+                _totalBytes += status.Size;
+            }
+            else if (status.Kind == FileKind.Regular && !firstOfLink)
+            {
+                _files.Add(new FileJob(child, path, status) { SameAs = _links[(status.Device, status.Inode)] });
+            }
+        }
+    }
+
+    private static TreeEntry EntryFor(byte[] name, FileStatus status, DirectoryHandle dir)
+    {
+        var entry = new TreeEntry
+        {
+            Name = name,
+            Kind = status.Kind,
+            Permissions = status.Permissions,
+            Uid = status.Uid,
+            Gid = status.Gid,
+            MtimeSeconds = status.MtimeSeconds,
+            MtimeNanoseconds = status.MtimeNanoseconds,
+            Xattrs = dir.ReadXattrs(name),
+            Size = status.Kind == FileKind.Regular ? status.Size : 0,
+        };
+        switch (status.Kind)
+        {
+            case FileKind.Symlink:
+                entry.Target = dir.ReadLink(name);
+                break;
+            case FileKind.CharDevice:
+            case FileKind.BlockDevice:
+                entry.RdevMajor = status.RdevMajor;
+                entry.RdevMinor = status.RdevMinor;
+                break;
+        }
+
+        return entry;
+    }
+
+    private void StoreFiles(DirectoryHandle root, CancellationToken cancellation)
+    {
+        var done = 0L;
+        var bytes = 0L;
+        var primaries = _files.Where(f => f.SameAs is null).ToList();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
+        // Biggest first, so one large file does not finish alone at the end.
+        primaries.Sort((a, b) => b.Status.Size.CompareTo(a.Status.Size));
+        Parallel.ForEach(primaries, options, job =>
+        {
+            job.Node.Entry.Content = StoreOne(root, job);
+            var n = Interlocked.Increment(ref done);
+            var b = Interlocked.Add(ref bytes, job.Status.Size);
+            if ((n & 255) == 0)
+            {
+                progress?.Report(new TransferProgress("storing files", n, primaries.Count, b, _totalBytes));
+            }
+        });
+        progress?.Report(new TransferProgress("storing files", primaries.Count, primaries.Count, _totalBytes, _totalBytes));
+
+        var byKey = _files.Where(f => f.SameAs is null && f.Node.Link is not null)
+            .ToDictionary(f => f.Node.Link!, f => f.Node);
+        foreach (var job in _files.Where(f => f.SameAs is not null))
+        {
+            var primary = byKey[job.SameAs!];
+            job.Node.Entry.Content = primary.Entry.Content;
+            job.Node.Entry.Extents = primary.Entry.Extents;
+        }
+    }
+
+    private ObjectId StoreOne(DirectoryHandle root, FileJob job)
+    {
+        if (job.Status.Size == 0)
+        {
+            return ObjectId.Zero;
+        }
+
+        if (cache?.Lookup(job.Path, job.Status) is { } cached && writer.Has(cached.Content))
+        {
+            job.Node.Entry.Extents = cached.Extents;
+            return cached.Content;
+        }
+
+        try
+        {
+            using var file = root.OpenRead(job.Path);
+            IReadOnlyList<Extent>? extents = null;
+            var dataLength = job.Status.Size;
+            if (job.Status.MayBeSparse)
+            {
+                var found = FileOps.DataExtents(file, job.Status.Size);
+                if (found.Count != 1 || found[0] != (0, job.Status.Size))
+                {
+                    extents = found.Select(e => new Extent(e.Offset, e.Length)).ToList();
+                    dataLength = extents.Sum(e => e.Length);
+                }
+            }
+
+            job.Node.Entry.Extents = extents;
+            if (dataLength == 0)
+            {
+                return ObjectId.Zero;
+            }
+
+            return ContentStore.StoreFile(writer, file, dataLength, extents);
+        }
+        catch (IOException e) when (e is not StoreException)
+        {
+            throw new StoreException(
+                $"cannot read {LinuxException.Printable(job.Path)} in the source: {e.Message}. Fix its permissions or remove it, then import again; nothing was stored.",
+                e);
+        }
+    }
+
+    private sealed record FileJob(MemoryNode Node, byte[] Path, FileStatus Status)
+    {
+        public LinkKey? SameAs { get; init; }
+    }
+}
+
+/// <summary>Where a long operation stands: items and bytes done of the totals known so far.</summary>
+public readonly record struct TransferProgress(string Stage, long Items, long TotalItems, long Bytes, long TotalBytes);

@@ -1,0 +1,147 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace Sidus.Store.Objects;
+
+/// <summary>A SHA-256 digest naming an object by its content.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
+{
+    public const int Size = 32;
+
+    private readonly ulong _a, _b, _c, _d;
+
+    private ObjectId(ulong a, ulong b, ulong c, ulong d)
+    {
+        _a = a;
+        _b = b;
+        _c = c;
+        _d = d;
+    }
+
+    public static ObjectId Zero => default;
+
+    public bool IsZero => (_a | _b | _c | _d) == 0;
+
+    public static ObjectId Read(ReadOnlySpan<byte> source)
+    {
+        if (source.Length < Size)
+        {
+            throw new InvalidDataException("object id truncated");
+        }
+
+        return new ObjectId(
+            BinaryPrimitives.ReadUInt64BigEndian(source),
+            BinaryPrimitives.ReadUInt64BigEndian(source[8..]),
+            BinaryPrimitives.ReadUInt64BigEndian(source[16..]),
+            BinaryPrimitives.ReadUInt64BigEndian(source[24..]));
+    }
+
+    public void Write(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _a);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _b);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[16..], _c);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[24..], _d);
+    }
+
+    public static ObjectId Hash(ReadOnlySpan<byte> data)
+    {
+        Span<byte> digest = stackalloc byte[Size];
+        SHA256.HashData(data, digest);
+        return Read(digest);
+    }
+
+    public static ObjectId FromHash(IncrementalHash hash)
+    {
+        Span<byte> digest = stackalloc byte[Size];
+        hash.GetHashAndReset(digest);
+        return Read(digest);
+    }
+
+    public static ObjectId Parse(string hex)
+    {
+        if (!TryParse(hex, out var id))
+        {
+            throw new FormatException($"'{hex}' is not a 64-digit hex SHA-256");
+        }
+
+        return id;
+    }
+
+    public static bool TryParse(string hex, out ObjectId id)
+    {
+        id = default;
+        if (hex.Length != Size * 2)
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[Size];
+        if (Convert.FromHexString(hex, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != Size)
+        {
+            return false;
+        }
+
+        id = Read(bytes);
+        return true;
+    }
+
+    public override string ToString()
+    {
+        Span<byte> bytes = stackalloc byte[Size];
+        Write(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    public string Short => ToString()[..12];
+
+    public bool StartsWith(string hexPrefix) => ToString().StartsWith(hexPrefix, StringComparison.OrdinalIgnoreCase);
+
+    public bool Equals(ObjectId other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
+
+    public override bool Equals(object? obj) => obj is ObjectId other && Equals(other);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
+
+    public int CompareTo(ObjectId other)
+    {
+        var c = _a.CompareTo(other._a);
+        if (c != 0) return c;
+        c = _b.CompareTo(other._b);
+        if (c != 0) return c;
+        c = _c.CompareTo(other._c);
+        return c != 0 ? c : _d.CompareTo(other._d);
+    }
+
+    public static bool operator ==(ObjectId left, ObjectId right) => left.Equals(right);
+
+    public static bool operator !=(ObjectId left, ObjectId right) => !left.Equals(right);
+
+    public static bool operator <(ObjectId left, ObjectId right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(ObjectId left, ObjectId right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(ObjectId left, ObjectId right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(ObjectId left, ObjectId right) => left.CompareTo(right) >= 0;
+}
+
+/// <summary>What an object holds. Persisted in pack indexes: never renumber.</summary>
+public enum ObjectKind : byte
+{
+    /// <summary>Raw file data: a whole small file, or one chunk of a big one.</summary>
+    Blob = 1,
+
+    /// <summary>One directory: its entries with their metadata.</summary>
+    Tree = 2,
+
+    /// <summary>One image version: root, parent, time, message.</summary>
+    Commit = 3,
+
+    /// <summary>A big file as a list of chunks; its id is the SHA-256 of the whole file data.</summary>
+    ChunkList = 4,
+}

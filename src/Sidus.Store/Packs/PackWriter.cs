@@ -1,0 +1,139 @@
+using Microsoft.Win32.SafeHandles;
+using Sidus.Linux;
+using Sidus.Store.Compression;
+using Sidus.Store.Objects;
+
+namespace Sidus.Store.Packs;
+
+/// <summary>
+/// Writes one new pack in the store's staging directory. Frames are appended by any thread; <see cref="Commit"/>
+/// makes the pack durable and moves it into place, so a pack is either whole in packs/ or absent.
+/// </summary>
+public sealed class PackWriter : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly string _stagingDirectory;
+    private readonly string _packDirectory;
+    private readonly string _tempPath;
+    private readonly SafeFileHandle _file;
+    private readonly List<IndexRecord> _records = [];
+    private long _length;
+    private bool _done;
+
+    public PackWriter(string stagingDirectory, string packDirectory)
+    {
+        _stagingDirectory = stagingDirectory;
+        _packDirectory = packDirectory;
+        _tempPath = Path.Combine(stagingDirectory, $"pack-{Guid.NewGuid():N}.tmp");
+        _file = File.OpenHandle(_tempPath, FileMode.CreateNew, FileAccess.ReadWrite);
+        RandomAccess.Write(_file, PackFormat.PackMagic, 0);
+        _length = PackFormat.MagicLength;
+    }
+
+    public long Length => Interlocked.Read(ref _length);
+
+    public int ObjectCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _records.Count;
+            }
+        }
+    }
+
+    /// <summary>Appends one compressed frame holding the given objects (offsets into the decompressed frame).</summary>
+    public void AddFrame(ReadOnlySpan<byte> compressed, int rawLength, ReadOnlySpan<PendingObject> objects)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            var offset = _length;
+            RandomAccess.Write(_file, compressed, offset);
+            _length += compressed.Length;
+            foreach (var o in objects)
+            {
+                _records.Add(new IndexRecord(o.Id, o.Kind, offset, compressed.Length, rawLength, o.Offset, o.Length));
+            }
+        }
+    }
+
+    /// <summary>Compresses and appends one frame of raw bytes.</summary>
+    public void AddRawFrame(ReadOnlySpan<byte> raw, ReadOnlySpan<PendingObject> objects, int level)
+    {
+        var bound = Zstd.CompressBound(raw.Length);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(bound);
+        try
+        {
+            var n = Zstd.Compress(raw, buffer, level);
+            AddFrame(buffer.AsSpan(0, n), raw.Length, objects);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Flushes pack and index to disk and renames them into the pack directory. Returns the pack's name, or null
+    /// when nothing was written (then nothing is left behind).
+    /// </summary>
+    public string? Commit()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            _done = true;
+            if (_records.Count == 0)
+            {
+                _file.Dispose();
+                File.Delete(_tempPath);
+                return null;
+            }
+
+            // One id per object: the first copy wins if two threads raced to store the same content.
+            var sorted = _records
+                .GroupBy(r => r.Id)
+                .Select(g => g.First())
+                .OrderBy(r => r.Id)
+                .ToList();
+            var index = PackFormat.EncodeIndex(sorted);
+            var name = "pack-" + ObjectId.Hash(index).ToString();
+            var indexTemp = Path.Combine(_stagingDirectory, name + ".idx.tmp");
+            using (var idx = File.OpenHandle(indexTemp, FileMode.CreateNew, FileAccess.Write))
+            {
+                RandomAccess.Write(idx, index, 0);
+                FileOps.Fsync(idx);
+            }
+
+            FileOps.Fsync(_file);
+            _file.Dispose();
+            // Pack first, index second: an index in packs/ always has its pack.
+            File.Move(_tempPath, Path.Combine(_packDirectory, name + ".pack"));
+            File.Move(indexTemp, Path.Combine(_packDirectory, name + ".idx"));
+            using (var dir = DirectoryHandle.Open(_packDirectory))
+            {
+                dir.Fsync();
+            }
+
+            return name;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (!_done)
+            {
+                _done = true;
+                _file.Dispose();
+                File.Delete(_tempPath);
+            }
+        }
+    }
+}
+
+/// <summary>An object placed in a frame being built.</summary>
+public readonly record struct PendingObject(ObjectId Id, ObjectKind Kind, int Offset, int Length);

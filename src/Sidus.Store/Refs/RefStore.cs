@@ -1,0 +1,152 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Sidus.Linux;
+using Sidus.Store.Objects;
+
+namespace Sidus.Store.Refs;
+
+/// <summary>
+/// Image heads and tags as small files holding a commit id: refs/images/NAME and refs/tags/NAME/TAG.
+/// Each update is write-temp, fsync, rename, fsync-directory: a ref is always the old or the new id.
+/// </summary>
+public sealed partial class RefStore
+{
+    private readonly string _images;
+    private readonly string _tags;
+    private readonly string _staging;
+
+    public RefStore(string refsDirectory, string stagingDirectory)
+    {
+        _images = Path.Combine(refsDirectory, "images");
+        _tags = Path.Combine(refsDirectory, "tags");
+        _staging = stagingDirectory;
+        Directory.CreateDirectory(_images);
+        Directory.CreateDirectory(_tags);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>Image and tag names: letters, digits, '.', '_' and '-', starting with a letter or digit, 64 at most.</summary>
+    public static void ValidateName(string name, string what)
+    {
+        if (!NamePattern().IsMatch(name))
+        {
+            throw new StoreException(
+                $"'{name}' is not a valid {what} name: use letters, digits, '.', '_' and '-' (starting with a letter or digit, 64 at most)",
+                ExitCodes.Usage);
+        }
+    }
+
+    public IReadOnlyList<string> Images() =>
+        Directory.EnumerateFiles(_images).Select(Path.GetFileName).Where(n => n is not null && !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList()!;
+
+    public ObjectId? Head(string image) => ReadRef(Path.Combine(_images, image));
+
+    public void SetHead(string image, ObjectId commit) => WriteRef(_images, image, commit);
+
+    public void DeleteImage(string image)
+    {
+        File.Delete(Path.Combine(_images, image));
+        var tags = Path.Combine(_tags, image);
+        if (Directory.Exists(tags))
+        {
+            Directory.Delete(tags, recursive: true);
+        }
+
+        SyncDirectory(_images);
+    }
+
+    public IReadOnlyDictionary<string, ObjectId> Tags(string image)
+    {
+        var dir = Path.Combine(_tags, image);
+        var result = new SortedDictionary<string, ObjectId>(StringComparer.Ordinal);
+        if (!Directory.Exists(dir))
+        {
+            return result;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(dir))
+        {
+            var name = Path.GetFileName(file);
+            if (!name.StartsWith('.') && ReadRef(file) is { } id)
+            {
+                result[name] = id;
+            }
+        }
+
+        return result;
+    }
+
+    public void SetTag(string image, string tag, ObjectId commit)
+    {
+        var dir = Path.Combine(_tags, image);
+        Directory.CreateDirectory(dir);
+        WriteRef(dir, tag, commit);
+    }
+
+    public bool DeleteTag(string image, string tag)
+    {
+        var path = Path.Combine(_tags, image, tag);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>Every commit a ref points at (gc roots).</summary>
+    public IEnumerable<ObjectId> AllTargets()
+    {
+        foreach (var image in Images())
+        {
+            if (Head(image) is { } head)
+            {
+                yield return head;
+            }
+
+            foreach (var tag in Tags(image).Values)
+            {
+                yield return tag;
+            }
+        }
+    }
+
+    private static ObjectId? ReadRef(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, Encoding.ASCII).Trim();
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        return ObjectId.TryParse(text, out var id)
+            ? id
+            : throw new CorruptObjectException($"ref {path} does not hold a valid id");
+    }
+
+    private void WriteRef(string directory, string name, ObjectId commit)
+    {
+        var temp = Path.Combine(_staging, $"ref-{Guid.NewGuid():N}.tmp");
+        using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            RandomAccess.Write(file, Encoding.ASCII.GetBytes(commit + "\n"), 0);
+            FileOps.Fsync(file);
+        }
+
+        File.Move(temp, Path.Combine(directory, name), overwrite: true);
+        SyncDirectory(directory);
+    }
+
+    private static void SyncDirectory(string directory)
+    {
+        using var dir = DirectoryHandle.Open(directory);
+        dir.Fsync();
+    }
+}

@@ -1,0 +1,236 @@
+using System.Globalization;
+using Sidus.Store.Objects;
+using Sidus.Store.Packs;
+using Sidus.Store.Refs;
+using Sidus.Store.Trees;
+
+namespace Sidus.Store;
+
+/// <summary>
+/// The store under a Sidus data directory: packs of objects, refs naming image versions, a writer lock, staging.
+/// Readers need no lock: packs are immutable and refs change atomically, so a reader always sees whole versions.
+/// </summary>
+public sealed class Repository : IDisposable
+{
+    public const string FormatLine = "sidus-store 1";
+    private PackSet? _packs;
+
+    private Repository(string home)
+    {
+        Home = home;
+        StoreDirectory = Path.Combine(home, "store");
+        PackDirectory = Path.Combine(StoreDirectory, "packs");
+        StagingDirectory = Path.Combine(StoreDirectory, "tmp");
+        CacheDirectory = Path.Combine(StoreDirectory, "cache");
+        Refs = new RefStore(Path.Combine(StoreDirectory, "refs"), StagingDirectory);
+    }
+
+    public string Home { get; }
+    public string StoreDirectory { get; }
+    public string PackDirectory { get; }
+    public string StagingDirectory { get; }
+    public string CacheDirectory { get; }
+    public RefStore Refs { get; }
+
+    /// <summary>zstd level for new objects (6: about gzip -9's size at several times its speed).</summary>
+    public int CompressionLevel { get; init; } = Compression.Zstd.DefaultLevel;
+
+    public PackSet Objects => _packs ??= new PackSet(PackDirectory);
+
+    /// <summary>Opens the store under HOME, creating an empty one if there is none yet.</summary>
+    public static Repository Open(string home)
+    {
+        var store = Path.Combine(home, "store");
+        var format = Path.Combine(store, "FORMAT");
+        if (File.Exists(format))
+        {
+            var line = File.ReadAllText(format).Trim();
+            if (line != FormatLine)
+            {
+                throw new StoreException(
+                    $"the store in {store} has format '{line}', this sidus reads '{FormatLine}': use a matching sidus version",
+                    ExitCodes.Failure);
+            }
+        }
+        else
+        {
+            foreach (var dir in new[] { "packs", "tmp", "refs/images", "refs/tags", "cache" })
+            {
+                Directory.CreateDirectory(Path.Combine(store, dir));
+            }
+
+            var temp = Path.Combine(store, "tmp", "FORMAT.tmp");
+            File.WriteAllText(temp, FormatLine + "\n");
+            File.Move(temp, format, overwrite: true);
+        }
+
+        foreach (var dir in new[] { "packs", "tmp", "cache" })
+        {
+            Directory.CreateDirectory(Path.Combine(store, dir));
+        }
+
+        return new Repository(home);
+    }
+
+    /// <summary>Takes the writer lock and clears staging leftovers of writers that died.</summary>
+    public StoreLock LockForWriting(string operation, TimeSpan wait, Action<string>? onWaiting = null)
+    {
+        var storeLock = StoreLock.Acquire(Path.Combine(StoreDirectory, "lock"), operation, wait, onWaiting);
+        foreach (var leftover in Directory.EnumerateFileSystemEntries(StagingDirectory))
+        {
+            if (File.Exists(leftover))
+            {
+                File.Delete(leftover);
+            }
+        }
+
+        ReloadObjects();
+        return storeLock;
+    }
+
+    /// <summary>Sees packs written since this repository was opened.</summary>
+    public void ReloadObjects()
+    {
+        _packs?.Dispose();
+        _packs = null;
+    }
+
+    public ObjectWriter CreateWriter() => new(Objects, StagingDirectory, CompressionLevel);
+
+    public Commit ReadCommit(ObjectId id) => Commit.Decode(Objects.Read(id, ObjectKind.Commit));
+
+    public List<TreeEntry> ReadTree(ObjectId id) => TreeCodec.Decode(Objects.Read(id, ObjectKind.Tree));
+
+    /// <summary>The versions of an image, newest first.</summary>
+    public IEnumerable<(ObjectId Id, Commit Commit)> History(string image)
+    {
+        var next = Refs.Head(image) ?? throw NotFound(image);
+        var seen = new HashSet<ObjectId>();
+        while (seen.Add(next))
+        {
+            var commit = ReadCommit(next);
+            yield return (next, commit);
+            if (commit.Parent is not { } parent)
+            {
+                yield break;
+            }
+
+            next = parent;
+        }
+    }
+
+    /// <summary>
+    /// Resolves NAME (newest version), NAME@N (version number N), NAME@HEX (id prefix, 4+ digits) or NAME:TAG.
+    /// </summary>
+    public (ObjectId Id, Commit Commit) Resolve(string spec)
+    {
+        var (image, version, tag) = ParseSpec(spec);
+        if (tag is not null)
+        {
+            if (Refs.Head(image) is null)
+            {
+                throw NotFound(image);
+            }
+
+            return Refs.Tags(image).TryGetValue(tag, out var tagged)
+                ? (tagged, ReadCommit(tagged))
+                : throw new StoreException($"image '{image}' has no tag '{tag}' (see 'sidus image show {image}')", ExitCodes.NotFound);
+        }
+
+        if (version is null)
+        {
+            var head = Refs.Head(image) ?? throw NotFound(image);
+            return (head, ReadCommit(head));
+        }
+
+        var byNumber = long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+        var matches = History(image)
+            .Where(v => byNumber ? v.Commit.Sequence == number : v.Id.StartsWith(version))
+            .ToList();
+        if (!byNumber && version.Length < 4)
+        {
+            throw new StoreException($"version id prefix '{version}' is too short: give at least 4 hex digits, or a version number", ExitCodes.Usage);
+        }
+
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new StoreException($"image '{image}' has no version '{version}' (see 'sidus image log {image}')", ExitCodes.NotFound),
+            _ => throw new StoreException($"version '{version}' of '{image}' is ambiguous: give more digits", ExitCodes.Usage),
+        };
+    }
+
+    public static (string Image, string? Version, string? Tag) ParseSpec(string spec)
+    {
+        string image;
+        string? version = null, tag = null;
+        var at = spec.IndexOf('@', StringComparison.Ordinal);
+        var colon = spec.IndexOf(':', StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            image = spec[..at];
+            version = spec[(at + 1)..];
+        }
+        else if (colon >= 0)
+        {
+            image = spec[..colon];
+            tag = spec[(colon + 1)..];
+        }
+        else
+        {
+            image = spec;
+        }
+
+        RefStore.ValidateName(image, "image");
+        if (version is { Length: 0 } || tag is { Length: 0 })
+        {
+            throw new StoreException($"'{spec}': say which version after '@' or which tag after ':'", ExitCodes.Usage);
+        }
+
+        if (tag is not null)
+        {
+            RefStore.ValidateName(tag, "tag");
+        }
+
+        return (image, version, tag);
+    }
+
+    /// <summary>
+    /// Records a new version of IMAGE whose objects WRITER holds: commit object, pack made durable, then the ref.
+    /// Must hold the writer lock.
+    /// </summary>
+    public (ObjectId Id, Commit Commit) CommitVersion(ObjectWriter writer, string image, TreeEntry root, TreeStats stats, string message)
+    {
+        RefStore.ValidateName(image, "image");
+        var parent = Refs.Head(image);
+        var sequence = parent is { } p ? ReadCommit(p).Sequence + 1 : 1;
+        var commit = new Commit
+        {
+            Image = image,
+            Sequence = sequence,
+            Parent = parent,
+            Root = root,
+            Time = DateTimeOffset.UtcNow,
+            Message = message,
+            Author = $"{Environment.UserName}@{Environment.MachineName}",
+            Files = stats.Files,
+            Entries = stats.Entries,
+            LogicalBytes = stats.LogicalBytes,
+        };
+        var data = commit.Encode();
+        var id = ObjectId.Hash(data);
+        writer.Put(id, ObjectKind.Commit, data);
+        writer.Commit();
+        Refs.SetHead(image, id);
+        ReloadObjects();
+        return (id, commit);
+    }
+
+    private static StoreException NotFound(string image) =>
+        new($"there is no image '{image}' (see 'sidus image list')", ExitCodes.NotFound);
+
+    public void Dispose() => _packs?.Dispose();
+}
+
+/// <summary>Counts of a tree: what a version summary shows.</summary>
+public sealed record TreeStats(long Files, long Entries, long LogicalBytes);
