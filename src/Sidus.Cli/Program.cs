@@ -7,12 +7,19 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Tables piped to a file or a pager keep one row per line.
+            Spectre.Console.AnsiConsole.Profile.Width = 250;
+        }
+
         var root = new RootCommand("""
             Sidus runs many Linux machines from a few OS images kept in one place: images are versioned,
             deduplicated trees in a content-addressed store, served to nodes over the network.
             """);
         root.Options.Add(GlobalOptions.Home);
         root.Subcommands.Add(Commands.Image.ImageCommand.Create());
+        root.Subcommands.Add(Commands.Store.StoreCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -70,6 +70,60 @@ public sealed class ImageStore(Repository repository)
         return new VersionResult(id, commit, Created: true, newBytes, writer.PackBytes);
     }
 
+    /// <summary>Names a version: NAME:TAG then resolves to it (a tag may be moved to another version).</summary>
+    public (ObjectId Id, Commit Commit) Tag(string spec, string tag)
+    {
+        Sidus.Store.Refs.RefStore.ValidateName(tag, "tag");
+        using var storeLock = Repository.LockForWriting($"image tag {spec} {tag}", LockWait, OnWaiting);
+        var (id, commit) = Repository.Resolve(spec);
+        Repository.Refs.SetTag(commit.Image, tag, id);
+        return (id, commit);
+    }
+
+    public void Untag(string image, string tag)
+    {
+        using var storeLock = Repository.LockForWriting($"image tag --delete {image} {tag}", LockWait, OnWaiting);
+        if (!Repository.Refs.DeleteTag(image, tag))
+        {
+            throw new StoreException($"image '{image}' has no tag '{tag}'", ExitCodes.NotFound);
+        }
+    }
+
+    /// <summary>
+    /// Makes the tree of an older version the newest again, as a new version: history is kept, and rolling back
+    /// a rollback works the same way.
+    /// </summary>
+    public VersionResult Rollback(string image, string version)
+    {
+        using var storeLock = Repository.LockForWriting($"image rollback {image} {version}", LockWait, OnWaiting);
+        var (targetId, target) = Repository.Resolve(version.Contains('@') || version.Contains(':') ? version : $"{image}@{version}");
+        if (target.Image != image)
+        {
+            throw new StoreException($"{version} is not a version of '{image}'", ExitCodes.Usage);
+        }
+
+        using var writer = Repository.CreateWriter();
+        var stats = new TreeStats(target.Files, target.Entries, target.LogicalBytes);
+        var (id, commit) = Repository.CommitVersion(writer, image, target.Root, stats,
+            $"rollback to version {target.Sequence} ({targetId.Short})");
+        return new VersionResult(id, commit, Created: true, 0, 0);
+    }
+
+    /// <summary>Forgets an image and its tags; its data goes at the next gc unless another version shares it.</summary>
+    public int Remove(string image)
+    {
+        Sidus.Store.Refs.RefStore.ValidateName(image, "image");
+        using var storeLock = Repository.LockForWriting($"image rm {image}", LockWait, OnWaiting);
+        if (Repository.Refs.Head(image) is null)
+        {
+            throw new StoreException($"there is no image '{image}' (see 'sidus image list')", ExitCodes.NotFound);
+        }
+
+        var versions = Repository.History(image).Count();
+        Repository.Refs.DeleteImage(image);
+        return versions;
+    }
+
     public CheckoutResult Checkout(string spec, string target, CheckoutOptions options, CancellationToken cancellation)
     {
         var (id, _) = Repository.Resolve(spec);

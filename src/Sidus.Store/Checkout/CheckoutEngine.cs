@@ -198,17 +198,13 @@ public sealed class CheckoutEngine
             dir.CreateDirectory(entry.Name, 0x1C0);
         }
 
-        if (_options.DryRun)
-        {
-            using var existing = dir.OpenChild(entry.Name);
-            SyncDirectory(existing, entry.Tree, path, cancellation);
-            return;
-        }
-
         var child = dir.OpenChild(entry.Name);
         _handles.Add(child);
         SyncDirectory(child, entry.Tree, path, cancellation);
-        _directories.Add((child, entry));
+        if (!_options.DryRun)
+        {
+            _directories.Add((child, entry));
+        }
     }
 
     private void PlanFile(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? existing)
@@ -268,7 +264,15 @@ public sealed class CheckoutEngine
     private void RunWrites(CancellationToken cancellation)
     {
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
-        Parallel.ForEach(_writes, options, WriteOne);
+        try
+        {
+            Parallel.ForEach(_writes, options, WriteOne);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Report the first real failure (a damaged object, a full disk), not a wrapper around it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
         _options.Progress?.Report(new TransferProgress("writing files", _writes.Count, _writes.Count, _bytes, _totalBytes));
     }
 

@@ -110,7 +110,9 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
         // Biggest first, so one large file does not finish alone at the end.
         primaries.Sort((a, b) => b.Status.Size.CompareTo(a.Status.Size));
-        Parallel.ForEach(primaries, options, job =>
+        try
+        {
+            Parallel.ForEach(primaries, options, job =>
         {
             job.Node.Entry.Content = StoreOne(root, job);
             var n = Interlocked.Increment(ref done);
@@ -120,6 +122,11 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
                 progress?.Report(new TransferProgress("storing files", n, primaries.Count, b, _totalBytes));
             }
         });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
         progress?.Report(new TransferProgress("storing files", primaries.Count, primaries.Count, _totalBytes, _totalBytes));
 
         var byKey = _files.Where(f => f.SameAs is null && f.Node.Link is not null)

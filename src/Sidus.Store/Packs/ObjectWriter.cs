@@ -14,11 +14,13 @@ public sealed class ObjectWriter : IDisposable
     private readonly ConcurrentDictionary<ObjectId, byte> _written = new();
     private readonly ThreadLocal<FrameBatch> _batches;
     private readonly int _level;
+    private readonly bool _dedupAgainstExisting;
     private long _storedRawBytes;
 
-    public ObjectWriter(PackSet existing, string stagingDirectory, int compressionLevel)
+    public ObjectWriter(PackSet existing, string stagingDirectory, int compressionLevel, bool dedupAgainstExisting = true)
     {
         _existing = existing;
+        _dedupAgainstExisting = dedupAgainstExisting;
         _level = compressionLevel;
         _pack = new PackWriter(stagingDirectory, existing.Directory);
         _batches = new ThreadLocal<FrameBatch>(() => new FrameBatch(), trackAllValues: true);
@@ -29,7 +31,7 @@ public sealed class ObjectWriter : IDisposable
 
     public long PackBytes => _pack.Length;
 
-    public bool Has(ObjectId id) => _existing.Contains(id) || _written.ContainsKey(id);
+    public bool Has(ObjectId id) => (_dedupAgainstExisting && _existing.Contains(id)) || _written.ContainsKey(id);
 
     /// <summary>Stores DATA under ID unless already present. Returns true when it was new.</summary>
     public bool Put(ObjectId id, ObjectKind kind, ReadOnlySpan<byte> data)
@@ -39,7 +41,7 @@ public sealed class ObjectWriter : IDisposable
             throw new ArgumentException($"object of {data.Length} bytes is over the {PackFormat.MaxObjectLength} limit", nameof(data));
         }
 
-        if (_existing.Contains(id) || !_written.TryAdd(id, 0))
+        if ((_dedupAgainstExisting && _existing.Contains(id)) || !_written.TryAdd(id, 0))
         {
             return false;
         }

@@ -13,6 +13,10 @@ public static class ImageCommand
         image.Subcommands.Add(ListCommand.Create());
         image.Subcommands.Add(ShowCommand.Create());
         image.Subcommands.Add(LogCommand.Create());
+        image.Subcommands.Add(DiffCommand.Create());
+        image.Subcommands.Add(TagCommand.Create());
+        image.Subcommands.Add(RollbackCommand.Create());
+        image.Subcommands.Add(RemoveCommand.Create());
         return image;
     }
 }

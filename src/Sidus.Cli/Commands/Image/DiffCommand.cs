@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Sidus.Cli.Rendering;
+using Sidus.Linux;
+using Sidus.Store;
+using Sidus.Store.Diff;
+
+namespace Sidus.Cli.Commands.Image;
+
+public static class DiffCommand
+{
+    public static Command Create()
+    {
+        var from = new Argument<string>("from") { Description = "The older version: NAME@N, NAME@IDPREFIX, NAME:TAG or NAME" };
+        var to = new Argument<string>("to") { Description = "The newer version (may be of another image)" };
+        var json = GlobalOptions.Json();
+        var command = new Command("diff", """
+            List what differs between two versions: added (+), removed (-) and modified (M) paths, with what changed
+            (content, holes, target, device, mode, owner, xattrs, mtime, hardlinks).
+            """)
+        {
+            from, to, json,
+        };
+        command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, _) =>
+        {
+            var (_, a) = images.Repository.Resolve(result.GetValue(from)!);
+            var (_, b) = images.Repository.Resolve(result.GetValue(to)!);
+            var changes = TreeDiff.Compare(images.Repository, a.Root, b.Root);
+            if (result.GetValue(json))
+            {
+                var array = new JsonArray();
+                foreach (var c in changes)
+                {
+                    array.Append(new JsonObject
+                    {
+                        ["change"] = c.Kind.ToString().ToLowerInvariant(),
+                        ["path"] = "/" + LinuxException.Printable(c.Path).TrimStart('/'),
+                        ["type"] = c.FileKind.ToString().ToLowerInvariant(),
+                        ["what"] = new JsonArray(c.What.Select(w => (JsonNode)JsonValue.Create(w)).ToArray()),
+                    });
+                }
+
+                JsonOutput.Write(array);
+                return ExitCodes.Success;
+            }
+
+            foreach (var c in changes)
+            {
+                var mark = c.Kind switch { ChangeKind.Added => "+", ChangeKind.Removed => "-", _ => "M" };
+                var path = "/" + LinuxException.Printable(c.Path).TrimStart('/');
+                var suffix = c.FileKind == Sidus.Linux.FileKind.Directory && path != "/" ? "/" : string.Empty;
+                Console.WriteLine(c.What.Count == 0 ? $"{mark} {path}{suffix}" : $"{mark} {path}{suffix}  ({string.Join(", ", c.What)})");
+            }
+
+            Console.Error.WriteLine($"{changes.Count(c => c.Kind == ChangeKind.Added)} added, {changes.Count(c => c.Kind == ChangeKind.Removed)} removed, {changes.Count(c => c.Kind == ChangeKind.Modified)} modified");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}
