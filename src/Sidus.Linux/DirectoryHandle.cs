@@ -231,8 +231,13 @@ public sealed unsafe class DirectoryHandle : IDisposable
     public void RemoveEmptyDirectory(ReadOnlySpan<byte> name) =>
         Check(name, "rmdir", (fd, p) => Libc.unlinkat(fd, p, Libc.AT_REMOVEDIR));
 
-    /// <summary>Removes NAME whatever it is; a directory is removed with everything in it.</summary>
-    public void RemoveTree(ReadOnlySpan<byte> name)
+    /// <summary>
+    /// Removes NAME whatever it is; a directory is removed with everything in it. Never crosses into another
+    /// filesystem: a mount point inside (a leftover /proc of a chroot, say) stops the removal with an error.
+    /// </summary>
+    public void RemoveTree(ReadOnlySpan<byte> name) => RemoveTree(name, Stat([]).Device);
+
+    private void RemoveTree(ReadOnlySpan<byte> name, ulong device)
     {
         if (!TryStat(name, out var st, out var errno))
         {
@@ -250,11 +255,16 @@ public sealed unsafe class DirectoryHandle : IDisposable
             return;
         }
 
+        if (st.Device != device)
+        {
+            throw new IOException($"{LinuxException.Printable(Join(DisplayPath, name))} is a mount point: unmount it first (sidus never deletes across filesystems)");
+        }
+
         using (var child = OpenChild(name))
         {
             foreach (var entry in child.ReadEntries())
             {
-                child.RemoveTree(entry.Name);
+                child.RemoveTree(entry.Name, device);
             }
         }
 

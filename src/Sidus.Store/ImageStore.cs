@@ -35,6 +35,89 @@ public sealed class ImageStore(Repository repository)
         throw new StoreException($"{source}: importing this kind of source is not supported yet", ExitCodes.Usage);
     }
 
+    /// <summary>Builds a Debian/Ubuntu image from scratch with debootstrap and records it as a new version.</summary>
+    public async Task<VersionResult> BuildAsync(string image, Build.BuildRequest request, string message,
+        IProgress<TransferProgress>? progress, CancellationToken cancellation)
+    {
+        Sidus.Store.Refs.RefStore.ValidateName(image, "image");
+        var work = WorkDirectory();
+        RemoveStaleBuilds(work);
+        var staging = Path.Combine(work, $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            await Build.Debootstrap.BuildAsync(request, staging, cancellation);
+            return ImportDirectory(image, staging, message, progress, cancellation);
+        }
+        finally
+        {
+            RemoveDirectory(staging);
+        }
+    }
+
+    /// <summary>
+    /// Runs COMMAND inside the newest version of IMAGE (chroot with /proc, /sys, /dev bound, services kept from
+    /// starting) and records the result as a new version when anything changed. The work tree under the data
+    /// directory is kept between runs, so the next exec only syncs what differs.
+    /// </summary>
+    public async Task<(int ExitCode, VersionResult? Version)> ExecAsync(string image, IReadOnlyList<string> command, string? message,
+        IProgress<TransferProgress>? progress, CancellationToken cancellation)
+    {
+        Sidus.Store.Refs.RefStore.ValidateName(image, "image");
+        var work = WorkDirectory();
+        using var imageLock = StoreLock.Acquire(Path.Combine(work, image + ".lock"), $"image exec {image}", LockWait, OnWaiting);
+        var (baseId, baseCommit) = Repository.Resolve(image);
+        var tree = Path.Combine(work, image);
+        new CheckoutEngine(Repository, new CheckoutOptions { Progress = progress }).Run(baseId, tree, cancellation);
+        var code = await Build.ChrootRunner.RunAsync(tree, command, Repository.StagingDirectory, cancellation);
+        if (code != 0)
+        {
+            return (code, null);
+        }
+
+        var cachePath = StateCache.PathFor(Repository.CacheDirectory, tree);
+        var cache = StateCache.Load(cachePath);
+        var record = StateCache.Empty(ObjectId.Zero);
+        var text = message ?? "exec: " + string.Join(' ', command);
+        var version = Write(image, $"image exec {image}", text,
+            writer => new DirectoryImporter(writer, progress, cache, record).Import(tree, cancellation),
+            expectedHead: baseId);
+        _ = baseCommit;
+        StateCache.Invalidate(cachePath);
+        record.WithCommit(version.Id).Save(cachePath);
+        return (0, version);
+    }
+
+    private string WorkDirectory()
+    {
+        var work = Path.Combine(Repository.Home, "work");
+        Directory.CreateDirectory(work);
+        return work;
+    }
+
+    /// <summary>Build trees left by a process that died (kill -9, power loss) are removed by the next build.</summary>
+    private static void RemoveStaleBuilds(string work)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(work, "build-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                RemoveDirectory(dir);
+            }
+        }
+    }
+
+    private static void RemoveDirectory(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            return;
+        }
+
+        using var parent = Linux.DirectoryHandle.Open(Path.GetDirectoryName(path)!);
+        parent.RemoveTree(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(path)));
+    }
+
     /// <summary>Imports a directory as a new version of IMAGE (a cache from an earlier checkout skips unchanged files).</summary>
     public VersionResult ImportDirectory(string image, string source, string message, IProgress<TransferProgress>? progress,
         CancellationToken cancellation, StateCache? cache = null)
@@ -49,10 +132,18 @@ public sealed class ImageStore(Repository repository)
     }
 
     /// <summary>Builds a tree with BUILD (which stores file data through the writer) and records it as a version.</summary>
-    public VersionResult Write(string image, string operation, string message, Func<ObjectWriter, MemoryTree> build, bool always = false)
+    public VersionResult Write(string image, string operation, string message, Func<ObjectWriter, MemoryTree> build,
+        bool always = false, ObjectId? expectedHead = null)
     {
         Sidus.Store.Refs.RefStore.ValidateName(image, "image");
         using var storeLock = Repository.LockForWriting(operation, LockWait, OnWaiting);
+        if (expectedHead is { } expected && Repository.Refs.Head(image) != expected)
+        {
+            throw new StoreException(
+                $"image '{image}' got a new version while this ran; nothing was recorded. Run it again on the new version.",
+                ExitCodes.Conflict);
+        }
+
         using var writer = Repository.CreateWriter();
         var tree = build(writer);
         var (root, stats) = tree.Write(writer);

@@ -29,6 +29,9 @@ public sealed class StateCache
 
     public int Count => _records.Count;
 
+    /// <summary>The same records, said to describe version COMMIT.</summary>
+    public StateCache WithCommit(ObjectId commit) => new(commit, _records);
+
     public static StateCache Empty(ObjectId commit) => new(commit, new Dictionary<byte[], Record>(ByteComparer.Instance));
 
     public static string PathFor(string cacheDirectory, string targetDirectory)

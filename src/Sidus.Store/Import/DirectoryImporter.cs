@@ -10,7 +10,10 @@ namespace Sidus.Store.Import;
 /// Reads a directory tree into a <see cref="MemoryTree"/>: one sequential walk for names and metadata, then file
 /// data hashed and stored in parallel. A state cache from an earlier checkout lets unchanged files skip the read.
 /// </summary>
-public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferProgress>? progress = null, StateCache? cache = null)
+/// <param name="record">When given, receives the stat and content of every regular file, to serve as the state cache of
+/// the source directory once it is recorded as a version.</param>
+public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferProgress>? progress = null, StateCache? cache = null,
+    StateCache? record = null)
 {
     private readonly List<FileJob> _files = [];
     private readonly Dictionary<(ulong Dev, ulong Ino), LinkKey> _links = [];
@@ -136,6 +139,14 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
             var primary = byKey[job.SameAs!];
             job.Node.Entry.Content = primary.Entry.Content;
             job.Node.Entry.Extents = primary.Entry.Extents;
+        }
+
+        if (record is not null)
+        {
+            foreach (var job in _files)
+            {
+                record.Add(job.Path, job.Status, job.Node.Entry.Content, job.Node.Entry.Extents, job.Node.Entry.Xattrs.Count > 0);
+            }
         }
     }
 

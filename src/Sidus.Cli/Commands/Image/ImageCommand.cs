@@ -8,7 +8,9 @@ public static class ImageCommand
     public static Command Create()
     {
         var image = new Command("image", "Images: build, import, change (exec), inspect, compare, tag, roll back, check out and export versions");
+        image.Subcommands.Add(BuildCommand.Create());
         image.Subcommands.Add(ImportCommand.Create());
+        image.Subcommands.Add(ExecCommand.Create());
         image.Subcommands.Add(CheckoutCommand.Create());
         image.Subcommands.Add(ListCommand.Create());
         image.Subcommands.Add(ShowCommand.Create());
