@@ -107,6 +107,19 @@ public sealed class InventoryStore : IAsyncDisposable
     /// </summary>
     public async Task<T> EditAsync<T>(Func<InventoryEdit, Task<T>> work, CancellationToken ct = default)
     {
+        try
+        {
+            return await EditOnceAsync(work, ct);
+        }
+        catch (DbException e) when (_dialect.IsBusy(e))
+        {
+            throw new InventoryException(
+                InventoryErrorKind.Conflict, $"the inventory at {Location} stayed locked by another edit for too long: try again", e);
+        }
+    }
+
+    private async Task<T> EditOnceAsync<T>(Func<InventoryEdit, Task<T>> work, CancellationToken ct)
+    {
         await using var c = await _dialect.OpenAsync(ct);
         await using var tx = await _dialect.BeginWriteAsync(c, ct);
 

@@ -33,5 +33,8 @@ internal abstract class SqlDialect : IAsyncDisposable
 
     public abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>True when the database gave up waiting for another writer.</summary>
+    public virtual bool IsBusy(DbException exception) => false;
+
     public abstract ValueTask DisposeAsync();
 }

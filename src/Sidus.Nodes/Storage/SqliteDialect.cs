@@ -11,6 +11,8 @@ internal sealed class SqliteDialect : SqlDialect
     public const int BusyTimeoutSeconds = 30;
 
     private const int SqliteConstraint = 19;
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
     private readonly string _connectionString;
 
     public SqliteDialect(string path)
@@ -78,6 +80,9 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteConstraint };
+
+    public override bool IsBusy(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
 
     public override ValueTask DisposeAsync()
     {
