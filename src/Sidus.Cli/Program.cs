@@ -12,6 +12,10 @@ public static class Program
             deduplicated trees in a content-addressed store, served to nodes over the network.
             """);
         root.Options.Add(GlobalOptions.Home);
+        root.Subcommands.Add(Commands.Node.NodeCommand.Create());
+        root.Subcommands.Add(Commands.Group.GroupCommand.Create());
+        root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
+        root.Subcommands.Add(Commands.Inventory.ExportCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }
