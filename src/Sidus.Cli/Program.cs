@@ -20,6 +20,10 @@ public static class Program
         root.Options.Add(GlobalOptions.Home);
         root.Subcommands.Add(Commands.Image.ImageCommand.Create());
         root.Subcommands.Add(Commands.Store.StoreCommand.Create());
+        root.Subcommands.Add(Commands.Node.NodeCommand.Create());
+        root.Subcommands.Add(Commands.Group.GroupCommand.Create());
+        root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
+        root.Subcommands.Add(Commands.Inventory.ExportCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

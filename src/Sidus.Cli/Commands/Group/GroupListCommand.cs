@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Sidus.Cli.Commands.Inventory;
+using Sidus.Nodes;
+using Spectre.Console;
+
+namespace Sidus.Cli.Commands.Group;
+
+public static class GroupListCommand
+{
+    public static Command Create(Option<string?> db)
+    {
+        var json = GlobalOptions.Json();
+        var cmd = new Command("list", "List groups with their settings and how many nodes are in each") { json };
+        cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
+        {
+            var snap = await store.LoadAsync(ct);
+            int Count(Sidus.Nodes.Group g) => snap.Nodes.Count(n => n.Groups.Contains(g.Name));
+            if (r.GetValue(json))
+            {
+                InventoryJson.Print(new JsonArray([.. snap.Groups.Select(g => (JsonNode?)InventoryJson.Group(g, Count(g)))]));
+                return InventoryCli.Ok;
+            }
+
+            if (snap.Groups.IsEmpty)
+            {
+                Console.Out.WriteLine("no groups yet: add one with `sidus group add NAME`");
+                return InventoryCli.Ok;
+            }
+
+            var table = new Table().AddColumns("NAME", "NODES", "IMAGE", "MODE", "KERNEL ARGS", "TAGS", "DESCRIPTION");
+            foreach (var g in snap.Groups)
+            {
+                var s = g.Settings;
+                table.AddRow(
+                    Markup.Escape(g.Name), Count(g).ToString(CultureInfo.InvariantCulture), Markup.Escape(s.Image ?? "-"), s.Mode?.ToText() ?? "-",
+                    Markup.Escape(s.KernelArgs ?? "-"), Markup.Escape(string.Join(" ", s.Tags.Select(t => $"{t.Key}={t.Value}"))),
+                    Markup.Escape(g.Description ?? ""));
+            }
+
+            AnsiConsole.Write(table);
+            return InventoryCli.Ok;
+        }));
+        return cmd;
+    }
+}

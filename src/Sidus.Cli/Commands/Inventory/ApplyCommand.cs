@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Sidus.Nodes.Yaml;
+
+namespace Sidus.Cli.Commands.Inventory;
+
+/// <summary>`sidus apply -f cluster.yaml`: make the inventory match a file, in one transaction.</summary>
+public static class ApplyCommand
+{
+    public static Command Create()
+    {
+        var db = InventoryCli.DbOption();
+        var file = new Option<string>("--file", "-f")
+        {
+            Description = "The cluster.yaml to apply ('-' reads standard input); `sidus export` writes one",
+            HelpName = "FILE",
+            Required = true,
+        };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be added, changed and removed; change nothing" };
+        var prune = new Option<bool>("--prune")
+        {
+            Description = "Also remove nodes, groups and networks the file does not list (and clear defaults it does not set)",
+        };
+        var cmd = new Command("apply", """
+            Make the inventory match a cluster.yaml: add and change the groups, nodes, networks and defaults it
+            lists, all in one transaction (nothing changes if any part is refused). Prints each change.
+            Exit codes: 0 applied (or nothing to do), 1 invalid file, 2 a named group does not exist, 3 conflict.
+            """)
+        {
+            db, file, dryRun, prune,
+        };
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var path = r.GetValue(file)!;
+            string text;
+            try
+            {
+                text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return InventoryCli.Error($"cannot read {path}: {e.Message}");
+            }
+
+            return await InventoryCli.RunAsync(r, db, ct, async store =>
+            {
+                var doc = InventoryYaml.Parse(text, path == "-" ? "<stdin>" : path);
+                var plan = await InventoryApplier.ApplyAsync(store, doc, r.GetValue(prune), r.GetValue(dryRun), ct);
+                foreach (var c in plan.Changes)
+                {
+                    var sign = c.Kind switch { ChangeKind.Add => "+", ChangeKind.Change => "~", _ => "-" };
+                    Console.Out.WriteLine($"{sign} {c.Entity} {c.Name}");
+                    foreach (var d in c.Details)
+                    {
+                        Console.Out.WriteLine($"    {d}");
+                    }
+                }
+
+                var summary = $"{plan.Count(ChangeKind.Add)} to add, {plan.Count(ChangeKind.Change)} to change, {plan.Count(ChangeKind.Remove)} to remove";
+                Console.Out.WriteLine(plan.IsEmpty
+                    ? "nothing to do: the inventory already matches"
+                    : plan.Applied ? $"applied: {summary}" : $"dry run: {summary} (nothing changed)");
+                return InventoryCli.Ok;
+            });
+        });
+        return cmd;
+    }
+}

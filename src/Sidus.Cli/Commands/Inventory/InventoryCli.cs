@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Sidus.Nodes;
+using Sidus.Nodes.Storage;
+
+namespace Sidus.Cli.Commands.Inventory;
+
+/// <summary>What the inventory verbs share: the --db option, opening the store, and errors mapped to exit codes.</summary>
+public static class InventoryCli
+{
+    public const int Ok = 0;
+    public const int Usage = 1;
+    public const int NotFound = 2;
+    public const int Conflict = 3;
+
+    public static Option<string?> DbOption() => new("--db")
+    {
+        Description = $"Inventory database: a SQLite file, or a PostgreSQL connection string like \"Host=db;Database=sidus;Username=sidus\" "
+            + $"(default: ${InventoryStore.DatabaseVariable}, else <home>/{InventoryStore.DefaultFileName})",
+        HelpName = "FILE|CONNSTR",
+        Recursive = true,
+    };
+
+    public static string Location(ParseResult r, Option<string?> db)
+    {
+        var given = r.GetValue(db);
+        if (!string.IsNullOrWhiteSpace(given))
+        {
+            return given;
+        }
+
+        var env = Environment.GetEnvironmentVariable(InventoryStore.DatabaseVariable);
+        return !string.IsNullOrWhiteSpace(env) ? env : Path.Combine(GlobalOptions.ResolveHome(r), InventoryStore.DefaultFileName);
+    }
+
+    /// <summary>Opens the inventory, runs <paramref name="body"/>, and turns refusals into a message and an exit code.</summary>
+    public static async Task<int> RunAsync(ParseResult r, Option<string?> db, CancellationToken ct, Func<InventoryStore, Task<int>> body)
+    {
+        try
+        {
+            await using var store = await InventoryStore.OpenAsync(Location(r, db), ct: ct);
+            return await body(store);
+        }
+        catch (InventoryException e)
+        {
+            return Error(e.Message, e.Kind switch
+            {
+                InventoryErrorKind.NotFound => NotFound,
+                InventoryErrorKind.Conflict => Conflict,
+                _ => Usage,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
+        {
+            return Error($"cannot use the inventory at {Location(r, db)}: {e.Message}", Usage);
+        }
+    }
+
+    public static int Error(string message, int code = Usage)
+    {
+        Console.Error.WriteLine($"sidus: {message}");
+        return code;
+    }
+}

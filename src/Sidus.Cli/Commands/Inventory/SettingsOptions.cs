@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Sidus.Nodes;
+
+namespace Sidus.Cli.Commands.Inventory;
+
+/// <summary>The settings options nodes and groups share (--image, --mode, --kernel-args, --tag) and their --clear-* forms.</summary>
+public sealed class SettingsOptions
+{
+    private readonly Option<string?> _image = new("--image") { Description = "Image to boot: NAME, NAME@VERSION or NAME:TAG", HelpName = "IMAGE" };
+    private readonly Option<string?> _mode = new("--mode") { Description = $"Boot mode: {BootModes.Choices}", HelpName = "MODE" };
+    private readonly Option<string?> _args = new("--kernel-args") { Description = "Kernel command-line arguments (one line; no '${')", HelpName = "ARGS" };
+    private readonly Option<string[]> _tags = new("--tag") { Description = "Set a free-form tag (repeatable)", HelpName = "KEY=VALUE" };
+    private readonly Option<bool> _clearImage = new("--clear-image") { Description = "Unset the image (inherit it)" };
+    private readonly Option<bool> _clearMode = new("--clear-mode") { Description = "Unset the boot mode (inherit it)" };
+    private readonly Option<bool> _clearArgs = new("--clear-kernel-args") { Description = "Unset the kernel arguments (inherit them)" };
+    private readonly Option<string[]> _removeTags = new("--remove-tag") { Description = "Remove a tag (repeatable)", HelpName = "KEY" };
+    private readonly Option<bool> _clearTags = new("--clear-tags") { Description = "Remove every tag set here" };
+    private readonly bool _withClear;
+
+    public SettingsOptions(bool withClear)
+    {
+        _withClear = withClear;
+        _mode.AcceptOnlyFromAmong("ram", "shared", "install", "local", "menu");
+    }
+
+    public void AddTo(Command cmd)
+    {
+        cmd.Options.Add(_image);
+        cmd.Options.Add(_mode);
+        cmd.Options.Add(_args);
+        cmd.Options.Add(_tags);
+        if (_withClear)
+        {
+            cmd.Options.Add(_clearImage);
+            cmd.Options.Add(_clearMode);
+            cmd.Options.Add(_clearArgs);
+            cmd.Options.Add(_removeTags);
+            cmd.Options.Add(_clearTags);
+        }
+    }
+
+    /// <summary>True when any settings option was given.</summary>
+    public bool AnyGiven(ParseResult r) =>
+        r.GetValue(_image) is not null || r.GetValue(_mode) is not null || r.GetValue(_args) is not null
+        || r.GetValue(_tags) is { Length: > 0 }
+        || (_withClear && (r.GetValue(_clearImage) || r.GetValue(_clearMode) || r.GetValue(_clearArgs)
+            || r.GetValue(_removeTags) is { Length: > 0 } || r.GetValue(_clearTags)));
+
+    /// <summary>The settings after the given options: set values win, then clears; unmentioned members stay.</summary>
+    public NodeSettings Apply(ParseResult r, NodeSettings s)
+    {
+        if (_withClear)
+        {
+            if (r.GetValue(_image) is not null && r.GetValue(_clearImage))
+            {
+                throw new InventoryException(InventoryErrorKind.Invalid, "--image and --clear-image contradict each other");
+            }
+
+            s = s with
+            {
+                Image = r.GetValue(_clearImage) ? null : s.Image,
+                Mode = r.GetValue(_clearMode) ? null : s.Mode,
+                KernelArgs = r.GetValue(_clearArgs) ? null : s.KernelArgs,
+                Tags = r.GetValue(_clearTags) ? s.Tags.Clear() : s.Tags.RemoveRange(r.GetValue(_removeTags) ?? []),
+            };
+        }
+
+        var tags = s.Tags;
+        foreach (var t in r.GetValue(_tags) ?? [])
+        {
+            var (k, v) = Names.TagAssignment(t);
+            tags = tags.SetItem(k, v);
+        }
+
+        return s with
+        {
+            Image = r.GetValue(_image) is { } i ? Names.ImageRef(i) : s.Image,
+            Mode = r.GetValue(_mode) is { } m ? BootModes.Parse(m) : s.Mode,
+            KernelArgs = r.GetValue(_args) is { } a ? Names.KernelArgs(a) : s.KernelArgs,
+            Tags = tags,
+        };
+    }
+}

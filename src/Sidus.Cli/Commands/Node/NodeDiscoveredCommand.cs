@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Sidus.Cli.Commands.Inventory;
+using Spectre.Console;
+
+namespace Sidus.Cli.Commands.Node;
+
+/// <summary>`sidus node discovered`: unknown machines that asked to boot on a network with the discover policy.</summary>
+public static class NodeDiscoveredCommand
+{
+    public static Command Create(Option<string?> db)
+    {
+        var json = GlobalOptions.Json();
+        var cmd = new Command("discovered", "List machines that asked to boot but are no node yet (adopt one with `sidus node adopt MAC NAME`)") { json };
+        cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
+        {
+            var list = await store.ListDiscoveredAsync(ct);
+            if (r.GetValue(json))
+            {
+                InventoryJson.Print(new JsonArray([.. list.Select(d => (JsonNode?)new JsonObject
+                {
+                    ["mac"] = d.Mac.ToString(),
+                    ["arch"] = d.Architecture,
+                    ["network"] = d.Network,
+                    ["group"] = d.Group,
+                    ["firstSeen"] = d.FirstSeen.ToString("O", CultureInfo.InvariantCulture),
+                    ["lastSeen"] = d.LastSeen.ToString("O", CultureInfo.InvariantCulture),
+                    ["timesSeen"] = d.TimesSeen,
+                })]));
+                return InventoryCli.Ok;
+            }
+
+            if (list.Count == 0)
+            {
+                Console.Out.WriteLine("no discovered machines");
+                return InventoryCli.Ok;
+            }
+
+            var table = new Table().AddColumns("MAC", "ARCH", "NETWORK", "GROUP", "FIRST SEEN", "LAST SEEN", "TIMES");
+            foreach (var d in list)
+            {
+                table.AddRow(d.Mac.ToString(), Markup.Escape(d.Architecture ?? "-"), Markup.Escape(d.Network ?? "-"), Markup.Escape(d.Group ?? "-"),
+                    d.FirstSeen.ToString("u", CultureInfo.InvariantCulture), d.LastSeen.ToString("u", CultureInfo.InvariantCulture),
+                    d.TimesSeen.ToString(CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+            return InventoryCli.Ok;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Sidus.Cli.Commands.Inventory;
+using Sidus.Nodes;
+using Spectre.Console;
+
+namespace Sidus.Cli.Commands.Node;
+
+/// <summary>`sidus node list`: every node with its effective image and mode.</summary>
+public static class NodeListCommand
+{
+    public static Command Create(Option<string?> db)
+    {
+        var group = new Option<string?>("--group") { Description = "Only the nodes in this group", HelpName = "GROUP" };
+        var json = GlobalOptions.Json();
+        var cmd = new Command("list", "List nodes: name, MACs, address, groups, and the image and mode they boot with") { group, json };
+        cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
+        {
+            var snap = await store.LoadAsync(ct);
+            var filter = r.GetValue(group)?.ToLowerInvariant();
+            if (filter is not null && snap.FindGroup(filter) is null)
+            {
+                return InventoryCli.Error($"no group is named '{filter}' (`sidus group list` shows the groups)", InventoryCli.NotFound);
+            }
+
+            var nodes = snap.Nodes.Where(n => filter is null || n.Groups.Contains(filter)).ToList();
+            if (r.GetValue(json))
+            {
+                InventoryJson.Print(new JsonArray([.. nodes.Select(n => (JsonNode?)InventoryJson.Node(n, snap.Resolve(n)))]));
+                return InventoryCli.Ok;
+            }
+
+            if (nodes.Count == 0)
+            {
+                Console.Out.WriteLine(filter is null ? "no nodes yet: add one with `sidus node add NAME --mac MAC`" : $"no node is in group {filter}");
+                return InventoryCli.Ok;
+            }
+
+            var table = new Table().AddColumns("NAME", "MACS", "IP", "GROUPS", "IMAGE", "MODE");
+            foreach (var n in nodes)
+            {
+                var e = snap.Resolve(n);
+                table.AddRow(
+                    Markup.Escape(n.Name), string.Join(" ", n.Macs), n.Ip?.ToString() ?? "-", Markup.Escape(string.Join(",", n.Groups)),
+                    Markup.Escape(e.Image.Value ?? "-"), e.Mode.Value.ToText());
+            }
+
+            AnsiConsole.Write(table);
+            return InventoryCli.Ok;
+        }));
+        return cmd;
+    }
+}

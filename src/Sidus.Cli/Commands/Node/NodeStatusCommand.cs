@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Sidus.Cli.Commands.Inventory;
+using Sidus.Nodes;
+using Spectre.Console;
+
+namespace Sidus.Cli.Commands.Node;
+
+/// <summary>`sidus node status`: where each machine's latest boot got to, and how long each stage took.</summary>
+public static class NodeStatusCommand
+{
+    public static Command Create(Option<string?> db)
+    {
+        var names = new Argument<string[]>("name") { Description = "Only these nodes", Arity = ArgumentArity.ZeroOrMore };
+        var json = GlobalOptions.Json();
+        var cmd = new Command("status", """
+            Show the latest boot of each node: the last stage reached (dhcp, tftp, script, kernel, agent, root, up,
+            error), when, and the time from the boot's DHCP to each stage. Nodes that never reported show '-'.
+            """)
+        {
+            names, json,
+        };
+        cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
+        {
+            var snap = await store.LoadAsync(ct);
+            var status = await store.GetBootStatusAsync(ct);
+            var wanted = (r.GetValue(names) ?? []).Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+            foreach (var w in wanted.Where(w => snap.FindNode(w) is null))
+            {
+                return InventoryCli.Error($"no node is named '{w}'", InventoryCli.NotFound);
+            }
+
+            var rows = status.Where(s => wanted.Count == 0 || (s.Node is not null && wanted.Contains(s.Node)))
+                .Select(s => (Name: s.Node, Mac: (MacAddress?)s.Mac, Status: (NodeBootStatus?)s)).ToList();
+            var reported = status.Where(s => s.Node is not null).Select(s => s.Node!).ToHashSet(StringComparer.Ordinal);
+            rows.AddRange(snap.Nodes.Where(n => !reported.Contains(n.Name) && (wanted.Count == 0 || wanted.Contains(n.Name)))
+                .Select(n => ((string?)n.Name, (MacAddress?)n.Macs[0], (NodeBootStatus?)null)));
+            rows = [.. rows.OrderBy(x => x.Name ?? "~" + x.Mac, StringComparer.Ordinal)];
+
+            if (r.GetValue(json))
+            {
+                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)new JsonObject
+                {
+                    ["node"] = x.Name,
+                    ["mac"] = x.Mac?.ToString(),
+                    ["stage"] = x.Status?.Latest.Stage.ToText(),
+                    ["at"] = x.Status?.Latest.At.ToString("O", CultureInfo.InvariantCulture),
+                    ["detail"] = x.Status?.Latest.Detail,
+                    ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
+                    {
+                        ["stage"] = s.Stage.ToText(),
+                        ["at"] = s.At.ToString("O", CultureInfo.InvariantCulture),
+                        ["sinceStartMs"] = (long)s.SinceStart.TotalMilliseconds,
+                        ["detail"] = s.Detail,
+                    })]),
+                })]));
+                return InventoryCli.Ok;
+            }
+
+            if (rows.Count == 0)
+            {
+                Console.Out.WriteLine("no nodes and no boot reports yet");
+                return InventoryCli.Ok;
+            }
+
+            var table = new Table().AddColumns("NODE", "MAC", "STAGE", "AT", "STAGES (time since DHCP)", "DETAIL");
+            foreach (var (name, mac, s) in rows)
+            {
+                table.AddRow(
+                    Markup.Escape(name ?? "(unknown)"), mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
+                    s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
+                    s is null ? "-" : string.Join(" ", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
+                    Markup.Escape(s?.Latest.Detail ?? ""));
+            }
+
+            AnsiConsole.Write(table);
+            return InventoryCli.Ok;
+        }));
+        return cmd;
+    }
+}

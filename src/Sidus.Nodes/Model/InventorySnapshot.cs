@@ -1,0 +1,98 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Sidus.Nodes;
+
+/// <summary>
+/// The whole inventory at one <see cref="Version"/>, indexed for the boot services' hot path: look a MAC up,
+/// resolve settings, pick the network policy. Immutable; the server keeps one and swaps in a new one when
+/// <see cref="InventoryStore.GetVersionAsync"/> moves.
+/// </summary>
+public sealed class InventorySnapshot
+{
+    private readonly FrozenDictionary<string, Node> _nodes;
+    private readonly FrozenDictionary<string, Group> _groups;
+    private readonly FrozenDictionary<MacAddress, Node> _byMac;
+
+    public InventorySnapshot(
+        long version,
+        IEnumerable<Node> nodes,
+        IEnumerable<Group> groups,
+        NodeSettings defaults,
+        IEnumerable<NetworkPolicy> networks)
+    {
+        Version = version;
+        Nodes = [.. nodes.OrderBy(n => n.Name, StringComparer.Ordinal)];
+        Groups = [.. groups.OrderBy(g => g.Name, StringComparer.Ordinal)];
+        Networks = [.. networks.OrderBy(n => n.Name, StringComparer.Ordinal)];
+        Defaults = defaults;
+        _nodes = Nodes.ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
+        _groups = Groups.ToFrozenDictionary(g => g.Name, StringComparer.Ordinal);
+        _byMac = Nodes.SelectMany(n => n.Macs.Select(m => (m, n))).ToFrozenDictionary(p => p.m, p => p.n);
+    }
+
+    /// <summary>The change counter this snapshot was read at.</summary>
+    public long Version { get; }
+
+    public ImmutableArray<Node> Nodes { get; }
+
+    public ImmutableArray<Group> Groups { get; }
+
+    public ImmutableArray<NetworkPolicy> Networks { get; }
+
+    public NodeSettings Defaults { get; }
+
+    public Node? FindNode(string name) => _nodes.GetValueOrDefault(name.ToLowerInvariant());
+
+    public Node? FindByMac(MacAddress mac) => _byMac.GetValueOrDefault(mac);
+
+    public Group? FindGroup(string name) => _groups.GetValueOrDefault(name.ToLowerInvariant());
+
+    public EffectiveSettings Resolve(Node node) => SettingsResolver.Resolve(node, FindGroup, Defaults);
+
+    /// <summary>
+    /// The policy for a machine seen on <paramref name="address"/> (the interface or relay address it came through):
+    /// the most specific subnet that contains it, else a catch-all network, else ignore.
+    /// </summary>
+    public NetworkPolicy? NetworkFor(IPAddress address)
+    {
+        NetworkPolicy? best = null;
+        var bestPrefix = -1;
+        foreach (var n in Networks)
+        {
+            var prefix = n.Subnet is null ? -1 : IPNetwork.Parse(n.Subnet).PrefixLength;
+            if (n.Contains(address) && prefix > bestPrefix)
+            {
+                best = n;
+                bestPrefix = prefix;
+            }
+            else if (n.Subnet is null && best is null)
+            {
+                best = n;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Settings for an unknown machine on a discover network: the network's default group over the defaults.
+    /// Null when the policy says to ignore it.
+    /// </summary>
+    public EffectiveSettings? ResolveUnknown(MacAddress mac, IPAddress seenOn)
+    {
+        if (NetworkFor(seenOn) is not { Unknown: UnknownMachinePolicy.Discover } net)
+        {
+            return null;
+        }
+
+        var stand = new Node
+        {
+            Name = "unknown-" + mac.ToString().Replace(":", "", StringComparison.Ordinal),
+            Macs = [mac],
+            Groups = net.DefaultGroup is null ? [] : [net.DefaultGroup],
+        };
+        return Resolve(stand);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+
+namespace Sidus.Nodes;
+
+/// <summary>
+/// The settings a node, a group or the defaults can carry. A null member means "not set here": the next level
+/// (node, then its groups in order, then the defaults) decides. Tags merge key by key.
+/// </summary>
+public sealed record NodeSettings
+{
+    public static readonly NodeSettings Empty = new();
+
+    public string? Image { get; init; }
+
+    public BootMode? Mode { get; init; }
+
+    public string? KernelArgs { get; init; }
+
+    public ImmutableSortedDictionary<string, string> Tags { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>Checks every member and returns the normalised copy; throws <see cref="InventoryException"/>.</summary>
+    public NodeSettings Validated()
+    {
+        var tags = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in Tags)
+        {
+            var k = Names.TagKey(key);
+            tags[k] = Names.TagValue(k, value);
+        }
+
+        return this with
+        {
+            Image = Image is null ? null : Names.ImageRef(Image),
+            KernelArgs = KernelArgs is null ? null : Names.KernelArgs(KernelArgs),
+            Tags = tags.ToImmutable(),
+        };
+    }
+
+    public bool Equals(NodeSettings? other) =>
+        other is not null && Image == other.Image && Mode == other.Mode && KernelArgs == other.KernelArgs
+        && Tags.Count == other.Tags.Count
+        && Tags.All(t => other.Tags.TryGetValue(t.Key, out var v) && v == t.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Image, Mode, KernelArgs, Tags.Count);
+}

@@ -1,0 +1,339 @@
+using System.Data.Common;
+
+namespace Sidus.Nodes.Storage;
+
+/// <summary>
+/// One write transaction on the inventory. Writers run one at a time (the change counter is updated first, which
+/// takes the write lock on every database), so what an edit reads stays true until it commits: two admins editing at
+/// once both keep their edits. Optimistic callers can also pass the revision they read and get a conflict if it moved.
+/// </summary>
+public sealed class InventoryEdit
+{
+    private const int ListInMessage = 5;
+    private readonly DbConnection _c;
+    private readonly DbTransaction _tx;
+    private readonly SqlDialect _dialect;
+    private readonly CancellationToken _ct;
+
+    internal InventoryEdit(DbConnection connection, DbTransaction tx, SqlDialect dialect, CancellationToken ct)
+    {
+        _c = connection;
+        _tx = tx;
+        _dialect = dialect;
+        _ct = ct;
+    }
+
+    /// <summary>True once this edit wrote anything; an edit that wrote nothing is rolled back and leaves the version alone.</summary>
+    public bool Changed { get; private set; }
+
+    public async Task<Node?> GetNodeAsync(string name) =>
+        (await Rows.NodesAsync(_c, _tx, name.ToLowerInvariant(), _ct)).SingleOrDefault();
+
+    public async Task<Node> RequireNodeAsync(string name) =>
+        await GetNodeAsync(name) ?? Throw.NotFound<Node>($"no node is named '{name}' (`sidus node list` shows the nodes)");
+
+    public async Task<IReadOnlyList<Node>> ListNodesAsync() => await Rows.NodesAsync(_c, _tx, null, _ct);
+
+    public async Task<Group?> GetGroupAsync(string name) =>
+        (await Rows.GroupsAsync(_c, _tx, name.ToLowerInvariant(), _ct)).SingleOrDefault();
+
+    public async Task<Group> RequireGroupAsync(string name) =>
+        await GetGroupAsync(name) ?? Throw.NotFound<Group>($"no group is named '{name}' (`sidus group list` shows the groups)");
+
+    public async Task<IReadOnlyList<Group>> ListGroupsAsync() => await Rows.GroupsAsync(_c, _tx, null, _ct);
+
+    public Task<NodeSettings> GetDefaultsAsync() => Rows.DefaultsAsync(_c, _tx, _ct);
+
+    public async Task<IReadOnlyList<NetworkPolicy>> ListNetworksAsync() => await Rows.NetworksAsync(_c, _tx, _ct);
+
+    public Task<InventorySnapshot> SnapshotAsync() => Rows.SnapshotAsync(_c, _tx, _ct);
+
+    /// <summary>Adds a node; refuses a taken name, a MAC or IP another node has, or a group that does not exist.</summary>
+    public async Task<Node> AddNodeAsync(Node node)
+    {
+        node = node.Validated();
+        if (await NodeExistsAsync(node.Name))
+        {
+            Throw.Conflict($"node '{node.Name}' already exists: change it with `sidus node set {node.Name}`");
+        }
+
+        await CheckNodeReferencesAsync(node);
+        var stored = node with { Revision = 1 };
+        await ExecAsync(
+            "INSERT INTO nodes (name, ip, image, mode, kernel_args, tags, revision) VALUES (@name, @ip, @image, @mode, @args, @tags, 1)",
+            [("@name", node.Name), ("@ip", node.Ip?.ToString()), .. Rows.SettingsParameters(node.Settings)]);
+        await WriteNodeListsAsync(stored);
+        await ExecAsync("DELETE FROM discovered WHERE mac IN (" + string.Join(", ", node.Macs.Select((_, i) => "@m" + i)) + ")",
+            [.. node.Macs.Select((m, i) => ("@m" + i, (object?)m.ToString()))]);
+        return stored;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="node"/> over the node of that name. With <paramref name="expectedRevision"/>, refuses
+    /// (conflict) when the stored node has moved on since the caller read it.
+    /// </summary>
+    public async Task<Node> UpdateNodeAsync(Node node, long? expectedRevision = null)
+    {
+        node = node.Validated();
+        var current = await RequireNodeAsync(node.Name);
+        if (expectedRevision is { } expected && current.Revision != expected)
+        {
+            Throw.Conflict(
+                $"node '{node.Name}' was changed by someone else (revision {current.Revision}, you read {expected}): read it again and retry");
+        }
+
+        await CheckNodeReferencesAsync(node);
+        var rows = await ExecAsync(
+            "UPDATE nodes SET ip = @ip, image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE name = @name AND revision = @rev",
+            [("@name", node.Name), ("@ip", node.Ip?.ToString()), ("@rev", current.Revision), .. Rows.SettingsParameters(node.Settings)]);
+        if (rows != 1)
+        {
+            Throw.Conflict($"node '{node.Name}' was changed by someone else while saving: retry");
+        }
+
+        var stored = node with { Revision = current.Revision + 1 };
+        await ExecAsync("DELETE FROM node_macs WHERE node = @n", [("@n", node.Name)]);
+        await ExecAsync("DELETE FROM node_groups WHERE node = @n", [("@n", node.Name)]);
+        await WriteNodeListsAsync(stored);
+        return stored;
+    }
+
+    /// <summary>Reads the node, applies <paramref name="change"/> and stores it, all inside this transaction.</summary>
+    public async Task<Node> EditNodeAsync(string name, Func<Node, Node> change)
+    {
+        var current = await RequireNodeAsync(name);
+        var next = change(current) with { Name = current.Name };
+        return await UpdateNodeAsync(next, current.Revision);
+    }
+
+    public async Task RemoveNodeAsync(string name)
+    {
+        var rows = await ExecAsync("DELETE FROM nodes WHERE name = @n", [("@n", name.ToLowerInvariant())]);
+        if (rows == 0)
+        {
+            Throw.NotFound($"no node is named '{name}' (`sidus node list` shows the nodes)");
+        }
+    }
+
+    public async Task<Group> AddGroupAsync(Group group)
+    {
+        group = group.Validated();
+        if (await GetGroupAsync(group.Name) is not null)
+        {
+            Throw.Conflict($"group '{group.Name}' already exists: change it with `sidus group set {group.Name}`");
+        }
+
+        await ExecAsync(
+            "INSERT INTO groups (name, description, image, mode, kernel_args, tags, revision) VALUES (@name, @desc, @image, @mode, @args, @tags, 1)",
+            [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
+        return group with { Revision = 1 };
+    }
+
+    public async Task<Group> UpdateGroupAsync(Group group, long? expectedRevision = null)
+    {
+        group = group.Validated();
+        var current = await RequireGroupAsync(group.Name);
+        if (expectedRevision is { } expected && current.Revision != expected)
+        {
+            Throw.Conflict(
+                $"group '{group.Name}' was changed by someone else (revision {current.Revision}, you read {expected}): read it again and retry");
+        }
+
+        await ExecAsync(
+            "UPDATE groups SET description = @desc, image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE name = @name",
+            [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
+        return group with { Revision = current.Revision + 1 };
+    }
+
+    public async Task<Group> EditGroupAsync(string name, Func<Group, Group> change)
+    {
+        var current = await RequireGroupAsync(name);
+        return await UpdateGroupAsync(change(current) with { Name = current.Name }, current.Revision);
+    }
+
+    /// <summary>
+    /// Removes a group. Refuses while nodes use it unless <paramref name="force"/>, which takes it out of those
+    /// nodes; always refuses while a network uses it as its default group.
+    /// </summary>
+    public async Task RemoveGroupAsync(string name, bool force)
+    {
+        var group = await RequireGroupAsync(name);
+        var networks = (await ListNetworksAsync()).Where(n => n.DefaultGroup == group.Name).Select(n => n.Name).ToList();
+        if (networks.Count > 0)
+        {
+            Throw.Conflict($"group '{group.Name}' is the default group of network(s) {string.Join(", ", networks)}: change those first");
+        }
+
+        var users = await NodesInGroupAsync(group.Name);
+        if (users.Count > 0 && !force)
+        {
+            Throw.Conflict(
+                $"group '{group.Name}' is used by {users.Count} node(s) ({Sample(users)}): take it off them, or use --force to remove it from them");
+        }
+
+        foreach (var node in users)
+        {
+            await ExecAsync("UPDATE nodes SET revision = revision + 1 WHERE name = @n", [("@n", node)]);
+        }
+
+        await ExecAsync("DELETE FROM node_groups WHERE grp = @g", [("@g", group.Name)]);
+        await ExecAsync("DELETE FROM groups WHERE name = @g", [("@g", group.Name)]);
+    }
+
+    public async Task<NodeSettings> SetDefaultsAsync(NodeSettings defaults)
+    {
+        defaults = defaults.Validated();
+        await ExecAsync(
+            "UPDATE defaults SET image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE id = 1",
+            Rows.SettingsParameters(defaults));
+        return defaults;
+    }
+
+    /// <summary>Adds or replaces a network policy.</summary>
+    public async Task<NetworkPolicy> SetNetworkAsync(NetworkPolicy network)
+    {
+        network = network.Validated();
+        if (network.DefaultGroup is { } g && await GetGroupAsync(g) is null)
+        {
+            Throw.NotFound($"network '{network.Name}' names group '{g}', which does not exist: create it with `sidus group add {g}`");
+        }
+
+        await ExecAsync(
+            """
+            INSERT INTO networks (name, subnet, unknown_policy, default_group, revision) VALUES (@n, @s, @p, @g, 1)
+            ON CONFLICT (name) DO UPDATE SET subnet = excluded.subnet, unknown_policy = excluded.unknown_policy,
+                default_group = excluded.default_group, revision = networks.revision + 1
+            """,
+            [("@n", network.Name), ("@s", network.Subnet), ("@p", NetworkPolicy.PolicyText(network.Unknown)), ("@g", network.DefaultGroup)]);
+        return network;
+    }
+
+    public async Task RemoveNetworkAsync(string name)
+    {
+        if (await ExecAsync("DELETE FROM networks WHERE name = @n", [("@n", name.ToLowerInvariant())]) == 0)
+        {
+            Throw.NotFound($"no network is named '{name}'");
+        }
+    }
+
+    /// <summary>Turns a discovered machine into a node named <paramref name="name"/>, in the given groups or the one it was discovered with.</summary>
+    public async Task<Node> AdoptAsync(MacAddress mac, string name, IReadOnlyList<string>? groups)
+    {
+        string? discoveredGroup = null;
+        var found = false;
+        await using (var cmd = Sql.Command(_c, _tx, "SELECT grp FROM discovered WHERE mac = @m", ("@m", mac.ToString())))
+        await using (var r = await cmd.ExecuteReaderAsync(_ct))
+        {
+            if (await r.ReadAsync(_ct))
+            {
+                found = true;
+                discoveredGroup = r.NullableString(0);
+            }
+        }
+
+        if (!found)
+        {
+            if (await OwnerOfMacAsync(mac, null) is { } owner)
+            {
+                Throw.Conflict($"MAC {mac} already belongs to node '{owner}'");
+            }
+
+            Throw.NotFound($"no discovered machine has MAC {mac} (`sidus node discovered` lists them)");
+        }
+
+        var node = new Node
+        {
+            Name = name,
+            Macs = [mac],
+            Groups = groups is { Count: > 0 } ? [.. groups] : discoveredGroup is null ? [] : [discoveredGroup],
+        };
+        return await AddNodeAsync(node);
+    }
+
+    /// <summary>
+    /// Frees the MACs and address of a node so another node in the same edit can take them (a swap in one apply).
+    /// Internal: the node is left without MACs until it is updated again in the same transaction.
+    /// </summary>
+    internal async Task ReleaseIdentityAsync(string name)
+    {
+        await ExecAsync("DELETE FROM node_macs WHERE node = @n", [("@n", name)]);
+        await ExecAsync("UPDATE nodes SET ip = NULL WHERE name = @n", [("@n", name)]);
+    }
+
+    private async Task<bool> NodeExistsAsync(string name) =>
+        await Sql.ScalarAsync(_c, _tx, _ct, "SELECT 1 FROM nodes WHERE name = @n", ("@n", name)) is not null;
+
+    private async Task<string?> OwnerOfMacAsync(MacAddress mac, string? except) =>
+        (string?)await Sql.ScalarAsync(
+            _c, _tx, _ct, "SELECT node FROM node_macs WHERE mac = @m AND node <> @self", ("@m", mac.ToString()), ("@self", except ?? ""));
+
+    private async Task<List<string>> NodesInGroupAsync(string group)
+    {
+        var list = new List<string>();
+        await using var cmd = Sql.Command(_c, _tx, "SELECT node FROM node_groups WHERE grp = @g ORDER BY node", ("@g", group));
+        await using var r = await cmd.ExecuteReaderAsync(_ct);
+        while (await r.ReadAsync(_ct))
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
+
+    private async Task CheckNodeReferencesAsync(Node node)
+    {
+        foreach (var mac in node.Macs)
+        {
+            if (await OwnerOfMacAsync(mac, node.Name) is { } owner)
+            {
+                Throw.Conflict($"MAC {mac} already belongs to node '{owner}': remove it there first (`sidus node set {owner} --remove-mac {mac}`)");
+            }
+        }
+
+        if (node.Ip is { } ip
+            && await Sql.ScalarAsync(_c, _tx, _ct, "SELECT name FROM nodes WHERE ip = @ip AND name <> @n", ("@ip", ip.ToString()), ("@n", node.Name)) is string other)
+        {
+            Throw.Conflict($"IP {ip} is already the address of node '{other}'");
+        }
+
+        foreach (var g in node.Groups)
+        {
+            if (await Sql.ScalarAsync(_c, _tx, _ct, "SELECT 1 FROM groups WHERE name = @g", ("@g", g)) is null)
+            {
+                Throw.NotFound($"node '{node.Name}' names group '{g}', which does not exist: create it with `sidus group add {g}`");
+            }
+        }
+    }
+
+    private async Task WriteNodeListsAsync(Node node)
+    {
+        for (var i = 0; i < node.Macs.Length; i++)
+        {
+            await ExecAsync("INSERT INTO node_macs (mac, node, position) VALUES (@m, @n, @p)",
+                [("@m", node.Macs[i].ToString()), ("@n", node.Name), ("@p", (long)i)]);
+        }
+
+        for (var i = 0; i < node.Groups.Length; i++)
+        {
+            await ExecAsync("INSERT INTO node_groups (node, grp, position) VALUES (@n, @g, @p)",
+                [("@n", node.Name), ("@g", node.Groups[i]), ("@p", (long)i)]);
+        }
+    }
+
+    private async Task<int> ExecAsync(string sql, (string, object?)[] parameters)
+    {
+        Changed = true;
+        try
+        {
+            return await Sql.ExecuteAsync(_c, _tx, _ct, sql, parameters);
+        }
+        catch (DbException e) when (_dialect.IsUniqueViolation(e))
+        {
+            // The checks above name the other node; this is the backstop if a rule was missed.
+            throw new InventoryException(InventoryErrorKind.Conflict, $"the change collides with stored data: {e.Message}", e);
+        }
+    }
+
+    private static string Sample(List<string> names) =>
+        string.Join(", ", names.Take(ListInMessage)) + (names.Count > ListInMessage ? $", and {names.Count - ListInMessage} more" : "");
+}

@@ -1,0 +1,109 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace Sidus.Nodes.Storage;
+
+/// <summary>
+/// Schema versions, applied in order inside one transaction each, recorded in schema_version. A migration that
+/// has shipped is never edited: a change is a new entry.
+/// </summary>
+internal static class Migrations
+{
+    public const string VersionCounter = "version";
+
+    private static readonly (int Version, Func<SqlDialect, string[]> Statements)[] All =
+    [
+        (1, d =>
+        [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+            $"INSERT INTO meta (key, value) VALUES ('{VersionCounter}', 0)",
+            """
+            CREATE TABLE groups (
+                name TEXT PRIMARY KEY, description TEXT, image TEXT, mode TEXT, kernel_args TEXT, tags TEXT,
+                revision BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE nodes (
+                name TEXT PRIMARY KEY, ip TEXT UNIQUE, image TEXT, mode TEXT, kernel_args TEXT, tags TEXT,
+                revision BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE node_macs (
+                mac TEXT PRIMARY KEY, node TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+                position BIGINT NOT NULL)
+            """,
+            "CREATE INDEX node_macs_node ON node_macs (node)",
+            """
+            CREATE TABLE node_groups (
+                node TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+                grp TEXT NOT NULL REFERENCES groups (name),
+                position BIGINT NOT NULL, PRIMARY KEY (node, grp))
+            """,
+            "CREATE INDEX node_groups_grp ON node_groups (grp)",
+            """
+            CREATE TABLE defaults (
+                id BIGINT PRIMARY KEY, image TEXT, mode TEXT, kernel_args TEXT, tags TEXT, revision BIGINT NOT NULL)
+            """,
+            "INSERT INTO defaults (id, revision) VALUES (1, 0)",
+            """
+            CREATE TABLE networks (
+                name TEXT PRIMARY KEY, subnet TEXT, unknown_policy TEXT NOT NULL, default_group TEXT,
+                revision BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE discovered (
+                mac TEXT PRIMARY KEY, arch TEXT, network TEXT, grp TEXT, first_seen BIGINT NOT NULL,
+                last_seen BIGINT NOT NULL, times_seen BIGINT NOT NULL)
+            """,
+            $"""
+            CREATE TABLE boot_events (
+                id {d.IdentityColumn}, mac TEXT NOT NULL, node TEXT, stage TEXT NOT NULL, at BIGINT NOT NULL,
+                detail TEXT)
+            """,
+            "CREATE INDEX boot_events_mac ON boot_events (mac, stage, at)",
+            "CREATE INDEX boot_events_at ON boot_events (at)",
+        ]),
+    ];
+
+    public static int Latest => All[^1].Version;
+
+    public static async Task<int> RunAsync(SqlDialect dialect, CancellationToken ct)
+    {
+        await using var c = await dialect.OpenAsync(ct);
+        await using var tx = await dialect.BeginWriteAsync(c, ct);
+        await dialect.LockForMigrationAsync(c, tx, ct);
+        await Sql.ExecuteAsync(c, tx, ct, "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL)");
+        var current = Convert.ToInt32(
+            await Sql.ScalarAsync(c, tx, ct, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0,
+            CultureInfo.InvariantCulture);
+        if (current > Latest)
+        {
+            throw new InventoryException(
+                InventoryErrorKind.Conflict,
+                $"the inventory at {dialect.Describe} has schema version {current}, newer than this sidus knows ({Latest}): upgrade sidus");
+        }
+
+        foreach (var (version, statements) in All)
+        {
+            if (version <= current)
+            {
+                continue;
+            }
+
+            foreach (var sql in statements(dialect))
+            {
+                await Sql.ExecuteAsync(c, tx, ct, sql);
+            }
+
+            await Sql.ExecuteAsync(
+                c, tx, ct, "INSERT INTO schema_version (version, applied_at) VALUES (@v, @t)",
+                ("@v", (long)version), ("@t", Sql.ToMilliseconds(DateTimeOffset.UtcNow)));
+        }
+
+        await tx.CommitAsync(ct);
+        return Latest;
+    }
+
+    internal static async Task<long> SchemaVersionAsync(DbConnection c, CancellationToken ct) =>
+        Convert.ToInt64(await Sql.ScalarAsync(c, null, ct, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0L, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using System.Data.Common;
+using System.Net;
+
+namespace Sidus.Nodes.Storage;
+
+/// <summary>Reads inventory rows into model records; used by plain reads and inside edit transactions.</summary>
+internal static class Rows
+{
+    public static async Task<List<Node>> NodesAsync(DbConnection c, DbTransaction? tx, string? name, CancellationToken ct)
+    {
+        var where = name is null ? "" : " WHERE name = @n";
+        var byNode = new Dictionary<string, (List<MacAddress> Macs, List<string> Groups)>(StringComparer.Ordinal);
+        var rows = new List<(string Name, string? Ip, NodeSettings Settings, long Revision)>();
+        await using (var cmd = Sql.Command(c, tx, $"SELECT name, ip, image, mode, kernel_args, tags, revision FROM nodes{where} ORDER BY name", ("@n", name)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                var n = r.GetString(0);
+                rows.Add((n, r.NullableString(1), ReadSettings(r, 2), r.GetInt64(6)));
+                byNode[n] = ([], []);
+            }
+        }
+
+        var whereNode = name is null ? "" : " WHERE node = @n";
+        await using (var cmd = Sql.Command(c, tx, $"SELECT node, mac FROM node_macs{whereNode} ORDER BY node, position", ("@n", name)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                if (byNode.TryGetValue(r.GetString(0), out var lists))
+                {
+                    lists.Macs.Add(MacAddress.Parse(r.GetString(1)));
+                }
+            }
+        }
+
+        await using (var cmd = Sql.Command(c, tx, $"SELECT node, grp FROM node_groups{whereNode} ORDER BY node, position", ("@n", name)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                if (byNode.TryGetValue(r.GetString(0), out var lists))
+                {
+                    lists.Groups.Add(r.GetString(1));
+                }
+            }
+        }
+
+        return rows.Select(row => new Node
+        {
+            Name = row.Name,
+            Ip = row.Ip is null ? null : IPAddress.Parse(row.Ip),
+            Macs = [.. byNode[row.Name].Macs],
+            Groups = [.. byNode[row.Name].Groups],
+            Settings = row.Settings,
+            Revision = row.Revision,
+        }).ToList();
+    }
+
+    public static async Task<List<Group>> GroupsAsync(DbConnection c, DbTransaction? tx, string? name, CancellationToken ct)
+    {
+        var where = name is null ? "" : " WHERE name = @n";
+        var list = new List<Group>();
+        await using var cmd = Sql.Command(c, tx, $"SELECT name, description, image, mode, kernel_args, tags, revision FROM groups{where} ORDER BY name", ("@n", name));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new Group
+            {
+                Name = r.GetString(0),
+                Description = r.NullableString(1),
+                Settings = ReadSettings(r, 2),
+                Revision = r.GetInt64(6),
+            });
+        }
+
+        return list;
+    }
+
+    public static async Task<NodeSettings> DefaultsAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        await using var cmd = Sql.Command(c, tx, "SELECT image, mode, kernel_args, tags FROM defaults WHERE id = 1");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? ReadSettings(r, 0) : NodeSettings.Empty;
+    }
+
+    public static async Task<List<NetworkPolicy>> NetworksAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        var list = new List<NetworkPolicy>();
+        await using var cmd = Sql.Command(c, tx, "SELECT name, subnet, unknown_policy, default_group, revision FROM networks ORDER BY name");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new NetworkPolicy
+            {
+                Name = r.GetString(0),
+                Subnet = r.NullableString(1),
+                Unknown = NetworkPolicy.ParsePolicy(r.GetString(2)),
+                DefaultGroup = r.NullableString(3),
+                Revision = r.GetInt64(4),
+            });
+        }
+
+        return list;
+    }
+
+    public static async Task<long> VersionAsync(DbConnection c, DbTransaction? tx, CancellationToken ct) =>
+        (long)(await Sql.ScalarAsync(c, tx, ct, "SELECT value FROM meta WHERE key = @k", ("@k", Migrations.VersionCounter)) ?? 0L);
+
+    public static async Task<InventorySnapshot> SnapshotAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        var version = await VersionAsync(c, tx, ct);
+        var nodes = await NodesAsync(c, tx, null, ct);
+        var groups = await GroupsAsync(c, tx, null, ct);
+        var defaults = await DefaultsAsync(c, tx, ct);
+        var networks = await NetworksAsync(c, tx, ct);
+        return new InventorySnapshot(version, nodes, groups, defaults, networks);
+    }
+
+    /// <summary>Reads image, mode, kernel_args, tags starting at column <paramref name="first"/>.</summary>
+    private static NodeSettings ReadSettings(DbDataReader r, int first) => new()
+    {
+        Image = r.NullableString(first),
+        Mode = r.NullableString(first + 1) is { } m ? BootModes.Parse(m) : null,
+        KernelArgs = r.NullableString(first + 2),
+        Tags = TagCodec.Decode(r.NullableString(first + 3)),
+    };
+
+    public static (string, object?)[] SettingsParameters(NodeSettings s) =>
+    [
+        ("@image", s.Image),
+        ("@mode", s.Mode?.ToText()),
+        ("@args", s.KernelArgs),
+        ("@tags", TagCodec.Encode(s.Tags)),
+    ];
+
+    public static ImmutableArray<T> OrEmpty<T>(this ImmutableArray<T> a) => a.IsDefault ? [] : a;
+}

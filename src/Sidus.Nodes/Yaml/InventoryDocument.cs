@@ -1,0 +1,24 @@
+namespace Sidus.Nodes.Yaml;
+
+/// <summary>The declarative inventory of a cluster.yaml: what `sidus apply` makes true and `sidus export` writes.</summary>
+public sealed record InventoryDocument
+{
+    public const int FormatVersion = 1;
+
+    /// <summary>Null when the file has no defaults section (apply then leaves the stored defaults alone, unless pruning).</summary>
+    public NodeSettings? Defaults { get; init; }
+
+    public IReadOnlyList<NetworkPolicy> Networks { get; init; } = [];
+
+    public IReadOnlyList<Group> Groups { get; init; } = [];
+
+    public IReadOnlyList<Node> Nodes { get; init; } = [];
+
+    public static InventoryDocument FromSnapshot(InventorySnapshot s) => new()
+    {
+        Defaults = s.Defaults,
+        Networks = s.Networks,
+        Groups = s.Groups,
+        Nodes = s.Nodes,
+    };
+}

@@ -1,0 +1,310 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+
+namespace Sidus.Nodes.Tests;
+
+public class StoreTests
+{
+    private static MacAddress Mac(int i) => new(0x0200_0000_0000UL + (ulong)i);
+
+    private static Node N(string name, int mac, string? ip = null, params string[] groups) =>
+        new() { Name = name, Macs = [Mac(mac)], Ip = ip is null ? null : IPAddress.Parse(ip), Groups = [.. groups] };
+
+    [Fact]
+    public async Task AddNode_ThenRead_RoundTripsEverything()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddGroupAsync(new Group { Name = "compute", Description = "CPU nodes", Settings = new() { Image = "debian@3" } }));
+        var node = new Node
+        {
+            Name = "Node001",
+            Macs = [Mac(1), Mac(2)],
+            Ip = IPAddress.Parse("10.0.0.10"),
+            Groups = ["compute"],
+            Settings = new NodeSettings { Mode = BootMode.Shared, KernelArgs = "quiet", Tags = System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>("rack", "r1")]) },
+        };
+        await inv.Store.EditAsync(e => e.AddNodeAsync(node));
+
+        var read = await inv.Store.GetNodeAsync("node001");
+        Assert.NotNull(read);
+        Assert.Equal("node001", read.Name);
+        Assert.Equal([Mac(1), Mac(2)], read.Macs.ToArray());
+        Assert.Equal("10.0.0.10", read.Ip!.ToString());
+        Assert.Equal(["compute"], read.Groups.ToArray());
+        Assert.Equal(BootMode.Shared, read.Settings.Mode);
+        Assert.Equal("r1", read.Settings.Tags["rack"]);
+        Assert.Equal(1, read.Revision);
+        Assert.Equal("node001", (await inv.Store.FindNodeByMacAsync(Mac(2)))!.Name);
+        Assert.Null(await inv.Store.FindNodeByMacAsync(Mac(3)));
+
+        var snap = await inv.Store.LoadAsync();
+        Assert.Equal("group:compute", snap.Resolve(snap.FindByMac(Mac(1))!).Image.Origin);
+    }
+
+    [Fact]
+    public async Task AddNode_MacOfOtherNode_ConflictNamesOwner()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var e = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(x => x.AddNodeAsync(N("b", 1))));
+        Assert.Equal(InventoryErrorKind.Conflict, e.Kind);
+        Assert.Contains("node 'a'", e.Message, StringComparison.Ordinal);
+        Assert.Null(await inv.Store.GetNodeAsync("b"));
+    }
+
+    [Fact]
+    public async Task AddNode_IpOfOtherNode_ConflictNamesOwner()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1, "10.0.0.5")));
+        var e = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(x => x.AddNodeAsync(N("b", 2, "10.0.0.5"))));
+        Assert.Equal(InventoryErrorKind.Conflict, e.Kind);
+        Assert.Contains("node 'a'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddNode_UnknownGroup_NotFoundWithHint()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        var e = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(x => x.AddNodeAsync(N("a", 1, null, "gpu"))));
+        Assert.Equal(InventoryErrorKind.NotFound, e.Kind);
+        Assert.Contains("sidus group add gpu", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Edit_FailsHalfway_NothingStored()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        var before = await inv.Store.GetVersionAsync();
+        await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(async e =>
+        {
+            await e.AddNodeAsync(N("a", 1));
+            await e.AddNodeAsync(N("b", 1));
+        }));
+        Assert.Empty((await inv.Store.LoadAsync()).Nodes);
+        Assert.Equal(before, await inv.Store.GetVersionAsync());
+    }
+
+    [Fact]
+    public async Task GetVersion_MovesOnEveryCommittedEdit_NotOnBootEvents()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        var v0 = await inv.Store.GetVersionAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var v1 = await inv.Store.GetVersionAsync();
+        Assert.True(v1 > v0);
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Dhcp, DateTimeOffset.UtcNow));
+        Assert.Equal(v1, await inv.Store.GetVersionAsync());
+        await inv.Store.EditAsync(e => e.EditNodeAsync("a", n => n with { Settings = n.Settings with { Image = "x" } }));
+        Assert.True(await inv.Store.GetVersionAsync() > v1);
+        Assert.Equal(await inv.Store.GetVersionAsync(), (await inv.Store.LoadAsync()).Version);
+    }
+
+    [Fact]
+    public async Task UpdateNode_StaleRevision_Conflict()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var read = (await inv.Store.GetNodeAsync("a"))!;
+        await inv.Store.EditAsync(e => e.UpdateNodeAsync(read with { Settings = new() { Image = "first" } }, read.Revision));
+        var e = await Assert.ThrowsAsync<InventoryException>(() =>
+            inv.Store.EditAsync(x => x.UpdateNodeAsync(read with { Settings = new() { Image = "second" } }, read.Revision)));
+        Assert.Equal(InventoryErrorKind.Conflict, e.Kind);
+        Assert.Contains("changed by someone else", e.Message, StringComparison.Ordinal);
+        Assert.Equal("first", (await inv.Store.GetNodeAsync("a"))!.Settings.Image);
+    }
+
+    [Fact]
+    public async Task ConcurrentEdits_TwoConnectionsDifferentFields_BothSurvive()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await using var second = await inv.OpenSecondAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        const int EditsEach = 40;
+
+        // One writer sets tags t0..t39, the other changes image and kernel args, all at once, each edit a
+        // read-modify-write of the whole node: a lost update would drop a tag or an image.
+        var inFirst = new TaskCompletionSource();
+        var tags = Task.Run(async () =>
+        {
+            for (var i = 0; i < EditsEach; i++)
+            {
+                await inv.Store.EditAsync(e => e.EditNodeAsync("a", n =>
+                {
+                    inFirst.TrySetResult();
+                    return n with { Settings = n.Settings with { Tags = n.Settings.Tags.SetItem("t" + i, i.ToString(System.Globalization.CultureInfo.InvariantCulture)) } };
+                }));
+            }
+        });
+        await inFirst.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var images = Task.Run(async () =>
+        {
+            for (var i = 0; i < EditsEach; i++)
+            {
+                await second.EditAsync(e => e.EditNodeAsync("a", n => n with { Settings = n.Settings with { Image = "img@" + i, KernelArgs = "k" + i } }));
+            }
+        });
+        await Task.WhenAll(tags, images).WaitAsync(TimeSpan.FromSeconds(120));
+
+        var final = (await inv.Store.GetNodeAsync("a"))!;
+        Assert.Equal(EditsEach, final.Settings.Tags.Count);
+        Assert.Equal("img@" + (EditsEach - 1), final.Settings.Image);
+        Assert.Equal("k" + (EditsEach - 1), final.Settings.KernelArgs);
+        Assert.Equal(1 + (2 * EditsEach), final.Revision);
+    }
+
+    [Fact]
+    public async Task ConcurrentEdits_WriterHoldsTransaction_SecondWaitsAndSeesFirst()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await using var second = await inv.OpenSecondAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var firstRead = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var first = inv.Store.EditAsync(async e =>
+        {
+            var n = await e.RequireNodeAsync("a");
+            firstRead.SetResult();
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return await e.UpdateNodeAsync(n with { Settings = n.Settings with { Image = "from-first" } });
+        });
+        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Task.Run: the SQLite provider waits for the write lock synchronously.
+        var secondEdit = Task.Run(() => second.EditAsync(e => e.EditNodeAsync("a", n => n with { Settings = n.Settings with { Mode = BootMode.Local } })));
+        await Task.Delay(300);
+        Assert.False(secondEdit.IsCompleted, "the second writer must wait for the first transaction");
+        release.SetResult();
+        await Task.WhenAll(first, secondEdit).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var final = (await inv.Store.GetNodeAsync("a"))!;
+        Assert.Equal("from-first", final.Settings.Image);
+        Assert.Equal(BootMode.Local, final.Settings.Mode);
+    }
+
+    [Fact]
+    public async Task Open_SetsWalAndSchemaVersion()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        Assert.Equal(1, await inv.Store.GetSchemaVersionAsync());
+        await using var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False");
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)await cmd.ExecuteScalarAsync());
+
+        // Opening again migrates nothing and keeps the data.
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        await using var again = await inv.OpenSecondAsync();
+        Assert.NotNull(await again.GetNodeAsync("a"));
+        cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
+        Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Open_SchemaFromNewerSidus_RefusedWithUpgradeHint()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await using (var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False"))
+        {
+            await c.OpenAsync();
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES (99, 0)";
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var e = await Assert.ThrowsAsync<InventoryException>(() => inv.OpenSecondAsync());
+        Assert.Contains("upgrade sidus", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RemoveGroup_InUse_RefusedUnlessForce()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(async e =>
+        {
+            await e.AddGroupAsync(new Group { Name = "compute" });
+            await e.AddGroupAsync(new Group { Name = "gpu" });
+            await e.AddNodeAsync(N("a", 1, null, "gpu", "compute"));
+        });
+        var err = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(e => e.RemoveGroupAsync("compute", force: false)));
+        Assert.Equal(InventoryErrorKind.Conflict, err.Kind);
+        Assert.Contains("a", err.Message, StringComparison.Ordinal);
+        Assert.Contains("--force", err.Message, StringComparison.Ordinal);
+
+        await inv.Store.EditAsync(e => e.RemoveGroupAsync("compute", force: true));
+        var node = (await inv.Store.GetNodeAsync("a"))!;
+        Assert.Equal(["gpu"], node.Groups.ToArray());
+        Assert.Equal(2, node.Revision);
+        Assert.Null((await inv.Store.LoadAsync()).FindGroup("compute"));
+    }
+
+    [Fact]
+    public async Task Discovered_RegisterTwiceThenAdopt_BecomesNode()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(async e =>
+        {
+            await e.AddGroupAsync(new Group { Name = "new" });
+            await e.SetNetworkAsync(new NetworkPolicy { Name = "lab", Subnet = "10.0.0.0/24", Unknown = UnknownMachinePolicy.Discover, DefaultGroup = "new" });
+        });
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        Assert.True(await inv.Store.RegisterDiscoveredAsync(Mac(9), "x64-uefi", t0, "lab", "new"));
+        Assert.True(await inv.Store.RegisterDiscoveredAsync(Mac(9), null, t0.AddMinutes(1), "lab", "new"));
+        var d = Assert.Single(await inv.Store.ListDiscoveredAsync());
+        Assert.Equal(Mac(9), d.Mac);
+        Assert.Equal("x64-uefi", d.Architecture);
+        Assert.Equal(2, d.TimesSeen);
+        Assert.Equal(t0, d.FirstSeen);
+        Assert.Equal(t0.AddMinutes(1), d.LastSeen);
+
+        var snap = await inv.Store.LoadAsync();
+        Assert.Equal("lab", snap.NetworkFor(IPAddress.Parse("10.0.0.7"))!.Name);
+        Assert.Null(snap.NetworkFor(IPAddress.Parse("10.9.0.7")));
+        Assert.NotNull(snap.ResolveUnknown(Mac(9), IPAddress.Parse("10.0.0.1")));
+        Assert.Null(snap.ResolveUnknown(Mac(9), IPAddress.Parse("192.168.0.1")));
+
+        var node = await inv.Store.AdoptAsync(Mac(9), "node042");
+        Assert.Equal(["new"], node.Groups.ToArray());
+        Assert.Empty(await inv.Store.ListDiscoveredAsync());
+        Assert.Equal("node042", (await inv.Store.FindNodeByMacAsync(Mac(9)))!.Name);
+        Assert.False(await inv.Store.RegisterDiscoveredAsync(Mac(9), null, t0));
+
+        var missing = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.AdoptAsync(Mac(10), "x"));
+        Assert.Equal(InventoryErrorKind.NotFound, missing.Kind);
+    }
+
+    [Fact]
+    public async Task BootStatus_LatestBootWithStageTimings()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var t = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        var events = new (BootStage Stage, int Seconds)[]
+        {
+            (BootStage.Dhcp, 0), (BootStage.Up, 50),
+            (BootStage.Dhcp, 100), (BootStage.Tftp, 101), (BootStage.Script, 103), (BootStage.Kernel, 104), (BootStage.Up, 130),
+        };
+        foreach (var (stage, s) in events)
+        {
+            await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), stage, t.AddSeconds(s), "detail " + s));
+        }
+
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(7), BootStage.Error, t, new string('x', 5000)));
+
+        var status = await inv.Store.GetBootStatusAsync();
+        Assert.Equal(2, status.Count);
+        var a = status[0];
+        Assert.Equal("a", a.Node);
+        Assert.Equal(BootStage.Up, a.Latest.Stage);
+        Assert.Equal(t.AddSeconds(100), a.Started);
+        Assert.Equal([BootStage.Dhcp, BootStage.Tftp, BootStage.Script, BootStage.Kernel, BootStage.Up], a.Stages.Select(s => s.Stage));
+        Assert.Equal(TimeSpan.FromSeconds(30), a.Latest.SinceStart);
+        Assert.Equal(TimeSpan.FromSeconds(3), a.Stages[2].SinceStart);
+        var unknown = status[1];
+        Assert.Null(unknown.Node);
+        Assert.Equal(BootStages.MaxDetailLength, unknown.Latest.Detail!.Length);
+
+        Assert.Equal(8, await inv.Store.PruneBootEventsAsync(t.AddDays(1)));
+        Assert.Empty(await inv.Store.GetBootStatusAsync());
+    }
+}
