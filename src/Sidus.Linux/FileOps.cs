@@ -97,6 +97,40 @@ public static class FileOps
 
     public static bool IsRoot => Libc.geteuid() == 0;
 
+    /// <summary>
+    /// Opens (creating if needed) a file for our own flock: .NET's FileStream takes flocks of its own to emulate
+    /// FileShare, which would collide with ours, so this goes straight to open(2).
+    /// </summary>
+    public static SafeFileHandle OpenForLocking(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path);
+        Span<byte> buffer = stackalloc byte[CString.MaxPath];
+        var c = CString.Terminate(bytes, buffer);
+        int fd;
+        unsafe
+        {
+            fixed (byte* p = c)
+            {
+                fd = Libc.openat(Libc.AT_FDCWD, p, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1a4);
+            }
+        }
+
+        if (fd < 0)
+        {
+            throw LinuxException.FromLastError("open", path);
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>Reads a small file without .NET's FileShare locks (see <see cref="OpenForLocking"/>).</summary>
+    public static byte[] ReadSmallFile(SafeFileHandle file, int max = 4096)
+    {
+        var buffer = new byte[max];
+        var n = RandomAccess.Read(file, buffer, 0);
+        return buffer.AsSpan(0, n).ToArray();
+    }
+
     private static readonly nint EmptyPath = System.Runtime.InteropServices.Marshal.AllocHGlobal(1);
 
     static FileOps()

@@ -16,12 +16,14 @@ public class StoreException : IOException
 public static class ExitCodes
 {
     public const int Success = 0;
+
+    /// <summary>Failed, or refused bad input (the same code System.CommandLine uses for a bad command line).</summary>
     public const int Failure = 1;
-    public const int Usage = 2;
-    public const int NotFound = 3;
-    public const int Conflict = 4;
-    public const int Busy = 5;
-    public const int Corrupt = 6;
+    public const int Usage = 1;
+    public const int NotFound = 2;
+    public const int Conflict = 3;
+    public const int Busy = 4;
+    public const int Corrupt = 5;
     public const int Interrupted = 130;
 }
 

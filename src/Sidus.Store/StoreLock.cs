@@ -16,7 +16,7 @@ public sealed class StoreLock : IDisposable
 
     public static StoreLock Acquire(string path, string operation, TimeSpan wait, Action<string>? onWaiting = null)
     {
-        var file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        var file = FileOps.OpenForLocking(path);
         try
         {
             var deadline = DateTime.UtcNow + wait;
@@ -55,9 +55,8 @@ public sealed class StoreLock : IDisposable
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            var line = reader.ReadLine()?.Trim();
+            using var file = FileOps.OpenForLocking(path);
+            var line = Encoding.UTF8.GetString(FileOps.ReadSmallFile(file)).Split('\n')[0].Trim();
             if (string.IsNullOrEmpty(line))
             {
                 return "another sidus process";

@@ -17,7 +17,7 @@ public sealed class ConcurrencyTests : IDisposable
         using (_store.Repository.LockForWriting("image import other", TimeSpan.Zero))
         {
             var (code, _, error) = SidusProcess.Run(_store.Home, "image", "import", "img", source, "--wait", "0");
-            Assert.Equal(ExitCodes.Busy, code);
+            Assert.True(code == ExitCodes.Busy, error);
             Assert.Contains($"process {Environment.ProcessId} ('image import other')", error);
         }
 

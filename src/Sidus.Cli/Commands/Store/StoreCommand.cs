@@ -56,7 +56,7 @@ public static class StoreCommand
         var json = GlobalOptions.Json();
         var command = new Command("verify", """
             Re-read and re-hash every object, and check every version has all it needs. Names each damaged or
-            missing object and the versions it breaks. Exit code 6 when anything is damaged.
+            missing object and the versions it breaks. Exit code 5 when anything is damaged.
             """)
         {
             json,
