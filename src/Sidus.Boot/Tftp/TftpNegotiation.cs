@@ -22,7 +22,8 @@ public static class TftpNegotiation
         }
 
         // tsize is the real size; a length we cannot know (netascii, a generated stream) is simply not acknowledged.
-        if (requested.TransferSize.HasValue && fileLength is { } length)
+        // Neither is 0: curl (7.x-8.x) rejects "tsize 0" in an OACK as illegal and fails the empty file it asked for.
+        if (requested.TransferSize.HasValue && fileLength is { } length and > 0)
         {
             ack.Add(new TftpOption(TftpLimits.TransferSizeOption, Text(length)));
         }

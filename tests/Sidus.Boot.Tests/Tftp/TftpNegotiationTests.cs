@@ -42,4 +42,12 @@ public class TftpNegotiationTests
 
         Assert.Empty(p.OptionAck);
     }
+
+    [Fact]
+    public void Negotiate_TransferSizeOfEmptyFile_IsNotAcknowledged()
+    {
+        var p = TftpNegotiation.Negotiate(new TftpRequestedOptions(1468, 0, null, null), 0, Limits);
+
+        Assert.Equal(new[] { new TftpOption("blksize", "1468") }, p.OptionAck);
+    }
 }

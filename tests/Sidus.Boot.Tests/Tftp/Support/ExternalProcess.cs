@@ -6,7 +6,7 @@ namespace Sidus.Boot.Tests.Tftp.Support;
 /// Runs a real client program with a time limit. A missing program throws (the test fails, it is never skipped);
 /// a program that outlives the limit is killed and reported.
 /// </summary>
-internal static class ExternalProcess
+public static class ExternalProcess
 {
     public sealed record Result(int ExitCode, string Output, string Error, bool TimedOut)
     {
