@@ -28,7 +28,9 @@ internal sealed class TftpSession : IDisposable
     private readonly byte[] _controlBuffer = new byte[TftpLimits.MaxRequestLength];
     private readonly byte[] _strangerBuffer = new byte[64];
     private readonly SocketAddress _from;
+    private readonly Lock _gate = new();
     private Socket? _socket;
+    private bool _disposed;
     private long _retransmits;
 
     public TftpSession(
@@ -57,7 +59,17 @@ internal sealed class TftpSession : IDisposable
     public string Path => _path;
 
     /// <summary>Stops this transfer (a new request from the same client replaces it, or the server stops).</summary>
-    public void Cancel() => _cancellation.Cancel();
+    public void Cancel()
+    {
+        // The request loop may find a session in its table just as the session ends and disposes itself.
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _cancellation.Cancel();
+            }
+        }
+    }
 
     public async Task RunAsync()
     {
@@ -80,8 +92,12 @@ internal sealed class TftpSession : IDisposable
 
     public void Dispose()
     {
-        _socket?.Dispose();
-        _cancellation.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            _socket?.Dispose();
+            _cancellation.Dispose();
+        }
     }
 
     private async Task TransferAsync(CancellationToken token)
