@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
 namespace Sidus.Boot.Tftp;
@@ -14,6 +15,13 @@ internal sealed class TftpSession : IDisposable
 {
     /// <summary>Large enough for any ACK or ERROR a client sends; bigger datagrams are not for us.</summary>
     private const int ReceiveBufferSize = 1024;
+
+    /// <summary>Linux SOL_UDP / UDP_SEGMENT (linux/udp.h), and the kernel's UDP_MAX_SEGMENTS.</summary>
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
+    private const int MaxSegmentsPerSend = 64;
+    /// <summary>Largest UDP payload in one IPv4 datagram: the whole segmented send must fit.</summary>
+    private const int MaxUdpPayload = 65507;
 
     private readonly TftpServerOptions _options;
     private readonly ILogger _logger;
@@ -30,6 +38,7 @@ internal sealed class TftpSession : IDisposable
     private readonly SocketAddress _from;
     private readonly Lock _gate = new();
     private Socket? _socket;
+    private CancellationTokenSource _wait = new();
     private bool _disposed;
     private long _retransmits;
 
@@ -74,6 +83,7 @@ internal sealed class TftpSession : IDisposable
     public async Task RunAsync()
     {
         var token = _cancellation.Token;
+        using var link = token.UnsafeRegister(static state => ((TftpSession)state!).CancelWait(), this);
         try
         {
             _socket = new Socket(_client.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -96,6 +106,7 @@ internal sealed class TftpSession : IDisposable
         {
             _disposed = true;
             _socket?.Dispose();
+            _wait.Dispose();
             _cancellation.Dispose();
         }
     }
@@ -149,7 +160,7 @@ internal sealed class TftpSession : IDisposable
         var length = TftpEncoder.WriteOptionAck(_controlBuffer, parameters.OptionAck);
         var timeout = parameters.RetransmitTimeout;
         var silent = 0;
-        await SendAsync(_controlBuffer.AsMemory(0, length), token);
+        Send(_controlBuffer.AsSpan(0, length));
         while (true)
         {
             var received = await ReceiveFromClientAsync(timeout, token);
@@ -163,7 +174,7 @@ internal sealed class TftpSession : IDisposable
 
                 timeout = Backoff(timeout, parameters);
                 _retransmits++;
-                await SendAsync(_controlBuffer.AsMemory(0, length), token);
+                Send(_controlBuffer.AsSpan(0, length));
                 continue;
             }
 
@@ -189,6 +200,7 @@ internal sealed class TftpSession : IDisposable
         var slotSize = TftpLimits.HeaderLength + blockSize;
         var buffer = ArrayPool<byte>.Shared.Rent(slotSize * window);
         var lengths = new int[window];
+        var segments = window > 1 ? EnableSegmentation(slotSize) : 1;
         try
         {
             long lastAcked = 0;
@@ -200,26 +212,37 @@ internal sealed class TftpSession : IDisposable
             var timeout = parameters.RetransmitTimeout;
             while (true)
             {
-                while (lastSent < finalBlock && lastSent < lastAcked + window)
+                var limit = Math.Min(lastAcked + window, finalBlock);
+                while (lastRead < limit)
                 {
-                    var block = lastSent + 1;
+                    var block = lastRead + 1;
                     var slot = (int)((block - 1) % window);
                     var packet = buffer.AsMemory(slot * slotSize, slotSize);
-                    if (block > lastRead)
+                    var n = await ReadBlockAsync(content, packet[TftpLimits.HeaderLength..], token);
+                    TftpEncoder.WriteDataHeader(packet.Span, unchecked((ushort)block));
+                    lengths[slot] = TftpLimits.HeaderLength + n;
+                    lastRead = block;
+                    bytes += n;
+                    if (n < blockSize)
                     {
-                        var n = await ReadBlockAsync(content, packet[TftpLimits.HeaderLength..], token);
-                        TftpEncoder.WriteDataHeader(packet.Span, unchecked((ushort)block));
-                        lengths[slot] = TftpLimits.HeaderLength + n;
-                        lastRead = block;
-                        bytes += n;
-                        if (n < blockSize)
-                        {
-                            finalBlock = block;
-                        }
+                        finalBlock = block;
+                        limit = block;
+                    }
+                }
+
+                while (lastSent < limit)
+                {
+                    // A run of consecutive slots goes out in one send: with UDP GSO the kernel cuts it into one
+                    // datagram per block (all full-size but the last), otherwise the run is one block.
+                    var first = (int)(lastSent % window);
+                    var count = 1;
+                    while (count < segments && lastSent + count < limit && first + count < window && lengths[first + count - 1] == slotSize)
+                    {
+                        count++;
                     }
 
-                    await SendAsync(packet[..lengths[slot]], token);
-                    lastSent = block;
+                    Send(buffer.AsSpan(first * slotSize, ((count - 1) * slotSize) + lengths[first + count - 1]));
+                    lastSent += count;
                 }
 
                 var received = await ReceiveFromClientAsync(timeout, token);
@@ -290,6 +313,31 @@ internal sealed class TftpSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Turns on UDP GSO (UDP_SEGMENT) for this socket so a window goes out in a few sends instead of one per block;
+    /// returns how many blocks one send may carry (1 when the kernel refuses, and we send block by block).
+    /// </summary>
+    private int EnableSegmentation(int slotSize)
+    {
+        var segments = Math.Min(MaxSegmentsPerSend, MaxUdpPayload / slotSize);
+        if (segments < 2)
+        {
+            return 1;
+        }
+
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        MemoryMarshal.Write(value, slotSize);
+        try
+        {
+            _socket!.SetRawSocketOption(SolUdp, UdpSegment, value);
+            return segments;
+        }
+        catch (SocketException)
+        {
+            return 1;
+        }
+    }
+
     /// <summary>Any packet with the ERROR opcode ends the transfer, even one whose message lacks its NUL.</summary>
     private static bool IsError(ReadOnlySpan<byte> packet, out TftpErrorCode code, out string message)
     {
@@ -301,10 +349,12 @@ internal sealed class TftpSession : IDisposable
 
     private static async ValueTask<int> ReadBlockAsync(Stream content, Memory<byte> destination, CancellationToken token)
     {
+        // Files and memory are read in place: a page-cache read is cheaper than a hop through the thread pool.
+        var local = content is FileStream or MemoryStream;
         var total = 0;
         while (total < destination.Length)
         {
-            var n = await content.ReadAsync(destination[total..], token);
+            var n = local ? content.Read(destination.Span[total..]) : await content.ReadAsync(destination[total..], token);
             if (n == 0)
             {
                 break;
@@ -323,14 +373,50 @@ internal sealed class TftpSession : IDisposable
         return doubled > ceiling ? ceiling : doubled;
     }
 
-    private ValueTask<int> SendAsync(ReadOnlyMemory<byte> packet, CancellationToken token) =>
-        _socket!.SendToAsync(packet, SocketFlags.None, _clientAddress, token);
+    /// <summary>UDP sends do not wait for the peer: a plain send costs less than the async machinery around it.</summary>
+    private void Send(ReadOnlySpan<byte> packet) => _socket!.SendTo(packet, SocketFlags.None, _clientAddress);
 
-    private async Task RefuseAsync(TftpErrorCode code, string message, string reason, CancellationToken token)
+    private Task RefuseAsync(TftpErrorCode code, string message, string reason, CancellationToken token)
     {
+        token.ThrowIfCancellationRequested();
         TftpLog.Refused(_logger, _path, _client, code, reason);
         var length = TftpEncoder.WriteError(_controlBuffer, code, message);
-        await SendAsync(_controlBuffer.AsMemory(0, length), token);
+        Send(_controlBuffer.AsSpan(0, length));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A token that fires after TIMEOUT or when the session is cancelled. One source is re-armed for every wait
+    /// (a new linked source and timer per ACK would cost more than the rest of the loop).
+    /// </summary>
+    private CancellationToken ArmWait(TimeSpan timeout, CancellationToken token)
+    {
+        CancellationTokenSource wait;
+        lock (_gate)
+        {
+            if (!_wait.TryReset())
+            {
+                _wait.Dispose();
+                _wait = new CancellationTokenSource();
+            }
+
+            wait = _wait;
+        }
+
+        token.ThrowIfCancellationRequested();
+        wait.CancelAfter(timeout);
+        return wait.Token;
+    }
+
+    private void CancelWait()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _wait.Cancel();
+            }
+        }
     }
 
     /// <summary>
@@ -349,22 +435,27 @@ internal sealed class TftpSession : IDisposable
             }
 
             int received;
-            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(token))
+            try
             {
-                wait.CancelAfter(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
-                try
+                if (_socket!.Available > 0)
                 {
-                    received = await _socket!.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, wait.Token);
+                    // Already queued (common with windows): skip the timer and the asynchronous hand-off.
+                    received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
                 }
-                catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                else
                 {
-                    return -1;
+                    var wait = ArmWait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency), token);
+                    received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, wait);
                 }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-                {
-                    // Longer than any ACK or ERROR: not part of a read transfer.
-                    continue;
-                }
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                return -1;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+            {
+                // Longer than any ACK or ERROR: not part of a read transfer.
+                continue;
             }
 
             if (_from.Equals(_clientAddress))
@@ -375,7 +466,7 @@ internal sealed class TftpSession : IDisposable
             var stranger = (IPEndPoint)_client.Create(_from);
             TftpLog.WrongTransferId(_logger, _path, _client, stranger);
             var length = TftpEncoder.WriteError(_strangerBuffer, TftpErrorCode.UnknownTransferId, "unknown transfer ID");
-            await _socket!.SendToAsync(_strangerBuffer.AsMemory(0, length), SocketFlags.None, _from, token);
+            _socket.SendTo(_strangerBuffer.AsSpan(0, length), SocketFlags.None, _from);
         }
     }
 }
