@@ -437,16 +437,9 @@ internal sealed class TftpSession : IDisposable
             int received;
             try
             {
-                if (_socket!.Available > 0)
-                {
-                    // Already queued (common with windows): skip the timer and the asynchronous hand-off.
-                    received = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
-                }
-                else
-                {
-                    var wait = ArmWait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency), token);
-                    received = await _socket.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, wait);
-                }
+                // The socket tries a plain recvfrom first; only an empty queue costs a wait.
+                var wait = ArmWait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency), token);
+                received = await _socket!.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, wait);
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {
