@@ -53,4 +53,7 @@ internal static partial class TftpLog
 
     [LoggerMessage(16, LogLevel.Information, "TFTP stopped listening on {Endpoint}")]
     public static partial void Stopped(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(17, LogLevel.Warning, "TFTP stopped {File} to {Client}: the transfer took longer than {Limit}")]
+    public static partial void TransferTimeLimit(ILogger logger, string file, IPEndPoint client, TimeSpan limit);
 }

@@ -32,6 +32,7 @@ internal sealed class TftpSession : IDisposable
     private readonly SocketAddress _clientAddress;
     private readonly IPAddress _localAddress;
     private readonly CancellationTokenSource _cancellation;
+    private readonly CancellationToken _serverToken;
     private readonly byte[] _receiveBuffer = new byte[ReceiveBufferSize];
     private readonly byte[] _controlBuffer = new byte[TftpLimits.MaxRequestLength];
     private readonly byte[] _strangerBuffer = new byte[64];
@@ -40,6 +41,7 @@ internal sealed class TftpSession : IDisposable
     private Socket? _socket;
     private CancellationTokenSource _wait = new();
     private bool _disposed;
+    private bool _cancelledByServer;
     private long _retransmits;
 
     public TftpSession(
@@ -61,6 +63,7 @@ internal sealed class TftpSession : IDisposable
         _clientAddress = client.Serialize();
         _from = new SocketAddress(client.AddressFamily);
         _localAddress = localAddress;
+        _serverToken = serverToken;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(serverToken);
         _cancellation.CancelAfter(options.MaxTransferTime);
     }
@@ -75,6 +78,7 @@ internal sealed class TftpSession : IDisposable
         {
             if (!_disposed)
             {
+                _cancelledByServer = true;
                 _cancellation.Cancel();
             }
         }
@@ -92,7 +96,11 @@ internal sealed class TftpSession : IDisposable
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // Replaced by a newer request, the time limit, or shutdown: the cause is logged where it happens.
+            // Replacement and shutdown are logged by the server; only the time limit is this session's news.
+            if (!_cancelledByServer && !_serverToken.IsCancellationRequested)
+            {
+                TftpLog.TransferTimeLimit(_logger, _path, _client, _options.MaxTransferTime);
+            }
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {

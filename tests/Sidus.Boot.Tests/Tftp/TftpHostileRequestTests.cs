@@ -101,7 +101,7 @@ public class TftpHostileRequestTests
         Assert.Equal(TftpDecodeStatus.Done, TftpDecoder.TryDecodeError(reply.Value.Buffer, out var code, out _));
         Assert.Equal(expected, code);
         Assert.Contains(server.Log.Entries, e => e.Level == LogLevel.Warning);
-        Assert.Equal(0, await ActiveAfterSettleAsync(server));
+        Assert.Equal(0, await server.SettledActiveTransfersAsync());
     }
 
     [Fact]
@@ -123,16 +123,6 @@ public class TftpHostileRequestTests
         var result = await TftpClients.GetAsync(TftpClients.Kind.CurlBlksize, server.Port, "f.bin", output.Combine("f.bin"));
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(TftpClients.Sha256Of(content), TftpClients.Sha256Of(output.Combine("f.bin")));
-    }
-
-    private static async Task<int> ActiveAfterSettleAsync(TftpTestServer server)
-    {
-        for (var i = 0; i < 100 && server.Server.ActiveTransfers > 0; i++)
-        {
-            await Task.Delay(20);
-        }
-
-        return server.Server.ActiveTransfers;
     }
 
     private static void PrepareHostileRoot(TestDirectory root)

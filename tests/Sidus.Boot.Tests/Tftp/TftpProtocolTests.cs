@@ -215,7 +215,7 @@ public class TftpProtocolTests
 
         Assert.Equal(100, only.Payload.Length);
         Assert.True(await server.WaitForLogAsync(LogLevel.Information, "the last ACK never came", TimeSpan.FromSeconds(10)), server.Log.Dump());
-        Assert.Equal(0, server.Server.ActiveTransfers);
+        Assert.Equal(0, await server.SettledActiveTransfersAsync());
     }
 
     [Fact]
@@ -238,7 +238,29 @@ public class TftpProtocolTests
         // The first send plus MaxRetransmits (3) retransmissions, then silence.
         Assert.Equal(4, copies);
         Assert.True(await server.WaitForLogAsync(LogLevel.Warning, "gave up f.bin", Wait), server.Log.Dump());
-        Assert.Equal(0, server.Server.ActiveTransfers);
+        Assert.Equal(0, await server.SettledActiveTransfersAsync());
+    }
+
+    [Fact]
+    public async Task Transfer_LongerThanTheTimeLimit_IsStoppedAndLogged()
+    {
+        await using var server = TftpTestServer.Start(o => new TftpServerOptions
+        {
+            Endpoint = o.Endpoint,
+            RootDirectory = o.RootDirectory,
+            RetransmitTimeout = TimeSpan.FromMilliseconds(100),
+            MaxRetransmitTimeout = TimeSpan.FromMilliseconds(100),
+            MaxRetransmits = 1000,
+            MaxTransferTime = TimeSpan.FromMilliseconds(700),
+        });
+        server.Root.WriteRandomFile("f.bin", 5000, seed: 19);
+        using var client = new RawTftpClient();
+
+        await client.SendRequestAsync(server.Endpoint, "f.bin");
+        await ExpectDataAsync(client, Wait);
+
+        Assert.True(await server.WaitForLogAsync(LogLevel.Warning, "took longer than", Wait), server.Log.Dump());
+        Assert.Equal(0, await server.SettledActiveTransfersAsync());
     }
 
     [Fact]

@@ -55,6 +55,17 @@ internal sealed class TftpTestServer : IAsyncDisposable
         return Log.Contains(level, fragment);
     }
 
+    /// <summary>Transfers still running after waiting (bounded) for them to wind down.</summary>
+    public async Task<int> SettledActiveTransfersAsync()
+    {
+        for (var i = 0; i < 100 && Server.ActiveTransfers > 0; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        return Server.ActiveTransfers;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
