@@ -97,9 +97,9 @@ public sealed class Repository : IDisposable
 
     public ObjectWriter CreateWriter() => new(Objects, StagingDirectory, CompressionLevel);
 
-    public Commit ReadCommit(ObjectId id) => Commit.Decode(Objects.Read(id, ObjectKind.Commit));
+    public Commit ReadCommit(ObjectId id) => Commit.Decode(Objects.Read(id, ObjectKind.Commit).Span);
 
-    public List<TreeEntry> ReadTree(ObjectId id) => TreeCodec.Decode(Objects.Read(id, ObjectKind.Tree));
+    public List<TreeEntry> ReadTree(ObjectId id) => TreeCodec.Decode(Objects.Read(id, ObjectKind.Tree).Span);
 
     /// <summary>The versions of an image, newest first.</summary>
     public IEnumerable<(ObjectId Id, Commit Commit)> History(string image)

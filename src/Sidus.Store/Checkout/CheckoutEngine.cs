@@ -264,9 +264,22 @@ public sealed class CheckoutEngine
     private void RunWrites(CancellationToken cancellation)
     {
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
+        // Files whose data shares a frame are written by one thread, in frame order: each frame is read and
+        // decompressed once.
+        var packs = _repository.Objects;
+        var groups = _writes
+            .GroupBy(w => w.Entry.DataLength == 0 ? long.MaxValue : packs.FrameKey(w.Entry.Content))
+            .OrderBy(g => g.Key)
+            .ToList();
         try
         {
-            Parallel.ForEach(_writes, options, WriteOne);
+            Parallel.ForEach(groups, options, group =>
+            {
+                foreach (var job in group)
+                {
+                    WriteOne(job);
+                }
+            });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {

@@ -110,26 +110,33 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
         var done = 0L;
         var bytes = 0L;
         var primaries = _files.Where(f => f.SameAs is null).ToList();
+        var runs = PlanRuns(primaries);
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
-        // Biggest first, so one large file does not finish alone at the end.
-        primaries.Sort((a, b) => b.Status.Size.CompareTo(a.Status.Size));
         try
         {
-            Parallel.ForEach(primaries, options, job =>
-        {
-            job.Node.Entry.Content = StoreOne(root, job);
-            var n = Interlocked.Increment(ref done);
-            var b = Interlocked.Add(ref bytes, job.Status.Size);
-            if ((n & 255) == 0)
+            Parallel.ForEach(runs, options, run =>
             {
-                progress?.Report(new TransferProgress("storing files", n, primaries.Count, b, _totalBytes));
-            }
-        });
+                foreach (var job in run)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    job.Node.Entry.Content = StoreOne(root, job);
+                    var n = Interlocked.Increment(ref done);
+                    var b = Interlocked.Add(ref bytes, job.Status.Size);
+                    if ((n & 255) == 0)
+                    {
+                        progress?.Report(new TransferProgress("storing files", n, primaries.Count, b, _totalBytes));
+                    }
+                }
+
+                // One run, one frame: similar files compress together.
+                writer.FlushBatch();
+            });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
+
         progress?.Report(new TransferProgress("storing files", primaries.Count, primaries.Count, _totalBytes, _totalBytes));
 
         var byKey = _files.Where(f => f.SameAs is null && f.Node.Link is not null)
@@ -148,6 +155,58 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
                 record.Add(job.Path, job.Status, job.Node.Entry.Content, job.Node.Entry.Extents, job.Node.Entry.Xattrs.Count > 0);
             }
         }
+    }
+
+    /// <summary>
+    /// Orders files so that similar ones are neighbours (by extension, then name: all the copyright files, all the
+    /// kernel modules...) and cuts them into runs of about one frame; big files are runs of their own, biggest first
+    /// so that no large file is left to finish alone.
+    /// </summary>
+    private static List<List<FileJob>> PlanRuns(List<FileJob> files)
+    {
+        var runs = new List<List<FileJob>>();
+        foreach (var big in files.Where(f => f.Status.Size > ContentStore.ChunkingThreshold).OrderByDescending(f => f.Status.Size))
+        {
+            runs.Add([big]);
+        }
+
+        var small = files.Where(f => f.Status.Size <= ContentStore.ChunkingThreshold)
+            .OrderBy(f => Extension(f.Path), ByteComparer.Instance)
+            .ThenBy(f => BaseName(f.Path), ByteComparer.Instance)
+            .ThenBy(f => f.Path, ByteComparer.Instance);
+        var current = new List<FileJob>();
+        long size = 0;
+        foreach (var job in small)
+        {
+            current.Add(job);
+            size += job.Status.Size;
+            if (size >= PackFormat.FrameTarget)
+            {
+                runs.Add(current);
+                current = [];
+                size = 0;
+            }
+        }
+
+        if (current.Count > 0)
+        {
+            runs.Add(current);
+        }
+
+        return runs;
+    }
+
+    private static byte[] BaseName(byte[] path)
+    {
+        var slash = path.AsSpan().LastIndexOf((byte)'/');
+        return slash < 0 ? path : path[(slash + 1)..];
+    }
+
+    private static byte[] Extension(byte[] path)
+    {
+        var name = BaseName(path);
+        var dot = name.AsSpan().LastIndexOf((byte)'.');
+        return dot <= 0 ? [] : name[dot..];
     }
 
     private ObjectId StoreOne(DirectoryHandle root, FileJob job)

@@ -116,7 +116,7 @@ public sealed class Reachability(Repository repository)
 
         try
         {
-            foreach (var (chunk, _) in ContentStore.DecodeChunkList(packs.Read(content, ObjectKind.ChunkList)))
+            foreach (var (chunk, _) in ContentStore.DecodeChunkList(packs.Read(content, ObjectKind.ChunkList).Span))
             {
                 _seen.Add(chunk);
                 if (!packs.Contains(chunk))

@@ -156,7 +156,7 @@ public sealed class StoreMaintenance(Repository repository)
 
                 foreach (var o in liveHere)
                 {
-                    writer.Put(o.Id, o.Kind, packs.Read(o.Id, out _));
+                    writer.Put(o.Id, o.Kind, packs.Read(o.Id, out _).Span);
                 }
 
                 toDelete.Add(pack.Key);

@@ -102,7 +102,7 @@ public static class ContentStore
             throw new CorruptObjectException($"object {contentId} is a {kind}, not file content");
         }
 
-        var chunks = DecodeChunkList(data);
+        var chunks = DecodeChunkList(data.Span);
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (id, length) in chunks)
         {
@@ -112,7 +112,7 @@ public static class ContentStore
                 throw new CorruptObjectException($"chunk {id} of {contentId} has {chunk.Length} bytes, expected {length}");
             }
 
-            whole.AppendData(chunk);
+            whole.AppendData(chunk.Span);
             yield return chunk;
         }
 
@@ -128,7 +128,7 @@ public static class ContentStore
         yield return contentId;
         if (packs.TryGetKind(contentId, out var kind) && kind == ObjectKind.ChunkList)
         {
-            foreach (var (id, _) in DecodeChunkList(packs.Read(contentId, ObjectKind.ChunkList)))
+            foreach (var (id, _) in DecodeChunkList(packs.Read(contentId, ObjectKind.ChunkList).Span))
             {
                 yield return id;
             }

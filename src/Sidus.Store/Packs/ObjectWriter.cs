@@ -63,6 +63,15 @@ public sealed class ObjectWriter : IDisposable
         return true;
     }
 
+    /// <summary>Closes the calling thread's current frame, so the next objects start a new one.</summary>
+    public void FlushBatch()
+    {
+        if (_batches.IsValueCreated)
+        {
+            _batches.Value!.FlushTo(_pack, _level);
+        }
+    }
+
     /// <summary>Writes what is still batched, then makes the pack durable and visible. Null if nothing was new.</summary>
     public string? Commit()
     {

@@ -20,10 +20,10 @@ public static class PackFormat
     public const int IndexRecordLength = 57;
 
     /// <summary>Small objects are grouped until a frame holds about this many bytes.</summary>
-    public const int FrameTarget = 256 * 1024;
+    public const int FrameTarget = 1024 * 1024;
 
     /// <summary>An object at least this big gets a frame of its own.</summary>
-    public const int OwnFrameThreshold = 64 * 1024;
+    public const int OwnFrameThreshold = 512 * 1024;
 
     /// <summary>The largest object the store writes (whole files up to the chunking threshold).</summary>
     public const int MaxObjectLength = 1024 * 1024;

@@ -68,24 +68,29 @@ public sealed class PackSet : IDisposable
         return false;
     }
 
+    /// <summary>Orders objects as they lie on disk (pack, then frame); objects sharing a frame share the key.</summary>
+    public long FrameKey(ObjectId id) =>
+        _index.TryGetValue(id, out var l) ? ((long)l.Pack << 44) | l.Record.FrameOffset : long.MaxValue;
+
     public long StoredLength(ObjectId id) => _index.TryGetValue(id, out var l) ? l.Record.Length : 0;
 
     /// <summary>Reads an object, checking its hash. Throws <see cref="MissingObjectException"/> or <see cref="CorruptObjectException"/>.</summary>
-    public byte[] Read(ObjectId id, out ObjectKind kind)
+    /// <remarks>The memory is a slice of a decompressed frame that is never reused: callers may keep it.</remarks>
+    public ReadOnlyMemory<byte> Read(ObjectId id, out ObjectKind kind)
     {
         var location = Find(id);
         kind = location.Record.Kind;
         var frame = ReadFrame(location);
-        var data = frame.AsSpan(location.Record.Offset, location.Record.Length);
-        if (location.Record.Kind != ObjectKind.ChunkList && ObjectId.Hash(data) != id)
+        var data = new ReadOnlyMemory<byte>(frame, location.Record.Offset, location.Record.Length);
+        if (location.Record.Kind != ObjectKind.ChunkList && ObjectId.Hash(data.Span) != id)
         {
             throw new CorruptObjectException($"object {id} in {_packs[location.Pack].Name} is damaged (hash mismatch)");
         }
 
-        return data.ToArray();
+        return data;
     }
 
-    public byte[] Read(ObjectId id, ObjectKind expected)
+    public ReadOnlyMemory<byte> Read(ObjectId id, ObjectKind expected)
     {
         var data = Read(id, out var kind);
         if (kind != expected)
