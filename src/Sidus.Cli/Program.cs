@@ -20,6 +20,7 @@ public static class Program
         root.Options.Add(GlobalOptions.Home);
         root.Subcommands.Add(Commands.Image.ImageCommand.Create());
         root.Subcommands.Add(Commands.Store.StoreCommand.Create());
+        root.Subcommands.Add(Commands.Demo.DemoCommand.Create());
         root.Subcommands.Add(Commands.Node.NodeCommand.Create());
         root.Subcommands.Add(Commands.Group.GroupCommand.Create());
         root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
