@@ -10,6 +10,7 @@ public static class ImageCommand
         var image = new Command("image", "Images: build, import, change (exec), inspect, compare, tag, roll back, check out and export versions");
         image.Subcommands.Add(ImportCommand.Create());
         image.Subcommands.Add(CheckoutCommand.Create());
+        image.Subcommands.Add(ExportCommand.Create());
         image.Subcommands.Add(ListCommand.Create());
         image.Subcommands.Add(ShowCommand.Create());
         image.Subcommands.Add(LogCommand.Create());
