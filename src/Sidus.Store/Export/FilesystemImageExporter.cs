@@ -35,7 +35,7 @@ public sealed class FilesystemImageExporter(Repository repository)
                 temporary,
             ];
             result = RunWithInput(SquashfsTool, "squashfs-tools", args, stdin =>
-                new TarExporter(repository).Export(commitId, stdin, progress, cancellation), cancellation);
+                new TarExporter(repository) { IncludeRoot = false, DotSlashPrefix = false }.Export(commitId, stdin, progress, cancellation), cancellation);
         });
         return result! with { OutputBytes = length };
     }

@@ -14,6 +14,12 @@ public sealed class TarExporter(Repository repository)
 {
     private const int ProgressEvery = 256;
 
+    /// <summary>Write the root directory as "./" (GNU tar restores its metadata); sqfstar wants no root member.</summary>
+    public bool IncludeRoot { get; init; } = true;
+
+    /// <summary>Prefix paths with "./" as `tar -C DIR .` does; sqfstar rejects "." components, link targets included.</summary>
+    public bool DotSlashPrefix { get; init; } = true;
+
     public ExportResult Export(ObjectId commitId, Stream output, IProgress<TransferProgress>? progress, CancellationToken cancellation)
     {
         var commit = repository.ReadCommit(commitId);
@@ -30,7 +36,12 @@ public sealed class TarExporter(Repository repository)
                 continue;
             }
 
-            var name = ArchivePath(path, entry.Kind == FileKind.Directory);
+            if (path.Length == 0 && !IncludeRoot)
+            {
+                continue;
+            }
+
+            var name = ArchivePath(path, entry.Kind == FileKind.Directory, DotSlashPrefix);
             if (entry.LinkGroup != 0 && firstOfGroup.TryGetValue(entry.LinkGroup, out var first))
             {
                 writer.WriteMember(Member(entry, name, TarMemberKind.HardLink, first));
@@ -65,8 +76,8 @@ public sealed class TarExporter(Repository repository)
     }
 
     /// <summary>"./PATH" as GNU tar writes it for `tar -C DIR .`; directories end in '/'.</summary>
-    public static byte[] ArchivePath(byte[] path, bool directory) =>
-        path.Length == 0 ? "./"u8.ToArray() : [.. "./"u8, .. path, .. (directory ? "/"u8 : [])];
+    public static byte[] ArchivePath(byte[] path, bool directory, bool dotSlash = true) =>
+        path.Length == 0 ? "./"u8.ToArray() : [.. (dotSlash ? "./"u8 : []), .. path, .. (directory ? "/"u8 : [])];
 
     private static TarMember Member(TreeEntry entry, byte[] name, TarMemberKind kind, byte[]? link) => new()
     {
