@@ -38,8 +38,9 @@ public sealed class OciImporter
     public int LayersApplied { get; private set; }
 
     /// <summary>
-    /// True when FILE is a tar archive (compressed or not) holding a container image rather than a root tree. Image
-    /// archives hold only a few kinds of top-level names, so a root tree is told apart at its first member.
+    /// True when FILE is a tar archive (compressed or not) holding a container image rather than a root tree: it has
+    /// a top-level manifest.json or oci-layout. Image archives are shallow (ID/layer.tar, blobs/sha256/HEX), so a root
+    /// tree is told apart at its first deeper path or top-level symlink, without reading it all.
     /// </summary>
     public static bool IsImageArchive(string file)
     {
@@ -62,7 +63,9 @@ public sealed class OciImporter
                     return true;
                 }
 
-                if (!IsImageArchiveName(top))
+                var deep = path.Count > (top == "blobs" ? 3 : 2);
+                if (deep || member.Kind is not (TarMemberKind.Regular or TarMemberKind.Directory or TarMemberKind.Symlink) ||
+                    (member.Kind == TarMemberKind.Symlink && path.Count == 1))
                 {
                     return false;
                 }
@@ -75,13 +78,6 @@ public sealed class OciImporter
         }
 
         return false;
-    }
-
-    private static bool IsImageArchiveName(string top)
-    {
-        var stem = top.EndsWith(".json", StringComparison.Ordinal) ? top[..^5] : top;
-        return top is "blobs" or "index.json" or "repositories" ||
-               (stem.Length == 64 && stem.All(char.IsAsciiHexDigitLower));
     }
 
     public MemoryTree ImportLayout(string directory, CancellationToken cancellation) =>
