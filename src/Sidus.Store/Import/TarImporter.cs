@@ -17,11 +17,16 @@ public sealed class TarImporter
     private const int ProgressEvery = 256;
     private const int ReadBufferLength = 1 << 20;
 
+    /// <summary>Members up to this size are read into memory and stored by worker tasks while reading goes on.</summary>
+    private const int ParallelMemberLimit = 8 << 20;
+
     private static ReadOnlySpan<byte> WhiteoutPrefix => ".wh."u8;
     private static ReadOnlySpan<byte> OpaqueWhiteout => ".wh..wh..opq"u8;
 
     private readonly ObjectWriter _writer;
     private readonly IProgress<TransferProgress>? _progress;
+    private readonly SemaphoreSlim _workers = new(Environment.ProcessorCount * 2);
+    private readonly List<Task> _pending = [];
     private HashSet<MemoryNode> _layerNodes = new(ReferenceEqualityComparer.Instance);
     private long _members;
 
@@ -62,6 +67,30 @@ public sealed class TarImporter
     }
 
     private void Apply(TarReader reader, bool whiteouts, Func<long> bytesRead, long totalBytes, CancellationToken cancellation)
+    {
+        try
+        {
+            ReadMembers(reader, whiteouts, bytesRead, totalBytes, cancellation);
+        }
+        finally
+        {
+            // Every stored member must be finished (or failed) before the tree is used or the writer goes away.
+            try
+            {
+                Task.WaitAll(_pending, CancellationToken.None);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+            finally
+            {
+                _pending.Clear();
+            }
+        }
+    }
+
+    private void ReadMembers(TarReader reader, bool whiteouts, Func<long> bytesRead, long totalBytes, CancellationToken cancellation)
     {
         while (reader.Next() is { } member)
         {
@@ -104,7 +133,7 @@ public sealed class TarImporter
         MemoryNode node;
         if (member.Kind == TarMemberKind.HardLink)
         {
-            node = LinkTo(member, name);
+            node = LinkTo(member);
         }
         else
         {
@@ -129,7 +158,7 @@ public sealed class TarImporter
         _layerNodes.Add(node);
     }
 
-    private MemoryNode LinkTo(TarMember member, byte[] name)
+    private MemoryNode LinkTo(TarMember member)
     {
         var targetPath = NormalisePath(member.LinkTarget!, member.Path);
         var target = Tree.Find(targetPath);
@@ -146,7 +175,9 @@ public sealed class TarImporter
         }
 
         target.Link ??= new LinkKey();
-        return new MemoryNode(target.Entry.WithName(name)) { Link = target.Link };
+        // The same entry object: its content id may still be being computed by a worker. MemoryTree takes names
+        // from the directory, not from the entry.
+        return new MemoryNode(target.Entry) { Link = target.Link };
     }
 
     private void StoreData(TarMember member, TreeEntry entry)
@@ -157,7 +188,38 @@ public sealed class TarImporter
             return;
         }
 
-        entry.Content = ContentStore.StoreStream(_writer, member.Data);
+        if (member.DataLength > ParallelMemberLimit)
+        {
+            entry.Content = ContentStore.StoreStream(_writer, member.Data);
+            return;
+        }
+
+        var length = (int)member.DataLength;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            member.Data.ReadExactly(buffer, 0, length);
+            _workers.Wait();
+        }
+        catch
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        _pending.Add(Task.Run(() =>
+        {
+            try
+            {
+                using var data = new MemoryStream(buffer, 0, length, writable: false);
+                entry.Content = ContentStore.StoreStream(_writer, data);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                _workers.Release();
+            }
+        }));
     }
 
     private void ApplyWhiteout(List<byte[]> path, byte[] raw)
