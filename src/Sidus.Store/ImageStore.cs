@@ -27,12 +27,12 @@ public sealed class ImageStore(Repository repository)
             return ImportDirectory(image, source, message, progress, cancellation);
         }
 
-        if (!File.Exists(source) && !Directory.Exists(source))
+        if (source != "-" && !File.Exists(source) && !Directory.Exists(source))
         {
             throw new StoreException($"{source} does not exist: give a directory, a tarball or an OCI image", ExitCodes.NotFound);
         }
 
-        throw new StoreException($"{source}: importing this kind of source is not supported yet", ExitCodes.Usage);
+        return ArchiveImport.Import(this, image, source, message, progress, cancellation);
     }
 
     /// <summary>Builds a Debian/Ubuntu image from scratch with debootstrap and records it as a new version.</summary>

@@ -12,7 +12,7 @@ public static class ImportCommand
         var name = new Argument<string>("name") { Description = "Image to add a version to (created if new)" };
         var source = new Argument<string>("source")
         {
-            Description = "A directory (a root tree), a tarball (.tar, .tar.gz, .tar.zst, .tar.xz), or an OCI image (OCI layout directory, or a `docker save` / OCI archive)",
+            Description = "A directory (a root tree), a tarball (.tar, .tar.gz, .tar.zst, .tar.xz; compression told by content; - reads one from standard input), or an OCI image (OCI layout directory, or a `docker save` / OCI archive: layers applied in order, whiteouts honoured, digests verified)",
         };
         var message = new Option<string?>("--message", "-m") { Description = "What this version is (shown by 'image log')" };
         var json = GlobalOptions.Json();

@@ -1,0 +1,133 @@
+using System.Runtime.InteropServices;
+
+namespace Sidus.Store.Compression;
+
+/// <summary>
+/// Streaming zstd decompression of any number of concatenated frames through the system's libzstd, for .tar.zst
+/// archives and zstd OCI layers. A stream that ends inside a frame or does not decode is an error, never short data.
+/// </summary>
+public sealed unsafe partial class ZstdDecompressStream : Stream
+{
+    private const string Lib = "libzstd.so.1";
+    private const int InputBufferLength = 128 * 1024;
+
+    private readonly Stream _input;
+    private readonly string _label;
+    private readonly byte[] _in = new byte[InputBufferLength];
+    private nint _dctx;
+    private int _inLength;
+    private int _inPosition;
+    private bool _inputEnded;
+    private bool _frameOpen;
+
+    public ZstdDecompressStream(Stream input, string label)
+    {
+        _input = input;
+        _label = label;
+        _dctx = ZSTD_createDCtx();
+        if (_dctx == 0)
+        {
+            throw new OutOfMemoryException("zstd: cannot create a decompression context");
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_dctx == 0, this);
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_inPosition == _inLength && !_inputEnded)
+            {
+                _inLength = _input.Read(_in, 0, _in.Length);
+                _inPosition = 0;
+                _inputEnded = _inLength == 0;
+            }
+
+            if (_inPosition == _inLength && _inputEnded && !_frameOpen)
+            {
+                return 0;
+            }
+
+            nuint hint;
+            int produced;
+            fixed (byte* inPtr = _in)
+            fixed (byte* outPtr = buffer)
+            {
+                var input = new Buffer { Data = inPtr, Size = (nuint)_inLength, Position = (nuint)_inPosition };
+                var output = new Buffer { Data = outPtr, Size = (nuint)buffer.Length, Position = 0 };
+                hint = ZSTD_decompressStream(_dctx, &output, &input);
+                _inPosition = (int)input.Position;
+                produced = (int)output.Position;
+            }
+
+            if (ZSTD_isError(hint) != 0)
+            {
+                throw new StoreException($"{_label}: the zstd data is corrupt ({Marshal.PtrToStringUTF8(ZSTD_getErrorName(hint))})");
+            }
+
+            // A zero hint means a frame just ended; anything else means the current frame wants more input.
+            _frameOpen = hint != 0;
+            if (produced > 0)
+            {
+                return produced;
+            }
+
+            if (_inPosition == _inLength && _inputEnded)
+            {
+                // No input left and nothing more came out: the frame can never be completed.
+                throw new StoreException($"{_label}: the zstd data is truncated (it ends inside a frame)");
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_dctx != 0)
+        {
+            _ = ZSTD_freeDCtx(_dctx);
+            _dctx = 0;
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Buffer
+    {
+        public byte* Data;
+        public nuint Size;
+        public nuint Position;
+    }
+
+    [LibraryImport(Lib)]
+    private static partial nint ZSTD_createDCtx();
+
+    [LibraryImport(Lib)]
+    private static partial nuint ZSTD_freeDCtx(nint dctx);
+
+    [LibraryImport(Lib)]
+    private static partial nuint ZSTD_decompressStream(nint dctx, Buffer* output, Buffer* input);
+
+    [LibraryImport(Lib)]
+    private static partial uint ZSTD_isError(nuint code);
+
+    [LibraryImport(Lib)]
+    private static partial nint ZSTD_getErrorName(nuint code);
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sidus.Linux;
+using Sidus.Store.Checkout;
+using Sidus.Store.Import;
+using Sidus.Store.Objects;
+
+namespace Sidus.Store.Export;
+
+/// <summary>
+/// Builds read-only filesystem images from a version with Debian's tools: squashfs by streaming our tar into
+/// `sqfstar` (no copy of the tree on disk), EROFS by checking the version out into a temporary directory in the
+/// store's staging area and running `mkfs.erofs` over it (erofs-utils 1.5 has no tar input). Owners, modes, xattrs,
+/// hard links and devices are kept.
+/// </summary>
+public sealed class FilesystemImageExporter(Repository repository)
+{
+    private const string SquashfsTool = "sqfstar";
+    private const string ErofsTool = "mkfs.erofs";
+
+    /// <summary>Writes a squashfs image to FILE (FILE.tmp renamed when complete).</summary>
+    public ExportResult ExportSquashfs(ObjectId commitId, string file, IProgress<TransferProgress>? progress, CancellationToken cancellation)
+    {
+        var root = repository.ReadCommit(commitId).Root;
+        ExportResult? result = null;
+        var length = ExportOutput.Produce(file, temporary =>
+        {
+            string[] args =
+            [
+                "-no-progress", "-quiet", "-comp", "zstd",
+                "-root-mode", Convert.ToString(root.Permissions, 8),
+                "-root-uid", root.Uid.ToString(CultureInfo.InvariantCulture),
+                "-root-gid", root.Gid.ToString(CultureInfo.InvariantCulture),
+                "-root-time", Math.Clamp(root.MtimeSeconds, 0, uint.MaxValue).ToString(CultureInfo.InvariantCulture),
+                temporary,
+            ];
+            result = RunWithInput(SquashfsTool, "squashfs-tools", args, stdin =>
+                new TarExporter(repository) { IncludeRoot = false, DotSlashPrefix = false }.Export(commitId, stdin, progress, cancellation), cancellation);
+        });
+        return result! with { OutputBytes = length };
+    }
+
+    /// <summary>Writes an EROFS image to FILE (FILE.tmp renamed when complete); the temporary tree is always removed.</summary>
+    public ExportResult ExportErofs(ObjectId commitId, string file, IProgress<TransferProgress>? progress, CancellationToken cancellation)
+    {
+        var name = $"erofs-{Guid.NewGuid():N}";
+        var tree = Path.Combine(repository.StagingDirectory, name);
+        var commit = repository.ReadCommit(commitId);
+        try
+        {
+            var checkout = new CheckoutEngine(repository, new CheckoutOptions { Progress = progress }).Run(commitId, tree, cancellation);
+            var length = ExportOutput.Produce(file, temporary =>
+                Run(ErofsTool, "erofs-utils", ["--quiet", "--preserve-mtime", temporary, tree], cancellation));
+            return new ExportResult { Entries = commit.Entries + 1, DataBytes = checkout.BytesWritten, OutputBytes = length };
+        }
+        finally
+        {
+            using (var staging = DirectoryHandle.Open(repository.StagingDirectory))
+            {
+                if (staging.TryStat(System.Text.Encoding.ASCII.GetBytes(name), out _, out _))
+                {
+                    staging.RemoveTree(System.Text.Encoding.ASCII.GetBytes(name));
+                }
+            }
+
+            File.Delete(StateCache.PathFor(repository.CacheDirectory, tree));
+        }
+    }
+
+    private static void Run(string tool, string package, string[] args, CancellationToken cancellation) =>
+        RunWithInput<object?>(tool, package, args, null, cancellation);
+
+    /// <summary>Runs TOOL with ARGS, feeding its stdin through FEED (or none); a non-zero exit is an error with its output.</summary>
+    private static T RunWithInput<T>(string tool, string package, string[] args, Func<Stream, T>? feed, CancellationToken cancellation)
+    {
+        var info = new ProcessStartInfo(tool)
+        {
+            RedirectStandardInput = feed is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new StoreException($"cannot start {tool}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new StoreException($"{tool} is missing: install it (apt-get install {package})", e);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            using var kill = cancellation.Register(() =>
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                }
+            });
+            T result = default!;
+            try
+            {
+                if (feed is not null)
+                {
+                    using var stdin = process.StandardInput.BaseStream;
+                    result = feed(stdin);
+                }
+            }
+            catch (IOException e) when (process.WaitForExit(TimeSpan.FromSeconds(30)) && process.ExitCode != 0)
+            {
+                // The tool stopped reading: its own message says why.
+                throw Failed(tool, process.ExitCode, errors.GetAwaiter().GetResult(), output.GetAwaiter().GetResult(), e);
+            }
+
+            process.WaitForExit();
+            cancellation.ThrowIfCancellationRequested();
+            if (process.ExitCode != 0)
+            {
+                throw Failed(tool, process.ExitCode, errors.GetAwaiter().GetResult(), output.GetAwaiter().GetResult(), null);
+            }
+
+            return result;
+        }
+    }
+
+    private static StoreException Failed(string tool, int code, string errors, string output, Exception? inner)
+    {
+        var text = (errors.Trim().Length > 0 ? errors : output).Trim();
+        var message = $"{tool} failed (exit {code}): {text}";
+        return inner is null ? new StoreException(message) : new StoreException(message, inner);
+    }
+}
