@@ -76,16 +76,33 @@ public sealed class Repository : IDisposable
     public StoreLock LockForWriting(string operation, TimeSpan wait, Action<string>? onWaiting = null)
     {
         var storeLock = StoreLock.Acquire(Path.Combine(StoreDirectory, "lock"), operation, wait, onWaiting);
-        foreach (var leftover in Directory.EnumerateFileSystemEntries(StagingDirectory))
+        foreach (var leftover in Directory.EnumerateFiles(StagingDirectory))
         {
-            if (File.Exists(leftover))
+            File.Delete(leftover);
+        }
+
+        // Directories are staged by readers too (an erofs export): only those of dead processes are leftovers.
+        foreach (var leftover in Directory.EnumerateDirectories(StagingDirectory))
+        {
+            if (StagingOwner(leftover) is { } pid && !Directory.Exists($"/proc/{pid}"))
             {
-                File.Delete(leftover);
+                using var staging = Linux.DirectoryHandle.Open(StagingDirectory);
+                staging.RemoveTree(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(leftover)));
             }
         }
 
         ReloadObjects();
         return storeLock;
+    }
+
+    /// <summary>A name for a staging directory that says which process owns it: PREFIX-PID-RANDOM.</summary>
+    public string NewStagingDirectoryPath(string prefix) =>
+        Path.Combine(StagingDirectory, $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    private static int? StagingOwner(string path)
+    {
+        var parts = Path.GetFileName(path).Split('-');
+        return parts.Length == 3 && int.TryParse(parts[1], out var pid) ? pid : null;
     }
 
     /// <summary>Sees packs written since this repository was opened.</summary>

@@ -97,7 +97,7 @@ public sealed class FormatTests
     [InlineData("")]
     public void TreeDecoding_RejectsNamesThatAreNotOneComponent(string name)
     {
-        var w = new Formats.ByteWriter();
+        var w = new Sidus.Store.Formats.ByteWriter();
         w.Byte(TreeCodec.FormatVersion);
         w.Varint(1);
         TreeCodec.WriteEntry(w, new TreeEntry { Name = System.Text.Encoding.ASCII.GetBytes(name), Kind = FileKind.Fifo });

@@ -43,8 +43,8 @@ public sealed class FilesystemImageExporter(Repository repository)
     /// <summary>Writes an EROFS image to FILE (FILE.tmp renamed when complete); the temporary tree is always removed.</summary>
     public ExportResult ExportErofs(ObjectId commitId, string file, IProgress<TransferProgress>? progress, CancellationToken cancellation)
     {
-        var name = $"erofs-{Guid.NewGuid():N}";
-        var tree = Path.Combine(repository.StagingDirectory, name);
+        var tree = repository.NewStagingDirectoryPath("erofs");
+        var name = Path.GetFileName(tree);
         var commit = repository.ReadCommit(commitId);
         try
         {
