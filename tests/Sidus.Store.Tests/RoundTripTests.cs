@@ -93,6 +93,32 @@ public sealed class RoundTripTests : IDisposable
     }
 
     [Fact]
+    public void Checkout_OfAnotherVersionOverACheckedOutOne_RemovesWhatTheNewVersionLacks()
+    {
+        var source = _store.Dir("source");
+        Directory.CreateDirectory(Path.Combine(source, "etc"));
+        File.WriteAllText(Path.Combine(source, "etc", "old"), "old");
+        File.CreateSymbolicLink(Path.Combine(source, "etc", "link"), "old");
+        _store.Import("img", source);
+        File.Delete(Path.Combine(source, "etc", "old"));
+        File.Delete(Path.Combine(source, "etc", "link"));
+        File.CreateSymbolicLink(Path.Combine(source, "etc", "link"), "new");
+        File.WriteAllText(Path.Combine(source, "etc", "new"), "new");
+        _store.Import("img", source);
+
+        var target = _store.Dir("target");
+        _store.Checkout("img@1", target);
+        _store.Checkout("img@1", target);
+        _store.Checkout("img@2", target);
+
+        Assert.Equal(TreeSnapshot.Of(source), TreeSnapshot.Of(target));
+        _store.Checkout("img@1", target);
+        Assert.Equal("old", File.ReadAllText(Path.Combine(target, "etc", "old")));
+        Assert.Equal("old", new FileInfo(Path.Combine(target, "etc", "link")).LinkTarget);
+        Assert.False(File.Exists(Path.Combine(target, "etc", "new")));
+    }
+
+    [Fact]
     public void DryRun_ListsChangesAndTouchesNothing()
     {
         var source = _store.Dir("source");

@@ -48,7 +48,8 @@ public sealed class CheckoutEngine
     private readonly List<DirectoryHandle> _handles = [];
     private readonly List<WriteJob> _writes = [];
     private readonly List<LinkJob> _links = [];
-    private readonly List<(DirectoryHandle Handle, TreeEntry Entry)> _directories = [];
+    private readonly List<DirectoryJob> _directories = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DirectoryHandle, byte> _dirty = new();
     private readonly Dictionary<uint, (DirectoryHandle Dir, byte[] Name, byte[] Path)> _linkPrimaries = [];
     private StateCache? _oldCache;
     private StateCache _newCache = StateCache.Empty(ObjectId.Zero);
@@ -86,17 +87,19 @@ public sealed class CheckoutEngine
         _handles.Add(root);
         try
         {
-            SyncDirectory(root, commit.Root.Tree, [], cancellation);
+            var rootStatus = root.Stat([]);
+            var rootJob = new DirectoryJob(root, commit.Root, [], rootStatus, UnchangedDirectory([], rootStatus, commit.Root));
+            SyncDirectory(root, commit.Root.Tree, [], rootJob.Unchanged, cancellation);
             RunWrites(cancellation);
             RunLinks();
             if (!_options.DryRun)
             {
-                foreach (var (handle, entry) in _directories)
+                _directories.Add(rootJob);
+                foreach (var job in _directories)
                 {
-                    ApplyMetadata(handle, [], entry, handle.Stat([]), readXattrs: true, []);
+                    FinishDirectory(job);
                 }
 
-                ApplyMetadata(root, [], commit.Root, root.Stat([]), readXattrs: true, []);
                 _newCache.Save(cachePath);
             }
         }
@@ -113,19 +116,48 @@ public sealed class CheckoutEngine
 
     private CheckoutResult Result() => new(_created, _updated, _deleted, _unchanged, _bytes);
 
-    private void SyncDirectory(DirectoryHandle dir, ObjectId treeId, byte[] relative, CancellationToken cancellation)
+    /// <summary>
+    /// True when sidus itself left this directory as it is (same inode, mtime and ctime as recorded): then no name
+    /// was added or removed in it since, and its listing need not be read.
+    /// </summary>
+    private bool UnchangedDirectory(byte[] path, FileStatus status, TreeEntry entry) =>
+        _oldCache?.Lookup(path, status) is { } cached && cached.Content == entry.Tree && !cached.HasXattrs && entry.Xattrs.Count == 0;
+
+    /// <summary>Sets a directory's own metadata once everything inside it is done (writing inside changes mtime).</summary>
+    private void FinishDirectory(DirectoryJob job)
+    {
+        var status = job.Status;
+        var settled = job.Unchanged && !_dirty.ContainsKey(job.Handle) && status.Uid == job.Entry.Uid &&
+                      status.Gid == job.Entry.Gid && status.Permissions == job.Entry.Permissions &&
+                      status.MtimeSeconds == job.Entry.MtimeSeconds && status.MtimeNanoseconds == job.Entry.MtimeNanoseconds;
+        if (!settled)
+        {
+            // A directory this run created is reported as created, not also as changed.
+            ApplyMetadata(job.Handle, [], job.Entry, job.Handle.Stat([]), readXattrs: true, job.Created ? [] : job.Path);
+            status = job.Handle.Stat([]);
+        }
+
+        // A directory's record holds the tree it was made equal to: its listing is known only for that tree.
+        _newCache.Add(job.Path, status, job.Entry.Tree, null, job.Entry.Xattrs.Count > 0);
+    }
+
+    private void SyncDirectory(DirectoryHandle dir, ObjectId treeId, byte[] relative, bool unchanged, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         var desired = _repository.ReadTree(treeId);
-        var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
-        foreach (var existing in dir.ReadEntries())
+        if (!unchanged)
         {
-            if (!wanted.Contains(existing.Name))
+            var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
+            foreach (var existing in dir.ReadEntries())
             {
-                Change(SyncAction.Delete, DirectoryHandle.Join(relative, existing.Name), ref _deleted);
-                if (!_options.DryRun)
+                if (!wanted.Contains(existing.Name))
                 {
-                    dir.RemoveTree(existing.Name);
+                    Change(SyncAction.Delete, DirectoryHandle.Join(relative, existing.Name), ref _deleted);
+                    if (!_options.DryRun)
+                    {
+                        dir.RemoveTree(existing.Name);
+                        _dirty[dir] = 0;
+                    }
                 }
             }
         }
@@ -145,6 +177,7 @@ public sealed class CheckoutEngine
                 if (!_options.DryRun)
                 {
                     dir.RemoveTree(entry.Name);
+                    _dirty[dir] = 0;
                 }
 
                 exists = false;
@@ -153,7 +186,7 @@ public sealed class CheckoutEngine
             switch (entry.Kind)
             {
                 case FileKind.Directory:
-                    SyncSubdirectory(dir, entry, path, exists, cancellation);
+                    SyncSubdirectory(dir, entry, path, exists ? status : null, cancellation);
                     break;
                 case FileKind.Regular when entry.LinkGroup != 0 && _linkPrimaries.ContainsKey(entry.LinkGroup):
                     _links.Add(new LinkJob(dir, entry, path, exists ? status : null));
@@ -184,9 +217,9 @@ public sealed class CheckoutEngine
         }
     }
 
-    private void SyncSubdirectory(DirectoryHandle dir, TreeEntry entry, byte[] path, bool exists, CancellationToken cancellation)
+    private void SyncSubdirectory(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? existing, CancellationToken cancellation)
     {
-        if (!exists)
+        if (existing is null)
         {
             Change(SyncAction.Create, path, ref _created);
             if (_options.DryRun)
@@ -196,14 +229,17 @@ public sealed class CheckoutEngine
             }
 
             dir.CreateDirectory(entry.Name, 0x1C0);
+            _dirty[dir] = 0;
         }
 
         var child = dir.OpenChild(entry.Name);
         _handles.Add(child);
-        SyncDirectory(child, entry.Tree, path, cancellation);
+        var status = existing ?? child.Stat([]);
+        var unchanged = existing is not null && UnchangedDirectory(path, status, entry);
+        SyncDirectory(child, entry.Tree, path, unchanged, cancellation);
         if (!_options.DryRun)
         {
-            _directories.Add((child, entry));
+            _directories.Add(new DirectoryJob(child, entry, path, status, unchanged) { Created = existing is null });
         }
     }
 
@@ -229,6 +265,22 @@ public sealed class CheckoutEngine
 
     private void SyncSpecial(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? existing)
     {
+        if (existing is { } known && _oldCache?.Lookup(path, known) is { } cached && !cached.HasXattrs &&
+            entry.Xattrs.Count == 0 && cached.Content == SpecialIdentity(entry))
+        {
+            // Left by sidus as it is (symlinks and nodes are replaced, never edited): only owner, mode and time to check.
+            var settled = known.Uid == entry.Uid && known.Gid == entry.Gid && known.MtimeSeconds == entry.MtimeSeconds &&
+                          known.MtimeNanoseconds == entry.MtimeNanoseconds &&
+                          (entry.Kind == FileKind.Symlink || known.Permissions == entry.Permissions);
+            if (!settled)
+            {
+                ApplyMetadata(dir, entry.Name, entry, known, readXattrs: false, path);
+            }
+
+            RecordSpecial(dir, entry, path, settled ? known : null);
+            return;
+        }
+
         var same = existing is { } status && entry.Kind switch
         {
             FileKind.Symlink => dir.ReadLink(entry.Name).AsSpan().SequenceEqual(entry.Target),
@@ -238,6 +290,7 @@ public sealed class CheckoutEngine
         if (same)
         {
             ApplyMetadata(dir, entry.Name, entry, existing!.Value, readXattrs: true, path);
+            RecordSpecial(dir, entry, path, null);
             return;
         }
 
@@ -259,6 +312,23 @@ public sealed class CheckoutEngine
 
         ApplyMetadata(dir, temp, entry, dir.Stat(temp), readXattrs: false, path);
         dir.Rename(temp, entry.Name);
+        _dirty[dir] = 0;
+        RecordSpecial(dir, entry, path, null);
+    }
+
+    /// <summary>What a symlink or node is, as one id: the state cache tells by it whether the one on disk is the wanted one.</summary>
+    private static ObjectId SpecialIdentity(TreeEntry entry) => entry.Kind switch
+    {
+        FileKind.Symlink => ObjectId.Hash(entry.Target),
+        _ => ObjectId.Hash(System.Text.Encoding.ASCII.GetBytes($"{(int)entry.Kind}:{entry.RdevMajor}:{entry.RdevMinor}")),
+    };
+
+    private void RecordSpecial(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? unchanged)
+    {
+        if (!_options.DryRun && entry.LinkGroup == 0)
+        {
+            _newCache.Add(path, unchanged ?? dir.Stat(entry.Name), SpecialIdentity(entry), null, entry.Xattrs.Count > 0);
+        }
     }
 
     private void RunWrites(CancellationToken cancellation)
@@ -330,6 +400,7 @@ public sealed class CheckoutEngine
 
         ApplyMetadata(job.Dir, temp, job.Entry, job.Dir.Stat(temp), readXattrs: false, job.Path);
         job.Dir.Rename(temp, job.Entry.Name);
+        _dirty[job.Dir] = 0;
         Record(job.Dir, job.Entry, job.Path);
         var done = Interlocked.Increment(ref _done);
         if ((done & 255) == 0)
@@ -458,6 +529,7 @@ public sealed class CheckoutEngine
                 var temp = TempName();
                 job.Dir.CreateHardLink(temp, primaryDir, primaryName);
                 job.Dir.Rename(temp, job.Entry.Name);
+                _dirty[job.Dir] = 0;
             }
 
             if (job.Entry.Kind == FileKind.Regular)
@@ -579,6 +651,11 @@ public sealed class CheckoutEngine
     private sealed record WriteJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing, bool KnownSame)
     {
         public bool CacheHit { get; init; }
+    }
+
+    private sealed record DirectoryJob(DirectoryHandle Handle, TreeEntry Entry, byte[] Path, FileStatus Status, bool Unchanged)
+    {
+        public bool Created { get; init; }
     }
 
     private sealed record LinkJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing);
