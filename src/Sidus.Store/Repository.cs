@@ -32,7 +32,7 @@ public sealed class Repository : IDisposable
     public string CacheDirectory { get; }
     public RefStore Refs { get; }
 
-    /// <summary>zstd level for new objects (6: about gzip -9's size at several times its speed).</summary>
+    /// <summary>zstd level for new objects.</summary>
     public int CompressionLevel { get; init; } = Compression.Zstd.DefaultLevel;
 
     public PackSet Objects => _packs ??= new PackSet(PackDirectory);

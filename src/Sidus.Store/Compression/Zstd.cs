@@ -13,7 +13,7 @@ public static unsafe partial class Zstd
     private const int CompressionLevelParameter = 100;
     private const int ChecksumFlagParameter = 201;
 
-    public const int DefaultLevel = 3;
+    public const int DefaultLevel = 6;
 
     [ThreadStatic] private static nint t_cctx;
     [ThreadStatic] private static int t_cctxLevel;
