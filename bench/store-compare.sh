@@ -16,7 +16,7 @@ for tool in casync ostree rsync; do command -v $tool >/dev/null || { echo "missi
 rm -rf "$work"; mkdir -p "$work"
 now() { date +%s.%N; }
 declare -A T
-measure() { local key=$1; shift; local s; s=$(now); "$@" >/dev/null 2>&1; T[$key]=$(echo "$(now) - $s" | bc); printf '%-28s %8.3f s\n' "$key" "${T[$key]}"; }
+measure() { local key=$1; shift; local s; sync; s=$(now); "$@" >/dev/null 2>&1; T[$key]=$(echo "$(now) - $s" | bc); printf '%-28s %8.3f s\n' "$key" "${T[$key]}"; }
 size() { du -sb "$1" | cut -f1; }
 
 # OSTree refuses device nodes: it gets the trees without the contents of /dev (everyone else gets them whole).
