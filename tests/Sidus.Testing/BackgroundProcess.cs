@@ -10,7 +10,9 @@ public sealed class BackgroundProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly Lock _gate = new();
+    // Never disposed: the process's event handlers may still signal it after Dispose, on a pool thread.
     private readonly SemaphoreSlim _changed = new(0);
+    private bool _disposed;
 
     internal BackgroundProcess(string file, IEnumerable<string> arguments)
     {
@@ -64,8 +66,8 @@ public sealed class BackgroundProcess : IDisposable
                 return true;
             if (_process.HasExited)
             {
-                // The last lines may still be on their way from the pipe.
-                _process.WaitForExit();
+                // The last lines may still be on their way from the pipe (bounded: a forked child may keep it open).
+                _process.WaitForExit(1000);
                 return condition(Output);
             }
             var left = deadline - DateTime.UtcNow;
@@ -81,16 +83,13 @@ public sealed class BackgroundProcess : IDisposable
     /// <summary>Waits for the process to end by itself; false on timeout.</summary>
     public bool WaitForExit(TimeSpan timeout)
     {
-        if (!_process.WaitForExit(timeout))
-            return false;
-        _process.WaitForExit();
-        return true;
+        return _process.WaitForExit(timeout);
     }
 
     /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>.</summary>
     public void Stop(TimeSpan grace)
     {
-        if (_process.HasExited)
+        if (_disposed || _process.HasExited)
             return;
         _ = Native.kill(_process.Id, Native.SigTerm);
         if (_process.WaitForExit(grace))
@@ -101,9 +100,11 @@ public sealed class BackgroundProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+            return;
         Stop(TimeSpan.FromSeconds(3));
+        _disposed = true;
         _process.Dispose();
-        _changed.Dispose();
     }
 
     private void Append(string? line)

@@ -143,12 +143,23 @@ public sealed class NetworkNamespace : IDisposable
         if (_disposed)
             return;
         _disposed = true;
-        lock (_processes)
+        try
         {
-            foreach (var process in _processes)
-                process.Dispose();
-            _processes.Clear();
+            lock (_processes)
+            {
+                foreach (var process in _processes)
+                    process.Dispose();
+                _processes.Clear();
+            }
         }
+        finally
+        {
+            KillRemainingAndDelete();
+        }
+    }
+
+    private void KillRemainingAndDelete()
+    {
         var pids = ProcessRunner.Run(_ip, ["netns", "pids", Name], CommandTimeout);
         foreach (var line in pids.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

@@ -29,9 +29,13 @@ public static class ProcessRunner
             process.WaitForExit(5000);
             throw new TimeoutException($"'{file} {string.Join(' ', info.ArgumentList)}' did not finish within {limit}.");
         }
-        process.WaitForExit();
-        return new CommandResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        // A daemon the program forked may hold the pipes open forever: read what is there, bounded.
+        Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(2));
+        return new CommandResult(process.ExitCode, Completed(stdout), Completed(stderr));
     }
+
+    private static string Completed(Task<string> read) =>
+        read.IsCompletedSuccessfully ? read.Result : "(output still open: a forked child holds it)";
 
     /// <summary>Runs and throws with the full output when the exit code is not zero.</summary>
     public static CommandResult RunChecked(string file, IEnumerable<string> arguments, TimeSpan? timeout = null)

@@ -60,10 +60,38 @@ internal static partial class DhcpClients
             Option("dhcp-server-identifier"), process.Output + "\n" + last);
     }
 
-    /// <summary>ISC dhclient -r: sends RELEASE for the lease in <paramref name="leaseFile"/>.</summary>
-    public static CommandResult DhclientRelease(NetworkNamespace client, string leaseFile) =>
-        client.Run(Tool.Require("dhclient", "isc-dhcp-client"),
+    /// <summary>ISC dhclient -r: sends RELEASE (unicast, so the address is put on c0 first, as its script would have)
+    /// for the lease in <paramref name="leaseFile"/>.</summary>
+    public static CommandResult DhclientRelease(NetworkNamespace client, string leaseFile, string address)
+    {
+        client.Ip("addr", "add", address + "/24", "dev", DhcpLab.ClientInterface);
+        return client.Run(Tool.Require("dhclient", "isc-dhcp-client"),
             ["-r", "-v", "-sf", "/bin/true", "-lf", leaseFile, "-pf", leaseFile + ".pid", DhcpLab.ClientInterface], ClientTimeout);
+    }
+
+    /// <summary>dhcpcd in test mode (-T): it reports the OFFER it got and configures nothing. Its state directories
+    /// are covered by tmpfs inside the private mount namespace `ip netns exec` creates, so no file of the host
+    /// changes either. dhcpcd 9.4.1 crashes (SIGSEGV) while exiting test mode after it printed the offer, with
+    /// dnsmasq as the server too, so its exit code is not a verdict: the values it printed are.</summary>
+    public static IReadOnlyDictionary<string, string> DhcpcdTest(DhcpLab lab, NetworkNamespace client, params string[] extra)
+    {
+        var dhcpcd = Tool.Require("dhcpcd", "dhcpcd5");
+        // Output goes to a file: dhcpcd's privilege-separation helpers outlive it and would hold a pipe open.
+        var log = lab.TempFile($"dhcpcd-{Guid.NewGuid():N}.log");
+        var command = "mount -t tmpfs tmpfs /var/lib/dhcpcd && mount -t tmpfs tmpfs /run && exec " + dhcpcd
+            + " -T -4 -L -t 20 -f /dev/null " + string.Join(' ', extra) + " " + DhcpLab.ClientInterface + " >" + log + " 2>&1";
+        var result = client.Run("/bin/sh", ["-c", command], ClientTimeout);
+        var output = File.ReadAllText(log);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match m in DhcpcdVariable().Matches(output))
+            values[m.Groups[1].Value] = m.Groups[2].Value.Trim('\'');
+        if (!values.ContainsKey("new_ip_address"))
+            throw new InvalidOperationException($"dhcpcd reported no offer (exit {result.ExitCode}):\n{output}\n--- server log ---\n{lab.Log}");
+        return values;
+    }
+
+    [GeneratedRegex(@"^(new_[a-z0-9_]+)=(.*)$", RegexOptions.Multiline)]
+    private static partial Regex DhcpcdVariable();
 
     [GeneratedRegex(@"EVENT bound ip=(?<ip>\S+) router=(?<router>\S*) dns=(?<dns>\S*) lease=(?<lease>\S*) boot_file=(?<boot>\S*) siaddr=\S* serverid=(?<server>\S*)")]
     private static partial Regex UdhcpcBound();
