@@ -4,7 +4,9 @@ using System.Text;
 namespace Sidus.Boot.Dhcp;
 
 /// <summary>Append-only lease journal: one text line per lease change, the last line for an address wins.
-/// Appends are buffered and made durable by <see cref="Commit"/> (one fsync for a batch of ACKs); the file is
+/// Appends go to memory and are made durable by <see cref="Commit"/> (one write and one fsync for a batch of ACKs),
+/// or in two steps, <see cref="TakeBatch"/> then <see cref="WriteBatch"/>, so the write and fsync can run outside the
+/// caller's lock while new appends continue (group commit); the file is
 /// rewritten from the live leases when it has grown well past them. A line that is cut short, garbled or fails its
 /// checksum is skipped on load, so a crash mid-write costs at most the unacknowledged tail.</summary>
 /// <remarks>Line format (version 1): <c>L1 ADDRESS MAC STATE EXPIRES_UNIX_SECONDS HOSTNAME_HEX CHECKSUM_HEX</c>;
@@ -18,9 +20,10 @@ public sealed class DhcpLeaseJournal : IDisposable
     private const int MaxLineLength = 1024;
 
     private readonly string _path;
+    private readonly Lock _writeGate = new();
     private FileStream _stream;
+    private MemoryStream _buffer = new();
     private long _records;
-    private bool _dirty;
 
     public DhcpLeaseJournal(string path)
     {
@@ -66,18 +69,33 @@ public sealed class DhcpLeaseJournal : IDisposable
     public void Append(DhcpLease lease)
     {
         var line = Format(lease);
-        _stream.Write(Encoding.ASCII.GetBytes(line));
+        _buffer.Write(Encoding.ASCII.GetBytes(line));
         _records++;
-        _dirty = true;
     }
 
     /// <summary>Writes buffered records and fsyncs them. Returns false when there was nothing to commit.</summary>
-    public bool Commit()
+    public bool Commit() => WriteBatch(TakeBatch());
+
+    /// <summary>Takes the records appended so far (call under the same lock as <see cref="Append"/>).</summary>
+    public JournalBatch TakeBatch()
     {
-        if (!_dirty)
+        if (_buffer.Length == 0)
+            return default;
+        var batch = new JournalBatch(_buffer);
+        _buffer = new MemoryStream();
+        return batch;
+    }
+
+    /// <summary>Writes and fsyncs a batch; batches must be written in the order they were taken.</summary>
+    public bool WriteBatch(JournalBatch batch)
+    {
+        if (batch.Data is null)
             return false;
-        _stream.Flush(flushToDisk: true);
-        _dirty = false;
+        lock (_writeGate)
+        {
+            batch.Data.WriteTo(_stream);
+            _stream.Flush(flushToDisk: true);
+        }
         return true;
     }
 
@@ -87,6 +105,12 @@ public sealed class DhcpLeaseJournal : IDisposable
     public void Compact(IEnumerable<DhcpLease> live)
     {
         Commit();
+        lock (_writeGate)
+            CompactLocked(live);
+    }
+
+    private void CompactLocked(IEnumerable<DhcpLease> live)
+    {
         var temporary = _path + ".compact";
         long count = 0;
         using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
@@ -107,7 +131,8 @@ public sealed class DhcpLeaseJournal : IDisposable
     public void Dispose()
     {
         Commit();
-        _stream.Dispose();
+        lock (_writeGate)
+            _stream.Dispose();
     }
 
     internal static string Format(DhcpLease lease)
@@ -161,3 +186,6 @@ public sealed class DhcpLeaseJournal : IDisposable
     private static FileStream OpenAppend(string path) =>
         new(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
 }
+
+/// <summary>Records taken from the journal's memory buffer, waiting to be written.</summary>
+public readonly record struct JournalBatch(MemoryStream? Data);

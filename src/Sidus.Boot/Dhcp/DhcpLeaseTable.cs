@@ -112,6 +112,24 @@ public sealed class DhcpLeaseTable
         return true;
     }
 
+    /// <summary>Group commit, step one (under the caller's lock): takes the journal records appended so far, or
+    /// compacts the journal in place when it has grown well past the live leases (rare; then nothing is left to write).</summary>
+    public JournalBatch TakeJournalBatch()
+    {
+        if (_journal is null)
+            return default;
+        if (_journal.NeedsCompaction(_byAddress.Count))
+        {
+            _journal.TakeBatch();
+            _journal.Compact(LiveLeases());
+            return default;
+        }
+        return _journal.TakeBatch();
+    }
+
+    /// <summary>Group commit, step two (outside the lock): writes and fsyncs what step one took.</summary>
+    public bool WriteJournalBatch(JournalBatch batch) => _journal is not null && _journal.WriteBatch(batch);
+
     /// <summary>Forgets leases that ended; released and expired records are kept (for sticky addresses) until the
     /// pool needs them.</summary>
     public int RemoveExpiredDeclines()

@@ -45,7 +45,8 @@ public sealed class DhcpResponder
             if (_options.UnknownClients == UnknownClientPolicy.Ignore)
                 return Ignore(request, "the machine is unknown and the policy is to ignore unknown machines");
             _nodes.Discovered(client);
-            _logger.LogInformation("DHCP {Type} from unknown machine {Mac} (vendor {Vendor}, arch {Arch}): answering with defaults, reported as discovered",
+            if (_logger.IsEnabled(LogLevel.Information))
+                _logger.LogInformation("DHCP {Type} from unknown machine {Mac} (vendor {Vendor}, arch {Arch}): answering with defaults, reported as discovered",
                 request.MessageType, client.Mac, client.VendorClass, client.Architecture);
             answer = DhcpNodeAnswer.Defaults;
         }
@@ -82,7 +83,8 @@ public sealed class DhcpResponder
                 if (lease is null)
                     return Ignore(request, answer.FixedAddress is { } f ? $"its reserved address {f} is held by another client" : $"no free address in {subnet.Network}");
                 var offer = BuildReply(request, DhcpMessageType.Offer, subnet, client, answer, lease.Address, withLease: true);
-                _logger.LogInformation("DHCP OFFER {Address} to {Mac} (node {Node}) file '{File}'", lease.Address, mac, answer.NodeName, offer.FileName);
+                if (_logger.IsEnabled(LogLevel.Information))
+                    _logger.LogInformation("DHCP OFFER {Address} to {Mac} (node {Node}) file '{File}'", lease.Address, mac, answer.NodeName, offer.FileName);
                 return new DhcpReply(offer, Destination(request, offer), NeedsCommit: false);
             }
             case DhcpMessageType.Request:
@@ -181,8 +183,9 @@ public sealed class DhcpResponder
         }
         var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, address, withLease: true);
         ack.Ciaddr = request.Ciaddr;
-        _logger.LogInformation("DHCP ACK {Address} to {Mac} (node {Node}, {State}) for {Lease} file '{File}'",
-            address, mac, answer.NodeName, state, _options.LeaseTime, ack.FileName);
+        if (_logger.IsEnabled(LogLevel.Information))
+            _logger.LogInformation("DHCP ACK {Address} to {Mac} (node {Node}, {State}) for {Lease} file '{File}'",
+                address, mac, answer.NodeName, state, _options.LeaseTime, ack.FileName);
         return new DhcpReply(ack, Destination(request, ack), NeedsCommit: true);
     }
 
@@ -356,7 +359,8 @@ public sealed class DhcpResponder
 
     private DhcpReply? Ignore(DhcpPacket request, string reason)
     {
-        _logger.LogInformation("DHCP {Type} from {Mac} ignored: {Reason}", request.MessageType, request.ClientMac, reason);
+        if (_logger.IsEnabled(LogLevel.Information))
+            _logger.LogInformation("DHCP {Type} from {Mac} ignored: {Reason}", request.MessageType, request.ClientMac, reason);
         return null;
     }
 }

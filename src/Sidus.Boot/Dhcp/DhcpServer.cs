@@ -6,11 +6,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Sidus.Boot.Dhcp;
 
 /// <summary>The DHCP server (full or proxy) on one interface: UDP 67, plus 4011 for PXE boot-server requests.
-/// Requests are handled one at a time; ACKs are held until the lease journal has been fsynced for the whole batch
-/// of requests that were waiting, so one fsync covers many clients under load.</summary>
+/// Requests are decided one at a time under one lock. OFFERs and NAKs leave at once; ACKs wait for the lease journal
+/// to be fsynced, which a separate committer does for every ACK decided meanwhile (group commit), so the receive
+/// loop never waits on the disk and one fsync covers many clients under load.</summary>
 public sealed class DhcpServer : IAsyncDisposable, IDisposable
 {
-    private const int MaxBatch = 256;
+    private readonly List<(Socket Socket, DhcpReply Reply)> _awaitingCommit = [];
+    // Not disposed: a receive loop finishing late may still signal it; it holds no unmanaged resource unless a
+    // wait handle is asked for, which never happens.
+    private readonly SemaphoreSlim _commitSignal = new(0);
 
     private readonly DhcpServerOptions _options;
     private readonly ILogger _logger;
@@ -94,15 +98,25 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             return;
         }
         Bind();
-        await Task.WhenAll(
-            ServeAsync(_serverSocket!, bootServerPort: false, cancellationToken),
-            ServeAsync(_bootServerSocket!, bootServerPort: true, cancellationToken)).ConfigureAwait(false);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var committer = CommitLoopAsync(stopping.Token);
+        try
+        {
+            await Task.WhenAll(
+                ServeAsync(_serverSocket!, bootServerPort: false, cancellationToken),
+                ServeAsync(_bootServerSocket!, bootServerPort: true, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stopping.CancelAsync().ConfigureAwait(false);
+            await committer.ConfigureAwait(false);
+        }
     }
 
     private async Task ServeAsync(Socket socket, bool bootServerPort, CancellationToken cancellationToken)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(DhcpConstants.MaxPacketSize + 1);
-        var pending = new List<DhcpReply>();
+        var sendBuffer = new byte[DhcpConstants.MaxPacketSize];
         var anyEndPoint = new IPEndPoint(IPAddress.Any, 0);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -127,16 +141,14 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             }
             Interlocked.Increment(ref _received);
             var source = (IPEndPoint)received.RemoteEndPoint;
-            var reply = Process(buffer.AsSpan(0, received.ReceivedBytes), source, received.PacketInformation.Interface, bootServerPort);
+            var reply = Process(buffer.AsSpan(0, received.ReceivedBytes), source, received.PacketInformation.Interface, bootServerPort, socket);
             if (reply is not null)
-                pending.Add(reply);
-            if (socket.Available > 0 && pending.Count < MaxBatch)
-                continue;
-            await FlushAsync(socket, pending, cancellationToken).ConfigureAwait(false);
+                await SendAsync(socket, reply, sendBuffer, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private DhcpReply? Process(ReadOnlySpan<byte> datagram, IPEndPoint source, int interfaceIndex, bool bootServerPort)
+    /// <summary>Decides a reply; returns it when it can leave now, or queues it for the committer.</summary>
+    private DhcpReply? Process(ReadOnlySpan<byte> datagram, IPEndPoint source, int interfaceIndex, bool bootServerPort, Socket socket)
     {
         if (!DhcpPacket.TryDecode(datagram, out var request, out var error))
         {
@@ -149,7 +161,15 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
         try
         {
             lock (_gate)
+            {
                 reply = _responder.Handle(request, source, bootServerPort);
+                if (reply is { NeedsCommit: true })
+                {
+                    _awaitingCommit.Add((socket, reply));
+                    _commitSignal.Release();
+                    return null;
+                }
+            }
         }
         catch (IOException e)
         {
@@ -162,39 +182,71 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
         return reply;
     }
 
-    private async Task FlushAsync(Socket socket, List<DhcpReply> pending, CancellationToken cancellationToken)
+    /// <summary>Waits for ACKs, makes the journal durable for all of them at once, then sends them.</summary>
+    private async Task CommitLoopAsync(CancellationToken cancellationToken)
     {
-        var durable = true;
-        try
+        var sendBuffer = new byte[DhcpConstants.MaxPacketSize];
+        var batch = new List<(Socket Socket, DhcpReply Reply)>();
+        while (true)
         {
-            lock (_gate)
-            {
-                if (_leases.Commit())
-                    Interlocked.Increment(ref _commits);
-            }
-        }
-        catch (IOException e)
-        {
-            _logger.LogError(e, "Lease journal fsync failed: withholding {Count} ACK(s)", pending.Count(r => r.NeedsCommit));
-            durable = false;
-        }
-        var buffer = new byte[DhcpConstants.MaxPacketSize];
-        foreach (var reply in pending)
-        {
-            if (reply.NeedsCommit && !durable)
-                continue;
-            var length = reply.Packet.Encode(buffer);
             try
             {
-                await socket.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, reply.Destination, cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _replies);
+                await _commitSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (SocketException e)
+            catch (OperationCanceledException)
             {
-                _logger.LogWarning("DHCP {Type} to {Destination} not sent: {Error}", reply.Packet.MessageType, reply.Destination, e.SocketErrorCode);
+                break;
             }
+            JournalBatch records;
+            lock (_gate)
+            {
+                batch.AddRange(_awaitingCommit);
+                _awaitingCommit.Clear();
+                records = _leases.TakeJournalBatch();
+            }
+            var durable = true;
+            try
+            {
+                if (_leases.WriteJournalBatch(records))
+                    Interlocked.Increment(ref _commits);
+            }
+            catch (IOException e)
+            {
+                _logger.LogError(e, "Lease journal write failed: withholding {Count} ACK(s)", batch.Count);
+                durable = false;
+            }
+            if (durable)
+            {
+                foreach (var (socket, reply) in batch)
+                    await SendAsync(socket, reply, sendBuffer, cancellationToken).ConfigureAwait(false);
+            }
+            batch.Clear();
         }
-        pending.Clear();
+        // Changes decided before the stop still reach the disk, though their ACKs are not sent any more.
+        lock (_gate)
+            _leases.WriteJournalBatch(_leases.TakeJournalBatch());
+    }
+
+    private async ValueTask SendAsync(Socket socket, DhcpReply reply, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var length = reply.Packet.Encode(buffer);
+        try
+        {
+            await socket.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, reply.Destination, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _replies);
+        }
+        catch (SocketException e)
+        {
+            _logger.LogWarning("DHCP {Type} to {Destination} not sent: {Error}", reply.Packet.MessageType, reply.Destination, e.SocketErrorCode);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the reply is dropped like any lost datagram; the client retransmits to whoever serves next.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The socket closed because the server is stopping.
+        }
     }
 
     public void Dispose()

@@ -67,8 +67,9 @@ internal sealed class DhcpLab : IDisposable
         if (_server is null)
             return;
         _stop!.Cancel();
+        var stopped = _running!.Wait(TimeSpan.FromSeconds(10));
         _server.Dispose();
-        if (!_running!.Wait(TimeSpan.FromSeconds(10)))
+        if (!stopped)
             throw new TimeoutException("The DHCP server did not stop within 10 s.");
         _stop.Dispose();
         _server = null;
