@@ -29,6 +29,7 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
     private long _ignored;
     private long _replies;
     private long _commits;
+    private volatile bool _stopping;
 
     public DhcpServer(DhcpServerOptions options, IDhcpNodeSource nodes, ILogger? logger = null, TimeProvider? time = null)
     {
@@ -89,7 +90,9 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             _options.Mode, _options.InterfaceName ?? "all interfaces", _options.ServerAddress, _options.ServerPort, _options.BootServerPort);
     }
 
-    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled. Each socket gets a dedicated thread
+    /// with blocking receives, and so does the committer: under CPU contention a request then never waits for a pool
+    /// thread, which is what DHCP latency (and a client's patience) depends on.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (_options.Mode == DhcpMode.Off)
@@ -98,52 +101,62 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             return;
         }
         Bind();
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var committer = CommitLoopAsync(stopping.Token);
-        try
+        var threads = new[]
         {
-            await Task.WhenAll(
-                ServeAsync(_serverSocket!, bootServerPort: false, cancellationToken),
-                ServeAsync(_bootServerSocket!, bootServerPort: true, cancellationToken)).ConfigureAwait(false);
-        }
-        finally
+            StartThread("dhcp 67", () => Serve(_serverSocket!, bootServerPort: false)),
+            StartThread("dhcp 4011", () => Serve(_bootServerSocket!, bootServerPort: true)),
+            StartThread("dhcp commit", CommitLoop),
+        };
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (cancellationToken.Register(() => stopped.TrySetResult()))
+            await stopped.Task.ConfigureAwait(false);
+        _stopping = true;
+        // Closing the sockets ends the blocking receives; the signal wakes the committer for its last write.
+        _serverSocket!.Dispose();
+        _bootServerSocket!.Dispose();
+        _commitSignal.Release();
+        await Task.Run(() =>
         {
-            await stopping.CancelAsync().ConfigureAwait(false);
-            await committer.ConfigureAwait(false);
-        }
+            foreach (var thread in threads)
+                thread.Join();
+        }, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task ServeAsync(Socket socket, bool bootServerPort, CancellationToken cancellationToken)
+    private static Thread StartThread(string name, Action body)
+    {
+        var thread = new Thread(() => body()) { IsBackground = true, Name = name };
+        thread.Start();
+        return thread;
+    }
+
+    private void Serve(Socket socket, bool bootServerPort)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(DhcpConstants.MaxPacketSize + 1);
         var sendBuffer = new byte[DhcpConstants.MaxPacketSize];
-        var anyEndPoint = new IPEndPoint(IPAddress.Any, 0);
-        while (!cancellationToken.IsCancellationRequested)
+        while (!_stopping)
         {
-            SocketReceiveMessageFromResult received;
+            EndPoint remote = new IPEndPoint(IPAddress.Any, 0);
+            var flags = SocketFlags.None;
+            int length;
+            IPPacketInformation info;
             try
             {
-                received = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, anyEndPoint, cancellationToken).ConfigureAwait(false);
+                length = socket.ReceiveMessageFrom(buffer, ref flags, ref remote, out info);
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            catch (SocketException e)
+            catch (SocketException e) when (!_stopping)
             {
                 // ICMP errors from earlier sends surface here on UDP sockets; they end nothing.
                 _logger.LogDebug("DHCP receive error {Error}; continuing", e.SocketErrorCode);
                 continue;
             }
-            catch (ObjectDisposedException)
+            catch (Exception e) when (_stopping && e is SocketException or ObjectDisposedException)
             {
                 break;
             }
             Interlocked.Increment(ref _received);
-            var source = (IPEndPoint)received.RemoteEndPoint;
-            var reply = Process(buffer.AsSpan(0, received.ReceivedBytes), source, received.PacketInformation.Interface, bootServerPort, socket);
+            var reply = Process(buffer.AsSpan(0, length), (IPEndPoint)remote, info.Interface, bootServerPort, socket);
             if (reply is not null)
-                await SendAsync(socket, reply, sendBuffer, cancellationToken).ConfigureAwait(false);
+                Send(socket, reply, sendBuffer);
         }
     }
 
@@ -183,20 +196,13 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Waits for ACKs, makes the journal durable for all of them at once, then sends them.</summary>
-    private async Task CommitLoopAsync(CancellationToken cancellationToken)
+    private void CommitLoop()
     {
         var sendBuffer = new byte[DhcpConstants.MaxPacketSize];
         var batch = new List<(Socket Socket, DhcpReply Reply)>();
-        while (true)
+        while (!_stopping)
         {
-            try
-            {
-                await _commitSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            _commitSignal.Wait();
             JournalBatch records;
             lock (_gate)
             {
@@ -215,10 +221,10 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
                 _logger.LogError(e, "Lease journal write failed: withholding {Count} ACK(s)", batch.Count);
                 durable = false;
             }
-            if (durable)
+            if (durable && !_stopping)
             {
                 foreach (var (socket, reply) in batch)
-                    await SendAsync(socket, reply, sendBuffer, cancellationToken).ConfigureAwait(false);
+                    Send(socket, reply, sendBuffer);
             }
             batch.Clear();
         }
@@ -227,25 +233,21 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             _leases.WriteJournalBatch(_leases.TakeJournalBatch());
     }
 
-    private async ValueTask SendAsync(Socket socket, DhcpReply reply, byte[] buffer, CancellationToken cancellationToken)
+    private void Send(Socket socket, DhcpReply reply, byte[] buffer)
     {
         var length = reply.Packet.Encode(buffer);
         try
         {
-            await socket.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, reply.Destination, cancellationToken).ConfigureAwait(false);
+            socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, reply.Destination);
             Interlocked.Increment(ref _replies);
         }
         catch (SocketException e)
         {
             _logger.LogWarning("DHCP {Type} to {Destination} not sent: {Error}", reply.Packet.MessageType, reply.Destination, e.SocketErrorCode);
         }
-        catch (OperationCanceledException)
-        {
-            // Stopping: the reply is dropped like any lost datagram; the client retransmits to whoever serves next.
-        }
         catch (ObjectDisposedException)
         {
-            // The socket closed because the server is stopping.
+            // The socket closed because the server is stopping: the reply is lost like any datagram.
         }
     }
 

@@ -32,8 +32,11 @@ public sealed class DhcpProxyTests : IDisposable
         using var listener = observer.Invoke(() => OpenListener(DhcpConstants.ClientPort));
         var client = _lab.AddClient("02:00:00:00:0d:01");
 
+        // dhclient is no PXE ROM: it would take a proxy offer (yiaddr 0) as an address offer. A PXE ROM keeps proxy
+        // offers for boot information only; `reject` makes dhclient do the same, so it takes its address from dnsmasq.
         var lease = DhcpClients.Dhclient(_lab, client, _lab.TempFile("proxy.leases"),
-            "option pxe-arch code 93 = unsigned integer 16;\nsend pxe-arch 0;\nsend vendor-class-identifier \"PXEClient:Arch:00000:UNDI:002001\";\n");
+            "option pxe-arch code 93 = unsigned integer 16;\nsend pxe-arch 0;\nsend vendor-class-identifier \"PXEClient:Arch:00000:UNDI:002001\";\n"
+            + "reject 10.77.0.1;\n");
         var replies = Collect(listener, "02:00:00:00:0d:01", r => r.Any(p => p.Siaddr == DhcpLab.ServerAddress));
 
         // The site's server gave the client its address; Sidus only added boot information.
