@@ -50,7 +50,15 @@ public sealed class PackWriter : IDisposable
         {
             ObjectDisposedException.ThrowIf(_done, this);
             var offset = _length;
-            RandomAccess.Write(_file, compressed, offset);
+            try
+            {
+                RandomAccess.Write(_file, compressed, offset);
+            }
+            catch (IOException e) when (e is not StoreException)
+            {
+                throw WriteFailed(e);
+            }
+
             _length += compressed.Length;
             foreach (var o in objects)
             {
@@ -73,6 +81,16 @@ public sealed class PackWriter : IDisposable
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>A failed write to the store, said as such (not as a problem with what was being imported).</summary>
+    public StoreException WriteFailed(IOException e)
+    {
+        var full = (e.HResult & 0xFFFF) == Linux.Errno.ENOSPC || e.Message.Contains("No space left", StringComparison.Ordinal);
+        var advice = full
+            ? "the disk is full: free space (or run 'sidus store gc'), then run the command again; nothing was recorded"
+            : "nothing was recorded";
+        return new StoreException($"cannot write to the store in {_packDirectory}: {e.Message} ({advice})", e);
     }
 
     /// <summary>
@@ -98,27 +116,40 @@ public sealed class PackWriter : IDisposable
                 .Select(g => g.First())
                 .OrderBy(r => r.Id)
                 .ToList();
-            var index = PackFormat.EncodeIndex(sorted);
-            var name = "pack-" + ObjectId.Hash(index).ToString();
-            var indexTemp = Path.Combine(_stagingDirectory, name + ".idx.tmp");
-            using (var idx = File.OpenHandle(indexTemp, FileMode.CreateNew, FileAccess.Write))
+            try
             {
-                RandomAccess.Write(idx, index, 0);
-                FileOps.Fsync(idx);
+                return CommitSorted(sorted);
             }
-
-            FileOps.Fsync(_file);
-            _file.Dispose();
-            // Pack first, index second: an index in packs/ always has its pack.
-            File.Move(_tempPath, Path.Combine(_packDirectory, name + ".pack"));
-            File.Move(indexTemp, Path.Combine(_packDirectory, name + ".idx"));
-            using (var dir = DirectoryHandle.Open(_packDirectory))
+            catch (IOException e) when (e is not StoreException)
             {
-                dir.Fsync();
+                File.Delete(_tempPath);
+                throw WriteFailed(e);
             }
-
-            return name;
         }
+    }
+
+    private string CommitSorted(List<IndexRecord> sorted)
+    {
+        var index = PackFormat.EncodeIndex(sorted);
+        var name = "pack-" + ObjectId.Hash(index).ToString();
+        var indexTemp = Path.Combine(_stagingDirectory, name + ".idx.tmp");
+        using (var idx = File.OpenHandle(indexTemp, FileMode.CreateNew, FileAccess.Write))
+        {
+            RandomAccess.Write(idx, index, 0);
+            FileOps.Fsync(idx);
+        }
+
+        FileOps.Fsync(_file);
+        _file.Dispose();
+        // Pack first, index second: an index in packs/ always has its pack.
+        File.Move(_tempPath, Path.Combine(_packDirectory, name + ".pack"));
+        File.Move(indexTemp, Path.Combine(_packDirectory, name + ".idx"));
+        using (var dir = DirectoryHandle.Open(_packDirectory))
+        {
+            dir.Fsync();
+        }
+
+        return name;
     }
 
     public void Dispose()
