@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Sidus.Store.Formats;
 
 namespace Sidus.Store.Compression;
 
@@ -6,7 +7,7 @@ namespace Sidus.Store.Compression;
 /// Streaming zstd decompression of any number of concatenated frames through the system's libzstd, for .tar.zst
 /// archives and zstd OCI layers. A stream that ends inside a frame or does not decode is an error, never short data.
 /// </summary>
-public sealed unsafe partial class ZstdDecompressStream : Stream
+public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
 {
     private const string Lib = "libzstd.so.1";
     private const int InputBufferLength = 128 * 1024;
@@ -30,8 +31,6 @@ public sealed unsafe partial class ZstdDecompressStream : Stream
             throw new OutOfMemoryException("zstd: cannot create a decompression context");
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -98,15 +97,6 @@ public sealed unsafe partial class ZstdDecompressStream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Buffer

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sidus.Store.Formats;
 using System.IO.Compression;
 using Sidus.Store.Compression;
 
@@ -66,11 +67,9 @@ public static class Decompression
     }
 
     /// <summary>Bytes already read from the front of a stream, then the rest of it.</summary>
-    private sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+    private sealed class PrefixStream(ReadOnlyMemory<byte> prefix, Stream rest) : ReadOnlyStream
     {
         private ReadOnlyMemory<byte> _prefix = prefix;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -95,22 +94,11 @@ public static class Decompression
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Turns GZipStream's InvalidDataException into an error that names the archive.</summary>
-    private sealed class GzipErrors(Stream inner, string label) : Stream
+    private sealed class GzipErrors(Stream inner, string label) : ReadOnlyStream
     {
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
             try
@@ -133,22 +121,13 @@ public static class Decompression
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>
     /// `PROGRAM -dc` with INPUT copied to its stdin and its stdout read back. At the end of its output the exit
     /// status is checked; disposing before the end kills the process.
     /// </summary>
-    private sealed class ProcessDecompressStream : Stream
+    private sealed class ProcessDecompressStream : ReadOnlyStream
     {
         private readonly Process _process;
         private readonly Stream _input;
@@ -187,8 +166,6 @@ public static class Decompression
                 await input.CopyToAsync(stdin).ConfigureAwait(false);
             });
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -245,14 +222,5 @@ public static class Decompression
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

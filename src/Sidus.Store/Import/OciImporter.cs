@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Sidus.Store.Formats;
 using System.Text.Json;
 using Sidus.Store.Packs;
 using Sidus.Store.Trees;
@@ -512,7 +513,7 @@ public sealed class OciImporter
     }
 
     /// <summary>LENGTH bytes of a file from its current position.</summary>
-    private sealed class SliceStream(Stream inner, long length) : Stream
+    private sealed class SliceStream(Stream inner, long length) : ReadOnlyStream
     {
         private long _left = length;
 
@@ -545,19 +546,10 @@ public sealed class OciImporter
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>SHA-256 and length of everything read through it.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
+    private sealed class HashingStream(Stream inner) : ReadOnlyStream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private long _length;
@@ -598,20 +590,11 @@ public sealed class OciImporter
     }
 
     /// <summary>Keeps the decompressor from disposing the hashing stream it reads, which is checked afterwards.</summary>
-    private sealed class NonClosing(Stream inner) : Stream
+    private sealed class NonClosing(Stream inner) : ReadOnlyStream
     {
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,4 +1,5 @@
 using Sidus.Linux;
+using Sidus.Store.Formats;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Trees;
@@ -410,11 +411,9 @@ public sealed class TarImporter
     };
 
     /// <summary>Counts the raw bytes read, for progress over a compressed archive.</summary>
-    private sealed class CountingStream(Stream inner) : Stream
+    private sealed class CountingStream(Stream inner) : ReadOnlyStream
     {
         public long Count { get; private set; }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -423,14 +422,5 @@ public sealed class TarImporter
             return n;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -596,15 +596,13 @@ public sealed class TarReader
     private TarFormatException Truncated() => new($"the archive is truncated at member {Describe()}: its data ends early");
 
     /// <summary>A member's stored data; reading past what the archive holds is a truncation error.</summary>
-    private sealed class DataStream(TarReader reader, long length) : Stream
+    private sealed class DataStream(TarReader reader, long length) : ReadOnlyStream
     {
         private TarReader? _reader = reader;
 
         public long Remaining { get; private set; } = length;
 
         public void Detach() => _reader = null;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -625,14 +623,5 @@ public sealed class TarReader
             return n;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

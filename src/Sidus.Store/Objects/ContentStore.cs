@@ -191,13 +191,11 @@ public static class ContentStore
     }
 
     /// <summary>A file's data as one stream: all of it, or only its data extents when it is sparse.</summary>
-    private sealed class FileDataStream(SafeFileHandle file, IReadOnlyList<Extent>? extents, long dataLength) : Stream
+    private sealed class FileDataStream(SafeFileHandle file, IReadOnlyList<Extent>? extents, long dataLength) : ReadOnlyStream
     {
         private readonly IReadOnlyList<Extent> _extents = extents ?? [new Extent(0, dataLength)];
         private int _extent;
         private long _inExtent;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -225,14 +223,6 @@ public static class ContentStore
             return 0;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => dataLength;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
