@@ -93,7 +93,7 @@ public sealed class SidusServer : IAsyncDisposable
         }
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -195,6 +195,24 @@ public sealed class SidusServer : IAsyncDisposable
             await inventory.DisposeAsync();
             earlyFactory.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes when the host is asked to stop (SIGTERM or SIGINT, which the host's console lifetime takes) or when
+    /// <paramref name="ct"/> fires.
+    /// </summary>
+    public async Task WaitForShutdownAsync(CancellationToken ct)
+    {
+        var stopping = _app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Asked to stop, one way or the other.
         }
     }
 
