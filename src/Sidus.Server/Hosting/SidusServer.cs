@@ -73,7 +73,7 @@ public sealed class SidusServer : IAsyncDisposable
     public static async Task<SidusServer> StartAsync(
         ServeOptions options,
         Action<ILoggingBuilder>? logging = null,
-        Func<InventoryView, ILoggerFactory, IEnumerable<IHostedService>>? extraServices = null,
+        Func<InventoryView, IServiceProvider, ILoggerFactory, IEnumerable<IHostedService>>? extraServices = null,
         CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -150,10 +150,7 @@ public sealed class SidusServer : IAsyncDisposable
 
             if (extraServices is not null)
             {
-                foreach (var service in extraServices(view, earlyFactory))
-                {
-                    services.AddSingleton(service);
-                }
+                services.AddSingleton<IHostedService>(sp => new HostedGroup([.. extraServices(view, sp, earlyFactory)]));
             }
 
             var app = builder.Build();
@@ -171,6 +168,11 @@ public sealed class SidusServer : IAsyncDisposable
                 await app.DisposeAsync();
                 throw new ServeConfigException(
                     $"HTTP port {options.Http.Port} on {options.Http.Listen} is already in use (another web server, or a sidus serve already running): stop it or choose another port with --http-port", e);
+            }
+            catch (ServeConfigException)
+            {
+                await app.DisposeAsync();
+                throw;
             }
             catch (Exception e) when (e is SocketException { SocketErrorCode: SocketError.AccessDenied } || e.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
             {
