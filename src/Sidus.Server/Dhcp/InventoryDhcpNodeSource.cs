@@ -37,7 +37,8 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
             return DhcpNodeAnswer.Ignored;
         }
 
-        if (client.IsPxe && !client.IsIpxe)
+        // A boot's first DHCP (PXE ROM, or an iPXE ROM) starts it; the later iPXE request falls in the interval.
+        if (client.IsPxe || client.IsIpxe)
         {
             RecordStart(mac, node?.Name, client);
         }
@@ -87,7 +88,7 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
         }
 
         _lastEvent[mac] = now;
-        events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"PXE ROM, architecture {client.Architecture?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}", node));
+        events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"{(client.IsIpxe ? "iPXE" : "PXE ROM")}, architecture {client.Architecture?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}", node));
     }
 
     private sealed record Reservations(long Version, FrozenDictionary<Ip4, string> ByAddress);
