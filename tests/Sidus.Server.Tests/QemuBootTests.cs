@@ -14,7 +14,7 @@ namespace Sidus.Server.Tests;
 public sealed class QemuBootTests : IDisposable
 {
     private const string VmMac = "52:54:00:5a:00:01";
-    private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(180);
 
     private readonly string _home = Path.Combine(Path.GetTempPath(), "sidus-qemu-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly NetworkNamespace _ns = NetworkNamespace.Create("sq");
@@ -28,6 +28,30 @@ public sealed class QemuBootTests : IDisposable
     [Fact]
     public async Task BiosIpxeRom_GetsLeaseFromSidusDhcp_AndFetchesItsScript()
     {
+        var (serve, log) = await BootAsync(uefi: false, proxy: false);
+        Assert.Contains("net0: 10.99.0.1", log, StringComparison.Ordinal);
+        Assert.Contains("DHCP ACK 10.99.0.1", serve, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UefiPxe_LoadsSnponlyOverTftp_ThenFetchesItsScript()
+    {
+        var (serve, log) = await BootAsync(uefi: true, proxy: false);
+        Assert.Contains("TFTP sent snponly.efi to 10.99.0.1", serve, StringComparison.Ordinal);
+        Assert.Contains("using SNP", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BiosIpxeRom_ProxyDhcpBesideDnsmasq_FetchesItsScript()
+    {
+        var (serve, log) = await BootAsync(uefi: false, proxy: true);
+        Assert.Contains("net0: 10.99.0.5", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("DHCP ACK 10.99.0.1", serve, StringComparison.Ordinal);
+    }
+
+    /// <summary>Boots the VM until its script's message shows; returns sidus serve's output and the serial log.</summary>
+    private async Task<(string Serve, string Serial)> BootAsync(bool uefi, bool proxy)
+    {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         Assert.True(File.Exists("/usr/lib/ipxe/qemu/pxe-virtio.rom"), "the iPXE ROM for QEMU is missing: install ipxe-qemu");
         await PrepareHomeAsync();
@@ -35,23 +59,56 @@ public sealed class QemuBootTests : IDisposable
         _ns.Ip("addr", "add", "10.99.0.1/24", "dev", "tap0");
         _ns.Ip("link", "set", "tap0", "up");
 
+        BackgroundProcess? siteDhcp = null;
+        if (proxy)
+        {
+            // The site's DHCP server, which Sidus does not own: DHCP only (no DNS, no TFTP, no PXE answers).
+            var dnsmasq = Tool.Require("dnsmasq", "dnsmasq-base");
+            siteDhcp = _ns.Start(dnsmasq,
+            [
+                "--keep-in-foreground", "--port=0", "--interface=tap0", "--bind-interfaces", "--dhcp-range=10.99.0.50,10.99.0.60,12h",
+                "--leasefile-ro", "--log-dhcp", "--conf-file=/dev/null", "--pid-file=" + Path.Combine(_home, "dnsmasq.pid"),
+            ]);
+        }
+
+        using var site = siteDhcp;
         var dll = Path.Combine(AppContext.BaseDirectory, "sidus.dll");
-        using var serve = _ns.Start("dotnet", [dll, "--home", _home, "serve", "--interface", "tap0", "--dhcp", "full", "--pool", "10.99.0.100-10.99.0.150"]);
+        using var serve = _ns.Start("dotnet",
+            proxy
+                ? [dll, "--home", _home, "serve", "--interface", "tap0", "--dhcp", "proxy"]
+                : [dll, "--home", _home, "serve", "--interface", "tap0", "--dhcp", "full", "--pool", "10.99.0.100-10.99.0.150"]);
         Assert.True(await serve.WaitForOutputAsync("HTTP listening on", TimeSpan.FromSeconds(30)), "sidus serve did not start:\n" + serve.Output);
 
         var serial = Path.Combine(_home, "serial.log");
-        using var vm = _ns.Start(qemu,
+        List<string> args =
         [
-            "-accel", "tcg", "-m", "256", "-nographic", "-display", "none", "-monitor", "none", "-serial", "file:" + serial,
+            "-accel", "tcg", "-m", "512", "-nographic", "-display", "none", "-monitor", "none", "-serial", "file:" + serial,
             "-boot", "n", "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-            "-device", $"virtio-net-pci,netdev=n0,mac={VmMac}",
-        ]);
+        ];
+        if (uefi)
+        {
+            var vars = Path.Combine(_home, "OVMF_VARS.fd");
+            File.Copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
+            args.AddRange(
+            [
+                "-machine", "q35",
+                "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "-drive", "if=pflash,format=raw,file=" + vars,
+                // No option ROM: the firmware's own PXE client boots, so the iPXE binary comes over our TFTP.
+                "-device", $"virtio-net-pci,netdev=n0,mac={VmMac},romfile=",
+            ]);
+        }
+        else
+        {
+            args.AddRange(["-device", $"virtio-net-pci,netdev=n0,mac={VmMac}"]);
+        }
+
+        using var vm = _ns.Start(qemu, args);
         await Tools.EventuallyAsync(
             () => Task.FromResult(File.Exists(serial) && File.ReadAllText(serial).Contains("Sidus: vm1: deb@1", StringComparison.Ordinal)),
-            BootLimit, "the VM printing its Sidus script's message");
+            BootLimit, "the VM printing its Sidus script's message (serve output:\n" + serve.Output + ")");
         var log = File.ReadAllText(serial);
-        Assert.Contains("http://10.99.0.1/boot/52-54-00-5a-00-01.ipxe", log, StringComparison.Ordinal);
-        Assert.Contains("net0: 10.99.0.", log, StringComparison.Ordinal);
+        Assert.Contains("/boot/52-54-00-5a-00-01.ipxe", log, StringComparison.Ordinal);
 
         JsonElement status = default;
         await Tools.EventuallyAsync(async () =>
@@ -63,7 +120,7 @@ public sealed class QemuBootTests : IDisposable
         var stages = status.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()).ToList();
         Assert.Equal("dhcp", stages[0]);
         Assert.Contains("script", stages);
-        Assert.Contains("DHCP ACK 10.99.0.1", serve.Output, StringComparison.Ordinal);
+        return (serve.Output, log);
     }
 
     private async Task PrepareHomeAsync()
