@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Sidus.Server.Configuration;
+
+/// <summary>
+/// Reads sidus.toml (see docs/serve.md). Every key is known: a misspelt one is an error naming the line's table and
+/// key, not a silently ignored setting. Durations are whole seconds.
+/// </summary>
+public static class ServeConfigFile
+{
+    /// <summary>Largest configuration file read; a real one is a few hundred bytes.</summary>
+    public const int MaxFileLength = 1 << 20;
+
+    /// <summary>Where `sidus serve` looks when no --config is given (after &lt;home&gt;/sidus.toml).</summary>
+    public const string SystemPath = "/etc/sidus/sidus.toml";
+
+    public static ServeOptions Load(string path, ServeOptions defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new ServeConfigException($"configuration file {path} does not exist");
+        }
+
+        if (info.Length > MaxFileLength)
+        {
+            throw new ServeConfigException($"configuration file {path} is {info.Length} bytes; a sidus.toml is at most {MaxFileLength}");
+        }
+
+        return Parse(File.ReadAllText(path), path, defaults);
+    }
+
+    public static ServeOptions Parse(string text, string source, ServeOptions defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        TomlTable root;
+        try
+        {
+            root = TomlSerializer.Deserialize<TomlTable>(text, ServeTomlContext.Default) ?? new TomlTable();
+        }
+        catch (TomlException e)
+        {
+            throw new ServeConfigException($"{source} is not valid TOML: {e.Message}", e);
+        }
+
+        var r = new TableReader(root, source, string.Empty);
+        var options = defaults with
+        {
+            Home = r.String("home") is { } home ? Path.GetFullPath(home) : defaults.Home,
+            Database = r.String("database") ?? defaults.Database,
+            InventoryPollInterval = r.Seconds("inventory-poll") ?? defaults.InventoryPollInterval,
+        };
+
+        if (r.Table("http") is { } http)
+        {
+            options = options with
+            {
+                Http = options.Http with
+                {
+                    Listen = http.Address("listen") ?? options.Http.Listen,
+                    Port = http.Port("port") ?? options.Http.Port,
+                },
+            };
+            http.RejectUnknown("listen", "port");
+        }
+
+        if (r.Table("tftp") is { } tftp)
+        {
+            options = options with
+            {
+                Tftp = options.Tftp with
+                {
+                    Enabled = tftp.Bool("enabled") ?? options.Tftp.Enabled,
+                    Listen = tftp.Address("listen") ?? options.Tftp.Listen,
+                    Port = tftp.Port("port") ?? options.Tftp.Port,
+                    IpxeDirectory = tftp.String("ipxe-directory") ?? options.Tftp.IpxeDirectory,
+                    Root = tftp.String("root") ?? options.Tftp.Root,
+                },
+            };
+            tftp.RejectUnknown("enabled", "listen", "port", "ipxe-directory", "root");
+        }
+
+        if (r.Table("boot") is { } boot)
+        {
+            options = options with
+            {
+                Boot = options.Boot with
+                {
+                    DownloadAttempts = boot.Count("download-attempts", 1, 20) ?? options.Boot.DownloadAttempts,
+                    RetryDelay = boot.Seconds("retry-delay") ?? options.Boot.RetryDelay,
+                    AskAgainAttempts = boot.Count("ask-again-attempts", 0, 1000) ?? options.Boot.AskAgainAttempts,
+                    AskAgainDelay = boot.Seconds("ask-again-delay") ?? options.Boot.AskAgainDelay,
+                    MenuTimeout = boot.Seconds("menu-timeout") ?? options.Boot.MenuTimeout,
+                },
+            };
+            boot.RejectUnknown("download-attempts", "retry-delay", "ask-again-attempts", "ask-again-delay", "menu-timeout");
+        }
+
+        if (r.Tables("interface") is { } interfaces)
+        {
+            options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
+        }
+
+        r.RejectUnknown("home", "database", "inventory-poll", "http", "tftp", "boot", "interface");
+        return options;
+    }
+
+    private static InterfaceSettings ReadInterface(TableReader t)
+    {
+        var name = t.String("name") ?? throw new ServeConfigException($"{t.Where}: every [[interface]] needs a name");
+        IPAddress? address = null;
+        IPNetwork? subnet = null;
+        if (t.String("address") is { } a)
+        {
+            (address, subnet) = ParseAddress(a, t.Where + ".address");
+        }
+
+        var settings = new InterfaceSettings
+        {
+            Name = name,
+            Dhcp = t.String("dhcp") is { } mode ? ParseDhcp(mode) : DhcpService.Off,
+            Address = address,
+            Subnet = subnet,
+            Pools = t.Strings("pools") ?? [],
+            Router = t.Address("router"),
+            Dns = t.Strings("dns")?.Select(d => ParseIp(d, t.Where + ".dns")).ToArray() ?? [],
+            Domain = t.String("domain"),
+            LeaseTime = t.Seconds("lease-time") ?? TimeSpan.FromHours(1),
+        };
+        t.RejectUnknown("name", "dhcp", "address", "pools", "router", "dns", "domain", "lease-time");
+        return settings;
+    }
+
+    public static DhcpService ParseDhcp(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "full" => DhcpService.Full,
+        "proxy" => DhcpService.Proxy,
+        "off" => DhcpService.Off,
+        _ => throw new ServeConfigException($"'{text}' is not a DHCP mode: use full, proxy or off"),
+    };
+
+    /// <summary>"10.0.0.1/24": our address and the subnet it lies in.</summary>
+    public static (IPAddress Address, IPNetwork Subnet) ParseAddress(string text, string where)
+    {
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) || prefix is < 1 or > 32)
+        {
+            throw new ServeConfigException($"{where}: '{text}' is not an address with a prefix like 10.0.0.1/24");
+        }
+
+        var address = ParseIp(text[..slash], where);
+        return (address, new IPNetwork(InterfaceAddress.Mask(address, prefix), prefix));
+    }
+
+    public static IPAddress ParseIp(string text, string where) =>
+        IPAddress.TryParse(text, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork
+            ? ip
+            : throw new ServeConfigException($"{where}: '{text}' is not an IPv4 address");
+
+    /// <summary>Typed access to one TOML table; remembers the keys read so unknown ones can be reported.</summary>
+    private sealed class TableReader(TomlTable table, string source, string path)
+    {
+        public string Where => path.Length == 0 ? source : $"{source} [{path}]";
+
+        public string? String(string key) => Get(key) switch
+        {
+            null => null,
+            string s => s,
+            var other => throw Wrong(key, "a string", other),
+        };
+
+        public bool? Bool(string key) => Get(key) switch
+        {
+            null => null,
+            bool b => b,
+            var other => throw Wrong(key, "true or false", other),
+        };
+
+        public int? Count(string key, int min, int max) => Get(key) switch
+        {
+            null => null,
+            long n when n >= min && n <= max => (int)n,
+            var other => throw Wrong(key, $"a whole number from {min} to {max}", other),
+        };
+
+        public int? Port(string key) => Count(key, 0, IPEndPoint.MaxPort);
+
+        public TimeSpan? Seconds(string key) => Get(key) switch
+        {
+            null => null,
+            long n when n is > 0 and <= int.MaxValue => TimeSpan.FromSeconds(n),
+            double d when d > 0 && d <= int.MaxValue => TimeSpan.FromSeconds(d),
+            var other => throw Wrong(key, "a positive number of seconds", other),
+        };
+
+        public IPAddress? Address(string key) => String(key) is { } s ? ParseIp(s, $"{Where}.{key}") : null;
+
+        public IReadOnlyList<string>? Strings(string key) => Get(key) switch
+        {
+            null => null,
+            string s => [s],
+            TomlArray a when a.All(x => x is string) => [.. a.Cast<string>()],
+            var other => throw Wrong(key, "a list of strings", other),
+        };
+
+        public TableReader? Table(string key) => Get(key) switch
+        {
+            null => null,
+            TomlTable t => new TableReader(t, source, key),
+            var other => throw Wrong(key, $"a table [{key}]", other),
+        };
+
+        public IReadOnlyList<TableReader>? Tables(string key) => Get(key) switch
+        {
+            null => null,
+            TomlTableArray a => [.. a.Select((t, i) => new TableReader(t, source, $"{key} #{i + 1}"))],
+            var other => throw Wrong(key, $"tables [[{key}]]", other),
+        };
+
+        public void RejectUnknown(params string[] known)
+        {
+            foreach (var (key, _) in table)
+            {
+                if (!known.Contains(key, StringComparer.Ordinal))
+                {
+                    throw new ServeConfigException($"{Where}: unknown setting '{key}' (known here: {string.Join(", ", known)})");
+                }
+            }
+        }
+
+        private object? Get(string key) => table.TryGetValue(key, out var value) ? value : null;
+
+        private ServeConfigException Wrong(string key, string expected, object? got) =>
+            new($"{Where}: '{key}' must be {expected}, not {Convert.ToString(got, CultureInfo.InvariantCulture)}");
+    }
+}

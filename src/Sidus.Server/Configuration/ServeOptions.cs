@@ -1,0 +1,111 @@
+using System.Net;
+
+namespace Sidus.Server.Configuration;
+
+/// <summary>Everything <c>sidus serve</c> is configured with: the file, then command-line overrides on top.</summary>
+public sealed record ServeOptions
+{
+    /// <summary>Default HTTP port: iPXE fetches scripts from plain http://server/ URLs.</summary>
+    public const int DefaultHttpPort = 80;
+
+    /// <summary>The well-known TFTP port PXE ROMs use.</summary>
+    public const int DefaultTftpPort = 69;
+
+    /// <summary>The Sidus data directory (image store, inventory database by default).</summary>
+    public required string Home { get; init; }
+
+    /// <summary>The inventory: a SQLite path or a PostgreSQL connection string; null means &lt;home&gt;/inventory.db.</summary>
+    public string? Database { get; init; }
+
+    public HttpSettings Http { get; init; } = new();
+
+    public TftpSettings Tftp { get; init; } = new();
+
+    public BootSettings Boot { get; init; } = new();
+
+    /// <summary>The interfaces (and with them the subnets) DHCP serves; empty when DHCP is off everywhere.</summary>
+    public IReadOnlyList<InterfaceSettings> Interfaces { get; init; } = [];
+
+    /// <summary>How often the inventory's change counter is read.</summary>
+    public TimeSpan InventoryPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public string InventoryLocation => Database ?? Path.Combine(Home, Sidus.Nodes.Storage.InventoryStore.DefaultFileName);
+}
+
+public sealed record HttpSettings
+{
+    public IPAddress Listen { get; init; } = IPAddress.Any;
+
+    public int Port { get; init; } = ServeOptions.DefaultHttpPort;
+}
+
+public sealed record TftpSettings
+{
+    public bool Enabled { get; init; } = true;
+
+    public IPAddress Listen { get; init; } = IPAddress.Any;
+
+    public int Port { get; init; } = ServeOptions.DefaultTftpPort;
+
+    /// <summary>Where the iPXE binaries are (Debian's <c>ipxe</c> package by default).</summary>
+    public string IpxeDirectory { get; init; } = Sidus.Boot.Ipxe.IpxeBinarySource.DebianDirectory;
+
+    /// <summary>An optional directory of further files served read-only (links are never followed).</summary>
+    public string? Root { get; init; }
+}
+
+/// <summary>How the boot scripts behave.</summary>
+public sealed record BootSettings
+{
+    /// <summary>Tries per download (kernel, initramfs) before a script gives up.</summary>
+    public int DownloadAttempts { get; init; } = 3;
+
+    /// <summary>Pause between download tries.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Times a machine the server cannot boot yet (unknown, no image) asks again before it gives up.</summary>
+    public int AskAgainAttempts { get; init; } = 10;
+
+    /// <summary>Pause before such a machine asks again.</summary>
+    public TimeSpan AskAgainDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a boot menu waits for a choice.</summary>
+    public TimeSpan MenuTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>What DHCP does on one interface.</summary>
+public enum DhcpService
+{
+    /// <summary>No DHCP on this interface (another server does it all, or machines start iPXE some other way).</summary>
+    Off = 0,
+
+    /// <summary>Addresses and boot information.</summary>
+    Full = 1,
+
+    /// <summary>proxyDHCP: boot information only, beside a DHCP server Sidus does not own.</summary>
+    Proxy = 2,
+}
+
+/// <summary>One served interface and the subnet on it.</summary>
+public sealed record InterfaceSettings
+{
+    public required string Name { get; init; }
+
+    public DhcpService Dhcp { get; init; } = DhcpService.Off;
+
+    /// <summary>Our address and prefix on the interface (10.0.0.1/24); null reads it from the interface.</summary>
+    public IPNetwork? Subnet { get; init; }
+
+    public IPAddress? Address { get; init; }
+
+    /// <summary>Address ranges handed out in full mode, like 10.0.0.100-10.0.0.200.</summary>
+    public IReadOnlyList<string> Pools { get; init; } = [];
+
+    public IPAddress? Router { get; init; }
+
+    public IReadOnlyList<IPAddress> Dns { get; init; } = [];
+
+    public string? Domain { get; init; }
+
+    public TimeSpan LeaseTime { get; init; } = TimeSpan.FromHours(1);
+}

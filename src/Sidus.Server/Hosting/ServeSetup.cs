@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Sidus.Boot.Dhcp;
+using Sidus.Server.Configuration;
+using Sidus.Server.Dhcp;
+using Sidus.Server.Inventory;
+
+namespace Sidus.Server.Hosting;
+
+/// <summary>Turns the configuration into running pieces that need the machine: interface addresses, DHCP servers.</summary>
+public static class ServeSetup
+{
+    /// <summary>Fills in each DHCP interface's address and subnet from the interface when the file did not give them.</summary>
+    public static ServeOptions ResolveInterfaces(ServeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with
+        {
+            Interfaces = [.. options.Interfaces.Select(i =>
+            {
+                if (i.Address is not null && i.Subnet is not null)
+                {
+                    return i;
+                }
+
+                var (address, subnet) = InterfaceAddress.Read(i.Name);
+                return i with { Address = address, Subnet = subnet };
+            })],
+        };
+    }
+
+    /// <summary>File name of an interface's lease journal in the data directory.</summary>
+    public static string LeaseFile(string home, string interfaceName) => Path.Combine(home, $"dhcp-leases-{interfaceName}.journal");
+
+    /// <summary>The DHCP server settings for one interface (address and subnet already resolved).</summary>
+    public static DhcpServerOptions DhcpOptions(ServeOptions options, InterfaceSettings i)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(i);
+        if (i.Address is null || i.Subnet is not { } subnet)
+        {
+            throw new ServeConfigException($"interface {i.Name}: its address is not known (set 'address' in sidus.toml)");
+        }
+
+        if (i.Dhcp == DhcpService.Full && i.Pools.Count == 0)
+        {
+            throw new ServeConfigException($"full DHCP on {i.Name} needs an address pool: --pool FIRST-LAST (or 'pools' in sidus.toml)");
+        }
+
+        var pools = new List<DhcpPool>();
+        foreach (var text in i.Pools)
+        {
+            DhcpPool pool;
+            try
+            {
+                pool = DhcpPool.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw new ServeConfigException($"interface {i.Name}: {e.Message}", e);
+            }
+
+            if (!subnet.Contains(pool.First.ToIPAddress()) || !subnet.Contains(pool.Last.ToIPAddress()))
+            {
+                throw new ServeConfigException($"interface {i.Name}: pool {text} is not inside its subnet {subnet}");
+            }
+
+            pools.Add(pool);
+        }
+
+        var port = options.Http.Port == ServeOptions.DefaultHttpPort ? string.Empty : ":" + options.Http.Port.ToString(CultureInfo.InvariantCulture);
+        return new DhcpServerOptions
+        {
+            InterfaceName = i.Name,
+            Mode = i.Dhcp == DhcpService.Proxy ? DhcpMode.Proxy : DhcpMode.Full,
+            ServerAddress = Ip4.FromIPAddress(i.Address),
+            SubnetMask = Ip4.MaskFromPrefix(subnet.PrefixLength),
+            Router = i.Router is null ? null : Ip4.FromIPAddress(i.Router),
+            DnsServers = [.. i.Dns.Select(Ip4.FromIPAddress)],
+            DomainName = i.Domain,
+            LeaseTime = i.LeaseTime,
+            Pools = pools,
+            UnknownClients = UnknownClientPolicy.AnswerWithDefaults,
+            LeaseFile = i.Dhcp == DhcpService.Full ? LeaseFile(options.Home, i.Name) : null,
+            ScriptUrlTemplate = "http://{server}" + port + "/boot/{mac-hyphen}.ipxe",
+        };
+    }
+
+    /// <summary>The DHCP services for the interfaces whose mode is not off, each asking the inventory about nodes.</summary>
+    public static Func<InventoryView, IServiceProvider, ILoggerFactory, IEnumerable<IHostedService>> ExtraServices(ServeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var wanted = options.Interfaces.Where(i => i.Dhcp != DhcpService.Off).Select(i => (Settings: i, Dhcp: DhcpOptions(options, i))).ToList();
+        return (view, services, logging) => wanted.Select(w =>
+        {
+            var logger = logging.CreateLogger("Sidus.Boot.Dhcp." + w.Settings.Name);
+            var nodes = new InventoryDhcpNodeSource(view, services.GetRequiredService<BootEventRecorder>(), w.Settings.Address!);
+            var server = new DhcpServer(w.Dhcp, nodes, logger);
+            var state = services.GetRequiredService<ServerState>();
+            state.Services.Add(() =>
+            {
+                var s = server.Statistics;
+                return $"dhcp {w.Dhcp.Mode.ToString().ToLowerInvariant()} on {w.Settings.Name} as {w.Dhcp.ServerAddress}: {s}";
+            });
+            return (IHostedService)new DhcpHostedService(server, logger);
+        }).ToList();
+    }
+}

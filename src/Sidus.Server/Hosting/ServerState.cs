@@ -1,0 +1,19 @@
+using System.Net;
+using Sidus.Boot.Tftp;
+
+namespace Sidus.Server.Hosting;
+
+/// <summary>What the status endpoint reports about the running services.</summary>
+public sealed class ServerState
+{
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    public IPEndPoint? HttpEndpoint { get; set; }
+
+    public TftpServer? Tftp { get; set; }
+
+    /// <summary>One line per further service (DHCP per interface), filled by whoever starts them.</summary>
+    public List<Func<string>> Services { get; } = [];
+
+    public IEnumerable<string> Describe() => Services.Select(s => s());
+}

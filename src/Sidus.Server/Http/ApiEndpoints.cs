@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sidus.Nodes;
+using Sidus.Server.Hosting;
+using Sidus.Server.Inventory;
+
+namespace Sidus.Server.Http;
+
+/// <summary>
+/// The JSON API: <c>POST /api/nodes/{mac}/events</c> (a boot stage report), <c>GET /api/nodes</c>,
+/// <c>GET /api/status</c>, and <c>GET /healthz</c>.
+/// </summary>
+internal static class ApiEndpoints
+{
+    /// <summary>Largest event body read: a stage name and a detail line (the store keeps 2048 characters of it).</summary>
+    public const int MaxEventBody = 8 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/nodes/{mac}/events", EventAsync);
+        app.MapGet("/api/nodes", NodesAsync);
+        app.MapGet("/api/status", StatusAsync);
+        app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], ctx =>
+            HttpHelpers.TextAsync(ctx, $"ok inventory {ctx.RequestServices.GetRequiredService<InventoryView>().Current.Version}\n"));
+    }
+
+    private static async Task EventAsync(HttpContext ctx)
+    {
+        var text = ctx.Request.RouteValues["mac"] as string;
+        if (!MacAddress.TryParse(text, out var mac))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{text}' is not a MAC address");
+            return;
+        }
+
+        if (ctx.Request.ContentLength is > MaxEventBody)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status413PayloadTooLarge, $"a boot event is at most {MaxEventBody} bytes");
+            return;
+        }
+
+        string? stageText = ctx.Request.Query["stage"];
+        string? detail = ctx.Request.Query["detail"];
+        var body = await ReadBodyAsync(ctx);
+        if (body is null)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status413PayloadTooLarge, $"a boot event is at most {MaxEventBody} bytes");
+            return;
+        }
+
+        if (body.Length > 0)
+        {
+            if (ctx.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(body);
+                    if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    {
+                        throw new JsonException("not an object");
+                    }
+
+                    stageText = doc.RootElement.TryGetProperty("stage", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : stageText;
+                    detail = doc.RootElement.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : detail;
+                }
+                catch (JsonException e)
+                {
+                    await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, "the event is not a JSON object {\"stage\": ..., \"detail\": ...}: " + e.Message);
+                    return;
+                }
+            }
+            else if (ctx.Request.HasFormContentType)
+            {
+                var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+                stageText = form["stage"].FirstOrDefault() ?? stageText;
+                detail = form["detail"].FirstOrDefault() ?? detail;
+            }
+        }
+
+        BootStage stage;
+        try
+        {
+            stage = BootStages.Parse(stageText ?? string.Empty);
+        }
+        catch (InventoryException e)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+
+        var logger = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Events");
+        ServerLog.BootEventReceived(logger, mac.ToString(), stage.ToText(), detail);
+        var queued = ctx.RequestServices.GetRequiredService<BootEventRecorder>().Record(new BootEvent(mac, stage, DateTimeOffset.UtcNow, detail));
+        await HttpHelpers.TextAsync(
+            ctx, queued ? "recorded\n" : "busy: try again\n",
+            queued ? StatusCodes.Status202Accepted : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>The body, or null when it is longer than <see cref="MaxEventBody"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext ctx)
+    {
+        if (ctx.Request.HasFormContentType)
+        {
+            ctx.Request.EnableBuffering(MaxEventBody);
+        }
+
+        var buffer = new byte[MaxEventBody + 1];
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = await ctx.Request.Body.ReadAsync(buffer.AsMemory(total), ctx.RequestAborted);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        if (total > MaxEventBody)
+        {
+            return null;
+        }
+
+        if (ctx.Request.Body.CanSeek)
+        {
+            ctx.Request.Body.Position = 0;
+        }
+
+        return buffer[..total];
+    }
+
+    private static async Task NodesAsync(HttpContext ctx)
+    {
+        var snapshot = ctx.RequestServices.GetRequiredService<InventoryView>().Current;
+        var status = (await ctx.RequestServices.GetRequiredService<InventoryView>().Store.GetBootStatusAsync(ctx.RequestAborted))
+            .Where(s => s.Node is not null).GroupBy(s => s.Node!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        await HttpHelpers.JsonAsync(ctx, json =>
+        {
+            json.WriteStartObject();
+            json.WriteNumber("inventoryVersion", snapshot.Version);
+            json.WriteStartArray("nodes");
+            foreach (var node in snapshot.Nodes)
+            {
+                var s = snapshot.Resolve(node);
+                json.WriteStartObject();
+                json.WriteString("name", node.Name);
+                json.WriteStartArray("macs");
+                foreach (var mac in node.Macs)
+                {
+                    json.WriteStringValue(mac.ToString());
+                }
+
+                json.WriteEndArray();
+                json.WriteString("ip", node.Ip?.ToString());
+                json.WriteStartArray("groups");
+                foreach (var g in node.Groups)
+                {
+                    json.WriteStringValue(g);
+                }
+
+                json.WriteEndArray();
+                Setting(json, "image", s.Image.Value, s.Image.Origin);
+                Setting(json, "mode", s.Mode.Value.ToText(), s.Mode.Origin);
+                Setting(json, "kernelArgs", s.KernelArgs.Value, s.KernelArgs.Origin);
+                if (status.TryGetValue(node.Name, out var boot))
+                {
+                    json.WriteString("stage", boot.Latest.Stage.ToText());
+                    json.WriteString("stageAt", boot.Latest.At.ToString("O", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    json.WriteNull("stage");
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
+    private static async Task StatusAsync(HttpContext ctx)
+    {
+        var view = ctx.RequestServices.GetRequiredService<InventoryView>();
+        var server = ctx.RequestServices.GetRequiredService<ServerState>();
+        var boots = await view.Store.GetBootStatusAsync(ctx.RequestAborted);
+        await HttpHelpers.JsonAsync(ctx, json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("startedAt", server.StartedAt.ToString("O", CultureInfo.InvariantCulture));
+            json.WriteNumber("inventoryVersion", view.Current.Version);
+            json.WriteNumber("nodes", view.Current.Nodes.Length);
+            json.WriteString("http", server.HttpEndpoint?.ToString());
+            json.WriteStartObject("tftp");
+            json.WriteBoolean("enabled", server.Tftp is not null);
+            json.WriteString("endpoint", server.Tftp?.LocalEndPoint.ToString());
+            json.WriteNumber("activeTransfers", server.Tftp?.ActiveTransfers ?? 0);
+            json.WriteEndObject();
+            json.WriteStartArray("services");
+            foreach (var line in server.Describe())
+            {
+                json.WriteStringValue(line);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("boots");
+            foreach (var b in boots)
+            {
+                json.WriteStartObject();
+                json.WriteString("node", b.Node);
+                json.WriteString("mac", b.Mac.ToString());
+                json.WriteString("stage", b.Latest.Stage.ToText());
+                json.WriteString("at", b.Latest.At.ToString("O", CultureInfo.InvariantCulture));
+                json.WriteString("detail", b.Latest.Detail);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
+    private static void Setting(Utf8JsonWriter json, string name, string? value, string origin)
+    {
+        json.WriteStartObject(name);
+        json.WriteString("value", value);
+        json.WriteString("from", origin);
+        json.WriteEndObject();
+    }
+
+}

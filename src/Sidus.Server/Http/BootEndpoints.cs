@@ -1,0 +1,75 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sidus.Boot.Ipxe;
+using Sidus.Nodes;
+using Sidus.Server.Inventory;
+
+namespace Sidus.Server.Http;
+
+/// <summary><c>GET /boot/ipxe</c> (the chain entry) and <c>GET /boot/{mac}.ipxe</c> (a machine's own script).</summary>
+internal static class BootEndpoints
+{
+    /// <summary>Largest attempt number taken from a URL; scripts stop long before it.</summary>
+    private const int MaxAttempt = 100_000;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/boot/ipxe", [HttpMethods.Get, HttpMethods.Head], ctx => HttpHelpers.TextAsync(ctx, IpxeScript.Chain("/boot/")));
+        app.MapMethods("/boot/{mac}.ipxe", [HttpMethods.Get, HttpMethods.Head], ScriptAsync);
+    }
+
+    private static Task ScriptAsync(HttpContext ctx)
+    {
+        var services = ctx.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Boot");
+        var client = HttpHelpers.Client(ctx);
+        var text = ctx.Request.RouteValues["mac"] as string;
+        if (!MacAddress.TryParse(text, out var mac))
+        {
+            return HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{text}' is not a MAC address");
+        }
+
+        var attempt = 1;
+        if (ctx.Request.Query[BootScripts.AttemptParameter] is { Count: 1 } a
+            && int.TryParse(a[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxAttempt)
+        {
+            attempt = n;
+        }
+
+        BootMode? mode = null;
+        if (ctx.Request.Query[BootScripts.ModeParameter] is { Count: 1 } m)
+        {
+            try
+            {
+                mode = BootModes.Parse(m[0] ?? string.Empty);
+            }
+            catch (InventoryException e)
+            {
+                return HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, e.Message);
+            }
+        }
+
+        var answer = services.GetRequiredService<BootScripts>().Answer(mac, client, HttpHelpers.Server(ctx), mode, attempt);
+        if (answer.Refused)
+        {
+            ServerLog.ScriptRefused(logger, mac.ToString(), client, answer.Decision);
+        }
+        else
+        {
+            ServerLog.ScriptServed(logger, mac.ToString(), client, answer.Node ?? "(none)", answer.Decision);
+        }
+
+        if (!HttpMethods.IsHead(ctx.Request.Method))
+        {
+            services.GetRequiredService<RecentClients>().Remember(client, mac, answer.Node);
+            services.GetRequiredService<BootEventRecorder>().Record(
+                new BootEvent(mac, BootStage.Script, DateTimeOffset.UtcNow, answer.Decision, answer.Node));
+        }
+
+        return HttpHelpers.TextAsync(ctx, answer.Script);
+    }
+}

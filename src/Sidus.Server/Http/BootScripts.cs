@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Sidus.Boot.Ipxe;
+using Sidus.Nodes;
+using Sidus.Server.Configuration;
+using Sidus.Server.Images;
+using Sidus.Server.Inventory;
+
+namespace Sidus.Server.Http;
+
+/// <summary>What the server answered a machine, for the response, the log and the boot-event record.</summary>
+public sealed record ScriptAnswer(string Script, string? Node, string Decision, bool Refused);
+
+/// <summary>
+/// Decides each machine's iPXE script from the inventory snapshot and the image store: a kernel boot for a node
+/// with an image, <c>exit</c> for mode local, a menu for mode menu, and for a machine the server cannot boot
+/// (unknown, no image, a refused setting) a clear message and a bounded number of asks again.
+/// </summary>
+public sealed class BootScripts(InventoryView inventory, ImageCatalog images, BootSettings settings)
+{
+    /// <summary>The query parameter carrying how many times a machine has asked (bounds every retry loop).</summary>
+    public const string AttemptParameter = "attempt";
+
+    /// <summary>The query parameter a menu choice sets.</summary>
+    public const string ModeParameter = "mode";
+
+    /// <summary>URL path of a machine's script.</summary>
+    public static string ScriptPath(MacAddress mac) => "/boot/" + UrlMac(mac) + ".ipxe";
+
+    /// <summary>The MAC as it appears in URLs: lower-case hex joined by '-' (what iPXE's ${mac:hexhyp} gives).</summary>
+    public static string UrlMac(MacAddress mac) => mac.ToString().Replace(':', '-');
+
+    public static string KernelPath(BootFiles files) => $"/images/{files.Version}/vmlinuz";
+
+    public static string InitrdPath(BootFiles files) => $"/images/{files.Version}/initrd";
+
+    /// <param name="mac">The machine, from the URL.</param>
+    /// <param name="client">Its address (picks the network policy for an unknown machine).</param>
+    /// <param name="server">Our address as the machine reached us, for the agent's command line.</param>
+    /// <param name="mode">A menu choice, or null.</param>
+    /// <param name="attempt">How many times the machine has asked in this boot (1 for the first).</param>
+    public ScriptAnswer Answer(MacAddress mac, IPAddress? client, string server, BootMode? mode, int attempt)
+    {
+        var snapshot = inventory.Current;
+        var node = snapshot.FindByMac(mac);
+        EffectiveSettings settingsOf;
+        if (node is not null)
+        {
+            settingsOf = snapshot.Resolve(node);
+        }
+        else if (client is not null && snapshot.ResolveUnknown(mac, client) is { } unknown)
+        {
+            settingsOf = unknown;
+        }
+        else
+        {
+            return AskAgain(
+                mac, attempt, null,
+                $"this machine ({mac}) is not in the Sidus inventory. Add it with: sidus node add NAME --mac {mac}",
+                "unknown machine");
+        }
+
+        var name = settingsOf.Node;
+        var effectiveMode = mode is { } chosen && settingsOf.Mode.Value == BootMode.Menu ? chosen : settingsOf.Mode.Value;
+        switch (effectiveMode)
+        {
+            case BootMode.Local:
+                return new ScriptAnswer(IpxeScript.Local($"{name}: booting from the local disk"), name, "local disk", false);
+            case BootMode.Menu:
+                return new ScriptAnswer(Menu(mac, name, settingsOf), name, "menu", false);
+        }
+
+        if (settingsOf.Image.Value is not { } spec)
+        {
+            return AskAgain(mac, attempt, name, $"node {name} has no image: set one with sidus node set {name} --image NAME", "no image set");
+        }
+
+        var lookup = images.Lookup(spec);
+        if (lookup.Files is not { } files)
+        {
+            return AskAgain(mac, attempt, name, $"node {name}: image {spec} cannot be booted: {lookup.Problem}", "image unusable: " + lookup.Problem);
+        }
+
+        var operatorArgs = settingsOf.KernelArgs.Value ?? string.Empty;
+        if (IpxeText.CheckKernelArgs(operatorArgs) is { } problem)
+        {
+            return AskAgain(mac, attempt, name, $"node {name}: its kernel arguments were refused ({problem})", "kernel arguments refused: " + problem);
+        }
+
+        var args = string.Join(' ', new[]
+        {
+            $"BOOTIF=01-{UrlMac(mac)}",
+            $"sidus.node={name}",
+            $"sidus.mode={effectiveMode.ToText()}",
+            $"sidus.image={files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
+            $"sidus.version={files.Version}",
+            $"sidus.server={server}",
+            operatorArgs,
+        }.Where(a => a.Length > 0));
+        if (IpxeText.CheckKernelArgs(args) is { } tooLong)
+        {
+            return AskAgain(mac, attempt, name, $"node {name}: {tooLong}", "kernel arguments refused: " + tooLong);
+        }
+
+        var boot = new IpxeBoot(
+            $"{name}: {files.Image}@{files.Sequence} ({files.Version.Short}), mode {effectiveMode.ToText()}",
+            KernelPath(files), files.Initrd is null ? null : InitrdPath(files), args);
+        return new ScriptAnswer(
+            IpxeScript.Boot(boot, settings.DownloadAttempts, settings.RetryDelay), name,
+            $"{effectiveMode.ToText()} {files.Image}@{files.Sequence} ({files.Version.Short}) kernel {files.Kernel.Path}"
+            + (files.Initrd is null ? " (no initramfs in the image)" : $" initrd {files.Initrd.Path}"),
+            false);
+    }
+
+    private string Menu(MacAddress mac, string name, EffectiveSettings s)
+    {
+        var path = ScriptPath(mac);
+        var image = s.Image.Value ?? "(no image set)";
+        return IpxeScript.Menu(
+            $"Sidus: {name} ({mac}), image {image}",
+            [
+                new IpxeMenuItem("ram", $"Boot {image} into RAM", $"{path}?{ModeParameter}=ram"),
+                new IpxeMenuItem("shared", $"Boot {image} with a shared root", $"{path}?{ModeParameter}=shared"),
+                new IpxeMenuItem("install", $"Install {image} on the local disk", $"{path}?{ModeParameter}=install"),
+                new IpxeMenuItem("local", "Boot from the local disk", $"{path}?{ModeParameter}=local"),
+            ],
+            "local",
+            settings.MenuTimeout);
+    }
+
+    private ScriptAnswer AskAgain(MacAddress mac, int attempt, string? node, string message, string decision)
+    {
+        if (attempt > settings.AskAgainAttempts)
+        {
+            return new ScriptAnswer(
+                IpxeScript.Stop($"{message}. Gave up after {settings.AskAgainAttempts} tries; leaving iPXE.", settings.RetryDelay),
+                node, decision + $" (gave up after {settings.AskAgainAttempts} tries)", true);
+        }
+
+        var next = attempt + 1;
+        return new ScriptAnswer(
+            IpxeScript.Retry(
+                $"{message} (try {attempt} of {settings.AskAgainAttempts + 1})",
+                $"{ScriptPath(mac)}?{AttemptParameter}={next.ToString(CultureInfo.InvariantCulture)}", settings.AskAgainDelay),
+            node, decision + $" (try {attempt})", true);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Sidus.Server.Http;
+
+/// <summary>Small things every endpoint needs: who asks, how we were reached, plain and JSON answers.</summary>
+internal static class HttpHelpers
+{
+    /// <summary>Key under which a handler leaves the reason of a refusal for the request log.</summary>
+    public const string RefusalKey = "sidus.refusal";
+
+    public static IPAddress? Client(HttpContext ctx) => Plain(ctx.Connection.RemoteIpAddress);
+
+    /// <summary>Our address and port as this connection reached them: an IP literal (snponly.efi may lack DNS).</summary>
+    public static string Server(HttpContext ctx)
+    {
+        var local = Plain(ctx.Connection.LocalIpAddress) ?? IPAddress.Loopback;
+        var host = local.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{local}]" : local.ToString();
+        return $"{host}:{ctx.Connection.LocalPort}";
+    }
+
+    public static Task RefuseAsync(HttpContext ctx, int status, string reason)
+    {
+        ctx.Items[RefusalKey] = reason;
+        return TextAsync(ctx, reason + "\n", status);
+    }
+
+    /// <summary>Answers text with Content-Length and no caching (scripts change with the inventory).</summary>
+    public static async Task TextAsync(HttpContext ctx, string text, int status = StatusCodes.Status200OK, string contentType = "text/plain; charset=utf-8")
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = contentType;
+        ctx.Response.ContentLength = bytes.Length;
+        ctx.Response.Headers.CacheControl = "no-store";
+        if (!HttpMethods.IsHead(ctx.Request.Method))
+        {
+            await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
+        }
+    }
+
+    public static async Task JsonAsync(HttpContext ctx, Action<Utf8JsonWriter> write, int status = StatusCodes.Status200OK)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            write(json);
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        ctx.Response.ContentLength = buffer.WrittenCount;
+        ctx.Response.Headers.CacheControl = "no-store";
+        if (!HttpMethods.IsHead(ctx.Request.Method))
+        {
+            await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted);
+        }
+    }
+
+    private static IPAddress? Plain(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+}

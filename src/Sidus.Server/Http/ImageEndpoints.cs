@@ -1,0 +1,162 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using Sidus.Nodes;
+using Sidus.Server.Images;
+using Sidus.Server.Inventory;
+using Sidus.Store;
+using Sidus.Store.Objects;
+
+namespace Sidus.Server.Http;
+
+/// <summary>
+/// <c>/images/{version}/vmlinuz</c> and <c>/images/{version}/initrd</c>: an image version's own kernel and
+/// initramfs, streamed from the store. The URLs name an immutable version, so answers are cacheable forever
+/// (any HTTP cache can sit in front); Content-Length is always sent (iPXE is far slower without it), HEAD and
+/// single byte ranges are answered, and nothing ever redirects.
+/// </summary>
+internal static class ImageEndpoints
+{
+    public const string KernelName = "vmlinuz";
+    public const string InitrdName = "initrd";
+
+    private const string ImmutableCaching = "public, max-age=31536000, immutable";
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapMethods("/images/{version}/{file}", [HttpMethods.Get, HttpMethods.Head], ServeAsync);
+
+    private static async Task ServeAsync(HttpContext ctx)
+    {
+        var services = ctx.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Images");
+        var client = HttpHelpers.Client(ctx);
+        var versionText = ctx.Request.RouteValues["version"] as string ?? string.Empty;
+        var name = ctx.Request.RouteValues["file"] as string ?? string.Empty;
+        if (versionText.Length != ObjectId.Size * 2 || !ObjectId.TryParse(versionText, out var version))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{versionText}' is not a version id (64 hex digits)");
+            return;
+        }
+
+        if (name is not (KernelName or InitrdName))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"an image version serves {KernelName} and {InitrdName}, not '{name}'");
+            return;
+        }
+
+        var catalog = services.GetRequiredService<ImageCatalog>();
+        var lookup = catalog.Version(version);
+        var file = name == KernelName ? lookup.Files?.Kernel : lookup.Files?.Initrd;
+        if (file is null)
+        {
+            var why = lookup.Problem ?? $"version {version.Short} has no initramfs of its own";
+            ServerLog.FileFailed(logger, name, version.Short, client, why);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, why);
+            return;
+        }
+
+        var etag = $"\"{file.Content}\"";
+        ctx.Response.Headers.ETag = etag;
+        ctx.Response.Headers.CacheControl = ImmutableCaching;
+        ctx.Response.Headers.AcceptRanges = "bytes";
+        if (ctx.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        var (offset, length, status) = Range(ctx.Request, file.Size);
+        if (status == StatusCodes.Status416RangeNotSatisfiable)
+        {
+            ctx.Response.Headers.ContentRange = $"bytes */{file.Size}";
+            await HttpHelpers.RefuseAsync(ctx, status, $"range '{ctx.Request.Headers.Range}' lies outside the {file.Size} bytes of {name}");
+            return;
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/octet-stream";
+        ctx.Response.ContentLength = length;
+        if (status == StatusCodes.Status206PartialContent)
+        {
+            ctx.Response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{file.Size}";
+        }
+
+        var known = services.GetRequiredService<RecentClients>().TryGet(client, out var mac, out var node);
+        var rangeText = status == StatusCodes.Status206PartialContent ? $" (range {offset}-{offset + length - 1})" : string.Empty;
+        if (HttpMethods.IsHead(ctx.Request.Method))
+        {
+            return;
+        }
+
+        ServerLog.FileServed(logger, name + " " + file.Path, version.Short, client, node ?? (known ? mac.ToString() : "unknown machine"), length, file.Size, rangeText);
+        if (known && name == KernelName && offset == 0)
+        {
+            services.GetRequiredService<BootEventRecorder>().Record(
+                new BootEvent(mac, BootStage.Kernel, DateTimeOffset.UtcNow, $"{file.Path} of {lookup.Files!.Image}@{lookup.Files.Sequence} ({file.Size} bytes)", node));
+        }
+
+        using var lease = catalog.Store.Acquire();
+        try
+        {
+            foreach (var piece in ContentPieces.Read(lease.Repository.Objects, file.Content, file.Size, offset, length))
+            {
+                await ctx.Response.Body.WriteAsync(piece, ctx.RequestAborted);
+            }
+        }
+        catch (StoreException e)
+        {
+            // Headers (and maybe data) are gone already: cut the connection so the client sees a short transfer
+            // and retries, instead of booting a damaged kernel.
+            ServerLog.FileFailed(logger, name, version.Short, client, e.Message);
+            ctx.Abort();
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            ServerLog.FileFailed(logger, name, version.Short, client, "the client closed the connection");
+        }
+    }
+
+    /// <summary>
+    /// The part to send: everything (200), one satisfiable range (206) or none (416). Several ranges, other units
+    /// or an unparseable header are ignored and the whole file is sent, as RFC 9110 allows.
+    /// </summary>
+    internal static (long Offset, long Length, int Status) Range(HttpRequest request, long size)
+    {
+        var whole = (0L, size, StatusCodes.Status200OK);
+        if (request.Headers.Range.Count != 1 || !RangeHeaderValue.TryParse(request.Headers.Range[0], out var header)
+            || !string.Equals(header.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase) || header.Ranges.Count != 1)
+        {
+            return whole;
+        }
+
+        var range = header.Ranges.First();
+        long from, to;
+        if (range.From is { } f)
+        {
+            from = f;
+            to = range.To is { } t ? Math.Min(t, size - 1) : size - 1;
+            if (from >= size || to < from)
+            {
+                return (0, 0, StatusCodes.Status416RangeNotSatisfiable);
+            }
+        }
+        else if (range.To is { } suffix && suffix > 0)
+        {
+            from = Math.Max(0, size - suffix);
+            to = size - 1;
+            if (size == 0)
+            {
+                return (0, 0, StatusCodes.Status416RangeNotSatisfiable);
+            }
+        }
+        else
+        {
+            return (0, 0, StatusCodes.Status416RangeNotSatisfiable);
+        }
+
+        return (from, to - from + 1, StatusCodes.Status206PartialContent);
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using Sidus.Store;
+
+namespace Sidus.Server.Images;
+
+/// <summary>
+/// The image store as the server reads it. Packs are immutable, but an import adds new ones after the server
+/// started: when a lookup misses an object, the store is reopened (at most once per <see cref="ReopenInterval"/>).
+/// Readers hold a lease for as long as they stream, so a reopen never closes files under a running download.
+/// </summary>
+public sealed class ImageStoreView : IDisposable
+{
+    public static readonly TimeSpan ReopenInterval = TimeSpan.FromSeconds(1);
+
+    private readonly string _home;
+    private readonly ILogger _logger;
+    private readonly Lock _reopenLock = new();
+    private Holder _current;
+    private long _lastReopen;
+
+    public ImageStoreView(string home, ILogger logger)
+    {
+        _home = home;
+        _logger = logger;
+        _current = Open(home);
+        _lastReopen = Environment.TickCount64;
+    }
+
+    /// <summary>The store as it is now; dispose the lease when done reading.</summary>
+    public Lease Acquire()
+    {
+        while (true)
+        {
+            var holder = Volatile.Read(ref _current);
+            var users = Volatile.Read(ref holder.Users);
+            if (users > 0 && Interlocked.CompareExchange(ref holder.Users, users + 1, users) == users)
+            {
+                return new Lease(holder);
+            }
+        }
+    }
+
+    /// <summary>Opens the store again so packs written since are seen; false when the last reopen was too recent.</summary>
+    public bool Reopen(string reason)
+    {
+        lock (_reopenLock)
+        {
+            if (Environment.TickCount64 - _lastReopen < ReopenInterval.TotalMilliseconds)
+            {
+                return false;
+            }
+
+            var fresh = Open(_home);
+            var old = Interlocked.Exchange(ref _current, fresh);
+            _lastReopen = Environment.TickCount64;
+            Release(old);
+            ServerLog.StoreReopened(_logger, reason);
+            return true;
+        }
+    }
+
+    public void Dispose() => Release(Interlocked.Exchange(ref _current, new Holder(null!) { Users = 0 }));
+
+    private static Holder Open(string home)
+    {
+        var repository = Repository.Open(home);
+        _ = repository.Objects;
+        return new Holder(repository);
+    }
+
+    private static void Release(Holder holder)
+    {
+        if (Interlocked.Decrement(ref holder.Users) == 0)
+        {
+            holder.Repository?.Dispose();
+        }
+    }
+
+    /// <summary>One opened store; <see cref="Users"/> counts leases plus one for being current.</summary>
+    private sealed class Holder(Repository repository)
+    {
+        public readonly Repository Repository = repository;
+        public int Users = 1;
+    }
+
+    public readonly struct Lease : IDisposable
+    {
+        private readonly Holder _holder;
+
+        internal Lease(object holder) => _holder = (Holder)holder;
+
+        public Repository Repository => _holder.Repository;
+
+        public void Dispose() => Release(_holder);
+    }
+}

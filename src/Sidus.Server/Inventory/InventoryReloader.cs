@@ -1,0 +1,57 @@
+using System.Data.Common;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sidus.Nodes;
+
+namespace Sidus.Server.Inventory;
+
+/// <summary>
+/// Polls the inventory's change counter and swaps in a fresh snapshot when it moves, so edits made with
+/// `sidus node ...` (or on another server sharing PostgreSQL) take effect without a restart.
+/// </summary>
+internal sealed class InventoryReloader(InventoryView view, TimeSpan interval, ILogger<InventoryReloader> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await ReloadIfChangedAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    /// <summary>One poll: returns true when a newer snapshot was put in place.</summary>
+    public async Task<bool> ReloadIfChangedAsync(CancellationToken ct)
+    {
+        var current = view.Current;
+        try
+        {
+            if (await view.Store.GetVersionAsync(ct) == current.Version)
+            {
+                return false;
+            }
+
+            var snapshot = await view.Store.LoadAsync(ct);
+            if (!view.Swap(snapshot))
+            {
+                return false;
+            }
+
+            ServerLog.InventoryReloaded(logger, snapshot.Nodes.Length, snapshot.Groups.Length, snapshot.Version);
+            return true;
+        }
+        catch (Exception e) when (e is DbException or IOException or InventoryException or TimeoutException)
+        {
+            // A database that is briefly locked or unreachable: keep serving the snapshot we have, try next tick.
+            ServerLog.InventoryReloadFailed(logger, current.Version, e.Message);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Sidus.Server;
+
+/// <summary>Every decision the server logs, worded in one place.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(100, LogLevel.Information, "Inventory reloaded: {Nodes} nodes, {Groups} groups (version {Version})")]
+    public static partial void InventoryReloaded(ILogger logger, int nodes, int groups, long version);
+
+    [LoggerMessage(101, LogLevel.Warning, "Inventory reload failed, keeping version {Version}: {Reason}")]
+    public static partial void InventoryReloadFailed(ILogger logger, long version, string reason);
+
+    [LoggerMessage(110, LogLevel.Information, "Script for {Mac} from {Client}: node {Node}, {Decision}")]
+    public static partial void ScriptServed(ILogger logger, string mac, IPAddress? client, string node, string decision);
+
+    [LoggerMessage(111, LogLevel.Warning, "Script for {Mac} from {Client}: {Decision}")]
+    public static partial void ScriptRefused(ILogger logger, string mac, IPAddress? client, string decision);
+
+    [LoggerMessage(112, LogLevel.Warning, "Refused {Method} {Path} from {Client}: {Reason}")]
+    public static partial void RequestRefused(ILogger logger, string method, string path, IPAddress? client, string reason);
+
+    [LoggerMessage(120, LogLevel.Information, "Serving {File} of version {Version} to {Client} ({Node}): {Bytes} of {Size} bytes{Range}")]
+    public static partial void FileServed(ILogger logger, string file, string version, IPAddress? client, string node, long bytes, long size, string range);
+
+    [LoggerMessage(121, LogLevel.Warning, "Could not serve {File} of version {Version} to {Client}: {Reason}")]
+    public static partial void FileFailed(ILogger logger, string file, string version, IPAddress? client, string reason);
+
+    [LoggerMessage(130, LogLevel.Information, "Boot event from {Mac}: {Stage} {Detail}")]
+    public static partial void BootEventReceived(ILogger logger, string mac, string stage, string? detail);
+
+    [LoggerMessage(131, LogLevel.Warning, "Boot events are arriving faster than they can be stored: dropped one from {Mac} ({Stage})")]
+    public static partial void BootEventDropped(ILogger logger, string mac, string stage);
+
+    [LoggerMessage(132, LogLevel.Warning, "Could not store a boot event from {Mac}: {Reason}")]
+    public static partial void BootEventFailed(ILogger logger, string mac, string reason);
+
+    [LoggerMessage(140, LogLevel.Information, "iPXE binaries from {Directory}: {Names}")]
+    public static partial void IpxeBinaries(ILogger logger, string directory, string names);
+
+    [LoggerMessage(141, LogLevel.Warning, "No iPXE binaries found in {Directory}: install Debian's ipxe package or set [tftp] ipxe-directory")]
+    public static partial void IpxeBinariesMissing(ILogger logger, string directory);
+
+    [LoggerMessage(150, LogLevel.Information, "HTTP listening on {Endpoint}")]
+    public static partial void HttpListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(151, LogLevel.Information, "Sidus server stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(160, LogLevel.Warning, "{Service} stopped with an error: {Reason}")]
+    public static partial void ServiceFailed(ILogger logger, string service, string reason);
+
+    [LoggerMessage(170, LogLevel.Information, "Image store reopened: {Reason}")]
+    public static partial void StoreReopened(ILogger logger, string reason);
+}

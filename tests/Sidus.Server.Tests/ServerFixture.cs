@@ -1,0 +1,115 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Sidus.Nodes;
+using Sidus.Nodes.Storage;
+using Sidus.Server.Configuration;
+using Sidus.Server.Hosting;
+using Sidus.Store;
+
+namespace Sidus.Server.Tests;
+
+/// <summary>
+/// A private Sidus home with one image (a kernel and initramfs of random bytes, laid out like Debian's) and a
+/// `sidus serve` host running in-process on 127.0.0.1 with ephemeral HTTP and TFTP ports.
+/// </summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public const string KernelName = "vmlinuz-6.1.0-18-amd64";
+    public const string OlderKernelName = "vmlinuz-6.1.0-9-amd64";
+
+    public string Home { get; } = Path.Combine(Path.GetTempPath(), "sidus-serve-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public byte[] Kernel { get; } = Random(3_000_000);
+
+    public byte[] Initrd { get; } = Random(700_000);
+
+    public string VersionId { get; private set; } = "";
+
+    public SidusServer Server { get; private set; } = null!;
+
+    public InventoryStore Inventory { get; private set; } = null!;
+
+    public string Http => $"http://127.0.0.1:{Server.HttpEndpoint.Port}";
+
+    public int TftpPort => Server.TftpEndpoint!.Port;
+
+    public LogCollector Log { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        var root = Path.Combine(Home, "root");
+        Directory.CreateDirectory(Path.Combine(root, "boot"));
+        await File.WriteAllBytesAsync(Path.Combine(root, "boot", KernelName), Kernel);
+        await File.WriteAllBytesAsync(Path.Combine(root, "boot", OlderKernelName), Random(1000));
+        await File.WriteAllBytesAsync(Path.Combine(root, "boot", "initrd.img-6.1.0-18-amd64"), Initrd);
+        await File.WriteAllBytesAsync(Path.Combine(root, "boot", "initrd.img-6.1.0-9-amd64"), Random(1000));
+        using (var repository = Repository.Open(Home))
+        {
+            var images = new ImageStore(repository);
+            VersionId = images.ImportDirectory("deb", root, "test image", null, CancellationToken.None).Id.ToString();
+        }
+
+        Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
+        await Inventory.EditAsync(async e =>
+        {
+            await e.AddNodeAsync(new Node { Name = "n1", Macs = [Mac(1)], Settings = new NodeSettings { Image = "deb", KernelArgs = "console=ttyS0 quiet" } });
+            await e.AddNodeAsync(new Node { Name = "n2", Macs = [Mac(2)], Settings = new NodeSettings { Mode = BootMode.Local } });
+            await e.AddNodeAsync(new Node { Name = "n3", Macs = [Mac(3)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Menu } });
+            await e.AddNodeAsync(new Node { Name = "n4", Macs = [Mac(4)], Settings = new NodeSettings { Image = "nosuchimage" } });
+            await e.AddNodeAsync(new Node { Name = "n5", Macs = [Mac(5)], Settings = new NodeSettings { Image = "deb", KernelArgs = "quiet || shell" } });
+        });
+
+        var options = new ServeOptions
+        {
+            Home = Home,
+            Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
+            Tftp = new TftpSettings { Listen = IPAddress.Loopback, Port = 0 },
+            Boot = new BootSettings { AskAgainAttempts = 2 },
+            InventoryPollInterval = TimeSpan.FromMilliseconds(200),
+        };
+        Server = await SidusServer.StartAsync(options, b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Debug));
+    }
+
+    public static MacAddress Mac(int n) => MacAddress.Parse($"52:54:00:00:01:{n:x2}");
+
+    public static string UrlMac(int n) => $"52-54-00-00-01-{n:x2}";
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Inventory.DisposeAsync();
+        Directory.Delete(Home, recursive: true);
+    }
+
+    private static byte[] Random(int length)
+    {
+        var bytes = new byte[length];
+        System.Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+}
+
+/// <summary>Keeps the server's log lines so tests can check what it decided (and why).</summary>
+public sealed class LogCollector : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IEnumerable<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogCollector owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}");
+    }
+}
