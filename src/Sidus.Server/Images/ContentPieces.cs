@@ -35,7 +35,7 @@ public static class ContentPieces
                 throw new CorruptObjectException($"file content {content} is shorter than its recorded size");
             }
 
-            yield return data.AsMemory((int)offset, (int)length);
+            yield return data.Slice((int)offset, (int)length);
             yield break;
         }
 
@@ -46,7 +46,7 @@ public static class ContentPieces
 
         var end = offset + length;
         long at = 0;
-        foreach (var (id, chunkLength) in ContentStore.DecodeChunkList(data))
+        foreach (var (id, chunkLength) in ContentStore.DecodeChunkList(data.Span))
         {
             var chunkEnd = at + chunkLength;
             if (chunkEnd > offset && at < end)
@@ -59,7 +59,7 @@ public static class ContentPieces
 
                 var from = (int)Math.Max(0, offset - at);
                 var to = (int)Math.Min(chunkLength, end - at);
-                yield return chunk.AsMemory(from, to - from);
+                yield return chunk.Slice(from, to - from);
             }
 
             if (chunkEnd >= end)
