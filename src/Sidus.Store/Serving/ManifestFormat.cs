@@ -16,7 +16,8 @@ namespace Sidus.Store.Serving;
 /// MODE is the permission bits in octal (07777). CONTENT is the file's content id in hex (the SHA-256 of its data,
 /// fetched from <see cref="ServingRoutes.Content"/>) or '-'. LINKGROUP is non-zero for files that share an inode: the
 /// first line of a group carries the data, the others become hard links to it. PATH is relative ('.' for the root)
-/// and TARGET (symlinks) is the link text or '-'; both are percent-encoded: every byte outside '!'..'~' and '%'
+/// and TARGET is the link text of a symlink, "OFFSET:LENGTH,..." for a sparse file (where its data lies: the content
+/// is those extents' bytes), or '-'; paths and link texts are percent-encoded: every byte outside '!'..'~' and '%'
 /// itself is written as %XX, so names are bytes, as Linux has them. Extended attributes are not carried yet.
 /// </summary>
 public static class ManifestFormat
@@ -55,6 +56,10 @@ public static class ManifestFormat
             if (entry.Kind == FileKind.Symlink && entry.Target is { } target)
             {
                 AppendEncoded(line, target);
+            }
+            else if (entry.Kind == FileKind.Regular && entry.Extents is { } extents)
+            {
+                line.AppendJoin(',', extents.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Offset}:{e.Length}")));
             }
             else
             {
