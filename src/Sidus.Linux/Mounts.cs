@@ -11,7 +11,7 @@ public static unsafe class Mounts
     public const ulong MS_NOEXEC = 0x8;
     public const ulong MS_MOVE = 0x2000;
 
-    /// <summary>Mounts a filesystem; returns false with the errno when it failed.</summary>
+    /// <summary>Mounts a filesystem; throws <see cref="LinuxException"/> with the errno when the kernel refuses.</summary>
     public static void Mount(string source, string target, string? fstype, ulong flags, string? data = null)
     {
         var s = Bytes(source);

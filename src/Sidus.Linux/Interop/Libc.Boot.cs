@@ -40,8 +40,5 @@ internal static unsafe partial class Libc
     public static partial nint recv(int fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport(Lib, SetLastError = true)]
-    public static partial int setsockopt(int fd, int level, int name, byte* value, uint length);
-
-    [LibraryImport(Lib, SetLastError = true)]
     public static partial uint if_nametoindex(byte* name);
 }
