@@ -13,6 +13,7 @@ public static class ImageCommand
         image.Subcommands.Add(ExecCommand.Create());
         image.Subcommands.Add(CheckoutCommand.Create());
         image.Subcommands.Add(ExportCommand.Create());
+        image.Subcommands.Add(InitramfsCommand.Create());
         image.Subcommands.Add(ListCommand.Create());
         image.Subcommands.Add(ShowCommand.Create());
         image.Subcommands.Add(LogCommand.Create());

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net.Http;
+using Sidus.Agent.Boot;
+using Sidus.Agent.Fetch;
+using Sidus.Agent.Modules;
+using Sidus.Agent.Network;
+using Sidus.Linux;
+
+namespace Sidus.Agent;
+
+/// <summary>
+/// The node agent's boot: kernel filesystems, drivers, network by DHCP, root for the node's mode, overrides,
+/// switch to the image's init. Each stage is said on the console and reported to the server. A failing stage is
+/// retried with backoff, forever and never silently: init must not exit (the kernel would panic) and a node that
+/// cannot boot should say why until someone looks.
+/// </summary>
+internal static class AgentMain
+{
+    private const string NewRoot = "/newroot";
+    private const string ImageInit = "/sbin/init";
+    private const int DhcpAttemptsPerRound = 6;
+    private static readonly TimeSpan LinkWait = TimeSpan.FromSeconds(15);
+
+    public static async Task<int> BootAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        AgentConsole.Say("starting (Sidus node agent)");
+        EarlyMounts.MountAll();
+        var line = KernelCommandLine.Read();
+        using var http = NewHttpClient();
+        var reporter = new EventReporter(http);
+        await reporter.ReportAsync("agent", "started");
+        if (line.Server is null || line.Image is null)
+        {
+            return await StopAsync("the kernel command line needs sidus.server=http://HOST:PORT and sidus.image=VERSIONID");
+        }
+
+        if (line.Mode != "ram")
+        {
+            return await StopAsync($"sidus.mode={line.Mode} is not supported by this agent yet (ram is)");
+        }
+
+        var release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        var modules = new ModuleLoader(release);
+        var loaded = modules.LoadForDevices();
+        AgentConsole.Say($"kernel {release}: loaded {loaded.Count} drivers for the devices present ({string.Join(' ', loaded)})");
+        await reporter.ReportAsync("agent", $"drivers: {string.Join(' ', loaded)}");
+
+        var (name, mac) = await FindInterfaceAsync(line.BootMac);
+        reporter.Mac = mac;
+        reporter.Server = line.Server;
+        RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf("lo"));
+        RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf(name));
+        var lease = await LeaseAsync(name, mac);
+        var index = NetworkInterfaces.IndexOf(name);
+        RouteNetlink.AddAddress(index, lease.Address, lease.PrefixLength);
+        if (lease.Router is { } router)
+        {
+            RouteNetlink.AddDefaultRoute(index, router);
+        }
+
+        AgentConsole.Say($"{name} ({mac}): {lease.Address}/{lease.PrefixLength} from {lease.ServerId}, router {lease.Router?.ToString() ?? "none"}, lease {lease.LeaseSeconds} s");
+        await reporter.ReportAsync("agent", $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
+
+        Directory.CreateDirectory(NewRoot);
+        Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
+        var fetcher = new RootFetcher(http, line.Server, reporter);
+        AgentConsole.Say($"ram mode: fetching version {line.Image} from {line.Server} into tmpfs");
+        FetchStats stats;
+        while (true)
+        {
+            try
+            {
+                stats = await fetcher.FetchAsync(line.Image, line.ManifestHash, NewRoot);
+                break;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                // A bad manifest or a local write failure: start over on a clean tmpfs after a pause.
+                AgentConsole.Fail($"laying out the root failed: {e.Message}; starting over in 30 s");
+                await reporter.ReportAsync("failed", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(30));
+                Mounts.Unmount(NewRoot);
+                Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
+            }
+        }
+
+        var detail = $"{stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB verified in {stats.Elapsed.TotalSeconds:F1} s ({stats.Requests} requests)";
+        AgentConsole.Say("root ready: " + detail);
+        await reporter.ReportAsync("root", "ready: " + detail);
+        Overrides.Apply(NewRoot, line);
+        Overrides.KeepAgent();
+        AgentConsole.Say($"switching to {ImageInit} of the image after {clock.Elapsed.TotalSeconds:F1} s");
+        await reporter.ReportAsync("agent", $"switching root after {clock.Elapsed.TotalSeconds:F1} s");
+        try
+        {
+            RootSwitch.Switch(NewRoot, ImageInit);
+        }
+        catch (IOException e)
+        {
+            return await StopAsync($"switching to the image's init failed: {e.Message}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>"report STAGE DETAIL" from the booted system: one event, then exit.</summary>
+    public static async Task<int> ReportAsync(string stage, string detail)
+    {
+        var line = KernelCommandLine.Read();
+        var (_, mac) = await FindInterfaceAsync(line.BootMac);
+        using var http = NewHttpClient();
+        var reporter = new EventReporter(http) { Server = line.Server, Mac = mac };
+        await reporter.ReportAsync(stage, detail.Length > 0 ? detail : $"{Overrides.UpMarker} {File.ReadAllText("/proc/sys/kernel/hostname").Trim()}");
+        AgentConsole.Say($"{Overrides.UpMarker}: reported '{stage}' to {line.Server}");
+        return 0;
+    }
+
+    private static async Task<DhcpLease> LeaseAsync(string name, string mac)
+    {
+        var macBytes = Convert.FromHexString(mac.Replace(":", string.Empty, StringComparison.Ordinal));
+        var backoff = new Backoff(2, 30);
+        while (true)
+        {
+            if (await DhcpClient.AcquireAsync(name, macBytes, DhcpAttemptsPerRound) is { } lease)
+            {
+                return lease;
+            }
+
+            var wait = backoff.Next();
+            AgentConsole.Fail($"no DHCP lease on {name} ({mac}) after {DhcpAttemptsPerRound} attempts; trying again in {wait.TotalSeconds:F0} s");
+            await Task.Delay(wait);
+        }
+    }
+
+    /// <summary>The boot interface: the one with MAC when given, else the first Ethernet interface (by name).</summary>
+    private static async Task<(string Name, string Mac)> FindInterfaceAsync(string? wanted)
+    {
+        var clock = Stopwatch.StartNew();
+        var backoff = new Backoff(0.25, 2);
+        while (true)
+        {
+            var candidates = Directory.Exists("/sys/class/net")
+                ? Directory.EnumerateDirectories("/sys/class/net")
+                    .Where(d => File.Exists(Path.Combine(d, "type")) && File.ReadAllText(Path.Combine(d, "type")).Trim() == "1")
+                    .Select(d => (Name: Path.GetFileName(d), Mac: File.ReadAllText(Path.Combine(d, "address")).Trim()))
+                    .OrderBy(c => c.Name, StringComparer.Ordinal)
+                    .ToList()
+                : [];
+            var pick = wanted is null ? candidates.FirstOrDefault() : candidates.FirstOrDefault(c => c.Mac == wanted);
+            if (pick.Name is not null)
+            {
+                return pick;
+            }
+
+            if (clock.Elapsed > LinkWait)
+            {
+                AgentConsole.Fail($"no Ethernet interface{(wanted is null ? string.Empty : " with MAC " + wanted)} (have: {string.Join(", ", candidates.Select(c => c.Name + " " + c.Mac))}); is the NIC's driver in the image's kernel?");
+                clock.Restart();
+            }
+
+            await backoff.WaitAsync();
+        }
+    }
+
+    private static async Task<int> StopAsync(string why)
+    {
+        // Init cannot exit: say why, over and over, so the console shows it whenever someone looks.
+        while (true)
+        {
+            AgentConsole.Fail(why + " — this node cannot boot; fix it and power-cycle the node");
+            await Task.Delay(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    private static HttpClient NewHttpClient() => new(new SocketsHttpHandler
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        UseProxy = false,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(120),
+    };
+}

@@ -1,0 +1,346 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Sidus.Linux;
+
+namespace Sidus.Agent.Fetch;
+
+/// <summary>
+/// Lays a version out under a directory (the tmpfs of ram mode) from the server: the manifest first, then the
+/// files' data in batches (POST /api/content/batch), several batches at once, every file checked against its
+/// SHA-256 before it is written. Network failures are retried with backoff for as long as it takes; data that does
+/// not match its hash is refused, said on the console and reported, and asked for again later (the server may be
+/// repaired), so the node never boots from bad data and never waits silently.
+/// </summary>
+internal sealed class RootFetcher(HttpClient http, string server, EventReporter reporter)
+{
+    private const int MaxBatchFiles = 512;
+    private const long MaxBatchBytes = 8L << 20;
+    private const int ParallelBatches = 3;
+    private const int FrameHeaderLength = Sha256.HashLength + sizeof(long);
+    private int _requests;
+
+    public async Task<FetchStats> FetchAsync(string version, string? manifestHash, string root)
+    {
+        var clock = Stopwatch.StartNew();
+        var text = await FetchManifestAsync(version, manifestHash);
+        var entries = ManifestParser.Parse(text);
+        if (entries.Count == 0 || entries[0] is not { Kind: 'd', Path: [(byte)'.'] })
+        {
+            throw new InvalidDataException("the manifest does not start with the root directory");
+        }
+
+        AgentConsole.Say($"manifest: {entries.Count} entries; laying out directories, links and devices");
+        var files = CreateStructure(entries, root);
+        var byContent = files.Where(f => f.Content is not null && f.Size > 0)
+            .GroupBy(f => Convert.ToHexStringLower(f.Content!))
+            .ToDictionary(g => g.Key, g => g.ToList());
+        var total = byContent.Values.Sum(g => g[0].Target is null ? g[0].Size : DataLength(g[0]));
+        AgentConsole.Say($"fetching {files.Count} files ({byContent.Count} distinct contents, {total / 1048576.0:F1} MiB)");
+        await reporter.ReportAsync("root", $"fetching {files.Count} files, {total / 1048576.0:F1} MiB");
+        foreach (var empty in files.Where(f => f.Content is null || f.Size == 0 || !byContent.ContainsKey(Convert.ToHexStringLower(f.Content!))))
+        {
+            WriteFile(root, empty, []);
+        }
+
+        var batches = MakeBatches(byContent);
+        using var gate = new SemaphoreSlim(ParallelBatches);
+        long done = 0;
+        var tasks = batches.Select(async batch =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var bytes = await FetchBatchWithRetryAsync(batch, byContent, root);
+                var now = Interlocked.Add(ref done, bytes);
+                if ((now * 10 / Math.Max(total, 1)) != ((now - bytes) * 10 / Math.Max(total, 1)))
+                {
+                    AgentConsole.Say($"fetched {now / 1048576.0:F1} of {total / 1048576.0:F1} MiB");
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        await Task.WhenAll(tasks);
+        FinishMetadata(entries, root);
+        return new FetchStats(entries.Count, files.Count, done, _requests, clock.Elapsed);
+    }
+
+    private async Task<string> FetchManifestAsync(string version, string? pinned)
+    {
+        var backoff = new Backoff();
+        while (true)
+        {
+            string? problem;
+            try
+            {
+                Interlocked.Increment(ref _requests);
+                using var response = await http.GetAsync($"{server}/api/versions/{version}/manifest");
+                var body = await response.Content.ReadAsByteArrayAsync();
+                if (response.IsSuccessStatusCode)
+                {
+                    var hash = Convert.ToHexStringLower(Sha256.Hash(body));
+                    if (pinned is null || string.Equals(hash, pinned, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return Encoding.UTF8.GetString(body);
+                    }
+
+                    problem = $"REFUSED: the manifest of {version} hashes to {hash}, not the {pinned} the boot command line pins";
+                }
+                else
+                {
+                    problem = $"the server answered {(int)response.StatusCode} for the manifest of {version}: {Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 200)))}";
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                problem = $"cannot fetch the manifest from {server}: {e.Message}";
+            }
+
+            await FailAndWaitAsync(problem, backoff);
+        }
+    }
+
+    private async Task FailAndWaitAsync(string problem, Backoff backoff)
+    {
+        var wait = backoff.Next();
+        AgentConsole.Fail($"{problem}; retrying in {wait.TotalSeconds:F0} s (attempt {backoff.Attempt})");
+        await reporter.ReportAsync("failed", problem);
+        await Task.Delay(wait);
+    }
+
+    private async Task<long> FetchBatchWithRetryAsync(List<string> ids, Dictionary<string, List<ManifestEntry>> byContent, string root)
+    {
+        var backoff = new Backoff();
+        var left = ids;
+        long bytes = 0;
+        while (true)
+        {
+            string problem;
+            try
+            {
+                bytes += await FetchBatchAsync(left, byContent, root, written => left = left.Where(id => !written.Contains(id)).ToList());
+                return bytes;
+            }
+            catch (CorruptContentException e)
+            {
+                problem = "REFUSED: " + e.Message;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or InvalidDataException)
+            {
+                problem = $"fetching {left.Count} files from {server}: {e.Message}";
+            }
+
+            await FailAndWaitAsync(problem, backoff);
+        }
+    }
+
+    /// <summary>One POST; files verified and written as their frames arrive. ONWRITTEN learns what is done on failure.</summary>
+    private async Task<long> FetchBatchAsync(List<string> ids, Dictionary<string, List<ManifestEntry>> byContent, string root, Action<HashSet<string>> onWritten)
+    {
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        long bytes = 0;
+        try
+        {
+            Interlocked.Increment(ref _requests);
+            using var content = new StringContent(string.Join('\n', ids) + "\n", Encoding.ASCII, "text/plain");
+            using var response = await http.PostAsync($"{server}/api/content/batch", content);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"the server answered {(int)response.StatusCode} to a batch of {ids.Count} files");
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            var header = new byte[FrameHeaderLength];
+            foreach (var id in ids)
+            {
+                await stream.ReadExactlyAsync(header);
+                var frameId = Convert.ToHexStringLower(header.AsSpan(0, Sha256.HashLength));
+                var length = BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(Sha256.HashLength));
+                var file = byContent[id][0];
+                var expected = file.Target is null ? file.Size : DataLength(file);
+                if (frameId != id || length != expected)
+                {
+                    throw new InvalidDataException($"the batch answer is out of step: expected {id} ({expected} bytes), got {frameId} ({length} bytes)");
+                }
+
+                var data = new byte[length];
+                await stream.ReadExactlyAsync(data);
+                var actual = Convert.ToHexStringLower(Sha256.Hash(data));
+                if (actual != id)
+                {
+                    throw new CorruptContentException(
+                        $"the data of {LinuxException.Printable(file.Path)} is corrupt on the server: content {id} hashes to {actual}; this node will not boot from it");
+                }
+
+                foreach (var target in byContent[id])
+                {
+                    WriteFile(root, target, data);
+                }
+
+                written.Add(id);
+                bytes += length;
+            }
+
+            return bytes;
+        }
+        finally
+        {
+            onWritten(written);
+        }
+    }
+
+    private static List<List<string>> MakeBatches(Dictionary<string, List<ManifestEntry>> byContent)
+    {
+        var batches = new List<List<string>>();
+        var current = new List<string>();
+        long size = 0;
+        foreach (var (id, files) in byContent)
+        {
+            if (current.Count > 0 && (current.Count == MaxBatchFiles || size + files[0].Size > MaxBatchBytes))
+            {
+                batches.Add(current);
+                current = [];
+                size = 0;
+            }
+
+            current.Add(id);
+            size += files[0].Size;
+        }
+
+        if (current.Count > 0)
+        {
+            batches.Add(current);
+        }
+
+        return batches;
+    }
+
+    /// <summary>Directories, symlinks, devices and fifos, in manifest order; returns the regular files to fill.</summary>
+    private static List<ManifestEntry> CreateStructure(List<ManifestEntry> entries, string root)
+    {
+        var directories = new HashSet<string>(StringComparer.Ordinal) { "." };
+        var files = new List<ManifestEntry>();
+        var firstOfGroup = new Dictionary<uint, ManifestEntry>();
+        foreach (var entry in entries.Skip(1))
+        {
+            var (parent, name) = Split(entry.Path);
+            // Only under directories this manifest made: a hostile manifest cannot write through a symlink.
+            if (!directories.Contains(Key(parent)) || name.Length == 0 || name is [(byte)'.'] or [(byte)'.', (byte)'.'])
+            {
+                throw new InvalidDataException($"manifest entry {LinuxException.Printable(entry.Path)} is not inside a directory the manifest made");
+            }
+
+            using var dir = OpenDirectory(root, parent);
+            switch (entry.Kind)
+            {
+                case 'd':
+                    dir.CreateDirectory(name, 0x1C0);
+                    directories.Add(Key(entry.Path));
+                    break;
+                case 'l':
+                    dir.CreateSymlink(name, entry.Target ?? throw new InvalidDataException("symlink without a target"));
+                    break;
+                case 'c' or 'b' or 'p':
+                    var kind = entry.Kind switch { 'c' => FileKind.CharDevice, 'b' => FileKind.BlockDevice, _ => FileKind.Fifo };
+                    dir.CreateNode(name, kind, 0x180, entry.Major, entry.Minor);
+                    break;
+                case 'f' when entry.LinkGroup != 0 && firstOfGroup.ContainsKey(entry.LinkGroup):
+                    break;
+                case 'f':
+                    if (entry.LinkGroup != 0)
+                    {
+                        firstOfGroup[entry.LinkGroup] = entry;
+                    }
+
+                    files.Add(entry);
+                    break;
+                default:
+                    throw new InvalidDataException($"manifest entry {LinuxException.Printable(entry.Path)} has unknown kind '{entry.Kind}'");
+            }
+        }
+
+        return files;
+    }
+
+    private static void WriteFile(string root, ManifestEntry file, byte[] data)
+    {
+        var (parent, name) = Split(file.Path);
+        using var dir = OpenDirectory(root, parent);
+        using var handle = dir.OpenFile(name, OpenFlags.CreateExclusiveReadWrite, 0x180);
+        if (file.Target is null)
+        {
+            RandomAccess.Write(handle, data, 0);
+        }
+        else
+        {
+            var at = 0;
+            foreach (var (offset, length) in Extents(file))
+            {
+                RandomAccess.Write(handle, data.AsSpan(at, (int)length), offset);
+                at += (int)length;
+            }
+
+            FileOps.Truncate(handle, file.Size);
+        }
+    }
+
+    /// <summary>Hard links, then owners, permissions (after chown, which clears setuid) and times, deepest first.</summary>
+    private static void FinishMetadata(List<ManifestEntry> entries, string root)
+    {
+        var firstOfGroup = new Dictionary<uint, ManifestEntry>();
+        foreach (var entry in entries.Where(e => e.Kind == 'f' && e.LinkGroup != 0))
+        {
+            if (firstOfGroup.TryGetValue(entry.LinkGroup, out var first))
+            {
+                var (parent, name) = Split(entry.Path);
+                var (firstParent, firstName) = Split(first.Path);
+                using var dir = OpenDirectory(root, parent);
+                using var from = OpenDirectory(root, firstParent);
+                dir.CreateHardLink(name, from, firstName);
+            }
+            else
+            {
+                firstOfGroup[entry.LinkGroup] = entry;
+            }
+        }
+
+        for (var i = entries.Count - 1; i >= 0; i--)
+        {
+            var entry = entries[i];
+            var (parent, name) = i == 0 ? ([], []) : Split(entry.Path);
+            using var dir = i == 0 ? DirectoryHandle.Open(root) : OpenDirectory(root, parent);
+            dir.SetOwner(name, entry.Uid, entry.Gid);
+            if (entry.Kind != 'l')
+            {
+                dir.SetPermissions(name, entry.Mode);
+            }
+
+            dir.SetModificationTime(name, entry.MtimeSeconds, entry.MtimeNanoseconds);
+        }
+    }
+
+    private static DirectoryHandle OpenDirectory(string root, byte[] parent) =>
+        parent.Length == 0 ? DirectoryHandle.Open(root) : DirectoryHandle.Open([.. Encoding.UTF8.GetBytes(root), (byte)'/', .. parent]);
+
+    private static (byte[] Parent, byte[] Name) Split(byte[] path)
+    {
+        var slash = Array.LastIndexOf(path, (byte)'/');
+        return slash < 0 ? ([], path) : (path[..slash], path[(slash + 1)..]);
+    }
+
+    private static string Key(byte[] path) => path.Length == 0 ? "." : Convert.ToHexString(path);
+
+    private static long DataLength(ManifestEntry file) => Extents(file).Sum(e => e.Length);
+
+    /// <summary>Sparse files carry "OFFSET:LENGTH,..." in the target field: where their data lies.</summary>
+    private static List<(long Offset, long Length)> Extents(ManifestEntry file) =>
+        [.. Encoding.ASCII.GetString(file.Target!).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
+        {
+            var colon = pair.IndexOf(':', StringComparison.Ordinal);
+            return (long.Parse(pair.AsSpan(0, colon), CultureInfo.InvariantCulture), long.Parse(pair.AsSpan(colon + 1), CultureInfo.InvariantCulture));
+        })];
+}

@@ -1,0 +1,50 @@
+namespace Sidus.Agent;
+
+/// <summary>
+/// The kernel command line parameters the agent reads:
+/// sidus.server=http://HOST:PORT (required), sidus.image=VERSIONID (required), sidus.mode=ram (default ram),
+/// sidus.hostname=NAME, sidus.manifest=SHA256 (pins the manifest), sidus.mac=aa:bb:.. or BOOTIF=01-aa-bb-..
+/// (the interface to use; default: the first Ethernet interface with a link), sidus.rootsize=SIZE (tmpfs size,
+/// default 90%).
+/// </summary>
+internal sealed class KernelCommandLine
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    public static KernelCommandLine Parse(string text)
+    {
+        var line = new KernelCommandLine();
+        foreach (var word in text.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = word.IndexOf('=', StringComparison.Ordinal);
+            line._values[eq < 0 ? word : word[..eq]] = eq < 0 ? string.Empty : word[(eq + 1)..];
+        }
+
+        return line;
+    }
+
+    public static KernelCommandLine Read() => Parse(File.ReadAllText("/proc/cmdline"));
+
+    public string? this[string key] => _values.GetValueOrDefault(key);
+
+    public string? Server => this["sidus.server"]?.TrimEnd('/');
+    public string? Image => this["sidus.image"];
+    public string Mode => this["sidus.mode"] ?? "ram";
+    public string? Hostname => this["sidus.hostname"];
+    public string? ManifestHash => this["sidus.manifest"];
+    public string RootSize => this["sidus.rootsize"] ?? "90%";
+
+    /// <summary>The MAC of the boot interface, lower case with colons, from sidus.mac or pxelinux/iPXE BOOTIF.</summary>
+    public string? BootMac
+    {
+        get
+        {
+            if (this["sidus.mac"] is { } mac)
+            {
+                return mac.ToLowerInvariant().Replace('-', ':');
+            }
+
+            return this["BOOTIF"] is { Length: > 3 } bootif ? bootif[3..].ToLowerInvariant().Replace('-', ':') : null;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace Sidus.Boot.Initramfs;
+
+/// <summary>
+/// Which of the image's kernel modules go into the initramfs. The rule: every module a diskless root may need by
+/// name (<see cref="ByName"/>: virtio transport and devices, packet sockets, overlay, squashfs, erofs, nbd, NFS,
+/// loop), plus every driver under the directories that hold network and storage controllers
+/// (<see cref="ByDirectory"/>), plus their dependencies from modules.dep. The agent loads only what the machine
+/// needs: drivers whose modules.alias patterns match a device's modalias, then the filesystem modules of its mode.
+/// Taking whole driver directories (rather than a list of PCI ids) keeps any NIC the image's kernel supports bootable.
+/// </summary>
+public static class ModuleSelection
+{
+    public static readonly IReadOnlyList<string> ByName =
+    [
+        "virtio_pci", "virtio_net", "virtio_blk", "virtio_scsi", "af_packet", "overlay", "squashfs", "erofs",
+        "nbd", "nfs", "nfsv3", "nfsv4", "loop",
+    ];
+
+    public static readonly IReadOnlyList<string> ByDirectory =
+    [
+        "kernel/drivers/net/ethernet/", "kernel/drivers/net/virtio_net", "kernel/drivers/virtio/",
+        "kernel/drivers/block/", "kernel/drivers/nvme/host/", "kernel/drivers/scsi/virtio_scsi",
+        "kernel/drivers/net/mii", "kernel/drivers/net/phy/", "kernel/drivers/net/mdio",
+    ];
+
+    /// <summary>The selected module paths with dependencies, dependencies first.</summary>
+    public static List<string> Select(ModuleIndex index)
+    {
+        var chosen = new List<string>();
+        foreach (var name in ByName)
+        {
+            if (index.PathOf(name) is { } path)
+            {
+                chosen.Add(path);
+            }
+        }
+
+        chosen.AddRange(index.Paths.Where(p => ByDirectory.Any(d => p.StartsWith(d, StringComparison.Ordinal))).Order(StringComparer.Ordinal));
+        return index.WithDependencies(chosen);
+    }
+}

@@ -1,0 +1,72 @@
+using Sidus.Linux.Interop;
+
+namespace Sidus.Linux;
+
+/// <summary>A NETLINK_ROUTE socket: send a request, read the kernel's answers. Message encoding is the caller's.</summary>
+public sealed unsafe class NetlinkSocket : IDisposable
+{
+    private const int AF_NETLINK = 16;
+    private const int SOCK_RAW = 3;
+    private const int SOCK_CLOEXEC = 0x80000;
+    private const int NETLINK_ROUTE = 0;
+    private const int SockaddrNlLength = 12;
+    private int _fd;
+
+    private NetlinkSocket(int fd) => _fd = fd;
+
+    public static NetlinkSocket OpenRoute()
+    {
+        var fd = Libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0)
+        {
+            throw LinuxException.FromLastError("socket(AF_NETLINK)");
+        }
+
+        // sockaddr_nl: family, pad, pid 0 (kernel assigns), groups 0.
+        var address = stackalloc byte[SockaddrNlLength];
+        new Span<byte>(address, SockaddrNlLength).Clear();
+        address[0] = AF_NETLINK;
+        if (Libc.bind(fd, address, SockaddrNlLength) != 0)
+        {
+            var error = LinuxException.FromLastError("bind(AF_NETLINK)");
+            Libc.close(fd);
+            throw error;
+        }
+
+        return new NetlinkSocket(fd);
+    }
+
+    public void Send(ReadOnlySpan<byte> message)
+    {
+        fixed (byte* p = message)
+        {
+            if (Libc.send(_fd, p, (nuint)message.Length, 0) != message.Length)
+            {
+                throw LinuxException.FromLastError("send(netlink)");
+            }
+        }
+    }
+
+    public int Receive(Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            var n = Libc.recv(_fd, p, (nuint)buffer.Length, 0);
+            if (n < 0)
+            {
+                throw LinuxException.FromLastError("recv(netlink)");
+            }
+
+            return (int)n;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_fd >= 0)
+        {
+            Libc.close(_fd);
+            _fd = -1;
+        }
+    }
+}
