@@ -15,7 +15,7 @@ namespace Sidus.Boot.Tftp;
 /// After the file is open the transfer runs on a thread of its own that blocks in recvfrom with SO_RCVTIMEO. A
 /// lock-step transfer is one round trip per block: the kernel then wakes the waiting thread directly, where an
 /// async receive would go through the socket engine's epoll thread and a thread-pool hop for every ACK (that
-/// hand-off cost a third of tftpd-hpa's throughput). Threads are bounded by MaxSessions and get a small stack.
+/// hand-off held Sidus to 0.68x tftpd-hpa's lock-step throughput). Threads are bounded by MaxSessions and get a small stack.
 /// </remarks>
 internal sealed class TftpSession : IDisposable
 {
