@@ -26,12 +26,9 @@ chmod 755 "$work" "$work/root"; chmod 644 "$work/root/big.img"
 want=$(sha256sum < "$work/root/big.img" | cut -d' ' -f1)
 
 free_port() { while :; do p=$((20000 + RANDOM % 30000)); ! ss -Hlun "sport = :$p" | grep -q . && { echo "$p"; return; }; done; }
-hpa_port=$(free_port); sidus_port=$(free_port); inline_port=$(free_port)
+hpa_port=$(free_port); sidus_port=$(free_port)
 /usr/sbin/in.tftpd -L -s "$work/root" -a "127.0.0.1:$hpa_port" & pids+=($!)
 "$work/host/Sidus.Bench.TftpHost" --root "$work/root" --address 127.0.0.1 --port "$sidus_port" --log-level Warning >/dev/null & pids+=($!)
-# The same server with socket completions run on the epoll thread (no thread-pool hop per ACK): shows what the
-# lock-step round trip loses to the hand-off. Informative only; `sidus serve` does not set it.
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$work/host/Sidus.Bench.TftpHost" --root "$work/root" --address 127.0.0.1 --port "$inline_port" --log-level Warning >/dev/null & pids+=($!)
 sleep 1
 
 # fetch PORT CLIENT... -> seconds of the best run; every download is checked byte-exact.
@@ -59,7 +56,6 @@ rate() { echo "scale=1; $SIZE_MIB * 1048576 / $1 / 1000000" | bc -l; }
 hpa_atftp=$(fetch "$hpa_port" atftp);      sidus_atftp=$(fetch "$sidus_port" atftp)
 hpa_curl=$(fetch "$hpa_port" curl);        sidus_curl=$(fetch "$sidus_port" curl)
 sidus_w16=$(fetch "$sidus_port" atftp-w16)
-inline_atftp=$(fetch "$inline_port" atftp)
 
 printf '%-44s %10s\n' "64 MiB over loopback, best of $RUNS" "MB/s"
 printf '%-44s %10s\n' "tftpd-hpa  atftp blksize 1468 (lock-step)" "$(rate "$hpa_atftp")"
@@ -67,7 +63,6 @@ printf '%-44s %10s\n' "Sidus      atftp blksize 1468 (lock-step)" "$(rate "$sidu
 printf '%-44s %10s\n' "tftpd-hpa  curl  blksize 1468" "$(rate "$hpa_curl")"
 printf '%-44s %10s\n' "Sidus      curl  blksize 1468" "$(rate "$sidus_curl")"
 printf '%-44s %10s\n' "Sidus      atftp blksize 1468 windowsize 16" "$(rate "$sidus_w16")"
-printf '%-44s %10s\n' "Sidus inline completions, atftp lock-step" "$(rate "$inline_atftp")"
 echo "ratio Sidus/tftpd-hpa atftp lock-step: $(echo "scale=2; $hpa_atftp / $sidus_atftp" | bc -l)"
 echo "ratio Sidus/tftpd-hpa curl:            $(echo "scale=2; $hpa_curl / $sidus_curl" | bc -l)"
 echo "ratio Sidus windowsize 16 / lock-step: $(echo "scale=2; $sidus_atftp / $sidus_w16" | bc -l)"

@@ -11,6 +11,12 @@ namespace Sidus.Boot.Tftp;
 /// One read transfer on its own socket (its own TID). Blocks are read once into a window buffer and resent from
 /// there, so memory per transfer is windowsize x blksize whatever the file size.
 /// </summary>
+/// <remarks>
+/// After the file is open the transfer runs on a thread of its own that blocks in recvfrom with SO_RCVTIMEO. A
+/// lock-step transfer is one round trip per block: the kernel then wakes the waiting thread directly, where an
+/// async receive would go through the socket engine's epoll thread and a thread-pool hop for every ACK (that
+/// hand-off held Sidus to 0.68x tftpd-hpa's lock-step throughput). Threads are bounded by MaxSessions and get a small stack.
+/// </remarks>
 internal sealed class TftpSession : IDisposable
 {
     /// <summary>Large enough for any ACK or ERROR a client sends; bigger datagrams are not for us.</summary>
@@ -22,6 +28,11 @@ internal sealed class TftpSession : IDisposable
     private const int MaxSegmentsPerSend = 64;
     /// <summary>Largest UDP payload in one IPv4 datagram: the whole segmented send must fit.</summary>
     private const int MaxUdpPayload = 65507;
+
+    /// <summary>
+    /// Stack of a transfer thread: the loop is shallow, and hundreds of transfers must not reserve 8 MiB each.
+    /// </summary>
+    private const int TransferThreadStackSize = 256 * 1024;
 
     private readonly TftpServerOptions _options;
     private readonly ILogger _logger;
@@ -39,7 +50,7 @@ internal sealed class TftpSession : IDisposable
     private readonly SocketAddress _from;
     private readonly Lock _gate = new();
     private Socket? _socket;
-    private CancellationTokenSource _wait = new();
+    private int _receiveTimeoutMilliseconds;
     private bool _disposed;
     private bool _cancelledByServer;
     private long _retransmits;
@@ -87,14 +98,21 @@ internal sealed class TftpSession : IDisposable
     public async Task RunAsync()
     {
         var token = _cancellation.Token;
-        using var link = token.UnsafeRegister(static state => ((TftpSession)state!).CancelWait(), this);
         try
         {
             _socket = new Socket(_client.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             _socket.Bind(new IPEndPoint(_localAddress, 0));
-            await TransferAsync(token);
+            using var link = token.UnsafeRegister(static state => ((TftpSession)state!).Unblock(), this);
+            var opened = await OpenAsync(token);
+            if (opened is null)
+            {
+                return;
+            }
+
+            await using var file = opened;
+            await RunOnTransferThreadAsync(file, token);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (Exception e) when (token.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             // Replacement and shutdown are logged by the server; only the time limit is this session's news.
             if (!_cancelledByServer && !_serverToken.IsCancellationRequested)
@@ -114,30 +132,49 @@ internal sealed class TftpSession : IDisposable
         {
             _disposed = true;
             _socket?.Dispose();
-            _wait.Dispose();
             _cancellation.Dispose();
         }
     }
 
-    private async Task TransferAsync(CancellationToken token)
+    /// <summary>Runs the transfer on its own thread; the task ends (with its exception, if any) when the thread does.</summary>
+    private Task RunOnTransferThreadAsync(TftpFile file, CancellationToken token)
     {
-        var opened = await OpenAsync(token);
-        if (opened is null)
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    Transfer(file, token);
+                    done.SetResult();
+                }
+                catch (Exception e)
+                {
+                    // Handed to the awaiting RunAsync, which logs or rethrows it like any other transfer error.
+                    done.SetException(e);
+                }
+            },
+            TransferThreadStackSize)
         {
-            return;
-        }
+            IsBackground = true,
+            Name = "tftp-transfer",
+        };
+        thread.Start();
+        return done.Task;
+    }
 
-        await using var file = opened;
+    private void Transfer(TftpFile file, CancellationToken token)
+    {
         var content = _request.Mode == TftpMode.Netascii ? new NetasciiReadStream(file.Content) : file.Content;
         var length = _request.Mode == TftpMode.Netascii ? null : file.Length;
         var parameters = TftpNegotiation.Negotiate(_request.Options, length, _options);
         var started = Stopwatch.GetTimestamp();
-        if (parameters.OptionAck.Length > 0 && !await NegotiateAsync(parameters, token))
+        if (parameters.OptionAck.Length > 0 && !Negotiate(parameters, token))
         {
             return;
         }
 
-        await SendFileAsync(content, parameters, started, token);
+        SendFile(content, parameters, started, token);
     }
 
     private async Task<TftpFile?> OpenAsync(CancellationToken token)
@@ -163,7 +200,7 @@ internal sealed class TftpSession : IDisposable
     }
 
     /// <summary>Sends the OACK until ACK 0 comes; false when the transfer ends here.</summary>
-    private async Task<bool> NegotiateAsync(TftpTransferParameters parameters, CancellationToken token)
+    private bool Negotiate(TftpTransferParameters parameters, CancellationToken token)
     {
         var length = TftpEncoder.WriteOptionAck(_controlBuffer, parameters.OptionAck);
         var timeout = parameters.RetransmitTimeout;
@@ -171,7 +208,7 @@ internal sealed class TftpSession : IDisposable
         Send(_controlBuffer.AsSpan(0, length));
         while (true)
         {
-            var received = await ReceiveFromClientAsync(timeout, token);
+            var received = ReceiveFromClient(timeout, token);
             if (received < 0)
             {
                 if (++silent > _options.MaxRetransmits)
@@ -201,7 +238,7 @@ internal sealed class TftpSession : IDisposable
         }
     }
 
-    private async Task SendFileAsync(Stream content, TftpTransferParameters parameters, long started, CancellationToken token)
+    private void SendFile(Stream content, TftpTransferParameters parameters, long started, CancellationToken token)
     {
         var blockSize = parameters.BlockSize;
         var window = parameters.WindowSize;
@@ -225,9 +262,9 @@ internal sealed class TftpSession : IDisposable
                 {
                     var block = lastRead + 1;
                     var slot = (int)((block - 1) % window);
-                    var packet = buffer.AsMemory(slot * slotSize, slotSize);
-                    var n = await ReadBlockAsync(content, packet[TftpLimits.HeaderLength..], token);
-                    TftpEncoder.WriteDataHeader(packet.Span, unchecked((ushort)block));
+                    var packet = buffer.AsSpan(slot * slotSize, slotSize);
+                    var n = ReadBlock(content, packet[TftpLimits.HeaderLength..]);
+                    TftpEncoder.WriteDataHeader(packet, unchecked((ushort)block));
                     lengths[slot] = TftpLimits.HeaderLength + n;
                     lastRead = block;
                     bytes += n;
@@ -253,7 +290,7 @@ internal sealed class TftpSession : IDisposable
                     lastSent += count;
                 }
 
-                var received = await ReceiveFromClientAsync(timeout, token);
+                var received = ReceiveFromClient(timeout, token);
                 if (received < 0)
                 {
                     if (++silent > _options.MaxRetransmits)
@@ -355,14 +392,13 @@ internal sealed class TftpSession : IDisposable
             TftpDecoder.TryDecodeError(packet, out code, out message) != TftpDecodeStatus.Invalid;
     }
 
-    private static async ValueTask<int> ReadBlockAsync(Stream content, Memory<byte> destination, CancellationToken token)
+    /// <summary>Fills DESTINATION unless the content ends first; the transfer thread may block on any stream.</summary>
+    private static int ReadBlock(Stream content, Span<byte> destination)
     {
-        // Files and memory are read in place: a page-cache read is cheaper than a hop through the thread pool.
-        var local = content is FileStream or MemoryStream;
         var total = 0;
         while (total < destination.Length)
         {
-            var n = local ? content.Read(destination.Span[total..]) : await content.ReadAsync(destination[total..], token);
+            var n = content.Read(destination[total..]);
             if (n == 0)
             {
                 break;
@@ -394,48 +430,51 @@ internal sealed class TftpSession : IDisposable
     }
 
     /// <summary>
-    /// A token that fires after TIMEOUT or when the session is cancelled. One source is re-armed for every wait
-    /// (a new linked source and timer per ACK would cost more than the rest of the loop).
+    /// Wakes the transfer thread out of recvfrom when the session is cancelled: shutting down the receive side makes
+    /// a blocked recvfrom return at once (sends still work, so nothing else fails on the way out).
     /// </summary>
-    private CancellationToken ArmWait(TimeSpan timeout, CancellationToken token)
+    private void Unblock()
     {
-        CancellationTokenSource wait;
         lock (_gate)
         {
-            if (!_wait.TryReset())
+            if (_disposed || _socket is null)
             {
-                _wait.Dispose();
-                _wait = new CancellationTokenSource();
+                return;
             }
 
-            wait = _wait;
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Receive);
+            }
+            catch (SocketException)
+            {
+                // An unconnected UDP socket reports ENOTCONN, yet Linux has marked it shut and woken the reader.
+            }
         }
-
-        token.ThrowIfCancellationRequested();
-        wait.CancelAfter(timeout);
-        return wait.Token;
     }
 
-    private void CancelWait()
+    /// <summary>SO_RCVTIMEO for the next recvfrom, set only when it changes (one value per ACK wait in practice).</summary>
+    private void SetReceiveTimeout(long ticks)
     {
-        lock (_gate)
+        // 0 would mean "wait forever": anything left rounds up to at least a millisecond.
+        var milliseconds = (int)Math.Clamp((ticks * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, 1, int.MaxValue);
+        if (milliseconds != _receiveTimeoutMilliseconds)
         {
-            if (!_disposed)
-            {
-                _wait.Cancel();
-            }
+            _socket!.ReceiveTimeout = milliseconds;
+            _receiveTimeoutMilliseconds = milliseconds;
         }
     }
 
     /// <summary>
     /// Waits for a datagram from the client's TID; packets from anyone else get error 5 and do not disturb the
-    /// transfer. Returns the length, or -1 when TIMEOUT passes first.
+    /// transfer. Returns the length, or -1 when TIMEOUT passes first. Blocks the transfer thread.
     /// </summary>
-    private async ValueTask<int> ReceiveFromClientAsync(TimeSpan timeout, CancellationToken token)
+    private int ReceiveFromClient(TimeSpan timeout, CancellationToken token)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
+            token.ThrowIfCancellationRequested();
             var remaining = deadline - Stopwatch.GetTimestamp();
             if (remaining <= 0)
             {
@@ -445,12 +484,12 @@ internal sealed class TftpSession : IDisposable
             int received;
             try
             {
-                // The socket tries a plain recvfrom first; only an empty queue costs a wait.
-                var wait = ArmWait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency), token);
-                received = await _socket!.ReceiveFromAsync(_receiveBuffer, SocketFlags.None, _from, wait);
+                SetReceiveTimeout(remaining);
+                received = _socket!.ReceiveFrom(_receiveBuffer, SocketFlags.None, _from);
             }
-            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
             {
+                token.ThrowIfCancellationRequested();
                 return -1;
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
@@ -459,6 +498,8 @@ internal sealed class TftpSession : IDisposable
                 continue;
             }
 
+            // A shut-down socket (cancellation) returns 0 bytes at once.
+            token.ThrowIfCancellationRequested();
             if (_from.Equals(_clientAddress))
             {
                 return received;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Sidus.Boot.Tests.Tftp.Support;
@@ -181,6 +182,37 @@ public class TftpProtocolTests
         await client.SendAckAsync(fresh.From, 2);
         Assert.Equal(content, (byte[])[.. fresh.Payload, .. second.Payload]);
         Assert.True(await server.WaitForLogAsync(LogLevel.Information, "sent f.bin", Wait), server.Log.Dump());
+    }
+
+    [Fact]
+    public async Task ServerStop_WhileTransferWaitsForAck_EndsTheTransferAtOnce()
+    {
+        // The transfer thread blocks in recvfrom for up to 30 s here: stopping must wake it, not wait it out.
+        var server = TftpTestServer.Start(o => new TftpServerOptions
+        {
+            Endpoint = o.Endpoint,
+            RootDirectory = o.RootDirectory,
+            RetransmitTimeout = TimeSpan.FromSeconds(30),
+            MaxRetransmitTimeout = TimeSpan.FromSeconds(30),
+        });
+        var stopped = TimeSpan.MaxValue;
+        try
+        {
+            server.Root.WriteRandomFile("f.bin", 5000, seed: 23);
+            using var client = new RawTftpClient();
+            await client.SendRequestAsync(server.Endpoint, "f.bin");
+            await ExpectDataAsync(client, Wait);
+            Assert.Equal(1, server.Server.ActiveTransfers);
+        }
+        finally
+        {
+            var started = Stopwatch.GetTimestamp();
+            await server.DisposeAsync();
+            stopped = Stopwatch.GetElapsedTime(started);
+        }
+
+        Assert.True(stopped < TimeSpan.FromSeconds(3), $"stopping took {stopped}");
+        Assert.Equal(0, server.Server.ActiveTransfers);
     }
 
     [Fact]
