@@ -106,6 +106,12 @@ public sealed class ServeArguments
                 return configured;
             }
 
+            // `--dhcp off` alone: no DHCP anywhere (HTTP and TFTP still run), whatever the file says.
+            if (r.GetValue(Dhcp) is { } only && ServeConfigFile.ParseDhcp(only) == DhcpService.Off && r.GetValue(Pools) is not { Length: > 0 })
+            {
+                return [.. configured.Select(i => i with { Dhcp = DhcpService.Off })];
+            }
+
             if (configured.Count != 1)
             {
                 throw new ServeConfigException("say which interface the DHCP options are for: --interface NAME");
