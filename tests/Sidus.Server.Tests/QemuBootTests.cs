@@ -120,6 +120,12 @@ public sealed class QemuBootTests : IDisposable
         var stages = status.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()).ToList();
         Assert.Equal("dhcp", stages[0]);
         Assert.Contains("script", stages);
+        if (uefi)
+        {
+            // OVMF's own PXE client fetches iPXE over TFTP (the BIOS ROM already is iPXE): that download is a stage too.
+            Assert.Contains("tftp", stages);
+        }
+
         return (serve.Output, log);
     }
 

@@ -123,6 +123,7 @@ public sealed class SidusServer : IAsyncDisposable
         var inventory = await OpenInventoryAsync(options, ct);
         ImageStoreView? store = null;
         TftpServer? tftp = null;
+        TftpBootEvents? tftpEvents = null;
         try
         {
             var snapshot = await inventory.LoadAsync(ct);
@@ -142,7 +143,7 @@ public sealed class SidusServer : IAsyncDisposable
 
             if (options.Tftp.Enabled)
             {
-                tftp = StartTftp(options.Tftp, startupLog, earlyFactory);
+                (tftp, tftpEvents) = StartTftp(options.Tftp, startupLog, earlyFactory);
                 state.Tftp = tftp;
                 var started = tftp;
                 services.AddSingleton<IHostedService>(sp => new TftpHostedService(started, sp.GetRequiredService<ILogger<TftpHostedService>>()));
@@ -154,6 +155,11 @@ public sealed class SidusServer : IAsyncDisposable
             }
 
             var app = builder.Build();
+            if (tftpEvents is not null)
+            {
+                tftpEvents.Recorder = app.Services.GetRequiredService<BootEventRecorder>();
+            }
+
             app.Use(LogRefusalsAsync);
             BootEndpoints.Map(app);
             ImageEndpoints.Map(app);
@@ -265,9 +271,10 @@ public sealed class SidusServer : IAsyncDisposable
         }
     }
 
-    private static TftpServer StartTftp(TftpSettings settings, ILogger log, ILoggerFactory factory)
+    private static (TftpServer Server, TftpBootEvents Events) StartTftp(TftpSettings settings, ILogger log, ILoggerFactory factory)
     {
         var ipxe = new IpxeBinarySource(settings.IpxeDirectory);
+        var events = new TftpBootEvents(ipxe);
         if (ipxe.Files.Count == 0)
         {
             ServerLog.IpxeBinariesMissing(log, settings.IpxeDirectory);
@@ -286,14 +293,14 @@ public sealed class SidusServer : IAsyncDisposable
             new TftpServerOptions
             {
                 Endpoint = new IPEndPoint(settings.Listen, settings.Port),
-                FileSource = ipxe,
+                FileSource = events,
                 RootDirectory = settings.Root,
             },
             factory.CreateLogger<TftpServer>());
         try
         {
             server.Start();
-            return server;
+            return (server, events);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
