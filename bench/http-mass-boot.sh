@@ -46,7 +46,8 @@ sidus node add --range "node[001-$(printf '%03d' "$CLIENTS")]" --mac-from "$work
 
 free_port() { while :; do p=$((20000 + RANDOM % 30000)); ! ss -Hltn "sport = :$p" | grep -q . && { echo "$p"; return; }; done; }
 sidus_port=$(free_port)
-"$repo/sidus" --home "$work/home" serve --dhcp off --no-tftp --listen 127.0.0.1 --http-port "$sidus_port" > "$work/serve.log" 2>&1 &
+# No interface is configured, so no DHCP runs (`--dhcp off` without `--interface` is refused by the CLI today).
+"$repo/sidus" --home "$work/home" serve --no-tftp --listen 127.0.0.1 --http-port "$sidus_port" > "$work/serve.log" 2>&1 &
 serve_pid=$!; pids+=("$serve_pid")
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sidus_port/healthz" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$sidus_port/healthz" >/dev/null || { cat "$work/serve.log" >&2; echo "sidus serve did not start" >&2; exit 1; }
@@ -92,15 +93,16 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port$kpath
 # run NAME PORT PID -> prints the load client's line and the server's peak RSS.
 run() {
   local name=$1 port=$2 pid=$3 peak=0 line rc=0
-  ( while kill -0 "$pid" 2>/dev/null; do awk '/VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null; sleep 0.2; done ) > "$work/rss-$name" &
+  ( while kill -0 "$pid" 2>/dev/null; do awk '/VmRSS|RssAnon/ { v[$1] = $2 } END { print v["VmRSS:"], v["RssAnon:"] }' "/proc/$pid/status" 2>/dev/null; sleep 0.2; done ) > "$work/rss-$name" &
   local sampler=$!
   line=$(timeout "$LOAD_TIMEOUT" "$work/load/Sidus.Bench.HttpLoad" --base "http://127.0.0.1:$port" --macs "$work/macs.txt" \
          --kernel "$work/root/boot/vmlinuz-$kver" --initrd "$work/root/boot/initrd.img-$kver" \
          --clients "$CLIENTS" --sample "$SAMPLE" --timeout "$LOAD_TIMEOUT") || rc=$?
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
-  peak=$(sort -n "$work/rss-$name" | tail -1)
+  peak=$(sort -n "$work/rss-$name" | tail -1 | cut -d' ' -f1)
+  local anon; anon=$(cut -d' ' -f2 "$work/rss-$name" | sort -n | tail -1)
   local hwm; hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
-  echo "$name: $line peak_rss_sampled_MiB=$((peak / 1024)) VmHWM_MiB=$((hwm / 1024))"
+  echo "$name: $line peak_rss_sampled_MiB=$((peak / 1024)) peak_anon_MiB=$((anon / 1024)) VmHWM_MiB=$((hwm / 1024))"
   [ "$rc" = 0 ] || { echo "$name: load failed (exit $rc)" >&2; return 1; }
 }
 
@@ -110,3 +112,10 @@ run sidus "$sidus_port" "$serve_pid"
 run nginx "$nginx_port" "$nginx_pid"
 # A second round on the warm server shows whether memory keeps growing with the load or stays put.
 run sidus-again "$sidus_port" "$serve_pid"
+# The same server restarted with its GC heap capped at 256 MiB: the load must still pass, showing the memory above
+# is garbage the collector had no reason to return yet, not data the server needs per client.
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+DOTNET_GCHeapHardLimit=0x10000000 "$repo/sidus" --home "$work/home" serve --no-tftp --listen 127.0.0.1 --http-port "$sidus_port" > "$work/serve-capped.log" 2>&1 &
+capped_pid=$!; pids+=("$capped_pid")
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$sidus_port/healthz" >/dev/null && break; sleep 0.2; done
+run sidus-heap-256MiB "$sidus_port" "$capped_pid"
