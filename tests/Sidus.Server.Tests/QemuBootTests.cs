@@ -49,6 +49,18 @@ public sealed class QemuBootTests : IDisposable
         Assert.DoesNotContain("DHCP ACK 10.99.0.1", serve, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task UefiPxe_ProxyDhcpBesideDnsmasq_LoadsSnponlyAndFetchesItsScript()
+    {
+        var (serve, log) = await BootAsync(uefi: true, proxy: true);
+        Assert.Contains("proxyDHCP OFFER to " + VmMac, serve, StringComparison.Ordinal);
+        // OVMF is sent to the boot server (no "use the boot file" flag for UEFI): the port-4011 exchange ran.
+        Assert.Contains("PXE boot server ACK to " + VmMac, serve, StringComparison.Ordinal);
+        Assert.Contains("TFTP sent snponly.efi to 10.99.0.5", serve, StringComparison.Ordinal);
+        Assert.Contains("net0: 10.99.0.5", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("DHCP ACK 10.99.0.1", serve, StringComparison.Ordinal);
+    }
+
     /// <summary>Boots the VM until its script's message shows; returns sidus serve's output and the serial log.</summary>
     private async Task<(string Serve, string Serial)> BootAsync(bool uefi, bool proxy)
     {
