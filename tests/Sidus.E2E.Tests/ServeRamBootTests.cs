@@ -65,13 +65,15 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
                 return status.GetProperty("stage").GetString() is "up";
             }, BootLimit);
             output.WriteLine($"power-on to up (test clock): {clock.Elapsed.TotalSeconds:F1} s");
-            DisklessBoot.WaitFor(() => Read(serial).Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            var login = DisklessBoot.WaitFor(() => Read(serial).Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            output.WriteLine($"login prompt on the serial line: {login}");
         }
 
-        var serialText = Read(serial);
+        // systemd colours its status lines: the escapes are removed before matching.
+        var serialText = System.Text.RegularExpressions.Regex.Replace(Read(serial), "\x1b\\[[0-9;]*m", string.Empty);
         var serveText = Read(serveLog);
         output.WriteLine("sidus serve log (boot lines):\n" + string.Join('\n', serveText.Split('\n').Where(l => !l.Contains("Served a batch", StringComparison.Ordinal))));
-        output.WriteLine("serial (agent lines):\n" + string.Join('\n', serialText.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal))));
+        output.WriteLine("serial (tail):\n" + Tail(serialText, 5000));
         Assert.True(up, "the node did not reach 'up' within the limit; status: " + status + "\nserial:\n" + Tail(serialText, 6000) + "\nserve:\n" + Tail(Read(serveLog), 6000));
 
         var stages = status.GetProperty("stages").EnumerateArray()
@@ -91,6 +93,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         Assert.Contains(ImageKernelName, serveText, StringComparison.Ordinal);
         Assert.Contains("sidus-agent: root ready", serialText, StringComparison.Ordinal);
         Assert.Contains("Reached target multi-user.target", serialText, StringComparison.Ordinal);
+        Assert.Contains(Node + " login:", serialText, StringComparison.Ordinal);
         Assert.Contains(ImageInitrdName, serveText, StringComparison.Ordinal);
     }
 
