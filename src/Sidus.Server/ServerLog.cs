@@ -53,4 +53,16 @@ internal static partial class ServerLog
 
     [LoggerMessage(170, LogLevel.Information, "Image store reopened: {Reason}")]
     public static partial void StoreReopened(ILogger logger, string reason);
+
+    [LoggerMessage(180, LogLevel.Information, "Served {What} to {Client}: {Bytes} bytes")]
+    public static partial void ServingSent(ILogger logger, string what, System.Net.IPAddress? client, long bytes);
+
+    [LoggerMessage(181, LogLevel.Warning, "Serving {What} to {Client} failed: {Reason}")]
+    public static partial void ServingFailed(ILogger logger, string what, System.Net.IPAddress? client, string reason);
+
+    [LoggerMessage(182, LogLevel.Information, "Sidus initramfs of {Version}: {Path} (kernel {Release}, {Modules} modules, {Source})")]
+    public static partial void InitramfsReady(ILogger logger, string version, string path, string release, int modules, string source);
+
+    [LoggerMessage(183, LogLevel.Warning, "Sidus initramfs of {Version} cannot be made: {Reason}")]
+    public static partial void InitramfsFailed(ILogger logger, string version, string reason);
 }

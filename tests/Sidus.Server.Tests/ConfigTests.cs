@@ -22,6 +22,7 @@ public sealed class ConfigTests
             [boot]
             download-attempts = 5
             ask-again-delay = 10
+            agent = "/usr/lib/sidus/sidus-agent"
             [[interface]]
             name = "eth1"
             dhcp = "full"
@@ -38,6 +39,8 @@ public sealed class ConfigTests
         Assert.Equal("/srv/sidus", o.Home);
         Assert.Equal(IPAddress.Parse("10.0.0.1"), o.Http.Listen);
         Assert.Equal(8080, o.Http.Port);
+        Assert.Equal("/usr/lib/sidus/sidus-agent", o.Boot.AgentPath);
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, BootSettings.AgentFileName), Defaults.Boot.AgentPath);
         Assert.Equal(6969, o.Tftp.Port);
         Assert.Equal("/opt/ipxe", o.Tftp.IpxeDirectory);
         Assert.Equal(5, o.Boot.DownloadAttempts);

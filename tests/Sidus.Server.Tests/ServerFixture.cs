@@ -52,11 +52,12 @@ public sealed class ServerFixture : IAsyncLifetime
         Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
         await Inventory.EditAsync(async e =>
         {
-            await e.AddNodeAsync(new Node { Name = "n1", Macs = [Mac(1)], Settings = new NodeSettings { Image = "deb", KernelArgs = "console=ttyS0 quiet" } });
+            await e.AddNodeAsync(new Node { Name = "n1", Macs = [Mac(1)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Shared, KernelArgs = "console=ttyS0 quiet" } });
             await e.AddNodeAsync(new Node { Name = "n2", Macs = [Mac(2)], Settings = new NodeSettings { Mode = BootMode.Local } });
             await e.AddNodeAsync(new Node { Name = "n3", Macs = [Mac(3)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Menu } });
             await e.AddNodeAsync(new Node { Name = "n4", Macs = [Mac(4)], Settings = new NodeSettings { Image = "nosuchimage" } });
             await e.AddNodeAsync(new Node { Name = "n5", Macs = [Mac(5)], Settings = new NodeSettings { Image = "deb", KernelArgs = "quiet || shell" } });
+            await e.AddNodeAsync(new Node { Name = "n6", Macs = [Mac(6)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Ram } });
         });
 
         var options = new ServeOptions
@@ -64,7 +65,7 @@ public sealed class ServerFixture : IAsyncLifetime
             Home = Home,
             Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
             Tftp = new TftpSettings { Listen = IPAddress.Loopback, Port = 0 },
-            Boot = new BootSettings { AskAgainAttempts = 2 },
+            Boot = new BootSettings { AskAgainAttempts = 2, AgentPath = Path.Combine(Home, "no-agent-here") },
             InventoryPollInterval = TimeSpan.FromMilliseconds(200),
         };
         Server = await SidusServer.StartAsync(options, b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Debug));

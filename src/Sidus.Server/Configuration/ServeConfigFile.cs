@@ -96,9 +96,10 @@ public static class ServeConfigFile
                     AskAgainAttempts = boot.Count("ask-again-attempts", 0, 1000) ?? options.Boot.AskAgainAttempts,
                     AskAgainDelay = boot.Seconds("ask-again-delay") ?? options.Boot.AskAgainDelay,
                     MenuTimeout = boot.Seconds("menu-timeout") ?? options.Boot.MenuTimeout,
+                    AgentPath = boot.String("agent") is { } agent ? Path.GetFullPath(agent) : options.Boot.AgentPath,
                 },
             };
-            boot.RejectUnknown("download-attempts", "retry-delay", "ask-again-attempts", "ask-again-delay", "menu-timeout");
+            boot.RejectUnknown("download-attempts", "retry-delay", "ask-again-attempts", "ask-again-delay", "menu-timeout", "agent");
         }
 
         if (r.Tables("interface") is { } interfaces)

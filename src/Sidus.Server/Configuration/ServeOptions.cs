@@ -71,6 +71,15 @@ public sealed record BootSettings
 
     /// <summary>How long a boot menu waits for a choice.</summary>
     public TimeSpan MenuTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The node agent (NativeAOT) put in the Sidus initramfs of ram-mode nodes; by default sidus-agent next to the
+    /// sidus binary (where <c>./sidus</c> publishes it).
+    /// </summary>
+    public string AgentPath { get; init; } = Path.Combine(AppContext.BaseDirectory, AgentFileName);
+
+    /// <summary>The agent's file name beside the sidus binary.</summary>
+    public const string AgentFileName = "sidus-agent";
 }
 
 /// <summary>What DHCP does on one interface.</summary>

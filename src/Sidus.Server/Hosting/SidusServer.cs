@@ -136,7 +136,8 @@ public sealed class SidusServer : IAsyncDisposable
             services.AddSingleton(state);
             services.AddSingleton(new ImageCatalog(store));
             services.AddSingleton(new RecentClients());
-            services.AddSingleton(sp => new BootScripts(view, sp.GetRequiredService<ImageCatalog>(), options.Boot));
+            services.AddSingleton(new AgentInitramfs(store, options.Boot.AgentPath, earlyFactory.CreateLogger<AgentInitramfs>()));
+            services.AddSingleton(sp => new BootScripts(view, sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<AgentInitramfs>()));
             services.AddSingleton(sp => new BootEventRecorder(view, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootEventRecorder>());
             services.AddSingleton<IHostedService>(sp => new InventoryReloader(view, options.InventoryPollInterval, sp.GetRequiredService<ILogger<InventoryReloader>>()));
@@ -163,6 +164,7 @@ public sealed class SidusServer : IAsyncDisposable
             app.Use(LogRefusalsAsync);
             BootEndpoints.Map(app);
             ImageEndpoints.Map(app);
+            ServingEndpoints.Map(app);
             ApiEndpoints.Map(app);
             var server = new SidusServer(app, store, inventory, tftp, view, state, earlyFactory);
             try

@@ -20,6 +20,9 @@ internal static class ApiEndpoints
     /// <summary>Largest event body read: a stage name and a detail line (the store keeps 2048 characters of it).</summary>
     public const int MaxEventBody = 8 * 1024;
 
+    /// <summary>The stage name the node agent uses for a failed step.</summary>
+    public const string AgentFailedStage = "failed";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/nodes/{mac}/events", EventAsync);
@@ -85,7 +88,8 @@ internal static class ApiEndpoints
         BootStage stage;
         try
         {
-            stage = BootStages.Parse(stageText ?? string.Empty);
+            // The node agent reports a failed step as "failed": the inventory calls that stage "error".
+            stage = BootStages.Parse(stageText is { } t && t.Trim().Equals(AgentFailedStage, StringComparison.OrdinalIgnoreCase) ? "error" : stageText ?? string.Empty);
         }
         catch (InventoryException e)
         {

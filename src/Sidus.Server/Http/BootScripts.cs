@@ -17,7 +17,7 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// with an image, <c>exit</c> for mode local, a menu for mode menu, and for a machine the server cannot boot
 /// (unknown, no image, a refused setting) a clear message and a bounded number of asks again.
 /// </summary>
-public sealed class BootScripts(InventoryView inventory, ImageCatalog images, BootSettings settings)
+public sealed class BootScripts(InventoryView inventory, ImageCatalog images, BootSettings settings, AgentInitramfs agentBoot)
 {
     /// <summary>The query parameter carrying how many times a machine has asked (bounds every retry loop).</summary>
     public const string AttemptParameter = "attempt";
@@ -34,6 +34,12 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
     public static string KernelPath(BootFiles files) => $"/images/{files.Version}/vmlinuz";
 
     public static string InitrdPath(BootFiles files) => $"/images/{files.Version}/initrd";
+
+    /// <summary>The image's kernel as the Sidus initramfs was made for (its modules match it).</summary>
+    public static string AgentKernelPath(BootFiles files) => $"/images/{files.Version}/{ImageEndpoints.AgentKernelName}";
+
+    /// <summary>The Sidus initramfs (the node agent as /init) of the version.</summary>
+    public static string AgentInitrdPath(BootFiles files) => $"/images/{files.Version}/{ImageEndpoints.AgentInitrdName}";
 
     /// <param name="mac">The machine, from the URL.</param>
     /// <param name="client">Its address (picks the network policy for an unknown machine).</param>
@@ -88,14 +94,30 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
             return AskAgain(mac, attempt, name, $"node {name}: its kernel arguments were refused ({problem})", "kernel arguments refused: " + problem);
         }
 
+        // Ram mode boots the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as the version
+        // id; other modes keep the image's own initramfs for now.
+        var agent = effectiveMode == BootMode.Ram;
+        Sidus.Boot.Initramfs.BootFiles? made = null;
+        if (agent)
+        {
+            var built = agentBoot.Get(files.Version, CancellationToken.None);
+            if (built.Files is not { } ready)
+            {
+                return AskAgain(mac, attempt, name, $"node {name}: {built.Problem}", "no Sidus initramfs: " + built.Problem);
+            }
+
+            made = ready;
+        }
+
         var args = string.Join(' ', new[]
         {
             $"BOOTIF=01-{UrlMac(mac)}",
             $"sidus.node={name}",
+            $"sidus.hostname={name}",
             $"sidus.mode={effectiveMode.ToText()}",
-            $"sidus.image={files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
-            $"sidus.version={files.Version}",
-            $"sidus.server={server}",
+            $"sidus.image={files.Version}",
+            $"sidus.imageref={files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
+            $"sidus.server=http://{server}",
             operatorArgs,
         }.Where(a => a.Length > 0));
         if (IpxeText.CheckKernelArgs(args) is { } tooLong)
@@ -105,11 +127,15 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
 
         var boot = new IpxeBoot(
             $"{name}: {files.Image}@{files.Sequence} ({files.Version.Short}), mode {effectiveMode.ToText()}",
-            KernelPath(files), files.Initrd is null ? null : InitrdPath(files), args);
+            agent ? AgentKernelPath(files) : KernelPath(files),
+            agent ? AgentInitrdPath(files) : files.Initrd is null ? null : InitrdPath(files),
+            args);
+        var what = made is not null
+            ? $" kernel {made.KernelRelease}, Sidus initramfs ({made.Modules} modules)"
+            : $" kernel {files.Kernel.Path}" + (files.Initrd is null ? " (no initramfs in the image)" : $" initrd {files.Initrd.Path}");
         return new ScriptAnswer(
             IpxeScript.Boot(boot, settings.DownloadAttempts, settings.RetryDelay), name,
-            $"{effectiveMode.ToText()} {files.Image}@{files.Sequence} ({files.Version.Short}) kernel {files.Kernel.Path}"
-            + (files.Initrd is null ? " (no initramfs in the image)" : $" initrd {files.Initrd.Path}"),
+            $"{effectiveMode.ToText()} {files.Image}@{files.Sequence} ({files.Version.Short})" + what,
             false);
     }
 

@@ -23,6 +23,12 @@ internal static class ImageEndpoints
     public const string KernelName = "vmlinuz";
     public const string InitrdName = "initrd";
 
+    /// <summary>The kernel the Sidus initramfs was made for (ram mode).</summary>
+    public const string AgentKernelName = "sidus-vmlinuz";
+
+    /// <summary>The Sidus initramfs: the node agent as /init and the version's driver modules (ram mode).</summary>
+    public const string AgentInitrdName = "sidus-initrd";
+
     private const string ImmutableCaching = "public, max-age=31536000, immutable";
 
     public static void Map(IEndpointRouteBuilder app) =>
@@ -41,14 +47,20 @@ internal static class ImageEndpoints
             return;
         }
 
-        if (name is not (KernelName or InitrdName))
+        if (name is not (KernelName or InitrdName or AgentKernelName or AgentInitrdName))
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"an image version serves {KernelName} and {InitrdName}, not '{name}'");
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"an image version serves {KernelName}, {InitrdName}, {AgentKernelName} and {AgentInitrdName}, not '{name}'");
             return;
         }
 
         var catalog = services.GetRequiredService<ImageCatalog>();
         var lookup = catalog.Version(version);
+        if (name is AgentKernelName or AgentInitrdName)
+        {
+            await ServeAgentFileAsync(ctx, logger, lookup, version, name);
+            return;
+        }
+
         var file = name == KernelName ? lookup.Files?.Kernel : lookup.Files?.Initrd;
         if (file is null)
         {
@@ -112,6 +124,92 @@ internal static class ImageEndpoints
             // and retries, instead of booting a damaged kernel.
             ServerLog.FileFailed(logger, name, version.Short, client, e.Message);
             ctx.Abort();
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            ServerLog.FileFailed(logger, name, version.Short, client, "the client closed the connection");
+        }
+    }
+
+    /// <summary>The Sidus kernel or initramfs of a version, from the builder's cache on disk.</summary>
+    private static async Task ServeAgentFileAsync(HttpContext ctx, ILogger logger, ImageLookup lookup, ObjectId version, string name)
+    {
+        var services = ctx.RequestServices;
+        var client = HttpHelpers.Client(ctx);
+        if (lookup.Files is null)
+        {
+            ServerLog.FileFailed(logger, name, version.Short, client, lookup.Problem ?? "unknown version");
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, lookup.Problem ?? $"no image version {version.Short}");
+            return;
+        }
+
+        var built = services.GetRequiredService<AgentInitramfs>().Get(version, ctx.RequestAborted);
+        if (built.Files is not { } files)
+        {
+            ServerLog.FileFailed(logger, name, version.Short, client, built.Problem!);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, built.Problem!);
+            return;
+        }
+
+        var path = name == AgentKernelName ? files.KernelPath : files.InitramfsPath;
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var size = stream.Length;
+        var etag = $"\"{Path.GetFileName(path)}\"";
+        ctx.Response.Headers.ETag = etag;
+        ctx.Response.Headers.CacheControl = "no-cache";
+        ctx.Response.Headers.AcceptRanges = "bytes";
+        if (ctx.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        var (offset, length, status) = Range(ctx.Request, size);
+        if (status == StatusCodes.Status416RangeNotSatisfiable)
+        {
+            ctx.Response.Headers.ContentRange = $"bytes */{size}";
+            await HttpHelpers.RefuseAsync(ctx, status, $"range '{ctx.Request.Headers.Range}' lies outside the {size} bytes of {name}");
+            return;
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/octet-stream";
+        ctx.Response.ContentLength = length;
+        if (status == StatusCodes.Status206PartialContent)
+        {
+            ctx.Response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{size}";
+        }
+
+        if (HttpMethods.IsHead(ctx.Request.Method))
+        {
+            return;
+        }
+
+        var known = services.GetRequiredService<RecentClients>().TryGet(client, out var mac, out var node);
+        ServerLog.FileServed(logger, name + " " + path, version.Short, client, node ?? (known ? mac.ToString() : "unknown machine"), length, size, string.Empty);
+        if (known && name == AgentKernelName && offset == 0)
+        {
+            services.GetRequiredService<BootEventRecorder>().Record(
+                new BootEvent(mac, BootStage.Kernel, DateTimeOffset.UtcNow, $"{files.KernelRelease} of {lookup.Files.Image}@{lookup.Files.Sequence} with the Sidus initramfs ({size} bytes)", node));
+        }
+
+        try
+        {
+            stream.Position = offset;
+            var buffer = new byte[1 << 16];
+            for (var left = length; left > 0;)
+            {
+                var n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), ctx.RequestAborted);
+                if (n == 0)
+                {
+                    // The cached file shrank under us: a short answer makes the client retry.
+                    ctx.Abort();
+                    return;
+                }
+
+                await ctx.Response.Body.WriteAsync(buffer.AsMemory(0, n), ctx.RequestAborted);
+                left -= n;
+            }
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {

@@ -53,9 +53,15 @@ public sealed class ServeArguments
 
     public Option<string?> TftpRoot { get; } = new("--tftp-root") { Description = "Further files to serve over TFTP (read-only)", HelpName = "DIR" };
 
+    public Option<string?> Agent { get; } = new("--agent")
+    {
+        Description = $"The node agent put in ram-mode initramfs (default: {BootSettings.AgentFileName} next to the sidus binary)",
+        HelpName = "PATH",
+    };
+
     public IEnumerable<Option> All =>
     [
-        Config, Interface, Dhcp, Pools, Router, Dns, Domain, LeaseTime, Listen, HttpPort, TftpPort, NoTftp, IpxeDirectory, TftpRoot,
+        Config, Interface, Dhcp, Pools, Router, Dns, Domain, LeaseTime, Listen, HttpPort, TftpPort, NoTftp, IpxeDirectory, TftpRoot, Agent,
     ];
 
     /// <summary>The configuration: defaults, then the file, then the command line.</summary>
@@ -90,6 +96,7 @@ public sealed class ServeArguments
                 IpxeDirectory = r.GetValue(IpxeDirectory) ?? options.Tftp.IpxeDirectory,
                 Root = r.GetValue(TftpRoot) ?? options.Tftp.Root,
             },
+            Boot = r.GetValue(Agent) is { } agent ? options.Boot with { AgentPath = Path.GetFullPath(agent) } : options.Boot,
         };
         return options with { Interfaces = Interfaces(r, options.Interfaces) };
     }
