@@ -70,31 +70,12 @@ internal static class ImageEndpoints
             return;
         }
 
-        var etag = $"\"{file.Content}\"";
-        ctx.Response.Headers.ETag = etag;
-        ctx.Response.Headers.CacheControl = ImmutableCaching;
-        ctx.Response.Headers.AcceptRanges = "bytes";
-        if (ctx.Request.Headers.IfNoneMatch.Contains(etag))
+        if (await StartFileResponseAsync(ctx, $"\"{file.Content}\"", ImmutableCaching, file.Size, name) is not { } started)
         {
-            ctx.Response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
 
-        var (offset, length, status) = Range(ctx.Request, file.Size);
-        if (status == StatusCodes.Status416RangeNotSatisfiable)
-        {
-            ctx.Response.Headers.ContentRange = $"bytes */{file.Size}";
-            await HttpHelpers.RefuseAsync(ctx, status, $"range '{ctx.Request.Headers.Range}' lies outside the {file.Size} bytes of {name}");
-            return;
-        }
-
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/octet-stream";
-        ctx.Response.ContentLength = length;
-        if (status == StatusCodes.Status206PartialContent)
-        {
-            ctx.Response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{file.Size}";
-        }
+        var (offset, length, status) = started;
 
         var known = services.GetRequiredService<RecentClients>().TryGet(client, out var mac, out var node);
         var rangeText = status == StatusCodes.Status206PartialContent ? $" (range {offset}-{offset + length - 1})" : string.Empty;
@@ -154,31 +135,12 @@ internal static class ImageEndpoints
         var path = name == AgentKernelName ? files.KernelPath : files.InitramfsPath;
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         var size = stream.Length;
-        var etag = $"\"{Path.GetFileName(path)}\"";
-        ctx.Response.Headers.ETag = etag;
-        ctx.Response.Headers.CacheControl = "no-cache";
-        ctx.Response.Headers.AcceptRanges = "bytes";
-        if (ctx.Request.Headers.IfNoneMatch.Contains(etag))
+        if (await StartFileResponseAsync(ctx, $"\"{Path.GetFileName(path)}\"", "no-cache", size, name) is not { } started)
         {
-            ctx.Response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
 
-        var (offset, length, status) = Range(ctx.Request, size);
-        if (status == StatusCodes.Status416RangeNotSatisfiable)
-        {
-            ctx.Response.Headers.ContentRange = $"bytes */{size}";
-            await HttpHelpers.RefuseAsync(ctx, status, $"range '{ctx.Request.Headers.Range}' lies outside the {size} bytes of {name}");
-            return;
-        }
-
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/octet-stream";
-        ctx.Response.ContentLength = length;
-        if (status == StatusCodes.Status206PartialContent)
-        {
-            ctx.Response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{size}";
-        }
+        var (offset, length, status) = started;
 
         if (HttpMethods.IsHead(ctx.Request.Method))
         {
@@ -215,6 +177,41 @@ internal static class ImageEndpoints
         {
             ServerLog.FileFailed(logger, name, version.Short, client, "the client closed the connection");
         }
+    }
+
+    /// <summary>
+    /// Headers every file answer shares (ETag, caching, ranges), then 304 or 416 when they settle the request.
+    /// Returns the range to send, or null when the answer is already complete.
+    /// </summary>
+    private static async Task<(long Offset, long Length, int Status)?> StartFileResponseAsync(
+        HttpContext ctx, string etag, string caching, long size, string name)
+    {
+        ctx.Response.Headers.ETag = etag;
+        ctx.Response.Headers.CacheControl = caching;
+        ctx.Response.Headers.AcceptRanges = "bytes";
+        if (ctx.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status304NotModified;
+            return null;
+        }
+
+        var (offset, length, status) = Range(ctx.Request, size);
+        if (status == StatusCodes.Status416RangeNotSatisfiable)
+        {
+            ctx.Response.Headers.ContentRange = $"bytes */{size}";
+            await HttpHelpers.RefuseAsync(ctx, status, $"range '{ctx.Request.Headers.Range}' lies outside the {size} bytes of {name}");
+            return null;
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/octet-stream";
+        ctx.Response.ContentLength = length;
+        if (status == StatusCodes.Status206PartialContent)
+        {
+            ctx.Response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{size}";
+        }
+
+        return (offset, length, status);
     }
 
     /// <summary>
