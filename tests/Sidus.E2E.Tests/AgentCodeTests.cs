@@ -39,12 +39,18 @@ public sealed class AgentCodeTests
     [Fact]
     public void ManifestParser_EncodedNamesAndSparseFiles_Decoded()
     {
-        var text = "sidus-manifest 1\n" +
-                   "d 755 0 0 1 0 0 - 0 0 0 . -\n" +
-                   "f 4755 0 0 1700000000 5 10 " + new string('a', 64) + " 0 0 0 bin/a%20b%25%FF 0:2,8:2\n" +
-                   "l 777 0 0 1 0 0 - 0 0 0 lib usr/lib\n";
+        var text = "sidus-manifest 2\n" +
+                   "d 755 0 0 1 0 0 - 0 0 0 . - -\n" +
+                   "f 4755 0 0 1700000000 5 10 " + new string('a', 64) + " 0 0 0 bin/a%20b%25%FF 0:2,8:2 security.capability=0100000200200000,user.a%2Cb%3D=\n" +
+                   "l 777 0 0 1 0 0 - 0 0 0 lib usr/lib -\n";
         var entries = ManifestParser.Parse(text);
         Assert.Equal(3, entries.Count);
+        Assert.Empty(entries[0].Xattrs);
+        Assert.Equal(2, entries[1].Xattrs.Count);
+        Assert.Equal("security.capability", Encoding.ASCII.GetString(entries[1].Xattrs[0].Key));
+        Assert.Equal(new byte[] { 1, 0, 0, 2, 0, 0x20, 0, 0 }, entries[1].Xattrs[0].Value);
+        Assert.Equal("user.a,b=", Encoding.ASCII.GetString(entries[1].Xattrs[1].Key));
+        Assert.Empty(entries[1].Xattrs[1].Value);
         Assert.Equal(0x9EDu, entries[1].Mode);
         Assert.Equal(new byte[] { (byte)'b', (byte)'i', (byte)'n', (byte)'/', (byte)'a', 0x20, (byte)'b', (byte)'%', 0xFF }, entries[1].Path);
         Assert.Equal("0:2,8:2", Encoding.ASCII.GetString(entries[1].Target!));
@@ -53,10 +59,13 @@ public sealed class AgentCodeTests
 
     [Theory]
     [InlineData("not-a-manifest\n")]
-    [InlineData("sidus-manifest 1\nd 755 0 0\n")]
-    [InlineData("sidus-manifest 1\nd 799 0 0 1 0 0 - 0 0 0 . -\n")]
-    [InlineData("sidus-manifest 1\nf 644 0 0 1 0 1 zz 0 0 0 a -\n")]
-    [InlineData("sidus-manifest 1\nf 644 0 0 1 0 1 - 0 0 0 a% -\n")]
+    [InlineData("sidus-manifest 1\nd 755 0 0 1 0 0 - 0 0 0 . -\n")]
+    [InlineData("sidus-manifest 2\nd 755 0 0\n")]
+    [InlineData("sidus-manifest 2\nd 799 0 0 1 0 0 - 0 0 0 . - -\n")]
+    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 zz 0 0 0 a - -\n")]
+    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 - 0 0 0 a% - -\n")]
+    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 - 0 0 0 a - =00\n")]
+    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 - 0 0 0 a - user.x=0g\n")]
     public void ManifestParser_Malformed_RefusedWithReason(string text) =>
         Assert.Throws<InvalidDataException>(() => ManifestParser.Parse(text));
 }

@@ -20,6 +20,36 @@ public sealed class ServingTests(BootImageFixture fixture) : IClassFixture<BootI
     }
 
     [Fact]
+    public void Manifest_FileWithCapabilityAndUserXattr_CarriesBoth()
+    {
+        var work = Directory.CreateTempSubdirectory("sidus-manifest-xattr-").FullName;
+        try
+        {
+            var tree = Path.Combine(work, "tree");
+            Directory.CreateDirectory(tree);
+            var file = Path.Combine(tree, "ping");
+            File.WriteAllText(file, "binary");
+            Tool.Run(TimeSpan.FromSeconds(30), Tool.Require("setcap", "libcap2-bin"), "cap_net_raw+ep", file);
+            Tool.Run(TimeSpan.FromSeconds(30), Tool.Require("setfattr", "attr"), "-n", "user.note", "-v", "0x2c3d", file);
+            Directory.CreateDirectory(Path.Combine(work, "home"));
+            var repository = Sidus.Store.Repository.Open(Path.Combine(work, "home"));
+            new Sidus.Store.ImageStore(repository).ImportDirectory("x", tree, "xattrs", null, CancellationToken.None);
+            var (version, _) = repository.Resolve("x");
+            var (manifest, _) = ContentServer.Manifest(repository, version, CancellationToken.None);
+
+            var ping = ManifestParser.Parse(System.Text.Encoding.UTF8.GetString(manifest)).Single(e => e.Kind == 'f');
+            var names = ping.Xattrs.Select(x => System.Text.Encoding.ASCII.GetString(x.Key)).ToList();
+            Assert.Equal(["security.capability", "user.note"], names);
+            Assert.Equal(new byte[] { 0x2c, 0x3d }, ping.Xattrs[1].Value);
+            Assert.Equal(0x2000, BitConverter.ToInt32(ping.Xattrs[0].Value, 4)); // CAP_NET_RAW (13) in the permitted set
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Batch_ThreeFiles_FramesCarryIdLengthAndVerifiedData()
     {
         var (manifest, _) = ContentServer.Manifest(fixture.Repository, fixture.Version, CancellationToken.None);

@@ -14,4 +14,5 @@ internal sealed record ManifestEntry(
     uint Major,
     uint Minor,
     byte[] Path,
-    byte[]? Target);
+    byte[]? Target,
+    IReadOnlyList<KeyValuePair<byte[], byte[]>> Xattrs);

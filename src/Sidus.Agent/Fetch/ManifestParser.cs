@@ -5,8 +5,8 @@ namespace Sidus.Agent.Fetch;
 /// <summary>Parses a version manifest; a malformed one is refused with the line number, never half-used.</summary>
 internal static class ManifestParser
 {
-    public const string Header = "sidus-manifest 1";
-    private const int FieldCount = 13;
+    public const string Header = "sidus-manifest 2";
+    private const int FieldCount = 14;
 
     public static List<ManifestEntry> Parse(string text)
     {
@@ -45,7 +45,8 @@ internal static class ManifestParser
                     uint.Parse(f[9], CultureInfo.InvariantCulture),
                     uint.Parse(f[10], CultureInfo.InvariantCulture),
                     Decode(f[11]),
-                    f[12] == "-" ? null : Decode(f[12])));
+                    f[12] == "-" ? null : Decode(f[12]),
+                    f[13] == "-" ? [] : DecodeXattrs(f[13])));
             }
             catch (FormatException e)
             {
@@ -84,6 +85,19 @@ internal static class ManifestParser
 
         return [.. bytes];
     }
+
+    /// <summary>NAME=HEXVALUE pairs joined by ','; NAME is %XX-encoded.</summary>
+    private static List<KeyValuePair<byte[], byte[]>> DecodeXattrs(string text) =>
+        [.. text.Split(',').Select(pair =>
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new FormatException($"extended attribute '{pair}' is not NAME=VALUE");
+            }
+
+            return KeyValuePair.Create(Decode(pair[..eq]), Convert.FromHexString(pair.AsSpan(eq + 1)));
+        })];
 
     private static InvalidDataException Invalid(int line, string why) => new($"manifest line {line + 1} is invalid: {why}");
 }

@@ -308,6 +308,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
             }
         }
 
+        var unsupported = new HashSet<string>(StringComparer.Ordinal);
         for (var i = entries.Count - 1; i >= 0; i--)
         {
             var entry = entries[i];
@@ -319,7 +320,26 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
                 dir.SetPermissions(name, entry.Mode);
             }
 
+            // After chown and chmod: chown clears security.capability.
+            foreach (var (attribute, value) in entry.Xattrs)
+            {
+                try
+                {
+                    dir.SetXattr(name, attribute, value);
+                }
+                catch (LinuxException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.EPERM)
+                {
+                    // tmpfs before Linux 6.6 has no user.* attributes: the node boots without them, and says so.
+                    unsupported.Add(Encoding.UTF8.GetString(attribute));
+                }
+            }
+
             dir.SetModificationTime(name, entry.MtimeSeconds, entry.MtimeNanoseconds);
+        }
+
+        if (unsupported.Count > 0)
+        {
+            AgentConsole.Say($"extended attributes this root filesystem does not take were left out: {string.Join(", ", unsupported.Order(StringComparer.Ordinal))}");
         }
     }
 

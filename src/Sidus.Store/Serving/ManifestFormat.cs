@@ -9,8 +9,8 @@ namespace Sidus.Store.Serving;
 /// The flat manifest a node fetches to lay a version out (ram mode). Text, one line per entry, a directory before
 /// what it holds, so a small agent parses it with no store code:
 /// <code>
-/// sidus-manifest 1
-/// KIND MODE UID GID MTIME_S MTIME_NS SIZE CONTENT LINKGROUP MAJOR MINOR PATH TARGET
+/// sidus-manifest 2
+/// KIND MODE UID GID MTIME_S MTIME_NS SIZE CONTENT LINKGROUP MAJOR MINOR PATH TARGET XATTRS
 /// </code>
 /// KIND is d (directory), f (regular file), l (symlink), c/b (char/block device), p (fifo); sockets are left out.
 /// MODE is the permission bits in octal (07777). CONTENT is the file's content id in hex (the SHA-256 of its data,
@@ -18,12 +18,14 @@ namespace Sidus.Store.Serving;
 /// first line of a group carries the data, the others become hard links to it. PATH is relative ('.' for the root)
 /// and TARGET is the link text of a symlink, "OFFSET:LENGTH,..." for a sparse file (where its data lies: the content
 /// is those extents' bytes), or '-'; paths and link texts are percent-encoded: every byte outside '!'..'~' and '%'
-/// itself is written as %XX, so names are bytes, as Linux has them. Extended attributes are not carried yet.
+/// itself is written as %XX, so names are bytes, as Linux has them. XATTRS is '-' or the entry's extended attributes
+/// (file capabilities, ACLs, SELinux labels) as NAME=VALUE pairs joined by ',': NAME percent-encoded (',' and '='
+/// too), VALUE in hex.
 /// </summary>
 public static class ManifestFormat
 {
-    public const string Header = "sidus-manifest 1";
-    public const int FieldCount = 13;
+    public const string Header = "sidus-manifest 2";
+    public const int FieldCount = 14;
 
     /// <summary>Writes the manifest of version COMMIT to OUTPUT; returns the number of entries.</summary>
     public static long Write(Repository repository, Commit commit, Stream output, CancellationToken cancellation)
@@ -66,6 +68,8 @@ public static class ManifestFormat
                 line.Append('-');
             }
 
+            line.Append(' ');
+            AppendXattrs(line, entry.Xattrs);
             writer.WriteLine(line);
             entries++;
         }
@@ -73,12 +77,12 @@ public static class ManifestFormat
         return entries;
     }
 
-    /// <summary>Percent-encodes bytes outside '!'..'~' and '%' itself.</summary>
-    public static void AppendEncoded(StringBuilder text, ReadOnlySpan<byte> bytes)
+    /// <summary>Percent-encodes bytes outside '!'..'~' and '%' itself (and ',' '=' when <paramref name="xattrName"/>).</summary>
+    public static void AppendEncoded(StringBuilder text, ReadOnlySpan<byte> bytes, bool xattrName = false)
     {
         foreach (var b in bytes)
         {
-            if (b is > (byte)' ' and < 0x7F and not (byte)'%')
+            if (b is > (byte)' ' and < 0x7F and not (byte)'%' && !(xattrName && b is (byte)',' or (byte)'='))
             {
                 text.Append((char)b);
             }
@@ -86,6 +90,26 @@ public static class ManifestFormat
             {
                 text.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
             }
+        }
+    }
+
+    private static void AppendXattrs(StringBuilder line, IReadOnlyList<KeyValuePair<byte[], byte[]>> xattrs)
+    {
+        if (xattrs.Count == 0)
+        {
+            line.Append('-');
+            return;
+        }
+
+        for (var i = 0; i < xattrs.Count; i++)
+        {
+            if (i > 0)
+            {
+                line.Append(',');
+            }
+
+            AppendEncoded(line, xattrs[i].Key, xattrName: true);
+            line.Append('=').Append(Convert.ToHexStringLower(xattrs[i].Value));
         }
     }
 
