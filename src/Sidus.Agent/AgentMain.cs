@@ -88,7 +88,7 @@ internal static class AgentMain
         var detail = $"{stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB verified in {stats.Elapsed.TotalSeconds:F1} s ({stats.Requests} requests)";
         AgentConsole.Say("root ready: " + detail);
         await reporter.ReportAsync("root", "ready: " + detail);
-        Overrides.Apply(NewRoot, line);
+        await Overrides.ApplyAsync(NewRoot, line, http, reporter);
         Overrides.KeepAgent();
         AgentConsole.Say($"switching to {ImageInit} of the image after {clock.Elapsed.TotalSeconds:F1} s");
         await reporter.ReportAsync("agent", $"switching root after {clock.Elapsed.TotalSeconds:F1} s");

@@ -1,6 +1,10 @@
 using Sidus.Agent;
 
-// As /init of the initramfs: boot the node. "report STAGE [DETAIL]": post one event (the booted system's "up" unit).
-return args is ["report", var stage, .. var rest]
-    ? await AgentMain.ReportAsync(stage, string.Join(' ', rest))
-    : await AgentMain.BootAsync();
+// As /init of the initramfs: boot the node. "report up": the booted system's "up" unit (image, identity, memory).
+// "report STAGE [DETAIL]": post one event.
+return args switch
+{
+    ["report", "up"] => await UpReport.RunAsync(),
+    ["report", var stage, .. var rest] => await AgentMain.ReportAsync(stage, string.Join(' ', rest)),
+    _ => await AgentMain.BootAsync(),
+};

@@ -65,4 +65,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(183, LogLevel.Warning, "Sidus initramfs of {Version} cannot be made: {Reason}")]
     public static partial void InitramfsFailed(ILogger logger, string version, string reason);
+
+    [LoggerMessage(190, LogLevel.Information, "Overrides of {Node} to {Client}: {Entries} entries, {Bytes} bytes ({Reason})")]
+    public static partial void OverridesServed(ILogger logger, string node, string client, int entries, int bytes, string reason);
+
+    [LoggerMessage(191, LogLevel.Warning, "Overrides of {Node} refused to {Client}: {Reason}")]
+    public static partial void OverridesRefused(ILogger logger, string node, string client, string reason);
+
+    [LoggerMessage(192, LogLevel.Error, "Overrides of {Node} cannot be made: {Reason}")]
+    public static partial void OverridesFailed(ILogger logger, string node, string reason);
 }

@@ -95,6 +95,21 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         Assert.Contains("Reached target multi-user.target", serialText, StringComparison.Ordinal);
         Assert.Contains(Node + " login:", serialText, StringComparison.Ordinal);
         Assert.Contains(ImageInitrdName, serveText, StringComparison.Ordinal);
+
+        // The override layer: what the booted node reports about itself matches what `sidus node render` says it gets.
+        Assert.Contains("sidus-agent: overrides: ", serialText, StringComparison.Ordinal);
+        var up = status.GetProperty("up");
+        var render = Sidus("node", "render", Node, "--json");
+        Assert.True(render.Code == 0, "sidus node render failed: " + render.Output);
+        var files = JsonDocument.Parse(render.Output).RootElement.GetProperty("files").EnumerateArray()
+            .ToDictionary(f => f.GetProperty("path").GetString()!, f => f.Clone());
+        Assert.Equal(files["/etc/hostname"].GetProperty("text").GetString()!.Trim(), up.GetProperty("host").GetString());
+        Assert.Equal(files["/etc/machine-id"].GetProperty("text").GetString()!.Trim(), up.GetProperty("machineId").GetString());
+        Assert.Equal(files["/etc/ssh/ssh_host_ed25519_key"].GetProperty("fingerprint").GetString(), up.GetProperty("sshEd25519").GetString());
+        Assert.Equal(up.GetProperty("image").GetString(), status.GetProperty("image").GetString());
+        var memory = up.GetProperty("memory");
+        output.WriteLine($"node RAM: total {memory.GetProperty("totalKib")} KiB, used {memory.GetProperty("usedKib")} KiB, shmem {memory.GetProperty("shmemKib")} KiB");
+        Assert.True(memory.GetProperty("usedKib").GetInt64() > 0 && memory.GetProperty("shmemKib").GetInt64() > 0, "memory figures missing: " + up);
     }
 
     private (int Code, string Output) Sidus(params string[] arguments)

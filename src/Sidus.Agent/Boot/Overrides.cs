@@ -1,18 +1,99 @@
+using System.Net;
 using System.Text;
 
 namespace Sidus.Agent.Boot;
 
 /// <summary>
-/// The per-node layer written over the fetched root before it boots: /etc/hostname (sidus.hostname=), and a
-/// oneshot unit that reports "up" to the server once systemd reaches multi-user.target (it runs this agent, kept in
-/// /run/sidus, with "report up").
+/// The per-node layer written over the fetched root before it boots. The server makes it (hostname, hosts,
+/// machine-id, SSH host keys, the "up" unit, the site's override trees): GET {server}/api/nodes/{mac}/overrides.tar,
+/// retried with backoff, extracted by <see cref="OverrideExtractor"/>. When the server cannot be reached or refuses,
+/// the agent still writes the hostname and the "up" unit itself, so the node boots and says so.
 /// </summary>
 internal static class Overrides
 {
     public const string AgentCopy = "/run/sidus/agent";
     public const string UpMarker = "SIDUS-NODE-UP";
 
-    public static void Apply(string root, KernelCommandLine line)
+    /// <summary>Largest layer accepted: configuration files and keys, not payloads.</summary>
+    public const int MaxArchiveBytes = 64 << 20;
+
+    private const int Attempts = 6;
+
+    public static async Task ApplyAsync(string root, KernelCommandLine line, HttpClient http, EventReporter reporter)
+    {
+        var tar = await FetchAsync(http, reporter);
+        if (tar is null)
+        {
+            WriteFallback(root, line);
+            return;
+        }
+
+        var result = OverrideExtractor.Extract(new MemoryStream(tar, writable: false), root);
+        foreach (var refused in result.Refused)
+        {
+            AgentConsole.Fail("override refused: " + refused);
+        }
+
+        var detail = $"overrides: {result.Written} files" + (result.Refused.Count > 0 ? $", {result.Refused.Count} refused" : string.Empty) + $" (image={line.Image})";
+        AgentConsole.Say(detail);
+        await reporter.ReportAsync(result.Refused.Count > 0 ? "failed" : "root", detail);
+    }
+
+    private static async Task<byte[]?> FetchAsync(HttpClient http, EventReporter reporter)
+    {
+        var url = $"{reporter.Server}/api/nodes/{reporter.Mac}/overrides.tar";
+        var backoff = new Backoff(2, 30);
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            string why;
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    if (response.Content.Headers.ContentLength is > MaxArchiveBytes)
+                    {
+                        why = $"the layer is larger than {MaxArchiveBytes} bytes";
+                    }
+                    else
+                    {
+                        return await response.Content.ReadAsByteArrayAsync(timeout.Token);
+                    }
+                }
+                else
+                {
+                    var text = (await response.Content.ReadAsStringAsync(timeout.Token)).Trim();
+                    why = $"{(int)response.StatusCode}: {text}";
+                    if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
+                    {
+                        // The server decided: asking again will not change its mind.
+                        return await GiveUpAsync(reporter, why);
+                    }
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+            {
+                why = e.Message;
+            }
+
+            var wait = backoff.Next();
+            AgentConsole.Fail($"overrides from {url} failed (attempt {attempt}/{Attempts}): {why}; trying again in {wait.TotalSeconds:F0} s");
+            await Task.Delay(wait);
+        }
+
+        return await GiveUpAsync(reporter, $"no answer after {Attempts} attempts");
+    }
+
+    private static async Task<byte[]?> GiveUpAsync(EventReporter reporter, string why)
+    {
+        AgentConsole.Fail($"no override layer ({why}): booting with the hostname and the 'up' unit only");
+        await reporter.ReportAsync("failed", "overrides: " + why);
+        return null;
+    }
+
+    /// <summary>The minimum without the server's layer: /etc/hostname and the unit that reports "up".</summary>
+    private static void WriteFallback(string root, KernelCommandLine line)
     {
         if (line.Hostname is { Length: > 0 } hostname)
         {

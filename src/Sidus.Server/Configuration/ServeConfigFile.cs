@@ -102,12 +102,26 @@ public static class ServeConfigFile
             boot.RejectUnknown("download-attempts", "retry-delay", "ask-again-attempts", "ask-again-delay", "menu-timeout", "agent");
         }
 
+        if (r.Table("overrides") is { } overrides)
+        {
+            options = options with
+            {
+                Overrides = options.Overrides with
+                {
+                    Directory = overrides.String("directory") is { } d ? Path.GetFullPath(d) : options.Overrides.Directory,
+                    State = overrides.String("state") is { } st ? Path.GetFullPath(st) : options.Overrides.State,
+                    AllowUnverified = overrides.Bool("allow-unverified") ?? options.Overrides.AllowUnverified,
+                },
+            };
+            overrides.RejectUnknown("directory", "state", "allow-unverified");
+        }
+
         if (r.Tables("interface") is { } interfaces)
         {
             options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
         }
 
-        r.RejectUnknown("home", "database", "inventory-poll", "http", "tftp", "boot", "interface");
+        r.RejectUnknown("home", "database", "inventory-poll", "http", "tftp", "boot", "overrides", "interface");
         return options;
     }
 

@@ -23,6 +23,8 @@ public sealed record ServeOptions
 
     public BootSettings Boot { get; init; } = new();
 
+    public OverridesSettings Overrides { get; init; } = new();
+
     /// <summary>The interfaces (and with them the subnets) DHCP serves; empty when DHCP is off everywhere.</summary>
     public IReadOnlyList<InterfaceSettings> Interfaces { get; init; } = [];
 
@@ -30,6 +32,36 @@ public sealed record ServeOptions
     public TimeSpan InventoryPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     public string InventoryLocation => Database ?? Path.Combine(Home, Sidus.Nodes.Storage.InventoryStore.DefaultFileName);
+
+    /// <summary>
+    /// The override trees and node state: as configured, else beside the inventory file (a SQLite path), else in the
+    /// data directory (PostgreSQL).
+    /// </summary>
+    public Sidus.Nodes.Overrides.OverrideLocations OverrideLocations
+    {
+        get
+        {
+            var beside = Database is { } db && !db.Contains('=', StringComparison.Ordinal) ? Path.GetDirectoryName(Path.GetFullPath(db)) ?? Home : Home;
+            var defaults = Sidus.Nodes.Overrides.OverrideLocations.Beside(beside);
+            return new(Overrides.Directory ?? defaults.Root, Overrides.State ?? defaults.State);
+        }
+    }
+}
+
+/// <summary>Where per-node overrides come from and who may fetch them.</summary>
+public sealed record OverridesSettings
+{
+    /// <summary>The trees (global, groups/NAME, nodes/NAME); null: &lt;inventory dir&gt;/overrides.</summary>
+    public string? Directory { get; init; }
+
+    /// <summary>Generated node state (machine-id, SSH host keys); null: &lt;inventory dir&gt;/node-state.</summary>
+    public string? State { get; init; }
+
+    /// <summary>
+    /// Serve a node's layer (with its SSH private keys) to an address the server cannot tie to the node (no fixed IP,
+    /// no lease of ours, not in the neighbour table). Off by default: a guessed MAC must not yield the keys.
+    /// </summary>
+    public bool AllowUnverified { get; init; }
 }
 
 public sealed record HttpSettings

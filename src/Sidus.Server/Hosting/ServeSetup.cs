@@ -104,6 +104,8 @@ public static class ServeSetup
                 var s = server.Statistics;
                 return $"dhcp {w.Dhcp.Mode.ToString().ToLowerInvariant()} on {w.Settings.Name} as {w.Dhcp.ServerAddress}: {s}";
             });
+            state.LeaseLookups.Add(mac => server.Leases
+                .FirstOrDefault(l => l.State == DhcpLeaseState.Bound && Sidus.Nodes.MacAddress.TryParse(l.Mac, out var m) && m == mac)?.Address.ToIPAddress());
             return (IHostedService)new DhcpHostedService(server, logger);
         }).ToList();
     }

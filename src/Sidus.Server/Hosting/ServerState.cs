@@ -16,4 +16,10 @@ public sealed class ServerState
     public List<Func<string>> Services { get; } = [];
 
     public IEnumerable<string> Describe() => Services.Select(s => s());
+
+    /// <summary>Where each DHCP server of ours has bound a MAC (filled by whoever starts them); null when it has not.</summary>
+    public List<Func<Sidus.Nodes.MacAddress, IPAddress?>> LeaseLookups { get; } = [];
+
+    /// <summary>The address one of our DHCP servers has leased to <paramref name="mac"/>, if any.</summary>
+    public IPAddress? LeasedAddress(Sidus.Nodes.MacAddress mac) => LeaseLookups.Select(l => l(mac)).FirstOrDefault(a => a is not null);
 }

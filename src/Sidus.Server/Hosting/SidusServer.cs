@@ -136,6 +136,8 @@ public sealed class SidusServer : IAsyncDisposable
             services.AddSingleton(state);
             services.AddSingleton(new ImageCatalog(store));
             services.AddSingleton(new RecentClients());
+            services.AddSingleton(options);
+            services.AddSingleton(new Sidus.Nodes.Overrides.OverrideRenderer(options.OverrideLocations));
             services.AddSingleton(new AgentInitramfs(store, options.Boot.AgentPath, earlyFactory.CreateLogger<AgentInitramfs>()));
             services.AddSingleton(sp => new BootScripts(view, sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<AgentInitramfs>()));
             services.AddSingleton(sp => new BootEventRecorder(view, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
@@ -166,6 +168,7 @@ public sealed class SidusServer : IAsyncDisposable
             ImageEndpoints.Map(app);
             ServingEndpoints.Map(app);
             ApiEndpoints.Map(app);
+            OverrideEndpoints.Map(app);
             var server = new SidusServer(app, store, inventory, tftp, view, state, earlyFactory);
             try
             {

@@ -25,6 +25,7 @@ public static class NodeCommand
         cmd.Subcommands.Add(NodeDiscoveredCommand.Create(db));
         cmd.Subcommands.Add(NodeAdoptCommand.Create(db));
         cmd.Subcommands.Add(NodeStatusCommand.Create(db));
+        cmd.Subcommands.Add(NodeRenderCommand.Create(db));
         return cmd;
     }
 }

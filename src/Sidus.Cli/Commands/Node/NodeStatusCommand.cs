@@ -16,7 +16,10 @@ public static class NodeStatusCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("status", """
             Show the latest boot of each node: the last stage reached (dhcp, tftp, script, kernel, agent, root, up,
-            error), when, and the time from the boot's DHCP to each stage. Nodes that never reported show '-'.
+            error), when, the image version it runs (reported by the agent and the booted system), the RAM it uses
+            (MemTotal - MemAvailable from the booted node's /proc/meminfo, with Shmem: a ram-mode root lives there),
+            and the time from the boot's DHCP to each stage. Nodes that never reported show '-'. --json adds the
+            "up" report: host, image, machine-id, SSH ed25519 fingerprint and memory figures in KiB.
             """)
         {
             names, json,
@@ -47,6 +50,8 @@ public static class NodeStatusCommand
                     ["stage"] = x.Status?.Latest.Stage.ToText(),
                     ["at"] = x.Status?.Latest.At.ToString("O", CultureInfo.InvariantCulture),
                     ["detail"] = x.Status?.Latest.Detail,
+                    ["image"] = x.Status is null ? null : UpReportFields.Image(x.Status),
+                    ["up"] = x.Status is null ? null : Up(x.Status),
                     ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
                     {
                         ["stage"] = s.Stage.ToText(),
@@ -64,12 +69,14 @@ public static class NodeStatusCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("NODE", "MAC", "STAGE", "AT", "STAGES (time since DHCP)", "DETAIL");
+            var table = new Table().AddColumns("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
             foreach (var (name, mac, s) in rows)
             {
                 table.AddRow(
                     Markup.Escape(name ?? "(unknown)"), mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
                     s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
+                    s is null ? "-" : Markup.Escape(Short(UpReportFields.Image(s))),
+                    s is null ? "-" : Used(UpReportFields.Up(s)),
                     s is null ? "-" : string.Join(" ", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
                     Markup.Escape(s?.Latest.Detail ?? ""));
             }
@@ -78,5 +85,41 @@ public static class NodeStatusCommand
             return InventoryCli.Ok;
         }));
         return cmd;
+    }
+
+    private static string Short(string? version) => version is null ? "-" : version.Length > 12 ? version[..12] : version;
+
+    /// <summary>MemTotal - MemAvailable as the booted node reported it, in MiB, with shmem (the RAM root) beside.</summary>
+    private static string Used(IReadOnlyDictionary<string, string> up) =>
+        UpReportFields.Kib(up, "mem-total-kib") is { } total && UpReportFields.Kib(up, "mem-available-kib") is { } available
+            ? $"{(total - available) / 1024} MiB (shmem {(UpReportFields.Kib(up, "shmem-kib") ?? 0) / 1024})"
+            : "-";
+
+    /// <summary>The "up" report's fields for scripts: identity, and memory in KiB with the used figure worked out.</summary>
+    private static JsonObject? Up(NodeBootStatus status)
+    {
+        var up = UpReportFields.Up(status);
+        if (up.Count == 0)
+        {
+            return null;
+        }
+
+        var total = UpReportFields.Kib(up, "mem-total-kib");
+        var available = UpReportFields.Kib(up, "mem-available-kib");
+        return new JsonObject
+        {
+            ["host"] = up.GetValueOrDefault("host"),
+            ["image"] = up.GetValueOrDefault("image"),
+            ["imageRef"] = up.GetValueOrDefault("imageref"),
+            ["machineId"] = up.GetValueOrDefault("machine-id"),
+            ["sshEd25519"] = up.GetValueOrDefault("ssh-ed25519"),
+            ["memory"] = new JsonObject
+            {
+                ["totalKib"] = total,
+                ["availableKib"] = available,
+                ["shmemKib"] = UpReportFields.Kib(up, "shmem-kib"),
+                ["usedKib"] = total - available,
+            },
+        };
     }
 }

@@ -1,0 +1,83 @@
+using System.Text;
+
+namespace Sidus.Nodes.Overrides;
+
+/// <summary>
+/// The files Sidus writes for every node before the override trees (which may replace any of them): hostname, hosts,
+/// machine-id, SSH host keys, resolv.conf (when DHCP's DNS servers are known) and the unit that reports "up".
+/// </summary>
+public static class BuiltInFiles
+{
+    /// <summary>Where the node agent keeps itself for the booted system (the initramfs's /run survives the switch).</summary>
+    public const string AgentCopy = "/run/sidus/agent";
+
+    public const string UpUnitPath = "etc/systemd/system/sidus-up.service";
+    public const string UpUnitLink = "etc/systemd/system/multi-user.target.wants/sidus-up.service";
+    private const uint Public = 0x1A4; // 0644
+    private const uint Private = 0x180; // 0600
+
+    public static IEnumerable<OverrideFile> For(RenderContext context, NodeIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(identity);
+        var node = context.Node;
+        yield return Text("etc/hostname", node.Name + "\n");
+        yield return Text("etc/hosts", Hosts(context));
+        yield return Text("etc/machine-id", identity.MachineId + "\n", 0x124); // 0444, as systemd leaves it
+        foreach (var key in identity.HostKeys)
+        {
+            var name = "etc/ssh/" + NodeSecrets.KeyFileName(key.Type);
+            yield return new OverrideFile(name, OverrideKind.File, key.PrivateKey, Private, 0, 0, OverrideOrigins.Generated, Secret: true);
+            yield return new OverrideFile(name + ".pub", OverrideKind.File, key.PublicKey, Public, 0, 0, OverrideOrigins.Generated);
+        }
+
+        if (context.Site.Dns.Count > 0)
+        {
+            var resolv = new StringBuilder("# written by Sidus for ").Append(node.Name).Append('\n');
+            if (context.Domain is { } domain)
+            {
+                resolv.Append("search ").Append(domain).Append('\n');
+            }
+
+            foreach (var dns in context.Site.Dns)
+            {
+                resolv.Append("nameserver ").Append(dns).Append('\n');
+            }
+
+            yield return Text("etc/resolv.conf", resolv.ToString());
+        }
+
+        yield return Text(UpUnitPath, UpUnit());
+        yield return new OverrideFile(UpUnitLink, OverrideKind.Symlink, [], 0x1FF, 0, 0, OverrideOrigins.Generated, LinkTarget: "../sidus-up.service");
+    }
+
+    /// <summary>/etc/hosts: localhost, the node itself, then every inventory node that has a fixed address.</summary>
+    public static string Hosts(RenderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var domain = context.Domain;
+        string Names(Node n) => domain is null ? n.Name : $"{n.Name}.{domain} {n.Name}";
+        var sb = new StringBuilder("# written by Sidus\n127.0.0.1\tlocalhost\n");
+        if (context.Node.Ip is null)
+        {
+            // Debian's convention for a host without a fixed address: its name resolves without the network.
+            sb.Append("127.0.1.1\t").Append(Names(context.Node)).Append('\n');
+        }
+
+        sb.Append("::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n\n");
+        foreach (var n in context.Inventory.Nodes.Where(n => n.Ip is not null).OrderBy(n => n.Name, StringComparer.Ordinal))
+        {
+            sb.Append(n.Ip).Append('\t').Append(Names(n)).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The oneshot unit that tells the server the booted system is up (the agent's "report up").</summary>
+    public static string UpUnit() =>
+        "[Unit]\nDescription=Sidus: report that this node is up\nAfter=basic.target network.target\n\n" +
+        $"[Service]\nType=oneshot\nExecStart={AgentCopy} report up\nStandardOutput=journal+console\n";
+
+    private static OverrideFile Text(string path, string text, uint mode = Public) =>
+        new(path, OverrideKind.File, Encoding.UTF8.GetBytes(text), mode, 0, 0, OverrideOrigins.Generated);
+}
