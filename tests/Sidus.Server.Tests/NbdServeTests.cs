@@ -139,7 +139,8 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
             var export = nbd.GetProperty("exports").EnumerateArray().Single(e => e.GetProperty("version").GetString() == f.VersionId);
             Assert.Equal(new FileInfo(f.ExportPath).Length, export.GetProperty("size").GetInt64());
             Assert.True(export.GetProperty("openConnections").GetInt32() >= 1);
-            Assert.Contains(nbd.GetProperty("clients").EnumerateArray(), c => c.GetProperty("export").GetString() == f.VersionId && c.GetProperty("bytesRead").GetInt64() > 3_000_000);
+            // nbdfuse opens several connections (the export allows multi-conn): together they read the big file.
+            Assert.True(nbd.GetProperty("clients").EnumerateArray().Where(c => c.GetProperty("export").GetString() == f.VersionId).Sum(c => c.GetProperty("bytesRead").GetInt64()) > 3_000_000);
         }
         finally
         {
