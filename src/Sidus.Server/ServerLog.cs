@@ -66,12 +66,27 @@ internal static partial class ServerLog
     [LoggerMessage(183, LogLevel.Warning, "Sidus initramfs of {Version} cannot be made: {Reason}")]
     public static partial void InitramfsFailed(ILogger logger, string version, string reason);
 
-    [LoggerMessage(190, LogLevel.Information, "Overrides of {Node} to {Client}: {Entries} entries, {Bytes} bytes ({Reason})")]
+    [LoggerMessage(190, LogLevel.Information, "Building the erofs export of {Version} at {Path}")]
+    public static partial void ExportBuilding(ILogger logger, string version, string path);
+
+    [LoggerMessage(191, LogLevel.Information, "Erofs export of {Version} built in {Seconds:F1} s: {Bytes} bytes at {Path}")]
+    public static partial void ExportBuilt(ILogger logger, string version, string path, long bytes, double seconds);
+
+    [LoggerMessage(192, LogLevel.Warning, "Erofs export of {Version} cannot be made: {Reason}")]
+    public static partial void ExportFailed(ILogger logger, string version, string reason);
+
+    [LoggerMessage(193, LogLevel.Information, "Removed the erofs export of {Version} ({Bytes} bytes, {Path}): the version is gone from the store and no node has it open")]
+    public static partial void ExportRemoved(ILogger logger, string version, string path, long bytes);
+
+    [LoggerMessage(194, LogLevel.Information, "Erofs export of {Version} ready for shared-mode nodes: {Bytes} bytes ({Source})")]
+    public static partial void ExportReady(ILogger logger, string version, long bytes, string source);
+
+    [LoggerMessage(200, LogLevel.Information, "Overrides of {Node} to {Client}: {Entries} entries, {Bytes} bytes ({Reason})")]
     public static partial void OverridesServed(ILogger logger, string node, string client, int entries, int bytes, string reason);
 
-    [LoggerMessage(191, LogLevel.Warning, "Overrides of {Node} refused to {Client}: {Reason}")]
+    [LoggerMessage(201, LogLevel.Warning, "Overrides of {Node} refused to {Client}: {Reason}")]
     public static partial void OverridesRefused(ILogger logger, string node, string client, string reason);
 
-    [LoggerMessage(192, LogLevel.Error, "Overrides of {Node} cannot be made: {Reason}")]
+    [LoggerMessage(202, LogLevel.Error, "Overrides of {Node} cannot be made: {Reason}")]
     public static partial void OverridesFailed(ILogger logger, string node, string reason);
 }

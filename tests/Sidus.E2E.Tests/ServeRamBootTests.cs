@@ -98,18 +98,18 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
 
         // The override layer: what the booted node reports about itself matches what `sidus node render` says it gets.
         Assert.Contains("sidus-agent: overrides: ", serialText, StringComparison.Ordinal);
-        var up = status.GetProperty("up");
+        var report = status.GetProperty("up");
         var render = Sidus("node", "render", Node, "--json");
         Assert.True(render.Code == 0, "sidus node render failed: " + render.Output);
         var files = JsonDocument.Parse(render.Output).RootElement.GetProperty("files").EnumerateArray()
             .ToDictionary(f => f.GetProperty("path").GetString()!, f => f.Clone());
-        Assert.Equal(files["/etc/hostname"].GetProperty("text").GetString()!.Trim(), up.GetProperty("host").GetString());
-        Assert.Equal(files["/etc/machine-id"].GetProperty("text").GetString()!.Trim(), up.GetProperty("machineId").GetString());
-        Assert.Equal(files["/etc/ssh/ssh_host_ed25519_key"].GetProperty("fingerprint").GetString(), up.GetProperty("sshEd25519").GetString());
-        Assert.Equal(up.GetProperty("image").GetString(), status.GetProperty("image").GetString());
-        var memory = up.GetProperty("memory");
+        Assert.Equal(files["/etc/hostname"].GetProperty("text").GetString()!.Trim(), report.GetProperty("host").GetString());
+        Assert.Equal(files["/etc/machine-id"].GetProperty("text").GetString()!.Trim(), report.GetProperty("machineId").GetString());
+        Assert.Equal(files["/etc/ssh/ssh_host_ed25519_key"].GetProperty("fingerprint").GetString(), report.GetProperty("sshEd25519").GetString());
+        Assert.Equal(report.GetProperty("image").GetString(), status.GetProperty("image").GetString());
+        var memory = report.GetProperty("memory");
         output.WriteLine($"node RAM: total {memory.GetProperty("totalKib")} KiB, used {memory.GetProperty("usedKib")} KiB, shmem {memory.GetProperty("shmemKib")} KiB");
-        Assert.True(memory.GetProperty("usedKib").GetInt64() > 0 && memory.GetProperty("shmemKib").GetInt64() > 0, "memory figures missing: " + up);
+        Assert.True(memory.GetProperty("usedKib").GetInt64() > 0 && memory.GetProperty("shmemKib").GetInt64() > 0, "memory figures missing: " + report);
     }
 
     private (int Code, string Output) Sidus(params string[] arguments)

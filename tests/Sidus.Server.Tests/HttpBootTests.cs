@@ -16,7 +16,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         var script = Text(body);
         Assert.Equal(200, status);
         Assert.StartsWith("#!ipxe\n", script, StringComparison.Ordinal);
-        Assert.Contains($"kernel /images/{f.VersionId}/vmlinuz initrd=initrd BOOTIF=01-52-54-00-00-01-01 sidus.node=n1 sidus.hostname=n1 sidus.mode=shared sidus.image={f.VersionId} sidus.imageref=deb@1 sidus.server=http://127.0.0.1:{f.Server.HttpEndpoint.Port}", script, StringComparison.Ordinal);
+        Assert.Contains($"kernel /images/{f.VersionId}/vmlinuz initrd=initrd BOOTIF=01-52-54-00-00-01-01 sidus.node=n1 sidus.hostname=n1 sidus.mode=install sidus.image={f.VersionId} sidus.imageref=deb@1 sidus.server=http://127.0.0.1:{f.Server.HttpEndpoint.Port}", script, StringComparison.Ordinal);
         Assert.EndsWith(" console=ttyS0 quiet && goto initrd ||", script.Split('\n').First(l => l.StartsWith("kernel ", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.Contains($"initrd --name initrd /images/{f.VersionId}/initrd && goto boot ||", script, StringComparison.Ordinal);
         Assert.Equal(3, script.Split('\n').Count(l => l.StartsWith("kernel ", StringComparison.Ordinal)));
@@ -50,8 +50,8 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         Assert.Contains("choose --timeout 15000 --default local target || goto failed", menu, StringComparison.Ordinal);
         Assert.Contains($"chain /boot/{ServerFixture.UrlMac(3)}.ipxe?mode=shared || goto failed", menu, StringComparison.Ordinal);
 
-        var (_, chosen, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(3)}.ipxe?mode=shared");
-        Assert.Contains("sidus.mode=shared", Text(chosen), StringComparison.Ordinal);
+        var (_, chosen, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(3)}.ipxe?mode=install");
+        Assert.Contains("sidus.mode=install", Text(chosen), StringComparison.Ordinal);
 
         var (bad, _, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(3)}.ipxe?mode=reboot-everything");
         Assert.Equal(400, bad);
@@ -177,7 +177,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         var (_, before, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(42)}.ipxe");
         Assert.Contains("not in the Sidus inventory", Text(before), StringComparison.Ordinal);
 
-        var add = await Tools.SidusAsync(f.Home, "node", "add", "late", "--mac", ServerFixture.Mac(42).ToString(), "--image", "deb", "--mode", "shared");
+        var add = await Tools.SidusAsync(f.Home, "node", "add", "late", "--mac", ServerFixture.Mac(42).ToString(), "--image", "deb", "--mode", "install");
         Assert.True(add.ExitCode == 0, add.Err);
         await Tools.EventuallyAsync(async () =>
         {

@@ -152,6 +152,6 @@ public sealed class QemuBootTests : IDisposable
         }
 
         await using var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName));
-        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "vm1", Macs = [MacAddress.Parse(VmMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Shared } }));
+        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "vm1", Macs = [MacAddress.Parse(VmMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Install } }));
     }
 }

@@ -52,7 +52,7 @@ public sealed class ServerFixture : IAsyncLifetime
         Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
         await Inventory.EditAsync(async e =>
         {
-            await e.AddNodeAsync(new Node { Name = "n1", Macs = [Mac(1)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Shared, KernelArgs = "console=ttyS0 quiet" } });
+            await e.AddNodeAsync(new Node { Name = "n1", Macs = [Mac(1)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Install, KernelArgs = "console=ttyS0 quiet" } });
             await e.AddNodeAsync(new Node { Name = "n2", Macs = [Mac(2)], Settings = new NodeSettings { Mode = BootMode.Local } });
             await e.AddNodeAsync(new Node { Name = "n3", Macs = [Mac(3)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Menu } });
             await e.AddNodeAsync(new Node { Name = "n4", Macs = [Mac(4)], Settings = new NodeSettings { Image = "nosuchimage" } });
@@ -65,6 +65,7 @@ public sealed class ServerFixture : IAsyncLifetime
             Home = Home,
             Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
             Tftp = new TftpSettings { Listen = IPAddress.Loopback, Port = 0 },
+            Nbd = new NbdSettings { Listen = IPAddress.Loopback, Port = 0 },
             Boot = new BootSettings { AskAgainAttempts = 2, AgentPath = Path.Combine(Home, "no-agent-here") },
             InventoryPollInterval = TimeSpan.FromMilliseconds(200),
         };

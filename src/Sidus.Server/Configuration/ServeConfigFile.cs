@@ -85,6 +85,21 @@ public static class ServeConfigFile
             tftp.RejectUnknown("enabled", "listen", "port", "ipxe-directory", "root");
         }
 
+        if (r.Table("nbd") is { } nbd)
+        {
+            options = options with
+            {
+                Nbd = options.Nbd with
+                {
+                    Enabled = nbd.Bool("enabled") ?? options.Nbd.Enabled,
+                    Listen = nbd.Address("listen") ?? options.Nbd.Listen,
+                    Port = nbd.Port("port") ?? options.Nbd.Port,
+                    Address = nbd.Address("address") ?? options.Nbd.Address,
+                },
+            };
+            nbd.RejectUnknown("enabled", "listen", "port", "address");
+        }
+
         if (r.Table("boot") is { } boot)
         {
             options = options with
@@ -121,7 +136,7 @@ public static class ServeConfigFile
             options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
         }
 
-        r.RejectUnknown("home", "database", "inventory-poll", "http", "tftp", "boot", "overrides", "interface");
+        r.RejectUnknown("home", "database", "inventory-poll", "http", "tftp", "nbd", "boot", "overrides", "interface");
         return options;
     }
 

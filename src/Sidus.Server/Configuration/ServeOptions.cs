@@ -24,6 +24,7 @@ public sealed record ServeOptions
     public BootSettings Boot { get; init; } = new();
 
     public OverridesSettings Overrides { get; init; } = new();
+    public NbdSettings Nbd { get; init; } = new();
 
     /// <summary>The interfaces (and with them the subnets) DHCP serves; empty when DHCP is off everywhere.</summary>
     public IReadOnlyList<InterfaceSettings> Interfaces { get; init; } = [];
@@ -84,6 +85,22 @@ public sealed record TftpSettings
 
     /// <summary>An optional directory of further files served read-only (links are never followed).</summary>
     public string? Root { get; init; }
+}
+
+/// <summary>The NBD server that exports each version's erofs image to shared-mode nodes.</summary>
+public sealed record NbdSettings
+{
+    public bool Enabled { get; init; } = true;
+
+    public IPAddress Listen { get; init; } = IPAddress.Any;
+
+    public int Port { get; init; } = Sidus.Boot.Nbd.NbdProtocol.DefaultPort;
+
+    /// <summary>
+    /// The address nodes are told to connect to (sidus.nbd=ADDRESS:PORT); null means the address a node reached
+    /// the HTTP server on, which is right unless NBD is reached through another address (NAT, a second interface).
+    /// </summary>
+    public IPAddress? Address { get; init; }
 }
 
 /// <summary>How the boot scripts behave.</summary>

@@ -12,6 +12,12 @@ public sealed class ServerState
 
     public TftpServer? Tftp { get; set; }
 
+    /// <summary>The NBD server, or null when NBD is off.</summary>
+    public Sidus.Boot.Nbd.NbdServer? Nbd { get; set; }
+
+    /// <summary>The erofs export cache NBD serves from (null when NBD is off).</summary>
+    public Sidus.Server.Images.ErofsExports? Exports { get; set; }
+
     /// <summary>One line per further service (DHCP per interface), filled by whoever starts them.</summary>
     public List<Func<string>> Services { get; } = [];
 

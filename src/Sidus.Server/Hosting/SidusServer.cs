@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sidus.Boot.Ipxe;
+using Sidus.Boot.Nbd;
 using Sidus.Boot.Tftp;
 using Sidus.Nodes.Storage;
 using Sidus.Server.Configuration;
@@ -39,12 +40,14 @@ public sealed class SidusServer : IAsyncDisposable
     private readonly ImageStoreView _store;
     private readonly InventoryStore _inventory;
     private readonly TftpServer? _tftp;
+    private readonly NbdServer? _nbd;
     private readonly ILoggerFactory _serviceLogging;
     private int _disposed;
 
     private SidusServer(
-        WebApplication app, ImageStoreView store, InventoryStore inventory, TftpServer? tftp, InventoryView view, ServerState state, ILoggerFactory serviceLogging)
+        WebApplication app, ImageStoreView store, InventoryStore inventory, TftpServer? tftp, NbdServer? nbd, InventoryView view, ServerState state, ILoggerFactory serviceLogging)
     {
+        _nbd = nbd;
         _serviceLogging = serviceLogging;
         _app = app;
         _store = store;
@@ -63,6 +66,9 @@ public sealed class SidusServer : IAsyncDisposable
 
     /// <summary>Where TFTP listens, or null when it is off.</summary>
     public IPEndPoint? TftpEndpoint => _tftp?.LocalEndPoint;
+
+    /// <summary>Where NBD listens, or null when it is off.</summary>
+    public IPEndPoint? NbdEndpoint => _nbd?.LocalEndPoint;
 
     public IServiceProvider Services => _app.Services;
 
@@ -124,6 +130,7 @@ public sealed class SidusServer : IAsyncDisposable
         ImageStoreView? store = null;
         TftpServer? tftp = null;
         TftpBootEvents? tftpEvents = null;
+        NbdServer? nbd = null;
         try
         {
             var snapshot = await inventory.LoadAsync(ct);
@@ -139,7 +146,12 @@ public sealed class SidusServer : IAsyncDisposable
             services.AddSingleton(options);
             services.AddSingleton(new Sidus.Nodes.Overrides.OverrideRenderer(options.OverrideLocations));
             services.AddSingleton(new AgentInitramfs(store, options.Boot.AgentPath, earlyFactory.CreateLogger<AgentInitramfs>()));
-            services.AddSingleton(sp => new BootScripts(view, sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<AgentInitramfs>()));
+            var exports = new ErofsExports(store, options.Home, earlyFactory.CreateLogger<ErofsExports>());
+            services.AddSingleton(exports);
+            services.AddSingleton(sp => new BootScripts(
+                view, sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<AgentInitramfs>(),
+                options.Nbd.Enabled ? new SharedRoot(exports, options.Nbd, () => state.Nbd?.LocalEndPoint.Port ?? options.Nbd.Port) : null,
+                earlyFactory.CreateLogger<BootScripts>()));
             services.AddSingleton(sp => new BootEventRecorder(view, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootEventRecorder>());
             services.AddSingleton<IHostedService>(sp => new InventoryReloader(view, options.InventoryPollInterval, sp.GetRequiredService<ILogger<InventoryReloader>>()));
@@ -150,6 +162,15 @@ public sealed class SidusServer : IAsyncDisposable
                 state.Tftp = tftp;
                 var started = tftp;
                 services.AddSingleton<IHostedService>(sp => new TftpHostedService(started, sp.GetRequiredService<ILogger<TftpHostedService>>()));
+            }
+
+            if (options.Nbd.Enabled)
+            {
+                nbd = StartNbd(options.Nbd, exports, earlyFactory);
+                state.Nbd = nbd;
+                state.Exports = exports;
+                var started = nbd;
+                services.AddSingleton<IHostedService>(sp => new NbdHostedService(started, exports, sp.GetRequiredService<ILogger<NbdHostedService>>()));
             }
 
             if (extraServices is not null)
@@ -169,7 +190,7 @@ public sealed class SidusServer : IAsyncDisposable
             ServingEndpoints.Map(app);
             ApiEndpoints.Map(app);
             OverrideEndpoints.Map(app);
-            var server = new SidusServer(app, store, inventory, tftp, view, state, earlyFactory);
+            var server = new SidusServer(app, store, inventory, tftp, nbd, view, state, earlyFactory);
             try
             {
                 await app.StartAsync(ct);
@@ -202,6 +223,11 @@ public sealed class SidusServer : IAsyncDisposable
             if (tftp is not null)
             {
                 await tftp.DisposeAsync();
+            }
+
+            if (nbd is not null)
+            {
+                await nbd.DisposeAsync();
             }
 
             store?.Dispose();
@@ -257,6 +283,11 @@ public sealed class SidusServer : IAsyncDisposable
         if (_tftp is not null)
         {
             await _tftp.DisposeAsync();
+        }
+
+        if (_nbd is not null)
+        {
+            await _nbd.DisposeAsync();
         }
 
         _store.Dispose();
@@ -320,6 +351,31 @@ public sealed class SidusServer : IAsyncDisposable
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
         {
             throw new ServeConfigException($"TFTP cannot listen on {settings.Listen}: no interface has that address", e);
+        }
+    }
+
+    private static NbdServer StartNbd(NbdSettings settings, ErofsExports exports, ILoggerFactory factory)
+    {
+        var server = new NbdServer(
+            new NbdServerOptions { Endpoint = new IPEndPoint(settings.Listen, settings.Port), Exports = exports },
+            factory.CreateLogger<NbdServer>());
+        try
+        {
+            server.Start();
+            return server;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new ServeConfigException(
+                $"NBD port {settings.Port} on {settings.Listen} is already in use (nbd-server, qemu-nbd, nbdkit or another sidus serve?): stop it, choose --nbd-port, or turn NBD off with --no-nbd", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new ServeConfigException($"binding NBD port {settings.Port} needs root (or CAP_NET_BIND_SERVICE): choose a port above 1023 with --nbd-port", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new ServeConfigException($"NBD cannot listen on {settings.Listen}: no interface has that address", e);
         }
     }
 

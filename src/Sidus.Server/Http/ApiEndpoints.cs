@@ -13,7 +13,7 @@ namespace Sidus.Server.Http;
 
 /// <summary>
 /// The JSON API: <c>POST /api/nodes/{mac}/events</c> (a boot stage report), <c>GET /api/nodes</c>,
-/// <c>GET /api/status</c>, and <c>GET /healthz</c>.
+/// <c>GET /api/status</c>, <c>GET /api/exports</c> (the erofs exports NBD serves), and <c>GET /healthz</c>.
 /// </summary>
 internal static class ApiEndpoints
 {
@@ -28,6 +28,7 @@ internal static class ApiEndpoints
         app.MapPost("/api/nodes/{mac}/events", EventAsync);
         app.MapGet("/api/nodes", NodesAsync);
         app.MapGet("/api/status", StatusAsync);
+        app.MapGet("/api/exports", ctx => HttpHelpers.JsonAsync(ctx, json => WriteNbd(json, ctx.RequestServices.GetRequiredService<ServerState>())));
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], ctx =>
             HttpHelpers.TextAsync(ctx, $"ok inventory {ctx.RequestServices.GetRequiredService<InventoryView>().Current.Version}\n"));
     }
@@ -207,6 +208,8 @@ internal static class ApiEndpoints
             json.WriteString("endpoint", server.Tftp?.LocalEndPoint.ToString());
             json.WriteNumber("activeTransfers", server.Tftp?.ActiveTransfers ?? 0);
             json.WriteEndObject();
+            json.WritePropertyName("nbd");
+            WriteNbd(json, server);
             json.WriteStartArray("services");
             foreach (var line in server.Describe())
             {
@@ -229,6 +232,40 @@ internal static class ApiEndpoints
             json.WriteEndArray();
             json.WriteEndObject();
         });
+    }
+
+    /// <summary>The NBD server and its exports: each cached version, its size and the connections reading it.</summary>
+    private static void WriteNbd(Utf8JsonWriter json, ServerState server)
+    {
+        json.WriteStartObject();
+        json.WriteBoolean("enabled", server.Nbd is not null);
+        json.WriteString("endpoint", server.Nbd?.LocalEndPoint.ToString());
+        json.WriteNumber("connections", server.Nbd?.ActiveConnections ?? 0);
+        json.WriteStartArray("exports");
+        foreach (var e in server.Exports?.Status() ?? [])
+        {
+            json.WriteStartObject();
+            json.WriteString("version", e.Version.ToString());
+            json.WriteNumber("size", e.Size);
+            json.WriteNumber("openConnections", e.OpenConnections);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("clients");
+        foreach (var c in server.Nbd?.Connections ?? [])
+        {
+            json.WriteStartObject();
+            json.WriteString("client", c.Client?.ToString());
+            json.WriteString("export", c.Export);
+            json.WriteNumber("bytesRead", c.BytesRead);
+            json.WriteNumber("reads", c.Reads);
+            json.WriteString("since", c.Since.ToString("O", CultureInfo.InvariantCulture));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void Setting(Utf8JsonWriter json, string name, string? value, string origin)

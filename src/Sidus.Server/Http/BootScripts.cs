@@ -17,7 +17,13 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// with an image, <c>exit</c> for mode local, a menu for mode menu, and for a machine the server cannot boot
 /// (unknown, no image, a refused setting) a clear message and a bounded number of asks again.
 /// </summary>
-public sealed class BootScripts(InventoryView inventory, ImageCatalog images, BootSettings settings, AgentInitramfs agentBoot)
+/// <remarks>
+/// Modes ram and shared boot the Sidus initramfs (the node agent as /init). Shared mode also tells the agent where
+/// its root is (sidus.nbd=IP:PORT, the version id as export name) and has the version's erofs export built before
+/// answering, so the node never waits on its first NBD connection; <paramref name="shared"/> is null when NBD is off.
+/// </remarks>
+public sealed class BootScripts(
+    InventoryView inventory, ImageCatalog images, BootSettings settings, AgentInitramfs agentBoot, SharedRoot? shared = null, ILogger? logger = null)
 {
     /// <summary>The query parameter carrying how many times a machine has asked (bounds every retry loop).</summary>
     public const string AttemptParameter = "attempt";
@@ -94,9 +100,24 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
             return AskAgain(mac, attempt, name, $"node {name}: its kernel arguments were refused ({problem})", "kernel arguments refused: " + problem);
         }
 
-        // Ram mode boots the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as the version
-        // id; other modes keep the image's own initramfs for now.
-        var agent = effectiveMode == BootMode.Ram;
+        // Ram and shared modes boot the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as
+        // the version id; install mode keeps the image's own initramfs for now.
+        var agent = effectiveMode is BootMode.Ram or BootMode.Shared;
+        var isShared = effectiveMode == BootMode.Shared;
+        if (isShared && shared is null)
+        {
+            return AskAgain(
+                mac, attempt, name,
+                $"node {name} boots in shared mode, but this server does not serve NBD: enable [nbd] in sidus.toml (or drop --no-nbd), or set the node's mode to ram",
+                "shared mode without NBD");
+        }
+
+        if (isShared)
+        {
+            // Built while the initramfs is made (both can take a while on first use of a version).
+            shared!.Exports.Prepare(files.Version);
+        }
+
         Sidus.Boot.Initramfs.BootFiles? made = null;
         if (agent)
         {
@@ -109,6 +130,23 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
             made = ready;
         }
 
+        ErofsExportFile? export = null;
+        if (isShared)
+        {
+            try
+            {
+                export = shared!.Exports.GetOrBuild(files.Version, CancellationToken.None);
+                if (logger is not null)
+                {
+                    ServerLog.ExportReady(logger, files.Version.Short, export.Size, export.FromCache ? "cached" : "built now");
+                }
+            }
+            catch (Exception e) when (e is Sidus.Store.StoreException or IOException or UnauthorizedAccessException)
+            {
+                return AskAgain(mac, attempt, name, $"node {name}: the shared root of {files.Image}@{files.Sequence} cannot be made: {e.Message}", "no shared root: " + e.Message);
+            }
+        }
+
         var args = string.Join(' ', new[]
         {
             $"BOOTIF=01-{UrlMac(mac)}",
@@ -118,6 +156,7 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
             $"sidus.image={files.Version}",
             $"sidus.imageref={files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
             $"sidus.server=http://{server}",
+            isShared ? $"sidus.nbd={shared!.Endpoint(server)}" : string.Empty,
             operatorArgs,
         }.Where(a => a.Length > 0));
         if (IpxeText.CheckKernelArgs(args) is { } tooLong)
@@ -131,7 +170,7 @@ public sealed class BootScripts(InventoryView inventory, ImageCatalog images, Bo
             agent ? AgentInitrdPath(files) : files.Initrd is null ? null : InitrdPath(files),
             args);
         var what = made is not null
-            ? $" kernel {made.KernelRelease}, Sidus initramfs ({made.Modules} modules)"
+            ? $" kernel {made.KernelRelease}, Sidus initramfs ({made.Modules} modules)" + (export is null ? string.Empty : $", erofs root {export.Size} bytes over NBD")
             : $" kernel {files.Kernel.Path}" + (files.Initrd is null ? " (no initramfs in the image)" : $" initrd {files.Initrd.Path}");
         return new ScriptAnswer(
             IpxeScript.Boot(boot, settings.DownloadAttempts, settings.RetryDelay), name,

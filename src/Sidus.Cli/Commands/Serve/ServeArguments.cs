@@ -37,13 +37,21 @@ public sealed class ServeArguments
 
     public Option<int?> LeaseTime { get; } = new("--lease-time") { Description = "Lease time in seconds", HelpName = "SECONDS" };
 
-    public Option<string?> Listen { get; } = new("--listen") { Description = "Address HTTP and TFTP listen on (default: all)", HelpName = "ADDRESS" };
+    public Option<string?> Listen { get; } = new("--listen") { Description = "Address HTTP, TFTP and NBD listen on (default: all)", HelpName = "ADDRESS" };
 
     public Option<int?> HttpPort { get; } = new("--http-port") { Description = $"HTTP port (default {ServeOptions.DefaultHttpPort})", HelpName = "PORT" };
 
     public Option<int?> TftpPort { get; } = new("--tftp-port") { Description = $"TFTP port (default {ServeOptions.DefaultTftpPort})", HelpName = "PORT" };
 
     public Option<bool> NoTftp { get; } = new("--no-tftp") { Description = "Do not serve TFTP (another server hands out the iPXE binaries)" };
+
+    public Option<int?> NbdPort { get; } = new("--nbd-port")
+    {
+        Description = $"NBD port shared-mode nodes read their root from (default {Sidus.Boot.Nbd.NbdProtocol.DefaultPort})",
+        HelpName = "PORT",
+    };
+
+    public Option<bool> NoNbd { get; } = new("--no-nbd") { Description = "Do not serve NBD (shared-mode nodes cannot boot)" };
 
     public Option<string?> IpxeDirectory { get; } = new("--ipxe-dir")
     {
@@ -61,7 +69,7 @@ public sealed class ServeArguments
 
     public IEnumerable<Option> All =>
     [
-        Config, Interface, Dhcp, Pools, Router, Dns, Domain, LeaseTime, Listen, HttpPort, TftpPort, NoTftp, IpxeDirectory, TftpRoot, Agent,
+        Config, Interface, Dhcp, Pools, Router, Dns, Domain, LeaseTime, Listen, HttpPort, TftpPort, NoTftp, NbdPort, NoNbd, IpxeDirectory, TftpRoot, Agent,
     ];
 
     /// <summary>The configuration: defaults, then the file, then the command line.</summary>
@@ -95,6 +103,12 @@ public sealed class ServeArguments
                 Port = Port(r.GetValue(TftpPort), "--tftp-port") ?? options.Tftp.Port,
                 IpxeDirectory = r.GetValue(IpxeDirectory) ?? options.Tftp.IpxeDirectory,
                 Root = r.GetValue(TftpRoot) ?? options.Tftp.Root,
+            },
+            Nbd = options.Nbd with
+            {
+                Enabled = !r.GetValue(NoNbd) && options.Nbd.Enabled,
+                Listen = listen ?? options.Nbd.Listen,
+                Port = Port(r.GetValue(NbdPort), "--nbd-port") ?? options.Nbd.Port,
             },
             Boot = r.GetValue(Agent) is { } agent ? options.Boot with { AgentPath = Path.GetFullPath(agent) } : options.Boot,
         };

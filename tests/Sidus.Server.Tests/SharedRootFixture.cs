@@ -1,0 +1,98 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Sidus.Nodes;
+using Sidus.Nodes.Storage;
+using Sidus.Server.Configuration;
+using Sidus.Server.Hosting;
+using Sidus.Store;
+
+namespace Sidus.Server.Tests;
+
+/// <summary>
+/// A private Sidus home with an image that a Sidus initramfs can be made from (a kernel file, empty module lists,
+/// the host's C library) plus files to read back through NBD, and `sidus serve` on 127.0.0.1 with NBD on an
+/// ephemeral port. Node "s1" boots it in shared mode.
+/// </summary>
+public sealed class SharedRootFixture : IAsyncLifetime
+{
+    public const string Release = "6.1.0-18-amd64";
+
+    public static readonly MacAddress SharedMac = MacAddress.Parse("52:54:00:00:02:01");
+
+    public string Home { get; } = Path.Combine(Path.GetTempPath(), "sidus-shared-" + Guid.NewGuid().ToString("N")[..12]);
+
+    /// <summary>The imported tree (the store version's content, to compare reads with).</summary>
+    public string Root => Path.Combine(Home, "root");
+
+    public string VersionId { get; private set; } = "";
+
+    public SidusServer Server { get; private set; } = null!;
+
+    public InventoryStore Inventory { get; private set; } = null!;
+
+    public LogCollector Log { get; } = new();
+
+    public string Http => $"http://127.0.0.1:{Server.HttpEndpoint.Port}";
+
+    public int NbdPort => Server.NbdEndpoint!.Port;
+
+    public string ExportPath => Path.Combine(Home, "exports", VersionId + ".erofs");
+
+    public ServeOptions Options { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.Combine(Root, "boot"));
+        Directory.CreateDirectory(Path.Combine(Root, "lib", "modules", Release));
+        Directory.CreateDirectory(Path.Combine(Root, "etc"));
+        Directory.CreateDirectory(Path.Combine(Root, "usr", "share", "sidus"));
+        await File.WriteAllBytesAsync(Path.Combine(Root, "boot", "vmlinuz-" + Release), Random(200_000));
+        await File.WriteAllTextAsync(Path.Combine(Root, "lib", "modules", Release, "modules.dep"), "");
+        await File.WriteAllTextAsync(Path.Combine(Root, "lib", "modules", Release, "modules.alias"), "");
+        foreach (var library in Sidus.Boot.Initramfs.InitramfsBuilder.AgentLibraries)
+        {
+            var target = Path.Combine(Root, library.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(library, target);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc", "hostname"), "shared-image\n");
+        await File.WriteAllBytesAsync(Path.Combine(Root, "usr", "share", "sidus", "big.bin"), Random(3_000_000));
+        File.CreateSymbolicLink(Path.Combine(Root, "usr", "share", "sidus", "link"), "big.bin");
+        using (var repository = Repository.Open(Home))
+        {
+            VersionId = new ImageStore(repository).ImportDirectory("shared", Root, "shared image", null, CancellationToken.None).Id.ToString();
+        }
+
+        var agent = Path.Combine(Home, "sidus-agent");
+        File.Copy("/bin/true", agent);
+        Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
+        await Inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "s1", Macs = [SharedMac], Settings = new NodeSettings { Image = "shared", Mode = BootMode.Shared } }));
+        Options = new ServeOptions
+        {
+            Home = Home,
+            Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
+            Tftp = new TftpSettings { Enabled = false },
+            Nbd = new NbdSettings { Listen = IPAddress.Loopback, Port = 0 },
+            Boot = new BootSettings { AskAgainAttempts = 2, AgentPath = agent },
+            InventoryPollInterval = TimeSpan.FromMilliseconds(200),
+        };
+        Server = await SidusServer.StartAsync(Options, b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Debug));
+    }
+
+    public static string UrlMac => SharedMac.ToString().Replace(':', '-');
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Inventory.DisposeAsync();
+        Directory.Delete(Home, recursive: true);
+    }
+
+    private static byte[] Random(int length)
+    {
+        var bytes = new byte[length];
+        System.Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+}
