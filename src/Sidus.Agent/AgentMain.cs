@@ -21,6 +21,22 @@ internal static class AgentMain
     private const int DhcpAttemptsPerRound = 6;
     private static readonly TimeSpan LinkWait = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// <see cref="BootAsync"/> as init: an exception that escapes it would end PID 1 and panic the kernel with a
+    /// stack trace nobody can act on, so it is said on the console as the reason this node cannot boot.
+    /// </summary>
+    public static async Task<int> BootAsInitAsync()
+    {
+        try
+        {
+            return await BootAsync();
+        }
+        catch (Exception e)
+        {
+            return await StopAsync($"the agent failed unexpectedly: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
     public static async Task<int> BootAsync()
     {
         var clock = Stopwatch.StartNew();

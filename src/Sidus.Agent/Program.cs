@@ -6,5 +6,5 @@ return args switch
 {
     ["report", "up"] => await UpReport.RunAsync(),
     ["report", var stage, .. var rest] => await AgentMain.ReportAsync(stage, string.Join(' ', rest)),
-    _ => await AgentMain.BootAsync(),
+    _ => await AgentMain.BootAsInitAsync(),
 };

@@ -171,6 +171,8 @@ internal static class OverrideExtractor
         return dir.OpenChild(name);
     }
 
+    private static long _tempCounter;
+
     private static void Replace(DirectoryHandle dir, byte[] name, Action<byte[]> make, uint uid, uint gid, uint? mode)
     {
         if (dir.TryStat(name, out var st, out _) && st.Kind == FileKind.Directory)
@@ -178,7 +180,8 @@ internal static class OverrideExtractor
             throw new RefusedException("the image has a directory there");
         }
 
-        var temp = Encoding.UTF8.GetBytes(TempPrefix + Guid.NewGuid().ToString("N"));
+        // A counter, not a Guid: Guid.NewGuid wants OpenSSL, which the initramfs does not have.
+        var temp = Encoding.UTF8.GetBytes(TempPrefix + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + Interlocked.Increment(ref _tempCounter).ToString(System.Globalization.CultureInfo.InvariantCulture));
         make(temp);
         var renamed = false;
         try
