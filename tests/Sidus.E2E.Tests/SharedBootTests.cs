@@ -139,7 +139,7 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
     }
 
     private static bool WaitMultiUser(SharedVm vm) =>
-        DisklessBoot.WaitFor(() => vm.Serial.Contains("Reached target multi-user.target", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        DisklessBoot.WaitFor(() => vm.Serial.Contains("Reached target multi-user.target", StringComparison.Ordinal), TimeSpan.FromSeconds(180));
 
     /// <summary>The value of KEY=VALUE in an up report, or "" when absent.</summary>
     private static string Fact(string detail, string key) =>
