@@ -51,9 +51,14 @@ internal static class AgentMain
             return await StopAsync("the kernel command line needs sidus.server=http://HOST:PORT and sidus.image=VERSIONID");
         }
 
-        if (line.Mode != "ram")
+        if (line.Mode is not ("ram" or "shared"))
         {
-            return await StopAsync($"sidus.mode={line.Mode} is not supported by this agent yet (ram is)");
+            return await StopAsync($"sidus.mode={line.Mode} is not supported by this agent (ram and shared are)");
+        }
+
+        if (line.Mode == "shared" && SharedRoot.Check(line) is { } wrong)
+        {
+            return await StopAsync(wrong);
         }
 
         var release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
@@ -79,29 +84,19 @@ internal static class AgentMain
         await reporter.ReportAsync("agent", $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
 
         Directory.CreateDirectory(NewRoot);
-        Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
-        var fetcher = new RootFetcher(http, line.Server, reporter);
-        AgentConsole.Say($"ram mode: fetching version {line.Image} from {line.Server} into tmpfs");
-        FetchStats stats;
-        while (true)
+        string detail;
+        try
         {
-            try
-            {
-                stats = await fetcher.FetchAsync(line.Image, line.ManifestHash, NewRoot);
-                break;
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException)
-            {
-                // A bad manifest or a local write failure: start over on a clean tmpfs after a pause.
-                AgentConsole.Fail($"laying out the root failed: {e.Message}; starting over in 30 s");
-                await reporter.ReportAsync("failed", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(30));
-                Mounts.Unmount(NewRoot);
-                Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
-            }
+            detail = line.Mode == "shared"
+                ? await SharedRoot.AssembleAsync(line, modules, reporter, NewRoot)
+                : await RamRootAsync(line, http, reporter);
+        }
+        catch (UnbootableException e)
+        {
+            await reporter.ReportAsync("failed", e.Message);
+            return await StopAsync(e.Message);
         }
 
-        var detail = $"{stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB verified in {stats.Elapsed.TotalSeconds:F1} s ({stats.Requests} requests)";
         AgentConsole.Say("root ready: " + detail);
         await reporter.ReportAsync("root", "ready: " + detail);
         await Overrides.ApplyAsync(NewRoot, line, http, reporter);
@@ -120,6 +115,34 @@ internal static class AgentMain
         return 0;
     }
 
+    /// <summary>Ram mode's root: the version synced into a tmpfs on the new root, every file verified.</summary>
+    private static async Task<string> RamRootAsync(KernelCommandLine line, HttpClient http, EventReporter reporter)
+    {
+        Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
+        var fetcher = new RootFetcher(http, line.Server!, reporter);
+        AgentConsole.Say($"ram mode: fetching version {line.Image} from {line.Server} into tmpfs");
+        FetchStats stats;
+        while (true)
+        {
+            try
+            {
+                stats = await fetcher.FetchAsync(line.Image!, line.ManifestHash, NewRoot);
+                break;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                // A bad manifest or a local write failure: start over on a clean tmpfs after a pause.
+                AgentConsole.Fail($"laying out the root failed: {e.Message}; starting over in 30 s");
+                await reporter.ReportAsync("failed", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(30));
+                Mounts.Unmount(NewRoot);
+                Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
+            }
+        }
+
+        return $"{stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB verified in {stats.Elapsed.TotalSeconds:F1} s ({stats.Requests} requests)";
+    }
+
     /// <summary>"report STAGE DETAIL" from the booted system: one event, then exit.</summary>
     public static async Task<int> ReportAsync(string stage, string detail)
     {
@@ -127,7 +150,7 @@ internal static class AgentMain
         var (_, mac) = await FindInterfaceAsync(line.BootMac);
         using var http = NewHttpClient();
         var reporter = new EventReporter(http) { Server = line.Server, Mac = mac };
-        await reporter.ReportAsync(stage, detail.Length > 0 ? detail : $"{Overrides.UpMarker} {File.ReadAllText("/proc/sys/kernel/hostname").Trim()}");
+        await reporter.ReportAsync(stage, detail.Length > 0 ? detail : $"{Overrides.UpMarker} {File.ReadAllText("/proc/sys/kernel/hostname").Trim()} {NodeFacts.Describe()}");
         AgentConsole.Say($"{Overrides.UpMarker}: reported '{stage}' to {line.Server}");
         return 0;
     }

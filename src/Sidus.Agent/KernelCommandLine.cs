@@ -5,7 +5,9 @@ namespace Sidus.Agent;
 /// sidus.server=http://HOST:PORT (required), sidus.image=VERSIONID (required), sidus.mode=ram (default ram),
 /// sidus.hostname=NAME, sidus.manifest=SHA256 (pins the manifest), sidus.mac=aa:bb:.. or BOOTIF=01-aa-bb-..
 /// (the interface to use; default: the first Ethernet interface with a link), sidus.rootsize=SIZE (tmpfs size,
-/// default 90%).
+/// default 90%). Shared mode: sidus.nbd=HOST:PORT (the NBD server), sidus.export=NAME (default: the sidus.image
+/// value), sidus.overlay=tmpfs|disk:/dev/X (where the writable layer lives, default tmpfs), sidus.imageref=NAME@N
+/// (the image's name: a persistent upper layer is kept per image name).
 /// </summary>
 internal sealed class KernelCommandLine
 {
@@ -33,6 +35,14 @@ internal sealed class KernelCommandLine
     public string? Hostname => this["sidus.hostname"];
     public string? ManifestHash => this["sidus.manifest"];
     public string RootSize => this["sidus.rootsize"] ?? "90%";
+    public string? Nbd => this["sidus.nbd"];
+    public string? Export => this["sidus.export"] ?? Image;
+    public string Overlay => this["sidus.overlay"] ?? "tmpfs";
+
+    /// <summary>The image's name from sidus.imageref=NAME@N, else null.</summary>
+    public string? ImageName => this["sidus.imageref"] is { Length: > 0 } reference
+        ? reference.Split('@')[0] is { Length: > 0 } name ? name : null
+        : null;
 
     /// <summary>The MAC of the boot interface, lower case with colons, from sidus.mac or pxelinux/iPXE BOOTIF.</summary>
     public string? BootMac

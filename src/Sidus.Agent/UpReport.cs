@@ -13,7 +13,8 @@ namespace Sidus.Agent;
 /// </summary>
 internal static class UpReport
 {
-    public static Task<int> RunAsync() => AgentMain.ReportAsync("up", Detail(KernelCommandLine.Read(), "/"));
+    /// <summary>Identity and memory, then how the root is made and how many times it has booted (<see cref="NodeFacts"/>).</summary>
+    public static Task<int> RunAsync() => AgentMain.ReportAsync("up", Detail(KernelCommandLine.Read(), "/") + " " + NodeFacts.Describe());
 
     public static string Detail(KernelCommandLine line, string root)
     {

@@ -6,6 +6,7 @@ namespace Sidus.Linux;
 /// <summary>mount(2) and umount2(2) with text paths (an init process mounts well-known paths only).</summary>
 public static unsafe class Mounts
 {
+    public const ulong MS_RDONLY = 0x1;
     public const ulong MS_NOSUID = 0x2;
     public const ulong MS_NODEV = 0x4;
     public const ulong MS_NOEXEC = 0x8;

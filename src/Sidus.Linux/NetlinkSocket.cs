@@ -2,21 +2,30 @@ using Sidus.Linux.Interop;
 
 namespace Sidus.Linux;
 
-/// <summary>A NETLINK_ROUTE socket: send a request, read the kernel's answers. Message encoding is the caller's.</summary>
+/// <summary>
+/// A netlink socket (NETLINK_ROUTE or NETLINK_GENERIC): send a request, read the kernel's answers. Message encoding
+/// is the caller's.
+/// </summary>
 public sealed unsafe class NetlinkSocket : IDisposable
 {
     private const int AF_NETLINK = 16;
     private const int SOCK_RAW = 3;
     private const int SOCK_CLOEXEC = 0x80000;
     private const int NETLINK_ROUTE = 0;
+    private const int NETLINK_GENERIC = 16;
     private const int SockaddrNlLength = 12;
     private int _fd;
 
     private NetlinkSocket(int fd) => _fd = fd;
 
-    public static NetlinkSocket OpenRoute()
+    public static NetlinkSocket OpenRoute() => Open(NETLINK_ROUTE);
+
+    /// <summary>A generic netlink socket (families such as "nbd" are resolved through its controller).</summary>
+    public static NetlinkSocket OpenGeneric() => Open(NETLINK_GENERIC);
+
+    private static NetlinkSocket Open(int protocol)
     {
-        var fd = Libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        var fd = Libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
         if (fd < 0)
         {
             throw LinuxException.FromLastError("socket(AF_NETLINK)");

@@ -21,6 +21,8 @@ internal static class Overrides
 
     public static async Task ApplyAsync(string root, KernelCommandLine line, HttpClient http, EventReporter reporter)
     {
+        // The name the boot script gave is the baseline; a layer's own /etc/hostname wins over it.
+        WriteHostname(root, line);
         var tar = await FetchAsync(http, reporter);
         if (tar is null)
         {
@@ -95,10 +97,7 @@ internal static class Overrides
     /// <summary>The minimum without the server's layer: /etc/hostname and the unit that reports "up".</summary>
     private static void WriteFallback(string root, KernelCommandLine line)
     {
-        if (line.Hostname is { Length: > 0 } hostname)
-        {
-            File.WriteAllText(Path.Combine(root, "etc/hostname"), hostname + "\n");
-        }
+        WriteHostname(root, line);
 
         var units = Path.Combine(root, "etc/systemd/system");
         var wants = Path.Combine(units, "multi-user.target.wants");
@@ -112,6 +111,14 @@ internal static class Overrides
         if (!File.Exists(link))
         {
             File.CreateSymbolicLink(link, "../sidus-up.service");
+        }
+    }
+
+    private static void WriteHostname(string root, KernelCommandLine line)
+    {
+        if (line.Hostname is { Length: > 0 } hostname)
+        {
+            File.WriteAllText(Path.Combine(root, "etc/hostname"), hostname + "\n");
         }
     }
 

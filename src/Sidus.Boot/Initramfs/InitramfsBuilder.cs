@@ -16,15 +16,15 @@ public sealed record BootFiles(string KernelPath, string InitramfsPath, string K
 /// <summary>
 /// Assembles a node's initramfs from an image version, with no dracut or initramfs-tools run: the node agent as
 /// /init, the C libraries it links (copied from the image), the image's kernel modules chosen by
-/// <see cref="ModuleSelection"/> with a modules.dep and modules.alias for just those, and the mount points the agent
-/// uses. gzip-compressed newc cpio (every Debian kernel unpacks it). Results are cached under
+/// <see cref="ModuleSelection"/> with a modules.dep and modules.alias for just those, the image's tools the agent
+/// runs (<see cref="InitramfsTools"/>: mke2fs and the libraries it links), and the mount points the agent uses. gzip-compressed newc cpio (every Debian kernel unpacks it). Results are cached under
 /// HOME/boot/cache by (version id, agent SHA-256, <see cref="FormatVersion"/>): a version never changes, so a cached
 /// pair is never stale, and a new agent or builder gives new names.
 /// </summary>
 public sealed class InitramfsBuilder(Repository repository, ILogger? logger = null)
 {
     /// <summary>Bump when the initramfs layout changes, so cached files of older builders are not reused.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     public string CacheDirectory => Path.Combine(repository.Home, "boot", "cache");
 
@@ -81,11 +81,19 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
 
         cpio.WriteDevice("dev/console"u8.ToArray(), FileKind.CharDevice, 0x180, 5, 1);
         cpio.WriteFile("init"u8.ToArray(), 0x1ED, agent);
+        var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var library in AgentLibraries)
         {
             var data = files.TryReadFile(library)
                 ?? throw new StoreException($"the image has no {library}: the agent needs the image's C library (is it a glibc distribution?)", ExitCodes.NotFound);
             WriteFileAt(cpio, made, library.TrimStart('/'), 0x1ED, data);
+            written.Add(library.TrimStart('/'));
+        }
+
+        foreach (var (path, mode, data) in InitramfsTools.Collect(files, written))
+        {
+            WriteFileAt(cpio, made, path, mode, data);
+            written.Add(path);
         }
 
         var moduleRoot = "/lib/modules/" + release;

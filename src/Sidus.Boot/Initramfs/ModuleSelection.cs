@@ -3,7 +3,7 @@ namespace Sidus.Boot.Initramfs;
 /// <summary>
 /// Which of the image's kernel modules go into the initramfs. The rule: every module a diskless root may need by
 /// name (<see cref="ByName"/>: virtio transport and devices, packet sockets, overlay, squashfs, erofs, nbd, NFS,
-/// loop), plus every driver under the directories that hold network and storage controllers
+/// loop, and ext4 with crc32c for shared mode's persistent overlay where they are modules), plus every driver under the directories that hold network and storage controllers
 /// (<see cref="ByDirectory"/>), plus their dependencies from modules.dep. The agent loads only what the machine
 /// needs: drivers whose modules.alias patterns match a device's modalias, then the filesystem modules of its mode.
 /// Taking whole driver directories (rather than a list of PCI ids) keeps any NIC the image's kernel supports bootable.
@@ -13,7 +13,7 @@ public static class ModuleSelection
     public static readonly IReadOnlyList<string> ByName =
     [
         "virtio_pci", "virtio_net", "virtio_blk", "virtio_scsi", "af_packet", "overlay", "squashfs", "erofs",
-        "nbd", "nfs", "nfsv3", "nfsv4", "loop",
+        "nbd", "nfs", "nfsv3", "nfsv4", "loop", "ext4", "crc32c_generic",
     ];
 
     public static readonly IReadOnlyList<string> ByDirectory =

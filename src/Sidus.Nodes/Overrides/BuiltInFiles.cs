@@ -47,9 +47,18 @@ public static class BuiltInFiles
             yield return Text("etc/resolv.conf", resolv.ToString());
         }
 
-        yield return Text(UpUnitPath, UpUnit());
-        yield return new OverrideFile(UpUnitLink, OverrideKind.Symlink, [], 0x1FF, 0, 0, OverrideOrigins.Generated, LinkTarget: "../sidus-up.service");
+        foreach (var file in UpUnitFiles())
+        {
+            yield return file;
+        }
     }
+
+    /// <summary>The "up" unit and the link that enables it: the least layer a node boots with.</summary>
+    public static IEnumerable<OverrideFile> UpUnitFiles() =>
+    [
+        Text(UpUnitPath, UpUnit()),
+        new OverrideFile(UpUnitLink, OverrideKind.Symlink, [], 0x1FF, 0, 0, OverrideOrigins.Generated, LinkTarget: "../sidus-up.service"),
+    ];
 
     /// <summary>/etc/hosts: localhost, the node itself, then every inventory node that has a fixed address.</summary>
     public static string Hosts(RenderContext context)

@@ -78,6 +78,14 @@ internal sealed class ImageHttpServer : IDisposable
             {
                 response.StatusCode = 503;
             }
+            else if (path is ["api", "nodes", _, "overrides.tar"])
+            {
+                // This stand-in has no inventory: the layer is the "up" unit only (the hostname comes from sidus.hostname).
+                var layer = Sidus.Nodes.Overrides.OverrideArchive.ToBytes(Sidus.Nodes.Overrides.BuiltInFiles.UpUnitFiles());
+                response.ContentType = "application/x-tar";
+                response.ContentLength64 = layer.Length;
+                await response.OutputStream.WriteAsync(layer);
+            }
             else if (path is ["api", "versions", var version, "manifest"] && ObjectId.TryParse(version, out var id))
             {
                 var (manifest, sha) = ContentServer.Manifest(_repository, id, CancellationToken.None);

@@ -39,6 +39,16 @@ internal sealed partial class NetworkNamespace : IDisposable
     public string Tap { get; }
     private string Ip { get; }
 
+    /// <summary>Adds another tap port on the bridge (one per VM when several boot at once); removed with the namespace.</summary>
+    public string AddTap()
+    {
+        var tap = "stap" + Guid.NewGuid().ToString("N")[..6];
+        Exec(Ip, "tuntap", "add", "dev", tap, "mode", "tap");
+        Exec(Ip, "link", "set", tap, "master", "br0");
+        Exec(Ip, "link", "set", tap, "up");
+        return tap;
+    }
+
     public string Exec(params string[] command) => Tool.Run(Ip, ["netns", "exec", Name, .. command]);
 
     /// <summary>Runs ACTION on a thread switched into this namespace (sockets it opens stay there).</summary>

@@ -1,0 +1,120 @@
+using System.Net;
+
+namespace Sidus.E2E.Tests.Support;
+
+/// <summary>
+/// The server side of shared-mode boots, in a private namespace: the test's HTTP server (events), dnsmasq for DHCP,
+/// and a real NBD server (qemu-nbd) exporting the fixture version's EROFS file under the version id on
+/// 10.77.0.1:10809. VMs are started with <see cref="StartVm"/>; everything is removed on dispose.
+/// </summary>
+internal sealed class SharedBootLab : IDisposable
+{
+    public const int NbdPort = 10809;
+    private readonly List<IDisposable> _owned = [];
+    private NbdPeer? _nbd;
+
+    public SharedBootLab(BootImageFixture fixture, bool startNbd = true)
+    {
+        Fixture = fixture;
+        var dnsmasq = Tool.Require("dnsmasq", "dnsmasq-base");
+        Tool.Require("qemu-system-x86_64", "qemu-system-x86");
+        Tool.Require("qemu-nbd", "qemu-utils");
+        Export = SharedExport.Get(fixture);
+        Work = Directory.CreateTempSubdirectory("sidus-e2e-shared-").FullName;
+        try
+        {
+            Namespace = Own(new NetworkNamespace());
+            Server = Own(new ImageHttpServer(Namespace, fixture.Repository));
+            Own(new BackgroundProcess("ip", ["netns", "exec", Namespace.Name, dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--port=0",
+                "--interface=br0", "--bind-interfaces", "--dhcp-range=10.77.0.50,10.77.0.150,255.255.255.0,1h",
+                "--dhcp-option=3," + NetworkNamespace.HostAddress, "--dhcp-leasefile=" + Path.Combine(Work, "leases"), "--log-dhcp",
+                "--pid-file=" + Path.Combine(Work, "dnsmasq.pid")], Path.Combine(Work, "dnsmasq.log")));
+            if (startNbd)
+            {
+                StartNbd(fixture.Version.ToString());
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public BootImageFixture Fixture { get; }
+    public string Export { get; }
+    public string Work { get; }
+    public NetworkNamespace Namespace { get; } = null!;
+    public ImageHttpServer Server { get; } = null!;
+
+    /// <summary>(Re)starts the NBD server, exporting the version's EROFS file under EXPORTNAME.</summary>
+    public void StartNbd(string exportName)
+    {
+        StopNbd();
+        _nbd = NbdPeer.QemuNbd(Export, exportName, new IPEndPoint(IPAddress.Parse(NetworkNamespace.HostAddress), NbdPort),
+            Path.Combine(Work, $"qemu-nbd-{exportName[..Math.Min(8, exportName.Length)]}.log"), Namespace);
+    }
+
+    public void StopNbd()
+    {
+        _nbd?.Dispose();
+        _nbd = null;
+    }
+
+    /// <summary>A VM booting the fixture's kernel and initramfs in shared mode (not started until <see cref="SharedVm.Start"/>).</summary>
+    public SharedVm StartVm(string hostname, string? overlay = null, IReadOnlyList<string>? disks = null)
+    {
+        var append = $"console=ttyS0 panic=-1 sidus.server={Server.Url} sidus.image={Fixture.Version} sidus.mode=shared " +
+                     $"sidus.nbd={NetworkNamespace.HostAddress}:{NbdPort} sidus.imageref={BootImageFixture.Image} sidus.hostname={hostname}" +
+                     (overlay is null ? string.Empty : " sidus.overlay=" + overlay);
+        var vm = Own(new SharedVm(this, hostname, append, disks ?? []));
+        vm.Start();
+        return vm;
+    }
+
+    /// <summary>The events one VM (by MAC) reported.</summary>
+    public List<(DateTime Time, string Mac, string Stage, string Detail)> EventsOf(SharedVm vm) =>
+        [.. Server.Events.Where(e => e.Mac.Replace(":", string.Empty, StringComparison.Ordinal) == vm.Mac.Replace(":", string.Empty, StringComparison.Ordinal))];
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    public void Dispose()
+    {
+        var failures = new List<Exception>();
+        try
+        {
+            StopNbd();
+        }
+        catch (Exception e)
+        {
+            failures.Add(e);
+        }
+
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                _owned[i].Dispose();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        // The logs stay for a look after a failure; the disk images (up to 1 GiB each) do not.
+        foreach (var disk in Directory.EnumerateFiles(Work, "*.raw"))
+        {
+            File.Delete(disk);
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("cleaning up the shared boot lab", failures);
+        }
+    }
+}
