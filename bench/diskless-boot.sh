@@ -105,10 +105,11 @@ start_network() {
 }
 
 declare -A multi up
-for mode in $modes; do
-  [[ $mode != local && -z $serve_pid ]] && start_network
-  [[ $mode != local ]] && "$sidus" --home "$home" node set bench1 --mode "$mode" >/dev/null
-  for run in $(seq 1 "$runs"); do
+# Runs interleave the modes (local, ram, local, ram, ...) so a change of load on the machine hits them alike.
+for mode in $modes; do [[ $mode != local && -z $serve_pid ]] && start_network; done
+for run in $(seq 1 "$runs"); do
+  for mode in $modes; do
+    [[ $mode != local ]] && "$sidus" --home "$home" node set bench1 --mode "$mode" >/dev/null
     serial=$work/serial-$mode-$run.log
     start=$(date +%s.%N)
     if [[ $mode == local ]]; then

@@ -5,9 +5,10 @@ using Xunit.Abstractions;
 namespace Sidus.E2E.Tests;
 
 /// <summary>
-/// A machine whose MAC is in no inventory boots against the real `sidus serve`: it gets a lease (the server answers
-/// unknown machines with defaults), is told clearly on its console why it cannot boot, asks again a bounded number of
-/// times, gives up, and the operator finds it in `sidus node discovered`.
+/// A machine whose MAC is in no inventory boots against the real `sidus serve` on a network whose policy for unknown
+/// machines is discover (elsewhere they are ignored: no lease at all), with a default group that names no image: it
+/// gets a lease, is told on its console why it cannot boot, asks again a bounded number of times, gives up, and the
+/// operator finds it in `sidus node discovered`.
 /// </summary>
 public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
@@ -18,6 +19,19 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
     public void Serve_UnknownMachine_ToldWhyAsksBoundedTimesGivesUpAndIsListedAsDiscovered()
     {
         using var boot = new ServeBoot(fixture);
+        var cluster = Path.Combine(boot.Work, "cluster.yaml");
+        File.WriteAllText(cluster, """
+            networks:
+              - name: lab
+                subnet: 10.77.0.0/24
+                unknown: discover
+                group: newcomers
+            groups:
+              - name: newcomers
+                kernel-args: "console=ttyS0"
+            """);
+        var apply = boot.Sidus("apply", "-f", cluster);
+        Assert.True(apply.Code == 0, "sidus apply failed: " + apply.Output);
         boot.StartServe($"""
             [boot]
             ask-again-attempts = {AskAgainAttempts}
@@ -34,8 +48,9 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
         output.WriteLine("serve:\n" + ServeBoot.Tail(serve, 5000));
         Assert.True(gaveUp, "the machine did not give up within the limit; serial:\n" + ServeBoot.Tail(serial, 5000) + "\nserve:\n" + ServeBoot.Tail(serve, 5000));
 
-        var message = $"this machine ({boot.Mac}) is not in the Sidus inventory. Add it with: sidus node add NAME --mac {boot.Mac}";
-        Assert.Contains(message, serial, StringComparison.Ordinal);
+        // The server names an unknown machine after its MAC and boots it with its network's default group.
+        var standIn = "unknown-" + boot.Mac.Replace(":", string.Empty, StringComparison.Ordinal);
+        Assert.Contains($"node {standIn} has no image", serial, StringComparison.Ordinal);
         for (var attempt = 1; attempt <= AskAgainAttempts; attempt++)
         {
             Assert.Contains($"(try {attempt} of {AskAgainAttempts + 1})", serial, StringComparison.Ordinal);
@@ -55,6 +70,8 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
         Assert.Equal(0, json.Code);
         var entry = JsonDocument.Parse(json.Output).RootElement.EnumerateArray().Single(d => d.GetProperty("mac").GetString() == boot.Mac);
         Assert.Equal("0", entry.GetProperty("arch").GetString());
+        Assert.Equal("lab", entry.GetProperty("network").GetString());
+        Assert.Equal("newcomers", entry.GetProperty("group").GetString());
         Assert.True(entry.GetProperty("timesSeen").GetInt32() >= 1);
         var nodes = boot.Sidus("node", "list");
         Assert.DoesNotContain(boot.Mac, nodes.Output, StringComparison.Ordinal);

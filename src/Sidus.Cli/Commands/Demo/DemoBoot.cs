@@ -169,15 +169,25 @@ internal sealed class DemoBoot : IAsyncDisposable
         return new DemoBootResult(mode, clock.Elapsed, status.Stages);
     }
 
-    /// <summary>Prints the stages with the time each took, and power-on to up.</summary>
+    /// <summary>Prints each stage once (a stage reported several times in a row shows its first and last report), the
+    /// time from the previous stage, and power-on to up.</summary>
     public static void PrintTimings(DemoBootResult result)
     {
         Say($"{result.Mode.ToText()} mode timings (from the node's first DHCP request, as the server recorded them):");
         var previous = TimeSpan.Zero;
-        foreach (var s in result.Stages)
+        var stages = result.Stages;
+        for (var i = 0; i < stages.Count;)
         {
-            Say($"  {s.Stage.ToText(),-6} at {s.SinceStart.TotalSeconds,6:0.0} s  (+{(s.SinceStart - previous).TotalSeconds:0.0} s)");
-            previous = s.SinceStart;
+            var first = stages[i];
+            var last = first;
+            while (++i < stages.Count && stages[i].Stage == first.Stage)
+            {
+                last = stages[i];
+            }
+
+            var span = last.SinceStart > first.SinceStart ? $" to {last.SinceStart.TotalSeconds:0.0} s ({last.Detail})" : string.Empty;
+            Say($"  {first.Stage.ToText(),-6} at {first.SinceStart.TotalSeconds,6:0.0} s  (+{(first.SinceStart - previous).TotalSeconds,4:0.0} s){span}");
+            previous = first.SinceStart;
         }
 
         Say($"  power-on to up: {result.PowerOnToUp.TotalSeconds:0.0} s (QEMU tcg: software emulation, several times slower than real hardware)");
