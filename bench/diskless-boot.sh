@@ -131,7 +131,7 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^-\?$' | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { tr ' ' '\n' | { grep -v '^-\?$' || true; } | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 echo "== medians of $runs runs (seconds from power-on)"
 for mode in $modes; do
   mm=$(echo "${multi[$mode]}" | median); mu=$(echo "${up[$mode]}" | median)
