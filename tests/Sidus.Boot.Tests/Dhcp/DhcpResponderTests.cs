@@ -45,6 +45,34 @@ public class DhcpResponderTests
         Assert.Equal(IPAddress.Broadcast, reply.Destination.Address);
     }
 
+    [Theory]
+    [InlineData("PXEClient:Arch:00007:UNDI:003016", "snponly.efi")]
+    [InlineData("PXEClient:Arch:00009:UNDI:003016", "snponly.efi")]
+    [InlineData("PXEClient:Arch:00000:UNDI:002001", "undionly.kpxe")]
+    public void Discover_PxeWithoutOption93_TakesArchitectureFromVendorClass(string vendor, string file)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:02", p => p.Options.SetString(DhcpOptionCode.VendorClassIdentifier, vendor));
+
+        var reply = Responder(Options()).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(file, reply.Packet.FileName);
+    }
+
+    [Theory]
+    [InlineData("PXEClient")]
+    [InlineData("PXEClient:Arch:0000")]
+    [InlineData("PXEClient:Arch:0x007:UNDI:003016")]
+    [InlineData("PXEClient:Arch:99999:UNDI:003016")]
+    public void Discover_PxeVendorClassWithoutUsableArchitecture_GetsNoBootFile(string vendor)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:03", p => p.Options.SetString(DhcpOptionCode.VendorClassIdentifier, vendor));
+
+        var reply = Responder(Options()).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(DhcpMessageType.Offer, reply.Packet.MessageType);
+        Assert.Equal(string.Empty, reply.Packet.FileName);
+    }
+
     [Fact]
     public void Discover_Ipxe_GetsScriptUrlAndGuidEchoed()
     {

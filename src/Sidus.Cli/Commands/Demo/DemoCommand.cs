@@ -11,8 +11,9 @@ using Sidus.Store.Maintenance;
 namespace Sidus.Cli.Commands.Demo;
 
 /// <summary>
-/// `sidus demo`: the main job end to end on embedded defaults. Today: an image built from scratch, changed in a
-/// chroot, versioned, compared, checked out and verified.
+/// `sidus demo`: the main job end to end on embedded defaults: an image built from scratch (with a kernel and
+/// systemd), changed in a chroot, versioned, compared, checked out and verified; then a QEMU VM network-boots it from
+/// `sidus serve` in a private namespace, in each diskless mode (<see cref="DemoBoot"/>, <see cref="DemoModes"/>).
 /// </summary>
 public static class DemoCommand
 {
@@ -23,35 +24,42 @@ public static class DemoCommand
         var suite = new Option<string>("--suite") { Description = "Debian suite for the demo image", DefaultValueFactory = _ => "bookworm" };
         var mirror = new Option<string>("--mirror") { Description = "Package mirror", DefaultValueFactory = _ => Debootstrap.DefaultMirror, HelpName = "URL" };
         var fresh = new Option<bool>("--fresh") { Description = "Build the demo image again even if the store has it" };
+        var noBoot = new Option<bool>("--no-boot") { Description = "Stop after the store steps (no network boot of a VM)" };
         var command = new Command("demo", """
             Show Sidus end to end on one machine with no setup: build a Debian image with debootstrap (reused on later
             runs), change it in a chroot, list and compare its versions, check it out and verify the copy byte for
-            byte, then show the store's deduplication. Needs root and debootstrap; uses --home like every verb.
+            byte, then show the store's deduplication. Then boot it: `sidus serve` in a private network namespace and a
+            QEMU VM (tcg, iPXE ROM, no disk) that network-boots the image in ram mode (and shared mode), its stages
+            shown live until "up", with the timings; everything it created is removed afterwards, also on Ctrl-C.
+            Needs root, debootstrap, and for the boot qemu-system-x86 and ipxe-qemu; uses --home like every verb.
             """)
         {
-            suite, mirror, fresh,
+            suite, mirror, fresh, noBoot,
         };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
-            RunAsync(images, result.GetValue(suite)!, result.GetValue(mirror)!, result.GetValue(fresh), ct).GetAwaiter().GetResult()));
+            RunAsync(images, result.GetValue(suite)!, result.GetValue(mirror)!, result.GetValue(fresh), !result.GetValue(noBoot), ct).GetAwaiter().GetResult()));
         return command;
     }
 
-    private static async Task<int> RunAsync(ImageStore images, string suite, string mirror, bool fresh, CancellationToken ct)
+    private static async Task<int> RunAsync(ImageStore images, string suite, string mirror, bool fresh, bool boot, CancellationToken ct)
     {
         if (!FileOps.IsRoot)
         {
             throw new StoreException("the demo builds a root tree and runs a chroot: run it as root (sudo ./sidus demo)", ExitCodes.Usage);
         }
 
+        // The boot's tools are checked before anything is built, so a missing package is said at once.
+        var tools = boot ? DemoPrerequisites.Find() : null;
+
         var repo = images.Repository;
         var clock = Stopwatch.StartNew();
         using var progress = new ConsoleProgress(enabled: true);
 
-        Step(1, $"An image from scratch: debootstrap {suite} (minbase) straight into the store");
+        Step(1, $"An image from scratch: debootstrap {suite} (minbase, a kernel, systemd) straight into the store");
         if (fresh || repo.Refs.Head(Image) is null)
         {
-            var build = await images.BuildAsync(Image, new BuildRequest(suite, mirror, [], "minbase", Debootstrap.HostArchitecture()),
-                $"debootstrap {suite} minbase (sidus demo)", progress, ct);
+            var build = await images.BuildAsync(Image, new BuildRequest(suite, mirror, DemoBootImage.Packages, "minbase", Debootstrap.HostArchitecture()),
+                $"debootstrap {suite} minbase + {string.Join(' ', DemoBootImage.Packages)} (sidus demo)", progress, ct);
             progress.Dispose();
             Commands.Image.VersionOutput.Print(build, json: false);
         }
@@ -59,6 +67,18 @@ public static class DemoCommand
         {
             var (id, c) = repo.Resolve(Image);
             Say($"reusing {Image}@{c.Sequence} ({id.Short}, {c.Files} files, {Units.Bytes(c.LogicalBytes)}); --fresh builds it again");
+            if (DemoBootImage.Missing(repo, id) is { } missing)
+            {
+                Say($"it lacks {missing} to boot (an older demo image): installing {string.Join(' ', DemoBootImage.Packages)} with sidus image exec");
+                var (installed, added) = await images.ExecAsync(Image, DemoBootImage.InstallCommand(), "demo: a kernel and systemd to boot it", progress, ct);
+                progress.Dispose();
+                if (installed != 0 || added is null)
+                {
+                    throw new StoreException($"installing the kernel and systemd in the demo image failed with exit code {installed}");
+                }
+
+                Commands.Image.VersionOutput.Print(added, json: false);
+            }
         }
 
         var (baseId, baseCommit) = repo.Resolve(Image);
@@ -115,6 +135,11 @@ public static class DemoCommand
         var rolled = images.Rollback(Image, baseCommit.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Say($"{Image}@{rolled.Commit.Sequence}: {rolled.Commit.Message}");
         _ = baseId;
+
+        if (tools is not null)
+        {
+            await DemoModes.RunAsync(images, Image, tools, Step, ct);
+        }
 
         Console.WriteLine();
         Say($"done in {clock.Elapsed.TotalSeconds:0} s. Try: ./sidus image log {Image}; ./sidus image diff {Image}@1 {Image}:latest-demo; ./sidus --help");
