@@ -8,6 +8,7 @@
 # Usage: bench/ram-mass-boot.sh [NODES]    env: RATE=1gbit (tc shaping, default none) SAMPLE=20 (nodes that also
 #        check SHA-256 of every file) LOAD_TIMEOUT=900 SIDUS_BIN=path (default: the NativeAOT build ./sidus makes)
 #        BEFORE_BIN=path (an older sidus binary: run it too, for a before/after comparison) SKIP_NGINX=1
+#        WARM=1 (a second round on the same sidus process)
 # Needs root (ip netns), nginx, curl, tc (iproute2), dotnet. The e2e store is copied, never written.
 set -euo pipefail
 NODES=${1:-300}
@@ -31,7 +32,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-ulimit -n 65536   # NODES x 3 connections on each side
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # NODES x 3 connections on each side
 
 for tool in nginx curl dotnet ip tc; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool (apt-get install nginx curl iproute2)" >&2; exit 1; }
@@ -85,7 +86,7 @@ run() {
   ( while kill -0 "$pid" 2>/dev/null; do awk '/VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null; sleep 0.2; done ) > "$work/rss-$name" &
   local sampler=$! rc=0 line cpu0 cpu1
   cpu0=$(cpu_seconds "$pid")
-  line=$(inc "$work/load/Sidus.Bench.RamLoad" --server "$base" --version "$version" --nodes "$NODES" --sample "$SAMPLE" \
+  line=$(inc env DOTNET_GCHeapHardLimit=0x40000000 "$work/load/Sidus.Bench.RamLoad" --server "$base" --version "$version" --nodes "$NODES" --sample "$SAMPLE" \
          --timeout "$LOAD_TIMEOUT" "$@" 2> "$work/load-$name.err") || rc=$?
   cpu1=$(cpu_seconds "$pid")
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
@@ -104,7 +105,7 @@ fi
 
 start_sidus "$SIDUS_BIN" "$work/serve.log"
 run sidus "http://$sip:$port" "$serve_pid"
-run sidus-warm "http://$sip:$port" "$serve_pid"
+[ -z "${WARM:-}" ] || run sidus-warm "http://$sip:$port" "$serve_pid"
 
 if [ -z "${SKIP_NGINX:-}" ]; then
   # The same objects as plain files: the manifest at its API path, each content at /objects/ID.

@@ -42,7 +42,8 @@ static HttpClient NodeClient() => new(new SocketsHttpHandler
     AutomaticDecompression = DecompressionMethods.None,
 })
 {
-    Timeout = TimeSpan.FromSeconds(120),
+    // The agent's 120 s limit is applied per attempt by SimulatedNode (it covers the body too).
+    Timeout = Timeout.InfiniteTimeSpan,
 };
 
 FetchSetup setup;

@@ -12,13 +12,17 @@ namespace Sidus.Bench.RamLoad;
 /// One simulated node fetching a version the way the agent's RootFetcher does: the manifest, then the batches of
 /// <see cref="FetchPlan"/> with <see cref="FetchPlan.ParallelBatches"/> in flight, every frame checked for id and
 /// length, failures retried with the agent's <see cref="Backoff"/> until the run's deadline. Data is dropped instead
-/// of written (300 nodes' roots would not fit in this machine's RAM); the SHA-256 of every file is checked when
-/// <c>verifyHash</c> (the agent always checks it, on its own CPU; here the CPU is shared with the server).
+/// of written, and answers are read as they stream (the agent's PostAsync buffers each batch whole, up to 8 MiB; x3
+/// x300 nodes would not fit in this machine's RAM); the SHA-256 of every file is checked when <c>verifyHash</c>
+/// (the agent always checks it, on its own CPU; here the CPU is shared with the server).
 /// In "files" mode it GETs each content as a plain file (BASE/objects/ID), as from a static web server.
 /// </summary>
 internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setup, bool verifyHash, bool plainFiles)
 {
     private const int FrameHeaderLength = 32 + sizeof(long);
+
+    /// <summary>The agent's HttpClient.Timeout.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(120);
     private int _errors;
     private string? _firstError;
     private long _bytes;
@@ -69,6 +73,10 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
 
     private static List<string> Remaining(List<string> ids, HashSet<string> done) => [.. ids.Where(id => !done.Contains(id))];
 
+    /// <summary>
+    /// As the agent: each attempt (request and whole answer, since the agent's HttpClient reads the body before
+    /// returning) gets <see cref="RequestTimeout"/>, failures are retried after the agent's backoff.
+    /// </summary>
     private async Task RetryAsync(Func<CancellationToken, Task> attempt, CancellationToken deadline)
     {
         var backoff = new Backoff();
@@ -76,11 +84,13 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
         {
             try
             {
-                await attempt(deadline).ConfigureAwait(false);
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+                limit.CancelAfter(RequestTimeout);
+                await attempt(limit.Token).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (!deadline.IsCancellationRequested &&
-                                      e is HttpRequestException or IOException or InvalidDataException or TaskCanceledException)
+                                      e is HttpRequestException or IOException or InvalidDataException or OperationCanceledException)
             {
                 Interlocked.Increment(ref _errors);
                 Interlocked.CompareExchange(ref _firstError, $"{e.GetType().Name}: {e.Message}", null);
@@ -107,13 +117,14 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
     }
 
     /// <summary>One POST /api/content/batch, read frame by frame as the agent does.</summary>
-    private async Task FetchBatchAsync(List<string> ids, Action<HashSet<string>> onDone, byte[][] buffer, CancellationToken cancellation)
+    private async Task FetchBatchAsync(List<string> ids, Action<HashSet<string>> onDone, byte[] buffer, CancellationToken cancellation)
     {
         var done = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var content = new StringContent(string.Join('\n', ids) + "\n", Encoding.ASCII, "text/plain");
-            using var response = await http.PostAsync(new Uri(server, "/api/content/batch"), content, cancellation).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/api/content/batch")) { Content = content };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 throw new HttpRequestException($"the server answered {(int)response.StatusCode} to a batch of {ids.Count}");
@@ -133,9 +144,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                         throw new InvalidDataException($"the batch answer is out of step: expected {id}, got {frameId} ({length} bytes)");
                     }
 
-                    var data = Buffer(buffer, length);
-                    await stream.ReadExactlyAsync(data, cancellation).ConfigureAwait(false);
-                    Check(id, data.Span);
+                    await ReceiveAsync(stream, id, length, buffer, cancellation).ConfigureAwait(false);
                     done.Add(id);
                     Interlocked.Add(ref _bytes, FrameHeaderLength + length);
                 }
@@ -148,7 +157,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
     }
 
     /// <summary>Each content as a plain file, one GET after the other on this batch's connection.</summary>
-    private async Task FetchFilesAsync(List<string> ids, Action<HashSet<string>> onDone, byte[][] buffer, CancellationToken cancellation)
+    private async Task FetchFilesAsync(List<string> ids, Action<HashSet<string>> onDone, byte[] buffer, CancellationToken cancellation)
     {
         var done = new HashSet<string>(StringComparer.Ordinal);
         try
@@ -167,14 +176,12 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                     throw new InvalidDataException($"{id}: {response.Content.Headers.ContentLength} bytes announced, expected {length}");
                 }
 
-                var data = Buffer(buffer, length);
                 var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    await stream.ReadExactlyAsync(data, cancellation).ConfigureAwait(false);
+                    await ReceiveAsync(stream, id, length, buffer, cancellation).ConfigureAwait(false);
                 }
 
-                Check(id, data.Span);
                 done.Add(id);
                 Interlocked.Add(ref _bytes, length);
             }
@@ -185,31 +192,33 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
         }
     }
 
-    private void Check(string id, ReadOnlySpan<byte> data)
+    /// <summary>Reads LENGTH bytes of ID's data through a small buffer, hashing them when this node checks hashes.</summary>
+    private async Task ReceiveAsync(Stream stream, string id, long length, byte[] buffer, CancellationToken cancellation)
     {
-        if (verifyHash && Convert.ToHexStringLower(SHA256.HashData(data)) != id)
+        using var hash = verifyHash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        var left = length;
+        while (left > 0)
+        {
+            var n = (int)Math.Min(buffer.Length, left);
+            await stream.ReadExactlyAsync(buffer.AsMemory(0, n), cancellation).ConfigureAwait(false);
+            hash?.AppendData(buffer, 0, n);
+            left -= n;
+        }
+
+        if (hash is not null && Convert.ToHexStringLower(hash.GetHashAndReset()) != id)
         {
             throw new InvalidDataException($"REFUSED: content {id} does not hash to its id");
         }
     }
 
-    private static Memory<byte> Buffer(byte[][] holder, long length)
-    {
-        if (holder[0].Length < length)
-        {
-            holder[0] = new byte[length];
-        }
-
-        return holder[0].AsMemory(0, (int)length);
-    }
-
-    /// <summary>One reusable receive buffer per batch in flight (the agent allocates per file; the bench saves the GC).</summary>
+    /// <summary>One small receive buffer per batch in flight (the agent allocates each file whole).</summary>
     private sealed class ConcurrentBuffers
     {
-        private readonly System.Collections.Concurrent.ConcurrentBag<byte[][]> _free = [];
+        private const int BufferSize = 64 * 1024;
+        private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _free = [];
 
-        public byte[][] Rent() => _free.TryTake(out var b) ? b : [new byte[1 << 20]];
+        public byte[] Rent() => _free.TryTake(out var b) ? b : new byte[BufferSize];
 
-        public void Return(byte[][] buffer) => _free.Add(buffer);
+        public void Return(byte[] buffer) => _free.Add(buffer);
     }
 }
