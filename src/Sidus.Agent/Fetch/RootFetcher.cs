@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using Sidus.Linux;
 
@@ -15,9 +14,6 @@ namespace Sidus.Agent.Fetch;
 /// </summary>
 internal sealed class RootFetcher(HttpClient http, string server, EventReporter reporter)
 {
-    private const int MaxBatchFiles = 512;
-    private const long MaxBatchBytes = 8L << 20;
-    private const int ParallelBatches = 3;
     private const int FrameHeaderLength = Sha256.HashLength + sizeof(long);
     private int _requests;
 
@@ -33,10 +29,8 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
 
         AgentConsole.Say($"manifest: {entries.Count} entries; laying out directories, links and devices");
         var files = CreateStructure(entries, root);
-        var byContent = files.Where(f => f.Content is not null && f.Size > 0)
-            .GroupBy(f => Convert.ToHexStringLower(f.Content!))
-            .ToDictionary(g => g.Key, g => g.ToList());
-        var total = byContent.Values.Sum(g => g[0].Target is null ? g[0].Size : DataLength(g[0]));
+        var byContent = FetchPlan.ByContent(files);
+        var total = byContent.Values.Sum(g => FetchPlan.DataLength(g[0]));
         AgentConsole.Say($"fetching {files.Count} files ({byContent.Count} distinct contents, {total / 1048576.0:F1} MiB)");
         await reporter.ReportAsync("root", $"fetching {files.Count} files, {total / 1048576.0:F1} MiB");
         foreach (var empty in files.Where(f => f.Content is null || f.Size == 0 || !byContent.ContainsKey(Convert.ToHexStringLower(f.Content!))))
@@ -44,8 +38,8 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
             WriteFile(root, empty, []);
         }
 
-        var batches = MakeBatches(byContent);
-        using var gate = new SemaphoreSlim(ParallelBatches);
+        var batches = FetchPlan.MakeBatches(byContent);
+        using var gate = new SemaphoreSlim(FetchPlan.ParallelBatches);
         long done = 0;
         var tasks = batches.Select(async batch =>
         {
@@ -161,7 +155,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
                 var frameId = Convert.ToHexStringLower(header.AsSpan(0, Sha256.HashLength));
                 var length = BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(Sha256.HashLength));
                 var file = byContent[id][0];
-                var expected = file.Target is null ? file.Size : DataLength(file);
+                var expected = FetchPlan.DataLength(file);
                 if (frameId != id || length != expected)
                 {
                     throw new InvalidDataException($"the batch answer is out of step: expected {id} ({expected} bytes), got {frameId} ({length} bytes)");
@@ -191,32 +185,6 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
         {
             onWritten(written);
         }
-    }
-
-    private static List<List<string>> MakeBatches(Dictionary<string, List<ManifestEntry>> byContent)
-    {
-        var batches = new List<List<string>>();
-        var current = new List<string>();
-        long size = 0;
-        foreach (var (id, files) in byContent)
-        {
-            if (current.Count > 0 && (current.Count == MaxBatchFiles || size + files[0].Size > MaxBatchBytes))
-            {
-                batches.Add(current);
-                current = [];
-                size = 0;
-            }
-
-            current.Add(id);
-            size += files[0].Size;
-        }
-
-        if (current.Count > 0)
-        {
-            batches.Add(current);
-        }
-
-        return batches;
     }
 
     /// <summary>Directories, symlinks, devices and fifos, in manifest order; returns the regular files to fill.</summary>
@@ -278,7 +246,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
         else
         {
             var at = 0;
-            foreach (var (offset, length) in Extents(file))
+            foreach (var (offset, length) in FetchPlan.Extents(file))
             {
                 RandomAccess.Write(handle, data.AsSpan(at, (int)length), offset);
                 at += (int)length;
@@ -353,14 +321,4 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
     }
 
     private static string Key(byte[] path) => path.Length == 0 ? "." : Convert.ToHexString(path);
-
-    private static long DataLength(ManifestEntry file) => Extents(file).Sum(e => e.Length);
-
-    /// <summary>Sparse files carry "OFFSET:LENGTH,..." in the target field: where their data lies.</summary>
-    private static List<(long Offset, long Length)> Extents(ManifestEntry file) =>
-        [.. Encoding.ASCII.GetString(file.Target!).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
-        {
-            var colon = pair.IndexOf(':', StringComparison.Ordinal);
-            return (long.Parse(pair.AsSpan(0, colon), CultureInfo.InvariantCulture), long.Parse(pair.AsSpan(colon + 1), CultureInfo.InvariantCulture));
-        })];
 }

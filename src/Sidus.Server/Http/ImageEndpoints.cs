@@ -94,7 +94,7 @@ internal static class ImageEndpoints
         using var lease = catalog.Store.Acquire();
         try
         {
-            foreach (var piece in ContentPieces.Read(lease.Repository.Objects, file.Content, file.Size, offset, length))
+            foreach (var piece in ContentPieces.Read(lease.Serving, file.Content, file.Size, offset, length))
             {
                 await ctx.Response.Body.WriteAsync(piece, ctx.RequestAborted);
             }

@@ -15,8 +15,9 @@ namespace Sidus.Server.Http;
 
 /// <summary>
 /// The routes a node agent fetches a version through (<see cref="ServingRoutes"/>): the manifest, one file's content,
-/// and a batch of contents. Everything is named by a hash, so answers are cacheable forever; data is verified
-/// against its id as it is read, and a damaged object cuts the connection instead of sending wrong bytes.
+/// and a batch of contents. Everything is named by a hash, so answers are cacheable forever. Each content is verified
+/// against its id before its status line goes out, once per server process (<see cref="ServingCache"/>): a damaged
+/// object gets a 500, and data damaged on disk after its check is left to the node's own hash check.
 /// </summary>
 internal static class ServingEndpoints
 {
@@ -63,7 +64,7 @@ internal static class ServingEndpoints
 
             try
             {
-                (manifest, hash) = ContentServer.Manifest(lease.Repository, version, ctx.RequestAborted);
+                (manifest, hash) = lease.Serving.Manifest(version, ctx.RequestAborted);
             }
             catch (StoreException e)
             {
@@ -103,7 +104,8 @@ internal static class ServingEndpoints
         long length;
         try
         {
-            length = ContentLength(repository.Objects, id);
+            await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
+            length = ContentStore.Length(repository.Objects, id);
         }
         catch (StoreException e)
         {
@@ -121,7 +123,7 @@ internal static class ServingEndpoints
             return;
         }
 
-        await SendAsync(ctx, "content " + id.Short, () => ContentServer.WriteContentAsync(repository, id, ctx.Response.Body, ctx.RequestAborted));
+        await SendAsync(ctx, "content " + id.Short, () => ContentServer.WriteContentAsync(lease.Serving, id, ctx.Response.Body, ctx.RequestAborted));
     }
 
     private static async Task BatchAsync(HttpContext ctx)
@@ -169,7 +171,8 @@ internal static class ServingEndpoints
                     return;
                 }
 
-                total += ContentServer.FrameHeaderLength + ContentLength(repository.Objects, id);
+                await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
+                total += ContentServer.FrameHeaderLength + ContentStore.Length(repository.Objects, id);
             }
         }
         catch (StoreException e)
@@ -181,7 +184,7 @@ internal static class ServingEndpoints
 
         ctx.Response.ContentType = "application/octet-stream";
         ctx.Response.ContentLength = total;
-        await SendAsync(ctx, $"a batch of {ids.Count.ToString(CultureInfo.InvariantCulture)}", () => ContentServer.WriteBatchAsync(repository, ids, ctx.Response.Body, ctx.RequestAborted));
+        await SendAsync(ctx, $"a batch of {ids.Count.ToString(CultureInfo.InvariantCulture)}", () => ContentServer.WriteBatchAsync(lease.Serving, ids, ctx.Response.Body, ctx.RequestAborted));
     }
 
     /// <summary>Streams an answer whose headers are set; a damaged object found on the way cuts the connection.</summary>
@@ -203,12 +206,5 @@ internal static class ServingEndpoints
         {
             ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), "the client closed the connection");
         }
-    }
-
-    /// <summary>The byte length of a content object, from the blob or the chunk list's lengths (no chunk is read).</summary>
-    private static long ContentLength(PackSet packs, ObjectId id)
-    {
-        var data = packs.Read(id, out var kind);
-        return kind == ObjectKind.Blob ? data.Length : ContentStore.DecodeChunkList(data.Span).Sum(c => (long)c.Length);
     }
 }

@@ -1,19 +1,21 @@
 using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
+using Sidus.Store.Serving;
 
 namespace Sidus.Server.Images;
 
 /// <summary>
 /// A file's data from the store, whole or a byte range of it, as the pieces the store keeps. Whole files come
-/// through <see cref="ContentStore.Read"/>, which also checks the whole content id at the end; a range reads only
-/// the chunks it overlaps, each checked against its own id.
+/// through the <see cref="ServingCache"/>: the whole content id is checked the first time this process sends it,
+/// and not again (frames still carry their zstd checksum). A range of content not yet verified reads only the chunks
+/// it overlaps, each checked against its own id; a range of verified content is read unchecked like a whole file.
 /// </summary>
 public static class ContentPieces
 {
-    public static IEnumerable<ReadOnlyMemory<byte>> Read(PackSet packs, ObjectId content, long size, long offset, long length)
+    public static IEnumerable<ReadOnlyMemory<byte>> Read(ServingCache cache, ObjectId content, long size, long offset, long length)
     {
-        ArgumentNullException.ThrowIfNull(packs);
+        ArgumentNullException.ThrowIfNull(cache);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(offset + length, size);
@@ -22,12 +24,14 @@ public static class ContentPieces
             return [];
         }
 
-        return offset == 0 && length == size ? ContentStore.Read(packs, content) : Range(packs, content, offset, length);
+        return offset == 0 && length == size
+            ? cache.Read(content)
+            : Range(cache.Repository.Objects, content, offset, length, cache.Verified.Contains(content));
     }
 
-    private static IEnumerable<ReadOnlyMemory<byte>> Range(PackSet packs, ObjectId content, long offset, long length)
+    private static IEnumerable<ReadOnlyMemory<byte>> Range(PackSet packs, ObjectId content, long offset, long length, bool verified)
     {
-        var data = packs.Read(content, out var kind);
+        var data = verified ? packs.ReadTrusted(content, out var kind) : packs.Read(content, out kind);
         if (kind == ObjectKind.Blob)
         {
             if (offset + length > data.Length)
@@ -51,7 +55,7 @@ public static class ContentPieces
             var chunkEnd = at + chunkLength;
             if (chunkEnd > offset && at < end)
             {
-                var chunk = packs.Read(id, ObjectKind.Blob);
+                var chunk = verified ? packs.ReadTrusted(id, out _) : packs.Read(id, ObjectKind.Blob);
                 if (chunk.Length != chunkLength)
                 {
                     throw new CorruptObjectException($"chunk {id} of {content} has {chunk.Length} bytes, expected {chunkLength}");

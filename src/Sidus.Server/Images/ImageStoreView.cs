@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Sidus.Store;
+using Sidus.Store.Serving;
 
 namespace Sidus.Server.Images;
 
@@ -65,7 +66,7 @@ public sealed class ImageStoreView : IDisposable
     {
         var repository = Repository.Open(home);
         _ = repository.Objects;
-        return new Holder(repository);
+        return new Holder(repository) { Serving = new ServingCache(repository) };
     }
 
     private static void Release(Holder holder)
@@ -81,6 +82,7 @@ public sealed class ImageStoreView : IDisposable
     {
         public readonly Repository Repository = repository;
         public int Users = 1;
+        public ServingCache? Serving;
     }
 
     public readonly struct Lease : IDisposable
@@ -90,6 +92,9 @@ public sealed class ImageStoreView : IDisposable
         internal Lease(object holder) => _holder = (Holder)holder;
 
         public Repository Repository => _holder.Repository;
+
+        /// <summary>What serving remembers about this opened store (verified contents, frames, manifests).</summary>
+        public ServingCache Serving => _holder.Serving!;
 
         public void Dispose() => Release(_holder);
     }

@@ -122,6 +122,49 @@ public static class ContentStore
         }
     }
 
+    /// <summary>
+    /// The pieces of a content object in order, WITHOUT hash checks (lengths are still checked): only for content
+    /// that <see cref="Read"/> verified earlier in this process over the same <see cref="PackSet"/>.
+    /// </summary>
+    public static IEnumerable<ReadOnlyMemory<byte>> ReadTrusted(PackSet packs, ObjectId contentId)
+    {
+        var data = packs.ReadTrusted(contentId, out var kind);
+        if (kind == ObjectKind.Blob)
+        {
+            yield return data;
+            yield break;
+        }
+
+        if (kind != ObjectKind.ChunkList)
+        {
+            throw new CorruptObjectException($"object {contentId} is a {kind}, not file content");
+        }
+
+        foreach (var (id, length) in DecodeChunkList(data.Span))
+        {
+            var chunk = packs.ReadTrusted(id, out var chunkKind);
+            if (chunkKind != ObjectKind.Blob || chunk.Length != length)
+            {
+                throw new CorruptObjectException($"chunk {id} of {contentId} is a {chunkKind} of {chunk.Length} bytes, expected a blob of {length}");
+            }
+
+            yield return chunk;
+        }
+    }
+
+    /// <summary>The byte length of a content object: the blob's indexed length, or the sum of its chunk list (no chunk is read).</summary>
+    public static long Length(PackSet packs, ObjectId contentId)
+    {
+        if (!packs.TryGetKind(contentId, out var kind))
+        {
+            throw new MissingObjectException(contentId);
+        }
+
+        return kind == ObjectKind.Blob
+            ? packs.StoredLength(contentId)
+            : DecodeChunkList(packs.Read(contentId, ObjectKind.ChunkList).Span).Sum(c => (long)c.Length);
+    }
+
     /// <summary>The objects a content id needs: itself, plus its chunks when it is a chunk list.</summary>
     public static IEnumerable<ObjectId> Dependencies(PackSet packs, ObjectId contentId)
     {

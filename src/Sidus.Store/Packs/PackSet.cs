@@ -74,20 +74,36 @@ public sealed class PackSet : IDisposable
 
     public long StoredLength(ObjectId id) => _index.TryGetValue(id, out var l) ? l.Record.Length : 0;
 
+    /// <summary>
+    /// Decompressed frames shared by every thread (a server's many requests for the same image), on top of each
+    /// thread's own few; null (the default) keeps only the per-thread ones.
+    /// </summary>
+    public SharedFrameCache? SharedFrames { get; set; }
+
     /// <summary>Reads an object, checking its hash. Throws <see cref="MissingObjectException"/> or <see cref="CorruptObjectException"/>.</summary>
     /// <remarks>The memory is a slice of a decompressed frame that is never reused: callers may keep it.</remarks>
     public ReadOnlyMemory<byte> Read(ObjectId id, out ObjectKind kind)
     {
-        var location = Find(id);
-        kind = location.Record.Kind;
-        var frame = ReadFrame(location);
-        var data = new ReadOnlyMemory<byte>(frame, location.Record.Offset, location.Record.Length);
-        if (location.Record.Kind != ObjectKind.ChunkList && ObjectId.Hash(data.Span) != id)
+        var data = ReadTrusted(id, out kind);
+        if (kind != ObjectKind.ChunkList && ObjectId.Hash(data.Span) != id)
         {
-            throw new CorruptObjectException($"object {id} in {_packs[location.Pack].Name} is damaged (hash mismatch)");
+            throw new CorruptObjectException($"object {id} in {_packs[_index[id].Pack].Name} is damaged (hash mismatch)");
         }
 
         return data;
+    }
+
+    /// <summary>
+    /// Reads an object WITHOUT checking its hash: only for a caller that verified this object through
+    /// <see cref="Read(ObjectId, out ObjectKind)"/> earlier in this process (packs are never rewritten in place).
+    /// A frame that no longer decompresses still throws <see cref="CorruptObjectException"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> ReadTrusted(ObjectId id, out ObjectKind kind)
+    {
+        var location = Find(id);
+        kind = location.Record.Kind;
+        var frame = ReadFrame(location);
+        return new ReadOnlyMemory<byte>(frame, location.Record.Offset, location.Record.Length);
     }
 
     public ReadOnlyMemory<byte> Read(ObjectId id, ObjectKind expected)
@@ -112,6 +128,13 @@ public sealed class PackSet : IDisposable
         var cache = t_cache ??= new FrameCache();
         if (cache.TryGet(_instance, location.Pack, r.FrameOffset, out var cached))
         {
+            return cached;
+        }
+
+        var shared = SharedFrames;
+        if (shared is not null && shared.TryGet(location.Pack, r.FrameOffset, out cached))
+        {
+            cache.Put(_instance, location.Pack, r.FrameOffset, cached);
             return cached;
         }
 
@@ -141,6 +164,7 @@ public sealed class PackSet : IDisposable
             }
 
             cache.Put(_instance, location.Pack, r.FrameOffset, raw);
+            shared?.Put(location.Pack, r.FrameOffset, raw);
             return raw;
         }
         finally

@@ -72,7 +72,38 @@ public static class ContentServer
         return true;
     }
 
-    /// <summary>Writes each id's frame: id, 8-byte big-endian length, data.</summary>
+    /// <summary>
+    /// Writes one file's data to OUTPUT through CACHE: hashed only the first time this process sends it (see
+    /// <see cref="ServingCache"/>), streamed from the frames as they are, no copy on the way.
+    /// </summary>
+    public static async Task WriteContentAsync(ServingCache cache, ObjectId id, Stream output, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        foreach (var piece in cache.Read(id))
+        {
+            await output.WriteAsync(piece, cancellation);
+        }
+    }
+
+    /// <summary>Writes each id's frame (id, 8-byte big-endian length, data) through CACHE, as <see cref="WriteContentAsync(ServingCache, ObjectId, Stream, CancellationToken)"/>.</summary>
+    public static async Task WriteBatchAsync(ServingCache cache, IReadOnlyList<ObjectId> ids, Stream output, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(ids);
+        var header = new byte[FrameHeaderLength];
+        foreach (var id in ids)
+        {
+            id.Write(header);
+            BinaryPrimitives.WriteInt64BigEndian(header.AsSpan(ObjectId.Size), ContentStore.Length(cache.Repository.Objects, id));
+            await output.WriteAsync(header, cancellation);
+            foreach (var piece in cache.Read(id))
+            {
+                await output.WriteAsync(piece, cancellation);
+            }
+        }
+    }
+
+    /// <summary>Writes each id's frame: id, 8-byte big-endian length, data; every content hashed as it is read.</summary>
     public static async Task WriteBatchAsync(Repository repository, IReadOnlyList<ObjectId> ids, Stream output, CancellationToken cancellation)
     {
         var header = new byte[FrameHeaderLength];

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using Sidus.Store.Objects;
+using Sidus.Store.Packs;
+
+namespace Sidus.Store.Serving;
+
+/// <summary>
+/// What a server remembers about one opened store (<see cref="PackSet"/>) so that many nodes fetching the same
+/// version cost little more than one: which contents were verified (each is hashed once per process, by the first
+/// request that needs it, while concurrent requests for it wait for that one check), decompressed frames shared by
+/// all requests, and the manifests made.
+/// </summary>
+/// <remarks>
+/// Verified once means: a pack damaged on disk AFTER its object was verified in this process is no longer caught
+/// here; what is sent is then wrong and the node's own hash check refuses it (a frame that no longer decompresses is
+/// still caught). A new process, or a reopened store, verifies again. Packs are written once and never modified,
+/// so that window is disk damage while the server runs.
+/// </remarks>
+public sealed class ServingCache
+{
+    public const int DefaultVerifiedCapacity = 1 << 18;
+    public const long DefaultFrameBytes = 256L << 20;
+    private const int MaxManifests = 8;
+
+    private readonly ConcurrentDictionary<ObjectId, Task> _checking = new();
+    private readonly ConcurrentDictionary<ObjectId, Lazy<(byte[] Manifest, string Sha256)>> _manifests = new();
+    private int _checksRun;
+
+    public ServingCache(Repository repository, int verifiedCapacity = DefaultVerifiedCapacity, long frameBytes = DefaultFrameBytes)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        Repository = repository;
+        Verified = new VerifiedIdSet(verifiedCapacity);
+        if (frameBytes > 0)
+        {
+            repository.Objects.SharedFrames = new SharedFrameCache(frameBytes);
+        }
+    }
+
+    public Repository Repository { get; }
+
+    public VerifiedIdSet Verified { get; }
+
+    /// <summary>How many content checks ran (hashing the data), as opposed to answered from <see cref="Verified"/>.</summary>
+    public int Checks => Volatile.Read(ref _checksRun);
+
+    /// <summary>
+    /// Makes sure CONTENT's data hashes to its id, once per process: throws <see cref="CorruptObjectException"/> or
+    /// <see cref="MissingObjectException"/> when it does not (a failed check is not remembered: the next asks again).
+    /// </summary>
+    public Task VerifyAsync(ObjectId content, CancellationToken cancellation)
+    {
+        if (Verified.Contains(content))
+        {
+            return Task.CompletedTask;
+        }
+
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _checking.GetOrAdd(content, mine.Task);
+        if (running != mine.Task)
+        {
+            return running.WaitAsync(cancellation);
+        }
+
+        try
+        {
+            if (!Verified.Contains(content))
+            {
+                Interlocked.Increment(ref _checksRun);
+                foreach (var piece in ContentStore.Read(Repository.Objects, content))
+                {
+                    _ = piece;
+                }
+
+                Verified.Add(content);
+            }
+
+            mine.SetResult();
+            return mine.Task;
+        }
+        catch (StoreException e)
+        {
+            mine.SetException(e);
+            return mine.Task;
+        }
+        finally
+        {
+            _checking.TryRemove(content, out _);
+        }
+    }
+
+    /// <summary>CONTENT's data: unchecked when it was verified in this process, checked (and remembered) otherwise.</summary>
+    public IEnumerable<ReadOnlyMemory<byte>> Read(ObjectId content)
+    {
+        if (Verified.Contains(content))
+        {
+            return ContentStore.ReadTrusted(Repository.Objects, content);
+        }
+
+        return ReadAndRemember(content);
+    }
+
+    /// <summary>The manifest of VERSION, made once (a few per process are kept: versions never change).</summary>
+    public (byte[] Manifest, string Sha256) Manifest(ObjectId version, CancellationToken cancellation)
+    {
+        if (_manifests.Count >= MaxManifests)
+        {
+            _manifests.Clear();
+        }
+
+        var lazy = _manifests.GetOrAdd(version, v => new Lazy<(byte[], string)>(() => ContentServer.Manifest(Repository, v, CancellationToken.None)));
+        cancellation.ThrowIfCancellationRequested();
+        try
+        {
+            return lazy.Value;
+        }
+        catch (StoreException)
+        {
+            _manifests.TryRemove(KeyValuePair.Create(version, lazy));
+            throw;
+        }
+    }
+
+    private IEnumerable<ReadOnlyMemory<byte>> ReadAndRemember(ObjectId content)
+    {
+        foreach (var piece in ContentStore.Read(Repository.Objects, content))
+        {
+            yield return piece;
+        }
+
+        Verified.Add(content);
+    }
+}
