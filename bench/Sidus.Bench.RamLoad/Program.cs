@@ -42,8 +42,8 @@ static HttpClient NodeClient() => new(new SocketsHttpHandler
     AutomaticDecompression = DecompressionMethods.None,
 })
 {
-    // The agent's 120 s limit is applied per attempt by SimulatedNode (it covers the body too).
-    Timeout = Timeout.InfiniteTimeSpan,
+    // The agent's: up to the headers of a streamed answer; SimulatedNode adds its 30 s limit on silence.
+    Timeout = TimeSpan.FromSeconds(120),
 };
 
 FetchSetup setup;

@@ -12,8 +12,7 @@ namespace Sidus.Bench.RamLoad;
 /// One simulated node fetching a version the way the agent's RootFetcher does: the manifest, then the batches of
 /// <see cref="FetchPlan"/> with <see cref="FetchPlan.ParallelBatches"/> in flight, every frame checked for id and
 /// length, failures retried with the agent's <see cref="Backoff"/> until the run's deadline. Data is dropped instead
-/// of written, and answers are read as they stream (the agent's PostAsync buffers each batch whole, up to 8 MiB; x3
-/// x300 nodes would not fit in this machine's RAM); the SHA-256 of every file is checked when <c>verifyHash</c>
+/// of written, and answers are read as they stream through a small buffer (the agent keeps one file at a time); the SHA-256 of every file is checked when <c>verifyHash</c>
 /// (the agent always checks it, on its own CPU; here the CPU is shared with the server).
 /// In "files" mode it GETs each content as a plain file (BASE/objects/ID), as from a static web server.
 /// </summary>
@@ -21,8 +20,11 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
 {
     private const int FrameHeaderLength = 32 + sizeof(long);
 
-    /// <summary>The agent's HttpClient.Timeout.</summary>
+    /// <summary>The agent's HttpClient.Timeout (the manifest, and the headers of a batch answer).</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>The agent's limit on silence while a batch answer streams (RootFetcher.IdleLimit).</summary>
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
     private int _errors;
     private string? _firstError;
     private long _bytes;
@@ -34,7 +36,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
         var clock = Stopwatch.StartNew();
         try
         {
-            await RetryAsync(FetchManifestAsync, deadline).ConfigureAwait(false);
+            await RetryAsync(FetchManifestAsync, deadline, RequestTimeout).ConfigureAwait(false);
             using var gate = new SemaphoreSlim(FetchPlan.ParallelBatches);
             var buffers = new ConcurrentBuffers();
             var tasks = setup.Batches.Select(async batch =>
@@ -55,7 +57,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                         {
                             buffers.Return(buffer);
                         }
-                    }, deadline).ConfigureAwait(false);
+                    }, deadline, null).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -74,10 +76,10 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
     private static List<string> Remaining(List<string> ids, HashSet<string> done) => [.. ids.Where(id => !done.Contains(id))];
 
     /// <summary>
-    /// As the agent: each attempt (request and whole answer, since the agent's HttpClient reads the body before
-    /// returning) gets <see cref="RequestTimeout"/>, failures are retried after the agent's backoff.
+    /// As the agent: the manifest attempt gets <see cref="RequestTimeout"/> as a whole; a batch answer is read as it
+    /// streams, cut only by <see cref="IdleLimit"/> of silence; failures are retried after the agent's backoff.
     /// </summary>
-    private async Task RetryAsync(Func<CancellationToken, Task> attempt, CancellationToken deadline)
+    private async Task RetryAsync(Func<CancellationToken, Task> attempt, CancellationToken deadline, TimeSpan? wholeAttemptLimit)
     {
         var backoff = new Backoff();
         while (true)
@@ -85,7 +87,11 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
             try
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(deadline);
-                limit.CancelAfter(RequestTimeout);
+                if (wholeAttemptLimit is { } whole)
+                {
+                    limit.CancelAfter(whole);
+                }
+
                 await attempt(limit.Token).ConfigureAwait(false);
                 return;
             }
@@ -131,12 +137,14 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
             }
 
             var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             await using (stream.ConfigureAwait(false))
             {
                 var header = new byte[FrameHeaderLength];
                 foreach (var id in ids)
                 {
-                    await stream.ReadExactlyAsync(header, cancellation).ConfigureAwait(false);
+                    idle.CancelAfter(IdleLimit);
+                    await stream.ReadExactlyAsync(header, idle.Token).ConfigureAwait(false);
                     var frameId = Convert.ToHexStringLower(header.AsSpan(0, 32));
                     var length = BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(32));
                     if (frameId != id || length != setup.Lengths[id])
@@ -144,7 +152,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                         throw new InvalidDataException($"the batch answer is out of step: expected {id}, got {frameId} ({length} bytes)");
                     }
 
-                    await ReceiveAsync(stream, id, length, buffer, cancellation).ConfigureAwait(false);
+                    await ReceiveAsync(stream, id, length, buffer, idle).ConfigureAwait(false);
                     done.Add(id);
                     Interlocked.Add(ref _bytes, FrameHeaderLength + length);
                 }
@@ -179,7 +187,8 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                 var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    await ReceiveAsync(stream, id, length, buffer, cancellation).ConfigureAwait(false);
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                    await ReceiveAsync(stream, id, length, buffer, idle).ConfigureAwait(false);
                 }
 
                 done.Add(id);
@@ -193,14 +202,15 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
     }
 
     /// <summary>Reads LENGTH bytes of ID's data through a small buffer, hashing them when this node checks hashes.</summary>
-    private async Task ReceiveAsync(Stream stream, string id, long length, byte[] buffer, CancellationToken cancellation)
+    private async Task ReceiveAsync(Stream stream, string id, long length, byte[] buffer, CancellationTokenSource idle)
     {
         using var hash = verifyHash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         var left = length;
         while (left > 0)
         {
             var n = (int)Math.Min(buffer.Length, left);
-            await stream.ReadExactlyAsync(buffer.AsMemory(0, n), cancellation).ConfigureAwait(false);
+            idle.CancelAfter(IdleLimit);
+            await stream.ReadExactlyAsync(buffer.AsMemory(0, n), idle.Token).ConfigureAwait(false);
             hash?.AppendData(buffer, 0, n);
             left -= n;
         }

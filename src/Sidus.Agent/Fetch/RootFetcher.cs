@@ -15,6 +15,7 @@ namespace Sidus.Agent.Fetch;
 internal sealed class RootFetcher(HttpClient http, string server, EventReporter reporter)
 {
     private const int FrameHeaderLength = Sha256.HashLength + sizeof(long);
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
     private int _requests;
 
     public async Task<FetchStats> FetchAsync(string version, string? manifestHash, string root)
@@ -141,17 +142,34 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
         {
             Interlocked.Increment(ref _requests);
             using var content = new StringContent(string.Join('\n', ids) + "\n", Encoding.ASCII, "text/plain");
-            using var response = await http.PostAsync($"{server}/api/content/batch", content);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{server}/api/content/batch") { Content = content };
+            // Headers only: the body is read as it comes, so a slow but live link (300 nodes on one gigabit port)
+            // is not cut by a whole-request timeout; a stalled one is, by the idle limit on every read.
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             if (!response.IsSuccessStatusCode)
             {
                 throw new HttpRequestException($"the server answered {(int)response.StatusCode} to a batch of {ids.Count} files");
             }
 
             await using var stream = await response.Content.ReadAsStreamAsync();
+            using var idle = new CancellationTokenSource();
+            async Task ReadAsync(Memory<byte> buffer)
+            {
+                idle.CancelAfter(IdleLimit);
+                try
+                {
+                    await stream.ReadExactlyAsync(buffer, idle.Token);
+                }
+                catch (OperationCanceledException) when (idle.IsCancellationRequested)
+                {
+                    throw new IOException($"the server sent nothing for {IdleLimit.TotalSeconds:F0} s");
+                }
+            }
+
             var header = new byte[FrameHeaderLength];
             foreach (var id in ids)
             {
-                await stream.ReadExactlyAsync(header);
+                await ReadAsync(header);
                 var frameId = Convert.ToHexStringLower(header.AsSpan(0, Sha256.HashLength));
                 var length = BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(Sha256.HashLength));
                 var file = byContent[id][0];
@@ -162,7 +180,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
                 }
 
                 var data = new byte[length];
-                await stream.ReadExactlyAsync(data);
+                await ReadAsync(data);
                 var actual = Convert.ToHexStringLower(Sha256.Hash(data));
                 if (actual != id)
                 {
