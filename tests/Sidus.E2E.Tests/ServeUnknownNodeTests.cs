@@ -51,6 +51,7 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
         // The server names an unknown machine after its MAC and boots it with its network's default group.
         var standIn = "unknown-" + boot.Mac.Replace(":", string.Empty, StringComparison.Ordinal);
         Assert.Contains($"node {standIn} has no image", serial, StringComparison.Ordinal);
+        Assert.Contains($"sidus node adopt {boot.Mac} NAME", serial, StringComparison.Ordinal);
         for (var attempt = 1; attempt <= AskAgainAttempts; attempt++)
         {
             Assert.Contains($"(try {attempt} of {AskAgainAttempts + 1})", serial, StringComparison.Ordinal);

@@ -85,7 +85,10 @@ public sealed class BootScripts(
 
         if (settingsOf.Image.Value is not { } spec)
         {
-            return AskAgain(mac, attempt, name, $"node {name} has no image: set one with sidus node set {name} --image NAME", "no image set");
+            var fix = node is null
+                ? $"this machine is not in the inventory and its network's groups give it none: adopt it with sidus node adopt {mac} NAME, then sidus node set NAME --image IMAGE"
+                : $"set one with sidus node set {name} --image NAME";
+            return AskAgain(mac, attempt, name, $"node {name} has no image: {fix}", "no image set");
         }
 
         var lookup = images.Lookup(spec);
