@@ -8,6 +8,9 @@ namespace Sidus.Boot.Dhcp;
 /// Not thread-safe: callers serialise (the lease table is shared).</summary>
 public sealed class DhcpResponder
 {
+    /// <summary>iPXE's encapsulated option 175.176: skip ProxyDHCP.</summary>
+    private const byte IpxeNoPxeDhcp = 176;
+
     private const byte PxeDiscoveryControl = 6;
     private const byte PxeDiscoveryUseBootFile = 8;
     private const byte PxeBootItem = 71;
@@ -260,6 +263,11 @@ public sealed class DhcpResponder
             o.SetString(DhcpOptionCode.DomainName, domain);
         if (client.IsPxe || client.IsIpxe)
             AddBootInfo(request, reply, client, answer);
+        // Full mode only: iPXE takes an offer carrying "PXEClient" as a sign of a ProxyDHCP server and may go asking
+        // for one with growing timeouts; this answer already holds its script, so it is told not to
+        // (ipxe.no-pxedhcp). A proxy offer must not say so: iPXE would then ignore the boot file it carries.
+        if (client.IsIpxe)
+            reply.Options.Set(DhcpOptionCode.IpxeEncapsulated, [IpxeNoPxeDhcp, 1, 1]);
         return reply;
     }
 

@@ -92,6 +92,26 @@ public class DhcpResponderTests
         Assert.Equal(guid, echoed.ToArray());
     }
 
+    [Theory]
+    [InlineData(DhcpMode.Full, true)]
+    [InlineData(DhcpMode.Proxy, false)]
+    public void Discover_Ipxe_FullModeSaysSkipProxyDhcpProxyModeDoesNot(DhcpMode mode, bool expected)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:03", p =>
+        {
+            DhcpTestPackets.MakePxe(p, 0);
+            DhcpTestPackets.MakeIpxe(p);
+        });
+
+        var reply = Responder(Options(mode)).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(expected, reply.Packet.Options.TryGet(DhcpOptionCode.IpxeEncapsulated, out var encapsulated));
+        if (expected)
+        {
+            Assert.Equal(new byte[] { 176, 1, 1 }, encapsulated.ToArray());
+        }
+    }
+
     [Fact]
     public void Discover_PlainClient_GetsLeaseOptionsWithoutBootInfo()
     {

@@ -8,7 +8,7 @@ namespace Sidus.E2E.Tests.Support;
 /// </summary>
 internal sealed partial class DisklessBoot : IDisposable
 {
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
 
     public DisklessBoot(BootImageFixture fixture, string hostname, Action<ImageHttpServer>? configure = null)
     {
@@ -70,28 +70,11 @@ internal sealed partial class DisklessBoot : IDisposable
         return condition();
     }
 
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
+    private T Own<T>(T item) where T : IDisposable => _owned.Own(item);
 
     public void Dispose()
     {
-        // Everything is released even when one release fails; the first failure is reported after.
-        var failures = new List<Exception>();
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                _owned[i].Dispose();
-            }
-            catch (Exception e)
-            {
-                failures.Add(e);
-            }
-        }
-
+        var failures = _owned.ReleaseAll();
         if (failures.Count > 0)
         {
             throw new AggregateException("cleaning up the boot test", failures);

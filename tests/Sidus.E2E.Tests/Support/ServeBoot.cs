@@ -31,7 +31,7 @@ internal sealed partial class ServeBoot : IDisposable
     public const string OvmfVars = "/usr/share/OVMF/OVMF_VARS.fd";
 
     private readonly BootImageFixture _fixture;
-    private readonly List<IDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
 
     public ServeBoot(BootImageFixture fixture)
     {
@@ -195,27 +195,12 @@ internal sealed partial class ServeBoot : IDisposable
     [GeneratedRegex("\x1b\\[[0-9;]*[A-Za-z]")]
     private static partial Regex AnsiEscape();
 
-    private T Own<T>(T item) where T : IDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
+    private T Own<T>(T item) where T : IDisposable => _owned.Own(item);
 
     public void Dispose()
     {
         // Processes first (newest first), then the namespace, then the files; the first failure is reported after.
-        var failures = new List<Exception>();
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                _owned[i].Dispose();
-            }
-            catch (Exception e)
-            {
-                failures.Add(e);
-            }
-        }
+        var failures = _owned.ReleaseAll();
 
         try
         {

@@ -60,4 +60,11 @@ public static class InventoryCli
         Console.Error.WriteLine($"sidus: {message}");
         return code;
     }
+
+    /// <summary>The node named KEY, or the node with that MAC; null when there is none.</summary>
+    public static Sidus.Nodes.Node? FindNodeByNameOrMac(InventorySnapshot snapshot, string key) =>
+        snapshot.FindNode(key) ?? (MacAddress.TryParse(key, out var mac) ? snapshot.FindByMac(mac) : null);
+
+    public static int NoSuchNode(string key) =>
+        Error($"no node is named '{key}' or has that MAC (`sidus node list` shows the nodes)", NotFound);
 }

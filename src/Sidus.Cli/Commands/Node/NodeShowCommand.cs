@@ -20,10 +20,9 @@ public static class NodeShowCommand
         {
             var snap = await store.LoadAsync(ct);
             var key = r.GetValue(name)!;
-            var node = snap.FindNode(key) ?? (MacAddress.TryParse(key, out var mac) ? snap.FindByMac(mac) : null);
-            if (node is null)
+            if (InventoryCli.FindNodeByNameOrMac(snap, key) is not { } node)
             {
-                return InventoryCli.Error($"no node is named '{key}' or has that MAC (`sidus node list` shows the nodes)", InventoryCli.NotFound);
+                return InventoryCli.NoSuchNode(key);
             }
 
             var e = snap.Resolve(node);
