@@ -212,7 +212,7 @@ internal static class AgentMain
         }
     }
 
-    private static HttpClient NewHttpClient() => new(new SocketsHttpHandler
+    internal static HttpClient NewHttpClient() => new(new SocketsHttpHandler
     {
         ConnectTimeout = TimeSpan.FromSeconds(5),
         UseProxy = false,

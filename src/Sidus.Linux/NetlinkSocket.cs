@@ -14,6 +14,10 @@ public sealed unsafe class NetlinkSocket : IDisposable
     private const int NETLINK_ROUTE = 0;
     private const int NETLINK_GENERIC = 16;
     private const int SockaddrNlLength = 12;
+    private const int SOL_NETLINK = 270;
+    private const int NETLINK_ADD_MEMBERSHIP = 1;
+    private const int PollFdLength = 8;
+    private const short POLLIN = 1;
     private int _fd;
 
     private NetlinkSocket(int fd) => _fd = fd;
@@ -68,6 +72,32 @@ public sealed unsafe class NetlinkSocket : IDisposable
 
             return (int)n;
         }
+    }
+
+    /// <summary>Joins multicast GROUP (a generic netlink family's group id): its events arrive with <see cref="Receive(Span{byte}, int)"/>.</summary>
+    public void JoinGroup(uint group)
+    {
+        if (Libc.setsockopt(_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, (byte*)&group, sizeof(uint)) != 0)
+        {
+            throw LinuxException.FromLastError("setsockopt(NETLINK_ADD_MEMBERSHIP)");
+        }
+    }
+
+    /// <summary>The next datagram, waiting at most TIMEOUTMILLISECONDS; 0 when none came in time (or a signal interrupted the wait).</summary>
+    public int Receive(Span<byte> buffer, int timeoutMilliseconds)
+    {
+        var pollfd = stackalloc byte[PollFdLength];
+        new Span<byte>(pollfd, PollFdLength).Clear();
+        *(int*)pollfd = _fd;
+        *(short*)(pollfd + 4) = POLLIN;
+        var ready = Libc.poll(pollfd, 1, timeoutMilliseconds);
+        if (ready < 0)
+        {
+            var error = LinuxException.FromLastError("poll(netlink)");
+            return error.Errno == Errno.EINTR ? 0 : throw error;
+        }
+
+        return ready == 0 ? 0 : Receive(buffer);
     }
 
     public void Dispose()

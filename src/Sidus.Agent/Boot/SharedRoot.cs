@@ -53,6 +53,7 @@ internal static class SharedRoot
         var server = ParseServer(line.Nbd!)!;
         var export = line.Export!;
         var (device, size) = await AttachAsync(server, export, reporter);
+        NbdWatchUnit.Install("/run", Overrides.AgentCopy);
         Directory.CreateDirectory(Lower);
         try
         {
@@ -134,6 +135,7 @@ internal static class SharedRoot
                     var index = NbdNetlink.Connect(new NbdConnectRequest(null, nbd.Size, BlockSize, RequestTimeoutSeconds,
                         DeadConnectionSeconds, nbd.Flags, (int)nbd.Socket.SafeHandle.DangerousGetHandle()));
                     Handed.Add(nbd.Socket);
+                    new NbdState(index, server, export, nbd.Size, ((IPEndPoint)nbd.Socket.LocalEndPoint!).Port, reporter.Mac ?? string.Empty).Write();
                     var device = "/dev/nbd" + index.ToString(CultureInfo.InvariantCulture);
                     await WaitForDeviceAsync(device, index, nbd.Size);
                     AgentConsole.Say($"{device} is export {export} ({nbd.Size / 1048576.0:F1} MiB, read-only)");

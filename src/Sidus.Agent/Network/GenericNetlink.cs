@@ -15,6 +15,9 @@ internal static class GenericNetlink
     public const byte CtrlVersion = 1;
     public const ushort CTRL_ATTR_FAMILY_ID = 1;
     public const ushort CTRL_ATTR_FAMILY_NAME = 2;
+    public const ushort CTRL_ATTR_MCAST_GROUPS = 7;
+    public const ushort CTRL_ATTR_MCAST_GRP_NAME = 1;
+    public const ushort CTRL_ATTR_MCAST_GRP_ID = 2;
     private const ushort NLMSG_ERROR = 2;
     private const ushort NLMSG_DONE = 3;
     private const int ReceiveBufferLength = 32 * 1024;
@@ -54,6 +57,53 @@ internal static class GenericNetlink
         var length = EncodeGetFamily(name, NextSequence(), request);
         var answer = Exchange(socket, request[..length], $"resolving generic netlink family '{name}'");
         return DecodeFamilyId(answer);
+    }
+
+    /// <summary>
+    /// The id of multicast group GROUP in the controller's CTRL_CMD_NEWFAMILY answer: CTRL_ATTR_MCAST_GROUPS nests one
+    /// attribute per group, each with CTRL_ATTR_MCAST_GRP_NAME and CTRL_ATTR_MCAST_GRP_ID. Null when the family has none of that name.
+    /// </summary>
+    public static uint? DecodeGroupId(ReadOnlySpan<byte> payload, string group)
+    {
+        if (payload.Length < NetlinkWriter.GenericHeaderLength || payload[0] != CTRL_CMD_NEWFAMILY)
+        {
+            throw new InvalidDataException("the generic netlink controller's answer is not CTRL_CMD_NEWFAMILY");
+        }
+
+        if (!NetlinkReader.TryFindAttribute(payload[NetlinkWriter.GenericHeaderLength..], CTRL_ATTR_MCAST_GROUPS, out var groups))
+        {
+            return null;
+        }
+
+        var wanted = System.Text.Encoding.UTF8.GetBytes(group + "\0");
+        while (groups.Length >= NetlinkWriter.AttributeHeaderLength)
+        {
+            var length = BinaryPrimitives.ReadUInt16LittleEndian(groups);
+            if (length < NetlinkWriter.AttributeHeaderLength || length > groups.Length)
+            {
+                throw new InvalidDataException($"a multicast group attribute claims {length} bytes of {groups.Length}");
+            }
+
+            var entry = groups[NetlinkWriter.AttributeHeaderLength..length];
+            if (NetlinkReader.TryFindAttribute(entry, CTRL_ATTR_MCAST_GRP_NAME, out var name) && name.SequenceEqual(wanted) &&
+                NetlinkReader.TryFindAttribute(entry, CTRL_ATTR_MCAST_GRP_ID, out var id) && id.Length >= 4)
+            {
+                return BinaryPrimitives.ReadUInt32LittleEndian(id);
+            }
+
+            groups = groups[Math.Min(groups.Length, NetlinkWriter.Align(length))..];
+        }
+
+        return null;
+    }
+
+    /// <summary>The family id and the id of its multicast group GROUP (null when it has none of that name).</summary>
+    public static (ushort Family, uint? Group) ResolveGroup(NetlinkSocket socket, string family, string group)
+    {
+        Span<byte> request = stackalloc byte[64];
+        var length = EncodeGetFamily(family, NextSequence(), request);
+        var answer = Exchange(socket, request[..length], $"resolving generic netlink family '{family}'");
+        return (DecodeFamilyId(answer), DecodeGroupId(answer, group));
     }
 
     /// <summary>Sends REQUEST; returns the payload of the answer carrying its sequence number (empty when there is none).</summary>

@@ -20,6 +20,9 @@ internal static class NbdClient
 {
     public const int DefaultPort = 10809;
     private const int MaxReplies = 64;
+    private const int KeepAliveIdleSeconds = 30;
+    private const int KeepAliveIntervalSeconds = 10;
+    private const int KeepAliveProbes = 3;
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(20);
 
@@ -42,6 +45,7 @@ internal static class NbdClient
             }
 
             socket.NoDelay = true;
+            KeepAlive(socket);
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             handshake.CancelAfter(HandshakeTimeout);
             try
@@ -59,6 +63,19 @@ internal static class NbdClient
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// TCP keepalive on the connection the kernel will own: a server that vanishes without closing it (power loss,
+    /// cable) is noticed within about a minute even when no I/O is pending, so the nbd driver declares the link
+    /// dead and the watcher (agent nbd-watch) can reconnect.
+    /// </summary>
+    private static void KeepAlive(Socket socket)
+    {
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, KeepAliveIdleSeconds);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, KeepAliveIntervalSeconds);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveProbes);
     }
 
     private static async Task<(ulong Size, ushort Flags)> HandshakeAsync(Socket socket, string export, CancellationToken cancellation)

@@ -20,6 +20,11 @@ internal static class NbdNetlink
     public const string FamilyName = "nbd";
     public const byte Version = 1;
     public const byte NBD_CMD_CONNECT = 1;
+    public const byte NBD_CMD_RECONFIGURE = 3;
+    public const byte NBD_CMD_LINK_DEAD = 4;
+
+    /// <summary>The family's multicast group: NBD_CMD_LINK_DEAD (with NBD_ATTR_INDEX) when a device's connection dies.</summary>
+    public const string MulticastGroup = "nbd_mc_group";
     public const ushort NBD_ATTR_INDEX = 1;
     public const ushort NBD_ATTR_SIZE_BYTES = 2;
     public const ushort NBD_ATTR_BLOCK_SIZE_BYTES = 3;
@@ -51,6 +56,46 @@ internal static class NbdNetlink
         writer.EndNested(item);
         writer.EndNested(sockets);
         return writer.Finish();
+    }
+
+    /// <summary>
+    /// NBD_CMD_RECONFIGURE for /dev/nbdINDEX with one socket: the kernel puts SOCKETFD in place of the device's dead
+    /// connection, and the I/O waiting for it (up to the dead-connection timeout) goes on. Nothing else is changed.
+    /// </summary>
+    public static int EncodeReconfigure(ushort family, int sequence, int index, int socketFd, Span<byte> destination)
+    {
+        var writer = new NetlinkWriter(destination, family, NetlinkWriter.NLM_F_REQUEST | NetlinkWriter.NLM_F_ACK, sequence);
+        writer.GenericHeader(NBD_CMD_RECONFIGURE, Version);
+        writer.U32(NBD_ATTR_INDEX, (uint)index);
+        var sockets = writer.BeginNested(NBD_ATTR_SOCKETS);
+        var item = writer.BeginNested(NBD_SOCK_ITEM);
+        writer.U32(NBD_SOCK_FD, (uint)socketFd);
+        writer.EndNested(item);
+        writer.EndNested(sockets);
+        return writer.Finish();
+    }
+
+    /// <summary>The device of an NBD_CMD_LINK_DEAD event (its payload after nlmsghdr), or null for any other message.</summary>
+    public static int? DecodeLinkDead(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < NetlinkWriter.GenericHeaderLength || payload[0] != NBD_CMD_LINK_DEAD)
+        {
+            return null;
+        }
+
+        return NetlinkReader.TryFindAttribute(payload[NetlinkWriter.GenericHeaderLength..], NBD_ATTR_INDEX, out var value) && value.Length >= 4
+            ? (int)BinaryPrimitives.ReadUInt32LittleEndian(value)
+            : null;
+    }
+
+    /// <summary>Hands SOCKETFD to /dev/nbdINDEX in place of its dead connection. A refusal throws <see cref="LinuxException"/>.</summary>
+    public static void Reconfigure(int index, int socketFd)
+    {
+        using var socket = NetlinkSocket.OpenGeneric();
+        var family = GenericNetlink.ResolveFamily(socket, FamilyName);
+        Span<byte> message = stackalloc byte[MaxRequestLength];
+        var length = EncodeReconfigure(family, GenericNetlink.NextSequence(), index, socketFd, message);
+        GenericNetlink.Exchange(socket, message[..length], "NBD_CMD_RECONFIGURE");
     }
 
     /// <summary>The device index in the kernel's answer to NBD_CMD_CONNECT (its payload after nlmsghdr).</summary>

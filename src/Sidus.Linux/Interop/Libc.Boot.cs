@@ -41,4 +41,14 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial uint if_nametoindex(byte* name);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setsockopt(int fd, int level, int name, byte* value, uint length);
+
+    /// <summary>poll(2) on one descriptor: struct pollfd is int fd, short events, short revents.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int poll(byte* fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int mlockall(int flags);
 }
