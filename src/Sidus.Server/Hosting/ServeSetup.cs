@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Sidus.Boot.Dhcp;
+using Sidus.Boot.Ipv6;
 using Sidus.Server.Configuration;
 using Sidus.Server.Dhcp;
 using Sidus.Server.Inventory;
@@ -93,7 +94,7 @@ public static class ServeSetup
     {
         ArgumentNullException.ThrowIfNull(options);
         var wanted = options.Interfaces.Where(i => i.Dhcp != DhcpService.Off).Select(i => (Settings: i, Dhcp: DhcpOptions(options, i))).ToList();
-        return (view, services, logging) => wanted.Select(w =>
+        return (view, services, logging) => wanted.SelectMany(w =>
         {
             var logger = logging.CreateLogger("Sidus.Boot.Dhcp." + w.Settings.Name);
             var nodes = new InventoryDhcpNodeSource(view, services.GetRequiredService<BootEventRecorder>(), w.Settings.Address!);
@@ -106,7 +107,11 @@ public static class ServeSetup
             });
             state.LeaseLookups.Add(mac => server.Leases
                 .FirstOrDefault(l => l.State == DhcpLeaseState.Bound && Sidus.Nodes.MacAddress.TryParse(l.Mac, out var m) && m == mac)?.Address.ToIPAddress());
-            return (IHostedService)new DhcpHostedService(server, logger);
+            var dhcp = (IHostedService)new DhcpHostedService(server, logger);
+            // Where Sidus owns the network it also tells iPXE there is no IPv6 router, sparing each boot ~16 s.
+            return w.Dhcp.Mode == DhcpMode.Full
+                ? [dhcp, new NoRouterHostedService(new NoRouterAdvertiser(w.Settings.Name, logger), w.Settings.Name, logger)]
+                : new[] { dhcp };
         }).ToList();
     }
 }
