@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Power-on to "up" of a network-booted node (ram mode; shared mode when sidus serve has it) against the same kernel and
+# Power-on to "up" of a network-booted node (ram and shared mode) against the same kernel and
 # the same image version booted from a local virtio disk, in the same QEMU setup (tcg, 2 vCPUs, 1536 MiB, virtio-net).
 #
 #   bench/diskless-boot.sh HOME IMAGE [RUNS]     (root; needs qemu-system-x86, ipxe-qemu, e2fsprogs, iproute2, jq)
@@ -22,7 +22,7 @@ image=${2:?usage: $0 HOME IMAGE [RUNS]}
 runs=${3:-3}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sidus=${SIDUS:-$here/sidus}
-modes=${MODES:-local ram}
+modes=${MODES:-local ram shared}
 limit=${LIMIT:-600}
 for tool in qemu-system-x86_64 mkfs.ext4 ip jq; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install qemu-system-x86 e2fsprogs iproute2 jq" >&2; exit 1; }
