@@ -14,13 +14,19 @@ namespace Sidus.Server.Dhcp;
 /// </summary>
 public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRecorder events, IPAddress servedFrom) : IDhcpNodeSource
 {
-    /// <summary>A PXE ROM asks several times per boot (DISCOVER, REQUEST, 4011): one DHCP event per boot is enough.</summary>
+    /// <summary>
+    /// How long after a PXE ROM's DHCP the iPXE it loads still belongs to the same boot (the chain: ROM DHCP, TFTP of
+    /// iPXE, iPXE DHCP).
+    /// </summary>
     public static readonly TimeSpan EventInterval = TimeSpan.FromSeconds(20);
+
+    /// <summary>One client's DISCOVER, REQUEST and 4011 request come within this: one boot, one event.</summary>
+    public static readonly TimeSpan SameExchange = TimeSpan.FromSeconds(3);
 
     /// <summary>MACs whose last DHCP event time is remembered; past this the table starts over.</summary>
     private const int MaxRemembered = 65536;
 
-    private readonly ConcurrentDictionary<MacAddress, long> _lastEvent = new();
+    private readonly ConcurrentDictionary<MacAddress, (long At, bool Ipxe)> _lastEvent = new();
     private Reservations? _reservations;
 
     public DhcpNodeAnswer? Find(DhcpClientInfo client)
@@ -74,10 +80,18 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
         events.Discover(mac, client.Architecture?.ToString(System.Globalization.CultureInfo.InvariantCulture), network?.Name, network?.DefaultGroup);
     }
 
+    /// <summary>
+    /// Whether a PXE/iPXE DHCP request SINCE the last boot start of the same MAC begins a new boot: not when it is the
+    /// same exchange, nor when it is the iPXE that this boot's PXE ROM just loaded. A machine whose ROM is iPXE and
+    /// that reboots quickly (a diskless node is up in ~20 s) does start a new boot.
+    /// </summary>
+    public static bool StartsNewBoot(TimeSpan since, bool lastWasIpxe, bool isIpxe) =>
+        since >= SameExchange && !(isIpxe && !lastWasIpxe && since < EventInterval);
+
     private void RecordStart(MacAddress mac, string? node, DhcpClientInfo client)
     {
         var now = Environment.TickCount64;
-        if (_lastEvent.TryGetValue(mac, out var last) && now - last < EventInterval.TotalMilliseconds)
+        if (_lastEvent.TryGetValue(mac, out var last) && !StartsNewBoot(TimeSpan.FromMilliseconds(now - last.At), last.Ipxe, client.IsIpxe))
         {
             return;
         }
@@ -87,7 +101,7 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
             _lastEvent.Clear();
         }
 
-        _lastEvent[mac] = now;
+        _lastEvent[mac] = (now, client.IsIpxe);
         events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"{(client.IsIpxe ? "iPXE" : "PXE ROM")}, architecture {client.Architecture?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}", node));
     }
 
