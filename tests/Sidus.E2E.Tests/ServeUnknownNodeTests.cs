@@ -39,26 +39,26 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
             retry-delay = 1
             """);
         boot.PowerOn(Firmware.Bios);
-        var gaveUp = DisklessBoot.WaitFor(() => boot.Serial.Contains("Gave up after", StringComparison.Ordinal), Limit);
+        var gaveUp = DisklessBoot.WaitFor(() => Unwrapped(boot.Serial).Contains("Gave up after", StringComparison.Ordinal), Limit);
         // Time for a wrong extra ask to show, were there one: the script leaves iPXE after a 1 s pause.
         Thread.Sleep(TimeSpan.FromSeconds(8));
         var serial = boot.Serial;
         var serve = boot.ServeText;
+        var console = Unwrapped(serial);
         output.WriteLine("serial:\n" + ServeBoot.Tail(serial, 5000));
         output.WriteLine("serve:\n" + ServeBoot.Tail(serve, 5000));
         Assert.True(gaveUp, "the machine did not give up within the limit; serial:\n" + ServeBoot.Tail(serial, 5000) + "\nserve:\n" + ServeBoot.Tail(serve, 5000));
 
         // The server names an unknown machine after its MAC and boots it with its network's default group.
         var standIn = "unknown-" + boot.Mac.Replace(":", string.Empty, StringComparison.Ordinal);
-        Assert.Contains($"node {standIn} has no image", serial, StringComparison.Ordinal);
-        // iPXE wraps its console at 80 columns: the advice is checked with the wraps undone.
-        Assert.Contains($"sidus node adopt {boot.Mac} NAME", serial.Replace("\r", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains($"node {standIn} has no image", console, StringComparison.Ordinal);
+        Assert.Contains($"sidus node adopt {boot.Mac} NAME", console, StringComparison.Ordinal);
         for (var attempt = 1; attempt <= AskAgainAttempts; attempt++)
         {
-            Assert.Contains($"(try {attempt} of {AskAgainAttempts + 1})", serial, StringComparison.Ordinal);
+            Assert.Contains($"(try {attempt} of {AskAgainAttempts + 1})", console, StringComparison.Ordinal);
         }
 
-        Assert.Contains($"Gave up after {AskAgainAttempts} tries; leaving iPXE.", serial, StringComparison.Ordinal);
+        Assert.Contains($"Gave up after {AskAgainAttempts} tries; leaving iPXE.", console, StringComparison.Ordinal);
         // One first ask and exactly AskAgainAttempts more: the server saw each, and no other.
         var asks = serve.Split('\n').Count(l => l.Contains($"Script for {boot.Mac}", StringComparison.Ordinal));
         Assert.Equal(AskAgainAttempts + 1, asks);
@@ -78,4 +78,8 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
         var nodes = boot.Sidus("node", "list");
         Assert.DoesNotContain(boot.Mac, nodes.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>iPXE wraps its console at 80 columns: messages are matched with the wraps undone.</summary>
+    private static string Unwrapped(string serial) =>
+        serial.Replace("\r", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal);
 }
