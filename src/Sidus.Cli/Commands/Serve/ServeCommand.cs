@@ -15,7 +15,9 @@ public static class ServeCommand
         var args = new ServeArguments();
         var cmd = new Command("serve", """
             Boot machines from the network: TFTP hands PXE ROMs the iPXE binaries, HTTP hands iPXE each node's
-            script (from the inventory) and its image's kernel and initramfs, DHCP (full or proxy) points them there.
+            script (from the inventory) and its image's kernel and initramfs, DHCP (full or proxy) points them there,
+            NBD serves shared-mode nodes their read-only root (an erofs export per image version). In full mode Sidus
+            also answers IPv6 router solicitations with "no router here", so iPXE does not wait ~16 s for one.
             Configured by sidus.toml (see docs/serve.md); the options override it. A quick start needs no file:
               sidus serve --interface eth1 --dhcp full --pool 10.0.0.100-10.0.0.200
             Runs until interrupted (Ctrl-C, SIGTERM); inventory edits take effect without a restart.
