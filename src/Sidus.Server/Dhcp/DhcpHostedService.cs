@@ -7,14 +7,11 @@ using Sidus.Server.Configuration;
 namespace Sidus.Server.Dhcp;
 
 /// <summary>Runs one interface's DHCP server; its sockets are bound when the host starts, so problems show at startup.</summary>
-internal sealed class DhcpHostedService(DhcpServer server, ILogger logger) : IHostedService, IAsyncDisposable
+internal sealed class DhcpHostedService(DhcpServer server, ILogger logger) : BackgroundService, IAsyncDisposable
 {
-    private CancellationTokenSource? _stop;
-    private Task? _running;
-
     public DhcpServer Server => server;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         var options = server.Options;
         try
@@ -32,33 +29,20 @@ internal sealed class DhcpHostedService(DhcpServer server, ILogger logger) : IHo
                 $"DHCP needs root (ports {options.ServerPort} and {options.BootServerPort}, and binding to {options.InterfaceName}): run sidus serve as root", e);
         }
 
-        _stop = new CancellationTokenSource();
-        _running = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_stop is null || _running is null)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        await _running.WaitAsync(cancellationToken);
+        return base.StartAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
         await server.DisposeAsync();
-        _stop?.Dispose();
+        Dispose();
     }
 
-    private async Task RunAsync(CancellationToken ct)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await server.RunAsync(ct);
+            await server.RunAsync(stoppingToken);
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {

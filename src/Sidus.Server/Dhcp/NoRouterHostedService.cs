@@ -9,54 +9,24 @@ namespace Sidus.Server.Dhcp;
 /// Runs <see cref="NoRouterAdvertiser"/> on a full-DHCP interface. It only shortens iPXE's boot, so a failure to
 /// start it is logged and the server goes on without it.
 /// </summary>
-internal sealed class NoRouterHostedService(NoRouterAdvertiser advertiser, string interfaceName, ILogger logger) : IHostedService, IAsyncDisposable
+internal sealed class NoRouterHostedService(NoRouterAdvertiser advertiser, string interfaceName, ILogger logger) : BackgroundService, IAsyncDisposable
 {
-    private CancellationTokenSource? _stop;
-    private Task? _running;
-
-    public Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             advertiser.Bind();
+            await advertiser.RunAsync(stoppingToken);
         }
-        catch (Exception e) when (e is SocketException or InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or SocketException or IOException or ObjectDisposedException)
         {
             ServerLog.ServiceFailed(logger, $"IPv6 router solicitation answers on {interfaceName} (iPXE will wait ~16 s for a router)", e.Message);
-            return Task.CompletedTask;
         }
-
-        _stop = new CancellationTokenSource();
-        _running = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_stop is null || _running is null)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        await _running.WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
         await advertiser.DisposeAsync();
-        _stop?.Dispose();
-    }
-
-    private async Task RunAsync(CancellationToken ct)
-    {
-        try
-        {
-            await advertiser.RunAsync(ct);
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
-        {
-            ServerLog.ServiceFailed(logger, $"IPv6 router solicitation answers on {interfaceName}", e.Message);
-        }
+        Dispose();
     }
 }
