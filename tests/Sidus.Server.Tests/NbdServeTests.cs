@@ -170,7 +170,17 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         }
 
         var exports = f.Server.Services.GetRequiredService<ErofsExports>();
-        var version = ((ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog))).Lookup("other").Files!.Version;
+        // The server reopens the store at most once per ReopenInterval: a lookup right after the import may miss.
+        var catalog = (ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog));
+        var lookup = catalog.Lookup("other");
+        for (var attempt = 0; lookup.Files is null && attempt < 20; attempt++)
+        {
+            await Task.Delay(ImageStoreView.ReopenInterval / 2);
+            lookup = catalog.Lookup("other");
+        }
+
+        Assert.True(lookup.Files is not null, "the server never saw the new image: " + lookup.Problem);
+        var version = lookup.Files.Version;
         var built = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => exports.GetOrBuildAsync(version, CancellationToken.None)));
         Assert.All(built, b => Assert.Equal(exports.PathFor(version), b.Path));
         Assert.Equal(1, built.Count(b => !b.FromCache));
