@@ -41,12 +41,12 @@ cleanup() {
   [[ -n $serve_pid ]] && kill "$serve_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   ip netns delete "$ns" 2>/dev/null || true
-  rm -rf "$work"
+  [[ -n ${KEEP:-} ]] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-qemu_common=(-accel tcg -m 1536 -smp 2 -nographic -display none -monitor none -no-reboot)
+qemu_common=(-accel tcg -m 1536 -smp 2 -nographic -display none -monitor none -no-reboot -device virtio-rng-pci)
 export SIDUS_DB=$work/inventory.db
 
 echo "== boot files of $image"

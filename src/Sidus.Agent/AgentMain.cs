@@ -140,7 +140,8 @@ internal static class AgentMain
             }
         }
 
-        return $"{stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB verified in {stats.Elapsed.TotalSeconds:F1} s ({stats.Requests} requests)";
+        return $"{stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB verified in {stats.Elapsed.TotalSeconds:F1} s ({stats.Requests} requests; " +
+            $"data {stats.Data.TotalSeconds:F1} s, hashing {stats.Hashing.TotalSeconds:F1} s and writing {stats.Writing.TotalSeconds:F1} s summed over threads)";
     }
 
     /// <summary>"report STAGE DETAIL" from the booted system: one event, then exit.</summary>

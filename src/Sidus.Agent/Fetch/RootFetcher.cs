@@ -17,6 +17,8 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
     private const int FrameHeaderLength = Sha256.HashLength + sizeof(long);
     private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
     private int _requests;
+    private long _hashTicks;
+    private long _writeTicks;
 
     public async Task<FetchStats> FetchAsync(string version, string? manifestHash, string root)
     {
@@ -60,8 +62,10 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
             }
         }).ToList();
         await Task.WhenAll(tasks);
+        var dataTime = clock.Elapsed;
         FinishMetadata(entries, root);
-        return new FetchStats(entries.Count, files.Count, done, _requests, clock.Elapsed);
+        return new FetchStats(entries.Count, files.Count, done, _requests, clock.Elapsed,
+            dataTime, Stopwatch.GetElapsedTime(0, _hashTicks), Stopwatch.GetElapsedTime(0, _writeTicks));
     }
 
     private async Task<string> FetchManifestAsync(string version, string? pinned)
@@ -181,17 +185,22 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
 
                 var data = new byte[length];
                 await ReadAsync(data);
+                var hashStart = Stopwatch.GetTimestamp();
                 var actual = Convert.ToHexStringLower(Sha256.Hash(data));
+                Interlocked.Add(ref _hashTicks, Stopwatch.GetTimestamp() - hashStart);
                 if (actual != id)
                 {
                     throw new CorruptContentException(
                         $"the data of {LinuxException.Printable(file.Path)} is corrupt on the server: content {id} hashes to {actual}; this node will not boot from it");
                 }
 
+                var writeStart = Stopwatch.GetTimestamp();
                 foreach (var target in byContent[id])
                 {
                     WriteFile(root, target, data);
                 }
+
+                Interlocked.Add(ref _writeTicks, Stopwatch.GetTimestamp() - writeStart);
 
                 written.Add(id);
                 bytes += length;

@@ -31,7 +31,7 @@ internal sealed partial class DisklessBoot : IDisposable
             Own(new BackgroundProcess("ip", ["netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", "1536", "-smp", "2",
                 "-display", "none", "-monitor", "none", "-no-reboot", "-kernel", fixture.Boot.KernelPath, "-initrd", fixture.Boot.InitramfsPath,
                 "-append", append, "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
-                "-device", $"virtio-net-pci,netdev=n0,mac={Mac}", "-serial", "file:" + SerialLog], Path.Combine(Work, "qemu.log")));
+                "-device", $"virtio-net-pci,netdev=n0,mac={Mac}", "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog], Path.Combine(Work, "qemu.log")));
         }
         catch
         {

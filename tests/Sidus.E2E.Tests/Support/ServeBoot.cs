@@ -126,7 +126,7 @@ internal sealed partial class ServeBoot : IDisposable
             "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", "1536", "-smp", "2", "-nographic", "-display", "none",
             "-monitor", "none", "-no-reboot", "-boot", "n", "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=n0,mac={Mac}" + (firmware == Firmware.Uefi ? ",romfile=" + IpxeRom : string.Empty),
-            "-serial", "file:" + SerialLog,
+            "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog,
         ];
         if (firmware == Firmware.Uefi)
         {

@@ -51,7 +51,7 @@ internal sealed partial class SharedVm : IDisposable
             "-accel", "tcg", "-m", "1536", "-smp", "2", "-display", "none", "-monitor", "none", "-no-reboot",
             "-qmp", $"unix:{QmpSocket},server=on,wait=off",
             "-kernel", _lab.Fixture.Boot.KernelPath, "-initrd", _lab.Fixture.Boot.InitramfsPath, "-append", _append,
-            "-netdev", $"tap,id=n0,ifname={_tap},script=no,downscript=no", "-device", $"virtio-net-pci,netdev=n0,mac={Mac}",
+            "-netdev", $"tap,id=n0,ifname={_tap},script=no,downscript=no", "-device", $"virtio-net-pci,netdev=n0,mac={Mac}", "-device", "virtio-rng-pci",
             "-serial", "file:" + SerialLog];
         foreach (var disk in _disks)
         {

@@ -119,7 +119,7 @@ internal sealed class DemoBoot : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             _vm = new DemoProcess("ip", _network!.Wrap([_tools.Qemu, "-accel", "tcg", "-m", VmMemory, "-smp", "2", "-nographic", "-display", "none",
                 "-monitor", "none", "-no-reboot", "-boot", "n", "-netdev", $"tap,id=n0,ifname={_network.Tap},script=no,downscript=no",
-                "-device", $"virtio-net-pci,netdev=n0,mac={_mac}", "-serial", "file:" + SerialLog]),
+                "-device", $"virtio-net-pci,netdev=n0,mac={_mac}", "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog]),
                 Path.Combine(_work, "qemu.log"));
         }
 
