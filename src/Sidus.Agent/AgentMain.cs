@@ -56,7 +56,7 @@ internal static class AgentMain
             return await StopAsync($"sidus.mode={line.Mode} is not supported by this agent (ram and shared are)");
         }
 
-        if (line.Mode == "shared" && SharedRoot.Check(line) is { } wrong)
+        if ((line.Mode == "shared" || line.RamFromExport) && SharedRoot.Check(line) is { } wrong)
         {
             return await StopAsync(wrong);
         }
@@ -87,7 +87,7 @@ internal static class AgentMain
         string detail;
         try
         {
-            detail = line.Mode == "shared"
+            detail = line.Mode == "shared" || line.RamFromExport
                 ? await SharedRoot.AssembleAsync(line, modules, reporter, NewRoot)
                 : await RamRootAsync(line, http, reporter);
         }

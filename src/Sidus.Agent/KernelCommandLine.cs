@@ -7,7 +7,10 @@ namespace Sidus.Agent;
 /// (the interface to use; default: the first Ethernet interface with a link), sidus.rootsize=SIZE (tmpfs size,
 /// default 90%). Shared mode: sidus.nbd=HOST:PORT (the NBD server), sidus.export=NAME (default: the sidus.image
 /// value), sidus.overlay=tmpfs|disk:/dev/X (where the writable layer lives, default tmpfs), sidus.imageref=NAME@N
-/// (the image's name: a persistent upper layer is kept per image name).
+/// (the image's name: a persistent upper layer is kept per image name). Both modes: sidus.verity=ROOT:SALT:BLOCKS
+/// (the export's dm-verity root hash; every block read is checked against it). Ram mode boots from the export when
+/// it has sidus.nbd and sidus.verity and copies it into RAM once up; sidus.ram=sync asks for the older way instead
+/// (every file fetched into tmpfs before the image's init starts).
 /// </summary>
 internal sealed class KernelCommandLine
 {
@@ -38,6 +41,10 @@ internal sealed class KernelCommandLine
     public string? Nbd => this["sidus.nbd"];
     public string? Export => this["sidus.export"] ?? Image;
     public string Overlay => this["sidus.overlay"] ?? "tmpfs";
+    public string? Verity => this["sidus.verity"];
+
+    /// <summary>Ram mode from the export (boot like shared mode, copy into RAM once up) rather than the file sync.</summary>
+    public bool RamFromExport => Mode == "ram" && Nbd is not null && Verity is not null && this["sidus.ram"] != "sync";
 
     /// <summary>The image's name from sidus.imageref=NAME@N, else null.</summary>
     public string? ImageName => this["sidus.imageref"] is { Length: > 0 } reference

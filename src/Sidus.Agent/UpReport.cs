@@ -14,7 +14,17 @@ namespace Sidus.Agent;
 internal static class UpReport
 {
     /// <summary>Identity and memory, then how the root is made and how many times it has booted (<see cref="NodeFacts"/>).</summary>
-    public static Task<int> RunAsync() => AgentMain.ReportAsync("up", Detail(KernelCommandLine.Read(), "/") + " " + NodeFacts.Describe());
+    public static async Task<int> RunAsync()
+    {
+        var code = await AgentMain.ReportAsync("up", Detail(KernelCommandLine.Read(), "/") + " " + NodeFacts.Describe());
+        // Boot is over: ram mode's copy into RAM may start (Boot/RamCopy.cs).
+        if (Directory.Exists(Path.GetDirectoryName(RamCopy.UpFile)))
+        {
+            await File.WriteAllTextAsync(RamCopy.UpFile, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n");
+        }
+
+        return code;
+    }
 
     public static string Detail(KernelCommandLine line, string root)
     {

@@ -74,4 +74,5 @@ public static class Errno
     public const int EMLINK = 31;
     public const int EPERM = 1;
     public const int EACCES = 13;
+    public const int EBUSY = 16;
 }

@@ -27,6 +27,15 @@ public sealed class NbdWatchCodeTests
     }
 
     [Fact]
+    public void EncodeDisconnect_Index_ExactBytes()
+    {
+        var b = new byte[64];
+        var n = NbdNetlink.EncodeDisconnect(0x1A, 8, 1, b);
+        Assert.Equal(28, n);
+        Assert.Equal("1C000000" + "1A00" + "0500" + "08000000" + "00000000" + "02010000" + "08000100" + "01000000", Convert.ToHexString(b, 0, n));
+    }
+
+    [Fact]
     public void DecodeLinkDead_LinkDeadEvent_ReturnsIndex()
     {
         Assert.Equal(3, NbdNetlink.DecodeLinkDead(Convert.FromHexString("04010000" + "08000100" + "03000000")));

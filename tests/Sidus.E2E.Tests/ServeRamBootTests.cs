@@ -7,9 +7,9 @@ namespace Sidus.E2E.Tests;
 /// <summary>
 /// The whole chain against the real `sidus serve` binary in a private namespace: QEMU (tcg, no disk) runs its iPXE
 /// ROM (SeaBIOS's or OVMF's), gets a lease from Sidus's DHCP, fetches its script over HTTP, boots the image's kernel
-/// with the Sidus initramfs, and the agent fetches the version into RAM (ram mode) or mounts the server's erofs export
-/// over NBD under a tmpfs overlay (shared mode), writes the node's override layer and hands over to systemd, which
-/// reports "up" with what the booted system sees of itself.
+/// with the Sidus initramfs, and the agent mounts the server's erofs export over NBD, checked by dm-verity, under a
+/// tmpfs overlay (both modes), writes the node's override layer and hands over to systemd, which reports "up" with
+/// what the booted system sees of itself. A ram node then copies the export into RAM and leaves the server.
 /// </summary>
 public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
@@ -116,18 +116,36 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         var up = status.GetProperty("stages").EnumerateArray().Last(s => s.GetProperty("stage").GetString() == "up").GetProperty("detail").GetString()!;
         var root = status.GetProperty("stages").EnumerateArray().Where(s => s.GetProperty("stage").GetString() == "root")
             .Select(s => s.GetProperty("detail").GetString()!).ToList();
-        if (mode == "shared")
+        // Both modes boot from the version's erofs export over NBD, checked block by block by dm-verity.
+        Assert.Contains("root=overlay:overlay", up, StringComparison.Ordinal);
+        Assert.Contains("lower=erofs:/dev/dm-", up, StringComparison.Ordinal);
+        Assert.Contains("upper=tmpfs", up, StringComparison.Ordinal);
+        Assert.Contains(root, d => d.StartsWith($"ready: {mode}, export {report.GetProperty("image").GetString()}", StringComparison.Ordinal) &&
+                                   d.Contains("verified by dm-verity", StringComparison.Ordinal));
+        Assert.Contains("dm-verity over /dev/nbd", serial, StringComparison.Ordinal);
+        Assert.Contains("NBD", boot.ServeText, StringComparison.OrdinalIgnoreCase);
+        if (mode == "ram")
         {
-            Assert.Contains("root=overlay:overlay", up, StringComparison.Ordinal);
-            Assert.Contains("lower=erofs:/dev/nbd", up, StringComparison.Ordinal);
-            Assert.Contains("upper=tmpfs", up, StringComparison.Ordinal);
-            Assert.Contains(root, d => d.StartsWith("ready: shared, export " + report.GetProperty("image").GetString(), StringComparison.Ordinal));
-            Assert.Contains("NBD", boot.ServeText, StringComparison.OrdinalIgnoreCase);
+            CheckDetachedFromServer(boot);
         }
-        else
-        {
-            Assert.Contains("root=tmpfs:", up, StringComparison.Ordinal);
-            Assert.Contains(root, d => d.StartsWith("ready: ", StringComparison.Ordinal) && d.Contains("verified", StringComparison.Ordinal));
-        }
+    }
+
+    /// <summary>
+    /// Ram mode's second half: once up, the node copies the export into RAM, puts the copy under its root and closes
+    /// its NBD connection, which the server sees end. Then the node needs nothing from the server.
+    /// </summary>
+    private void CheckDetachedFromServer(ServeBoot boot)
+    {
+        const string InRam = "ram: the root is in RAM";
+        var detached = DisklessBoot.WaitFor(
+            () => boot.Status(Node) is { } s && s.GetProperty("stages").EnumerateArray().Any(e => e.GetProperty("detail").GetString()!.StartsWith(InRam, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(240));
+        var events = boot.Status(Node) is { } status ? string.Join('\n', ServeBoot.Stages(status).Select(e => e.Stage)) : "(no status)";
+        output.WriteLine("after up:\n" + ServeBoot.Tail(boot.Serial, 3000));
+        Assert.True(detached, $"no '{InRam}' event within the limit; stages: {events}\nserial:\n{ServeBoot.Tail(boot.Serial, 4000)}");
+        Assert.Contains(InRam, boot.Serial, StringComparison.Ordinal);
+        Assert.DoesNotContain("copying the root into RAM failed", boot.Serial, StringComparison.Ordinal);
+        var closed = DisklessBoot.WaitFor(() => boot.ServeText.Contains("client disconnected", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        Assert.True(closed, "the server never saw the node's NBD connection end:\n" + ServeBoot.Tail(boot.ServeText, 4000));
     }
 }

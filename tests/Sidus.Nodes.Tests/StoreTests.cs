@@ -307,4 +307,23 @@ public class StoreTests
         Assert.Equal(8, await inv.Store.PruneBootEventsAsync(t.AddDays(1)));
         Assert.Empty(await inv.Store.GetBootStatusAsync());
     }
+
+    [Fact]
+    public async Task BootStatus_AgentNoteAfterUp_NodeStaysUpAndNoteIsListed()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var t = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        foreach (var (stage, s, detail) in new[] { (BootStage.Dhcp, 0, "d"), (BootStage.Agent, 5, "started"), (BootStage.Up, 20, "up"), (BootStage.Agent, 40, "ram: the root is in RAM") })
+        {
+            await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), stage, t.AddSeconds(s), detail));
+        }
+
+        var a = Assert.Single(await inv.Store.GetBootStatusAsync());
+        Assert.Equal(BootStage.Up, a.Latest.Stage);
+        Assert.Equal("ram: the root is in RAM", a.Stages[^1].Detail);
+
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Error, t.AddSeconds(50), "copy failed"));
+        Assert.Equal(BootStage.Error, Assert.Single(await inv.Store.GetBootStatusAsync()).Latest.Stage);
+    }
 }

@@ -23,6 +23,9 @@ internal static class NbdWatch
     /// <summary>Sockets handed to the kernel: kept open for the life of the watcher (closing a .NET socket may shut it down).</summary>
     private static readonly List<Socket> Handed = [];
 
+    /// <summary>Set by the ram copy just before it closes the connection itself: that death is not to be mended.</summary>
+    private static volatile bool s_detaching;
+
     public static async Task<int> RunAsync()
     {
         NbdState state;
@@ -56,10 +59,17 @@ internal static class NbdWatch
 
         AgentConsole.Say($"nbd-watch: watching /dev/nbd{state.Index} ({state.Server}, export {state.Export}): " +
                          $"{(events is null ? "no link-dead events" : "link-dead events")}, TCP state every {PollInterval.TotalSeconds:F0} s");
+        StartRamCopy(line, state, reporter);
         var buffer = new byte[EventBufferLength];
         while (true)
         {
             var why = WaitForDeath(events, state, buffer);
+            if (s_detaching)
+            {
+                // The copy thread ends the process once it has reported.
+                Thread.Sleep(Timeout.Infinite);
+            }
+
             var clock = Stopwatch.StartNew();
             AgentConsole.Fail($"nbd-watch: /dev/nbd{state.Index}: {why}; reconnecting to {state.Server}");
             await reporter.ReportAsync("agent", $"nbd connection to {state.Server} lost ({why}); reconnecting");
@@ -77,6 +87,27 @@ internal static class NbdWatch
             AgentConsole.Say("nbd-watch: " + detail);
             await reporter.ReportAsync("agent", detail);
         }
+    }
+
+    /// <summary>Ram mode from the export: the copy into RAM runs beside the watching (which mends the connection the
+    /// copy reads through); once the root is on the copy, the state file goes and the watcher ends.</summary>
+    private static void StartRamCopy(KernelCommandLine line, NbdState state, EventReporter reporter)
+    {
+        if (!line.RamFromExport || VerityParameters.Parse(line.Verity!, out _) is not { } verity)
+        {
+            return;
+        }
+
+        var copier = new Thread(() =>
+        {
+            if (RamCopy.Run(state, verity, reporter, () => s_detaching = true))
+            {
+                File.Delete(NbdState.DefaultPath);
+                Environment.Exit(0);
+            }
+        })
+        { IsBackground = true, Name = "ram-copy" };
+        copier.Start();
     }
 
     /// <summary>A generic netlink socket in the nbd family's multicast group, or null (polling only) when that fails.</summary>

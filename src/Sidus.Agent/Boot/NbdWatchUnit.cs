@@ -24,7 +24,7 @@ internal static class NbdWatchUnit
             .Append("[Unit]\nDescription=Sidus: reconnect the root's NBD export when its server comes back\n")
             .Append("DefaultDependencies=no\n\n")
             .Append("[Service]\nExecStart=@").Append(agent).Append(" @sidus-nbd-watch nbd-watch\n")
-            .Append("Restart=always\nRestartSec=5\nStandardOutput=journal+console\n")
+            .Append("Restart=on-failure\nRestartSec=5\nStandardOutput=journal+console\n")
             .ToString());
         var link = Path.Combine(wants, UnitName);
         if (!File.Exists(link))

@@ -107,7 +107,7 @@ internal static class NodeFacts
     }
 
     /// <summary>(mount point, filesystem type, source) of each line of /proc/self/mountinfo, in mount order.</summary>
-    private static List<(string Point, string Type, string Source)> ReadMounts()
+    public static List<(string Point, string Type, string Source)> ReadMounts()
     {
         var mounts = new List<(string, string, string)>();
         foreach (var line in File.ReadLines("/proc/self/mountinfo"))

@@ -42,26 +42,63 @@ internal static class SharedRoot
             return "sidus.mode=shared needs sidus.nbd=IP:PORT (the NBD server of sidus serve)";
         }
 
+        if (line.Verity is { } verity && VerityParameters.Parse(verity, out var why) is null)
+        {
+            return why;
+        }
+
         return OverlayDisk.ParseOverlay(line.Overlay, out _) ? null : $"sidus.overlay={line.Overlay} is neither 'tmpfs' nor 'disk:/dev/NAME'";
     }
 
-    /// <summary>Builds the overlay root on NEWROOT; returns what the console and the server are told.</summary>
+    /// <summary>
+    /// Builds the overlay root on NEWROOT; returns what the console and the server are told. Ram mode from the export
+    /// (<see cref="KernelCommandLine.RamFromExport"/>) is built the same way with a tmpfs upper layer; the watcher
+    /// copies the export into RAM once the node is up (<see cref="RamCopy"/>).
+    /// </summary>
     public static async Task<string> AssembleAsync(KernelCommandLine line, ModuleLoader modules, EventReporter reporter, string newRoot)
     {
-        OverlayDisk.ParseOverlay(line.Overlay, out var disk);
-        LoadModules(modules, disk is not null);
+        var ram = line.RamFromExport;
+        string? disk = null;
+        if (!ram)
+        {
+            OverlayDisk.ParseOverlay(line.Overlay, out disk);
+        }
+
+        var verity = line.Verity is { } text ? VerityParameters.Parse(text, out _) : null;
+        LoadModules(modules, disk is not null, verity is not null, ram);
         var server = ParseServer(line.Nbd!)!;
         var export = line.Export!;
         var (device, size) = await AttachAsync(server, export, reporter);
         NbdWatchUnit.Install("/run", Overrides.AgentCopy);
+        var lowerDevice = device;
+        if (verity is not null)
+        {
+            try
+            {
+                lowerDevice = await VerityRoot.MapAsync(VerityRoot.DeviceName, verity, device);
+            }
+            catch (LinuxException e)
+            {
+                throw new UnbootableException($"the kernel refused the dm-verity table over {device} ({e.Message}); does the export carry its hash tree?");
+            }
+
+            AgentConsole.Say($"{lowerDevice}: dm-verity over {device}, root hash {verity.RootHash[..16]}..., every block checked as it is read");
+        }
+
         Directory.CreateDirectory(Lower);
         try
         {
-            Mounts.Mount(device, Lower, "erofs", Mounts.MS_RDONLY);
+            Mounts.Mount(lowerDevice, Lower, "erofs", Mounts.MS_RDONLY);
+        }
+        catch (LinuxException e) when (verity is not null && e.Errno == Errno.EIO)
+        {
+            throw new UnbootableException(
+                $"REFUSED: export {export} fails verification against root hash {verity.RootHash} ({e.Message}): the server's copy is corrupt " +
+                "(the kernel log names the block); this node will not boot from it");
         }
         catch (LinuxException e)
         {
-            throw new UnbootableException($"export {export} on {device} does not mount as EROFS ({e.Message}); is it an EROFS image of the version?");
+            throw new UnbootableException($"export {export} on {lowerDevice} does not mount as EROFS ({e.Message}); is it an EROFS image of the version?");
         }
 
         string upper, work, overlay;
@@ -80,8 +117,11 @@ internal static class SharedRoot
         }
 
         Mounts.Mount("overlay", newRoot, "overlay", 0, $"lowerdir={Lower},upperdir={upper},workdir={work}");
-        AgentConsole.Say($"overlay on {newRoot}: lower {device} (EROFS, read-only), upper {upper}");
-        return $"shared, export {export} {size / 1048576.0:F1} MiB on {device}, overlay {overlay}";
+        AgentConsole.Say($"overlay on {newRoot}: lower {lowerDevice} (EROFS, read-only), upper {upper}");
+        var verified = verity is null ? string.Empty : ", verified by dm-verity";
+        return ram
+            ? $"ram, export {export} {size / 1048576.0:F1} MiB on {lowerDevice}{verified}, copied into RAM once up, overlay {overlay}"
+            : $"shared, export {export} {size / 1048576.0:F1} MiB on {lowerDevice}{verified}, overlay {overlay}";
     }
 
     public static IPEndPoint? ParseServer(string text)
@@ -94,9 +134,12 @@ internal static class SharedRoot
         return endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, NbdClient.DefaultPort) : endpoint;
     }
 
-    private static void LoadModules(ModuleLoader modules, bool disk)
+    private static void LoadModules(ModuleLoader modules, bool disk, bool verity, bool ram)
     {
-        string[] names = disk ? ["nbd", "erofs", "overlay", "crc32c_generic", "ext4"] : ["nbd", "erofs", "overlay"];
+        List<string> names = ["nbd", "erofs", "overlay"];
+        names.AddRange(disk ? ["crc32c_generic", "ext4"] : []);
+        names.AddRange(verity ? ["dm_mod", "dm_verity"] : []);
+        names.AddRange(ram ? ["loop"] : []);
         foreach (var name in names)
         {
             modules.LoadByName(name);
@@ -105,6 +148,11 @@ internal static class SharedRoot
         if (!Directory.Exists("/sys/module/nbd"))
         {
             throw new UnbootableException("the kernel has no nbd driver (neither built in nor in the initramfs)");
+        }
+
+        if (verity && !File.ReadAllText("/proc/devices").Contains("device-mapper", StringComparison.Ordinal))
+        {
+            throw new UnbootableException("the kernel has no device-mapper (dm_mod, dm_verity: neither built in nor in the initramfs)");
         }
 
         var filesystems = File.ReadAllLines("/proc/filesystems")

@@ -20,6 +20,7 @@ internal static class NbdNetlink
     public const string FamilyName = "nbd";
     public const byte Version = 1;
     public const byte NBD_CMD_CONNECT = 1;
+    public const byte NBD_CMD_DISCONNECT = 2;
     public const byte NBD_CMD_RECONFIGURE = 3;
     public const byte NBD_CMD_LINK_DEAD = 4;
 
@@ -73,6 +74,25 @@ internal static class NbdNetlink
         writer.EndNested(item);
         writer.EndNested(sockets);
         return writer.Finish();
+    }
+
+    /// <summary>NBD_CMD_DISCONNECT for /dev/nbdINDEX: the kernel tells the server and closes the connection.</summary>
+    public static int EncodeDisconnect(ushort family, int sequence, int index, Span<byte> destination)
+    {
+        var writer = new NetlinkWriter(destination, family, NetlinkWriter.NLM_F_REQUEST | NetlinkWriter.NLM_F_ACK, sequence);
+        writer.GenericHeader(NBD_CMD_DISCONNECT, Version);
+        writer.U32(NBD_ATTR_INDEX, (uint)index);
+        return writer.Finish();
+    }
+
+    /// <summary>Ends /dev/nbdINDEX's connection. A refusal throws <see cref="LinuxException"/>.</summary>
+    public static void Disconnect(int index)
+    {
+        using var socket = NetlinkSocket.OpenGeneric();
+        var family = GenericNetlink.ResolveFamily(socket, FamilyName);
+        Span<byte> message = stackalloc byte[MaxRequestLength];
+        var length = EncodeDisconnect(family, GenericNetlink.NextSequence(), index, message);
+        GenericNetlink.Exchange(socket, message[..length], "NBD_CMD_DISCONNECT");
     }
 
     /// <summary>The device of an NBD_CMD_LINK_DEAD event (its payload after nlmsghdr), or null for any other message.</summary>

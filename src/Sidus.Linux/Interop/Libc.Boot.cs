@@ -51,4 +51,13 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int mlockall(int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int ioctl(int fd, ulong request, byte* argument);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int ioctl(int fd, ulong request, nint argument);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setpriority(int which, uint who, int priority);
 }

@@ -240,7 +240,7 @@ public sealed class InventoryStore : IAsyncDisposable
             var start = boot.First().At;
             var stages = boot.Select(e => new StageTiming(
                 e.Stage, Sql.FromMilliseconds(e.At), TimeSpan.FromMilliseconds(e.At - start), e.Detail)).ToList();
-            result.Add(new NodeBootStatus(boot.Last().Node, MacAddress.Parse(boot.Key), stages[^1], stages));
+            result.Add(new NodeBootStatus(boot.Last().Node, MacAddress.Parse(boot.Key), LatestOf(stages), stages));
         }
 
         return result.OrderBy(s => s.Node ?? "~" + s.Mac, StringComparer.Ordinal).ToList();
@@ -256,4 +256,11 @@ public sealed class InventoryStore : IAsyncDisposable
     internal Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => _dialect.OpenAsync(ct);
 
     public ValueTask DisposeAsync() => _dialect.DisposeAsync();
+
+    /// <summary>
+    /// The stage a boot is at: its last event, except that notes the running system sends after "up" (the agent
+    /// reconnecting its root, ram mode leaving the server) do not take a node that is up back to "agent".
+    /// </summary>
+    private static StageTiming LatestOf(List<StageTiming> stages) =>
+        stages[^1].Stage == BootStage.Agent && stages.FindLast(s => s.Stage == BootStage.Up) is { } up ? up : stages[^1];
 }

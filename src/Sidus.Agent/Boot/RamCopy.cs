@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Sidus.Agent.Network;
+using Sidus.Linux;
+
+namespace Sidus.Agent.Boot;
+
+/// <summary>
+/// The second half of ram mode from the export, run by the watcher in the booted system. Once the node has reported
+/// "up" (or after <see cref="UpWait"/> at the latest, so a node whose up unit fails still detaches), it copies the
+/// export from its NBD device into a tmpfs at /run/sidus/ram, at the lowest CPU priority so the running system comes
+/// first; then it loads the copy (through a read-only loop device) as the new table of the root's dm-verity device
+/// and swaps it in: the root stays mounted, its I/O pauses for the swap only. Then NBD is disconnected and the node
+/// needs nothing more from the server; a reboot forgets everything, as in any ram mode. dm-verity checks every block
+/// read from the copy against the same root hash as before, so a bad copy can never be read as good data.
+/// </summary>
+internal static class RamCopy
+{
+    public const string Mount = "/run/sidus/ram";
+
+    /// <summary>Written by "report up" once the server has the report: the sign that boot is over.</summary>
+    public const string UpFile = "/run/sidus/up";
+
+    private const int ChunkLength = 1 << 20;
+    private static readonly TimeSpan UpWait = TimeSpan.FromMinutes(2);
+
+    /// <summary>Copies and swaps; true when the root no longer reads from NBD. BEFOREDISCONNECT runs just before the
+    /// connection is closed (the watcher must not take that for a dead link).</summary>
+    public static bool Run(NbdState state, VerityParameters verity, EventReporter reporter, Action beforeDisconnect)
+    {
+        WaitForUp();
+        var clock = Stopwatch.StartNew();
+        var device = $"/dev/nbd{state.Index}";
+        var copy = Path.Combine(Mount, "export");
+        try
+        {
+            ThreadNice.Set(ThreadNice.Lowest);
+            AgentConsole.Say($"ram mode: copying export {state.Export} ({state.Size / 1048576.0:F1} MiB) from {device} into {Mount}");
+            Directory.CreateDirectory(Mount);
+            if (!NodeFacts.ReadMounts().Any(m => m.Point == Mount))
+            {
+                Mounts.Mount("tmpfs", Mount, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV, $"mode=0700,size={state.Size + ChunkLength}");
+            }
+
+            CopyDevice(device, copy, (long)state.Size);
+            File.SetUnixFileMode(copy, UnixFileMode.UserRead);
+            using var backing = File.OpenHandle(copy, FileMode.Open, FileAccess.Read);
+            var loop = LoopDevice.Attach(backing);
+            DeviceMapper.Load(VerityRoot.DeviceName, verity.Target(loop), readOnly: true);
+            DeviceMapper.Suspend(VerityRoot.DeviceName);
+            DeviceMapper.Resume(VerityRoot.DeviceName);
+            beforeDisconnect();
+            NbdNetlink.Disconnect(state.Index);
+            var detail = $"ram: the root is in RAM ({state.Size / 1048576.0:F1} MiB copied in {clock.Elapsed.TotalSeconds:F1} s onto {loop}, " +
+                         $"checked by dm-verity as it is read); {device} disconnected, the node no longer needs the server";
+            AgentConsole.Say(detail);
+            reporter.ReportAsync("agent", detail).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
+        {
+            var problem = $"ram mode: copying the root into RAM failed ({e.Message}); the node stays on the network export {state.Export}";
+            AgentConsole.Fail(problem);
+            reporter.ReportAsync("failed", problem).GetAwaiter().GetResult();
+            return false;
+        }
+    }
+
+    private static void WaitForUp()
+    {
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(UpFile) && clock.Elapsed < UpWait)
+        {
+            Thread.Sleep(500);
+        }
+    }
+
+    /// <summary>LENGTH bytes of DEVICE into a new file at PATH (written beside it and renamed: never half a copy in place).</summary>
+    private static void CopyDevice(string device, string path, long length)
+    {
+        var temporary = path + ".partial";
+        using (var source = new FileStream(device, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0))
+        using (var target = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 0))
+        {
+            var buffer = new byte[ChunkLength];
+            long done = 0;
+            while (done < length)
+            {
+                var n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, length - done));
+                if (n == 0)
+                {
+                    throw new IOException($"{device} ended after {done} of {length} bytes");
+                }
+
+                target.Write(buffer, 0, n);
+                done += n;
+            }
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+}
