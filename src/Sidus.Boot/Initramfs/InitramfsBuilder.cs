@@ -23,8 +23,9 @@ public sealed record BootFiles(string KernelPath, string InitramfsPath, string K
 /// </summary>
 public sealed class InitramfsBuilder(Repository repository, ILogger? logger = null)
 {
-    /// <summary>Bump when the initramfs layout changes, so cached files of older builders are not reused.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>Bump when the initramfs layout or <see cref="ModuleSelection"/> changes, so cached files of older
+    /// builders are not reused (3: hardware RNG drivers, dm-verity).</summary>
+    public const int FormatVersion = 3;
 
     public string CacheDirectory => Path.Combine(repository.Home, "boot", "cache");
 

@@ -47,11 +47,11 @@ internal sealed class SharedBootLab : IDisposable
     public NetworkNamespace Namespace { get; } = null!;
     public ImageHttpServer Server { get; } = null!;
 
-    /// <summary>(Re)starts the NBD server, exporting the version's EROFS file under EXPORTNAME.</summary>
-    public void StartNbd(string exportName)
+    /// <summary>(Re)starts the NBD server, exporting FILE (default: the version's EROFS file) under EXPORTNAME.</summary>
+    public void StartNbd(string exportName, string? file = null)
     {
         StopNbd();
-        _nbd = NbdPeer.QemuNbd(Export, exportName, new IPEndPoint(IPAddress.Parse(NetworkNamespace.HostAddress), NbdPort),
+        _nbd = NbdPeer.QemuNbd(file ?? Export, exportName, new IPEndPoint(IPAddress.Parse(NetworkNamespace.HostAddress), NbdPort),
             Path.Combine(Work, $"qemu-nbd-{exportName[..Math.Min(8, exportName.Length)]}.log"), Namespace);
     }
 
@@ -61,12 +61,13 @@ internal sealed class SharedBootLab : IDisposable
         _nbd = null;
     }
 
-    /// <summary>A VM booting the fixture's kernel and initramfs in shared mode (not started until <see cref="SharedVm.Start"/>).</summary>
-    public SharedVm StartVm(string hostname, string? overlay = null, IReadOnlyList<string>? disks = null)
+    /// <summary>A VM booting the fixture's kernel and initramfs in MODE (shared, or ram from the export), started now;
+    /// EXTRA is added to its kernel command line.</summary>
+    public SharedVm StartVm(string hostname, string? overlay = null, IReadOnlyList<string>? disks = null, string mode = "shared", string? extra = null)
     {
-        var append = $"console=ttyS0 panic=-1 sidus.server={Server.Url} sidus.image={Fixture.Version} sidus.mode=shared " +
+        var append = $"console=ttyS0 panic=-1 sidus.server={Server.Url} sidus.image={Fixture.Version} sidus.mode={mode} " +
                      $"sidus.nbd={NetworkNamespace.HostAddress}:{NbdPort} sidus.imageref={BootImageFixture.Image} sidus.hostname={hostname}" +
-                     (overlay is null ? string.Empty : " sidus.overlay=" + overlay);
+                     (overlay is null ? string.Empty : " sidus.overlay=" + overlay) + (extra is null ? string.Empty : " " + extra);
         var vm = Own(new SharedVm(this, hostname, append, disks ?? []));
         vm.Start();
         return vm;
