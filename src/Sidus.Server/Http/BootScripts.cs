@@ -156,7 +156,7 @@ public sealed class BootScripts(
             }
             catch (Exception e) when (e is Sidus.Store.StoreException or IOException or UnauthorizedAccessException)
             {
-                return AskAgain(mac, attempt, name, $"node {name}: the shared root of {files.Image}@{files.Sequence} cannot be made: {e.Message}", "no shared root: " + e.Message);
+                return AskAgain(mac, attempt, name, $"node {name}: the erofs export of {files.Image}@{files.Sequence} (served over NBD) cannot be made: {e.Message}", "no erofs export: " + e.Message);
             }
         }
 
