@@ -81,6 +81,12 @@ internal static partial class ServerLog
     [LoggerMessage(194, LogLevel.Information, "Erofs export of {Version} ready for shared-mode nodes: {Bytes} bytes ({Source})")]
     public static partial void ExportReady(ILogger logger, string version, long bytes, string source);
 
+    [LoggerMessage(195, LogLevel.Information, "dm-verity tree of the {Version} export: {DataBytes} bytes of erofs hashed in {Seconds:F1} s, tree {TreeBytes} bytes, sidus.verity={Argument}")]
+    public static partial void ExportVerity(ILogger logger, string version, long dataBytes, long treeBytes, double seconds, string argument);
+
+    [LoggerMessage(196, LogLevel.Warning, "Erofs export of {Version} is built again: its dm-verity record {Path} is unusable ({Reason})")]
+    public static partial void ExportVerityInvalid(ILogger logger, string version, string path, string reason);
+
     [LoggerMessage(200, LogLevel.Information, "Overrides of {Node} to {Client}: {Entries} entries, {Bytes} bytes ({Reason})")]
     public static partial void OverridesServed(ILogger logger, string node, string client, int entries, int bytes, string reason);
 

@@ -28,6 +28,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         Assert.Contains(" sidus.mode=shared ", kernel, StringComparison.Ordinal);
         Assert.Contains($" sidus.image={f.VersionId} ", kernel, StringComparison.Ordinal);
         Assert.Contains($" sidus.server=http://127.0.0.1:{f.Server.HttpEndpoint.Port} sidus.nbd=127.0.0.1:{f.NbdPort}", kernel, StringComparison.Ordinal);
+        Assert.Contains($" sidus.verity={File.ReadAllText(Path.ChangeExtension(f.ExportPath, ErofsExports.VerityExtension)).TrimEnd('\n')}", kernel, StringComparison.Ordinal);
         Assert.Contains($"initrd --name initrd /images/{f.VersionId}/sidus-initrd", script, StringComparison.Ordinal);
         Assert.True(File.Exists(f.ExportPath), "the export was not built when the script was asked for");
         Assert.False(File.Exists(f.ExportPath + ".tmp"));
@@ -183,6 +184,8 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         var version = lookup.Files.Version;
         var built = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => exports.GetOrBuildAsync(version, CancellationToken.None)));
         Assert.All(built, b => Assert.Equal(exports.PathFor(version), b.Path));
+        Assert.Single(built.Select(b => b.Verity.KernelArgument).Distinct());
+        Assert.True(File.Exists(exports.VerityPathFor(version)));
         Assert.Equal(1, built.Count(b => !b.FromCache));
         Assert.Single(f.Log.Lines, l => l.Contains("Building the erofs export of " + version.Short, StringComparison.Ordinal));
 
@@ -202,6 +205,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         await Task.Delay(ImageStoreView.ReopenInterval);
         Assert.Equal(1, exports.Prune());
         Assert.False(File.Exists(exports.PathFor(version)));
+        Assert.False(File.Exists(exports.VerityPathFor(version)), "the pruned export's dm-verity record was left");
         Assert.True(File.Exists(f.ExportPath) || !File.Exists(f.ExportPath + ".never"), "the live version's export is untouched");
         Assert.Contains(f.Log.Lines, l => l.Contains("Removed the erofs export of " + version.Short, StringComparison.Ordinal));
     }

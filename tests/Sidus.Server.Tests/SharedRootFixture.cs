@@ -19,6 +19,8 @@ public sealed class SharedRootFixture : IAsyncLifetime
 
     public static readonly MacAddress SharedMac = MacAddress.Parse("52:54:00:00:02:01");
 
+    public static readonly MacAddress RamMac = MacAddress.Parse("52:54:00:00:02:02");
+
     public string Home { get; } = Path.Combine(Path.GetTempPath(), "sidus-shared-" + Guid.NewGuid().ToString("N")[..12]);
 
     /// <summary>The imported tree (the store version's content, to compare reads with).</summary>
@@ -68,6 +70,7 @@ public sealed class SharedRootFixture : IAsyncLifetime
         File.Copy("/bin/true", agent);
         Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
         await Inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "s1", Macs = [SharedMac], Settings = new NodeSettings { Image = "shared", Mode = BootMode.Shared } }));
+        await Inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "r1", Macs = [RamMac], Settings = new NodeSettings { Image = "shared", Mode = BootMode.Ram } }));
         Options = new ServeOptions
         {
             Home = Home,

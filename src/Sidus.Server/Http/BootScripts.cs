@@ -18,9 +18,12 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// (unknown, no image, a refused setting) a clear message and a bounded number of asks again.
 /// </summary>
 /// <remarks>
-/// Modes ram and shared boot the Sidus initramfs (the node agent as /init). Shared mode also tells the agent where
-/// its root is (sidus.nbd=IP:PORT, the version id as export name) and has the version's erofs export built before
-/// answering, so the node never waits on its first NBD connection; <paramref name="shared"/> is null when NBD is off.
+/// Modes ram and shared boot the Sidus initramfs (the node agent as /init). When NBD is on, both also tell the agent
+/// where the version's erofs export is (sidus.nbd=IP:PORT, the version id as export name) and how to check every block
+/// of it with dm-verity (sidus.verity=ROOTHEX:SALTHEX:DATABLOCKS, see <see cref="Sidus.Boot.Verity.VerityInfo"/>):
+/// shared mode mounts it, ram mode copies it into RAM. The export is built before answering, so the node never waits
+/// on its first NBD connection. <paramref name="shared"/> is null when NBD is off: shared mode is then refused and ram
+/// mode boots without those two arguments.
 /// </remarks>
 public sealed class BootScripts(
     InventoryView inventory, ImageCatalog images, BootSettings settings, AgentInitramfs agentBoot, SharedRoot? shared = null, ILogger? logger = null)
@@ -30,6 +33,12 @@ public sealed class BootScripts(
 
     /// <summary>The query parameter a menu choice sets.</summary>
     public const string ModeParameter = "mode";
+
+    /// <summary>Kernel argument naming the NBD server that serves the version's export (IP:PORT).</summary>
+    public const string NbdArgument = "sidus.nbd";
+
+    /// <summary>Kernel argument with the export's dm-verity root hash, salt and data block count.</summary>
+    public const string VerityArgument = "sidus.verity";
 
     /// <summary>URL path of a machine's script.</summary>
     public static string ScriptPath(MacAddress mac) => "/boot/" + UrlMac(mac) + ".ipxe";
@@ -115,7 +124,8 @@ public sealed class BootScripts(
                 "shared mode without NBD");
         }
 
-        if (isShared)
+        var exported = agent && shared is not null;
+        if (exported)
         {
             // Built while the initramfs is made (both can take a while on first use of a version).
             shared!.Exports.Prepare(files.Version);
@@ -134,7 +144,7 @@ public sealed class BootScripts(
         }
 
         ErofsExportFile? export = null;
-        if (isShared)
+        if (exported)
         {
             try
             {
@@ -146,7 +156,7 @@ public sealed class BootScripts(
             }
             catch (Exception e) when (e is Sidus.Store.StoreException or IOException or UnauthorizedAccessException)
             {
-                return AskAgain(mac, attempt, name, $"node {name}: the shared root of {files.Image}@{files.Sequence} cannot be made: {e.Message}", "no shared root: " + e.Message);
+                return AskAgain(mac, attempt, name, $"node {name}: the erofs export of {files.Image}@{files.Sequence} (served over NBD) cannot be made: {e.Message}", "no erofs export: " + e.Message);
             }
         }
 
@@ -159,7 +169,8 @@ public sealed class BootScripts(
             $"sidus.image={files.Version}",
             $"sidus.imageref={files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
             $"sidus.server=http://{server}",
-            isShared ? $"sidus.nbd={shared!.Endpoint(server)}" : string.Empty,
+            export is not null ? $"{NbdArgument}={shared!.Endpoint(server)}" : string.Empty,
+            export is not null ? $"{VerityArgument}={export.Verity.KernelArgument}" : string.Empty,
             operatorArgs,
         }.Where(a => a.Length > 0));
         if (IpxeText.CheckKernelArgs(args) is { } tooLong)

@@ -2,22 +2,33 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Sidus.Boot.Nbd;
+using Sidus.Boot.Verity;
+using Sidus.Linux;
 using Sidus.Store;
 using Sidus.Store.Export;
 using Sidus.Store.Objects;
 
 namespace Sidus.Server.Images;
 
-/// <summary>A version's erofs export file.</summary>
-public sealed record ErofsExportFile(ObjectId Version, string Path, long Size, bool FromCache);
+/// <summary>
+/// A version's erofs export file: the erofs image zero-padded to 4096 bytes, then its dm-verity hash tree; VERITY says
+/// where the tree starts and what its root hash is.
+/// </summary>
+public sealed record ErofsExportFile(ObjectId Version, string Path, long Size, bool FromCache, VerityInfo Verity);
 
 /// <summary>One cached export as the status page shows it.</summary>
 public sealed record ErofsExportStatus(ObjectId Version, long Size, int OpenConnections);
 
 /// <summary>
-/// The erofs image of each version that shared-mode nodes mount over NBD, cached as HOME/exports/VERSION.erofs and
-/// built by the store's erofs exporter (temporary file, fsync, rename: never a partial file in place; never stale,
-/// since a version never changes). One build per version at a time: fifty nodes asking at once wait for one build.
+/// The erofs image of each version that diskless nodes mount over NBD, cached as HOME/exports/VERSION.erofs and
+/// built by the store's erofs exporter, followed by its dm-verity hash tree (salted with the version id) that nodes
+/// check every block they read against. mkfs.erofs stamps each build with its time and a random UUID, so a rebuild has
+/// a new root hash: the record below is always rewritten with the file it describes. The build goes to a temporary file that
+/// is renamed into place when complete (never a partial file; never stale, since a version never changes); the
+/// tree's root hash, salt and data block count are then recorded in HOME/exports/VERSION.verity. An export without
+/// that record (an older Sidus made it, or the server stopped between the two renames) is built again and renamed over
+/// the old one: NBD connections that have the old file open keep reading it. One build per version at a time: fifty
+/// nodes asking at once wait for one build.
 /// An export stays while its version is in the store, whether or not it is still an image's head (nodes keep running
 /// old versions); <see cref="Prune"/> removes it once the version is gone and no connection has it open.
 /// </summary>
@@ -25,6 +36,10 @@ public sealed class ErofsExports : INbdExportSource
 {
     public const string DirectoryName = "exports";
     public const string Extension = ".erofs";
+    public const string VerityExtension = ".verity";
+
+    /// <summary>The exporter's output before its hash tree is appended (the exporter itself adds ".tmp" while writing).</summary>
+    public const string BuildSuffix = ".build";
 
     private readonly ImageStoreView _store;
     private readonly ILogger _logger;
@@ -39,7 +54,14 @@ public sealed class ErofsExports : INbdExportSource
         System.IO.Directory.CreateDirectory(Directory);
 
         // Temporary files of a build this process did not finish (a crash, a kill) are never used: remove them.
-        foreach (var stale in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + ExportOutput.TemporarySuffix))
+        string[] stalePatterns =
+        [
+            "*" + Extension + ExportOutput.TemporarySuffix,
+            "*" + Extension + BuildSuffix,
+            "*" + Extension + BuildSuffix + ExportOutput.TemporarySuffix,
+            "*" + VerityExtension + ExportOutput.TemporarySuffix,
+        ];
+        foreach (var stale in stalePatterns.SelectMany(p => System.IO.Directory.EnumerateFiles(Directory, p)))
         {
             File.Delete(stale);
         }
@@ -49,12 +71,23 @@ public sealed class ErofsExports : INbdExportSource
 
     public string PathFor(ObjectId version) => Path.Combine(Directory, version + Extension);
 
+    /// <summary>Where VERSION's dm-verity record (<see cref="VerityInfo.KernelArgument"/>, one line) is kept.</summary>
+    public string VerityPathFor(ObjectId version) => Path.Combine(Directory, version + VerityExtension);
+
+    /// <summary>The dm-verity salt of VERSION's export: its id (fixed per version, nothing secret to keep).</summary>
+    public static byte[] SaltFor(ObjectId version)
+    {
+        var salt = new byte[ObjectId.Size];
+        version.Write(salt);
+        return salt;
+    }
+
     /// <summary>The export of VERSION, building it now when it is not cached (seconds to minutes for a big image).</summary>
     /// <exception cref="StoreException">The version is not in the store, or the build failed (the message says why).</exception>
     public ErofsExportFile GetOrBuild(ObjectId version, CancellationToken cancellation)
     {
         var path = PathFor(version);
-        if (TryCached(version, path) is { } cached)
+        if (TryCached(version) is { } cached)
         {
             return cached;
         }
@@ -63,7 +96,7 @@ public sealed class ErofsExports : INbdExportSource
         gate.Wait(cancellation);
         try
         {
-            if (TryCached(version, path) is { } builtMeanwhile)
+            if (TryCached(version) is { } builtMeanwhile)
             {
                 return builtMeanwhile;
             }
@@ -71,9 +104,24 @@ public sealed class ErofsExports : INbdExportSource
             var clock = Stopwatch.StartNew();
             ServerLog.ExportBuilding(_logger, version.Short, path);
             using var lease = _store.Acquire();
-            var result = new FilesystemImageExporter(lease.Repository).ExportErofs(version, path, null, cancellation);
-            ServerLog.ExportBuilt(_logger, version.Short, path, result.OutputBytes, clock.Elapsed.TotalSeconds);
-            return new ErofsExportFile(version, path, result.OutputBytes, FromCache: false);
+            var build = path + BuildSuffix;
+            try
+            {
+                var result = new FilesystemImageExporter(lease.Repository).ExportErofs(version, build, null, cancellation);
+                var erofsSeconds = clock.Elapsed.TotalSeconds;
+                var verity = VerityTree.Append(build, SaltFor(version), cancellation);
+                File.Move(build, path, overwrite: true);
+                FsyncDirectory();
+                WriteVerity(version, verity);
+                var size = new FileInfo(path).Length;
+                ServerLog.ExportBuilt(_logger, version.Short, path, size, clock.Elapsed.TotalSeconds);
+                ServerLog.ExportVerity(_logger, version.Short, result.OutputBytes, verity.TreeBytes, clock.Elapsed.TotalSeconds - erofsSeconds, verity.KernelArgument);
+                return new ErofsExportFile(version, path, size, FromCache: false, verity);
+            }
+            finally
+            {
+                File.Delete(build);
+            }
         }
         finally
         {
@@ -92,7 +140,7 @@ public sealed class ErofsExports : INbdExportSource
     /// </summary>
     public void Prepare(ObjectId version)
     {
-        if (File.Exists(PathFor(version)))
+        if (TryCached(version) is not null)
         {
             return;
         }
@@ -134,7 +182,7 @@ public sealed class ErofsExports : INbdExportSource
         {
             file = GetOrBuild(version, cancellation);
         }
-        catch (StoreException e)
+        catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
         {
             ServerLog.ExportFailed(_logger, version.Short, e.Message);
             return NbdOpenResult.Unavailable($"the erofs export of {version.Short} cannot be made: {e.Message}");
@@ -154,7 +202,7 @@ public sealed class ErofsExports : INbdExportSource
         }
     }
 
-    /// <summary>Removes the exports of versions no longer in the store that no connection has open; returns how many.</summary>
+    /// <summary>Removes the exports (and their dm-verity records) of versions no longer in the store that no connection has open; returns how many.</summary>
     public int Prune()
     {
         _store.Reopen("checking which exported versions are still in the store");
@@ -180,6 +228,7 @@ public sealed class ErofsExports : INbdExportSource
                     continue;
                 }
 
+                File.Delete(VerityPathFor(cached.Version));
                 File.Delete(cached.Path);
                 ServerLog.ExportRemoved(_logger, cached.Version.Short, cached.Path, cached.Size);
                 removed++;
@@ -220,20 +269,68 @@ public sealed class ErofsExports : INbdExportSource
         }
     }
 
-    private static ErofsExportFile? TryCached(ObjectId version, string path)
+    /// <summary>VERSION's export when it and its dm-verity record are both in place and agree; otherwise null (build it).</summary>
+    private ErofsExportFile? TryCached(ObjectId version)
     {
+        var path = PathFor(version);
         var info = new FileInfo(path);
-        return info.Exists ? new ErofsExportFile(version, path, info.Length, FromCache: true) : null;
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(VerityPathFor(version));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        // A record that does not describe this file (damaged, or another salt) is treated like a missing one.
+        if (!VerityInfo.TryParse(text, out var verity, out var problem)
+            || !verity!.Salt.AsSpan().SequenceEqual(SaltFor(version))
+            || info.Length != (verity.DataBlocks * VerityTree.BlockSize) + verity.TreeBytes)
+        {
+            ServerLog.ExportVerityInvalid(_logger, version.Short, VerityPathFor(version), problem ?? "it does not describe the export file");
+            return null;
+        }
+
+        return new ErofsExportFile(version, path, info.Length, FromCache: true, verity);
     }
 
-    private IEnumerable<ErofsExportFile> Cached()
+    private void WriteVerity(ObjectId version, VerityInfo verity)
+    {
+        var path = VerityPathFor(version);
+        var temporary = path + ExportOutput.TemporarySuffix;
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(verity.KernelArgument + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        FsyncDirectory();
+    }
+
+    private void FsyncDirectory()
+    {
+        using var directory = DirectoryHandle.Open(Directory);
+        directory.Fsync();
+    }
+
+    /// <summary>Every export file in the directory, with or without its dm-verity record (prune removes both kinds).</summary>
+    private IEnumerable<(ObjectId Version, string Path, long Size)> Cached()
     {
         foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension))
         {
             var name = Path.GetFileNameWithoutExtension(file);
-            if (ObjectId.TryParse(name, out var version) && version.ToString() == name && TryCached(version, file) is { } cached)
+            var info = new FileInfo(file);
+            if (ObjectId.TryParse(name, out var version) && version.ToString() == name && info.Exists)
             {
-                yield return cached;
+                yield return (version, file, info.Length);
             }
         }
     }
