@@ -22,8 +22,8 @@ public sealed record ErofsExportStatus(ObjectId Version, long Size, int OpenConn
 /// <summary>
 /// The erofs image of each version that diskless nodes mount over NBD, cached as HOME/exports/VERSION.erofs and
 /// built by the store's erofs exporter, followed by its dm-verity hash tree (salted with the version id) that nodes
-/// check every block they read against. mkfs.erofs stamps each build with its time and a random UUID, so a rebuild has
-/// a new root hash: the record below is always rewritten with the file it describes. The build goes to a temporary file that
+/// check every block they read against. A version always builds to the same bytes (the exporter fixes mkfs.erofs's
+/// build time and UUID), so a rebuild keeps the root hash; the record is still rewritten with the file it describes. The build goes to a temporary file that
 /// is renamed into place when complete (never a partial file; never stale, since a version never changes); the
 /// tree's root hash, salt and data block count are then recorded in HOME/exports/VERSION.verity. An export without
 /// that record (an older Sidus made it, or the server stopped between the two renames) is built again and renamed over

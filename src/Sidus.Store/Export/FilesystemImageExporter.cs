@@ -49,8 +49,14 @@ public sealed class FilesystemImageExporter(Repository repository)
         try
         {
             var checkout = new CheckoutEngine(repository, new CheckoutOptions { Progress = progress }).Run(commitId, tree, cancellation);
+            // The same version gives the same bytes (what an NBD client reconnecting to a rebuilt export, and its
+            // dm-verity root hash, rely on): mkfs.erofs would otherwise stamp the build time and a random UUID.
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["SOURCE_DATE_EPOCH"] = Math.Max(commit.Time.ToUnixTimeSeconds(), 0).ToString(CultureInfo.InvariantCulture),
+            };
             var length = ExportOutput.Produce(file, temporary =>
-                Run(ErofsTool, "erofs-utils", ["--quiet", "--preserve-mtime", temporary, tree], cancellation));
+                Run(ErofsTool, "erofs-utils", ["--quiet", "--preserve-mtime", "-U" + UuidOf(commitId), temporary, tree], cancellation, environment));
             return new ExportResult { Entries = commit.Entries + 1, DataBytes = checkout.BytesWritten, OutputBytes = length };
         }
         finally
@@ -67,11 +73,21 @@ public sealed class FilesystemImageExporter(Repository repository)
         }
     }
 
-    private static void Run(string tool, string package, string[] args, CancellationToken cancellation) =>
-        RunWithInput<object?>(tool, package, args, null, cancellation);
+    /// <summary>A filesystem UUID made from the version id (its first 16 bytes).</summary>
+    private static string UuidOf(ObjectId commitId)
+    {
+        Span<byte> id = stackalloc byte[ObjectId.Size];
+        commitId.Write(id);
+        var hex = Convert.ToHexStringLower(id[..16]);
+        return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..]}";
+    }
+
+    private static void Run(string tool, string package, string[] args, CancellationToken cancellation, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunWithInput<object?>(tool, package, args, null, cancellation, environment);
 
     /// <summary>Runs TOOL with ARGS, feeding its stdin through FEED (or none); a non-zero exit is an error with its output.</summary>
-    private static T RunWithInput<T>(string tool, string package, string[] args, Func<Stream, T>? feed, CancellationToken cancellation)
+    private static T RunWithInput<T>(string tool, string package, string[] args, Func<Stream, T>? feed, CancellationToken cancellation,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(tool)
         {
@@ -83,6 +99,11 @@ public sealed class FilesystemImageExporter(Repository repository)
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
         }
 
         Process process;
