@@ -63,7 +63,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         boot.PowerOn(firmware);
         var (up, status) = boot.WaitForStage(Node, "up", BootLimit);
         output.WriteLine($"{firmware} {mode}: power-on to up (test clock): {boot.Clock.Elapsed.TotalSeconds:F1} s");
-        var login = DisklessBoot.WaitFor(() => boot.Serial.Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var login = DisklessBoot.WaitFor(() => boot.Serial.Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
         output.WriteLine($"login prompt on the serial line: {login}");
 
         var serial = boot.Serial;

@@ -13,9 +13,10 @@ internal sealed record DemoBootResult(BootMode Mode, TimeSpan PowerOnToUp, IRead
 /// <summary>
 /// A network boot on one machine: a private network namespace (bridge + tap), `sidus serve` in it (DHCP full on a
 /// private subnet, a private inventory holding one node for the VM's MAC), and a QEMU VM (tcg, iPXE ROM, no disk)
-/// booted once per mode. Shows the node's stages live from the server's boot status until "up". Everything it
-/// created (VM, server, namespace, temp files) is removed on dispose, and at once on Ctrl-C, SIGTERM or SIGHUP (the
-/// demo handles those itself while it runs, so nothing is left behind however the process is stopped).
+/// booted once per mode. Shows the node's stages live from the server's boot status until "up" (a ram node: until its
+/// root is in RAM and it has left the server). Everything it created (VM, server, namespace, temp files) is removed
+/// on dispose, and at once on Ctrl-C, SIGTERM or SIGHUP (the demo handles those itself while it runs, so nothing is
+/// left behind however the process is stopped).
 /// </summary>
 internal sealed class DemoBoot : IAsyncDisposable
 {
@@ -25,6 +26,12 @@ internal sealed class DemoBoot : IAsyncDisposable
     private static readonly TimeSpan ServeStartLimit = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan BootLimit = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a ram node is watched after "up" for the note that its root is in RAM.</summary>
+    private static readonly TimeSpan DetachLimit = TimeSpan.FromMinutes(3);
+
+    /// <summary>The start of the agent's note once a ram node's root is in RAM (src/Sidus.Agent/Boot/RamCopy.cs).</summary>
+    private const string RamDetachedNote = "ram: the root is in RAM";
 
     private readonly string _home;
     private readonly string _image;
@@ -126,6 +133,7 @@ internal sealed class DemoBoot : IAsyncDisposable
         Say($"QEMU powered on (tcg, {VmMemory} MiB, no disk, iPXE ROM); serial console in {SerialLog}");
         var shown = 0;
         NodeBootStatus? status = null;
+        TimeSpan? upAt = null;
         try
         {
             while (true)
@@ -139,6 +147,16 @@ internal sealed class DemoBoot : IAsyncDisposable
                 }
 
                 if (status?.Latest.Stage == BootStage.Up)
+                {
+                    upAt ??= clock.Elapsed;
+                    // A ram node goes on after "up": it copies its root into RAM and leaves the server. Shown too.
+                    if (mode != BootMode.Ram || stages.Any(s => s.Detail?.StartsWith(RamDetachedNote, StringComparison.Ordinal) == true) ||
+                        clock.Elapsed - upAt > DetachLimit)
+                    {
+                        break;
+                    }
+                }
+                else if (upAt is not null && status?.Latest.Stage == BootStage.Error)
                 {
                     break;
                 }
@@ -166,7 +184,7 @@ internal sealed class DemoBoot : IAsyncDisposable
             }
         }
 
-        return new DemoBootResult(mode, clock.Elapsed, status.Stages);
+        return new DemoBootResult(mode, upAt ?? clock.Elapsed, status.Stages);
     }
 
     /// <summary>Prints each stage once (a stage reported several times in a row shows its first and last report), the
