@@ -87,6 +87,9 @@ internal static partial class ServerLog
     [LoggerMessage(196, LogLevel.Warning, "Erofs export of {Version} is built again: its dm-verity record {Path} is unusable ({Reason})")]
     public static partial void ExportVerityInvalid(ILogger logger, string version, string path, string reason);
 
+    [LoggerMessage(197, LogLevel.Information, "Boot files prepared ahead of boots: {Versions} version(s) used by ram and shared nodes, in {Seconds:F1} s")]
+    public static partial void BootFilesWarmed(ILogger logger, int versions, double seconds);
+
     [LoggerMessage(200, LogLevel.Information, "Overrides of {Node} to {Client}: {Entries} entries, {Bytes} bytes ({Reason})")]
     public static partial void OverridesServed(ILogger logger, string node, string client, int entries, int bytes, string reason);
 

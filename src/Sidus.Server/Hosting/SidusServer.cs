@@ -155,6 +155,9 @@ public sealed class SidusServer : IAsyncDisposable
             services.AddSingleton(sp => new BootEventRecorder(view, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootEventRecorder>());
             services.AddSingleton<IHostedService>(sp => new InventoryReloader(view, options.InventoryPollInterval, sp.GetRequiredService<ILogger<InventoryReloader>>()));
+            services.AddSingleton(sp => new BootFilesWarmer(view, sp.GetRequiredService<ImageCatalog>(), sp.GetRequiredService<AgentInitramfs>(),
+                options.Nbd.Enabled ? exports : null, sp.GetRequiredService<ILogger<BootFilesWarmer>>()));
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootFilesWarmer>());
 
             if (options.Tftp.Enabled)
             {
