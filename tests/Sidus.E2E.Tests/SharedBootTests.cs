@@ -13,27 +13,26 @@ namespace Sidus.E2E.Tests;
 /// </summary>
 public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
-    private static readonly TimeSpan BootLimit = TimeSpan.FromMinutes(6);
 
     [Fact]
     public void SharedMode_TmpfsOverlay_RootIsOverlayOnExportAndChangesGoneAfterReboot()
     {
         using var lab = new SharedBootLab(fixture);
         var vm = lab.StartVm("snode1");
-        var first = WaitUp(lab, vm, 1);
+        var first = lab.WaitUp(vm, 1);
         var upAt = vm.Clock.Elapsed;
         var multiUser = WaitMultiUser(vm);
         var cleanStop = vm.PowerDown();
         vm.Start();
-        var second = WaitUp(lab, vm, 2);
-        Report(lab, vm);
+        var second = lab.WaitUp(vm, 2);
+        lab.Report(vm, output);
         output.WriteLine($"up after {upAt.TotalSeconds:F1} s; clean power-down: {cleanStop}; first: {first}; second: {second}");
-        Assert.Equal("overlay:overlay", Fact(first, "root"));
-        Assert.StartsWith("erofs:/dev/nbd", Fact(first, "lower"), StringComparison.Ordinal);
-        Assert.Equal("tmpfs", Fact(first, "upper"));
-        Assert.Equal("1", Fact(first, "boot"));
+        Assert.Equal("overlay:overlay", SharedBootLab.Fact(first, "root"));
+        Assert.StartsWith("erofs:/dev/nbd", SharedBootLab.Fact(first, "lower"), StringComparison.Ordinal);
+        Assert.Equal("tmpfs", SharedBootLab.Fact(first, "upper"));
+        Assert.Equal("1", SharedBootLab.Fact(first, "boot"));
         // The counter the first boot wrote into its root is gone: the second boot counts from scratch.
-        Assert.Equal("1", Fact(second, "boot"));
+        Assert.Equal("1", SharedBootLab.Fact(second, "boot"));
         var events = lab.EventsOf(vm);
         Assert.Contains(events, e => e.Stage == "root" && e.Detail.StartsWith($"ready: shared, export {fixture.Version}", StringComparison.Ordinal) && e.Detail.EndsWith("overlay tmpfs", StringComparison.Ordinal));
         Assert.DoesNotContain(events, e => e.Stage == "failed");
@@ -54,20 +53,20 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         }
 
         var vm = lab.StartVm("snode2", "disk:/dev/vdb", [other, overlayDisk]);
-        var first = WaitUp(lab, vm, 1);
+        var first = lab.WaitUp(vm, 1);
         Assert.True(WaitMultiUser(vm), "the first boot did not reach multi-user.target");
         var firstSerial = vm.Serial;
         var cleanStop = vm.PowerDown();
         var onDisk = Tool.Run(Tool.Require("debugfs", "e2fsprogs"), "-R", $"cat /sidus/{BootImageFixture.Image}/upper/var/lib/sidus/boot-count", overlayDisk);
         vm.Start();
-        var second = WaitUp(lab, vm, 2);
+        var second = lab.WaitUp(vm, 2);
         var secondSerial = vm.Serial;
-        Report(lab, vm);
+        lab.Report(vm, output);
         output.WriteLine($"clean power-down: {cleanStop}; first: {first}; second: {second}; boot-count on the disk after boot 1: {onDisk.Trim()}");
-        Assert.Equal("ext4:/dev/vdb", Fact(first, "upper"));
-        Assert.StartsWith("erofs:/dev/nbd", Fact(first, "lower"), StringComparison.Ordinal);
-        Assert.Equal("1", Fact(first, "boot"));
-        Assert.Equal("2", Fact(second, "boot"));
+        Assert.Equal("ext4:/dev/vdb", SharedBootLab.Fact(first, "upper"));
+        Assert.StartsWith("erofs:/dev/nbd", SharedBootLab.Fact(first, "lower"), StringComparison.Ordinal);
+        Assert.Equal("1", SharedBootLab.Fact(first, "boot"));
+        Assert.Equal("2", SharedBootLab.Fact(second, "boot"));
         // debugfs prints the file on stdout, its banner on stderr (after it here).
         Assert.Contains(onDisk.Split('\n'), l => l.StartsWith("1 ", StringComparison.Ordinal));
         Assert.Contains("/dev/vdb is blank: formatting it as ext4", firstSerial, StringComparison.Ordinal);
@@ -83,16 +82,16 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         using var lab = new SharedBootLab(fixture);
         var a = lab.StartVm("snode3");
         var b = lab.StartVm("snode4");
-        var upA = WaitUp(lab, a, 1);
-        var upB = WaitUp(lab, b, 1);
+        var upA = lab.WaitUp(a);
+        var upB = lab.WaitUp(b);
         Assert.True(WaitMultiUser(a) && WaitMultiUser(b), "both VMs reach multi-user.target");
-        Report(lab, a);
-        Report(lab, b);
+        lab.Report(a, output);
+        lab.Report(b, output);
         output.WriteLine($"up: {a.Hostname} after {a.Clock.Elapsed.TotalSeconds:F1} s: {upA}; {b.Hostname}: {upB}");
         Assert.Contains("snode3", upA, StringComparison.Ordinal);
         Assert.Contains("snode4", upB, StringComparison.Ordinal);
-        Assert.StartsWith("erofs:/dev/nbd", Fact(upA, "lower"), StringComparison.Ordinal);
-        Assert.StartsWith("erofs:/dev/nbd", Fact(upB, "lower"), StringComparison.Ordinal);
+        Assert.StartsWith("erofs:/dev/nbd", SharedBootLab.Fact(upA, "lower"), StringComparison.Ordinal);
+        Assert.StartsWith("erofs:/dev/nbd", SharedBootLab.Fact(upB, "lower"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -102,11 +101,11 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         var data = OtherDisk(lab, "data.raw", xfs: true);
         var before = Hash(data);
         var vm = lab.StartVm("snode5", "disk:/dev/vda", [data]);
-        var refused = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("XFS", StringComparison.Ordinal)), BootLimit);
+        var refused = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("XFS", StringComparison.Ordinal)), SharedBootLab.BootLimit);
         Thread.Sleep(TimeSpan.FromSeconds(5));
-        Report(lab, vm);
+        lab.Report(vm, output);
         vm.PowerDown();
-        Assert.True(refused, "no refusal reported; serial:\n" + Tail(vm.Serial));
+        Assert.True(refused, "no refusal reported; serial:\n" + SharedBootLab.Tail(vm.Serial));
         Assert.Contains("/dev/vda (sidus.overlay=disk:/dev/vda) holds an XFS filesystem", vm.Serial, StringComparison.Ordinal);
         Assert.DoesNotContain("switching to /sbin/init", vm.Serial, StringComparison.Ordinal);
         Assert.Equal(before, Hash(data));
@@ -118,33 +117,21 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         using var lab = new SharedBootLab(fixture, startNbd: false);
         lab.StartNbd("some-other-version");
         var vm = lab.StartVm("snode6");
-        var unknown = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("unknown export", StringComparison.Ordinal)), BootLimit);
+        var unknown = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("unknown export", StringComparison.Ordinal)), SharedBootLab.BootLimit);
         lab.StopNbd();
         var unreachable = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("cannot reach the NBD server", StringComparison.Ordinal)), TimeSpan.FromMinutes(2));
         lab.StartNbd(fixture.Version.ToString());
-        var up = WaitUp(lab, vm, 1);
-        Report(lab, vm);
+        var up = lab.WaitUp(vm, 1);
+        lab.Report(vm, output);
         Assert.True(unknown, "no 'unknown export' failure reported");
         Assert.True(unreachable, "no 'cannot reach' failure reported");
         Assert.Contains($"the server refused export {fixture.Version}: unknown export", vm.Serial, StringComparison.Ordinal);
         Assert.Contains("retrying in", vm.Serial, StringComparison.Ordinal);
-        Assert.StartsWith("erofs:/dev/nbd", Fact(up, "lower"), StringComparison.Ordinal);
-    }
-
-    /// <summary>Waits for the VM's COUNT-th "up" event and returns its detail; fails with the console when it does not come.</summary>
-    private static string WaitUp(SharedBootLab lab, SharedVm vm, int count)
-    {
-        var up = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Count(e => e.Stage == "up") >= count, BootLimit);
-        Assert.True(up, $"{vm.Hostname}: no 'up' event #{count} within {BootLimit}; serial log:\n{Tail(vm.Serial)}");
-        return lab.EventsOf(vm).Where(e => e.Stage == "up").ElementAt(count - 1).Detail;
+        Assert.StartsWith("erofs:/dev/nbd", SharedBootLab.Fact(up, "lower"), StringComparison.Ordinal);
     }
 
     private static bool WaitMultiUser(SharedVm vm) =>
         DisklessBoot.WaitFor(() => vm.Serial.Contains("Reached target multi-user.target", StringComparison.Ordinal), TimeSpan.FromSeconds(180));
-
-    /// <summary>The value of KEY=VALUE in an up report, or "" when absent.</summary>
-    private static string Fact(string detail, string key) =>
-        detail.Split(' ').FirstOrDefault(w => w.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..] ?? string.Empty;
 
     /// <summary>A 64 MiB disk with data at its start (random bytes, or an XFS superblock magic) that must never change.</summary>
     private static string OtherDisk(SharedBootLab lab, string name, bool xfs)
@@ -168,22 +155,4 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         using var f = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(f));
     }
-
-    private void Report(SharedBootLab lab, SharedVm vm)
-    {
-        foreach (var e in lab.EventsOf(vm))
-        {
-            output.WriteLine($"event {e.Time:HH:mm:ss.fff} {e.Mac} {e.Stage}: {e.Detail}");
-        }
-
-        output.WriteLine($"serial log of {vm.Hostname} (agent lines):");
-        foreach (var line in vm.Serial.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal) || l.Contains("Reached target", StringComparison.Ordinal) || l.Contains("nbd", StringComparison.Ordinal)))
-        {
-            output.WriteLine(line.TrimEnd('\r'));
-        }
-
-        output.WriteLine($"logs in {lab.Work}");
-    }
-
-    private static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;
 }

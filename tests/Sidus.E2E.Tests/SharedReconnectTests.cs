@@ -13,7 +13,6 @@ namespace Sidus.E2E.Tests;
 /// </summary>
 public sealed class SharedReconnectTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
-    private static readonly TimeSpan BootLimit = TimeSpan.FromMinutes(6);
     private static readonly TimeSpan EventLimit = TimeSpan.FromMinutes(3);
 
     [Fact]
@@ -21,10 +20,10 @@ public sealed class SharedReconnectTests(BootImageFixture fixture, ITestOutputHe
     {
         using var lab = new SharedBootLab(fixture);
         var vm = lab.StartVm("snode7");
-        var up = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "up"), BootLimit);
-        Assert.True(up, "no 'up' event; serial:\n" + Tail(vm.Serial));
+        var up = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "up"), SharedBootLab.BootLimit);
+        Assert.True(up, "no 'up' event; serial:\n" + SharedBootLab.Tail(vm.Serial));
         var watching = DisklessBoot.WaitFor(() => vm.Serial.Contains("nbd-watch: watching /dev/nbd", StringComparison.Ordinal), EventLimit);
-        Assert.True(watching, "the watcher did not start; serial:\n" + Tail(vm.Serial));
+        Assert.True(watching, "the watcher did not start; serial:\n" + SharedBootLab.Tail(vm.Serial));
 
         lab.StopNbd();
         var killedAt = vm.Clock.Elapsed;
@@ -36,39 +35,20 @@ public sealed class SharedReconnectTests(BootImageFixture fixture, ITestOutputHe
         var reconnectedAt = vm.Clock.Elapsed;
         var cleanStop = vm.PowerDown();
         var serial = vm.Serial;
-        Report(lab, vm);
+        lab.Report(vm, output);
         output.WriteLine($"server killed at {killedAt.TotalSeconds:F1} s, reconnected event by {reconnectedAt.TotalSeconds:F1} s; clean power-down: {cleanStop}");
 
         Assert.True(lost, "no 'nbd connection lost' event after the server was killed");
         Assert.True(retried, "no failed reconnection attempt reported while the server was down");
-        Assert.True(reconnected, "no 'nbd reconnected' event after the server came back; serial:\n" + Tail(serial));
+        Assert.True(reconnected, "no 'nbd reconnected' event after the server came back; serial:\n" + SharedBootLab.Tail(serial));
         var detail = lab.EventsOf(vm).First(e => e.Stage == "agent" && e.Detail.StartsWith("nbd reconnected to", StringComparison.Ordinal)).Detail;
         Assert.StartsWith($"nbd reconnected to {NetworkNamespace.HostAddress}:{SharedBootLab.NbdPort} after ", detail, StringComparison.Ordinal);
         Assert.Contains($"export {fixture.Version})", detail, StringComparison.Ordinal);
         // The kernel's own word that it took the new socket in place of the dead one.
         Assert.Contains("nbd0: reconnected socket", serial, StringComparison.Ordinal);
-        Assert.True(cleanStop, "the VM did not shut down by itself after the reconnection (root I/O stuck?); serial:\n" + Tail(serial));
+        Assert.True(cleanStop, "the VM did not shut down by itself after the reconnection (root I/O stuck?); serial:\n" + SharedBootLab.Tail(serial));
     }
 
     private static bool HasAgentEvent(SharedBootLab lab, SharedVm vm, string prefix) =>
         lab.EventsOf(vm).Any(e => e.Stage == "agent" && e.Detail.StartsWith(prefix, StringComparison.Ordinal));
-
-    private void Report(SharedBootLab lab, SharedVm vm)
-    {
-        foreach (var e in lab.EventsOf(vm))
-        {
-            output.WriteLine($"event {e.Time:HH:mm:ss.fff} {e.Mac} {e.Stage}: {e.Detail}");
-        }
-
-        output.WriteLine($"serial log of {vm.Hostname} (agent, nbd and shutdown lines):");
-        foreach (var line in vm.Serial.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal) || l.Contains("nbd", StringComparison.Ordinal) ||
-                                                           l.Contains("reboot", StringComparison.OrdinalIgnoreCase) || l.Contains("Reached target", StringComparison.Ordinal)))
-        {
-            output.WriteLine(line.TrimEnd('\r'));
-        }
-
-        output.WriteLine($"logs in {lab.Work}");
-    }
-
-    private static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;
 }

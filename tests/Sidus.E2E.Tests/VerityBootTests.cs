@@ -10,7 +10,6 @@ namespace Sidus.E2E.Tests;
 /// </summary>
 public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
-    private static readonly TimeSpan BootLimit = TimeSpan.FromMinutes(6);
 
     [Fact]
     public void SharedMode_VerityExport_RootOnVerityDevice()
@@ -19,9 +18,9 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         var export = new VerityExport(lab.Export, lab.Work);
         lab.StartNbd(fixture.Version.ToString(), export.Path);
         var vm = lab.StartVm("vnode1", extra: export.Argument);
-        var up = WaitUp(lab, vm);
-        Report(lab, vm);
-        Assert.StartsWith("erofs:/dev/dm-", Fact(up, "lower"), StringComparison.Ordinal);
+        var up = lab.WaitUp(vm);
+        lab.Report(vm, output);
+        Assert.StartsWith("erofs:/dev/dm-", SharedBootLab.Fact(up, "lower"), StringComparison.Ordinal);
         Assert.Contains("dm-verity over /dev/nbd", vm.Serial, StringComparison.Ordinal);
         Assert.Contains(lab.EventsOf(vm), e => e.Stage == "root" && e.Detail.Contains("verified by dm-verity", StringComparison.Ordinal));
         Assert.DoesNotContain("is corrupted", vm.Serial, StringComparison.Ordinal);
@@ -35,9 +34,9 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         export.Corrupt(block: 0, offset: 1024 + 8); // inside the EROFS superblock: the mount must read it
         lab.StartNbd(fixture.Version.ToString(), export.Path);
         var vm = lab.StartVm("vnode2", extra: export.Argument);
-        var refused = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("fails verification", StringComparison.Ordinal)), BootLimit);
-        Report(lab, vm);
-        Assert.True(refused, "no 'fails verification' failure reported; serial:\n" + Tail(vm.Serial));
+        var refused = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("fails verification", StringComparison.Ordinal)), SharedBootLab.BootLimit);
+        lab.Report(vm, output);
+        Assert.True(refused, "no 'fails verification' failure reported; serial:\n" + SharedBootLab.Tail(vm.Serial));
         Assert.Contains($"REFUSED: export {fixture.Version} fails verification against root hash {export.RootHash}", vm.Serial, StringComparison.Ordinal);
         Assert.Contains("data block 0 is corrupted", vm.Serial, StringComparison.Ordinal);
         Assert.DoesNotContain("switching to /sbin/init", vm.Serial, StringComparison.Ordinal);
@@ -51,45 +50,18 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         var export = new VerityExport(lab.Export, lab.Work);
         lab.StartNbd(fixture.Version.ToString(), export.Path);
         var vm = lab.StartVm("vnode3", mode: "ram", extra: export.Argument);
-        var up = WaitUp(lab, vm);
-        var detached = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Detail.StartsWith("ram: the root is in RAM", StringComparison.Ordinal)), BootLimit);
-        Report(lab, vm);
-        Assert.True(detached, "no 'ram: the root is in RAM' event; serial:\n" + Tail(vm.Serial));
-        Assert.StartsWith("erofs:/dev/dm-", Fact(up, "lower"), StringComparison.Ordinal);
+        var up = lab.WaitUp(vm);
+        var detached = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Detail.StartsWith("ram: the root is in RAM", StringComparison.Ordinal)), SharedBootLab.BootLimit);
+        lab.Report(vm, output);
+        Assert.True(detached, "no 'ram: the root is in RAM' event; serial:\n" + SharedBootLab.Tail(vm.Serial));
+        Assert.StartsWith("erofs:/dev/dm-", SharedBootLab.Fact(up, "lower"), StringComparison.Ordinal);
         Assert.Contains(lab.EventsOf(vm), e => e.Stage == "root" && e.Detail.StartsWith($"ready: ram, export {fixture.Version}", StringComparison.Ordinal));
 
         // The server goes away. A node still reading its root over NBD would hang at shutdown on the first block
         // it has not read yet (the kernel waits an hour for a reconnection); a node whose root is in RAM stops.
         lab.StopNbd();
         var clean = vm.PowerDown();
-        Assert.True(clean, "the ram node did not shut down by itself with the NBD server gone; serial:\n" + Tail(vm.Serial));
+        Assert.True(clean, "the ram node did not shut down by itself with the NBD server gone; serial:\n" + SharedBootLab.Tail(vm.Serial));
         Assert.DoesNotContain(lab.EventsOf(vm), e => e.Stage == "failed");
     }
-
-    private static string WaitUp(SharedBootLab lab, SharedVm vm)
-    {
-        var up = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "up"), BootLimit);
-        Assert.True(up, $"{vm.Hostname}: no 'up' event within {BootLimit}; serial log:\n{Tail(vm.Serial)}");
-        return lab.EventsOf(vm).First(e => e.Stage == "up").Detail;
-    }
-
-    private static string Fact(string detail, string key) =>
-        detail.Split(' ').FirstOrDefault(w => w.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..] ?? string.Empty;
-
-    private void Report(SharedBootLab lab, SharedVm vm)
-    {
-        foreach (var e in lab.EventsOf(vm))
-        {
-            output.WriteLine($"event {e.Time:HH:mm:ss.fff} {e.Stage}: {e.Detail}");
-        }
-
-        foreach (var line in vm.Serial.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal) || l.Contains("verity", StringComparison.Ordinal) || l.Contains("Reached target", StringComparison.Ordinal)))
-        {
-            output.WriteLine(line.TrimEnd('\r'));
-        }
-
-        output.WriteLine($"logs in {lab.Work}");
-    }
-
-    private static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;
 }

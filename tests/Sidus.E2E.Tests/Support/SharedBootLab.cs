@@ -1,4 +1,5 @@
 using System.Net;
+using Xunit.Abstractions;
 
 namespace Sidus.E2E.Tests.Support;
 
@@ -71,6 +72,41 @@ internal sealed class SharedBootLab : IDisposable
         var vm = Own(new SharedVm(this, hostname, append, disks ?? []));
         vm.Start();
         return vm;
+    }
+
+    /// <summary>How long a VM is given to boot to "up" under tcg on a busy machine.</summary>
+    public static readonly TimeSpan BootLimit = TimeSpan.FromMinutes(6);
+
+    /// <summary>Waits for the VM's COUNT-th "up" event and returns its detail; fails with the console when it does not come.</summary>
+    public string WaitUp(SharedVm vm, int count = 1)
+    {
+        var up = DisklessBoot.WaitFor(() => EventsOf(vm).Count(e => e.Stage == "up") >= count, BootLimit);
+        Xunit.Assert.True(up, $"{vm.Hostname}: no 'up' event #{count} within {BootLimit}; serial log:\n{Tail(vm.Serial)}");
+        return EventsOf(vm).Where(e => e.Stage == "up").ElementAt(count - 1).Detail;
+    }
+
+    /// <summary>The value of KEY=VALUE in an up report, or "" when absent.</summary>
+    public static string Fact(string detail, string key) =>
+        detail.Split(' ').FirstOrDefault(w => w.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..] ?? string.Empty;
+
+    public static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;
+
+    /// <summary>The VM's events and the console lines worth reading after a test (agent, NBD, verity, targets, reboot).</summary>
+    public void Report(SharedVm vm, ITestOutputHelper output)
+    {
+        foreach (var e in EventsOf(vm))
+        {
+            output.WriteLine($"event {e.Time:HH:mm:ss.fff} {e.Mac} {e.Stage}: {e.Detail}");
+        }
+
+        output.WriteLine($"serial log of {vm.Hostname} (agent, nbd, verity, target and reboot lines):");
+        string[] worth = ["sidus-agent", "nbd", "verity", "Reached target"];
+        foreach (var line in vm.Serial.Split('\n').Where(l => worth.Any(w => l.Contains(w, StringComparison.Ordinal)) || l.Contains("reboot", StringComparison.OrdinalIgnoreCase)))
+        {
+            output.WriteLine(line.TrimEnd('\r'));
+        }
+
+        output.WriteLine($"logs in {Work}");
     }
 
     /// <summary>The events one VM (by MAC) reported.</summary>
