@@ -37,7 +37,7 @@ internal static class DemoModes
         foreach (var mode in modes)
         {
             var what = mode == BootMode.Ram
-                ? "ram mode: the agent syncs the version into tmpfs (hash-checked), then hands over to systemd"
+                ? "ram mode: it boots from the version's erofs export (every block checked by dm-verity), then copies it into RAM and leaves the server"
                 : "shared mode: one read-only erofs export over NBD shared by every node, a tmpfs overlay on top";
             step(number++, $"A VM network-boots {image} in {what}");
             var result = await demo.BootAsync(mode, ct);
