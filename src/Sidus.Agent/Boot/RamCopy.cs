@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
 using Sidus.Linux;
 
@@ -6,9 +7,9 @@ namespace Sidus.Agent.Boot;
 
 /// <summary>
 /// The second half of ram mode from the export, run by the watcher in the booted system. Once the node has reported
-/// "up" (or after <see cref="UpWait"/> at the latest, so a node whose up unit fails still detaches), it copies the
-/// export from its NBD device into a tmpfs at /run/sidus/ram, at the lowest CPU priority so the running system comes
-/// first; then it loads the copy (through a read-only loop device) as the new table of the root's dm-verity device
+/// "up" and systemd has finished starting the system (or after <see cref="UpWait"/> at the latest, so a node whose up
+/// unit fails still detaches), it copies the export from its NBD device into a tmpfs at /run/sidus/ram, at the lowest
+/// CPU priority so the running system comes first; then it loads the copy (through a read-only loop device) as the new table of the root's dm-verity device
 /// and swaps it in: the root stays mounted, its I/O pauses for the swap only. Then NBD is disconnected and the node
 /// needs nothing more from the server; a reboot forgets everything, as in any ram mode. dm-verity checks every block
 /// read from the copy against the same root hash as before, so a bad copy can never be read as good data.
@@ -43,6 +44,8 @@ internal static class RamCopy
 
             CopyDevice(device, copy, (long)state.Size);
             File.SetUnixFileMode(copy, UnixFileMode.UserRead);
+            // From the image's own module tree (the same kernel): not loaded at boot, where it would only delay it.
+            new ModuleLoader(File.ReadAllText("/proc/sys/kernel/osrelease").Trim()).LoadByName("loop");
             using var backing = File.OpenHandle(copy, FileMode.Open, FileAccess.Read);
             var loop = LoopDevice.Attach(backing);
             DeviceMapper.Load(VerityRoot.DeviceName, verity.Target(loop), readOnly: true);
@@ -71,6 +74,34 @@ internal static class RamCopy
         while (!File.Exists(UpFile) && clock.Elapsed < UpWait)
         {
             Thread.Sleep(500);
+        }
+
+        // "up" comes from a unit early in the boot; the copy's I/O should not slow the units still starting.
+        var left = UpWait - clock.Elapsed;
+        if (left > TimeSpan.Zero)
+        {
+            WaitForSystemStarted(left);
+        }
+    }
+
+    /// <summary>`systemctl is-system-running --wait` returns once systemd has finished starting the system.</summary>
+    private static void WaitForSystemStarted(TimeSpan limit)
+    {
+        try
+        {
+            using var systemctl = Process.Start(new ProcessStartInfo("systemctl", ["is-system-running", "--wait"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            if (systemctl is not null && !systemctl.WaitForExit(limit))
+            {
+                systemctl.Kill();
+            }
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            AgentConsole.Say($"ram mode: cannot ask systemd whether the boot is over ({e.Message}); copying now");
         }
     }
 

@@ -65,7 +65,7 @@ internal static class SharedRoot
         }
 
         var verity = line.Verity is { } text ? VerityParameters.Parse(text, out _) : null;
-        LoadModules(modules, disk is not null, verity is not null, ram);
+        LoadModules(modules, disk is not null, verity is not null);
         var server = ParseServer(line.Nbd!)!;
         var export = line.Export!;
         var (device, size) = await AttachAsync(server, export, reporter);
@@ -134,12 +134,11 @@ internal static class SharedRoot
         return endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, NbdClient.DefaultPort) : endpoint;
     }
 
-    private static void LoadModules(ModuleLoader modules, bool disk, bool verity, bool ram)
+    private static void LoadModules(ModuleLoader modules, bool disk, bool verity)
     {
         List<string> names = ["nbd", "erofs", "overlay"];
         names.AddRange(disk ? ["crc32c_generic", "ext4"] : []);
         names.AddRange(verity ? ["dm_mod", "dm_verity"] : []);
-        names.AddRange(ram ? ["loop"] : []);
         foreach (var name in names)
         {
             modules.LoadByName(name);
