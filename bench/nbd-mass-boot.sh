@@ -68,16 +68,18 @@ wait_nbd() { # URI PID: until the server answers (bounded)
 
 # run NAME URI PID: the load against one server, then one summary line.
 run() {
-  local name=$1 uri=$2 pid=$3 size want out=$work/load-$1 cpu0 cpu1 hwm deadline
+  local name=$1 uri=$2 pid=$3 size want out=$work/load-$1 cpu0 cpu1 hwm rss0 rss_parts deadline ok bad corrupt reported retried last
   size=$(inc timeout 60 nbdinfo --size "$uri")
   want=$(head -c "$size" "$export_file" | sha256sum | cut -d' ' -f1)
   mkdir -p "$out"
   echo 5 > "/proc/$pid/clear_refs"   # resets VmHWM: the peak is the load's, not the export build's
+  rss0=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
   cpu0=$(cpu_seconds "$pid")
   deadline=$(( $(date +%s) + LOAD_TIMEOUT ))
   inc "$here/lib/nbd-nodes.sh" "$NODES" "$uri" "$SAMPLE" "$want" "$out" "$deadline" || true
   cpu1=$(cpu_seconds "$pid")
   hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+  rss_parts=$(awk '/RssAnon|RssFile/ { printf "%s %d MiB ", $1, $2 / 1024 }' "/proc/$pid/status")
   touch "$out/results"
   local counts times
   # ok failed checksum reported retried last-end
@@ -86,14 +88,14 @@ run() {
   times=$(awk '$2 == 0 { print $5 - $4 }' "$out/results" | sort -n)
   read -r ok bad corrupt reported retried last <<< "$counts"
   awk -v name="$name" -v nodes="$NODES" -v ok="$ok" -v bad="$bad" -v corrupt="$corrupt" -v reported="$reported" \
-      -v retried="$retried" -v size="$size" -v release="$(cat "$out/release")" -v last="$last" -v hwm="$hwm" \
+      -v retried="$retried" -v size="$size" -v release="$(cat "$out/release")" -v last="$last" -v hwm="$hwm" -v rss0="$rss0" -v parts="${rss_parts% }" \
       -v cpu="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }')" '
     NF { t[++k] = $1 }
     END {
       i50 = int((k + 1) / 2); i90 = int(k * 0.9); if (i50 < 1) i50 = 1; if (i90 < 1) i90 = 1
       rate = ok ? ok * size / (last - release) / 1e6 : 0
-      printf "%s: nodes %d/%d done, %d failed (%d checksum), %d not reported; attempts retried %d; per node p50 %.1fs p90 %.1fs max %.1fs; aggregate %.0f MB/s over %.1fs; server cpu %ss, peak RSS %d MiB\n",
-        name, ok, nodes, bad, corrupt, nodes - reported, retried, t[i50], t[i90], t[k], rate, ok ? last - release : 0, cpu, hwm / 1024
+      printf "%s: nodes %d/%d done, %d failed (%d checksum), %d not reported; attempts retried %d; per node p50 %.1fs p90 %.1fs max %.1fs; aggregate %.0f MB/s over %.1fs; server cpu %ss, peak RSS %d MiB (%d MiB before the load; after: %s)\n",
+        name, ok, nodes, bad, corrupt, nodes - reported, retried, t[i50], t[i90], t[k], rate, ok ? last - release : 0, cpu, hwm / 1024, rss0 / 1024, parts
     }' <<< "$times"
   local errs; errs=$(cat "$out"/*.err 2>/dev/null | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -3)
   [ -z "$errs" ] || echo "$name: errors of failed attempts (most frequent):"$'\n'"$errs" >&2
