@@ -19,16 +19,14 @@ SOURCE_HOME=${SOURCE_HOME:-/var/tmp/sidus-e2e/home-v1}
 IMAGE=${IMAGE:-e2e-debian}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-suffix=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
-srv=smb-srv-$suffix; cli=smb-cli-$suffix
-vsrv=smbs$suffix; vcli=smbc$suffix
-net=10.$((100 + RANDOM % 100)).$((RANDOM % 250)); sip=$net.1; cip=$net.2
+# shellcheck source=bench/lib/netns-pair.sh
+. "$here/lib/netns-pair.sh"
+netns_pair_names smb
 work=$(mktemp -d /tmp/sidus-ram-bench.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  ip netns del "$srv" 2>/dev/null || true
-  ip netns del "$cli" 2>/dev/null || true
+  netns_pair_down
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,16 +51,7 @@ cp -a "$SOURCE_HOME/store" "$work/home/store"
 rm -f "$work/home/store/lock"
 pack_bytes=$(cat "$work/home/store/packs/"*.pack | wc -c)
 
-ip netns add "$srv"; ip netns add "$cli"
-ip link add "$vsrv" type veth peer name "$vcli"
-ip link set "$vsrv" netns "$srv"; ip link set "$vcli" netns "$cli"
-ip -n "$srv" addr add "$sip/24" dev "$vsrv"; ip -n "$cli" addr add "$cip/24" dev "$vcli"
-for ns in "$srv" "$cli"; do ip -n "$ns" link set lo up; done
-ip -n "$srv" link set "$vsrv" up; ip -n "$cli" link set "$vcli" up
-if [ -n "$RATE" ]; then
-  # Server -> nodes is the direction that carries the image.
-  ip netns exec "$srv" tc qdisc add dev "$vsrv" root tbf rate "$RATE" burst 1mb latency 100ms
-fi
+netns_pair_up "$RATE"
 inc() { timeout "$((LOAD_TIMEOUT + 60))" ip netns exec "$cli" "$@"; }
 
 # Page-cache read rate of the packs (read twice: the second read is from memory).
