@@ -121,6 +121,9 @@ public sealed class ErofsExports : INbdExportSource
             finally
             {
                 File.Delete(build);
+                // A build reads the whole version through the store (hundreds of MiB of buffers): give that memory
+                // back now rather than keep it for a server that mostly idles between builds.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
         }
         finally
