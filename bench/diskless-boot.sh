@@ -10,6 +10,7 @@
 # What is measured, for every mode, from the QEMU process start (power-on):
 #   multi-user  "Reached target multi-user.target" on the serial console (same signal for every mode: the ratio)
 #   up          ram/shared only: the "up" stage `sidus node status` records (the booted system reports it)
+#   in-ram      ram only: the agent's note that the root is in RAM and the node no longer needs the server
 # The local baseline: the image version checked out (`sidus image checkout`) into an ext4 file system
 # (mkfs.ext4 -d) on a virtio-blk disk; QEMU starts the image's own kernel (the file the Sidus initramfs is made for,
 # `sidus image initramfs -k`) directly (-kernel, no firmware network boot) with the image's own initramfs
@@ -73,6 +74,20 @@ wait_serial() {
   echo "-"
 }
 
+# Seconds since START until the node's events hold a detail starting with PREFIX (server side), or "-".
+wait_note() {
+  local start=$1 prefix=$2
+  local end=$(( $(date +%s) + limit ))
+  while (( $(date +%s) < end )); do
+    if "$sidus" --home "$home" node status bench1 --json 2>/dev/null | jq -e --arg p "$prefix" '[.[0].stages[].detail // "" | startswith($p)] | any' >/dev/null; then
+      echo "$(date +%s.%N) - $start" | bc
+      return
+    fi
+    sleep 0.5
+  done
+  echo "-"
+}
+
 # Seconds since START until the node's status says up (server side), or "-".
 wait_up() {
   local start=$1
@@ -104,7 +119,7 @@ start_network() {
   echo "sidus serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1
 }
 
-declare -A multi up
+declare -A multi up inram
 # Runs interleave the modes (local, ram, local, ram, ...) so a change of load on the machine hits them alike.
 for mode in $modes; do [[ $mode != local && -z $serve_pid ]] && start_network; done
 for run in $(seq 1 "$runs"); do
@@ -125,17 +140,19 @@ for run in $(seq 1 "$runs"); do
     m=$(wait_serial "$serial" "Reached target.*Multi-User System" "$start")
     u=-
     [[ $mode != local ]] && u=$(wait_up "$start")
+    r=-
+    [[ $mode == ram ]] && r=$(wait_note "$start" "ram: the root is in RAM")
     kill "$vm_pid" 2>/dev/null || true; wait "$vm_pid" 2>/dev/null || true; vm_pid=
-    multi[$mode]+="$m "; up[$mode]+="$u "
-    printf '%-6s run %d: multi-user %6s s   up %6s s\n' "$mode" "$run" "$m" "$u"
+    multi[$mode]+="$m "; up[$mode]+="$u "; inram[$mode]+="$r "
+    printf '%-6s run %d: multi-user %6s s   up %6s s   in-ram %6s s\n' "$mode" "$run" "$m" "$u" "$r"
   done
 done
 
 median() { tr ' ' '\n' | { grep -v '^-\?$' || true; } | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 echo "== medians of $runs runs (seconds from power-on)"
 for mode in $modes; do
-  mm=$(echo "${multi[$mode]}" | median); mu=$(echo "${up[$mode]}" | median)
-  line=$(printf '%-6s multi-user %6s   up %6s' "$mode" "$mm" "$mu")
+  mm=$(echo "${multi[$mode]}" | median); mu=$(echo "${up[$mode]}" | median); mr=$(echo "${inram[$mode]}" | median)
+  line=$(printf '%-6s multi-user %6s   up %6s   in-ram %6s' "$mode" "$mm" "$mu" "$mr")
   if [[ $mode != local && ${multi[local]+x} ]]; then
     ml=$(echo "${multi[local]}" | median)
     [[ $mm != - && $ml != - ]] && line+=$(printf '   multi-user ratio to local %.2fx' "$(echo "$mm / $ml" | bc -l)")
