@@ -84,7 +84,7 @@ internal static class NodeFacts
         directory.Fsync();
     }
 
-    private static long? MemoryUsedKiB()
+    public static long? MemoryUsedKiB()
     {
         long? total = null, available = null;
         foreach (var line in File.ReadLines("/proc/meminfo"))

@@ -53,8 +53,10 @@ internal static class RamCopy
             DeviceMapper.Resume(VerityRoot.DeviceName);
             beforeDisconnect();
             NbdNetlink.Disconnect(state.Index);
+            var shmem = UpReport.MeminfoKib(File.ReadAllText("/proc/meminfo"), "Shmem");
             var detail = $"ram: the root is in RAM ({state.Size / 1048576.0:F1} MiB copied in {clock.Elapsed.TotalSeconds:F1} s onto {loop}, " +
-                         $"checked by dm-verity as it is read); {device} disconnected, the node no longer needs the server";
+                         $"checked by dm-verity as it is read); {device} disconnected, the node no longer needs the server " +
+                         $"(mem-used-kib={NodeFacts.MemoryUsedKiB()} shmem-kib={shmem})";
             AgentConsole.Say(detail);
             reporter.ReportAsync("agent", detail).GetAwaiter().GetResult();
             return true;
