@@ -3,7 +3,7 @@ namespace Sidus.Nodes;
 /// <summary>How a node boots. The text forms are stored in the database and in cluster.yaml: never rename them.</summary>
 public enum BootMode
 {
-    /// <summary>The image is synced into a tmpfs root.</summary>
+    /// <summary>The image runs from RAM: booted from its export, then copied into RAM (or, with sidus.ram=sync, synced into a tmpfs root first).</summary>
     Ram = 1,
 
     /// <summary>Read-only root shared from the image with a writable overlay.</summary>

@@ -50,10 +50,12 @@ public sealed class FilesystemImageExporter(Repository repository)
         {
             var checkout = new CheckoutEngine(repository, new CheckoutOptions { Progress = progress }).Run(commitId, tree, cancellation);
             // The same version gives the same bytes (what an NBD client reconnecting to a rebuilt export, and its
-            // dm-verity root hash, rely on): mkfs.erofs would otherwise stamp the build time and a random UUID.
+            // dm-verity root hash, rely on): mkfs.erofs would otherwise stamp the build time and a random UUID. The
+            // fixed build time is the largest 32-bit time because SOURCE_DATE_EPOCH also clamps every newer file
+            // time to it (erofs-utils 1.5), and no file's time may change.
             var environment = new Dictionary<string, string>(StringComparer.Ordinal)
             {
-                ["SOURCE_DATE_EPOCH"] = Math.Max(commit.Time.ToUnixTimeSeconds(), 0).ToString(CultureInfo.InvariantCulture),
+                ["SOURCE_DATE_EPOCH"] = uint.MaxValue.ToString(CultureInfo.InvariantCulture),
             };
             var length = ExportOutput.Produce(file, temporary =>
                 Run(ErofsTool, "erofs-utils", ["--quiet", "--preserve-mtime", "-U" + UuidOf(commitId), temporary, tree], cancellation, environment));
