@@ -22,6 +22,7 @@ internal static class RamCopy
     public const string UpFile = "/run/sidus/up";
 
     private const int ChunkLength = 1 << 20;
+    private const string PartialSuffix = ".partial";
     private static readonly TimeSpan UpWait = TimeSpan.FromMinutes(2);
 
     /// <summary>Copies and swaps; true when the root no longer reads from NBD. BEFOREDISCONNECT runs just before the
@@ -32,6 +33,7 @@ internal static class RamCopy
         var clock = Stopwatch.StartNew();
         var device = $"/dev/nbd{state.Index}";
         var copy = Path.Combine(Mount, "export");
+        var swapped = false;
         try
         {
             ThreadNice.Set(ThreadNice.Lowest);
@@ -51,6 +53,7 @@ internal static class RamCopy
             DeviceMapper.Load(VerityRoot.DeviceName, verity.Target(loop), readOnly: true);
             DeviceMapper.Suspend(VerityRoot.DeviceName);
             DeviceMapper.Resume(VerityRoot.DeviceName);
+            swapped = true;
             beforeDisconnect();
             NbdNetlink.Disconnect(state.Index);
             var shmem = UpReport.MeminfoKib(File.ReadAllText("/proc/meminfo"), "Shmem");
@@ -63,10 +66,32 @@ internal static class RamCopy
         }
         catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
         {
-            var problem = $"ram mode: copying the root into RAM failed ({e.Message}); the node stays on the network export {state.Export}";
+            var problem = swapped
+                ? $"ram mode: the root is in RAM, but disconnecting {device} failed ({e.Message})"
+                : $"ram mode: copying the root into RAM failed ({e.Message}); the node stays on the network export {state.Export}";
             AgentConsole.Fail(problem);
             reporter.ReportAsync("failed", problem).GetAwaiter().GetResult();
+            if (!swapped)
+            {
+                GiveBackMemory(copy);
+            }
+
             return false;
+        }
+    }
+
+    /// <summary>After a failed copy: its files go and, unless a loop device still holds the copy, the tmpfs too.</summary>
+    private static void GiveBackMemory(string copy)
+    {
+        try
+        {
+            File.Delete(copy + PartialSuffix);
+            File.Delete(copy);
+            Mounts.Unmount(Mount);
+        }
+        catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
+        {
+            AgentConsole.Fail($"ram mode: {Mount} could not be released ({e.Message})");
         }
     }
 
@@ -110,7 +135,7 @@ internal static class RamCopy
     /// <summary>LENGTH bytes of DEVICE into a new file at PATH (written beside it and renamed: never half a copy in place).</summary>
     private static void CopyDevice(string device, string path, long length)
     {
-        var temporary = path + ".partial";
+        var temporary = path + PartialSuffix;
         using (var source = new FileStream(device, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0))
         using (var target = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 0))
         {
