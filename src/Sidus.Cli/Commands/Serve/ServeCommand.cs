@@ -16,7 +16,8 @@ public static class ServeCommand
         var cmd = new Command("serve", """
             Boot machines from the network: TFTP hands PXE ROMs the iPXE binaries, HTTP hands iPXE each node's
             script (from the inventory) and its image's kernel and initramfs, DHCP (full or proxy) points them there,
-            NBD serves shared-mode nodes their read-only root (an erofs export per image version). In full mode Sidus
+            NBD serves ram and shared nodes their root (an erofs export per image version with a dm-verity hash tree,
+            built ahead of time for every node's version; ram nodes copy it into RAM once up). In full mode Sidus
             also answers IPv6 router solicitations with "no router here", so iPXE does not wait ~16 s for one.
             Configured by sidus.toml (see docs/serve.md); the options override it. A quick start needs no file:
               sidus serve --interface eth1 --dhcp full --pool 10.0.0.100-10.0.0.200
