@@ -87,6 +87,9 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         Assert.Contains(ImageKernelName, serve, StringComparison.Ordinal);
         Assert.Contains(ImageInitrdName, serve, StringComparison.Ordinal);
         Assert.Contains("sidus-agent: root ready", serial, StringComparison.Ordinal);
+        // The VM's RNG gets its driver from the initramfs: without one, early getrandom() can stall a diskless boot.
+        Assert.Contains(status.GetProperty("stages").EnumerateArray(), s => s.GetProperty("detail").GetString() is { } d &&
+            d.StartsWith("drivers: ", StringComparison.Ordinal) && d.Contains("virtio_rng", StringComparison.Ordinal));
         Assert.Contains("Reached target multi-user.target", serial, StringComparison.Ordinal);
         Assert.Contains(Node + " login:", serial, StringComparison.Ordinal);
         CheckUpReport(boot, status, serial, mode);
