@@ -20,8 +20,8 @@ public static class ProcessRunner
             info.ArgumentList.Add(argument);
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
         process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = ReadOnOwnThread(process.StandardOutput);
+        var stderr = ReadOnOwnThread(process.StandardError);
         var limit = timeout ?? DefaultTimeout;
         if (!process.WaitForExit(limit))
         {
@@ -30,9 +30,15 @@ public static class ProcessRunner
             throw new TimeoutException($"'{file} {string.Join(' ', info.ArgumentList)}' did not finish within {limit}.");
         }
         // A daemon the program forked may hold the pipes open forever: read what is there, bounded.
-        Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(2));
+        Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(5));
         return new CommandResult(process.ExitCode, Completed(stdout), Completed(stderr));
     }
+
+    /// <summary>Reads to the end on a thread of its own: tests that run several programs at once from pool threads
+    /// starve the thread pool, and a pool-based read then misses the bounded wait above (a CI run lost udhcpc's
+    /// output that way while udhcpc had exited 0).</summary>
+    private static Task<string> ReadOnOwnThread(StreamReader reader) =>
+        Task.Factory.StartNew(reader.ReadToEnd, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static string Completed(Task<string> read) =>
         read.IsCompletedSuccessfully ? read.Result : "(output still open: a forked child holds it)";
