@@ -5,6 +5,7 @@ using Sidus.Server.Images;
 using Sidus.Store;
 using Sidus.Store.Maintenance;
 using Sidus.Store.Objects;
+using Xunit.Abstractions;
 
 namespace Sidus.Server.Tests;
 
@@ -12,7 +13,7 @@ namespace Sidus.Server.Tests;
 /// Pruning HOME/boot/cache on a real store in a private home: a version that stays ("keep") and one removed with
 /// image rm + gc ("gone"), with initramfs files really built for both, plus copies named as other builds would name them.
 /// </summary>
-public sealed class BootCachePruneTests : IAsyncLifetime
+public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string OtherAgentHash = "0123456789abcdef";
 
@@ -52,14 +53,8 @@ public sealed class BootCachePruneTests : IAsyncLifetime
     [Fact]
     public async Task Prune_StaleAgentFormatAndRemovedVersion_RemovesThoseKeepsCurrentAndBuildsInProgress()
     {
-        var boot = new AgentInitramfs(_store, Agent, _log.CreateLogger("boot"));
-        var current = Built(boot, _keep);
-        Built(boot, _gone);
-        var currentHash = InitramfsCache.AgentHash(File.ReadAllBytes(Agent));
-        var staleAgent = CopySet(_keep, OtherAgentHash, InitramfsBuilder.FormatVersion, current);
-        var staleFormat = CopySet(_keep, currentHash, InitramfsBuilder.FormatVersion - 1, current);
+        var (boot, current, currentHash, staleAgent, staleFormat, goneSet) = Fill();
         var newerFormat = CopySet(_keep, currentHash, InitramfsBuilder.FormatVersion + 1, current);
-        var goneSet = CacheSet(_gone, currentHash, InitramfsBuilder.FormatVersion);
         var inProgress = InitramfsCache.TemporaryPath(current.InitramfsPath);
         File.Copy(current.InitramfsPath, inProgress);
         var deadWriter = $"{current.InitramfsPath}.{NoSuchProcess().ToString(CultureInfo.InvariantCulture)}{InitramfsCache.TemporarySuffix}";
@@ -72,6 +67,7 @@ public sealed class BootCachePruneTests : IAsyncLifetime
         string[] expected = [.. staleAgent, .. staleFormat, .. goneSet, deadWriter];
         var sizes = expected.ToDictionary(p => p, p => new FileInfo(p).Length);
         var result = boot.Prune();
+        output.WriteLine($"removed {result.Removed.Count} files, {result.BytesFreed} bytes freed, kept {result.Kept}");
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), result.Removed.Select(r => r.Path).Order(StringComparer.Ordinal));
         Assert.All(expected, p => Assert.False(File.Exists(p), p + " was kept"));
@@ -122,13 +118,7 @@ public sealed class BootCachePruneTests : IAsyncLifetime
     [Fact]
     public async Task StoreGc_Json_ReportsBootCacheAndKeepsOtherAgentsFiles()
     {
-        var boot = new AgentInitramfs(_store, Agent, _log.CreateLogger("boot"));
-        var current = Built(boot, _keep);
-        Built(boot, _gone);
-        var currentHash = InitramfsCache.AgentHash(File.ReadAllBytes(Agent));
-        var staleFormat = CopySet(_keep, currentHash, InitramfsBuilder.FormatVersion - 1, current);
-        var otherAgent = CopySet(_keep, OtherAgentHash, InitramfsBuilder.FormatVersion, current);
-        var goneSet = CacheSet(_gone, currentHash, InitramfsBuilder.FormatVersion);
+        var (_, current, _, otherAgent, staleFormat, goneSet) = Fill();
         var freed = staleFormat.Concat(goneSet).Sum(p => new FileInfo(p).Length);
 
         var rm = await Tools.SidusAsync(_home, "image", "rm", "gone");
@@ -144,6 +134,22 @@ public sealed class BootCachePruneTests : IAsyncLifetime
         Assert.All(staleFormat.Concat(goneSet), p => Assert.False(File.Exists(p), p + " was kept"));
         Assert.All(otherAgent, p => Assert.True(File.Exists(p), p + " was removed: the CLI does not know which agent is served"));
         Assert.True(File.Exists(current.InitramfsPath));
+    }
+
+    /// <summary>
+    /// Builds the current files of both versions, and copies the kept version's under the names another agent and the
+    /// previous format give; returns the builder, the kept version's files, the agent hash and the three sets to remove.
+    /// </summary>
+    private (AgentInitramfs Boot, Sidus.Boot.Initramfs.BootFiles Current, string Hash, string[] OtherAgent, string[] OlderFormat, string[] Gone) Fill()
+    {
+        var boot = new AgentInitramfs(_store, Agent, _log.CreateLogger("boot"));
+        var current = Built(boot, _keep);
+        Built(boot, _gone);
+        var hash = InitramfsCache.AgentHash(File.ReadAllBytes(Agent));
+        return (boot, current, hash,
+            CopySet(_keep, OtherAgentHash, InitramfsBuilder.FormatVersion, current),
+            CopySet(_keep, hash, InitramfsBuilder.FormatVersion - 1, current),
+            CacheSet(_gone, hash, InitramfsBuilder.FormatVersion));
     }
 
     private static Sidus.Boot.Initramfs.BootFiles Built(AgentInitramfs boot, ObjectId version) =>
