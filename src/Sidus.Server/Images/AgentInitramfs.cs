@@ -12,14 +12,16 @@ public sealed record AgentBoot(Sidus.Boot.Initramfs.BootFiles? Files, string? Pr
 /// <summary>
 /// The kernel and Sidus initramfs (node agent as /init) that ram-mode nodes boot, made by
 /// <see cref="InitramfsBuilder"/> from the version and the configured agent. The builder caches on disk by version
-/// and agent hash; this keeps the answer in memory too and makes one build at a time (the builder's temporary
-/// files are per process, and two builds of one version would only race). <see cref="Prune"/> removes the cached
+/// and agent hash; this keeps the answer in memory too and makes one build at a time in the process (the
+/// builder's temporary files are per process, and two builds of one version would only race). <see cref="Prune"/> removes the cached
 /// files that can no longer be served, never while this process builds.
 /// </summary>
 public sealed class AgentInitramfs(ImageStoreView store, string agentPath, ILogger logger)
 {
     private readonly ConcurrentDictionary<(ObjectId, DateTime), Sidus.Boot.Initramfs.BootFiles> _made = new();
-    private readonly Lock _building = new();
+    /// <summary>Shared by every instance: the builder's temporary names are per process, and two servers in one
+    /// process (tests run several on one home) would otherwise write the same temporary file at once.</summary>
+    private static readonly Lock Building = new();
 
     public string AgentPath => agentPath;
 
@@ -40,7 +42,7 @@ public sealed class AgentInitramfs(ImageStoreView store, string agentPath, ILogg
             return new AgentBoot(known, null);
         }
 
-        lock (_building)
+        lock (Building)
         {
             try
             {
@@ -100,7 +102,7 @@ public sealed class AgentInitramfs(ImageStoreView store, string agentPath, ILogg
 
         store.Reopen("checking which versions in the boot cache are still in the store");
         BootCachePruneResult result;
-        lock (_building)
+        lock (Building)
         {
             result = InitramfsCache.Prune(CacheDirectory, v => store.HasVersion(v, reopen: false), agentHash);
         }
