@@ -12,51 +12,21 @@
 # Needs root (ip netns), nbdcopy + nbdinfo (libnbd-bin), qemu-nbd (qemu-utils), nbdkit (optional), curl, tc.
 # The e2e store is copied, never written.
 set -euo pipefail
-NODES=${1:-300}
-SAMPLE=${SAMPLE:-10}
-LOAD_TIMEOUT=${LOAD_TIMEOUT:-1500}
-RATE=${RATE:-}
-SOURCE_HOME=${SOURCE_HOME:-/var/tmp/sidus-e2e/home-v1}
-IMAGE=${IMAGE:-e2e-debian}
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-# shellcheck source=bench/lib/netns-pair.sh
-. "$here/lib/netns-pair.sh"
-netns_pair_names nbm
-work=$(mktemp -d /tmp/sidus-nbd-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  netns_pair_down
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-for tool in nbdcopy nbdinfo curl ip tc flock; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool (apt-get install libnbd-bin curl iproute2)" >&2; exit 1; }
-done
+# shellcheck source=bench/lib/mass-boot-common.sh
+. "$here/lib/mass-boot-common.sh"
+mass_boot_defaults "${1:-}" 10 1500
+mass_boot_begin nbm sidus-nbd-bench
+mass_boot_need "apt-get install libnbd-bin curl iproute2" nbdcopy nbdinfo curl ip tc flock
 [ -n "${SKIP_QEMU:-}" ] || command -v qemu-nbd >/dev/null || { echo "missing qemu-nbd (apt-get install qemu-utils, or SKIP_QEMU=1)" >&2; exit 1; }
 [ -n "${SKIP_NBDKIT:-}" ] || command -v nbdkit >/dev/null || { echo "nbdkit not installed: skipped (apt-get install nbdkit)" >&2; SKIP_NBDKIT=1; }
-[ -d "$SOURCE_HOME/store" ] || { echo "no store at $SOURCE_HOME (run the E2E tests once to build it)" >&2; exit 1; }
-version=$(tail -1 "$SOURCE_HOME/store/refs/images/$IMAGE")
-
-if [ -z "${SIDUS_BIN:-}" ]; then
-  "$repo/sidus" --help >/dev/null 2>&1 || true
-  SIDUS_BIN=$repo/.sidus-build/aot/sidus
-fi
+mass_boot_source
 
 # A private copy of the store (the shared e2e cache is only read); sidus serve builds the export into this home.
-mkdir -p "$work/home"
-cp -a "$SOURCE_HOME/store" "$work/home/store"
-rm -f "$work/home/store/lock"
+mass_boot_home
 export_file=$work/home/exports/$version.erofs
 
 netns_pair_up "$RATE"
-inc() { timeout "$((LOAD_TIMEOUT + 60))" ip netns exec "$cli" "$@"; }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 wait_nbd() { # URI PID: until the server answers (bounded)
   for _ in $(seq 100); do
     kill -0 "$2" 2>/dev/null || return 1

@@ -11,48 +11,21 @@
 #        WARM=1 (a second round on the same sidus process)
 # Needs root (ip netns), nginx, curl, tc (iproute2), dotnet. The e2e store is copied, never written.
 set -euo pipefail
-NODES=${1:-300}
-SAMPLE=${SAMPLE:-20}
-LOAD_TIMEOUT=${LOAD_TIMEOUT:-900}
-RATE=${RATE:-}
-SOURCE_HOME=${SOURCE_HOME:-/var/tmp/sidus-e2e/home-v1}
-IMAGE=${IMAGE:-e2e-debian}
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-# shellcheck source=bench/lib/netns-pair.sh
-. "$here/lib/netns-pair.sh"
-netns_pair_names smb
-work=$(mktemp -d /tmp/sidus-ram-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  netns_pair_down
-  rm -rf "$work"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # NODES x 3 connections on each side
-
-for tool in nginx curl dotnet ip tc; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool (apt-get install nginx curl iproute2)" >&2; exit 1; }
-done
+# shellcheck source=bench/lib/mass-boot-common.sh
+. "$here/lib/mass-boot-common.sh"
+mass_boot_defaults "${1:-}" 20 900
+mass_boot_begin smb sidus-ram-bench
+mass_boot_need "apt-get install nginx curl iproute2" nginx curl dotnet ip tc
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
-[ -d "$SOURCE_HOME/store" ] || { echo "no store at $SOURCE_HOME (run the E2E tests once to build it)" >&2; exit 1; }
-version=$(tail -1 "$SOURCE_HOME/store/refs/images/$IMAGE")
-
-if [ -z "${SIDUS_BIN:-}" ]; then
-  "$repo/sidus" --help >/dev/null 2>&1 || true
-  SIDUS_BIN=$repo/.sidus-build/aot/sidus
-fi
+mass_boot_source
 dotnet build -c Release -v quiet -nologo "$here/Sidus.Bench.RamLoad" -o "$work/load" >/dev/null
 
 # A private copy of the store (the shared e2e cache is only read).
-mkdir -p "$work/home"
-cp -a "$SOURCE_HOME/store" "$work/home/store"
-rm -f "$work/home/store/lock"
+mass_boot_home
 pack_bytes=$(cat "$work/home/store/packs/"*.pack | wc -c)
 
 netns_pair_up "$RATE"
-inc() { timeout "$((LOAD_TIMEOUT + 60))" ip netns exec "$cli" "$@"; }
 
 # Page-cache read rate of the packs (read twice: the second read is from memory).
 cat "$work/home/store/packs/"*.pack > /dev/null
@@ -66,8 +39,6 @@ start_sidus() { # BIN LOG -> pid in $serve_pid
   for _ in $(seq 150); do inc curl -sf --max-time 2 "http://$sip:$port/healthz" >/dev/null && return 0; sleep 0.2; done
   cat "$2" >&2; echo "sidus serve did not start" >&2; return 1
 }
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 
 # run NAME BASE PID [--files]
 run() {

@@ -66,6 +66,12 @@ internal static partial class ServerLog
     [LoggerMessage(183, LogLevel.Warning, "Sidus initramfs of {Version} cannot be made: {Reason}")]
     public static partial void InitramfsFailed(ILogger logger, string version, string reason);
 
+    [LoggerMessage(184, LogLevel.Information, "Removed {Path} from the boot cache ({Bytes} bytes): {Reason}")]
+    public static partial void BootCacheRemoved(ILogger logger, string path, long bytes, string reason);
+
+    [LoggerMessage(185, LogLevel.Information, "Boot cache pruned: {Files} file(s) removed, {Bytes} bytes freed, {Kept} kept")]
+    public static partial void BootCachePruned(ILogger logger, int files, long bytes, int kept);
+
     [LoggerMessage(190, LogLevel.Information, "Building the erofs export of {Version} at {Path}")]
     public static partial void ExportBuilding(ILogger logger, string version, string path);
 

@@ -15,7 +15,7 @@ namespace Sidus.Server.Tests;
 /// </summary>
 public sealed class SharedRootFixture : IAsyncLifetime
 {
-    public const string Release = "6.1.0-18-amd64";
+    public const string Release = BootableRoot.Release;
 
     public static readonly MacAddress SharedMac = MacAddress.Parse("52:54:00:00:02:01");
 
@@ -44,22 +44,10 @@ public sealed class SharedRootFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(Path.Combine(Root, "boot"));
-        Directory.CreateDirectory(Path.Combine(Root, "lib", "modules", Release));
-        Directory.CreateDirectory(Path.Combine(Root, "etc"));
+        await BootableRoot.WriteAsync(Root);
         Directory.CreateDirectory(Path.Combine(Root, "usr", "share", "sidus"));
-        await File.WriteAllBytesAsync(Path.Combine(Root, "boot", "vmlinuz-" + Release), Random(200_000));
-        await File.WriteAllTextAsync(Path.Combine(Root, "lib", "modules", Release, "modules.dep"), "");
-        await File.WriteAllTextAsync(Path.Combine(Root, "lib", "modules", Release, "modules.alias"), "");
-        foreach (var library in Sidus.Boot.Initramfs.InitramfsBuilder.AgentLibraries)
-        {
-            var target = Path.Combine(Root, library.TrimStart('/'));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(library, target);
-        }
-
         await File.WriteAllTextAsync(Path.Combine(Root, "etc", "hostname"), "shared-image\n");
-        await File.WriteAllBytesAsync(Path.Combine(Root, "usr", "share", "sidus", "big.bin"), Random(3_000_000));
+        await File.WriteAllBytesAsync(Path.Combine(Root, "usr", "share", "sidus", "big.bin"), BootableRoot.Random(3_000_000));
         File.CreateSymbolicLink(Path.Combine(Root, "usr", "share", "sidus", "link"), "big.bin");
         using (var repository = Repository.Open(Home))
         {
@@ -90,12 +78,5 @@ public sealed class SharedRootFixture : IAsyncLifetime
         await Server.DisposeAsync();
         await Inventory.DisposeAsync();
         Directory.Delete(Home, recursive: true);
-    }
-
-    private static byte[] Random(int length)
-    {
-        var bytes = new byte[length];
-        System.Random.Shared.NextBytes(bytes);
-        return bytes;
     }
 }

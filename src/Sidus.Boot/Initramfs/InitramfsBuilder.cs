@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sidus.Linux;
@@ -19,7 +18,8 @@ public sealed record BootFiles(string KernelPath, string InitramfsPath, string K
 /// <see cref="ModuleSelection"/> with a modules.dep and modules.alias for just those, the image's tools the agent
 /// runs (<see cref="InitramfsTools"/>: mke2fs and the libraries it links), and the mount points the agent uses. gzip-compressed newc cpio (every Debian kernel unpacks it). Results are cached under
 /// HOME/boot/cache by (version id, agent SHA-256, <see cref="FormatVersion"/>): a version never changes, so a cached
-/// pair is never stale, and a new agent or builder gives new names.
+/// pair is never stale, and a new agent or builder gives new names (<see cref="InitramfsCache"/> names them and prunes
+/// the ones that can no longer be served).
 /// </summary>
 public sealed class InitramfsBuilder(Repository repository, ILogger? logger = null)
 {
@@ -27,7 +27,7 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
     /// builders are not reused (3: hardware RNG drivers, dm-verity).</summary>
     public const int FormatVersion = 3;
 
-    public string CacheDirectory => Path.Combine(repository.Home, "boot", "cache");
+    public string CacheDirectory => InitramfsCache.DirectoryFor(repository.Home);
 
     /// <summary>The libraries a NativeAOT agent needs at run time (checked with ldd): loader, libc, libm.</summary>
     public static IReadOnlyList<string> AgentLibraries => RuntimeInformation.ProcessArchitecture == Architecture.Arm64
@@ -40,11 +40,10 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
     public BootFiles GetOrBuild(ObjectId version, string agentPath, CancellationToken cancellation)
     {
         var agent = File.ReadAllBytes(agentPath);
-        var agentHash = Convert.ToHexStringLower(SHA256.HashData(agent))[..16];
-        var stem = Path.Combine(CacheDirectory, $"{version}-{agentHash}-v{FormatVersion}");
-        var kernelPath = stem + ".vmlinuz";
-        var initramfsPath = stem + ".initramfs.gz";
-        var infoPath = stem + ".release";
+        var stem = InitramfsCache.Stem(CacheDirectory, version, InitramfsCache.AgentHash(agent));
+        var kernelPath = stem + InitramfsCache.KernelExtension;
+        var initramfsPath = stem + InitramfsCache.InitramfsExtension;
+        var infoPath = stem + InitramfsCache.ReleaseExtension;
         if (File.Exists(kernelPath) && File.Exists(initramfsPath) && File.Exists(infoPath))
         {
             var info = File.ReadAllText(infoPath).Split('\n');
@@ -166,7 +165,7 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
 
     private static void WriteAtomically(string path, Action<Stream> write)
     {
-        var temp = $"{path}.{Environment.ProcessId}.tmp";
+        var temp = InitramfsCache.TemporaryPath(path);
         try
         {
             using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))

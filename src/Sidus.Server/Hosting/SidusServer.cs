@@ -158,6 +158,8 @@ public sealed class SidusServer : IAsyncDisposable
             services.AddSingleton(sp => new BootFilesWarmer(view, sp.GetRequiredService<ImageCatalog>(), sp.GetRequiredService<AgentInitramfs>(),
                 options.Nbd.Enabled ? exports : null, sp.GetRequiredService<ILogger<BootFilesWarmer>>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootFilesWarmer>());
+            services.AddSingleton<IHostedService>(sp => new CachePruner(sp.GetRequiredService<AgentInitramfs>(),
+                options.Nbd.Enabled ? exports : null, sp.GetRequiredService<ILogger<CachePruner>>()));
 
             if (options.Tftp.Enabled)
             {
@@ -173,7 +175,7 @@ public sealed class SidusServer : IAsyncDisposable
                 state.Nbd = nbd;
                 state.Exports = exports;
                 var started = nbd;
-                services.AddSingleton<IHostedService>(sp => new NbdHostedService(started, exports, sp.GetRequiredService<ILogger<NbdHostedService>>()));
+                services.AddSingleton<IHostedService>(sp => new NbdHostedService(started, sp.GetRequiredService<ILogger<NbdHostedService>>()));
             }
 
             if (extraServices is not null)

@@ -83,7 +83,8 @@ public sealed class BootScripts(
         }
 
         var name = settingsOf.Node;
-        var effectiveMode = mode is { } chosen && settingsOf.Mode.Value == BootMode.Menu ? chosen : settingsOf.Mode.Value;
+        var target = NodeBootTarget.Resolve(images, settingsOf, mode);
+        var effectiveMode = target.Mode;
         switch (effectiveMode)
         {
             case BootMode.Local:
@@ -92,7 +93,7 @@ public sealed class BootScripts(
                 return new ScriptAnswer(Menu(mac, name, settingsOf), name, "menu", false);
         }
 
-        if (settingsOf.Image.Value is not { } spec)
+        if (target.ImageSpec is not { } spec || target.Image is not { } lookup)
         {
             var fix = node is null
                 ? $"this machine is not in the inventory and its network's groups give it none: adopt it with sidus node adopt {mac} NAME, then sidus node set NAME --image IMAGE"
@@ -100,7 +101,6 @@ public sealed class BootScripts(
             return AskAgain(mac, attempt, name, $"node {name} has no image: {fix}", "no image set");
         }
 
-        var lookup = images.Lookup(spec);
         if (lookup.Files is not { } files)
         {
             return AskAgain(mac, attempt, name, $"node {name}: image {spec} cannot be booted: {lookup.Problem}", "image unusable: " + lookup.Problem);
@@ -114,7 +114,7 @@ public sealed class BootScripts(
 
         // Ram and shared modes boot the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as
         // the version id; install mode keeps the image's own initramfs for now.
-        var agent = effectiveMode is BootMode.Ram or BootMode.Shared;
+        var agent = target.BootsAgent;
         var isShared = effectiveMode == BootMode.Shared;
         if (isShared && shared is null)
         {

@@ -124,16 +124,17 @@ internal static class ImageEndpoints
             return;
         }
 
-        var built = services.GetRequiredService<AgentInitramfs>().Get(version, ctx.RequestAborted);
-        if (built.Files is not { } files)
+        // Read from the descriptor opened here to the end: a prune that removes the file meanwhile does not cut the download.
+        var (built, opened) = services.GetRequiredService<AgentInitramfs>().Open(version, name == AgentKernelName, ctx.RequestAborted);
+        if (built.Files is not { } files || opened is null)
         {
             ServerLog.FileFailed(logger, name, version.Short, client, built.Problem!);
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, built.Problem!);
             return;
         }
 
-        var path = name == AgentKernelName ? files.KernelPath : files.InitramfsPath;
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await using var stream = opened;
+        var path = stream.Name;
         var size = stream.Length;
         if (await StartFileResponseAsync(ctx, $"\"{Path.GetFileName(path)}\"", "no-cache", size, name) is not { } started)
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sidus.Nodes;
 using Sidus.Server.Inventory;
 using Sidus.Store;
 using Sidus.Store.Objects;
@@ -47,9 +46,8 @@ public sealed class BootFilesWarmer(InventoryView inventory, ImageCatalog images
         var versions = new List<ObjectId>();
         foreach (var node in snapshot.Nodes)
         {
-            var settings = snapshot.Resolve(node);
-            if (settings.Mode.Value is BootMode.Ram or BootMode.Shared && settings.Image.Value is { } spec &&
-                images.Lookup(spec).Files is { } files && !_ready.Contains(files.Version) && !versions.Contains(files.Version))
+            var target = NodeBootTarget.Resolve(images, snapshot.Resolve(node));
+            if (target.BootsAgent && target.Image?.Files is { } files && !_ready.Contains(files.Version) && !versions.Contains(files.Version))
             {
                 versions.Add(files.Version);
             }

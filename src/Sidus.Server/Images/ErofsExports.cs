@@ -175,7 +175,7 @@ public sealed class ErofsExports : INbdExportSource
             return NbdOpenResult.Unknown($"'{name}' is not a version id (64 lower-case hex digits)");
         }
 
-        if (!VersionExists(version, reopen: true))
+        if (!_store.HasVersion(version, reopen: true))
         {
             return NbdOpenResult.Unknown($"version {version.Short} is not in the image store");
         }
@@ -212,7 +212,7 @@ public sealed class ErofsExports : INbdExportSource
         var removed = 0;
         foreach (var cached in Cached())
         {
-            if (_open.GetValueOrDefault(cached.Version) > 0 || VersionExists(cached.Version, reopen: false))
+            if (_open.GetValueOrDefault(cached.Version) > 0 || _store.HasVersion(cached.Version, reopen: false))
             {
                 continue;
             }
@@ -243,33 +243,6 @@ public sealed class ErofsExports : INbdExportSource
         }
 
         return removed;
-    }
-
-    private bool VersionExists(ObjectId version, bool reopen)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            using (var lease = _store.Acquire())
-            {
-                try
-                {
-                    lease.Repository.ReadCommit(version);
-                    return true;
-                }
-                catch (MissingObjectException)
-                {
-                    if (!reopen || attempt > 0)
-                    {
-                        return false;
-                    }
-                }
-            }
-
-            if (!_store.Reopen($"version {version.Short} not in the packs opened so far"))
-            {
-                return false;
-            }
-        }
     }
 
     /// <summary>VERSION's export when it and its dm-verity record are both in place and agree; otherwise null (build it).</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Sidus.Store;
+using Sidus.Store.Objects;
 using Sidus.Store.Serving;
 
 namespace Sidus.Server.Images;
@@ -26,6 +27,9 @@ public sealed class ImageStoreView : IDisposable
         _current = Open(home);
         _lastReopen = Environment.TickCount64;
     }
+
+    /// <summary>The Sidus home the store is in.</summary>
+    public string Home => _home;
 
     /// <summary>The store as it is now; dispose the lease when done reading.</summary>
     public Lease Acquire()
@@ -57,6 +61,37 @@ public sealed class ImageStoreView : IDisposable
             Release(old);
             ServerLog.StoreReopened(_logger, reason);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Whether VERSION is in the store. With REOPEN, a miss reopens the store once (when allowed) and looks again, for
+    /// versions imported since it was opened; without, the caller reopened just before.
+    /// </summary>
+    public bool HasVersion(ObjectId version, bool reopen)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using (var lease = Acquire())
+            {
+                try
+                {
+                    lease.Repository.ReadCommit(version);
+                    return true;
+                }
+                catch (MissingObjectException)
+                {
+                    if (!reopen || attempt > 0)
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            if (!Reopen($"version {version.Short} not in the packs opened so far"))
+            {
+                return false;
+            }
         }
     }
 

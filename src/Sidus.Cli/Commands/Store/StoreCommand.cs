@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Sidus.Boot.Initramfs;
 using Sidus.Cli.Rendering;
 using Sidus.Store;
 using Sidus.Store.Maintenance;
+using Sidus.Store.Objects;
 
 namespace Sidus.Cli.Commands.Store;
 
@@ -109,13 +111,23 @@ public static class StoreCommand
     private static Command Gc()
     {
         var json = GlobalOptions.Json();
-        var command = new Command("gc", "Remove what no version needs (after 'image rm' or history you no longer want); packs with some live objects are rewritten")
+        var command = new Command("gc", """
+            Remove what no version needs (after 'image rm' or history you no longer want); packs with some live objects
+            are rewritten. Then prune the boot cache (HOME/boot/cache): the Sidus kernels and initramfs files of
+            versions no longer in the store, those made by an older Sidus, and temporary files of builds whose process
+            is gone. Files of other node agent builds are left to 'sidus serve', which knows the agent it serves.
+            """)
         {
             json, CommandRunner.Wait,
         };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
         {
             var r = new StoreMaintenance(images.Repository).CollectGarbage(images.LockWait, ct);
+            var objects = images.Repository.Objects;
+            var boot = InitramfsCache.Prune(
+                InitramfsCache.DirectoryFor(images.Repository.Home),
+                v => objects.TryGetKind(v, out var kind) && kind == ObjectKind.Commit,
+                currentAgentHash: null);
             if (result.GetValue(json))
             {
                 JsonOutput.Write(new JsonObject
@@ -126,11 +138,20 @@ public static class StoreCommand
                     ["packs_written"] = r.PacksWritten,
                     ["bytes_before"] = r.BytesBefore,
                     ["bytes_after"] = r.BytesAfter,
+                    ["boot_cache_files_removed"] = boot.Removed.Count,
+                    ["boot_cache_files_kept"] = boot.Kept,
+                    ["boot_cache_bytes_freed"] = boot.BytesFreed,
                 });
                 return ExitCodes.Success;
             }
 
             Console.WriteLine($"removed {r.ObjectsRemoved} objects, kept {r.ObjectsKept}; store {Units.Bytes(r.BytesBefore)} -> {Units.Bytes(r.BytesAfter)}");
+            foreach (var file in boot.Removed)
+            {
+                Console.WriteLine($"removed {file.Path} ({Units.Bytes(file.Bytes)}): {file.Reason}");
+            }
+
+            Console.WriteLine($"boot cache: removed {boot.Removed.Count} files ({Units.Bytes(boot.BytesFreed)}), kept {boot.Kept}");
             return ExitCodes.Success;
         }));
         return command;
