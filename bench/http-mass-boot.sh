@@ -9,6 +9,8 @@ CLIENTS=${1:-500}
 SAMPLE=20          # clients that also check SHA-256 of what they received
 LOAD_TIMEOUT=600   # seconds for one whole load run
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib/nginx-static.sh
+. "$here/lib/nginx-static.sh"
 repo=$(cd "$here/.." && pwd)
 work=$(mktemp -d /tmp/sidus-http-bench.XXXXXX)
 pids=()
@@ -42,7 +44,9 @@ ln -s "boot/initrd.img-$kver" "$work/root/initrd.img"
 sidus image import bench "$work/root" -m "http bench" --quiet >/dev/null
 
 for i in $(seq 1 "$CLIENTS"); do printf '52:54:00:be:%02x:%02x\n' $((i >> 8)) $((i & 255)); done > "$work/macs.txt"
-sidus node add --range "node[001-$(printf '%03d' "$CLIENTS")]" --mac-from "$work/macs.txt" --image bench >/dev/null
+# Install mode: the script names the image's own kernel and initrd, streamed from the store (what this bench
+# measures). Ram and shared nodes would boot the Sidus initramfs, which this kernel-only image cannot make.
+sidus node add --range "node[001-$(printf '%03d' "$CLIENTS")]" --mac-from "$work/macs.txt" --image bench --mode install >/dev/null
 
 free_port() { while :; do p=$((20000 + RANDOM % 30000)); ! ss -Hltn "sport = :$p" | grep -q . && { echo "$p"; return; }; done; }
 sidus_port=$(free_port)
@@ -65,27 +69,7 @@ mkdir -p "$work/www$(dirname "$kpath")" "$work/www$(dirname "$ipath")"
 cp "$work/root/boot/vmlinuz-$kver" "$work/www$kpath"; cp "$work/root/boot/initrd.img-$kver" "$work/www$ipath"
 chmod -R a+rX "$work/www"; chmod 755 "$work"
 nginx_port=$(free_port)
-mkdir -p "$work/nginx"
-cat > "$work/nginx/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  default_type application/octet-stream;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  server { listen 127.0.0.1:$nginx_port; root $work/www; }
-}
-CONF
+nginx_static_conf "$work/nginx" "127.0.0.1:$nginx_port" "$work/www"
 "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 nginx_pid=$!; pids+=("$nginx_pid")
 for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port$kpath" && break; sleep 0.2; done

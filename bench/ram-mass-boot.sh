@@ -12,6 +12,8 @@
 # Needs root (ip netns), nginx, curl, tc (iproute2), dotnet. The e2e store is copied, never written.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib/nginx-static.sh
+. "$here/lib/nginx-static.sh"
 # shellcheck source=bench/lib/mass-boot-common.sh
 . "$here/lib/mass-boot-common.sh"
 mass_boot_defaults "${1:-}" 20 900
@@ -73,28 +75,7 @@ if [ -z "${SKIP_NGINX:-}" ]; then
   inc "$work/load/Sidus.Bench.RamLoad" --server "http://$sip:$port" --version "$version" --export "$work/www" >/dev/null
   stop "$serve_pid"
   chmod -R a+rX "$work/www"; chmod 755 "$work"
-  mkdir -p "$work/nginx"
-  cat > "$work/nginx/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  default_type application/octet-stream;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  server { listen $sip:$port; root $work/www; }
-}
-CONF
+  nginx_static_conf "$work/nginx" "$sip:$port" "$work/www"
   ip netns exec "$srv" "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
   nginx_pid=$!; pids+=("$nginx_pid")
   for _ in $(seq 50); do inc curl -sf -o /dev/null "http://$sip:$port/api/versions/$version/manifest" && break; sleep 0.2; done
