@@ -93,7 +93,7 @@ internal static class NbdWatch
     /// copy reads through); once the root is on the copy, the state file goes and the watcher ends.</summary>
     private static void StartRamCopy(KernelCommandLine line, NbdState state, EventReporter reporter)
     {
-        if (!line.RamFromExport || VerityParameters.Parse(line.Verity!, out _) is not { } verity)
+        if (!line.RamFromExport || line.VerityParameters is not { } verity)
         {
             return;
         }
