@@ -14,26 +14,38 @@ internal sealed class EventReporter(HttpClient http)
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(4);
     private readonly List<(string Stage, string Detail)> _pending = [];
 
+    /// <summary>One report at a time: the watcher reports from several threads (its own, the ram copy, the kernel
+    /// log), and the queue keeps events in order.</summary>
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     public string? Server { get; set; }
     public string? Mac { get; set; }
 
     public async Task ReportAsync(string stage, string detail)
     {
-        _pending.Add((stage, detail));
-        if (Server is null || Mac is null)
+        await _gate.WaitAsync();
+        try
         {
-            return;
-        }
-
-        while (_pending.Count > 0)
-        {
-            var (s, d) = _pending[0];
-            if (!await PostAsync(s, d))
+            _pending.Add((stage, detail));
+            if (Server is null || Mac is null)
             {
                 return;
             }
 
-            _pending.RemoveAt(0);
+            while (_pending.Count > 0)
+            {
+                var (s, d) = _pending[0];
+                if (!await PostAsync(s, d))
+                {
+                    return;
+                }
+
+                _pending.RemoveAt(0);
+            }
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

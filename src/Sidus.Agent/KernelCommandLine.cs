@@ -1,3 +1,5 @@
+using Sidus.Agent.Boot;
+
 namespace Sidus.Agent;
 
 /// <summary>
@@ -25,6 +27,12 @@ internal sealed class KernelCommandLine
             line._values[eq < 0 ? word : word[..eq]] = eq < 0 ? string.Empty : word[(eq + 1)..];
         }
 
+        if (line.Verity is { } verity)
+        {
+            line.VerityParameters = VerityParameters.Parse(verity, out var why);
+            line.VerityError = why;
+        }
+
         return line;
     }
 
@@ -42,6 +50,13 @@ internal sealed class KernelCommandLine
     public string? Export => this["sidus.export"] ?? Image;
     public string Overlay => this["sidus.overlay"] ?? "tmpfs";
     public string? Verity => this["sidus.verity"];
+
+    /// <summary>sidus.verity, parsed once here for every user (the boot's check, the root's table, the watcher's
+    /// copy): null when absent or malformed (<see cref="VerityError"/> then says why).</summary>
+    public VerityParameters? VerityParameters { get; private set; }
+
+    /// <summary>Why sidus.verity is malformed, or null (absent or well formed).</summary>
+    public string? VerityError { get; private set; }
 
     /// <summary>Ram mode from the export (boot like shared mode, copy into RAM once up) rather than the file sync.</summary>
     public bool RamFromExport => Mode == "ram" && Nbd is not null && Verity is not null && this["sidus.ram"] != "sync";

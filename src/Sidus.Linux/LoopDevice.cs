@@ -8,6 +8,7 @@ public static class LoopDevice
 {
     public const string ControlPath = "/dev/loop-control";
     private const ulong LOOP_SET_FD = 0x4C00;
+    private const ulong LOOP_CLR_FD = 0x4C01;
     private const ulong LOOP_CTL_GET_FREE = 0x4C82;
     private const int Attempts = 5;
 
@@ -41,6 +42,17 @@ public static class LoopDevice
             {
                 throw error;
             }
+        }
+    }
+
+    /// <summary>Detaches the loop device at PATH from its file (LOOP_CLR_FD); the file is released once nothing else
+    /// holds the device.</summary>
+    public static void Detach(string path)
+    {
+        using var device = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        if (Libc.ioctl((int)device.DangerousGetHandle(), LOOP_CLR_FD, 0) != 0)
+        {
+            throw LinuxException.FromLastError("LOOP_CLR_FD", path);
         }
     }
 }

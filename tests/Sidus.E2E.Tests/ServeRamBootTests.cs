@@ -17,6 +17,14 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     private const string ImageInitrdName = "sidus-initrd";
     private const string ImageKernelName = "sidus-vmlinuz";
     private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(420);
+    /// <summary>A VM too small for the copy of the export (394 MiB) beside the running system, big enough to boot.</summary>
+    private const int SmallNodeMiB = 640;
+
+    /// <summary>From "up" to the copy's outcome: the watcher waits for systemd to finish starting first.</summary>
+    private static readonly TimeSpan CopyLimit = TimeSpan.FromSeconds(240);
+
+    /// <summary>How long a refused node is watched for its NBD connection closing.</summary>
+    private static readonly TimeSpan StillConnectedWatch = TimeSpan.FromSeconds(45);
     private static readonly string[] ExpectedStages = ["dhcp", "script", "kernel", "agent", "root", "up"];
 
     [Fact]
@@ -25,6 +33,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         using var boot = new ServeBoot(fixture);
         var dhcp = BootToUp(boot, Firmware.Bios, "ram");
         Assert.Contains("architecture 0", dhcp, StringComparison.Ordinal);
+        CheckDetachedFromServer(boot);
     }
 
     [Fact]
@@ -52,15 +61,67 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         // iPXE's EFI build announces x86-64 UEFI (RFC 4578 arch 7); the kernel was started through its EFI stub.
         Assert.Contains("architecture 7", dhcp, StringComparison.Ordinal);
         Assert.Contains("EFI stub", boot.Serial, StringComparison.Ordinal);
+        CheckDetachedFromServer(boot);
+    }
+
+    /// <summary>
+    /// A ram node whose RAM cannot hold the copy of its export beside the running system: the copy is refused before
+    /// it starts, the server and the console are told why, and the node goes on from the network export as a shared
+    /// node: its NBD connection stays open (the server never logs it closed) and it stays up.
+    /// </summary>
+    [Fact]
+    public void Serve_RamNodeTooSmallForCopy_StaysOnNbdExportAndSaysWhy()
+    {
+        const string Refused = "ram: staying on the network export: the copy needs ";
+        using var boot = new ServeBoot(fixture);
+        BootToUp(boot, Firmware.Bios, "ram", SmallNodeMiB);
+        var said = DisklessBoot.WaitFor(() => NoteOf(boot, Refused) is not null, CopyLimit);
+        output.WriteLine("after up:\n" + ServeBoot.Tail(boot.Serial, 3000));
+        Assert.True(said, $"no '{Refused}...' note within {CopyLimit}; serial:\n{ServeBoot.Tail(boot.Serial, 4000)}");
+        var note = NoteOf(boot, Refused)!;
+        output.WriteLine($"{SmallNodeMiB} MiB node: {note}");
+        Assert.Matches(@"needs \d+ MiB \(\d+ MiB export \+ \d+ MiB kept for the running system\), only \d+ MiB available$", note);
+        Assert.Contains(Refused, boot.Serial, StringComparison.Ordinal);
+        // Refused before anything was written to RAM, and never tried again.
+        Assert.DoesNotContain("ram mode: copying export", boot.Serial, StringComparison.Ordinal);
+        Assert.DoesNotContain("the root is in RAM", boot.Serial, StringComparison.Ordinal);
+        Assert.DoesNotContain("copying the root into RAM failed", boot.Serial, StringComparison.Ordinal);
+
+        // Still on the network export: the server never sees the connection close, and it is established now.
+        var closed = DisklessBoot.WaitFor(() => boot.ServeText.Contains("closed export", StringComparison.Ordinal), StillConnectedWatch);
+        Assert.False(closed, "the node's NBD connection ended although the copy was refused:\n" + ServeBoot.Tail(boot.ServeText, 4000));
+        Assert.Contains("opened export", boot.ServeText, StringComparison.Ordinal);
+        var port = NbdPort(boot.ServeText);
+        var established = boot.Namespace.Exec("ss", "-tnH", "state", "established", $"( sport = :{port} )");
+        output.WriteLine($"established NBD connections (port {port}):\n{established}");
+        Assert.Contains(":" + port, established, StringComparison.Ordinal);
+        var status = boot.Status(Node);
+        Assert.True(status is { } s && s.GetProperty("stage").GetString() == "up", "the node is no longer up: " + status);
+        Assert.DoesNotContain(ServeBoot.Stages(status!.Value), e => e.Stage == "error");
+        Assert.DoesNotContain("Out of memory", boot.Serial, StringComparison.Ordinal);
+    }
+
+    /// <summary>The detail of the node's first event that starts with PREFIX, or null.</summary>
+    private static string? NoteOf(ServeBoot boot, string prefix) =>
+        boot.Status(Node) is { } status
+            ? status.GetProperty("stages").EnumerateArray().Select(e => e.GetProperty("detail").GetString()!)
+                .FirstOrDefault(d => d.StartsWith(prefix, StringComparison.Ordinal))
+            : null;
+
+    /// <summary>The port of "NBD listening on ADDRESS:PORT" in the serve log.</summary>
+    private static string NbdPort(string serve)
+    {
+        var line = serve.Split('\n').First(l => l.Contains("NBD listening on", StringComparison.Ordinal)).Trim();
+        return line[(line.LastIndexOf(':') + 1)..];
     }
 
     /// <summary>Boots the node to "up" and checks every stage; returns the detail of its dhcp stage.</summary>
-    private string BootToUp(ServeBoot boot, Firmware firmware, string mode)
+    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB)
     {
         var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", BootImageFixture.Image, "--mode", mode, "--kernel-args", "console=ttyS0 panic=-1");
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
         boot.StartServe();
-        boot.PowerOn(firmware);
+        boot.PowerOn(firmware, memoryMiB);
         var (up, status) = boot.WaitForStage(Node, "up", BootLimit);
         output.WriteLine($"{firmware} {mode}: power-on to up (test clock): {boot.Clock.Elapsed.TotalSeconds:F1} s");
         var login = DisklessBoot.WaitFor(() => boot.Serial.Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
@@ -127,10 +188,6 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
                                    d.Contains("verified by dm-verity", StringComparison.Ordinal));
         Assert.Contains("dm-verity over /dev/nbd", serial, StringComparison.Ordinal);
         Assert.Contains("NBD", boot.ServeText, StringComparison.OrdinalIgnoreCase);
-        if (mode == "ram")
-        {
-            CheckDetachedFromServer(boot);
-        }
     }
 
     /// <summary>
@@ -142,7 +199,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         const string InRam = "ram: the root is in RAM";
         var detached = DisklessBoot.WaitFor(
             () => boot.Status(Node) is { } s && s.GetProperty("stages").EnumerateArray().Any(e => e.GetProperty("detail").GetString()!.StartsWith(InRam, StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(240));
+            CopyLimit);
         var events = boot.Status(Node) is { } status ? string.Join('\n', ServeBoot.Stages(status).Select(e => e.Stage)) : "(no status)";
         output.WriteLine("after up:\n" + ServeBoot.Tail(boot.Serial, 3000));
         Assert.True(detached, $"no '{InRam}' event within the limit; stages: {events}\nserial:\n{ServeBoot.Tail(boot.Serial, 4000)}");

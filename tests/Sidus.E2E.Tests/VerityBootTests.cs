@@ -43,6 +43,50 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         Assert.DoesNotContain(lab.EventsOf(vm), e => e.Stage == "up");
     }
 
+    /// <summary>
+    /// A block that fails its check after boot (here: the first block of a file nothing reads until a unit of the
+    /// node's override layer does, once the system is up) gives its reader an I/O error and the kernel a log line;
+    /// the watcher forwards that line to the server, once however many times the kernel logs it within a minute.
+    /// </summary>
+    [Fact]
+    public void SharedMode_BlockCorruptedReadAfterBoot_WatcherReportsTheKernelsLine()
+    {
+        const string LateFile = "/usr/share/common-licenses/GPL-3";
+        using var lab = new SharedBootLab(fixture, startNbd: false);
+        var export = new VerityExport(lab.Export, lab.Work);
+        var block = VerityExport.FirstBlockOf(lab.Export, LateFile);
+        export.Corrupt(block, offset: 100);
+        lab.Server.ExtraOverrides = ReadAfterUp(LateFile);
+        lab.StartNbd(fixture.Version.ToString(), export.Path);
+        var vm = lab.StartVm("vnode4", extra: export.Argument);
+        lab.WaitUp(vm);
+        var corrupted = $"data block {block} is corrupted";
+        var reported = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains(corrupted, StringComparison.Ordinal)), SharedBootLab.BootLimit);
+        // Whatever else the kernel logs about it within the minute is held back, not sent.
+        Thread.Sleep(TimeSpan.FromSeconds(10));
+        lab.Report(vm, output);
+        Assert.True(reported, $"no '{corrupted}' report reached the server; serial:\n" + SharedBootLab.Tail(vm.Serial));
+        var reports = lab.EventsOf(vm).Where(e => e.Detail.StartsWith("dm-verity error on the root", StringComparison.Ordinal)).ToList();
+        Assert.Single(reports);
+        Assert.Matches($@"^dm-verity error on the root \(its reader got an I/O error\): device-mapper: verity: \d+:\d+: {corrupted}", reports[0].Detail);
+        Assert.Contains(corrupted, vm.Serial, StringComparison.Ordinal);
+        Assert.Contains("sidus-read-late-file", vm.Serial, StringComparison.Ordinal);
+    }
+
+    /// <summary>A unit, started once the system is up, that reads PATH.</summary>
+    private static Sidus.Nodes.Overrides.OverrideFile[] ReadAfterUp(string path)
+    {
+        const string Unit = "etc/systemd/system/sidus-read-late-file.service";
+        var text = $"[Unit]\nDescription=sidus-read-late-file\nAfter=sidus-up.service\n\n[Service]\nType=oneshot\nExecStart=/bin/cat {path}\nStandardOutput=null\n\n" +
+                   "[Install]\nWantedBy=multi-user.target\n";
+        return
+        [
+            new(Unit, Sidus.Nodes.Overrides.OverrideKind.File, System.Text.Encoding.UTF8.GetBytes(text), 0x1A4, 0, 0, Sidus.Nodes.Overrides.OverrideOrigins.Node),
+            new("etc/systemd/system/multi-user.target.wants/sidus-read-late-file.service", Sidus.Nodes.Overrides.OverrideKind.Symlink, [], 0x1FF, 0, 0,
+                Sidus.Nodes.Overrides.OverrideOrigins.Node, LinkTarget: "../sidus-read-late-file.service"),
+        ];
+    }
+
     [Fact]
     public void RamMode_FromExport_CopiesIntoRamThenNeedsNoServer()
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Sidus.Agent;
 using Sidus.Agent.Boot;
 using Sidus.Linux;
 
@@ -36,6 +37,33 @@ public sealed class VerityCodeTests
     {
         Assert.Null(VerityParameters.Parse(text, out var why));
         Assert.Contains("ROOTHASH:SALT:DATABLOCKS", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KernelCommandLine_WellFormedVerity_ParsedOnce()
+    {
+        var line = KernelCommandLine.Parse($"console=ttyS0 sidus.mode=ram sidus.verity={Root}:00ff:97312 sidus.nbd=10.0.0.1:10809\n");
+        Assert.Null(line.VerityError);
+        Assert.Equal(new VerityParameters(Root, "00ff", 97312), line.VerityParameters);
+        Assert.Same(line.VerityParameters, line.VerityParameters);
+        Assert.True(line.RamFromExport);
+    }
+
+    [Fact]
+    public void KernelCommandLine_MalformedVerity_NoParametersAndTheParserSaysWhy()
+    {
+        var line = KernelCommandLine.Parse($"sidus.mode=shared sidus.verity={Root}:00");
+        Assert.Null(line.VerityParameters);
+        Assert.Equal($"sidus.verity={Root}:00 is not ROOTHASH:SALT:DATABLOCKS (64 hex digits, hex, a block count)", line.VerityError);
+    }
+
+    [Fact]
+    public void KernelCommandLine_NoVerity_NeitherParametersNorError()
+    {
+        var line = KernelCommandLine.Parse("sidus.mode=ram sidus.nbd=10.0.0.1:10809");
+        Assert.Null(line.VerityParameters);
+        Assert.Null(line.VerityError);
+        Assert.False(line.RamFromExport);
     }
 
     [Theory]

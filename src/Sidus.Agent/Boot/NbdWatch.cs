@@ -14,6 +14,7 @@ namespace Sidus.Agent.Boot;
 /// negotiates the export again with backoff and hands the new socket to the kernel with NBD_CMD_RECONFIGURE; the
 /// I/O that waited (up to the dead-connection timeout) then goes on. Every page of the process is locked in RAM
 /// first: while the root's export is unreachable, paging in a bit of libc from that root would hang the watcher.
+/// With dm-verity it also forwards the kernel's dm-verity errors to the server (<see cref="KernelLogWatch"/>).
 /// </summary>
 internal static class NbdWatch
 {
@@ -59,6 +60,11 @@ internal static class NbdWatch
 
         AgentConsole.Say($"nbd-watch: watching /dev/nbd{state.Index} ({state.Server}, export {state.Export}): " +
                          $"{(events is null ? "no link-dead events" : "link-dead events")}, TCP state every {PollInterval.TotalSeconds:F0} s");
+        if (line.VerityParameters is not null)
+        {
+            KernelLogWatch.Start(reporter);
+        }
+
         StartRamCopy(line, state, reporter);
         var buffer = new byte[EventBufferLength];
         while (true)
@@ -93,7 +99,7 @@ internal static class NbdWatch
     /// copy reads through); once the root is on the copy, the state file goes and the watcher ends.</summary>
     private static void StartRamCopy(KernelCommandLine line, NbdState state, EventReporter reporter)
     {
-        if (!line.RamFromExport || VerityParameters.Parse(line.Verity!, out _) is not { } verity)
+        if (!line.RamFromExport || line.VerityParameters is not { } verity)
         {
             return;
         }

@@ -30,9 +30,20 @@ internal static class RamCopy
     public static bool Run(NbdState state, VerityParameters verity, EventReporter reporter, Action beforeDisconnect)
     {
         WaitForUp();
-        var clock = Stopwatch.StartNew();
         var device = $"/dev/nbd{state.Index}";
+        // Before anything is written to RAM: a copy that does not fit is not started (the watcher goes on as in
+        // shared mode, and nothing is retried: the memory will not grow).
+        var meminfo = File.ReadAllText("/proc/meminfo");
+        if (RamBudget.Refusal(state.Size, UpReport.MeminfoKib(meminfo, "MemAvailable"), UpReport.MeminfoKib(meminfo, "MemTotal")) is { } refusal)
+        {
+            AgentConsole.Say($"{refusal}; {device} stays connected to {state.Server}, export {state.Export}");
+            reporter.ReportAsync("agent", refusal).GetAwaiter().GetResult();
+            return false;
+        }
+
+        var clock = Stopwatch.StartNew();
         var copy = Path.Combine(Mount, "export");
+        string? loop = null;
         var swapped = false;
         try
         {
@@ -49,7 +60,7 @@ internal static class RamCopy
             // From the image's own module tree (the same kernel): not loaded at boot, where it would only delay it.
             new ModuleLoader(File.ReadAllText("/proc/sys/kernel/osrelease").Trim()).LoadByName("loop");
             using var backing = File.OpenHandle(copy, FileMode.Open, FileAccess.Read);
-            var loop = LoopDevice.Attach(backing);
+            loop = LoopDevice.Attach(backing);
             DeviceMapper.Load(VerityRoot.DeviceName, verity.Target(loop), readOnly: true);
             DeviceMapper.Suspend(VerityRoot.DeviceName);
             DeviceMapper.Resume(VerityRoot.DeviceName);
@@ -73,18 +84,24 @@ internal static class RamCopy
             reporter.ReportAsync("failed", problem).GetAwaiter().GetResult();
             if (!swapped)
             {
-                GiveBackMemory(copy);
+                GiveBackMemory(copy, loop);
             }
 
             return false;
         }
     }
 
-    /// <summary>After a failed copy: its files go and, unless a loop device still holds the copy, the tmpfs too.</summary>
-    private static void GiveBackMemory(string copy)
+    /// <summary>After a failed copy: the loop device over it (when the failure came after attaching it), its files
+    /// and the tmpfs go, so the memory is the running system's again.</summary>
+    private static void GiveBackMemory(string copy, string? loop)
     {
         try
         {
+            if (loop is not null)
+            {
+                LoopDevice.Detach(loop);
+            }
+
             File.Delete(copy + PartialSuffix);
             File.Delete(copy);
             Mounts.Unmount(Mount);

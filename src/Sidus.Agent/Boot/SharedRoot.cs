@@ -42,7 +42,7 @@ internal static class SharedRoot
             return "sidus.mode=shared needs sidus.nbd=IP:PORT (the NBD server of sidus serve)";
         }
 
-        if (line.Verity is { } verity && VerityParameters.Parse(verity, out var why) is null)
+        if (line.VerityError is { } why)
         {
             return why;
         }
@@ -64,7 +64,7 @@ internal static class SharedRoot
             OverlayDisk.ParseOverlay(line.Overlay, out disk);
         }
 
-        var verity = line.Verity is { } text ? VerityParameters.Parse(text, out _) : null;
+        var verity = line.VerityParameters;
         LoadModules(modules, disk is not null, verity is not null);
         var server = ParseServer(line.Nbd!)!;
         var export = line.Export!;

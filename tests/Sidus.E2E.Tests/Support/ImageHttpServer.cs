@@ -40,6 +40,9 @@ internal sealed class ImageHttpServer : IDisposable
     /// <summary>When set, the data of this content id is sent with one byte flipped.</summary>
     public ObjectId? Corrupt { get; set; }
 
+    /// <summary>Files the override layer carries beside the "up" unit (a test's own units).</summary>
+    public IReadOnlyList<Sidus.Nodes.Overrides.OverrideFile> ExtraOverrides { get; set; } = [];
+
     public int Requests;
 
     private async Task LoopAsync()
@@ -80,8 +83,9 @@ internal sealed class ImageHttpServer : IDisposable
             }
             else if (path is ["api", "nodes", _, "overrides.tar"])
             {
-                // This stand-in has no inventory: the layer is the "up" unit only (the hostname comes from sidus.hostname).
-                var layer = Sidus.Nodes.Overrides.OverrideArchive.ToBytes(Sidus.Nodes.Overrides.BuiltInFiles.UpUnitFiles());
+                // This stand-in has no inventory: the layer is the "up" unit and the test's files (the hostname comes
+                // from sidus.hostname).
+                var layer = Sidus.Nodes.Overrides.OverrideArchive.ToBytes([.. Sidus.Nodes.Overrides.BuiltInFiles.UpUnitFiles(), .. ExtraOverrides]);
                 response.ContentType = "application/x-tar";
                 response.ContentLength64 = layer.Length;
                 await response.OutputStream.WriteAsync(layer);

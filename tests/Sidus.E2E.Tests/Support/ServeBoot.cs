@@ -111,9 +111,12 @@ internal sealed partial class ServeBoot : IDisposable
         }
     }
 
-    /// <summary>Powers the VM on: network boot only, no disk. The firmware's own console goes to the serial log
-    /// too (SeaBIOS and OVMF copy the screen there with -nographic), so iPXE's messages can be read.</summary>
-    public void PowerOn(Firmware firmware)
+    /// <summary>The VM's RAM unless a test asks for another size: room for a ram node's copy of the export.</summary>
+    public const int DefaultMemoryMiB = 1536;
+
+    /// <summary>Powers the VM on with MEMORYMIB of RAM: network boot only, no disk. The firmware's own console goes to
+    /// the serial log too (SeaBIOS and OVMF copy the screen there with -nographic), so iPXE's messages can be read.</summary>
+    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB)
     {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         if (!File.Exists(IpxeRom))
@@ -123,7 +126,7 @@ internal sealed partial class ServeBoot : IDisposable
 
         List<string> arguments =
         [
-            "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", "1536", "-smp", "2", "-nographic", "-display", "none",
+            "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", memoryMiB.ToString(CultureInfo.InvariantCulture), "-smp", "2", "-nographic", "-display", "none",
             "-monitor", "none", "-no-reboot", "-boot", "n", "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=n0,mac={Mac}" + (firmware == Firmware.Uefi ? ",romfile=" + IpxeRom : string.Empty),
             "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog,

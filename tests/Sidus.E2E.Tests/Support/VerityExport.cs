@@ -36,6 +36,16 @@ internal sealed partial class VerityExport
     public string RootHash { get; }
     public string Argument => $"sidus.verity={RootHash}:{Salt}:{DataBlocks}";
 
+    /// <summary>The data block holding the start of the file at PATH in the export, as dump.erofs (erofs-utils: the
+    /// peer) maps it; the file must be stored uncompressed (the exporter's default).</summary>
+    public static long FirstBlockOf(string erofs, string path)
+    {
+        var dump = Tool.Run(Tool.Require("dump.erofs", "erofs-utils"), "-e", "--path=" + path, erofs);
+        return FirstExtent().Match(dump) is { Success: true } m
+            ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) / BlockSize
+            : throw new InvalidOperationException($"dump.erofs shows no extent for {path}:\n{dump}");
+    }
+
     /// <summary>Flips one byte of data block BLOCK (the tree is left as it was, so the block no longer matches it).</summary>
     public void Corrupt(long block, int offset)
     {
@@ -45,6 +55,10 @@ internal sealed partial class VerityExport
         file.Position = block * BlockSize + offset;
         file.WriteByte((byte)(b ^ 0xFF));
     }
+
+    /// <summary>Extent 0 of "dump.erofs -e": "0:  0..  32768 |  32768 :  235532288.. 235565056 |  32768".</summary>
+    [GeneratedRegex(@"^\s*0:\s+0\.\.\s*\d+\s*\|\s*\d+\s*:\s*(\d+)\.\.", RegexOptions.Multiline)]
+    private static partial Regex FirstExtent();
 
     [GeneratedRegex(@"Root hash:\s+([0-9a-f]{64})")]
     private static partial Regex RootHashLine();
