@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Sidus.Agent.Network;
+using Sidus.Boot.Nbd;
 using Sidus.E2E.Tests.Support;
 
 namespace Sidus.E2E.Tests;
@@ -38,8 +39,8 @@ public sealed class NbdClientPeerTests : IDisposable
         var export = await NbdClient.ConnectAsync(peer.EndPoint, "ab12", CancellationToken.None);
         using var socket = export.Socket;
         Assert.Equal((ulong)_data.Length, export.Size);
-        Assert.NotEqual(0, export.Flags & NbdProtocol.FlagHasFlags);
-        Assert.NotEqual(0, export.Flags & NbdProtocol.FlagReadOnly);
+        Assert.True(export.Flags.HasFlag(NbdTransmissionFlags.HasFlags));
+        Assert.True(export.Flags.HasFlag(NbdTransmissionFlags.ReadOnly));
         Assert.Equal(_data.AsSpan(ReadOffset, ReadLength).ToArray(), await ReadAsync(socket, ReadOffset, ReadLength));
     }
 

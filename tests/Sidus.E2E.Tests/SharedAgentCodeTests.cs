@@ -1,5 +1,6 @@
 using Sidus.Agent.Boot;
 using Sidus.Agent.Network;
+using Sidus.Boot.Nbd;
 using Sidus.Linux;
 
 namespace Sidus.E2E.Tests;
@@ -12,8 +13,8 @@ public sealed class SharedAgentCodeTests
     [Fact]
     public void TryDecodeGreeting_FixedNewstyleWithNoZeroes_ReturnsFlags()
     {
-        Assert.True(NbdProtocol.TryDecodeGreeting(Convert.FromHexString(Greeting), out var flags));
-        Assert.Equal(3, flags);
+        Assert.True(NbdClientCodec.TryDecodeGreeting(Convert.FromHexString(Greeting), out var flags));
+        Assert.Equal(NbdHandshakeFlags.FixedNewstyle | NbdHandshakeFlags.NoZeroes, flags);
     }
 
     [Fact]
@@ -22,7 +23,7 @@ public sealed class SharedAgentCodeTests
         var bytes = Convert.FromHexString(Greeting);
         for (var n = 0; n < bytes.Length; n++)
         {
-            Assert.False(NbdProtocol.TryDecodeGreeting(bytes.AsSpan(0, n), out _));
+            Assert.False(NbdClientCodec.TryDecodeGreeting(bytes.AsSpan(0, n), out _));
         }
     }
 
@@ -32,7 +33,7 @@ public sealed class SharedAgentCodeTests
     [InlineData("4E42444D41474943" + "49484156454F5054" + "0002", "fixed newstyle")]
     public void TryDecodeGreeting_Wrong_ThrowsWithReason(string hex, string reason)
     {
-        var e = Assert.Throws<NbdProtocolException>(() => NbdProtocol.TryDecodeGreeting(Convert.FromHexString(hex), out _));
+        var e = Assert.Throws<NbdProtocolException>(() => NbdClientCodec.TryDecodeGreeting(Convert.FromHexString(hex), out _));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 
@@ -42,31 +43,31 @@ public sealed class SharedAgentCodeTests
     public void EncodeClientFlags_ServerFlags_NoZeroesOnlyWhenOffered(ushort server, string hex)
     {
         var b = new byte[4];
-        Assert.Equal(4, NbdProtocol.EncodeClientFlags(server, b));
+        Assert.Equal(4, NbdClientCodec.EncodeClientFlags((NbdHandshakeFlags)server, b));
         Assert.Equal(hex, Convert.ToHexString(b));
     }
 
     [Fact]
     public void EncodeGo_ExportName_ExactBytes()
     {
-        var b = new byte[NbdProtocol.GoLength("abc")];
-        Assert.Equal(25, NbdProtocol.EncodeGo("abc", b));
+        var b = new byte[NbdClientCodec.GoLength("abc")];
+        Assert.Equal(25, NbdClientCodec.EncodeGo("abc", b));
         Assert.Equal("49484156454F5054" + "00000007" + "00000009" + "00000003" + "616263" + "0000", Convert.ToHexString(b));
     }
 
     [Fact]
     public void EncodeExportName_ExportName_ExactBytes()
     {
-        var b = new byte[NbdProtocol.ExportNameLength("abc")];
-        Assert.Equal(19, NbdProtocol.EncodeExportName("abc", b));
+        var b = new byte[NbdClientCodec.ExportNameLength("abc")];
+        Assert.Equal(19, NbdClientCodec.EncodeExportName("abc", b));
         Assert.Equal("49484156454F5054" + "00000001" + "00000003" + "616263", Convert.ToHexString(b));
     }
 
     [Fact]
     public void EncodeGo_EmptyOrTooLongName_Refused()
     {
-        Assert.Throws<ArgumentException>(() => NbdProtocol.GoLength(string.Empty));
-        Assert.Throws<ArgumentException>(() => NbdProtocol.GoLength(new string('a', NbdProtocol.MaxExportNameLength + 1)));
+        Assert.Throws<ArgumentException>(() => NbdClientCodec.GoLength(string.Empty));
+        Assert.Throws<ArgumentException>(() => NbdClientCodec.GoLength(new string('a', NbdProtocol.MaxStringLength + 1)));
     }
 
     [Fact]
@@ -75,11 +76,11 @@ public sealed class SharedAgentCodeTests
         var header = Convert.FromHexString("0003E889045565A9" + "00000007" + "00000003" + "0000000C");
         for (var n = 0; n < header.Length; n++)
         {
-            Assert.False(NbdProtocol.TryDecodeReplyHeader(header.AsSpan(0, n), NbdProtocol.OptGo, out _, out _));
+            Assert.False(NbdClientCodec.TryDecodeReplyHeader(header.AsSpan(0, n), NbdOption.Go, out _, out _));
         }
 
-        Assert.True(NbdProtocol.TryDecodeReplyHeader(header, NbdProtocol.OptGo, out var type, out var length));
-        Assert.Equal(NbdProtocol.RepInfo, type);
+        Assert.True(NbdClientCodec.TryDecodeReplyHeader(header, NbdOption.Go, out var type, out var length));
+        Assert.Equal(NbdReplyType.Info, type);
         Assert.Equal(12, length);
     }
 
@@ -89,18 +90,18 @@ public sealed class SharedAgentCodeTests
     [InlineData("0003E889045565A9" + "00000007" + "00000003" + "7FFFFFFF", "larger")]
     public void TryDecodeReplyHeader_Wrong_ThrowsWithReason(string hex, string reason)
     {
-        var e = Assert.Throws<NbdProtocolException>(() => NbdProtocol.TryDecodeReplyHeader(Convert.FromHexString(hex), NbdProtocol.OptGo, out _, out _));
+        var e = Assert.Throws<NbdProtocolException>(() => NbdClientCodec.TryDecodeReplyHeader(Convert.FromHexString(hex), NbdOption.Go, out _, out _));
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void TryDecodeExportInfo_ExportBlock_SizeAndFlags()
     {
-        Assert.True(NbdProtocol.TryDecodeExportInfo(Convert.FromHexString("0000" + "0000000018600000" + "0107"), out var size, out var flags));
+        Assert.True(NbdClientCodec.TryDecodeExportInfo(Convert.FromHexString("0000" + "0000000018600000" + "0107"), out var size, out var flags));
         Assert.Equal(0x18600000ul, size);
-        Assert.Equal(NbdProtocol.FlagHasFlags | NbdProtocol.FlagReadOnly | NbdProtocol.FlagSendFlush | NbdProtocol.FlagCanMultiConn, flags);
-        Assert.False(NbdProtocol.TryDecodeExportInfo(Convert.FromHexString("0003" + "00000200" + "00001000" + "02000000"), out _, out _));
-        Assert.Throws<NbdProtocolException>(() => NbdProtocol.TryDecodeExportInfo(Convert.FromHexString("0000" + "0000000018600000"), out _, out _));
+        Assert.Equal(NbdTransmissionFlags.HasFlags | NbdTransmissionFlags.ReadOnly | NbdTransmissionFlags.SendFlush | NbdTransmissionFlags.CanMultiConn, flags);
+        Assert.False(NbdClientCodec.TryDecodeExportInfo(Convert.FromHexString("0003" + "00000200" + "00001000" + "02000000"), out _, out _));
+        Assert.Throws<NbdProtocolException>(() => NbdClientCodec.TryDecodeExportInfo(Convert.FromHexString("0000" + "0000000018600000"), out _, out _));
     }
 
     [Fact]
@@ -109,12 +110,12 @@ public sealed class SharedAgentCodeTests
         var reply = Convert.FromHexString("0000000000100000" + "0003");
         for (var n = 0; n < reply.Length; n++)
         {
-            Assert.False(NbdProtocol.TryDecodeExportNameReply(reply.AsSpan(0, n), out _, out _));
+            Assert.False(NbdClientCodec.TryDecodeExportNameReply(reply.AsSpan(0, n), out _, out _));
         }
 
-        Assert.True(NbdProtocol.TryDecodeExportNameReply(reply, out var size, out var flags));
+        Assert.True(NbdClientCodec.TryDecodeExportNameReply(reply, out var size, out var flags));
         Assert.Equal(0x100000ul, size);
-        Assert.Equal(3, flags);
+        Assert.Equal(NbdTransmissionFlags.HasFlags | NbdTransmissionFlags.ReadOnly, flags);
     }
 
     [Fact]

@@ -176,11 +176,11 @@ internal static class SharedRoot
             try
             {
                 var nbd = await NbdClient.ConnectAsync(server, export, CancellationToken.None);
-                AgentConsole.Say($"NBD {server}: export {export} is {nbd.Size} bytes, flags 0x{nbd.Flags:x4}; handing the connection to the kernel");
+                AgentConsole.Say($"NBD {server}: export {export} is {nbd.Size} bytes, flags 0x{(ushort)nbd.Flags:x4}; handing the connection to the kernel");
                 try
                 {
                     var index = NbdNetlink.Connect(new NbdConnectRequest(null, nbd.Size, BlockSize, RequestTimeoutSeconds,
-                        DeadConnectionSeconds, nbd.Flags, (int)nbd.Socket.SafeHandle.DangerousGetHandle()));
+                        DeadConnectionSeconds, (ushort)nbd.Flags, (int)nbd.Socket.SafeHandle.DangerousGetHandle()));
                     Handed.Add(nbd.Socket);
                     new NbdState(index, server, export, nbd.Size, ((IPEndPoint)nbd.Socket.LocalEndPoint!).Port, reporter.Mac ?? string.Empty).Write();
                     var device = "/dev/nbd" + index.ToString(CultureInfo.InvariantCulture);

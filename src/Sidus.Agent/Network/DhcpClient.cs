@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Sidus.Boot.Dhcp;
 
 namespace Sidus.Agent.Network;
 
@@ -10,8 +11,6 @@ namespace Sidus.Agent.Network;
 /// </summary>
 internal static class DhcpClient
 {
-    private const int ClientPort = 68;
-    private const int ServerPort = 67;
     private const int SOL_SOCKET = 1;
     private const int SO_BINDTODEVICE = 25;
     private static readonly TimeSpan ReplyWait = TimeSpan.FromSeconds(4);
@@ -23,16 +22,16 @@ internal static class DhcpClient
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         socket.EnableBroadcast = true;
         socket.SetRawSocketOption(SOL_SOCKET, SO_BINDTODEVICE, Encoding.ASCII.GetBytes(interfaceName + "\0"));
-        socket.Bind(new IPEndPoint(IPAddress.Any, ClientPort));
+        socket.Bind(new IPEndPoint(IPAddress.Any, DhcpConstants.ClientPort));
         var backoff = new Backoff(1, 16);
-        var buffer = new byte[1500];
-        var target = new IPEndPoint(IPAddress.Broadcast, ServerPort);
+        var buffer = new byte[DhcpConstants.MaxPacketSize];
+        var target = new IPEndPoint(IPAddress.Broadcast, DhcpConstants.ServerPort);
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
             var xid = (uint)Random.Shared.Next();
-            var length = DhcpPacket.Encode(buffer, DhcpPacket.Discover, xid, mac, null, null);
+            var length = DhcpClientMessages.Create(DhcpMessageType.Discover, xid, mac, null, null).Encode(buffer);
             await socket.SendToAsync(buffer.AsMemory(0, length), target);
-            var offer = await WaitForAsync(socket, xid, mac, DhcpPacket.Offer);
+            var offer = await WaitForAsync(socket, xid, mac, DhcpMessageType.Offer);
             if (offer is null)
             {
                 AgentConsole.Say($"DHCP: no offer on {interfaceName} (attempt {attempt}/{attempts})");
@@ -40,9 +39,9 @@ internal static class DhcpClient
                 continue;
             }
 
-            length = DhcpPacket.Encode(buffer, DhcpPacket.Request, xid, mac, offer.Address, offer.ServerId);
+            length = DhcpClientMessages.Create(DhcpMessageType.Request, xid, mac, offer.Address, offer.ServerId).Encode(buffer);
             await socket.SendToAsync(buffer.AsMemory(0, length), target);
-            var ack = await WaitForAsync(socket, xid, mac, DhcpPacket.Ack);
+            var ack = await WaitForAsync(socket, xid, mac, DhcpMessageType.Ack);
             if (ack is not null)
             {
                 return ack;
@@ -55,18 +54,18 @@ internal static class DhcpClient
         return null;
     }
 
-    private static async Task<DhcpLease?> WaitForAsync(Socket socket, uint xid, byte[] mac, byte wanted)
+    private static async Task<DhcpLease?> WaitForAsync(Socket socket, uint xid, byte[] mac, DhcpMessageType wanted)
     {
-        var buffer = new byte[1500];
+        var buffer = new byte[DhcpConstants.MaxPacketSize];
         using var timeout = new CancellationTokenSource(ReplyWait);
         try
         {
             while (true)
             {
                 var n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-                if (DhcpPacket.TryDecode(buffer.AsSpan(0, n), xid, mac, out var type, out var lease))
+                if (DhcpClientMessages.TryRead(buffer.AsSpan(0, n), xid, mac, out var type, out var lease))
                 {
-                    if (type == DhcpPacket.Nak)
+                    if (type == DhcpMessageType.Nak)
                     {
                         AgentConsole.Say("DHCP: the server said NAK");
                         return null;

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Sidus.Boot.Nbd;
 
 namespace Sidus.Agent.Network;
 
 /// <summary>An export negotiated to the transmission phase: the socket is ready to be handed to the kernel.</summary>
-internal sealed record NbdExport(Socket Socket, string Name, ulong Size, ushort Flags);
+internal sealed record NbdExport(Socket Socket, string Name, ulong Size, NbdTransmissionFlags Flags);
 
 /// <summary>The server answered, but refused the export (unknown, policy...): what it said is in the message.</summary>
 internal sealed class NbdRefusedException(string message) : IOException(message);
@@ -78,50 +79,50 @@ internal static class NbdClient
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveProbes);
     }
 
-    private static async Task<(ulong Size, ushort Flags)> HandshakeAsync(Socket socket, string export, CancellationToken cancellation)
+    private static async Task<(ulong Size, NbdTransmissionFlags Flags)> HandshakeAsync(Socket socket, string export, CancellationToken cancellation)
     {
         var greeting = await ReadAsync(socket, NbdProtocol.GreetingLength, cancellation);
-        NbdProtocol.TryDecodeGreeting(greeting, out var serverFlags);
-        var buffer = new byte[Math.Max(NbdProtocol.ClientFlagsLength, NbdProtocol.GoLength(export))];
-        await WriteAsync(socket, buffer.AsMemory(0, NbdProtocol.EncodeClientFlags(serverFlags, buffer)), cancellation);
-        await WriteAsync(socket, buffer.AsMemory(0, NbdProtocol.EncodeGo(export, buffer)), cancellation);
+        NbdClientCodec.TryDecodeGreeting(greeting, out var serverFlags);
+        var buffer = new byte[Math.Max(NbdProtocol.ClientFlagsLength, NbdClientCodec.GoLength(export))];
+        await WriteAsync(socket, buffer.AsMemory(0, NbdClientCodec.EncodeClientFlags(serverFlags, buffer)), cancellation);
+        await WriteAsync(socket, buffer.AsMemory(0, NbdClientCodec.EncodeGo(export, buffer)), cancellation);
         ulong? size = null;
-        ushort flags = 0;
+        NbdTransmissionFlags flags = 0;
         for (var i = 0; i < MaxReplies; i++)
         {
-            var header = await ReadAsync(socket, NbdProtocol.ReplyHeaderLength, cancellation);
-            NbdProtocol.TryDecodeReplyHeader(header, NbdProtocol.OptGo, out var type, out var length);
+            var header = await ReadAsync(socket, NbdProtocol.OptionReplyHeaderLength, cancellation);
+            NbdClientCodec.TryDecodeReplyHeader(header, NbdOption.Go, out var type, out var length);
             var data = await ReadAsync(socket, length, cancellation);
             switch (type)
             {
-                case NbdProtocol.RepInfo:
-                    if (NbdProtocol.TryDecodeExportInfo(data, out var s, out var f))
+                case NbdReplyType.Info:
+                    if (NbdClientCodec.TryDecodeExportInfo(data, out var s, out var f))
                     {
                         (size, flags) = (s, f);
                     }
 
                     break;
-                case NbdProtocol.RepAck:
+                case NbdReplyType.Ack:
                     return size is { } known
                         ? (known, flags)
                         : throw new NbdProtocolException("the server acknowledged NBD_OPT_GO without sending NBD_INFO_EXPORT");
-                case NbdProtocol.RepErrUnsupported:
+                case NbdReplyType.ErrorUnsupported:
                     return await ExportNameAsync(socket, export, serverFlags, cancellation);
-                case >= NbdProtocol.RepErrorBit:
+                case >= NbdReplyType.ErrorBit:
                     var text = Encoding.UTF8.GetString(data).Trim();
-                    throw new NbdRefusedException($"the server refused export {export}: {NbdProtocol.DescribeError(type)}{(text.Length > 0 ? " (" + text + ")" : string.Empty)}");
+                    throw new NbdRefusedException($"the server refused export {export}: {NbdClientCodec.DescribeError(type)}{(text.Length > 0 ? " (" + text + ")" : string.Empty)}");
                 default:
-                    throw new NbdProtocolException($"unexpected reply type {type} to NBD_OPT_GO");
+                    throw new NbdProtocolException($"unexpected reply type {(uint)type} to NBD_OPT_GO");
             }
         }
 
         throw new NbdProtocolException($"more than {MaxReplies} replies to NBD_OPT_GO");
     }
 
-    private static async Task<(ulong Size, ushort Flags)> ExportNameAsync(Socket socket, string export, ushort serverFlags, CancellationToken cancellation)
+    private static async Task<(ulong Size, NbdTransmissionFlags Flags)> ExportNameAsync(Socket socket, string export, NbdHandshakeFlags serverFlags, CancellationToken cancellation)
     {
-        var request = new byte[NbdProtocol.ExportNameLength(export)];
-        await WriteAsync(socket, request.AsMemory(0, NbdProtocol.EncodeExportName(export, request)), cancellation);
+        var request = new byte[NbdClientCodec.ExportNameLength(export)];
+        await WriteAsync(socket, request.AsMemory(0, NbdClientCodec.EncodeExportName(export, request)), cancellation);
         byte[] reply;
         try
         {
@@ -133,10 +134,10 @@ internal static class NbdClient
             throw new NbdRefusedException($"the server closed the connection when asked for export {export} (unknown export?)");
         }
 
-        NbdProtocol.TryDecodeExportNameReply(reply, out var size, out var flags);
-        if ((serverFlags & NbdProtocol.HandshakeNoZeroes) == 0)
+        NbdClientCodec.TryDecodeExportNameReply(reply, out var size, out var flags);
+        if ((serverFlags & NbdHandshakeFlags.NoZeroes) == 0)
         {
-            await ReadAsync(socket, NbdProtocol.ExportNameZeroes, cancellation);
+            await ReadAsync(socket, NbdProtocol.ExportNameReplyZeros, cancellation);
         }
 
         return (size, flags);
