@@ -79,7 +79,7 @@ public sealed class DisklessRamBootTests(BootImageFixture fixture, ITestOutputHe
             output.WriteLine(line.TrimEnd('\r'));
         }
 
-        output.WriteLine($"logs in {boot.Work}");
+        output.WriteLine(TestWorkDirectory.Describe(boot.Work));
     }
 
     private static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;

@@ -14,7 +14,7 @@ internal sealed partial class DisklessBoot : IDisposable
     {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         var dnsmasq = Tool.Require("dnsmasq", "dnsmasq-base");
-        Work = Directory.CreateTempSubdirectory("sidus-e2e-").FullName;
+        Work = TestWorkDirectory.Create("sidus-e2e-");
         SerialLog = Path.Combine(Work, "serial.log");
         Mac = "52:54:00:" + string.Join(':', Guid.NewGuid().ToByteArray()[..3].Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
         try
@@ -75,6 +75,7 @@ internal sealed partial class DisklessBoot : IDisposable
     public void Dispose()
     {
         var failures = _owned.ReleaseAll();
+        TestWorkDirectory.Remove(Work, failures);
         if (failures.Count > 0)
         {
             throw new AggregateException("cleaning up the boot test", failures);

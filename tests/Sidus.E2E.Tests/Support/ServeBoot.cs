@@ -36,7 +36,7 @@ internal sealed partial class ServeBoot : IDisposable
     public ServeBoot(BootImageFixture fixture)
     {
         _fixture = fixture;
-        Work = Directory.CreateTempSubdirectory("sidus-e2e-serve-").FullName;
+        Work = TestWorkDirectory.Create("sidus-e2e-serve-");
         Mac = "52:54:00:" + string.Join(':', Guid.NewGuid().ToByteArray()[..3].Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         SerialLog = Path.Combine(Work, "serial.log");
         ServeLog = Path.Combine(Work, "serve.log");
@@ -204,15 +204,7 @@ internal sealed partial class ServeBoot : IDisposable
     {
         // Processes first (newest first), then the namespace, then the files; the first failure is reported after.
         var failures = _owned.ReleaseAll();
-
-        try
-        {
-            Directory.Delete(Work, recursive: true);
-        }
-        catch (IOException e)
-        {
-            failures.Add(e);
-        }
+        TestWorkDirectory.Remove(Work, failures);
 
         if (failures.Count > 0)
         {

@@ -21,7 +21,7 @@ internal sealed class SharedBootLab : IDisposable
         Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         Tool.Require("qemu-nbd", "qemu-utils");
         Export = SharedExport.Get(fixture);
-        Work = Directory.CreateTempSubdirectory("sidus-e2e-shared-").FullName;
+        Work = TestWorkDirectory.Create("sidus-e2e-shared-");
         try
         {
             Namespace = Own(new NetworkNamespace());
@@ -106,7 +106,7 @@ internal sealed class SharedBootLab : IDisposable
             output.WriteLine(line.TrimEnd('\r'));
         }
 
-        output.WriteLine($"logs in {Work}");
+        output.WriteLine(TestWorkDirectory.Describe(Work));
     }
 
     /// <summary>The events one VM (by MAC) reported.</summary>
@@ -143,11 +143,13 @@ internal sealed class SharedBootLab : IDisposable
             }
         }
 
-        // The logs stay for a look after a failure; the disk images (up to 1 GiB each) do not.
+        // Kept logs (SIDUS_TEST_KEEP=1) stay without the disk images (up to 1 GiB each).
         foreach (var disk in Directory.EnumerateFiles(Work, "*.raw"))
         {
             File.Delete(disk);
         }
+
+        TestWorkDirectory.Remove(Work, failures);
 
         if (failures.Count > 0)
         {
