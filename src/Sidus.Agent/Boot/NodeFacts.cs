@@ -36,7 +36,7 @@ internal static class NodeFacts
         }
 
         facts.Add("boot=" + CountBoot().ToString(CultureInfo.InvariantCulture));
-        if (MemoryUsedKiB() is { } used)
+        if (MemoryUsedKiB(File.ReadAllText("/proc/meminfo")) is { } used)
         {
             facts.Add($"mem-used-kib={used.ToString(CultureInfo.InvariantCulture)}");
         }
@@ -84,27 +84,9 @@ internal static class NodeFacts
         directory.Fsync();
     }
 
-    public static long? MemoryUsedKiB()
-    {
-        long? total = null, available = null;
-        foreach (var line in File.ReadLines("/proc/meminfo"))
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 2 && long.TryParse(parts[1], CultureInfo.InvariantCulture, out var kib))
-            {
-                if (parts[0] == "MemTotal:")
-                {
-                    total = kib;
-                }
-                else if (parts[0] == "MemAvailable:")
-                {
-                    available = kib;
-                }
-            }
-        }
-
-        return total - available;
-    }
+    /// <summary>MemTotal - MemAvailable of MEMINFO (/proc/meminfo's text), or null when either is missing.</summary>
+    public static long? MemoryUsedKiB(string meminfo) =>
+        UpReport.MeminfoKib(meminfo, "MemTotal") - UpReport.MeminfoKib(meminfo, "MemAvailable");
 
     /// <summary>(mount point, filesystem type, source) of each line of /proc/self/mountinfo, in mount order.</summary>
     public static List<(string Point, string Type, string Source)> ReadMounts()

@@ -67,10 +67,10 @@ internal static class RamCopy
             swapped = true;
             beforeDisconnect();
             NbdNetlink.Disconnect(state.Index);
-            var shmem = UpReport.MeminfoKib(File.ReadAllText("/proc/meminfo"), "Shmem");
+            var after = File.ReadAllText("/proc/meminfo");
             var detail = $"ram: the root is in RAM ({state.Size / 1048576.0:F1} MiB copied in {clock.Elapsed.TotalSeconds:F1} s onto {loop}, " +
                          $"checked by dm-verity as it is read); {device} disconnected, the node no longer needs the server " +
-                         $"(mem-used-kib={NodeFacts.MemoryUsedKiB()} shmem-kib={shmem})";
+                         $"(mem-used-kib={NodeFacts.MemoryUsedKiB(after)} shmem-kib={UpReport.MeminfoKib(after, "Shmem")})";
             AgentConsole.Say(detail);
             reporter.ReportAsync("agent", detail).GetAwaiter().GetResult();
             return true;
