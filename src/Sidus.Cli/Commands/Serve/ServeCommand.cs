@@ -19,6 +19,8 @@ public static class ServeCommand
             NBD serves ram and shared nodes their root (an erofs export per image version with a dm-verity hash tree,
             built ahead of time for every node's version; ram nodes copy it into RAM once up). In full mode Sidus
             also answers IPv6 router solicitations with "no router here", so iPXE does not wait ~16 s for one.
+            At start and every 5 minutes it prunes HOME/boot/cache (Sidus initramfs files of versions gone from the
+            store, of other agent builds or older formats) and the exports of removed versions no node has open.
             Configured by sidus.toml (see docs/serve.md); the options override it. A quick start needs no file:
               sidus serve --interface eth1 --dhcp full --pool 10.0.0.100-10.0.0.200
             Runs until interrupted (Ctrl-C, SIGTERM); inventory edits take effect without a restart.
