@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Dhcp;
+using Sidus.Wire.Dhcp;
 
 // Hosts Sidus's DHCP server alone, for benchmarks and manual checks (the real host is `sidus serve`).
 // Usage: Sidus.Bench.DhcpHost --interface IF --address IP [--prefix 24] [--pool A-B]... [--relay-subnet NET/PREFIX=A-B]...

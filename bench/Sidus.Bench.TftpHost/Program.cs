@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Sidus.Bench.TftpHost;
-using Sidus.Boot.Tftp;
+using Sidus.Wire.Tftp;
 
 // Runs Sidus's TFTP server from arguments, for bench/tftp.sh (the real `sidus serve` lives in the CLI).
 // Usage: Sidus.Bench.TftpHost --root DIR [--address 127.0.0.1] [--port 6969] [--max-blksize 1468]

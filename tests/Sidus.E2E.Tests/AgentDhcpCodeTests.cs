@@ -1,6 +1,6 @@
 using System.Net;
 using Sidus.Agent.Network;
-using Sidus.Boot.Dhcp;
+using Sidus.Wire.Dhcp;
 
 namespace Sidus.E2E.Tests;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Sidus.Agent.Network;
-using Sidus.Boot.Nbd;
+using Sidus.Wire.Nbd;
 using Sidus.E2E.Tests.Support;
 
 namespace Sidus.E2E.Tests;

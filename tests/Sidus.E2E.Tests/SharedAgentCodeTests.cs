@@ -1,6 +1,6 @@
 using Sidus.Agent.Boot;
 using Sidus.Agent.Network;
-using Sidus.Boot.Nbd;
+using Sidus.Wire.Nbd;
 using Sidus.Linux;
 
 namespace Sidus.E2E.Tests;

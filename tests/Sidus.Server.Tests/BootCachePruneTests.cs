@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Sidus.Boot.Initramfs;
+using Sidus.Artifacts.Initramfs;
 using Sidus.Server.Images;
 using Sidus.Store;
 using Sidus.Store.Maintenance;
@@ -140,7 +140,7 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
     /// Builds the current files of both versions, and copies the kept version's under the names another agent and the
     /// previous format give; returns the builder, the kept version's files, the agent hash and the three sets to remove.
     /// </summary>
-    private (AgentInitramfs Boot, Sidus.Boot.Initramfs.BootFiles Current, string Hash, string[] OtherAgent, string[] OlderFormat, string[] Gone) Fill()
+    private (AgentInitramfs Boot, Sidus.Artifacts.Initramfs.BootFiles Current, string Hash, string[] OtherAgent, string[] OlderFormat, string[] Gone) Fill()
     {
         var boot = new AgentInitramfs(_store, Agent, _log.CreateLogger("boot"));
         var current = Built(boot, _keep);
@@ -152,7 +152,7 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
             CacheSet(_gone, hash, InitramfsBuilder.FormatVersion));
     }
 
-    private static Sidus.Boot.Initramfs.BootFiles Built(AgentInitramfs boot, ObjectId version) =>
+    private static Sidus.Artifacts.Initramfs.BootFiles Built(AgentInitramfs boot, ObjectId version) =>
         boot.Get(version, CancellationToken.None).Files ?? throw new InvalidOperationException("no initramfs: " + boot.Get(version, CancellationToken.None).Problem);
 
     private string[] CacheSet(ObjectId version, string agentHash, int format)
@@ -162,7 +162,7 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     /// <summary>The current files of VERSION copied under the names another agent or builder would give them.</summary>
-    private string[] CopySet(ObjectId version, string agentHash, int format, Sidus.Boot.Initramfs.BootFiles current)
+    private string[] CopySet(ObjectId version, string agentHash, int format, Sidus.Artifacts.Initramfs.BootFiles current)
     {
         var set = CacheSet(version, agentHash, format);
         File.Copy(current.KernelPath, set[0]);

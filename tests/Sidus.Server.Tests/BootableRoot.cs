@@ -13,7 +13,7 @@ public static class BootableRoot
         await File.WriteAllBytesAsync(Path.Combine(root, "boot", "vmlinuz-" + Release), Random(200_000));
         await File.WriteAllTextAsync(Path.Combine(root, "lib", "modules", Release, "modules.dep"), "");
         await File.WriteAllTextAsync(Path.Combine(root, "lib", "modules", Release, "modules.alias"), "");
-        foreach (var library in Sidus.Boot.Initramfs.InitramfsBuilder.AgentLibraries)
+        foreach (var library in Sidus.Artifacts.Initramfs.InitramfsBuilder.AgentLibraries)
         {
             var target = Path.Combine(root, library.TrimStart('/'));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);

@@ -1,5 +1,5 @@
 using System.Net;
-using Sidus.Boot.Ipxe;
+using Sidus.Wire.Ipxe;
 using Sidus.Server.Configuration;
 
 namespace Sidus.Server.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Sidus.Boot.Dhcp;
+using Sidus.Wire.Dhcp;
 
 namespace Sidus.Agent.Network;
 

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Numerics;
-using Sidus.Boot.Dhcp;
+using Sidus.Wire.Dhcp;
 
 namespace Sidus.Agent.Network;
 
 /// <summary>
-/// The DHCP messages of the agent's client, written and read with the server's own codec (Sidus.Boot.Dhcp), so both
+/// The DHCP messages of the agent's client, written and read with the server's own codec (Sidus.Wire.Dhcp), so both
 /// ends read the wire the same way (option overload and split options included): DISCOVER and REQUEST go out; an
 /// OFFER, ACK or NAK for our transaction comes in, anything else is dropped and the client keeps listening.
 /// </summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Sidus.Boot.Nbd;
+using Sidus.Wire.Nbd;
 
 namespace Sidus.Agent.Network;
 

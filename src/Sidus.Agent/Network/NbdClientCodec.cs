@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using Sidus.Boot.Nbd;
+using Sidus.Wire.Nbd;
 
 namespace Sidus.Agent.Network;
 
 /// <summary>
 /// The client half of the NBD fixed-newstyle handshake (the NBD protocol document, "Handshake" and "Option types"),
-/// as span-based Encode/TryDecode functions on the server's own constants and enums (Sidus.Boot.Nbd), so both ends
+/// as span-based Encode/TryDecode functions on the server's own constants and enums (Sidus.Wire.Nbd), so both ends
 /// agree on the wire by construction; the socket work is <see cref="NbdClient"/>'s. A TryDecode returns false when
 /// bytes are missing and throws <see cref="NbdProtocolException"/> when they are wrong.
 /// </summary>

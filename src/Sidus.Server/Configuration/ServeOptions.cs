@@ -81,7 +81,7 @@ public sealed record TftpSettings
     public int Port { get; init; } = ServeOptions.DefaultTftpPort;
 
     /// <summary>Where the iPXE binaries are (Debian's <c>ipxe</c> package by default).</summary>
-    public string IpxeDirectory { get; init; } = Sidus.Boot.Ipxe.IpxeBinarySource.DebianDirectory;
+    public string IpxeDirectory { get; init; } = Sidus.Wire.Ipxe.IpxeBinarySource.DebianDirectory;
 
     /// <summary>An optional directory of further files served read-only (links are never followed).</summary>
     public string? Root { get; init; }
@@ -94,7 +94,7 @@ public sealed record NbdSettings
 
     public IPAddress Listen { get; init; } = IPAddress.Any;
 
-    public int Port { get; init; } = Sidus.Boot.Nbd.NbdProtocol.DefaultPort;
+    public int Port { get; init; } = Sidus.Wire.Nbd.NbdProtocol.DefaultPort;
 
     /// <summary>
     /// The address nodes are told to connect to (sidus.nbd=ADDRESS:PORT); null means the address a node reached

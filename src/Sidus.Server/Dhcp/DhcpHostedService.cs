@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Dhcp;
+using Sidus.Wire.Dhcp;
 using Sidus.Server.Configuration;
 
 namespace Sidus.Server.Dhcp;

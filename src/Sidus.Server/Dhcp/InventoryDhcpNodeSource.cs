@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Net;
-using Sidus.Boot.Dhcp;
+using Sidus.Wire.Dhcp;
 using Sidus.Nodes;
 using Sidus.Server.Inventory;
 

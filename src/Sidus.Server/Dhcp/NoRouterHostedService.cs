@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Ipv6;
+using Sidus.Wire.Ipv6;
 
 namespace Sidus.Server.Dhcp;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Nbd;
+using Sidus.Wire.Nbd;
 
 namespace Sidus.Server.Hosting;
 

@@ -2,8 +2,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using Sidus.Boot.Dhcp;
-using Sidus.Boot.Ipv6;
+using Sidus.Wire.Dhcp;
+using Sidus.Wire.Ipv6;
 using Sidus.Server.Configuration;
 using Sidus.Server.Dhcp;
 using Sidus.Server.Inventory;
@@ -96,7 +96,7 @@ public static class ServeSetup
         var wanted = options.Interfaces.Where(i => i.Dhcp != DhcpService.Off).Select(i => (Settings: i, Dhcp: DhcpOptions(options, i))).ToList();
         return (view, services, logging) => wanted.SelectMany(w =>
         {
-            var logger = logging.CreateLogger("Sidus.Boot.Dhcp." + w.Settings.Name);
+            var logger = logging.CreateLogger("Sidus.Wire.Dhcp." + w.Settings.Name);
             var nodes = new InventoryDhcpNodeSource(view, services.GetRequiredService<BootEventRecorder>(), w.Settings.Address!);
             var server = new DhcpServer(w.Dhcp, nodes, logger);
             var state = services.GetRequiredService<ServerState>();

@@ -1,5 +1,5 @@
 using System.Net;
-using Sidus.Boot.Tftp;
+using Sidus.Wire.Tftp;
 
 namespace Sidus.Server.Hosting;
 
@@ -13,7 +13,7 @@ public sealed class ServerState
     public TftpServer? Tftp { get; set; }
 
     /// <summary>The NBD server, or null when NBD is off.</summary>
-    public Sidus.Boot.Nbd.NbdServer? Nbd { get; set; }
+    public Sidus.Wire.Nbd.NbdServer? Nbd { get; set; }
 
     /// <summary>The erofs export cache NBD serves from (null when NBD is off).</summary>
     public Sidus.Server.Images.ErofsExports? Exports { get; set; }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Tftp;
+using Sidus.Wire.Tftp;
 
 namespace Sidus.Server.Hosting;
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Ipxe;
+using Sidus.Wire.Ipxe;
 using Sidus.Nodes;
 using Sidus.Server.Inventory;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Ipxe;
+using Sidus.Wire.Ipxe;
 using Sidus.Nodes;
 using Sidus.Server.Configuration;
 using Sidus.Server.Images;
@@ -20,7 +20,7 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// <remarks>
 /// Modes ram and shared boot the Sidus initramfs (the node agent as /init). When NBD is on, both also tell the agent
 /// where the version's erofs export is (sidus.nbd=IP:PORT, the version id as export name) and how to check every block
-/// of it with dm-verity (sidus.verity=ROOTHEX:SALTHEX:DATABLOCKS, see <see cref="Sidus.Boot.Verity.VerityInfo"/>):
+/// of it with dm-verity (sidus.verity=ROOTHEX:SALTHEX:DATABLOCKS, see <see cref="Sidus.Artifacts.Verity.VerityInfo"/>):
 /// shared mode mounts it, ram mode copies it into RAM. The export is built before answering, so the node never waits
 /// on its first NBD connection. <paramref name="shared"/> is null when NBD is off: shared mode is then refused and ram
 /// mode boots without those two arguments.
@@ -131,7 +131,7 @@ public sealed class BootScripts(
             shared!.Exports.Prepare(files.Version);
         }
 
-        Sidus.Boot.Initramfs.BootFiles? made = null;
+        Sidus.Artifacts.Initramfs.BootFiles? made = null;
         if (agent)
         {
             var built = agentBoot.Get(files.Version, CancellationToken.None);

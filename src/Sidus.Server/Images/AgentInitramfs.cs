@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Initramfs;
+using Sidus.Artifacts.Initramfs;
 using Sidus.Store;
 using Sidus.Store.Objects;
 
 namespace Sidus.Server.Images;
 
 /// <summary>The Sidus kernel + initramfs of a version, or why there is none.</summary>
-public sealed record AgentBoot(Sidus.Boot.Initramfs.BootFiles? Files, string? Problem);
+public sealed record AgentBoot(Sidus.Artifacts.Initramfs.BootFiles? Files, string? Problem);
 
 /// <summary>
 /// The kernel and Sidus initramfs (node agent as /init) that ram-mode nodes boot, made by
@@ -18,7 +18,7 @@ public sealed record AgentBoot(Sidus.Boot.Initramfs.BootFiles? Files, string? Pr
 /// </summary>
 public sealed class AgentInitramfs(ImageStoreView store, string agentPath, ILogger logger)
 {
-    private readonly ConcurrentDictionary<(ObjectId, DateTime), Sidus.Boot.Initramfs.BootFiles> _made = new();
+    private readonly ConcurrentDictionary<(ObjectId, DateTime), Sidus.Artifacts.Initramfs.BootFiles> _made = new();
     /// <summary>Shared by every instance: the builder's temporary names are per process, and two servers in one
     /// process (tests run several on one home) would otherwise write the same temporary file at once.</summary>
     private static readonly Lock Building = new();

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Sidus.Boot.Nbd;
-using Sidus.Boot.Verity;
+using Sidus.Wire.Nbd;
+using Sidus.Artifacts.Verity;
 using Sidus.Linux;
 using Sidus.Store;
 using Sidus.Store.Export;

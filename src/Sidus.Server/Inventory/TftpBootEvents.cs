@@ -1,4 +1,4 @@
-using Sidus.Boot.Tftp;
+using Sidus.Wire.Tftp;
 using Sidus.Nodes;
 
 namespace Sidus.Server.Inventory;

@@ -1,4 +1,4 @@
-using Sidus.Boot.Initramfs;
+using Sidus.Artifacts.Initramfs;
 using Sidus.Store;
 using Sidus.Store.Objects;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Sidus.Boot.Initramfs;
+using Sidus.Artifacts.Initramfs;
 using Sidus.Cli.Rendering;
 using Sidus.Nodes;
 using Sidus.Store;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Sidus.Boot.Initramfs;
+using Sidus.Artifacts.Initramfs;
 using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Image;

@@ -47,7 +47,7 @@ public sealed class ServeArguments
 
     public Option<int?> NbdPort { get; } = new("--nbd-port")
     {
-        Description = $"NBD port shared-mode nodes read their root from (default {Sidus.Boot.Nbd.NbdProtocol.DefaultPort})",
+        Description = $"NBD port shared-mode nodes read their root from (default {Sidus.Wire.Nbd.NbdProtocol.DefaultPort})",
         HelpName = "PORT",
     };
 

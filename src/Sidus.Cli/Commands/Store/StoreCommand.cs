@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Sidus.Boot.Initramfs;
+using Sidus.Artifacts.Initramfs;
 using Sidus.Cli.Rendering;
 using Sidus.Store;
 using Sidus.Store.Maintenance;

@@ -1,7 +1,0 @@
-using System.Net;
-
-namespace Sidus.Boot.Dhcp;
-
-/// <summary>A reply and where it goes. <see cref="NeedsCommit"/> replies (ACKs) wait until the lease journal is
-/// durable.</summary>
-public sealed record DhcpReply(DhcpPacket Packet, IPEndPoint Destination, bool NeedsCommit);

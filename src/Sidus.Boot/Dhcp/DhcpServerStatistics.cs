@@ -1,4 +1,0 @@
-namespace Sidus.Boot.Dhcp;
-
-/// <summary>Counters since start, for status pages and tests.</summary>
-public sealed record DhcpServerStatistics(long Received, long Malformed, long Ignored, long Replies, long Commits);

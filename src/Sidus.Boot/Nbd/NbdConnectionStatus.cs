@@ -1,6 +1,0 @@
-using System.Net;
-
-namespace Sidus.Boot.Nbd;
-
-/// <summary>One client connection as the status endpoint shows it (Export is null while it negotiates).</summary>
-public sealed record NbdConnectionStatus(EndPoint? Client, string? Export, long BytesRead, long Reads, DateTimeOffset Since);

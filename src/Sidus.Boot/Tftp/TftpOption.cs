@@ -1,4 +1,0 @@
-namespace Sidus.Boot.Tftp;
-
-/// <summary>One option as it travels in a request or an OACK: a name and a value, both ASCII.</summary>
-public readonly record struct TftpOption(string Name, string Value);

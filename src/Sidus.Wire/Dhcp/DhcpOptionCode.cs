@@ -1,0 +1,35 @@
+namespace Sidus.Wire.Dhcp;
+
+/// <summary>The option codes Sidus reads or writes (RFC 2132, RFC 4578 for PXE, RFC 3004 user class, iPXE's 175).</summary>
+public enum DhcpOptionCode : byte
+{
+    Pad = 0,
+    SubnetMask = 1,
+    Router = 3,
+    DomainNameServer = 6,
+    HostName = 12,
+    DomainName = 15,
+    BroadcastAddress = 28,
+    VendorSpecific = 43,
+    RequestedIpAddress = 50,
+    LeaseTime = 51,
+    Overload = 52,
+    MessageType = 53,
+    ServerIdentifier = 54,
+    ParameterRequestList = 55,
+    Message = 56,
+    MaxMessageSize = 57,
+    RenewalTime = 58,
+    RebindingTime = 59,
+    VendorClassIdentifier = 60,
+    ClientIdentifier = 61,
+    TftpServerName = 66,
+    BootFileName = 67,
+    UserClass = 77,
+    RelayAgentInformation = 82,
+    ClientSystemArchitecture = 93,
+    ClientNetworkInterface = 94,
+    ClientMachineIdentifier = 97,
+    IpxeEncapsulated = 175,
+    End = 255,
+}

@@ -1,0 +1,374 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Sidus.Wire.Dhcp;
+
+/// <summary>Decides the reply to one decoded request (RFC 2131 section 4.3, PXE and proxyDHCP); no sockets here.
+/// Every decision is logged: which MAC and node, which address and file, or why the request was ignored.
+/// Not thread-safe: callers serialise (the lease table is shared).</summary>
+public sealed class DhcpResponder
+{
+    /// <summary>iPXE's encapsulated option 175.176: skip ProxyDHCP.</summary>
+    private const byte IpxeNoPxeDhcp = 176;
+
+    private const byte PxeDiscoveryControl = 6;
+    private const byte PxeDiscoveryUseBootFile = 8;
+    private const byte PxeBootItem = 71;
+    private const byte PxeVendorEnd = 255;
+
+    private readonly DhcpServerOptions _options;
+    private readonly IDhcpNodeSource _nodes;
+    private readonly DhcpLeaseTable _leases;
+    private readonly ILogger _logger;
+    private readonly DhcpSubnet _local;
+    private readonly IPEndPoint _broadcast;
+
+    public DhcpResponder(DhcpServerOptions options, IDhcpNodeSource nodes, DhcpLeaseTable leases, ILogger logger)
+    {
+        _options = options;
+        _nodes = nodes;
+        _leases = leases;
+        _logger = logger;
+        _local = options.LocalSubnet;
+        _broadcast = new IPEndPoint(IPAddress.Broadcast, options.ClientPort);
+    }
+
+    /// <summary>The reply for <paramref name="request"/>, or null when it is to be ignored (the reason is logged).
+    /// <paramref name="bootServerPort"/> is true for requests that arrived on port 4011.</summary>
+    public DhcpReply? Handle(DhcpPacket request, IPEndPoint source, bool bootServerPort)
+    {
+        if (request.Op != DhcpConstants.OpBootRequest)
+            return Ignore(request, "it is not a BOOTREQUEST");
+        if (request.HLen == 0)
+            return Ignore(request, "it has no hardware address");
+        var client = PxeClassifier.Describe(request, _options.PxeVendorPrefixes);
+        var answer = _nodes.Find(client);
+        if (answer is null)
+        {
+            if (_options.UnknownClients == UnknownClientPolicy.Ignore)
+                return Ignore(request, "the machine is unknown and the policy is to ignore unknown machines");
+            _nodes.Discovered(client);
+            if (_logger.IsEnabled(LogLevel.Information))
+                _logger.LogInformation("DHCP {Type} from unknown machine {Mac} (vendor {Vendor}, arch {Arch}): answering with defaults, reported as discovered",
+                request.MessageType, client.Mac, client.VendorClass, client.Architecture);
+            answer = DhcpNodeAnswer.Defaults;
+        }
+        if (answer.Ignore)
+            return Ignore(request, $"node {answer.NodeName} is set to be ignored");
+        if (bootServerPort)
+            return BootServerAck(request, source, client, answer);
+        return _options.Mode switch
+        {
+            DhcpMode.Full => Full(request, client, answer),
+            DhcpMode.Proxy => ProxyOffer(request, client, answer),
+            _ => Ignore(request, "DHCP is off"),
+        };
+    }
+
+    private DhcpReply? Full(DhcpPacket request, DhcpClientInfo client, DhcpNodeAnswer answer)
+    {
+        DhcpSubnet? subnet = _local;
+        if (!request.Giaddr.IsZero)
+        {
+            subnet = _options.RelaySubnets.FirstOrDefault(s => s.Contains(request.Giaddr))
+                ?? (_local.Contains(request.Giaddr) ? _local : null);
+            if (subnet is null)
+                return Ignore(request, $"no subnet is configured for relay {request.Giaddr}");
+        }
+        var mac = client.Mac;
+        var serverId = request.Options.GetAddress(DhcpOptionCode.ServerIdentifier);
+        switch (request.MessageType)
+        {
+            case DhcpMessageType.Discover:
+            {
+                var requested = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
+                var lease = _leases.Offer(mac, subnet, answer.FixedAddress, requested, a => IsReservedForOther(a, mac));
+                if (lease is null)
+                    return Ignore(request, answer.FixedAddress is { } f ? $"its reserved address {f} is held by another client" : $"no free address in {subnet.Network}");
+                var offer = BuildReply(request, DhcpMessageType.Offer, subnet, client, answer, lease.Address, withLease: true);
+                if (_logger.IsEnabled(LogLevel.Information))
+                    _logger.LogInformation("DHCP OFFER {Address} to {Mac} (node {Node}) file '{File}'", lease.Address, mac, answer.NodeName, offer.FileName);
+                return new DhcpReply(offer, Destination(request, offer), NeedsCommit: false);
+            }
+            case DhcpMessageType.Request:
+                return FullRequest(request, client, answer, subnet, serverId);
+            case DhcpMessageType.Decline:
+            {
+                if (serverId is { } id && id != _options.ServerAddress)
+                    return Ignore(request, "the DECLINE is for another server");
+                var address = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
+                if (address is { } declined && _leases.Decline(mac, declined))
+                {
+                    _logger.LogWarning("DHCP DECLINE of {Address} by {Mac}: address quarantined for {Quarantine}", declined, mac, _leases.DeclineQuarantine);
+                    return null;
+                }
+                return Ignore(request, $"the DECLINE names {address?.ToString() ?? "no address"} which {mac} does not hold");
+            }
+            case DhcpMessageType.Release:
+            {
+                if (_leases.Release(mac, request.Ciaddr))
+                {
+                    _logger.LogInformation("DHCP RELEASE of {Address} by {Mac} (node {Node})", request.Ciaddr, mac, answer.NodeName);
+                    return null;
+                }
+                return Ignore(request, $"the RELEASE names {request.Ciaddr} which {mac} does not hold");
+            }
+            case DhcpMessageType.Inform:
+            {
+                var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, Ip4.Any, withLease: false);
+                ack.Ciaddr = request.Ciaddr;
+                _logger.LogInformation("DHCP INFORM from {Mac} at {Address}: ACK with options", mac, request.Ciaddr);
+                return new DhcpReply(ack, Destination(request, ack), NeedsCommit: false);
+            }
+            default:
+                return Ignore(request, "a server never receives this message type");
+        }
+    }
+
+    private DhcpReply? FullRequest(DhcpPacket request, DhcpClientInfo client, DhcpNodeAnswer answer, DhcpSubnet subnet, Ip4? serverId)
+    {
+        var mac = client.Mac;
+        var requested = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
+        string state;
+        Ip4 address;
+        if (serverId is { } id)
+        {
+            if (id != _options.ServerAddress)
+            {
+                var held = _leases.FindByMac(mac);
+                if (held is { State: DhcpLeaseState.Offered })
+                    _leases.Release(mac, held.Address);
+                return Ignore(request, $"the client chose server {id}");
+            }
+            if (requested is not { } chosen)
+                return Ignore(request, "a SELECTING REQUEST without a requested address");
+            state = "SELECTING";
+            address = chosen;
+        }
+        else if (requested is { } wanted)
+        {
+            state = "INIT-REBOOT";
+            address = wanted;
+        }
+        else if (!request.Ciaddr.IsZero)
+        {
+            state = "RENEWING";
+            address = request.Ciaddr;
+        }
+        else
+        {
+            return Ignore(request, "a REQUEST with neither requested address nor ciaddr");
+        }
+
+        string? refusal = null;
+        if (!subnet.Contains(address))
+            refusal = $"{address} is not on subnet {subnet.Network}";
+        else if (answer.FixedAddress is { } fixedAddress && fixedAddress != address)
+            refusal = $"{mac} is reserved {fixedAddress}";
+        else if (answer.FixedAddress is null && !subnet.InPool(address))
+            refusal = $"{address} is outside our pools";
+        else if (answer.FixedAddress is null && IsReservedForOther(address, mac))
+            refusal = $"{address} is reserved for another machine";
+        else if (!_leases.IsAvailableTo(address, mac))
+            refusal = $"{address} is held by another client";
+
+        if (refusal is null)
+        {
+            var lease = _leases.Bind(mac, address, _options.LeaseTime, client.HostName ?? answer.NodeName);
+            if (lease is null)
+                refusal = $"{address} could not be bound";
+        }
+        if (refusal is not null)
+        {
+            _logger.LogInformation("DHCP NAK to {Mac} ({State} for {Address}): {Reason}", mac, state, address, refusal);
+            var nak = BuildNak(request);
+            return new DhcpReply(nak, Destination(request, nak), NeedsCommit: false);
+        }
+        var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, address, withLease: true);
+        ack.Ciaddr = request.Ciaddr;
+        if (_logger.IsEnabled(LogLevel.Information))
+            _logger.LogInformation("DHCP ACK {Address} to {Mac} (node {Node}, {State}) for {Lease} file '{File}'",
+                address, mac, answer.NodeName, state, _options.LeaseTime, ack.FileName);
+        return new DhcpReply(ack, Destination(request, ack), NeedsCommit: true);
+    }
+
+    private DhcpReply? ProxyOffer(DhcpPacket request, DhcpClientInfo client, DhcpNodeAnswer answer)
+    {
+        if (!client.IsPxe)
+            return Ignore(request, "proxy mode answers PXE clients only");
+        if (request.MessageType != DhcpMessageType.Discover)
+            return Ignore(request, "proxy mode answers DISCOVER on port 67 only; the site's server handles the rest");
+        var type = DhcpMessageType.Offer;
+        var reply = NewReply(request, type);
+        reply.Options.SetAddress(DhcpOptionCode.ServerIdentifier, _options.ServerAddress);
+        var file = AddBootInfo(request, reply, client, answer);
+        if (file is null)
+            return Ignore(request, $"no boot file for architecture {client.Architecture}");
+        var direct = client.Architecture is null or 0 || _options.ProxyDirectForUefi || client.IsIpxe;
+        if (direct)
+            reply.Options.Set(DhcpOptionCode.VendorSpecific, [PxeDiscoveryControl, 1, PxeDiscoveryUseBootFile, PxeVendorEnd]);
+        _logger.LogInformation("proxyDHCP OFFER to {Mac} (node {Node}, arch {Arch}{Ipxe}) file '{File}'{Redirect}",
+            client.Mac, answer.NodeName, client.Architecture, client.IsIpxe ? ", iPXE" : "", file, direct ? "" : ", boot server on 4011");
+        return new DhcpReply(reply, Destination(request, reply), NeedsCommit: false);
+    }
+
+    private DhcpReply? BootServerAck(DhcpPacket request, IPEndPoint source, DhcpClientInfo client, DhcpNodeAnswer answer)
+    {
+        if (request.MessageType is not (DhcpMessageType.Request or DhcpMessageType.Inform))
+            return Ignore(request, "port 4011 takes REQUEST (or INFORM) only");
+        if (!client.IsPxe)
+            return Ignore(request, "port 4011 answers PXE clients only");
+        var reply = NewReply(request, DhcpMessageType.Ack);
+        reply.Ciaddr = request.Ciaddr;
+        reply.Options.SetAddress(DhcpOptionCode.ServerIdentifier, _options.ServerAddress);
+        var file = AddBootInfo(request, reply, client, answer);
+        if (file is null)
+            return Ignore(request, $"no boot file for architecture {client.Architecture}");
+        var vendor = new List<byte> { PxeDiscoveryControl, 1, PxeDiscoveryUseBootFile };
+        if (FindSubOption(request, PxeBootItem) is { } item)
+        {
+            vendor.Add(PxeBootItem);
+            vendor.Add((byte)item.Length);
+            vendor.AddRange(item);
+        }
+        vendor.Add(PxeVendorEnd);
+        reply.Options.Set(DhcpOptionCode.VendorSpecific, vendor.ToArray());
+        _logger.LogInformation("PXE boot server ACK to {Mac} at {Source} (node {Node}, arch {Arch}) file '{File}'",
+            client.Mac, source, answer.NodeName, client.Architecture, file);
+        return new DhcpReply(reply, source, NeedsCommit: false);
+    }
+
+    private DhcpPacket BuildReply(DhcpPacket request, DhcpMessageType type, DhcpSubnet subnet, DhcpClientInfo client,
+        DhcpNodeAnswer answer, Ip4 yiaddr, bool withLease)
+    {
+        var reply = NewReply(request, type);
+        reply.Yiaddr = yiaddr;
+        var o = reply.Options;
+        o.SetAddress(DhcpOptionCode.ServerIdentifier, _options.ServerAddress);
+        if (withLease)
+        {
+            var seconds = (uint)Math.Clamp(_options.LeaseTime.TotalSeconds, 1, uint.MaxValue - 1);
+            o.SetUInt32(DhcpOptionCode.LeaseTime, seconds);
+            o.SetUInt32(DhcpOptionCode.RenewalTime, seconds / 2);
+            o.SetUInt32(DhcpOptionCode.RebindingTime, (uint)(seconds * 7UL / 8));
+        }
+        o.SetAddress(DhcpOptionCode.SubnetMask, subnet.Mask);
+        o.SetAddress(DhcpOptionCode.BroadcastAddress, subnet.BroadcastAddress);
+        if ((subnet.Router ?? _options.Router) is { } router)
+            o.SetAddress(DhcpOptionCode.Router, router);
+        var dns = subnet.DnsServers is { Count: > 0 } d ? d : _options.DnsServers;
+        if (dns.Count > 0)
+            o.SetAddresses(DhcpOptionCode.DomainNameServer, dns);
+        if ((subnet.DomainName ?? _options.DomainName) is { Length: > 0 } domain)
+            o.SetString(DhcpOptionCode.DomainName, domain);
+        if (client.IsPxe || client.IsIpxe)
+            AddBootInfo(request, reply, client, answer);
+        // Full mode only: iPXE takes an offer carrying "PXEClient" as a sign of a ProxyDHCP server and may go asking
+        // for one with growing timeouts; this answer already holds its script, so it is told not to
+        // (ipxe.no-pxedhcp). A proxy offer must not say so: iPXE would then ignore the boot file it carries.
+        if (client.IsIpxe)
+            reply.Options.Set(DhcpOptionCode.IpxeEncapsulated, [IpxeNoPxeDhcp, 1, 1]);
+        return reply;
+    }
+
+    /// <summary>siaddr, sname, file and the PXE options; returns the file or null when there is none.</summary>
+    private string? AddBootInfo(DhcpPacket request, DhcpPacket reply, DhcpClientInfo client, DhcpNodeAnswer answer)
+    {
+        string? file;
+        if (client.IsIpxe)
+            file = answer.ScriptUrl ?? ExpandScriptUrl(client, answer);
+        else if (client.Architecture is { } arch)
+            file = answer.BootFile ?? _options.BootFiles.ForArchitecture(arch);
+        else
+            file = answer.BootFile;
+        if (file is null || file.Length >= DhcpConstants.FileSize)
+            return null;
+        reply.Siaddr = _options.ServerAddress;
+        reply.ServerName = _options.ServerAddress.ToString();
+        reply.FileName = file;
+        var vendorClass = PxeClassifier.IsHttpBoot(client) ? "HTTPClient" : "PXEClient";
+        if (client.IsPxe)
+            reply.Options.SetString(DhcpOptionCode.VendorClassIdentifier, vendorClass);
+        if (request.Options.TryGet(DhcpOptionCode.ClientMachineIdentifier, out var guid))
+            reply.Options.Set(DhcpOptionCode.ClientMachineIdentifier, guid);
+        if (request.Options.TryGet(DhcpOptionCode.ParameterRequestList, out var wanted) && wanted.Contains((byte)DhcpOptionCode.BootFileName))
+            reply.Options.SetString(DhcpOptionCode.BootFileName, file);
+        return file;
+    }
+
+    private string ExpandScriptUrl(DhcpClientInfo client, DhcpNodeAnswer answer) => _options.ScriptUrlTemplate
+        .Replace("{server}", _options.ServerAddress.ToString(), StringComparison.Ordinal)
+        .Replace("{mac-hyphen}", client.Mac.Replace(':', '-'), StringComparison.Ordinal)
+        .Replace("{mac}", client.Mac, StringComparison.Ordinal)
+        .Replace("{node}", answer.NodeName ?? "", StringComparison.Ordinal);
+
+    private DhcpPacket BuildNak(DhcpPacket request)
+    {
+        var nak = NewReply(request, DhcpMessageType.Nak);
+        nak.Options.SetAddress(DhcpOptionCode.ServerIdentifier, _options.ServerAddress);
+        // A NAK goes out broadcast (or through the relay with the broadcast bit set): the client may have no address.
+        if (!request.Giaddr.IsZero)
+            nak.Flags |= DhcpConstants.BroadcastFlag;
+        return nak;
+    }
+
+    private static DhcpPacket NewReply(DhcpPacket request, DhcpMessageType type)
+    {
+        var reply = new DhcpPacket
+        {
+            Op = DhcpConstants.OpBootReply,
+            HType = request.HType,
+            HLen = request.HLen,
+            Xid = request.Xid,
+            Flags = request.Flags,
+            Giaddr = request.Giaddr,
+        };
+        request.Chaddr.CopyTo(reply.Chaddr, 0);
+        reply.Options.SetByte(DhcpOptionCode.MessageType, (byte)type);
+        return reply;
+    }
+
+    private IPEndPoint Destination(DhcpPacket request, DhcpPacket reply)
+    {
+        if (!request.Giaddr.IsZero)
+            return new IPEndPoint(request.Giaddr.ToIPAddress(), _options.ServerPort);
+        if (reply.MessageType != DhcpMessageType.Nak && !request.Ciaddr.IsZero)
+            return new IPEndPoint(request.Ciaddr.ToIPAddress(), _options.ClientPort);
+        return _broadcast;
+    }
+
+    private bool IsReservedForOther(Ip4 address, string mac) =>
+        _nodes.ReservedFor(address) is { } owner && !string.Equals(owner, mac, StringComparison.OrdinalIgnoreCase);
+
+    private static byte[]? FindSubOption(DhcpPacket request, byte code)
+    {
+        if (!request.Options.TryGet(DhcpOptionCode.VendorSpecific, out var area))
+            return null;
+        var i = 0;
+        while (i + 1 < area.Length)
+        {
+            var sub = area[i];
+            if (sub == PxeVendorEnd)
+                break;
+            if (sub == 0)
+            {
+                i++;
+                continue;
+            }
+            var length = area[i + 1];
+            if (i + 2 + length > area.Length)
+                break;
+            if (sub == code)
+                return area.Slice(i + 2, length).ToArray();
+            i += 2 + length;
+        }
+        return null;
+    }
+
+    private DhcpReply? Ignore(DhcpPacket request, string reason)
+    {
+        if (_logger.IsEnabled(LogLevel.Information))
+            _logger.LogInformation("DHCP {Type} from {Mac} ignored: {Reason}", request.MessageType, request.ClientMac, reason);
+        return null;
+    }
+}

@@ -1,0 +1,20 @@
+namespace Sidus.Wire.Nbd;
+
+/// <summary>An export a client may name in NBD_OPT_LIST's answer.</summary>
+public sealed record NbdExportListing(string Name, string? Description);
+
+/// <summary>The outcome of opening an export: the export, or the reply type and message to refuse with.</summary>
+public sealed record NbdOpenResult(NbdExport? Export, NbdReplyType Error, string? Message)
+{
+    public static NbdOpenResult Unknown(string message) => new(null, NbdReplyType.ErrorUnknown, message);
+
+    public static NbdOpenResult Unavailable(string message) => new(null, NbdReplyType.ErrorPlatform, message);
+}
+
+/// <summary>Where the NBD server finds its exports (read-only files); opening may take a while (building one).</summary>
+public interface INbdExportSource
+{
+    IReadOnlyList<NbdExportListing> List();
+
+    NbdOpenResult Open(string name, CancellationToken cancellation);
+}

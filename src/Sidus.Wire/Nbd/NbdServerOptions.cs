@@ -1,0 +1,29 @@
+using System.Net;
+
+namespace Sidus.Wire.Nbd;
+
+/// <summary>Where the NBD server listens and how much it tolerates.</summary>
+public sealed record NbdServerOptions
+{
+    public required IPEndPoint Endpoint { get; init; }
+
+    public required INbdExportSource Exports { get; init; }
+
+    /// <summary>Time a client has for each step of the handshake (a silent client holds a connection otherwise).</summary>
+    public TimeSpan HandshakeStepTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Connections served at once; beyond, new ones are closed at once (and logged).</summary>
+    public int MaxConnections { get; init; } = 4096;
+
+    /// <summary>Bytes moved per positional read when answering a read request.</summary>
+    public int ReadChunkLength { get; init; } = 1024 * 1024;
+
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Endpoint);
+        ArgumentNullException.ThrowIfNull(Exports);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReadChunkLength, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeStepTimeout, TimeSpan.Zero);
+    }
+}

@@ -1,0 +1,165 @@
+using Sidus.Wire.Dhcp;
+
+namespace Sidus.Wire.Tests.Dhcp;
+
+public sealed class DhcpLeaseTableTests : IDisposable
+{
+    private static readonly DhcpSubnet Subnet = new(Ip4.Parse("10.0.0.0"), Ip4.MaskFromPrefix(24), [DhcpPool.Parse("10.0.0.10-10.0.0.13")]);
+    private static readonly Func<Ip4, bool> NoReservations = _ => false;
+    private readonly ManualTime _time = new();
+    private readonly string _directory = Directory.CreateTempSubdirectory("sidus-leases-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Offer_ManyClients_NeverSameAddressAndExhaustsPool()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var given = new HashSet<Ip4>();
+        for (var i = 0; i < 4; i++)
+        {
+            var lease = table.Offer($"02:00:00:00:00:0{i}", Subnet, null, null, NoReservations);
+            Assert.NotNull(lease);
+            Assert.True(Subnet.InPool(lease.Address));
+            Assert.True(given.Add(lease.Address), $"{lease.Address} given twice");
+        }
+        Assert.Null(table.Offer("02:00:00:00:00:09", Subnet, null, null, NoReservations));
+    }
+
+    [Fact]
+    public void Offer_SameClientTwice_GetsSameAddress()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var first = table.Offer("02:00:00:00:00:01", Subnet, null, null, NoReservations)!;
+        var second = table.Offer("02:00:00:00:00:01", Subnet, null, null, NoReservations)!;
+        Assert.Equal(first.Address, second.Address);
+    }
+
+    [Fact]
+    public void Offer_HoldExpires_AddressGoesToAnother()
+    {
+        var table = new DhcpLeaseTable(_time) { OfferHold = TimeSpan.FromSeconds(10) };
+        for (var i = 0; i < 4; i++)
+            table.Offer($"02:00:00:00:00:0{i}", Subnet, null, null, NoReservations);
+        Assert.Null(table.Offer("02:00:00:00:00:09", Subnet, null, null, NoReservations));
+
+        _time.Advance(TimeSpan.FromSeconds(11));
+
+        Assert.NotNull(table.Offer("02:00:00:00:00:09", Subnet, null, null, NoReservations));
+    }
+
+    [Fact]
+    public void Offer_RequestedAddressFree_IsHonoured()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var lease = table.Offer("02:00:00:00:00:01", Subnet, null, Ip4.Parse("10.0.0.12"), NoReservations)!;
+        Assert.Equal(Ip4.Parse("10.0.0.12"), lease.Address);
+    }
+
+    [Fact]
+    public void Offer_ReservedForOther_IsSkipped()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var reserved = Ip4.Parse("10.0.0.10");
+        var lease = table.Offer("02:00:00:00:00:01", Subnet, null, reserved, a => a == reserved)!;
+        Assert.NotEqual(reserved, lease.Address);
+    }
+
+    [Fact]
+    public void Bind_AddressHeldByOther_IsRefused()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var address = Ip4.Parse("10.0.0.11");
+        Assert.NotNull(table.Bind("02:00:00:00:00:01", address, TimeSpan.FromHours(1), null));
+        Assert.Null(table.Bind("02:00:00:00:00:02", address, TimeSpan.FromHours(1), null));
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.NotNull(table.Bind("02:00:00:00:00:02", address, TimeSpan.FromHours(1), null));
+    }
+
+    [Fact]
+    public void Bind_ClientMoves_OldAddressFreed()
+    {
+        var table = new DhcpLeaseTable(_time);
+        table.Bind("02:00:00:00:00:01", Ip4.Parse("10.0.0.10"), TimeSpan.FromHours(1), null);
+        table.Bind("02:00:00:00:00:01", Ip4.Parse("10.0.0.11"), TimeSpan.FromHours(1), null);
+        Assert.True(table.IsAvailableTo(Ip4.Parse("10.0.0.10"), "02:00:00:00:00:02"));
+        Assert.Equal(Ip4.Parse("10.0.0.11"), table.FindByMac("02:00:00:00:00:01")!.Address);
+    }
+
+    [Fact]
+    public void Release_FreesAddressForOthers()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var address = Ip4.Parse("10.0.0.11");
+        table.Bind("02:00:00:00:00:01", address, TimeSpan.FromHours(1), null);
+        Assert.False(table.Release("02:00:00:00:00:02", address));
+        Assert.True(table.Release("02:00:00:00:00:01", address));
+        Assert.NotNull(table.Bind("02:00:00:00:00:02", address, TimeSpan.FromHours(1), null));
+    }
+
+    [Fact]
+    public void Decline_QuarantinesForBoundedTime()
+    {
+        var table = new DhcpLeaseTable(_time) { DeclineQuarantine = TimeSpan.FromMinutes(5) };
+        var address = Ip4.Parse("10.0.0.10");
+        table.Offer("02:00:00:00:00:01", Subnet, null, address, NoReservations);
+        Assert.True(table.Decline("02:00:00:00:00:01", address));
+
+        var next = table.Offer("02:00:00:00:00:01", Subnet, null, address, NoReservations)!;
+        Assert.NotEqual(address, next.Address);
+        Assert.False(table.IsAvailableTo(address, "02:00:00:00:00:05"));
+
+        _time.Advance(TimeSpan.FromMinutes(6));
+        Assert.True(table.IsAvailableTo(address, "02:00:00:00:00:05"));
+    }
+
+    [Fact]
+    public void Journal_Reload_RestoresBoundLeasesAndSkipsDamagedLines()
+    {
+        var path = Path.Combine(_directory, "leases.journal");
+        using (var journal = new DhcpLeaseJournal(path))
+        {
+            var table = new DhcpLeaseTable(_time, journal);
+            table.Bind("02:00:00:00:00:01", Ip4.Parse("10.0.0.10"), TimeSpan.FromHours(1), "node one\nwith newline");
+            table.Bind("02:00:00:00:00:02", Ip4.Parse("10.0.0.11"), TimeSpan.FromHours(1), null);
+            table.Release("02:00:00:00:00:02", Ip4.Parse("10.0.0.11"));
+            Assert.True(table.Commit());
+        }
+        var good = File.ReadAllText(path);
+        File.WriteAllText(path, "garbage line\nL1 10.0.0.12 02:00:00:00:00:03 1 99999999999 - 00000000\n" + good
+            + good.Split('\n')[0][..20]);
+
+        var reloaded = new DhcpLeaseTable(_time);
+        var skipped = reloaded.Load(path);
+
+        Assert.Equal(3, skipped);
+        var one = reloaded.FindByMac("02:00:00:00:00:01")!;
+        Assert.Equal(Ip4.Parse("10.0.0.10"), one.Address);
+        Assert.Equal(DhcpLeaseState.Bound, one.State);
+        Assert.Equal("node one\nwith newline", one.HostName);
+        Assert.Equal(DhcpLeaseState.Released, reloaded.FindByMac("02:00:00:00:00:02")!.State);
+        Assert.Null(reloaded.FindByAddress(Ip4.Parse("10.0.0.12")));
+    }
+
+    [Fact]
+    public void Journal_Compaction_KeepsOnlyLatestState()
+    {
+        var path = Path.Combine(_directory, "leases.journal");
+        var subnet = new DhcpSubnet(Ip4.Parse("10.0.0.0"), Ip4.MaskFromPrefix(16), [DhcpPool.Parse("10.0.1.0-10.0.1.9")]);
+        using (var journal = new DhcpLeaseJournal(path))
+        {
+            var table = new DhcpLeaseTable(_time, journal);
+            for (var round = 0; round < 600; round++)
+            {
+                for (var i = 0; i < 10; i++)
+                    table.Bind($"02:00:00:00:00:{i:x2}", new Ip4(subnet.Pools[0].First.Value + (uint)i), TimeSpan.FromHours(1), null);
+                table.Commit();
+            }
+            Assert.True(journal.RecordCount < 600 * 10, $"journal still has {journal.RecordCount} records");
+        }
+        var reloaded = new DhcpLeaseTable(_time);
+        Assert.Equal(0, reloaded.Load(path));
+        Assert.Equal(10, reloaded.Count);
+        Assert.True(File.ReadAllLines(path).Length < 6000);
+    }
+}

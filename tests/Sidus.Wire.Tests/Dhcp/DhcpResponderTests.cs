@@ -1,0 +1,251 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sidus.Wire.Dhcp;
+
+namespace Sidus.Wire.Tests.Dhcp;
+
+/// <summary>The decision logic on exact packets; the same paths run against real clients in DhcpRealClientTests.</summary>
+public class DhcpResponderTests
+{
+    private static readonly IPEndPoint Client = new(IPAddress.Any, 68);
+    private readonly ManualTime _time = new();
+
+    private static DhcpServerOptions Options(DhcpMode mode = DhcpMode.Full) => new()
+    {
+        Mode = mode,
+        ServerAddress = Ip4.Parse("10.0.0.1"),
+        Router = Ip4.Parse("10.0.0.254"),
+        DnsServers = [Ip4.Parse("10.0.0.53")],
+        DomainName = "lab.test",
+        Pools = [DhcpPool.Parse("10.0.0.100-10.0.0.110")],
+        RelaySubnets = [new DhcpSubnet(Ip4.Parse("10.9.0.0"), Ip4.MaskFromPrefix(24), [DhcpPool.Parse("10.9.0.50-10.9.0.60")]) { Router = Ip4.Parse("10.9.0.1") }],
+        ScriptUrlTemplate = "http://{server}:8080/boot/{mac}.ipxe",
+    };
+
+    private DhcpResponder Responder(DhcpServerOptions options, IDhcpNodeSource? nodes = null) =>
+        new(options, nodes ?? new StaticDhcpNodeSource(), new DhcpLeaseTable(_time), NullLogger.Instance);
+
+    [Theory]
+    [InlineData((ushort)0, "undionly.kpxe")]
+    [InlineData((ushort)6, "i386-efi/ipxe.efi")]
+    [InlineData((ushort)7, "snponly.efi")]
+    [InlineData((ushort)9, "snponly.efi")]
+    [InlineData((ushort)11, "arm64-efi/snp.efi")]
+    public void Discover_PxeArchitecture_GetsMatchingBootFile(ushort arch, string file)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:01", p => DhcpTestPackets.MakePxe(p, arch));
+
+        var reply = Responder(Options()).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(DhcpMessageType.Offer, reply.Packet.MessageType);
+        Assert.Equal(file, reply.Packet.FileName);
+        Assert.Equal(Ip4.Parse("10.0.0.1"), reply.Packet.Siaddr);
+        Assert.Equal("PXEClient", reply.Packet.Options.GetString(DhcpOptionCode.VendorClassIdentifier));
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.ClientMachineIdentifier));
+        Assert.Equal(IPAddress.Broadcast, reply.Destination.Address);
+    }
+
+    [Theory]
+    [InlineData("PXEClient:Arch:00007:UNDI:003016", "snponly.efi")]
+    [InlineData("PXEClient:Arch:00009:UNDI:003016", "snponly.efi")]
+    [InlineData("PXEClient:Arch:00000:UNDI:002001", "undionly.kpxe")]
+    public void Discover_PxeWithoutOption93_TakesArchitectureFromVendorClass(string vendor, string file)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:02", p => p.Options.SetString(DhcpOptionCode.VendorClassIdentifier, vendor));
+
+        var reply = Responder(Options()).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(file, reply.Packet.FileName);
+    }
+
+    [Theory]
+    [InlineData("PXEClient")]
+    [InlineData("PXEClient:Arch:0000")]
+    [InlineData("PXEClient:Arch:0x007:UNDI:003016")]
+    [InlineData("PXEClient:Arch:99999:UNDI:003016")]
+    public void Discover_PxeVendorClassWithoutUsableArchitecture_GetsNoBootFile(string vendor)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:03", p => p.Options.SetString(DhcpOptionCode.VendorClassIdentifier, vendor));
+
+        var reply = Responder(Options()).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(DhcpMessageType.Offer, reply.Packet.MessageType);
+        Assert.Equal(string.Empty, reply.Packet.FileName);
+    }
+
+    [Fact]
+    public void Discover_Ipxe_GetsScriptUrlAndGuidEchoed()
+    {
+        var guid = new byte[17];
+        guid[5] = 0x42;
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:02", p =>
+        {
+            DhcpTestPackets.MakePxe(p, 0);
+            DhcpTestPackets.MakeIpxe(p);
+            p.Options.Set(DhcpOptionCode.ClientMachineIdentifier, guid);
+        });
+
+        var reply = Responder(Options()).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal("http://10.0.0.1:8080/boot/52:54:00:00:00:02.ipxe", reply.Packet.FileName);
+        Assert.True(reply.Packet.Options.TryGet(DhcpOptionCode.ClientMachineIdentifier, out var echoed));
+        Assert.Equal(guid, echoed.ToArray());
+    }
+
+    [Theory]
+    [InlineData(DhcpMode.Full, true)]
+    [InlineData(DhcpMode.Proxy, false)]
+    public void Discover_Ipxe_FullModeSaysSkipProxyDhcpProxyModeDoesNot(DhcpMode mode, bool expected)
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:03", p =>
+        {
+            DhcpTestPackets.MakePxe(p, 0);
+            DhcpTestPackets.MakeIpxe(p);
+        });
+
+        var reply = Responder(Options(mode)).Handle(request, Client, bootServerPort: false)!;
+
+        Assert.Equal(expected, reply.Packet.Options.TryGet(DhcpOptionCode.IpxeEncapsulated, out var encapsulated));
+        if (expected)
+        {
+            Assert.Equal(new byte[] { 176, 1, 1 }, encapsulated.ToArray());
+        }
+    }
+
+    [Fact]
+    public void Discover_PlainClient_GetsLeaseOptionsWithoutBootInfo()
+    {
+        var reply = Responder(Options()).Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:03"), Client, false)!;
+        var o = reply.Packet.Options;
+
+        Assert.True(DhcpPool.Parse("10.0.0.100-10.0.0.110").Contains(reply.Packet.Yiaddr));
+        Assert.Equal(3600u, o.GetUInt32(DhcpOptionCode.LeaseTime));
+        Assert.Equal(1800u, o.GetUInt32(DhcpOptionCode.RenewalTime));
+        Assert.Equal(Ip4.Parse("10.0.0.254"), o.GetAddress(DhcpOptionCode.Router));
+        Assert.Equal(Ip4.Parse("10.0.0.53"), o.GetAddress(DhcpOptionCode.DomainNameServer));
+        Assert.Equal("lab.test", o.GetString(DhcpOptionCode.DomainName));
+        Assert.Equal("", reply.Packet.FileName);
+        Assert.False(o.Contains(DhcpOptionCode.VendorClassIdentifier));
+    }
+
+    [Fact]
+    public void Request_InitRebootForForeignAddress_IsNaked()
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:00:04",
+            p => p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, Ip4.Parse("192.168.1.7")));
+
+        var reply = Responder(Options()).Handle(request, Client, false)!;
+
+        Assert.Equal(DhcpMessageType.Nak, reply.Packet.MessageType);
+        Assert.Equal(IPAddress.Broadcast, reply.Destination.Address);
+    }
+
+    [Fact]
+    public void Request_ReservedNodeAskingOtherAddress_IsNakedThenGetsReservation()
+    {
+        var nodes = new StaticDhcpNodeSource([new("52:54:00:00:00:05", new DhcpNodeAnswer { NodeName = "n5", FixedAddress = Ip4.Parse("10.0.0.50") })]);
+        var responder = Responder(Options(), nodes);
+        var initReboot = DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:00:05",
+            p => p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, Ip4.Parse("10.0.0.100")));
+
+        Assert.Equal(DhcpMessageType.Nak, responder.Handle(initReboot, Client, false)!.Packet.MessageType);
+        var offer = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:05"), Client, false)!;
+        Assert.Equal(Ip4.Parse("10.0.0.50"), offer.Packet.Yiaddr);
+    }
+
+    [Fact]
+    public void Discover_ThroughRelay_UsesRelaySubnetAndRepliesToGiaddr()
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:06", p => p.Giaddr = Ip4.Parse("10.9.0.1"));
+
+        var reply = Responder(Options()).Handle(request, new IPEndPoint(IPAddress.Parse("10.9.0.1"), 67), false)!;
+
+        Assert.True(DhcpPool.Parse("10.9.0.50-10.9.0.60").Contains(reply.Packet.Yiaddr));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.9.0.1"), 67), reply.Destination);
+        Assert.Equal(Ip4.Parse("10.9.0.1"), reply.Packet.Giaddr);
+    }
+
+    [Fact]
+    public void Discover_UnknownRelay_IsIgnored()
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:07", p => p.Giaddr = Ip4.Parse("172.16.0.1"));
+        Assert.Null(Responder(Options()).Handle(request, Client, false));
+    }
+
+    [Fact]
+    public void Discover_UnknownMachineWithIgnorePolicy_IsIgnored()
+    {
+        var options = Options() with { UnknownClients = UnknownClientPolicy.Ignore };
+        Assert.Null(Responder(options).Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:08"), Client, false));
+    }
+
+    [Fact]
+    public void Discover_UnknownMachineWithDefaults_IsReportedDiscovered()
+    {
+        var nodes = new StaticDhcpNodeSource();
+        Responder(Options(), nodes).Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:09"), Client, false);
+        Assert.True(nodes.DiscoveredClients.ContainsKey("52:54:00:00:00:09"));
+    }
+
+    [Fact]
+    public void ProxyDiscover_Bios_GetsDirectAnswerWithoutAddress()
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:0a", p => DhcpTestPackets.MakePxe(p, 0));
+
+        var reply = Responder(Options(DhcpMode.Proxy)).Handle(request, Client, false)!;
+
+        Assert.Equal(Ip4.Any, reply.Packet.Yiaddr);
+        Assert.Equal("undionly.kpxe", reply.Packet.FileName);
+        Assert.True(reply.Packet.Options.TryGet(DhcpOptionCode.VendorSpecific, out var vendor));
+        Assert.Equal(new byte[] { 6, 1, 8, 255 }, vendor.ToArray());
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.LeaseTime));
+    }
+
+    [Fact]
+    public void ProxyDiscover_Uefi_OmitsOption43SoClientAsksBootServer()
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:0b", p => DhcpTestPackets.MakePxe(p, 7));
+        var reply = Responder(Options(DhcpMode.Proxy)).Handle(request, Client, false)!;
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.VendorSpecific));
+        Assert.Equal("snponly.efi", reply.Packet.FileName);
+    }
+
+    [Fact]
+    public void ProxyDiscover_NonPxe_IsIgnored()
+    {
+        Assert.Null(Responder(Options(DhcpMode.Proxy)).Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:0c"), Client, false));
+    }
+
+    [Fact]
+    public void BootServerRequest_EchoesBootItemAndRepliesToSender()
+    {
+        var sender = new IPEndPoint(IPAddress.Parse("10.0.0.77"), 68);
+        var request = DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:00:0d", p =>
+        {
+            DhcpTestPackets.MakePxe(p, 7);
+            p.Ciaddr = Ip4.Parse("10.0.0.77");
+            p.Options.Set(DhcpOptionCode.VendorSpecific, [71, 4, 0x80, 0x00, 0x00, 0x00, 255]);
+        });
+
+        var reply = Responder(Options(DhcpMode.Proxy)).Handle(request, sender, bootServerPort: true)!;
+
+        Assert.Equal(DhcpMessageType.Ack, reply.Packet.MessageType);
+        Assert.Equal(sender, reply.Destination);
+        Assert.Equal("snponly.efi", reply.Packet.FileName);
+        Assert.True(reply.Packet.Options.TryGet(DhcpOptionCode.VendorSpecific, out var vendor));
+        Assert.Equal(new byte[] { 6, 1, 8, 71, 4, 0x80, 0, 0, 0, 255 }, vendor.ToArray());
+    }
+
+    [Fact]
+    public void Inform_GetsOptionsWithoutLease()
+    {
+        var request = DhcpTestPackets.Request(DhcpMessageType.Inform, "52:54:00:00:00:0e", p => p.Ciaddr = Ip4.Parse("10.0.0.30"));
+
+        var reply = Responder(Options()).Handle(request, Client, false)!;
+
+        Assert.Equal(DhcpMessageType.Ack, reply.Packet.MessageType);
+        Assert.Equal(Ip4.Any, reply.Packet.Yiaddr);
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.LeaseTime));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.0.0.30"), 68), reply.Destination);
+    }
+}
