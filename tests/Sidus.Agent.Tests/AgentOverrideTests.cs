@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.Text;
 using Sidus.Agent.Boot;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>The agent's extraction of an override layer over a root, against hostile archives and hostile images.</summary>
 public sealed class AgentOverrideTests : IDisposable

@@ -1,6 +1,6 @@
 using Sidus.Agent.Boot;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>Ram mode's decision to copy the export into RAM or stay on the network export, from /proc/meminfo's figures.</summary>
 public sealed class RamBudgetTests

@@ -2,7 +2,7 @@ using System.Net;
 using Sidus.Agent.Network;
 using Sidus.Wire.Dhcp;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>The agent's DHCP messages (<see cref="DhcpClientMessages"/>): what it sends as the server's codec reads
 /// it, and what it takes from a server's answer. Every VM boot exercises the client against `sidus serve` too.</summary>

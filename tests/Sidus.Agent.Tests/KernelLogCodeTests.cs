@@ -1,7 +1,7 @@
 using System.Text;
 using Sidus.Agent.Boot;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>
 /// The watcher's reading of /dev/kmsg records and its choice of which to forward. The headers are real records of

@@ -1,7 +1,7 @@
 using Sidus.Agent.Boot;
 using Sidus.Agent.Network;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>The NBD watcher's wire encodings and parsers in exact bytes: RECONFIGURE, LINK_DEAD, multicast groups, /proc/net/tcp, its state file.</summary>
 public sealed class NbdWatchCodeTests

@@ -3,7 +3,7 @@ using System.Text;
 using Sidus.Agent.Fetch;
 using Sidus.Agent.Modules;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>The agent's own SHA-256, alias matcher and manifest parser, against references and exact inputs.</summary>
 public sealed class AgentCodeTests

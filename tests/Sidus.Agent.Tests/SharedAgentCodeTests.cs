@@ -3,7 +3,7 @@ using Sidus.Agent.Network;
 using Sidus.Wire.Nbd;
 using Sidus.Linux;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>The shared-mode wire encodings of the agent (NBD handshake, generic netlink, nbd family) in exact bytes.</summary>
 public sealed class SharedAgentCodeTests

@@ -4,7 +4,7 @@ using Sidus.Agent;
 using Sidus.Agent.Boot;
 using Sidus.Linux;
 
-namespace Sidus.E2E.Tests;
+namespace Sidus.Agent.Tests;
 
 /// <summary>
 /// The agent's dm-verity parameters and the device-mapper requests it sends, in exact bytes (this machine's kernel
