@@ -24,7 +24,7 @@ public static class Program
         root.Subcommands.Add(Commands.Node.NodeCommand.Create());
         root.Subcommands.Add(Commands.Group.GroupCommand.Create());
         root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
-        root.Subcommands.Add(Commands.Inventory.ExportCommand.Create());
+        root.Subcommands.Add(Commands.Inventory.InventoryExportCommand.Create());
         root.Subcommands.Add(Commands.Serve.ServeCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }

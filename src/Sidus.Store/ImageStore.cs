@@ -29,7 +29,7 @@ public sealed class ImageStore(Repository repository)
 
         if (source != "-" && !File.Exists(source) && !Directory.Exists(source))
         {
-            throw new StoreException($"{source} does not exist: give a directory, a tarball or an OCI image", ExitCodes.NotFound);
+            throw new StoreException($"{source} does not exist: give a directory, a tarball or an OCI image", StoreErrorKind.NotFound);
         }
 
         return ArchiveImport.Import(this, image, source, message, progress, cancellation);
@@ -124,7 +124,7 @@ public sealed class ImageStore(Repository repository)
     {
         if (!Directory.Exists(source))
         {
-            throw new StoreException($"{source} is not a directory", ExitCodes.NotFound);
+            throw new StoreException($"{source} is not a directory", StoreErrorKind.NotFound);
         }
 
         return Write(image, $"image import {image}", message, writer =>
@@ -141,7 +141,7 @@ public sealed class ImageStore(Repository repository)
         {
             throw new StoreException(
                 $"image '{image}' got a new version while this ran; nothing was recorded. Run it again on the new version.",
-                ExitCodes.Conflict);
+                StoreErrorKind.Conflict);
         }
 
         using var writer = Repository.CreateWriter();
@@ -176,7 +176,7 @@ public sealed class ImageStore(Repository repository)
         using var storeLock = Repository.LockForWriting($"image tag --delete {image} {tag}", LockWait, OnWaiting);
         if (!Repository.Refs.DeleteTag(image, tag))
         {
-            throw new StoreException($"image '{image}' has no tag '{tag}'", ExitCodes.NotFound);
+            throw new StoreException($"image '{image}' has no tag '{tag}'", StoreErrorKind.NotFound);
         }
     }
 
@@ -190,7 +190,7 @@ public sealed class ImageStore(Repository repository)
         var (targetId, target) = Repository.Resolve(version.Contains('@') || version.Contains(':') ? version : $"{image}@{version}");
         if (target.Image != image)
         {
-            throw new StoreException($"{version} is not a version of '{image}'", ExitCodes.Usage);
+            throw new StoreException($"{version} is not a version of '{image}'", StoreErrorKind.Usage);
         }
 
         using var writer = Repository.CreateWriter();
@@ -207,7 +207,7 @@ public sealed class ImageStore(Repository repository)
         using var storeLock = Repository.LockForWriting($"image rm {image}", LockWait, OnWaiting);
         if (Repository.Refs.Head(image) is null)
         {
-            throw new StoreException($"there is no image '{image}' (see 'sidus image list')", ExitCodes.NotFound);
+            throw new StoreException($"there is no image '{image}' (see 'sidus image list')", StoreErrorKind.NotFound);
         }
 
         var versions = Repository.History(image).Count();

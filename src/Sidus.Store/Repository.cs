@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sidus.Linux;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Refs;
@@ -49,7 +50,7 @@ public sealed class Repository : IDisposable
             {
                 throw new StoreException(
                     $"the store in {store} has format '{line}', this sidus reads '{FormatLine}': use a matching sidus version",
-                    ExitCodes.Failure);
+                    StoreErrorKind.Failure);
             }
         }
         else
@@ -59,9 +60,7 @@ public sealed class Repository : IDisposable
                 Directory.CreateDirectory(Path.Combine(store, dir));
             }
 
-            var temp = Path.Combine(store, "tmp", "FORMAT.tmp");
-            File.WriteAllText(temp, FormatLine + "\n");
-            File.Move(temp, format, overwrite: true);
+            AtomicFile.WriteText(format, FormatLine + "\n");
         }
 
         foreach (var dir in new[] { "packs", "tmp", "cache" })
@@ -151,7 +150,7 @@ public sealed class Repository : IDisposable
 
             return Refs.Tags(image).TryGetValue(tag, out var tagged)
                 ? (tagged, ReadCommit(tagged))
-                : throw new StoreException($"image '{image}' has no tag '{tag}' (see 'sidus image show {image}')", ExitCodes.NotFound);
+                : throw new StoreException($"image '{image}' has no tag '{tag}' (see 'sidus image show {image}')", StoreErrorKind.NotFound);
         }
 
         if (version is null)
@@ -166,14 +165,14 @@ public sealed class Repository : IDisposable
             .ToList();
         if (!byNumber && version.Length < 4)
         {
-            throw new StoreException($"version id prefix '{version}' is too short: give at least 4 hex digits, or a version number", ExitCodes.Usage);
+            throw new StoreException($"version id prefix '{version}' is too short: give at least 4 hex digits, or a version number", StoreErrorKind.Usage);
         }
 
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new StoreException($"image '{image}' has no version '{version}' (see 'sidus image log {image}')", ExitCodes.NotFound),
-            _ => throw new StoreException($"version '{version}' of '{image}' is ambiguous: give more digits", ExitCodes.Usage),
+            0 => throw new StoreException($"image '{image}' has no version '{version}' (see 'sidus image log {image}')", StoreErrorKind.NotFound),
+            _ => throw new StoreException($"version '{version}' of '{image}' is ambiguous: give more digits", StoreErrorKind.Usage),
         };
     }
 
@@ -201,7 +200,7 @@ public sealed class Repository : IDisposable
         RefStore.ValidateName(image, "image");
         if (version is { Length: 0 } || tag is { Length: 0 })
         {
-            throw new StoreException($"'{spec}': say which version after '@' or which tag after ':'", ExitCodes.Usage);
+            throw new StoreException($"'{spec}': say which version after '@' or which tag after ':'", StoreErrorKind.Usage);
         }
 
         if (tag is not null)
@@ -244,7 +243,7 @@ public sealed class Repository : IDisposable
     }
 
     private static StoreException NotFound(string image) =>
-        new($"there is no image '{image}' (see 'sidus image list')", ExitCodes.NotFound);
+        new($"there is no image '{image}' (see 'sidus image list')", StoreErrorKind.NotFound);
 
     public void Dispose() => _packs?.Dispose();
 }

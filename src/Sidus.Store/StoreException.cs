@@ -2,39 +2,47 @@ using Sidus.Store.Objects;
 
 namespace Sidus.Store;
 
-/// <summary>What went wrong, in words a user can act on, with the exit code the CLI should return.</summary>
-public class StoreException : IOException
+/// <summary>What kind of failure a <see cref="StoreException"/> is, for callers that answer differently (the CLI's
+/// exit code, an HTTP status); the store itself says nothing about how its callers report it.</summary>
+public enum StoreErrorKind
 {
-    public StoreException(string message, int exitCode = ExitCodes.Failure) : base(message) => ExitCode = exitCode;
+    /// <summary>Failed for a reason the message explains.</summary>
+    Failure,
 
-    public StoreException(string message, Exception inner, int exitCode = ExitCodes.Failure) : base(message, inner) => ExitCode = exitCode;
+    /// <summary>The request itself is wrong (a bad name, a directory where a file was expected).</summary>
+    Usage,
 
-    public int ExitCode { get; }
+    /// <summary>The image, version, tag or file asked for does not exist.</summary>
+    NotFound,
+
+    /// <summary>It would overwrite or contradict what exists (a tag already set elsewhere).</summary>
+    Conflict,
+
+    /// <summary>Another writer holds the store.</summary>
+    Busy,
+
+    /// <summary>Stored data does not decode or does not match its id.</summary>
+    Corrupt,
 }
 
-/// <summary>Exit codes every sidus verb uses (documented in docs/cli.md).</summary>
-public static class ExitCodes
+/// <summary>What went wrong, in words a user can act on, and what kind of failure it is.</summary>
+public class StoreException : IOException
 {
-    public const int Success = 0;
+    public StoreException(string message, StoreErrorKind kind = StoreErrorKind.Failure) : base(message) => Kind = kind;
 
-    /// <summary>Failed, or refused bad input (the same code System.CommandLine uses for a bad command line).</summary>
-    public const int Failure = 1;
-    public const int Usage = 1;
-    public const int NotFound = 2;
-    public const int Conflict = 3;
-    public const int Busy = 4;
-    public const int Corrupt = 5;
-    public const int Interrupted = 130;
+    public StoreException(string message, Exception inner, StoreErrorKind kind = StoreErrorKind.Failure) : base(message, inner) => Kind = kind;
+
+    public StoreErrorKind Kind { get; }
 }
 
 /// <summary>Stored data that does not decode or does not match its id.</summary>
 public sealed class CorruptObjectException : StoreException
 {
-    public CorruptObjectException(string message) : base(message, ExitCodes.Corrupt)
+    public CorruptObjectException(string message) : base(message, StoreErrorKind.Corrupt)
     {
     }
 
-    public CorruptObjectException(string message, Exception inner) : base(message, inner, ExitCodes.Corrupt)
+    public CorruptObjectException(string message, Exception inner) : base(message, inner, StoreErrorKind.Corrupt)
     {
     }
 }
@@ -43,7 +51,7 @@ public sealed class CorruptObjectException : StoreException
 public sealed class MissingObjectException : StoreException
 {
     public MissingObjectException(ObjectId id)
-        : base($"object {id} is missing from the store (run 'sidus store verify' to see which versions it breaks)", ExitCodes.Corrupt)
+        : base($"object {id} is missing from the store (run 'sidus store verify' to see which versions it breaks)", StoreErrorKind.Corrupt)
     {
         Id = id;
     }

@@ -27,7 +27,7 @@ public sealed class StoreLock : IDisposable
                 {
                     throw new StoreException(
                         $"the store is busy: {Holder(path)} is writing it. Try again when it has finished (or pass --wait SECONDS).",
-                        ExitCodes.Busy);
+                        StoreErrorKind.Busy);
                 }
 
                 if (!told)

@@ -1,3 +1,4 @@
+using Sidus.Cli;
 using Sidus.Store.Maintenance;
 using Sidus.Store.Tests.Support;
 

@@ -1,3 +1,4 @@
+using Sidus.Cli;
 using Sidus.Store.Maintenance;
 using Sidus.Store.Tests.Support;
 
@@ -31,7 +32,7 @@ public sealed class DamageTests : IDisposable
         var target = _store.Dir("target");
         var error = Assert.ThrowsAny<StoreException>(() =>
             images.Checkout("img", target, new Checkout.CheckoutOptions(), CancellationToken.None));
-        Assert.Equal(ExitCodes.Corrupt, error.ExitCode);
+        Assert.Equal(StoreErrorKind.Corrupt, error.Kind);
         Assert.False(File.Exists(Path.Combine(target, "only")), "no damaged file may be left in place");
         Assert.Empty(Directory.GetFileSystemEntries(target));
 

@@ -85,7 +85,7 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
         foreach (var library in AgentLibraries)
         {
             var data = files.TryReadFile(library)
-                ?? throw new StoreException($"the image has no {library}: the agent needs the image's C library (is it a glibc distribution?)", ExitCodes.NotFound);
+                ?? throw new StoreException($"the image has no {library}: the agent needs the image's C library (is it a glibc distribution?)", StoreErrorKind.NotFound);
             WriteFileAt(cpio, made, library.TrimStart('/'), 0x1ED, data);
             written.Add(library.TrimStart('/'));
         }
@@ -101,7 +101,7 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
         var alias = files.TryReadFile(moduleRoot + "/modules.alias");
         if (dep is null || alias is null)
         {
-            throw new StoreException($"the image has no {moduleRoot}/modules.dep or modules.alias: run depmod {release} in the image", ExitCodes.NotFound);
+            throw new StoreException($"the image has no {moduleRoot}/modules.dep or modules.alias: run depmod {release} in the image", StoreErrorKind.NotFound);
         }
 
         var index = ModuleIndex.Parse(Encoding.UTF8.GetString(dep), Encoding.UTF8.GetString(alias));

@@ -69,7 +69,7 @@ public static class InitramfsTools
             }
 
             var (directory, library) = Find(files, name)
-                ?? throw new StoreException($"{name}, linked by the initramfs tools, is not in the image's library directories", ExitCodes.NotFound);
+                ?? throw new StoreException($"{name}, linked by the initramfs tools, is not in the image's library directories", StoreErrorKind.NotFound);
             var path = (directory + "/" + name).TrimStart('/');
             if (written.Contains(path) || written.Any(w => w.EndsWith("/" + name, StringComparison.Ordinal)))
             {

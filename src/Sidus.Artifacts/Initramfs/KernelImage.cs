@@ -35,7 +35,7 @@ public sealed record KernelImage(string Path, string Release)
             .ToList();
         return candidates.Count > 0
             ? new KernelImage("/boot/" + VmlinuzPrefix + candidates[^1], candidates[^1])
-            : throw new StoreException("the image has no kernel (/vmlinuz or /boot/vmlinuz-*): install one, e.g. linux-image-cloud-amd64", ExitCodes.NotFound);
+            : throw new StoreException("the image has no kernel (/vmlinuz or /boot/vmlinuz-*): install one, e.g. linux-image-cloud-amd64", StoreErrorKind.NotFound);
     }
 
     /// <summary>Orders "6.1.0-9" before "6.1.0-10": numbers compared as numbers.</summary>

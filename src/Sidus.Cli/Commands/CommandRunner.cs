@@ -16,8 +16,13 @@ public static class CommandRunner
 
     private const int InternalError = 70;
 
+    /// <summary>Runs a synchronous BODY off the caller's thread.</summary>
     public static Task<int> Run(ParseResult result, CancellationToken cancellation, Func<ImageStore, CancellationToken, int> body) =>
-        Task.Run(() =>
+        RunAsync(result, cancellation, (images, ct) => Task.Run(() => body(images, ct), ct));
+
+    /// <summary>Runs an asynchronous BODY (awaited, never blocked on: cancellation and exceptions arrive as they are).</summary>
+    public static Task<int> RunAsync(ParseResult result, CancellationToken cancellation, Func<ImageStore, CancellationToken, Task<int>> body) =>
+        Task.Run(async () =>
         {
             try
             {
@@ -29,7 +34,7 @@ public static class CommandRunner
                     LockWait = TimeSpan.FromSeconds(Math.Max(0, wait)),
                     OnWaiting = message => Console.Error.WriteLine("sidus: " + message),
                 };
-                return body(images, cancellation);
+                return await body(images, cancellation);
             }
             catch (OperationCanceledException)
             {
@@ -39,7 +44,7 @@ public static class CommandRunner
             catch (StoreException e)
             {
                 Console.Error.WriteLine("sidus: " + e.Message);
-                return e.ExitCode;
+                return ExitCodes.For(e.Kind);
             }
             catch (LinuxException e)
             {

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Sidus.Linux;
 
 namespace Sidus.Nodes.Overrides;
 
@@ -116,39 +116,21 @@ public sealed class NodeSecrets(string stateRoot)
         }
     }
 
-    private static void RunKeygen(IEnumerable<string> args)
+    private static void RunKeygen(IReadOnlyList<string> args)
     {
-        var start = new ProcessStartInfo("ssh-keygen") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        Process process;
+        ProcessResult result;
         try
         {
-            process = Process.Start(start) ?? throw new OverrideException("ssh-keygen did not start");
+            result = ProcessRunner.Run("ssh-keygen", args, "openssh-client", KeygenTimeout);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (Exception e) when (e is ToolStartException or TimeoutException)
         {
-            throw new OverrideException($"cannot run ssh-keygen ({e.Message}): install Debian's openssh-client", e);
+            throw new OverrideException(e.Message, e);
         }
 
-        using (process)
+        if (!result.Succeeded)
         {
-            process.StandardInput.Close();
-            var stderr = process.StandardError.ReadToEndAsync();
-            _ = process.StandardOutput.ReadToEndAsync();
-            if (!process.WaitForExit(KeygenTimeout))
-            {
-                process.Kill();
-                throw new OverrideException($"ssh-keygen took longer than {KeygenTimeout.TotalSeconds:F0} s");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                throw new OverrideException($"ssh-keygen {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}): {stderr.Result.Trim()}");
-            }
+            throw new OverrideException($"ssh-keygen {string.Join(' ', args)} failed ({result.ExitCode}): {result.Explanation}");
         }
     }
 }

@@ -34,7 +34,7 @@ public static class ChrootRunner
         {
             if (!Directory.Exists(Path.Combine(root, dir)))
             {
-                throw new StoreException($"the image has no /{dir} directory: is it a complete root tree?", ExitCodes.Usage);
+                throw new StoreException($"the image has no /{dir} directory: is it a complete root tree?", StoreErrorKind.Usage);
             }
         }
 

@@ -35,7 +35,7 @@ public static class Debootstrap
             var hint = File.Exists(log) ? $" (its log: {log}, kept until the next sidus write)" : string.Empty;
             throw new StoreException(
                 $"debootstrap failed with exit code {code}{hint}: check the suite name, the mirror ({request.Mirror}) and the network; nothing was stored",
-                ExitCodes.Failure);
+                StoreErrorKind.Failure);
         }
     }
 

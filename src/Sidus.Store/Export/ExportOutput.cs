@@ -9,7 +9,7 @@ namespace Sidus.Store.Export;
 public static class ExportOutput
 {
     public const string StandardOutput = "-";
-    public const string TemporarySuffix = ".tmp";
+    public const string TemporarySuffix = AtomicFile.TemporarySuffix;
 
     /// <summary>Runs WRITE with a stream to FILE.tmp, then makes it durable and renames it to FILE.</summary>
     public static long WriteFile(string file, Action<Stream> write)
@@ -39,33 +39,10 @@ public static class ExportOutput
         var full = Path.GetFullPath(file);
         if (Directory.Exists(full))
         {
-            throw new StoreException($"{file} is a directory: give the path of the file to write", ExitCodes.Usage);
+            throw new StoreException($"{file} is a directory: give the path of the file to write", StoreErrorKind.Usage);
         }
 
-        var temporary = full + TemporarySuffix;
-        File.Delete(temporary);
-        try
-        {
-            produce(temporary);
-            using (var handle = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite))
-            {
-                FileOps.Fsync(handle);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-
-        // The rename itself must survive a crash too.
-        using (var dir = DirectoryHandle.Open(Path.GetDirectoryName(full)!))
-        {
-            dir.Fsync();
-        }
-
+        AtomicFile.Produce(full, produce);
         return new FileInfo(full).Length;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Sidus.Linux;
 using Sidus.Store.Checkout;
@@ -91,74 +90,18 @@ public sealed class FilesystemImageExporter(Repository repository)
     private static T RunWithInput<T>(string tool, string package, string[] args, Func<Stream, T>? feed, CancellationToken cancellation,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(tool)
-        {
-            RedirectStandardInput = feed is not null,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
-        }
-
-        Process process;
+        T result = default!;
+        ProcessResult run;
         try
         {
-            process = Process.Start(info) ?? throw new StoreException($"cannot start {tool}");
+            run = ProcessRunner.Run(tool, args, package, feed: feed is null ? null : stdin => result = feed(stdin),
+                environment: environment, cancellation: cancellation);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (ToolStartException e)
         {
-            throw new StoreException($"{tool} is missing: install it (apt-get install {package})", e);
+            throw new StoreException(e.Message, e);
         }
 
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            using var kill = cancellation.Register(() =>
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill();
-                }
-            });
-            T result = default!;
-            try
-            {
-                if (feed is not null)
-                {
-                    using var stdin = process.StandardInput.BaseStream;
-                    result = feed(stdin);
-                }
-            }
-            catch (IOException e) when (process.WaitForExit(TimeSpan.FromSeconds(30)) && process.ExitCode != 0)
-            {
-                // The tool stopped reading: its own message says why.
-                throw Failed(tool, process.ExitCode, errors.GetAwaiter().GetResult(), output.GetAwaiter().GetResult(), e);
-            }
-
-            process.WaitForExit();
-            cancellation.ThrowIfCancellationRequested();
-            if (process.ExitCode != 0)
-            {
-                throw Failed(tool, process.ExitCode, errors.GetAwaiter().GetResult(), output.GetAwaiter().GetResult(), null);
-            }
-
-            return result;
-        }
-    }
-
-    private static StoreException Failed(string tool, int code, string errors, string output, Exception? inner)
-    {
-        var text = (errors.Trim().Length > 0 ? errors : output).Trim();
-        var message = $"{tool} failed (exit {code}): {text}";
-        return inner is null ? new StoreException(message) : new StoreException(message, inner);
+        return run.Succeeded ? result : throw new StoreException(run.FailureMessage);
     }
 }

@@ -19,7 +19,7 @@ public static class ImageExport
         var (id, _) = repository.Resolve(spec);
         if (output == ExportOutput.StandardOutput && format is ExportFormat.Squashfs or ExportFormat.Erofs)
         {
-            throw new StoreException($"{format.ToString().ToLowerInvariant()} images are built in a file: give -o FILE", ExitCodes.Usage);
+            throw new StoreException($"{format.ToString().ToLowerInvariant()} images are built in a file: give -o FILE", StoreErrorKind.Usage);
         }
 
         switch (format)
@@ -43,7 +43,7 @@ public static class ImageExport
             case ExportFormat.Erofs:
                 return new FilesystemImageExporter(repository).ExportErofs(id, output, progress, cancellation);
             default:
-                throw new StoreException($"unknown export format {format}", ExitCodes.Usage);
+                throw new StoreException($"unknown export format {format}", StoreErrorKind.Usage);
         }
     }
 }

@@ -231,11 +231,11 @@ public static class TarFormat
 /// <summary>An archive that is not valid tar, or ends before it should.</summary>
 public sealed class TarFormatException : StoreException
 {
-    public TarFormatException(string message) : base(message, ExitCodes.Failure)
+    public TarFormatException(string message) : base(message, StoreErrorKind.Failure)
     {
     }
 
-    public TarFormatException(string message, Exception inner) : base(message, inner, ExitCodes.Failure)
+    public TarFormatException(string message, Exception inner) : base(message, inner, StoreErrorKind.Failure)
     {
     }
 

@@ -27,7 +27,7 @@ public static class ArchiveImport
         {
             if (!File.Exists(Path.Combine(source, "oci-layout")))
             {
-                throw new StoreException($"{source} is a directory without oci-layout: import it as a root tree with ImportDirectory", ExitCodes.Usage);
+                throw new StoreException($"{source} is a directory without oci-layout: import it as a root tree with ImportDirectory", StoreErrorKind.Usage);
             }
 
             return store.Write(image, operation, message, writer =>

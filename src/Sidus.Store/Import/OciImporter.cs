@@ -124,17 +124,17 @@ public sealed class OciImporter
         raw.CopyTo(Stream.Null);
         if (layer.Digest is { } digest && raw.Digest() != digest)
         {
-            throw new StoreException($"{what} does not match its digest {digest} (it hashes to {raw.Digest()}): the image is damaged; nothing was imported", ExitCodes.Corrupt);
+            throw new StoreException($"{what} does not match its digest {digest} (it hashes to {raw.Digest()}): the image is damaged; nothing was imported", StoreErrorKind.Corrupt);
         }
 
         if (layer.Size is { } size && raw.Length != size)
         {
-            throw new StoreException($"{what} has {raw.Length} bytes, its descriptor says {size}: the image is damaged; nothing was imported", ExitCodes.Corrupt);
+            throw new StoreException($"{what} has {raw.Length} bytes, its descriptor says {size}: the image is damaged; nothing was imported", StoreErrorKind.Corrupt);
         }
 
         if (layer.DiffId is { } diffId && plain.Digest() != diffId)
         {
-            throw new StoreException($"{what} unpacks to data that does not match the config's diff_id {diffId}: the image is damaged; nothing was imported", ExitCodes.Corrupt);
+            throw new StoreException($"{what} unpacks to data that does not match the config's diff_id {diffId}: the image is damaged; nothing was imported", StoreErrorKind.Corrupt);
         }
     }
 
@@ -275,7 +275,7 @@ public sealed class OciImporter
 
         throw new StoreException(
             $"{label} has no {wanted} image; it has: {string.Join(", ", images.Select(m => PlatformOf(m) ?? "(no platform)"))}",
-            ExitCodes.NotFound);
+            StoreErrorKind.NotFound);
     }
 
     private static string? PlatformOf(JsonElement descriptor)
@@ -325,7 +325,7 @@ public sealed class OciImporter
 
         if (digest is not null && stream.Digest() != digest)
         {
-            throw new StoreException($"{label}: {path} does not match its digest {digest}: the image is damaged", ExitCodes.Corrupt);
+            throw new StoreException($"{label}: {path} does not match its digest {digest}: the image is damaged", StoreErrorKind.Corrupt);
         }
 
         try
@@ -362,7 +362,7 @@ public sealed class OciImporter
             var full = Resolve(path);
             return File.Exists(full)
                 ? new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan)
-                : throw new StoreException($"{what} is missing from the layout ({full})", ExitCodes.NotFound);
+                : throw new StoreException($"{what} is missing from the layout ({full})", StoreErrorKind.NotFound);
         }
 
         private string Resolve(string path)
@@ -439,7 +439,7 @@ public sealed class OciImporter
         {
             if (!TryFind(path, out var member))
             {
-                throw new StoreException($"{what} is missing from the archive", ExitCodes.NotFound);
+                throw new StoreException($"{what} is missing from the archive", StoreErrorKind.NotFound);
             }
 
             var stream = new FileStream(Plain, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);

@@ -130,7 +130,7 @@ public sealed class StoreMaintenance(Repository repository)
         {
             reach.Mark(id, (bad, problem) => throw new StoreException(
                 $"gc stopped: {problem}. Run 'sidus store verify' and repair or remove the broken versions first; nothing was deleted.",
-                ExitCodes.Corrupt));
+                StoreErrorKind.Corrupt));
         }
 
         var live = reach.Seen;

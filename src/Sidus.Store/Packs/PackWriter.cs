@@ -133,21 +133,12 @@ public sealed class PackWriter : IDisposable
         var index = PackFormat.EncodeIndex(sorted);
         var name = "pack-" + ObjectId.Hash(index).ToString();
         var indexTemp = Path.Combine(_stagingDirectory, name + ".idx.tmp");
-        using (var idx = File.OpenHandle(indexTemp, FileMode.CreateNew, FileAccess.Write))
-        {
-            RandomAccess.Write(idx, index, 0);
-            FileOps.Fsync(idx);
-        }
+        File.WriteAllBytes(indexTemp, index);
 
-        FileOps.Fsync(_file);
         _file.Dispose();
         // Pack first, index second: an index in packs/ always has its pack.
-        File.Move(_tempPath, Path.Combine(_packDirectory, name + ".pack"));
-        File.Move(indexTemp, Path.Combine(_packDirectory, name + ".idx"));
-        using (var dir = DirectoryHandle.Open(_packDirectory))
-        {
-            dir.Fsync();
-        }
+        AtomicFile.Commit(_tempPath, Path.Combine(_packDirectory, name + ".pack"));
+        AtomicFile.Commit(indexTemp, Path.Combine(_packDirectory, name + ".idx"));
 
         return name;
     }

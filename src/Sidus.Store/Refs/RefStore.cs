@@ -34,7 +34,7 @@ public sealed partial class RefStore
         {
             throw new StoreException(
                 $"'{name}' is not a valid {what} name: use letters, digits, '.', '_' and '-' (starting with a letter or digit, 64 at most)",
-                ExitCodes.Usage);
+                StoreErrorKind.Usage);
         }
     }
 
@@ -54,7 +54,7 @@ public sealed partial class RefStore
             Directory.Delete(tags, recursive: true);
         }
 
-        SyncDirectory(_images);
+        AtomicFile.SyncDirectoryOf(Path.Combine(_images, image));
     }
 
     public IReadOnlyDictionary<string, ObjectId> Tags(string image)
@@ -134,19 +134,8 @@ public sealed partial class RefStore
     private void WriteRef(string directory, string name, ObjectId commit)
     {
         var temp = Path.Combine(_staging, $"ref-{Guid.NewGuid():N}.tmp");
-        using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write))
-        {
-            RandomAccess.Write(file, Encoding.ASCII.GetBytes(commit + "\n"), 0);
-            FileOps.Fsync(file);
-        }
-
-        File.Move(temp, Path.Combine(directory, name), overwrite: true);
-        SyncDirectory(directory);
-    }
-
-    private static void SyncDirectory(string directory)
-    {
-        using var dir = DirectoryHandle.Open(directory);
-        dir.Fsync();
+        // Written in staging, not beside the ref: a reader listing the refs never sees a temporary name.
+        File.WriteAllBytes(temp, Encoding.ASCII.GetBytes(commit + "\n"));
+        AtomicFile.Commit(temp, Path.Combine(directory, name));
     }
 }

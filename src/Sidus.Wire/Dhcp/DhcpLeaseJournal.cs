@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sidus.Linux;
 
 namespace Sidus.Wire.Dhcp;
 
@@ -111,19 +112,17 @@ public sealed class DhcpLeaseJournal : IDisposable
 
     private void CompactLocked(IEnumerable<DhcpLease> live)
     {
-        var temporary = _path + ".compact";
         long count = 0;
-        using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        // The rename leaves the open append stream on the old file, closed and reopened on the new one below.
+        AtomicFile.Write(_path, output =>
         {
             foreach (var lease in live)
             {
                 output.Write(Encoding.ASCII.GetBytes(Format(lease)));
                 count++;
             }
-            output.Flush(flushToDisk: true);
-        }
+        });
         _stream.Dispose();
-        File.Move(temporary, _path, overwrite: true);
         _stream = OpenAppend(_path);
         _records = count;
     }

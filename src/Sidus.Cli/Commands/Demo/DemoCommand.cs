@@ -36,8 +36,8 @@ public static class DemoCommand
         {
             suite, mirror, fresh, noBoot,
         };
-        command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
-            RunAsync(images, result.GetValue(suite)!, result.GetValue(mirror)!, result.GetValue(fresh), !result.GetValue(noBoot), ct).GetAwaiter().GetResult()));
+        command.SetAction((result, cancellation) => CommandRunner.RunAsync(result, cancellation, (images, ct) =>
+            RunAsync(images, result.GetValue(suite)!, result.GetValue(mirror)!, result.GetValue(fresh), !result.GetValue(noBoot), ct)));
         return command;
     }
 
@@ -45,7 +45,7 @@ public static class DemoCommand
     {
         if (!FileOps.IsRoot)
         {
-            throw new StoreException("the demo builds a root tree and runs a chroot: run it as root (sudo ./sidus demo)", ExitCodes.Usage);
+            throw new StoreException("the demo builds a root tree and runs a chroot: run it as root (sudo ./sidus demo)", StoreErrorKind.Usage);
         }
 
         // The boot's tools are checked before anything is built, so a missing package is said at once.

@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
+
+using Sidus.Linux;
 
 namespace Sidus.Cli.Commands.Demo;
 
@@ -66,22 +67,15 @@ internal sealed class DemoNetwork : IDisposable
 
     private static (int Code, string Output) Run(string file, IReadOnlyList<string> arguments)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments)
+        try
         {
-            start.ArgumentList.Add(a);
+            var result = ProcessRunner.Run(file, arguments, "iproute2", CommandLimit);
+            return (result.ExitCode, result.Output + result.Errors);
         }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(CommandLimit))
+        catch (TimeoutException e)
         {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{file} did not finish within {CommandLimit.TotalSeconds} s");
+            return (-1, e.Message);
         }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
     public void Dispose()

@@ -41,7 +41,7 @@ internal sealed record DemoPrerequisites(string Qemu, string Agent, IReadOnlyLis
 
         if (missing.Count > 0)
         {
-            throw new StoreException("the network boot needs: " + string.Join("; ", missing), ExitCodes.Failure);
+            throw new StoreException("the network boot needs: " + string.Join("; ", missing), StoreErrorKind.Failure);
         }
 
         return new DemoPrerequisites(qemu!, agent, Self());

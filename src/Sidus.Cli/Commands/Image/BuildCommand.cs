@@ -21,13 +21,13 @@ public static class BuildCommand
         {
             name, suite, mirror, include, variant, arch, message, json, CommandRunner.Wait,
         };
-        command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
+        command.SetAction((result, cancellation) => CommandRunner.RunAsync(result, cancellation, async (images, ct) =>
         {
             var packages = (result.GetValue(include) ?? []).SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             var request = new BuildRequest(result.GetValue(suite)!, result.GetValue(mirror)!, packages, result.GetValue(variant) ?? string.Empty, result.GetValue(arch)!);
             var text = result.GetValue(message) ?? $"debootstrap {request.Suite} ({(request.Variant.Length == 0 ? "default" : request.Variant)}{(packages.Count > 0 ? " + " + string.Join(',', packages) : string.Empty)})";
             using var progress = new ConsoleProgress(!result.GetValue(json));
-            var version = images.BuildAsync(result.GetValue(name)!, request, text, progress, ct).GetAwaiter().GetResult();
+            var version = await images.BuildAsync(result.GetValue(name)!, request, text, progress, ct);
             progress.Dispose();
             VersionOutput.Print(version, result.GetValue(json));
             return ExitCodes.Success;

@@ -21,11 +21,11 @@ public static class ExecCommand
         {
             name, commandLine, message, json, CommandRunner.Wait,
         };
-        command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
+        command.SetAction((result, cancellation) => CommandRunner.RunAsync(result, cancellation, async (images, ct) =>
         {
             var image = result.GetValue(name)!;
             using var progress = new ConsoleProgress(!result.GetValue(json));
-            var (code, version) = images.ExecAsync(image, result.GetValue(commandLine)!, result.GetValue(message), progress, ct).GetAwaiter().GetResult();
+            var (code, version) = await images.ExecAsync(image, result.GetValue(commandLine)!, result.GetValue(message), progress, ct);
             progress.Dispose();
             if (version is null)
             {

@@ -12,7 +12,7 @@ public static class ImageCommand
         image.Subcommands.Add(ImportCommand.Create());
         image.Subcommands.Add(ExecCommand.Create());
         image.Subcommands.Add(CheckoutCommand.Create());
-        image.Subcommands.Add(ExportCommand.Create());
+        image.Subcommands.Add(ImageExportCommand.Create());
         image.Subcommands.Add(InitramfsCommand.Create());
         image.Subcommands.Add(ListCommand.Create());
         image.Subcommands.Add(ShowCommand.Create());

@@ -32,7 +32,7 @@ public static class InitramfsCommand
             var agentPath = result.GetValue(agent) ?? Environment.GetEnvironmentVariable(AgentVariable) ?? Path.Combine(AppContext.BaseDirectory, "sidus-agent");
             if (!File.Exists(agentPath))
             {
-                throw new StoreException($"no node agent at {agentPath}: build it (dotnet publish src/Sidus.Agent -p:PublishAot=true) and give --agent FILE", ExitCodes.NotFound);
+                throw new StoreException($"no node agent at {agentPath}: build it (dotnet publish src/Sidus.Agent -p:PublishAot=true) and give --agent FILE", StoreErrorKind.NotFound);
             }
 
             var (id, _) = images.Repository.Resolve(result.GetValue(spec)!);

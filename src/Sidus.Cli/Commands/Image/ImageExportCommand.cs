@@ -6,7 +6,7 @@ using Sidus.Store.Export;
 
 namespace Sidus.Cli.Commands.Image;
 
-public static class ExportCommand
+public static class ImageExportCommand
 {
     public static Command Create()
     {

@@ -1,10 +1,11 @@
 using System.CommandLine;
+using Sidus.Linux;
 using Sidus.Nodes.Yaml;
 
 namespace Sidus.Cli.Commands.Inventory;
 
 /// <summary>`sidus export`: the whole inventory as a cluster.yaml that `sidus apply` takes back.</summary>
-public static class ExportCommand
+public static class InventoryExportCommand
 {
     public static Command Create()
     {
@@ -23,9 +24,7 @@ public static class ExportCommand
             if (r.GetValue(output) is { } path)
             {
                 var full = Path.GetFullPath(path);
-                var tmp = full + ".tmp-" + Environment.ProcessId;
-                await File.WriteAllTextAsync(tmp, yaml, ct);
-                File.Move(tmp, full, overwrite: true);
+                AtomicFile.WriteText(full, yaml);
                 Console.Error.WriteLine($"exported to {full}");
             }
             else
