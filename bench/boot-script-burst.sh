@@ -7,7 +7,8 @@
 #
 #   bench/boot-script-burst.sh HOME IMAGE [NODES] [RUNS]   (root; needs curl, iproute2, flock)
 #   NODES default 50, RUNS default 3; env: LOAD_TIMEOUT=900 (seconds per run), MAX_REQUESTS=200 (per node and run),
-#   SIDUS_BIN=path (default: the NativeAOT build ./sidus makes)
+#   SIDUS_BIN=path (default: the NativeAOT build ./sidus makes), KEEP=DIR (keeps each run's serve log, thread samples
+#   and node results in DIR/run-N)
 #
 # HOME is a sidus home holding IMAGE, a Debian image with a kernel (e.g. the one `./sidus demo` builds). Its store is
 # copied into a private work home (HOME is only read) where each run first makes a new version of IMAGE
@@ -32,7 +33,11 @@
 #                release) and the maximum from the release to the last final script
 #   requests     per node: min / median / max (1 each when the server answers only once the files are built)
 # A node that follows a Retry-After sleeps that many seconds and asks again at the URL of the answer's `chain` line
-# (else the same URL); an answer without `kernel` and without Retry-After is a failure (printed). Medians at the end.
+# (else the same URL); an answer without `kernel` and without Retry-After is a failure (printed). With Retry-After the
+# times include the sleeps: a node learns that its files are ready at its next ask. Medians at the end.
+# What it relies on from the server: GET /boot/MAC-WITH-DASHES.ipxe (the first ask without a query, as DHCP hands it
+# out), a final script with a line starting `kernel ` that holds sidus.image=VERSION-ID, Retry-After in whole seconds,
+# GET /healthz, and the log line "Inventory reloaded" (the sign that the switch to shared mode is visible).
 set -euo pipefail
 home=${1:?usage: $0 HOME IMAGE [NODES] [RUNS]}
 image=${2:?usage: $0 HOME IMAGE [NODES] [RUNS]}
@@ -124,6 +129,7 @@ for run in $(seq 1 "$runs"); do
     cat "$out"/*.err 2>/dev/null | head -20 >&2 || true
   fi
   stop "$serve_pid"
+  [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP"; cp -r "$out" "$KEEP/"; }
   lasts+=("$last") bases+=("$base") maxes+=("$max")
 done
 
