@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Nodes.Tests;
 
