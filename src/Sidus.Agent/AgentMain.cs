@@ -49,7 +49,7 @@ internal static class AgentMain
         await reporter.ReportAsync(NodeEventStages.Agent, "started");
         if (line.Server is null || line.Image is null)
         {
-            return await StopAsync("the kernel command line needs sidus.server=http://HOST:PORT and sidus.image=VERSIONID");
+            return await StopAsync($"the kernel command line needs {AgentKernelArguments.Names.Server}=http://HOST:PORT and {AgentKernelArguments.Names.Image}=VERSIONID");
         }
 
         if (line.Problem is { } malformed)

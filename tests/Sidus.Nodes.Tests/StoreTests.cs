@@ -327,4 +327,25 @@ public class StoreTests
         await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Error, t.AddSeconds(50), "copy failed"));
         Assert.Equal(BootStage.Error, Assert.Single(await inv.Store.GetBootStatusAsync()).Latest.Stage);
     }
+
+    [Fact]
+    public async Task BootStatus_AgentImageAndUpReport_KeptWithTheirStages()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var t = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        var up = new UpReport { Host = "a", Image = "v2", MemTotalKib = 4096, MemAvailableKib = 1024, Boot = 3 };
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Dhcp, t));
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Root, t.AddSeconds(5), "overrides: 3 files (image=v1)") { Image = "v1" });
+        var beforeUp = Assert.Single(await inv.Store.GetBootStatusAsync());
+        Assert.Equal("v1", beforeUp.Image);
+        Assert.Null(beforeUp.Up);
+
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Up, t.AddSeconds(9), up.Detail()) { Up = up });
+        var a = Assert.Single(await inv.Store.GetBootStatusAsync());
+        Assert.Equal(up, a.Up);
+        Assert.Equal("v2", a.Image);
+        Assert.Equal(up.Detail(), a.Latest.Detail);
+        Assert.Equal("v1", a.Stages[1].Image);
+    }
 }

@@ -40,7 +40,7 @@ internal static class SharedRoot
     {
         if (line.Nbd is null || ParseServer(line.Nbd) is null)
         {
-            return "sidus.mode=shared needs sidus.nbd=IP:PORT (the NBD server of sidus serve)";
+            return $"{AgentKernelArguments.Names.Mode}=shared needs {AgentKernelArguments.Names.Nbd}=IP:PORT (the NBD server of sidus serve)";
         }
 
         return OverlayDisk.ParseOverlay(line.OverlayOrDefault, out _) ? null : $"{AgentKernelArguments.Names.Overlay}={line.OverlayOrDefault} is neither 'tmpfs' nor 'disk:/dev/NAME'";
