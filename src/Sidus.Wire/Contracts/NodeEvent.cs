@@ -16,7 +16,7 @@ public sealed record NodeEvent(string? Stage, string? Detail)
     public UpReport? Up { get; init; }
 
     /// <summary>The event as JSON, null members left out.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, ContractsJson.Default.NodeEvent);
+    public string ToJson() => JsonSerializer.Serialize(this, ContractsJsonWriter.Default.NodeEvent);
 
     /// <summary>Reads an event; malformed JSON or a JSON value that is not an object throws <see cref="JsonException"/>.</summary>
     public static NodeEvent FromJson(ReadOnlySpan<byte> json) =>
