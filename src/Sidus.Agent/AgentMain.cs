@@ -5,6 +5,7 @@ using Sidus.Agent.Fetch;
 using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent;
 
@@ -45,18 +46,23 @@ internal static class AgentMain
         var line = KernelCommandLine.Read();
         using var http = NewHttpClient();
         var reporter = new EventReporter(http);
-        await reporter.ReportAsync("agent", "started");
+        await reporter.ReportAsync(NodeEventStages.Agent, "started");
         if (line.Server is null || line.Image is null)
         {
-            return await StopAsync("the kernel command line needs sidus.server=http://HOST:PORT and sidus.image=VERSIONID");
+            return await StopAsync($"the kernel command line needs {AgentKernelArguments.Names.Server}=http://HOST:PORT and {AgentKernelArguments.Names.Image}=VERSIONID");
         }
 
-        if (line.Mode is not ("ram" or "shared"))
+        if (line.Problem is { } malformed)
         {
-            return await StopAsync($"sidus.mode={line.Mode} is not supported by this agent (ram and shared are)");
+            return await StopAsync(malformed);
         }
 
-        if ((line.Mode == "shared" || line.RamFromExport) && SharedRoot.Check(line) is { } wrong)
+        if (line.ModeOrDefault is not (BootMode.Ram or BootMode.Shared))
+        {
+            return await StopAsync($"{AgentKernelArguments.Names.Mode}={line.ModeOrDefault.ToText()} is not supported by this agent (ram and shared are)");
+        }
+
+        if ((line.ModeOrDefault == BootMode.Shared || line.RamFromExport) && SharedRoot.Check(line) is { } wrong)
         {
             return await StopAsync(wrong);
         }
@@ -65,9 +71,9 @@ internal static class AgentMain
         var modules = new ModuleLoader(release);
         var loaded = modules.LoadForDevices();
         AgentConsole.Say($"kernel {release}: loaded {loaded.Count} drivers for the devices present ({string.Join(' ', loaded)})");
-        await reporter.ReportAsync("agent", $"drivers: {string.Join(' ', loaded)}");
+        await reporter.ReportAsync(NodeEventStages.Agent, $"drivers: {string.Join(' ', loaded)}");
 
-        var (name, mac) = await FindInterfaceAsync(line.BootMac);
+        var (name, mac) = await FindInterfaceAsync(line.Mac);
         reporter.Mac = mac;
         reporter.Server = line.Server;
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf("lo"));
@@ -81,28 +87,28 @@ internal static class AgentMain
         }
 
         AgentConsole.Say($"{name} ({mac}): {lease.Address}/{lease.PrefixLength} from {lease.ServerId}, router {lease.Router?.ToString() ?? "none"}, lease {lease.LeaseSeconds} s");
-        await reporter.ReportAsync("agent", $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
+        await reporter.ReportAsync(NodeEventStages.Agent, $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
 
         Directory.CreateDirectory(NewRoot);
         string detail;
         try
         {
-            detail = line.Mode == "shared" || line.RamFromExport
+            detail = line.ModeOrDefault == BootMode.Shared || line.RamFromExport
                 ? await SharedRoot.AssembleAsync(line, modules, reporter, NewRoot)
                 : await RamRootAsync(line, http, reporter);
         }
         catch (UnbootableException e)
         {
-            await reporter.ReportAsync("failed", e.Message);
+            await reporter.ReportAsync(NodeEventStages.Failed, e.Message);
             return await StopAsync(e.Message);
         }
 
         AgentConsole.Say("root ready: " + detail);
-        await reporter.ReportAsync("root", "ready: " + detail);
+        await reporter.ReportAsync(NodeEventStages.Root, "ready: " + detail);
         await Overrides.ApplyAsync(NewRoot, line, http, reporter);
         Overrides.KeepAgent();
         AgentConsole.Say($"switching to {ImageInit} of the image after {clock.Elapsed.TotalSeconds:F1} s");
-        await reporter.ReportAsync("agent", $"switching root after {clock.Elapsed.TotalSeconds:F1} s");
+        await reporter.ReportAsync(NodeEventStages.Agent, $"switching root after {clock.Elapsed.TotalSeconds:F1} s");
         try
         {
             RootSwitch.Switch(NewRoot, ImageInit);
@@ -116,9 +122,9 @@ internal static class AgentMain
     }
 
     /// <summary>Ram mode's root: the version synced into a tmpfs on the new root, every file verified.</summary>
-    private static async Task<string> RamRootAsync(KernelCommandLine line, HttpClient http, EventReporter reporter)
+    private static async Task<string> RamRootAsync(AgentKernelArguments line, HttpClient http, EventReporter reporter)
     {
-        Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
+        Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSizeOrDefault}");
         var fetcher = new RootFetcher(http, line.Server!, reporter);
         AgentConsole.Say($"ram mode: fetching version {line.Image} from {line.Server} into tmpfs");
         FetchStats stats;
@@ -126,17 +132,17 @@ internal static class AgentMain
         {
             try
             {
-                stats = await fetcher.FetchAsync(line.Image!, line.ManifestHash, NewRoot);
+                stats = await fetcher.FetchAsync(line.Image!, line.Manifest, NewRoot);
                 break;
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
                 // A bad manifest or a local write failure: start over on a clean tmpfs after a pause.
                 AgentConsole.Fail($"laying out the root failed: {e.Message}; starting over in 30 s");
-                await reporter.ReportAsync("failed", e.Message);
+                await reporter.ReportAsync(NodeEventStages.Failed, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(30));
                 Mounts.Unmount(NewRoot);
-                Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSize}");
+                Mounts.Mount("tmpfs", NewRoot, "tmpfs", 0, $"mode=0755,size={line.RootSizeOrDefault}");
             }
         }
 
@@ -144,15 +150,19 @@ internal static class AgentMain
             $"data {stats.Data.TotalSeconds:F1} s, hashing {stats.Hashing.TotalSeconds:F1} s and writing {stats.Writing.TotalSeconds:F1} s summed over threads)";
     }
 
-    /// <summary>"report STAGE DETAIL" from the booted system: one event, then exit.</summary>
-    public static async Task<int> ReportAsync(string stage, string detail)
+    /// <summary>"report STAGE DETAIL" from the booted system: one event (without DETAIL: the host name and how the root
+    /// is made), then exit.</summary>
+    public static Task<int> ReportAsync(string stage, string detail) => ReportAsync(new NodeEvent(
+        stage, detail.Length > 0 ? detail : NodeFacts.Add(new UpReport { Host = File.ReadAllText("/proc/sys/kernel/hostname").Trim() }).Detail()));
+
+    public static async Task<int> ReportAsync(NodeEvent report)
     {
         var line = KernelCommandLine.Read();
-        var (_, mac) = await FindInterfaceAsync(line.BootMac);
+        var (_, mac) = await FindInterfaceAsync(line.Mac);
         using var http = NewHttpClient();
         var reporter = new EventReporter(http) { Server = line.Server, Mac = mac };
-        await reporter.ReportAsync(stage, detail.Length > 0 ? detail : $"{Overrides.UpMarker} {File.ReadAllText("/proc/sys/kernel/hostname").Trim()} {NodeFacts.Describe()}");
-        AgentConsole.Say($"{Overrides.UpMarker}: reported '{stage}' to {line.Server}");
+        await reporter.ReportAsync(report);
+        AgentConsole.Say($"{UpReport.Marker}: reported '{report.Stage}' to {line.Server}");
         return 0;
     }
 

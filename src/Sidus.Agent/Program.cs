@@ -5,7 +5,7 @@ using Sidus.Agent;
 return args switch
 {
     ["nbd-watch"] => await Sidus.Agent.Boot.NbdWatch.RunAsync(),
-    ["report", "up"] => await UpReport.RunAsync(),
+    ["report", "up"] => await UpCommand.RunAsync(),
     ["report", var stage, .. var rest] => await AgentMain.ReportAsync(stage, string.Join(' ', rest)),
     _ => await AgentMain.BootAsInitAsync(),
 };

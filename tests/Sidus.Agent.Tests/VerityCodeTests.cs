@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
-using Sidus.Agent;
 using Sidus.Agent.Boot;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Tests;
 
 /// <summary>
-/// The agent's dm-verity parameters and the device-mapper requests it sends, in exact bytes (this machine's kernel
+/// The agent's dm-verity table and the device-mapper requests it sends, in exact bytes (this machine's kernel
 /// has no device-mapper; the boot tests run them against the VM's kernel).
 /// </summary>
 public sealed class VerityCodeTests
@@ -15,55 +15,12 @@ public sealed class VerityCodeTests
     private const string Root = "4392fe1e6a1e7a4e34d0a48f4a5e4ae7f21d3c07b3f1c5a4bbf84a1d2a7c4f10";
 
     [Fact]
-    public void Parse_WellFormed_TableIsVerityFormat1OverOneDevice()
+    public void Table_VerityArgument_IsVerityFormat1OverOneDevice()
     {
-        var verity = VerityParameters.Parse($"{Root.ToUpperInvariant()}:00ff:97312", out var why);
-        Assert.Null(why);
-        var target = verity!.Target("/dev/nbd0");
+        Assert.True(VerityInfo.TryParse($"{Root}:00ff:97312", out var verity, out var problem), problem);
+        var target = VerityRoot.Table(verity!, "/dev/nbd0");
         Assert.Equal((0UL, 97312UL * 8, "verity"), (target.StartSector, target.Sectors, target.Type));
         Assert.Equal($"1 /dev/nbd0 /dev/nbd0 4096 4096 97312 97312 sha256 {Root} 00ff", target.Parameters);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("abc:00:1")]
-    [InlineData(Root + ":00")]
-    [InlineData(Root + ":0:5")]
-    [InlineData(Root + ":zz:5")]
-    [InlineData(Root + ":00:0")]
-    [InlineData(Root + ":00:-5")]
-    [InlineData(Root + ":00:5:6")]
-    public void Parse_Malformed_NullAndSaysWhy(string text)
-    {
-        Assert.Null(VerityParameters.Parse(text, out var why));
-        Assert.Contains("ROOTHASH:SALT:DATABLOCKS", why, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void KernelCommandLine_WellFormedVerity_ParsedOnce()
-    {
-        var line = KernelCommandLine.Parse($"console=ttyS0 sidus.mode=ram sidus.verity={Root}:00ff:97312 sidus.nbd=10.0.0.1:10809\n");
-        Assert.Null(line.VerityError);
-        Assert.Equal(new VerityParameters(Root, "00ff", 97312), line.VerityParameters);
-        Assert.Same(line.VerityParameters, line.VerityParameters);
-        Assert.True(line.RamFromExport);
-    }
-
-    [Fact]
-    public void KernelCommandLine_MalformedVerity_NoParametersAndTheParserSaysWhy()
-    {
-        var line = KernelCommandLine.Parse($"sidus.mode=shared sidus.verity={Root}:00");
-        Assert.Null(line.VerityParameters);
-        Assert.Equal($"sidus.verity={Root}:00 is not ROOTHASH:SALT:DATABLOCKS (64 hex digits, hex, a block count)", line.VerityError);
-    }
-
-    [Fact]
-    public void KernelCommandLine_NoVerity_NeitherParametersNorError()
-    {
-        var line = KernelCommandLine.Parse("sidus.mode=ram sidus.nbd=10.0.0.1:10809");
-        Assert.Null(line.VerityParameters);
-        Assert.Null(line.VerityError);
-        Assert.False(line.RamFromExport);
     }
 
     [Theory]

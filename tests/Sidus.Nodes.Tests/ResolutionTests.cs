@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Nodes.Tests;
 

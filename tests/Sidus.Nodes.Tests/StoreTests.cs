@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Nodes.Tests;
 
@@ -185,7 +186,7 @@ public class StoreTests
     public async Task Open_SetsWalAndSchemaVersion()
     {
         await using var inv = await TempInventory.CreateAsync();
-        Assert.Equal(1, await inv.Store.GetSchemaVersionAsync());
+        Assert.Equal(2, await inv.Store.GetSchemaVersionAsync());
         await using var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False");
         await c.OpenAsync();
         await using var cmd = c.CreateCommand();
@@ -197,7 +198,8 @@ public class StoreTests
         await using var again = await inv.OpenSecondAsync();
         Assert.NotNull(await again.GetNodeAsync("a"));
         cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
-        Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
+        // One row per migration (1: the tables, 2: the boot events' image and up report); reopening adds none.
+        Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 
     [Fact]
@@ -325,5 +327,26 @@ public class StoreTests
 
         await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Error, t.AddSeconds(50), "copy failed"));
         Assert.Equal(BootStage.Error, Assert.Single(await inv.Store.GetBootStatusAsync()).Latest.Stage);
+    }
+
+    [Fact]
+    public async Task BootStatus_AgentImageAndUpReport_KeptWithTheirStages()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var t = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        var up = new UpReport { Host = "a", Image = "v2", MemTotalKib = 4096, MemAvailableKib = 1024, Boot = 3 };
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Dhcp, t));
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Root, t.AddSeconds(5), "overrides: 3 files (image=v1)") { Image = "v1" });
+        var beforeUp = Assert.Single(await inv.Store.GetBootStatusAsync());
+        Assert.Equal("v1", beforeUp.Image);
+        Assert.Null(beforeUp.Up);
+
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Up, t.AddSeconds(9), up.Detail()) { Up = up });
+        var a = Assert.Single(await inv.Store.GetBootStatusAsync());
+        Assert.Equal(up, a.Up);
+        Assert.Equal("v2", a.Image);
+        Assert.Equal(up.Detail(), a.Latest.Detail);
+        Assert.Equal("v1", a.Stages[1].Image);
     }
 }

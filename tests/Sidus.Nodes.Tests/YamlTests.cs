@@ -1,4 +1,5 @@
 using Sidus.Nodes.Yaml;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Nodes.Tests;
 

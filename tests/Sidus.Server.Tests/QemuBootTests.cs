@@ -3,6 +3,7 @@ using Sidus.Nodes;
 using Sidus.Nodes.Storage;
 using Sidus.Store;
 using Sidus.Testing;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Tests;
 

@@ -5,6 +5,7 @@ using Sidus.Nodes.Storage;
 using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
 using Sidus.Store;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Tests;
 

@@ -11,6 +11,7 @@ using Sidus.Store;
 using Sidus.Store.Export;
 using Sidus.Store.Objects;
 using Sidus.Testing;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Tests;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
@@ -76,7 +77,7 @@ internal static class KernelLogWatch
                 if (record is { } r && reports.Offer(r, clock.Elapsed) is { } detail)
                 {
                     AgentConsole.Fail("nbd-watch: " + detail);
-                    reporter.ReportAsync("failed", detail).GetAwaiter().GetResult();
+                    reporter.ReportAsync(NodeEventStages.Failed, detail).GetAwaiter().GetResult();
                 }
             }
 

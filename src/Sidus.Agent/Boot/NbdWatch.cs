@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Sidus.Agent.Network;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
@@ -60,7 +61,7 @@ internal static class NbdWatch
 
         AgentConsole.Say($"nbd-watch: watching /dev/nbd{state.Index} ({state.Server}, export {state.Export}): " +
                          $"{(events is null ? "no link-dead events" : "link-dead events")}, TCP state every {PollInterval.TotalSeconds:F0} s");
-        if (line.VerityParameters is not null)
+        if (line.Verity is not null)
         {
             KernelLogWatch.Start(reporter);
         }
@@ -78,7 +79,7 @@ internal static class NbdWatch
 
             var clock = Stopwatch.StartNew();
             AgentConsole.Fail($"nbd-watch: /dev/nbd{state.Index}: {why}; reconnecting to {state.Server}");
-            await reporter.ReportAsync("agent", $"nbd connection to {state.Server} lost ({why}); reconnecting");
+            await reporter.ReportAsync(NodeEventStages.Agent, $"nbd connection to {state.Server} lost ({why}); reconnecting");
             state = await ReconnectAsync(state, reporter);
             try
             {
@@ -91,15 +92,15 @@ internal static class NbdWatch
 
             var detail = $"nbd reconnected to {state.Server} after {clock.Elapsed.TotalSeconds:F1} s (/dev/nbd{state.Index}, export {state.Export})";
             AgentConsole.Say("nbd-watch: " + detail);
-            await reporter.ReportAsync("agent", detail);
+            await reporter.ReportAsync(NodeEventStages.Agent, detail);
         }
     }
 
     /// <summary>Ram mode from the export: the copy into RAM runs beside the watching (which mends the connection the
     /// copy reads through); once the root is on the copy, the state file goes and the watcher ends.</summary>
-    private static void StartRamCopy(KernelCommandLine line, NbdState state, EventReporter reporter)
+    private static void StartRamCopy(AgentKernelArguments line, NbdState state, EventReporter reporter)
     {
-        if (!line.RamFromExport || line.VerityParameters is not { } verity)
+        if (!line.RamFromExport || line.Verity is not { } verity)
         {
             return;
         }
@@ -214,7 +215,7 @@ internal static class NbdWatch
 
             var wait = backoff.Next();
             AgentConsole.Fail($"nbd-watch: {state.Server}: {problem}; retrying in {wait.TotalSeconds:F0} s");
-            await reporter.ReportAsync("failed", $"nbd reconnection to {state.Server}: {problem}");
+            await reporter.ReportAsync(NodeEventStages.Failed, $"nbd reconnection to {state.Server}: {problem}");
             await Task.Delay(wait);
         }
     }

@@ -1,47 +1,30 @@
 using System.Globalization;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
 /// <summary>
 /// What the booted system says about itself with "up": how its root is made (the mounts of /, /run/sidus/lower and
-/// the upper layer's filesystem, from /proc/self/mountinfo), how many times this root has booted (a counter kept in
-/// the root itself, so it grows only where the root persists: a shared node with a disk overlay), and the memory in
-/// use (MemTotal - MemAvailable). Each fact is key=value, so the status view and the tests read the same text.
+/// the upper layer's filesystem, from /proc/self/mountinfo) and how many times this root has booted (a counter kept
+/// in the root itself, so it grows only where the root persists: a shared node with a disk overlay).
 /// </summary>
 internal static class NodeFacts
 {
     public const string BootCountPath = "/var/lib/sidus/boot-count";
 
-    public static string Describe()
+    /// <summary>REPORT with the root's mounts and boot count added.</summary>
+    public static UpReport Add(UpReport report)
     {
         var mounts = ReadMounts();
-        var facts = new List<string>();
-        if (mounts.LastOrDefault(m => m.Point == "/") is { Point: not null } root)
+        string? Mounted(string point, bool withSource) =>
+            mounts.LastOrDefault(m => m.Point == point) is { Point: not null } m ? withSource ? $"{m.Type}:{m.Source}" : m.Type : null;
+        return report with
         {
-            facts.Add($"root={root.Type}:{root.Source}");
-        }
-
-        if (mounts.LastOrDefault(m => m.Point == SharedRoot.Lower) is { Point: not null } lower)
-        {
-            facts.Add($"lower={lower.Type}:{lower.Source}");
-        }
-
-        if (mounts.LastOrDefault(m => m.Point == OverlayDisk.Mount) is { Point: not null } disk)
-        {
-            facts.Add($"upper={disk.Type}:{disk.Source}");
-        }
-        else if (mounts.LastOrDefault(m => m.Point == SharedRoot.TmpfsUpper) is { Point: not null } tmpfs)
-        {
-            facts.Add($"upper={tmpfs.Type}");
-        }
-
-        facts.Add("boot=" + CountBoot().ToString(CultureInfo.InvariantCulture));
-        if (MemoryUsedKiB(File.ReadAllText("/proc/meminfo")) is { } used)
-        {
-            facts.Add($"mem-used-kib={used.ToString(CultureInfo.InvariantCulture)}");
-        }
-
-        return string.Join(' ', facts);
+            Root = Mounted("/", true),
+            Lower = Mounted(SharedRoot.Lower, true),
+            Upper = Mounted(OverlayDisk.Mount, true) ?? Mounted(SharedRoot.TmpfsUpper, false),
+            Boot = CountBoot(),
+        };
     }
 
     /// <summary>Adds this boot to the counter in the root (once per boot id) and returns the count, 0 when unwritable.</summary>
@@ -86,7 +69,7 @@ internal static class NodeFacts
 
     /// <summary>MemTotal - MemAvailable of MEMINFO (/proc/meminfo's text), or null when either is missing.</summary>
     public static long? MemoryUsedKiB(string meminfo) =>
-        UpReport.MeminfoKib(meminfo, "MemTotal") - UpReport.MeminfoKib(meminfo, "MemAvailable");
+        UpCommand.MeminfoKib(meminfo, "MemTotal") - UpCommand.MeminfoKib(meminfo, "MemAvailable");
 
     /// <summary>(mount point, filesystem type, source) of each line of /proc/self/mountinfo, in mount order.</summary>
     public static List<(string Point, string Type, string Source)> ReadMounts()

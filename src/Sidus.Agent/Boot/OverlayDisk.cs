@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
@@ -61,7 +62,7 @@ internal static class OverlayDisk
         {
             case DiskContentKind.Blank:
                 AgentConsole.Say($"{device} is blank: formatting it as ext4 for the persistent overlay");
-                await reporter.ReportAsync("root", $"formatting {device} (blank) as ext4 for the overlay");
+                await reporter.ReportAsync(NodeEventStages.Root, $"formatting {device} (blank) as ext4 for the overlay");
                 await FormatAsync(device);
                 how = "formatted";
                 break;

@@ -1,25 +1,25 @@
 using System.Net;
 using System.Text;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
 /// <summary>
 /// The per-node layer written over the fetched root before it boots. The server makes it (hostname, hosts,
-/// machine-id, SSH host keys, the "up" unit, the site's override trees): GET {server}/api/nodes/{mac}/overrides.tar,
+/// machine-id, SSH host keys, the "up" unit, the site's override trees): GET <see cref="NodeRoutes.Overrides"/>,
 /// retried with backoff, extracted by <see cref="OverrideExtractor"/>. When the server cannot be reached or refuses,
 /// the agent still writes the hostname and the "up" unit itself, so the node boots and says so.
 /// </summary>
 internal static class Overrides
 {
     public const string AgentCopy = "/run/sidus/agent";
-    public const string UpMarker = "SIDUS-NODE-UP";
 
     /// <summary>Largest layer accepted: configuration files and keys, not payloads.</summary>
     public const int MaxArchiveBytes = 64 << 20;
 
     private const int Attempts = 6;
 
-    public static async Task ApplyAsync(string root, KernelCommandLine line, HttpClient http, EventReporter reporter)
+    public static async Task ApplyAsync(string root, AgentKernelArguments line, HttpClient http, EventReporter reporter)
     {
         // The name the boot script gave is the baseline; a layer's own /etc/hostname wins over it.
         WriteHostname(root, line);
@@ -38,12 +38,12 @@ internal static class Overrides
 
         var detail = $"overrides: {result.Written} files" + (result.Refused.Count > 0 ? $", {result.Refused.Count} refused" : string.Empty) + $" (image={line.Image})";
         AgentConsole.Say(detail);
-        await reporter.ReportAsync(result.Refused.Count > 0 ? "failed" : "root", detail);
+        await reporter.ReportAsync(new NodeEvent(result.Refused.Count > 0 ? NodeEventStages.Failed : NodeEventStages.Root, detail) { Image = line.Image });
     }
 
     private static async Task<byte[]?> FetchAsync(HttpClient http, EventReporter reporter)
     {
-        var url = $"{reporter.Server}/api/nodes/{reporter.Mac}/overrides.tar";
+        var url = reporter.Server + NodeRoutes.Overrides(reporter.Mac!);
         var backoff = new Backoff(2, 30);
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
@@ -90,12 +90,12 @@ internal static class Overrides
     private static async Task<byte[]?> GiveUpAsync(EventReporter reporter, string why)
     {
         AgentConsole.Fail($"no override layer ({why}): booting with the hostname and the 'up' unit only");
-        await reporter.ReportAsync("failed", "overrides: " + why);
+        await reporter.ReportAsync(NodeEventStages.Failed, "overrides: " + why);
         return null;
     }
 
     /// <summary>The minimum without the server's layer: /etc/hostname and the unit that reports "up".</summary>
-    private static void WriteFallback(string root, KernelCommandLine line)
+    private static void WriteFallback(string root, AgentKernelArguments line)
     {
         WriteHostname(root, line);
 
@@ -114,7 +114,7 @@ internal static class Overrides
         }
     }
 
-    private static void WriteHostname(string root, KernelCommandLine line)
+    private static void WriteHostname(string root, AgentKernelArguments line)
     {
         if (line.Hostname is { Length: > 0 } hostname)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
@@ -27,17 +28,17 @@ internal static class RamCopy
 
     /// <summary>Copies and swaps; true when the root no longer reads from NBD. BEFOREDISCONNECT runs just before the
     /// connection is closed (the watcher must not take that for a dead link).</summary>
-    public static bool Run(NbdState state, VerityParameters verity, EventReporter reporter, Action beforeDisconnect)
+    public static bool Run(NbdState state, VerityInfo verity, EventReporter reporter, Action beforeDisconnect)
     {
         WaitForUp();
         var device = $"/dev/nbd{state.Index}";
         // Before anything is written to RAM: a copy that does not fit is not started (the watcher goes on as in
         // shared mode, and nothing is retried: the memory will not grow).
         var meminfo = File.ReadAllText("/proc/meminfo");
-        if (RamBudget.Refusal(state.Size, UpReport.MeminfoKib(meminfo, "MemAvailable"), UpReport.MeminfoKib(meminfo, "MemTotal")) is { } refusal)
+        if (RamBudget.Refusal(state.Size, UpCommand.MeminfoKib(meminfo, "MemAvailable"), UpCommand.MeminfoKib(meminfo, "MemTotal")) is { } refusal)
         {
             AgentConsole.Say($"{refusal}; {device} stays connected to {state.Server}, export {state.Export}");
-            reporter.ReportAsync("agent", refusal).GetAwaiter().GetResult();
+            reporter.ReportAsync(NodeEventStages.Agent, refusal).GetAwaiter().GetResult();
             return false;
         }
 
@@ -61,7 +62,7 @@ internal static class RamCopy
             new ModuleLoader(File.ReadAllText("/proc/sys/kernel/osrelease").Trim()).LoadByName("loop");
             using var backing = File.OpenHandle(copy, FileMode.Open, FileAccess.Read);
             loop = LoopDevice.Attach(backing);
-            DeviceMapper.Load(VerityRoot.DeviceName, verity.Target(loop), readOnly: true);
+            DeviceMapper.Load(VerityRoot.DeviceName, VerityRoot.Table(verity, loop), readOnly: true);
             DeviceMapper.Suspend(VerityRoot.DeviceName);
             DeviceMapper.Resume(VerityRoot.DeviceName);
             swapped = true;
@@ -70,9 +71,9 @@ internal static class RamCopy
             var after = File.ReadAllText("/proc/meminfo");
             var detail = $"ram: the root is in RAM ({state.Size / 1048576.0:F1} MiB copied in {clock.Elapsed.TotalSeconds:F1} s onto {loop}, " +
                          $"checked by dm-verity as it is read); {device} disconnected, the node no longer needs the server " +
-                         $"(mem-used-kib={NodeFacts.MemoryUsedKiB(after)} shmem-kib={UpReport.MeminfoKib(after, "Shmem")})";
+                         $"(mem-used-kib={NodeFacts.MemoryUsedKiB(after)} shmem-kib={UpCommand.MeminfoKib(after, "Shmem")})";
             AgentConsole.Say(detail);
-            reporter.ReportAsync("agent", detail).GetAwaiter().GetResult();
+            reporter.ReportAsync(NodeEventStages.Agent, detail).GetAwaiter().GetResult();
             return true;
         }
         catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException)
@@ -81,7 +82,7 @@ internal static class RamCopy
                 ? $"ram mode: the root is in RAM, but disconnecting {device} failed ({e.Message})"
                 : $"ram mode: copying the root into RAM failed ({e.Message}); the node stays on the network export {state.Export}";
             AgentConsole.Fail(problem);
-            reporter.ReportAsync("failed", problem).GetAwaiter().GetResult();
+            reporter.ReportAsync(NodeEventStages.Failed, problem).GetAwaiter().GetResult();
             if (!swapped)
             {
                 GiveBackMemory(copy, loop);

@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
@@ -35,39 +36,34 @@ internal static class SharedRoot
     private static readonly List<Socket> Handed = [];
 
     /// <summary>Why the kernel command line cannot give a shared root, or null when it can.</summary>
-    public static string? Check(KernelCommandLine line)
+    public static string? Check(AgentKernelArguments line)
     {
         if (line.Nbd is null || ParseServer(line.Nbd) is null)
         {
-            return "sidus.mode=shared needs sidus.nbd=IP:PORT (the NBD server of sidus serve)";
+            return $"{AgentKernelArguments.Names.Mode}=shared needs {AgentKernelArguments.Names.Nbd}=IP:PORT (the NBD server of sidus serve)";
         }
 
-        if (line.VerityError is { } why)
-        {
-            return why;
-        }
-
-        return OverlayDisk.ParseOverlay(line.Overlay, out _) ? null : $"sidus.overlay={line.Overlay} is neither 'tmpfs' nor 'disk:/dev/NAME'";
+        return OverlayDisk.ParseOverlay(line.OverlayOrDefault, out _) ? null : $"{AgentKernelArguments.Names.Overlay}={line.OverlayOrDefault} is neither 'tmpfs' nor 'disk:/dev/NAME'";
     }
 
     /// <summary>
     /// Builds the overlay root on NEWROOT; returns what the console and the server are told. Ram mode from the export
-    /// (<see cref="KernelCommandLine.RamFromExport"/>) is built the same way with a tmpfs upper layer; the watcher
+    /// (<see cref="AgentKernelArguments.RamFromExport"/>) is built the same way with a tmpfs upper layer; the watcher
     /// copies the export into RAM once the node is up (<see cref="RamCopy"/>).
     /// </summary>
-    public static async Task<string> AssembleAsync(KernelCommandLine line, ModuleLoader modules, EventReporter reporter, string newRoot)
+    public static async Task<string> AssembleAsync(AgentKernelArguments line, ModuleLoader modules, EventReporter reporter, string newRoot)
     {
         var ram = line.RamFromExport;
         string? disk = null;
         if (!ram)
         {
-            OverlayDisk.ParseOverlay(line.Overlay, out disk);
+            OverlayDisk.ParseOverlay(line.OverlayOrDefault, out disk);
         }
 
-        var verity = line.VerityParameters;
+        var verity = line.Verity;
         LoadModules(modules, disk is not null, verity is not null);
         var server = ParseServer(line.Nbd!)!;
-        var export = line.Export!;
+        var export = line.ExportOrImage!;
         var (device, size) = await AttachAsync(server, export, reporter);
         NbdWatchUnit.Install("/run", Overrides.AgentCopy);
         var lowerDevice = device;
@@ -105,7 +101,7 @@ internal static class SharedRoot
         if (disk is null)
         {
             Directory.CreateDirectory(TmpfsUpper);
-            Mounts.Mount("tmpfs", TmpfsUpper, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV, $"mode=0755,size={line.RootSize}");
+            Mounts.Mount("tmpfs", TmpfsUpper, "tmpfs", Mounts.MS_NOSUID | Mounts.MS_NODEV, $"mode=0755,size={line.RootSizeOrDefault}");
             (upper, work, overlay) = (TmpfsUpper + "/upper", TmpfsUpper + "/work", "tmpfs");
             Directory.CreateDirectory(upper);
             Directory.CreateDirectory(work);
@@ -213,7 +209,7 @@ internal static class SharedRoot
 
             var wait = backoff.Next();
             AgentConsole.Fail($"{problem}; retrying in {wait.TotalSeconds:F0} s");
-            await reporter.ReportAsync("failed", problem);
+            await reporter.ReportAsync(NodeEventStages.Failed, problem);
             await Task.Delay(wait);
         }
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using Sidus.Linux;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Artifacts.Verity;
 
@@ -28,9 +29,9 @@ public static class VerityTree
     /// <exception cref="IOException">FILE is empty or cannot be read or written.</exception>
     public static VerityInfo Append(string path, byte[] salt, CancellationToken cancellation)
     {
-        if (salt.Length > VerityInfo.MaxSaltLength)
+        if (salt.Length is 0 or > VerityInfo.MaxSaltLength)
         {
-            throw new ArgumentException($"a dm-verity salt is at most {VerityInfo.MaxSaltLength} bytes, got {salt.Length}", nameof(salt));
+            throw new ArgumentException($"a dm-verity salt is 1 to {VerityInfo.MaxSaltLength} bytes, got {salt.Length}", nameof(salt));
         }
 
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);

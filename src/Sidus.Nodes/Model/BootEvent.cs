@@ -44,14 +44,37 @@ public static class BootStages
     };
 }
 
-/// <summary>One reported step; <see cref="Node"/> may be null (unknown machine), the store fills it from the MAC.</summary>
-public sealed record BootEvent(MacAddress Mac, BootStage Stage, DateTimeOffset At, string? Detail = null, string? Node = null);
+/// <summary>
+/// One reported step; <see cref="Node"/> may be null (unknown machine), the store fills it from the MAC.
+/// <see cref="Image"/> and <see cref="Up"/> are what the node agent's <see cref="NodeEvent"/> carried.
+/// </summary>
+public sealed record BootEvent(MacAddress Mac, BootStage Stage, DateTimeOffset At, string? Detail = null, string? Node = null)
+{
+    /// <summary>The version id the event names (the agent's override layer), or null.</summary>
+    public string? Image { get; init; }
+
+    /// <summary>The booted system's report (the "up" stage), or null.</summary>
+    public UpReport? Up { get; init; }
+}
 
 /// <summary>When a stage of the latest boot was reached, and how long after that boot began.</summary>
-public sealed record StageTiming(BootStage Stage, DateTimeOffset At, TimeSpan SinceStart, string? Detail);
+public sealed record StageTiming(BootStage Stage, DateTimeOffset At, TimeSpan SinceStart, string? Detail)
+{
+    /// <inheritdoc cref="BootEvent.Image"/>
+    public string? Image { get; init; }
+
+    /// <inheritdoc cref="BootEvent.Up"/>
+    public UpReport? Up { get; init; }
+}
 
 /// <summary>The latest boot of one machine: its stages in order, the last one first in <see cref="Latest"/>.</summary>
 public sealed record NodeBootStatus(string? Node, MacAddress Mac, StageTiming Latest, IReadOnlyList<StageTiming> Stages)
 {
     public DateTimeOffset Started => Stages[0].At;
+
+    /// <summary>The image version the boot reported last (the agent's override layer or the "up" report), or null.</summary>
+    public string? Image => Stages.Reverse().Select(s => s.Image ?? s.Up?.Image).FirstOrDefault(i => i is not null);
+
+    /// <summary>The report of the boot's last "up" stage, or null before "up".</summary>
+    public UpReport? Up => Stages.LastOrDefault(s => s.Stage == BootStage.Up)?.Up;
 }

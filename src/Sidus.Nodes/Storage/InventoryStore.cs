@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -204,8 +205,9 @@ public sealed class InventoryStore : IAsyncDisposable
         await using var c = await _dialect.OpenAsync(ct);
         await Sql.ExecuteAsync(
             c, null, ct,
-            "INSERT INTO boot_events (mac, node, stage, at, detail) VALUES (@m, COALESCE(@n, (SELECT node FROM node_macs WHERE mac = @m)), @s, @t, @d)",
-            ("@m", e.Mac.ToString()), ("@n", e.Node), ("@s", e.Stage.ToText()), ("@t", Sql.ToMilliseconds(e.At)), ("@d", detail));
+            "INSERT INTO boot_events (mac, node, stage, at, detail, image, up) VALUES (@m, COALESCE(@n, (SELECT node FROM node_macs WHERE mac = @m)), @s, @t, @d, @i, @u)",
+            ("@m", e.Mac.ToString()), ("@n", e.Node), ("@s", e.Stage.ToText()), ("@t", Sql.ToMilliseconds(e.At)), ("@d", detail),
+            ("@i", e.Image), ("@u", e.Up is null ? null : JsonSerializer.Serialize(e.Up, ContractsJson.Default.UpReport)));
     }
 
     /// <summary>
@@ -216,11 +218,11 @@ public sealed class InventoryStore : IAsyncDisposable
     {
         await using var c = await _dialect.OpenAsync(ct);
         await using var tx = await _dialect.BeginReadAsync(c, ct);
-        var events = new List<(string Mac, string? Node, BootStage Stage, long At, string? Detail)>();
+        var events = new List<(string Mac, string? Node, BootStage Stage, long At, string? Detail, string? Image, UpReport? Up)>();
         await using (var cmd = Sql.Command(
             c, tx,
             """
-            SELECT e.mac, COALESCE(m.node, e.node), e.stage, e.at, e.detail FROM boot_events e
+            SELECT e.mac, COALESCE(m.node, e.node), e.stage, e.at, e.detail, e.image, e.up FROM boot_events e
             LEFT JOIN node_macs m ON m.mac = e.mac
             WHERE e.at >= COALESCE((SELECT MAX(d.at) FROM boot_events d WHERE d.mac = e.mac AND d.stage = 'dhcp'), 0)
             ORDER BY e.mac, e.at, e.id
@@ -229,7 +231,8 @@ public sealed class InventoryStore : IAsyncDisposable
         {
             while (await r.ReadAsync(ct))
             {
-                events.Add((r.GetString(0), r.NullableString(1), BootStages.Parse(r.GetString(2)), r.GetInt64(3), r.NullableString(4)));
+                events.Add((r.GetString(0), r.NullableString(1), BootStages.Parse(r.GetString(2)), r.GetInt64(3), r.NullableString(4),
+                    r.NullableString(5), ReadUp(r.NullableString(6))));
             }
         }
 
@@ -239,7 +242,7 @@ public sealed class InventoryStore : IAsyncDisposable
         {
             var start = boot.First().At;
             var stages = boot.Select(e => new StageTiming(
-                e.Stage, Sql.FromMilliseconds(e.At), TimeSpan.FromMilliseconds(e.At - start), e.Detail)).ToList();
+                e.Stage, Sql.FromMilliseconds(e.At), TimeSpan.FromMilliseconds(e.At - start), e.Detail) { Image = e.Image, Up = e.Up }).ToList();
             result.Add(new NodeBootStatus(boot.Last().Node, MacAddress.Parse(boot.Key), LatestOf(stages), stages));
         }
 
@@ -261,6 +264,19 @@ public sealed class InventoryStore : IAsyncDisposable
     /// The stage a boot is at: its last event, except that notes the running system sends after "up" (the agent
     /// reconnecting its root, ram mode leaving the server) do not take a node that is up back to "agent".
     /// </summary>
+    /// <summary>A stored "up" report; one that no longer reads (damaged by hand) is left out rather than failing the status.</summary>
+    private static UpReport? ReadUp(string? json)
+    {
+        try
+        {
+            return json is null ? null : JsonSerializer.Deserialize(json, ContractsJson.Default.UpReport);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static StageTiming LatestOf(List<StageTiming> stages) =>
         stages[^1].Stage == BootStage.Agent && stages.FindLast(s => s.Stage == BootStage.Up) is { } up ? up : stages[^1];
 }

@@ -63,6 +63,13 @@ internal static class Migrations
             "CREATE INDEX boot_events_mac ON boot_events (mac, stage, at)",
             "CREATE INDEX boot_events_at ON boot_events (at)",
         ]),
+        (2, _ =>
+        [
+            // What the node agent's events carry besides the detail line: the version id and the "up" report (JSON
+            // of Sidus.Wire.Contracts.UpReport).
+            "ALTER TABLE boot_events ADD COLUMN image TEXT",
+            "ALTER TABLE boot_events ADD COLUMN up TEXT",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

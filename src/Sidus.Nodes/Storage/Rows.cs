@@ -123,7 +123,7 @@ internal static class Rows
     private static NodeSettings ReadSettings(DbDataReader r, int first) => new()
     {
         Image = r.NullableString(first),
-        Mode = r.NullableString(first + 1) is { } m ? BootModes.Parse(m) : null,
+        Mode = r.NullableString(first + 1) is { } m ? BootModeSetting.Parse(m) : null,
         KernelArgs = r.NullableString(first + 2),
         Tags = TagCodec.Decode(r.NullableString(first + 3)),
     };

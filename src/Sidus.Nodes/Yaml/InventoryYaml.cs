@@ -223,7 +223,7 @@ public static class InventoryYaml
         return new NodeSettings
         {
             Image = OptionalScalar(source, m, "image"),
-            Mode = OptionalScalar(source, m, "mode") is { } mode ? BootModes.Parse(mode) : null,
+            Mode = OptionalScalar(source, m, "mode") is { } mode ? BootModeSetting.Parse(mode) : null,
             KernelArgs = OptionalScalar(source, m, "kernel-args"),
             Tags = tags.ToImmutable(),
         };

@@ -12,7 +12,8 @@ using Sidus.Server.Inventory;
 namespace Sidus.Server.Http;
 
 /// <summary>
-/// The JSON API: <c>POST /api/nodes/{mac}/events</c> (a boot stage report), <c>GET /api/nodes</c>,
+/// The JSON API: <c>POST /api/nodes/{mac}/events</c> (a boot stage report: a <see cref="NodeEvent"/> from the node
+/// agent, or stage and detail as a form or query for people with curl), <c>GET /api/nodes</c>,
 /// <c>GET /api/status</c>, <c>GET /api/exports</c> (the erofs exports NBD serves), and <c>GET /healthz</c>.
 /// </summary>
 internal static class ApiEndpoints
@@ -20,12 +21,9 @@ internal static class ApiEndpoints
     /// <summary>Largest event body read: a stage name and a detail line (the store keeps 2048 characters of it).</summary>
     public const int MaxEventBody = 8 * 1024;
 
-    /// <summary>The stage name the node agent uses for a failed step.</summary>
-    public const string AgentFailedStage = "failed";
-
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/nodes/{mac}/events", EventAsync);
+        app.MapPost(NodeRoutes.EventsTemplate, EventAsync);
         app.MapGet("/api/nodes", NodesAsync);
         app.MapGet("/api/status", StatusAsync);
         app.MapGet("/api/exports", ctx => HttpHelpers.JsonAsync(ctx, json => WriteNbd(json, ctx.RequestServices.GetRequiredService<ServerState>())));
@@ -50,6 +48,7 @@ internal static class ApiEndpoints
 
         string? stageText = ctx.Request.Query["stage"];
         string? detail = ctx.Request.Query["detail"];
+        NodeEvent? report = null;
         var body = await ReadBodyAsync(ctx);
         if (body is null)
         {
@@ -63,14 +62,9 @@ internal static class ApiEndpoints
             {
                 try
                 {
-                    using var doc = JsonDocument.Parse(body);
-                    if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                    {
-                        throw new JsonException("not an object");
-                    }
-
-                    stageText = doc.RootElement.TryGetProperty("stage", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : stageText;
-                    detail = doc.RootElement.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : detail;
+                    report = NodeEvent.FromJson(body);
+                    stageText = report.Stage ?? stageText;
+                    detail = report.Detail ?? detail;
                 }
                 catch (JsonException e)
                 {
@@ -90,7 +84,7 @@ internal static class ApiEndpoints
         try
         {
             // The node agent reports a failed step as "failed": the inventory calls that stage "error".
-            stage = BootStages.Parse(stageText is { } t && t.Trim().Equals(AgentFailedStage, StringComparison.OrdinalIgnoreCase) ? "error" : stageText ?? string.Empty);
+            stage = BootStages.Parse(stageText is { } t && t.Trim().Equals(NodeEventStages.Failed, StringComparison.OrdinalIgnoreCase) ? "error" : stageText ?? string.Empty);
         }
         catch (InventoryException e)
         {
@@ -100,7 +94,8 @@ internal static class ApiEndpoints
 
         var logger = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Events");
         ServerLog.BootEventReceived(logger, mac.ToString(), stage.ToText(), detail);
-        var queued = ctx.RequestServices.GetRequiredService<BootEventRecorder>().Record(new BootEvent(mac, stage, DateTimeOffset.UtcNow, detail));
+        var queued = ctx.RequestServices.GetRequiredService<BootEventRecorder>().Record(
+            new BootEvent(mac, stage, DateTimeOffset.UtcNow, detail) { Image = report?.Image, Up = report?.Up });
         await HttpHelpers.TextAsync(
             ctx, queued ? "recorded\n" : "busy: try again\n",
             queued ? StatusCodes.Status202Accepted : StatusCodes.Status503ServiceUnavailable);

@@ -18,8 +18,8 @@ internal static class BootEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapMethods("/boot/ipxe", [HttpMethods.Get, HttpMethods.Head], ctx => HttpHelpers.TextAsync(ctx, IpxeScript.Chain("/boot/")));
-        app.MapMethods("/boot/{mac}.ipxe", [HttpMethods.Get, HttpMethods.Head], ScriptAsync);
+        app.MapMethods(NodeRoutes.Chain, [HttpMethods.Get, HttpMethods.Head], ctx => HttpHelpers.TextAsync(ctx, IpxeScript.Chain(NodeRoutes.ScriptPrefix)));
+        app.MapMethods(NodeRoutes.ScriptTemplate, [HttpMethods.Get, HttpMethods.Head], ScriptAsync);
     }
 
     private static Task ScriptAsync(HttpContext ctx)
@@ -45,7 +45,7 @@ internal static class BootEndpoints
         {
             try
             {
-                mode = BootModes.Parse(m[0] ?? string.Empty);
+                mode = BootModeSetting.Parse(m[0] ?? string.Empty);
             }
             catch (InventoryException e)
             {

@@ -20,7 +20,7 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// <remarks>
 /// Modes ram and shared boot the Sidus initramfs (the node agent as /init). When NBD is on, both also tell the agent
 /// where the version's erofs export is (sidus.nbd=IP:PORT, the version id as export name) and how to check every block
-/// of it with dm-verity (sidus.verity=ROOTHEX:SALTHEX:DATABLOCKS, see <see cref="Sidus.Artifacts.Verity.VerityInfo"/>):
+/// of it with dm-verity (sidus.verity=ROOTHEX:SALTHEX:DATABLOCKS, see <see cref="VerityInfo"/>):
 /// shared mode mounts it, ram mode copies it into RAM. The export is built before answering, so the node never waits
 /// on its first NBD connection. <paramref name="shared"/> is null when NBD is off: shared mode is then refused and ram
 /// mode boots without those two arguments.
@@ -34,27 +34,21 @@ public sealed class BootScripts(
     /// <summary>The query parameter a menu choice sets.</summary>
     public const string ModeParameter = "mode";
 
-    /// <summary>Kernel argument naming the NBD server that serves the version's export (IP:PORT).</summary>
-    public const string NbdArgument = "sidus.nbd";
-
-    /// <summary>Kernel argument with the export's dm-verity root hash, salt and data block count.</summary>
-    public const string VerityArgument = "sidus.verity";
-
     /// <summary>URL path of a machine's script.</summary>
-    public static string ScriptPath(MacAddress mac) => "/boot/" + UrlMac(mac) + ".ipxe";
+    public static string ScriptPath(MacAddress mac) => NodeRoutes.Script(UrlMac(mac));
 
     /// <summary>The MAC as it appears in URLs: lower-case hex joined by '-' (what iPXE's ${mac:hexhyp} gives).</summary>
     public static string UrlMac(MacAddress mac) => mac.ToString().Replace(':', '-');
 
-    public static string KernelPath(BootFiles files) => $"/images/{files.Version}/vmlinuz";
+    public static string KernelPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.Kernel);
 
-    public static string InitrdPath(BootFiles files) => $"/images/{files.Version}/initrd";
+    public static string InitrdPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.Initrd);
 
     /// <summary>The image's kernel as the Sidus initramfs was made for (its modules match it).</summary>
-    public static string AgentKernelPath(BootFiles files) => $"/images/{files.Version}/{ImageEndpoints.AgentKernelName}";
+    public static string AgentKernelPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.AgentKernel);
 
     /// <summary>The Sidus initramfs (the node agent as /init) of the version.</summary>
-    public static string AgentInitrdPath(BootFiles files) => $"/images/{files.Version}/{ImageEndpoints.AgentInitrdName}";
+    public static string AgentInitrdPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.AgentInitrd);
 
     /// <param name="mac">The machine, from the URL.</param>
     /// <param name="client">Its address (picks the network policy for an unknown machine).</param>
@@ -160,19 +154,19 @@ public sealed class BootScripts(
             }
         }
 
-        var args = string.Join(' ', new[]
+        var agentArgs = new AgentKernelArguments
         {
-            $"BOOTIF=01-{UrlMac(mac)}",
-            $"sidus.node={name}",
-            $"sidus.hostname={name}",
-            $"sidus.mode={effectiveMode.ToText()}",
-            $"sidus.image={files.Version}",
-            $"sidus.imageref={files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
-            $"sidus.server=http://{server}",
-            export is not null ? $"{NbdArgument}={shared!.Endpoint(server)}" : string.Empty,
-            export is not null ? $"{VerityArgument}={export.Verity.KernelArgument}" : string.Empty,
-            operatorArgs,
-        }.Where(a => a.Length > 0));
+            Mac = mac.ToString(),
+            Node = name,
+            Hostname = name,
+            Mode = effectiveMode,
+            Image = files.Version.ToString(),
+            ImageRef = $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}",
+            Server = $"http://{server}",
+            Nbd = export is not null ? shared!.Endpoint(server) : null,
+            Verity = export?.Verity,
+        };
+        var args = operatorArgs.Length > 0 ? agentArgs.Format() + " " + operatorArgs : agentArgs.Format();
         if (IpxeText.CheckKernelArgs(args) is { } tooLong)
         {
             return AskAgain(mac, attempt, name, $"node {name}: {tooLong}", "kernel arguments refused: " + tooLong);

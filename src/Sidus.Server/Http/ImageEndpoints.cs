@@ -20,19 +20,19 @@ namespace Sidus.Server.Http;
 /// </summary>
 internal static class ImageEndpoints
 {
-    public const string KernelName = "vmlinuz";
-    public const string InitrdName = "initrd";
+    public const string KernelName = NodeRoutes.ImageFiles.Kernel;
+    public const string InitrdName = NodeRoutes.ImageFiles.Initrd;
 
     /// <summary>The kernel the Sidus initramfs was made for (ram mode).</summary>
-    public const string AgentKernelName = "sidus-vmlinuz";
+    public const string AgentKernelName = NodeRoutes.ImageFiles.AgentKernel;
 
     /// <summary>The Sidus initramfs: the node agent as /init and the version's driver modules (ram mode).</summary>
-    public const string AgentInitrdName = "sidus-initrd";
+    public const string AgentInitrdName = NodeRoutes.ImageFiles.AgentInitrd;
 
     private const string ImmutableCaching = "public, max-age=31536000, immutable";
 
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapMethods("/images/{version}/{file}", [HttpMethods.Get, HttpMethods.Head], ServeAsync);
+        app.MapMethods(NodeRoutes.ImageFileTemplate, [HttpMethods.Get, HttpMethods.Head], ServeAsync);
 
     private static async Task ServeAsync(HttpContext ctx)
     {

@@ -23,7 +23,7 @@ internal static class OverrideEndpoints
     public const string ContentType = "application/x-tar";
 
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapMethods("/api/nodes/{mac}/overrides.tar", [HttpMethods.Get, HttpMethods.Head], GetAsync);
+        app.MapMethods(NodeRoutes.OverridesTemplate, [HttpMethods.Get, HttpMethods.Head], GetAsync);
 
     private static async Task GetAsync(HttpContext ctx)
     {

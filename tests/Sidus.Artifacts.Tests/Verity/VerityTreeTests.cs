@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Sidus.Artifacts.Verity;
 using Sidus.Testing;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Artifacts.Tests.Verity;
 
@@ -111,31 +112,6 @@ public sealed partial class VerityTreeTests : IDisposable
     [InlineData(16385L, "129,2,1")]
     public void LevelBlocks_DataBlocks_LeafFirstCounts(long dataBlocks, string expected) =>
         Assert.Equal(expected, string.Join(',', VerityTree.LevelBlocks(dataBlocks)));
-
-    [Fact]
-    public void KernelArgument_RoundTrips()
-    {
-        var info = new VerityInfo(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(), [0xAB, 0xCD], 102400);
-        Assert.Equal("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f:abcd:102400", info.KernelArgument);
-        Assert.True(VerityInfo.TryParse(info.KernelArgument, out var parsed, out var problem), problem);
-        Assert.Equal(info, parsed);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("00:00")]
-    [InlineData("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e:ab:1")]
-    [InlineData("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F:ab:1")]
-    [InlineData("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f:abc:1")]
-    [InlineData("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f:ab:0")]
-    [InlineData("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f:ab:-1")]
-    [InlineData("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f:ab:1:2")]
-    public void TryParse_Malformed_FalseWithProblem(string text)
-    {
-        Assert.False(VerityInfo.TryParse(text, out var info, out var problem));
-        Assert.Null(info);
-        Assert.NotNull(problem);
-    }
 
     private static CommandResult Verify(string file, VerityInfo info) =>
         Veritysetup("verify", file, file,

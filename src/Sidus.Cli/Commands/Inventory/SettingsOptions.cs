@@ -75,7 +75,7 @@ public sealed class SettingsOptions
         return s with
         {
             Image = r.GetValue(_image) is { } i ? Names.ImageRef(i) : s.Image,
-            Mode = r.GetValue(_mode) is { } m ? BootModes.Parse(m) : s.Mode,
+            Mode = r.GetValue(_mode) is { } m ? BootModeSetting.Parse(m) : s.Mode,
             KernelArgs = r.GetValue(_args) is { } a ? Names.KernelArgs(a) : s.KernelArgs,
             Tags = tags,
         };

@@ -50,8 +50,8 @@ public static class NodeStatusCommand
                     ["stage"] = x.Status?.Latest.Stage.ToText(),
                     ["at"] = x.Status?.Latest.At.ToString("O", CultureInfo.InvariantCulture),
                     ["detail"] = x.Status?.Latest.Detail,
-                    ["image"] = x.Status is null ? null : UpReportFields.Image(x.Status),
-                    ["up"] = x.Status is null ? null : Up(x.Status),
+                    ["image"] = x.Status?.Image,
+                    ["up"] = x.Status?.Up is { } up ? Up(up) : null,
                     ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
                     {
                         ["stage"] = s.Stage.ToText(),
@@ -75,8 +75,8 @@ public static class NodeStatusCommand
                 table.AddRow(
                     Markup.Escape(name ?? "(unknown)"), mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
                     s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
-                    s is null ? "-" : Markup.Escape(Short(UpReportFields.Image(s))),
-                    s is null ? "-" : Used(UpReportFields.Up(s)),
+                    s is null ? "-" : Markup.Escape(Short(s.Image)),
+                    s is null ? "-" : Used(s.Up),
                     s is null ? "-" : string.Join(" ", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
                     Markup.Escape(s?.Latest.Detail ?? ""));
             }
@@ -90,36 +90,23 @@ public static class NodeStatusCommand
     private static string Short(string? version) => version is null ? "-" : version.Length > 12 ? version[..12] : version;
 
     /// <summary>MemTotal - MemAvailable as the booted node reported it, in MiB, with shmem (the RAM root) beside.</summary>
-    private static string Used(IReadOnlyDictionary<string, string> up) =>
-        UpReportFields.Kib(up, "mem-total-kib") is { } total && UpReportFields.Kib(up, "mem-available-kib") is { } available
-            ? $"{(total - available) / 1024} MiB (shmem {(UpReportFields.Kib(up, "shmem-kib") ?? 0) / 1024})"
-            : "-";
+    private static string Used(UpReport? up) =>
+        up?.MemUsedKib is { } used ? $"{used / 1024} MiB (shmem {(up.ShmemKib ?? 0) / 1024})" : "-";
 
     /// <summary>The "up" report's fields for scripts: identity, and memory in KiB with the used figure worked out.</summary>
-    private static JsonObject? Up(NodeBootStatus status)
+    private static JsonObject Up(UpReport up) => new()
     {
-        var up = UpReportFields.Up(status);
-        if (up.Count == 0)
+        ["host"] = up.Host,
+        ["image"] = up.Image,
+        ["imageRef"] = up.ImageRef,
+        ["machineId"] = up.MachineId,
+        ["sshEd25519"] = up.SshEd25519,
+        ["memory"] = new JsonObject
         {
-            return null;
-        }
-
-        var total = UpReportFields.Kib(up, "mem-total-kib");
-        var available = UpReportFields.Kib(up, "mem-available-kib");
-        return new JsonObject
-        {
-            ["host"] = up.GetValueOrDefault("host"),
-            ["image"] = up.GetValueOrDefault("image"),
-            ["imageRef"] = up.GetValueOrDefault("imageref"),
-            ["machineId"] = up.GetValueOrDefault("machine-id"),
-            ["sshEd25519"] = up.GetValueOrDefault("ssh-ed25519"),
-            ["memory"] = new JsonObject
-            {
-                ["totalKib"] = total,
-                ["availableKib"] = available,
-                ["shmemKib"] = UpReportFields.Kib(up, "shmem-kib"),
-                ["usedKib"] = total - available,
-            },
-        };
-    }
+            ["totalKib"] = up.MemTotalKib,
+            ["availableKib"] = up.MemAvailableKib,
+            ["shmemKib"] = up.ShmemKib,
+            ["usedKib"] = up.MemUsedKib,
+        },
+    };
 }

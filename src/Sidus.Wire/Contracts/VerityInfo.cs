@@ -1,15 +1,20 @@
 using System.Globalization;
 
-namespace Sidus.Artifacts.Verity;
+namespace Sidus.Wire.Contracts;
 
 /// <summary>
-/// What a node needs to check a file with dm-verity (format 1, SHA-256, 4096-byte blocks, no superblock): the root
-/// hash, the salt, and how many data blocks precede the hash tree (the tree starts at block <see cref="DataBlocks"/>).
+/// What a node needs to check an export with dm-verity (format 1, SHA-256, 4096-byte blocks, no superblock): the root
+/// hash, the salt, and how many data blocks precede the hash tree. The server builds it with the tree and sends it as
+/// sidus.verity=<see cref="KernelArgument"/>; the agent reads it back with <see cref="TryParse"/> and the server reads
+/// its export's sidecar the same way.
 /// </summary>
 public sealed record VerityInfo(byte[] RootHash, byte[] Salt, long DataBlocks)
 {
     /// <summary>Separates the three fields of <see cref="KernelArgument"/>.</summary>
     public const char Separator = ':';
+
+    /// <summary>Bytes of a SHA-256 root hash.</summary>
+    public const int RootHashLength = 32;
 
     /// <summary>The salt of a version 1 dm-verity table is at most this long (the kernel's and veritysetup's limit).</summary>
     public const int MaxSaltLength = 256;
@@ -18,12 +23,13 @@ public sealed record VerityInfo(byte[] RootHash, byte[] Salt, long DataBlocks)
     public string KernelArgument =>
         string.Create(CultureInfo.InvariantCulture, $"{Convert.ToHexStringLower(RootHash)}{Separator}{Convert.ToHexStringLower(Salt)}{Separator}{DataBlocks}");
 
-    /// <summary>The hash tree's size in bytes (it follows the data; no superblock).</summary>
-    public long TreeBytes => VerityTree.HashBlocks(DataBlocks) * VerityTree.BlockSize;
-
-    /// <summary>Reads the text of <see cref="KernelArgument"/>; a malformed value gives false and says why.</summary>
+    /// <summary>
+    /// Reads the text of <see cref="KernelArgument"/>; a malformed value gives false and says why. The salt is never
+    /// empty: the kernel's verity table has no place for an empty one.
+    /// </summary>
     public static bool TryParse(string text, out VerityInfo? info, out string? problem)
     {
+        ArgumentNullException.ThrowIfNull(text);
         info = null;
         var parts = text.Trim().Split(Separator);
         if (parts.Length != 3)
@@ -32,15 +38,15 @@ public sealed record VerityInfo(byte[] RootHash, byte[] Salt, long DataBlocks)
             return false;
         }
 
-        if (!TryHex(parts[0], out var root) || root.Length != VerityTree.HashLength)
+        if (!TryHex(parts[0], out var root) || root.Length != RootHashLength)
         {
-            problem = $"the root hash '{parts[0]}' is not {VerityTree.HashLength * 2} lower-case hex digits";
+            problem = $"the root hash '{parts[0]}' is not {RootHashLength * 2} lower-case hex digits";
             return false;
         }
 
-        if (!TryHex(parts[1], out var salt) || salt.Length > MaxSaltLength)
+        if (!TryHex(parts[1], out var salt) || salt.Length is 0 or > MaxSaltLength)
         {
-            problem = $"the salt '{parts[1]}' is not lower-case hex of at most {MaxSaltLength} bytes";
+            problem = $"the salt '{parts[1]}' is not lower-case hex of 1 to {MaxSaltLength} bytes";
             return false;
         }
 

@@ -2,21 +2,21 @@ using System.Globalization;
 using System.Text;
 using Sidus.Agent.Boot;
 using Sidus.Agent.Fetch;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent;
 
 /// <summary>
-/// The "up" report of the booted system (the sidus-up unit runs "agent report up"): one line of KEY=VALUE words
-/// after the marker, read by `sidus node status`: host, image (version id), imageref, machine-id, ssh-ed25519 (the
-/// host key's SHA256 fingerprint), and mem-total-kib, mem-available-kib, shmem-kib from /proc/meminfo (RAM used by
-/// the node; in ram mode the root lives in shmem).
+/// "report up", run by the booted system's sidus-up unit: the <see cref="UpReport"/> (identity and memory from this
+/// system's files, how its root is made from <see cref="NodeFacts"/>) sent as the "up" event, read by `sidus node
+/// status`.
 /// </summary>
-internal static class UpReport
+internal static class UpCommand
 {
-    /// <summary>Identity and memory, then how the root is made and how many times it has booted (<see cref="NodeFacts"/>).</summary>
     public static async Task<int> RunAsync()
     {
-        var code = await AgentMain.ReportAsync("up", Detail(KernelCommandLine.Read(), "/") + " " + NodeFacts.Describe());
+        var report = NodeFacts.Add(Collect(KernelCommandLine.Read(), "/"));
+        var code = await AgentMain.ReportAsync(new NodeEvent(NodeEventStages.Up, report.Detail()) { Up = report });
         // Boot is over: ram mode's copy into RAM may start (Boot/RamCopy.cs).
         if (Directory.Exists(Path.GetDirectoryName(RamCopy.UpFile)))
         {
@@ -26,31 +26,21 @@ internal static class UpReport
         return code;
     }
 
-    public static string Detail(KernelCommandLine line, string root)
+    /// <summary>Identity and memory as the files under ROOT say (a missing file leaves its fields out).</summary>
+    public static UpReport Collect(AgentKernelArguments line, string root)
     {
-        var words = new List<string> { Overrides.UpMarker };
-        void Add(string key, string? value)
+        var meminfo = Read(Path.Combine(root, "proc/meminfo"));
+        return new UpReport
         {
-            if (value is { Length: > 0 } && !value.Any(char.IsWhiteSpace))
-            {
-                words.Add(key + "=" + value);
-            }
-        }
-
-        Add("host", Read(Path.Combine(root, "proc/sys/kernel/hostname")));
-        Add("image", line.Image);
-        Add("imageref", line["sidus.imageref"]);
-        Add("machine-id", Read(Path.Combine(root, "etc/machine-id")));
-        Add("ssh-ed25519", Read(Path.Combine(root, "etc/ssh/ssh_host_ed25519_key.pub")) is { } pub ? Fingerprint(pub) : null);
-        if (Read(Path.Combine(root, "proc/meminfo")) is { } meminfo)
-        {
-            foreach (var (field, key) in new[] { ("MemTotal", "mem-total-kib"), ("MemAvailable", "mem-available-kib"), ("Shmem", "shmem-kib") })
-            {
-                Add(key, MeminfoKib(meminfo, field)?.ToString(CultureInfo.InvariantCulture));
-            }
-        }
-
-        return string.Join(' ', words);
+            Host = Read(Path.Combine(root, "proc/sys/kernel/hostname")),
+            Image = line.Image,
+            ImageRef = line.ImageRef,
+            MachineId = Read(Path.Combine(root, "etc/machine-id")),
+            SshEd25519 = Read(Path.Combine(root, "etc/ssh/ssh_host_ed25519_key.pub")) is { } pub ? Fingerprint(pub) : null,
+            MemTotalKib = meminfo is null ? null : MeminfoKib(meminfo, "MemTotal"),
+            MemAvailableKib = meminfo is null ? null : MeminfoKib(meminfo, "MemAvailable"),
+            ShmemKib = meminfo is null ? null : MeminfoKib(meminfo, "Shmem"),
+        };
     }
 
     /// <summary>A /proc/meminfo field in KiB ("MemTotal:  2048000 kB"), or null.</summary>

@@ -1,6 +1,10 @@
-namespace Sidus.Nodes;
+namespace Sidus.Wire.Contracts;
 
-/// <summary>How a node boots. The text forms are stored in the database and in cluster.yaml: never rename them.</summary>
+/// <summary>
+/// How a node boots: the server's inventory stores it, the boot script and the kernel command line (sidus.mode=)
+/// carry it to the node agent. The text forms are stored in the inventory database and in cluster.yaml and sent on
+/// the wire: never rename them. The numbers are kept stable too.
+/// </summary>
 public enum BootMode
 {
     /// <summary>The image runs from RAM: booted from its export, then copied into RAM (or, with sidus.ram=sync, synced into a tmpfs root first).</summary>
@@ -19,6 +23,7 @@ public enum BootMode
     Menu = 5,
 }
 
+/// <summary>The one spelling of each <see cref="BootMode"/>.</summary>
 public static class BootModes
 {
     public const string Choices = "ram | shared | install | local | menu";
@@ -33,13 +38,19 @@ public static class BootModes
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown boot mode"),
     };
 
-    public static BootMode Parse(string text) => text.Trim().ToLowerInvariant() switch
+    /// <summary>Reads a spelling of <see cref="ToText"/>, ignoring case and surrounding blanks.</summary>
+    public static bool TryParse(string? text, out BootMode mode)
     {
-        "ram" => BootMode.Ram,
-        "shared" => BootMode.Shared,
-        "install" => BootMode.Install,
-        "local" => BootMode.Local,
-        "menu" => BootMode.Menu,
-        _ => Throw.Invalid<BootMode>($"'{text}' is not a boot mode: use one of {Choices}"),
-    };
+        BootMode? parsed = text?.Trim().ToLowerInvariant() switch
+        {
+            "ram" => BootMode.Ram,
+            "shared" => BootMode.Shared,
+            "install" => BootMode.Install,
+            "local" => BootMode.Local,
+            "menu" => BootMode.Menu,
+            _ => null,
+        };
+        mode = parsed ?? default;
+        return parsed is not null;
+    }
 }
