@@ -65,6 +65,28 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>
+    /// A shared node whose version's export is not made yet (removed before the server starts): the server builds it
+    /// without holding the script request, the node's iPXE is told to wait and ask again (sleep, chain --replace
+    /// --autofree the same script), follows that until the export is ready, then boots from it as usual.
+    /// </summary>
+    [Fact]
+    public void Serve_SharedNodeWhileExportBuilds_IpxeAsksAgainUntilReadyThenBoots()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(fixture.Home, "exports"), fixture.Version + ".*"))
+        {
+            File.Delete(file);
+        }
+
+        using var boot = new ServeBoot(fixture);
+        BootToUp(boot, Firmware.Bios, "shared");
+        var asked = boot.ServeText.Split('\n')
+            .Where(l => l.Contains($"Script for {boot.Mac}", StringComparison.Ordinal) && l.Contains("preparing", StringComparison.Ordinal)).ToList();
+        output.WriteLine($"{asked.Count} 'preparing' answer(s) before the boot script:\n" + string.Join('\n', asked));
+        // Told to wait at least once, and up all the same: only iPXE following the script's chain got it there.
+        Assert.NotEmpty(asked);
+    }
+
+    /// <summary>
     /// A ram node whose RAM cannot hold the copy of its export beside the running system: the copy is refused before
     /// it starts, the server and the console are told why, and the node goes on from the network export as a shared
     /// node: its NBD connection stays open (the server never logs it closed) and it stays up.
