@@ -181,7 +181,11 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         boot.PowerOn(firmware, memoryMiB);
         var (up, status) = boot.WaitForStage(Node, "up", BootLimit);
         output.WriteLine($"{firmware} {mode}: power-on to up (test clock): {boot.Clock.Elapsed.TotalSeconds:F1} s");
-        var login = DisklessBoot.WaitFor(() => boot.Serial.Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+        // The login prompt can come before systemd prints that multi-user is reached (a slow unit of it, a loaded host):
+        // both are waited for before the serial line is read.
+        var login = DisklessBoot.WaitFor(
+            () => boot.Serial is var s && s.Contains(Node + " login:", StringComparison.Ordinal) && s.Contains("Reached target multi-user.target", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(120));
         output.WriteLine($"login prompt on the serial line: {login}");
 
         var serial = boot.Serial;

@@ -75,7 +75,7 @@ internal static class BootEndpoints
 
         if (answer.RetryAfter is { } wait)
         {
-            // The same wait the script sleeps, for HTTP clients that are not iPXE (and a cache in front: no-store).
+            // The wait the script sleeps, for HTTP clients other than iPXE (the answer is no-store: no cache keeps it).
             ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
