@@ -51,7 +51,7 @@ public sealed class DisklessRamBootTests(BootImageFixture fixture, ITestOutputHe
     [Fact]
     public void RamMode_CorruptObjectOnServer_AgentRefusesAndSaysWhy()
     {
-        var files = new Sidus.Artifacts.Initramfs.VersionFiles(fixture.Repository, fixture.Repository.ReadCommit(fixture.Version));
+        var files = new Sidus.Artifacts.Versions.VersionFiles(fixture.Repository, fixture.Repository.ReadCommit(fixture.Version));
         Assert.True(files.TryResolve("/etc/debian_version", out var entry, out _));
         using var boot = new DisklessBoot(fixture, "node3", server => server.Corrupt = entry.Content);
         var refused = DisklessBoot.WaitFor(() => boot.Serial.Contains("REFUSED", StringComparison.Ordinal) &&

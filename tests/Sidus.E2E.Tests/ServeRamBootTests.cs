@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Sidus.E2E.Tests.Support;
+using Sidus.Store;
+using Sidus.Store.Checkout;
+using Sidus.Store.Objects;
 using Xunit.Abstractions;
 
 namespace Sidus.E2E.Tests;
@@ -65,6 +68,60 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>
+    /// A shared node whose version is new to the server (its export not made: a fresh version of the image, one file
+    /// added, so no other run shares it): the server builds the export without holding the script request, the node's
+    /// iPXE is told to wait and ask again (sleep, then chain --replace --autofree the same script), follows that until
+    /// the export is ready, then boots from it as usual.
+    /// </summary>
+    [Fact]
+    public void Serve_SharedNodeWhileExportBuilds_IpxeAsksAgainUntilReadyThenBoots()
+    {
+        const string Fresh = BootImageFixture.Image + "-fresh";
+        var version = ImportFreshVersion(Fresh);
+        try
+        {
+            using var boot = new ServeBoot(fixture);
+            BootToUp(boot, Firmware.Bios, "shared", image: Fresh);
+            var asked = boot.ServeText.Split('\n')
+                .Where(l => l.Contains($"Script for {boot.Mac}", StringComparison.Ordinal) && l.Contains("preparing", StringComparison.Ordinal)).ToList();
+            output.WriteLine($"{asked.Count} 'preparing' answer(s) before the boot script:\n" + string.Join('\n', asked));
+
+            // Told to wait at least once, and up all the same: only iPXE following the script's chain got it there.
+            Assert.NotEmpty(asked);
+        }
+        finally
+        {
+            // The version exists for this test only: its export (hundreds of MiB) goes with it.
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(fixture.Home, "exports"), version + ".*"))
+            {
+                File.Delete(file);
+            }
+
+            new ImageStore(fixture.Repository).Remove(Fresh);
+        }
+    }
+
+    /// <summary>The fixture's version with one file added, imported as IMAGE; returns its id.</summary>
+    private ObjectId ImportFreshVersion(string image)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "sidus-e2e-fresh-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var images = new ImageStore(fixture.Repository);
+            images.Checkout($"{BootImageFixture.Image}@{fixture.Version}", root, new CheckoutOptions(), CancellationToken.None);
+            File.WriteAllText(Path.Combine(root, "etc", "sidus-e2e-fresh"), Guid.NewGuid().ToString() + "\n");
+            return images.ImportDirectory(image, root, "a version no server has made artifacts of", null, CancellationToken.None).Id;
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
     /// A ram node whose RAM cannot hold the copy of its export beside the running system: the copy is refused before
     /// it starts, the server and the console are told why, and the node goes on from the network export as a shared
     /// node: its NBD connection stays open (the server never logs it closed) and it stays up.
@@ -116,15 +173,19 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>Boots the node to "up" and checks every stage; returns the detail of its dhcp stage.</summary>
-    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB)
+    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB, string image = BootImageFixture.Image)
     {
-        var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", BootImageFixture.Image, "--mode", mode, "--kernel-args", "console=ttyS0 panic=-1");
+        var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", image, "--mode", mode, "--kernel-args", "console=ttyS0 panic=-1");
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
         boot.StartServe();
         boot.PowerOn(firmware, memoryMiB);
         var (up, status) = boot.WaitForStage(Node, "up", BootLimit);
         output.WriteLine($"{firmware} {mode}: power-on to up (test clock): {boot.Clock.Elapsed.TotalSeconds:F1} s");
-        var login = DisklessBoot.WaitFor(() => boot.Serial.Contains(Node + " login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+        // The login prompt can come before systemd prints that multi-user is reached (a slow unit of it, a loaded host):
+        // both are waited for before the serial line is read.
+        var login = DisklessBoot.WaitFor(
+            () => boot.Serial is var s && s.Contains(Node + " login:", StringComparison.Ordinal) && s.Contains("Reached target multi-user.target", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(120));
         output.WriteLine($"login prompt on the serial line: {login}");
 
         var serial = boot.Serial;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sidus.Artifacts.Initramfs;
-using Sidus.Server.Images;
+using Sidus.Artifacts.Versions;
 using Sidus.Store;
 using Sidus.Store.Maintenance;
 using Sidus.Store.Objects;
@@ -89,7 +89,7 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
         var boot = new AgentInitramfs(_store, Agent, _log.CreateLogger("boot"));
         var before = Built(boot, _keep);
         var expected = await File.ReadAllBytesAsync(before.InitramfsPath);
-        var (_, download) = boot.Open(_keep, kernel: false, CancellationToken.None);
+        var download = AgentInitramfs.TryOpen(before, kernel: false);
         Assert.NotNull(download);
         await using (download)
         {
@@ -106,12 +106,14 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
             Assert.Equal(expected, head.Concat(rest.ToArray()).ToArray());
         }
 
-        var (after, stream) = boot.Open(_keep, kernel: false, CancellationToken.None);
-        await using (stream)
+        Assert.Null(AgentInitramfs.TryOpen(before, kernel: false));
+        Assert.Null(boot.TryCached(_keep));
+        var after = boot.Build(_keep, CancellationToken.None);
+        await using (var stream = AgentInitramfs.TryOpen(after, kernel: false))
         {
             Assert.NotNull(stream);
-            Assert.NotEqual(before.InitramfsPath, after.Files!.InitramfsPath);
-            Assert.False(after.Files.FromCache);
+            Assert.NotEqual(before.InitramfsPath, after.InitramfsPath);
+            Assert.False(after.FromCache);
         }
     }
 
@@ -140,7 +142,7 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
     /// Builds the current files of both versions, and copies the kept version's under the names another agent and the
     /// previous format give; returns the builder, the kept version's files, the agent hash and the three sets to remove.
     /// </summary>
-    private (AgentInitramfs Boot, Sidus.Artifacts.Initramfs.BootFiles Current, string Hash, string[] OtherAgent, string[] OlderFormat, string[] Gone) Fill()
+    private (AgentInitramfs Boot, AgentBootFiles Current, string Hash, string[] OtherAgent, string[] OlderFormat, string[] Gone) Fill()
     {
         var boot = new AgentInitramfs(_store, Agent, _log.CreateLogger("boot"));
         var current = Built(boot, _keep);
@@ -152,8 +154,8 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
             CacheSet(_gone, hash, InitramfsBuilder.FormatVersion));
     }
 
-    private static Sidus.Artifacts.Initramfs.BootFiles Built(AgentInitramfs boot, ObjectId version) =>
-        boot.Get(version, CancellationToken.None).Files ?? throw new InvalidOperationException("no initramfs: " + boot.Get(version, CancellationToken.None).Problem);
+    private static AgentBootFiles Built(AgentInitramfs boot, ObjectId version) =>
+        boot.Build(version, CancellationToken.None);
 
     private string[] CacheSet(ObjectId version, string agentHash, int format)
     {
@@ -162,7 +164,7 @@ public sealed class BootCachePruneTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     /// <summary>The current files of VERSION copied under the names another agent or builder would give them.</summary>
-    private string[] CopySet(ObjectId version, string agentHash, int format, Sidus.Artifacts.Initramfs.BootFiles current)
+    private string[] CopySet(ObjectId version, string agentHash, int format, AgentBootFiles current)
     {
         var set = CacheSet(version, agentHash, format);
         File.Copy(current.KernelPath, set[0]);

@@ -5,6 +5,9 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
+using Sidus.Artifacts;
+using Sidus.Artifacts.Exports;
+using Sidus.Artifacts.Versions;
 using Sidus.Server.Images;
 using Sidus.Store;
 using Microsoft.Extensions.Logging;
@@ -182,14 +185,16 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
 
         Assert.True(lookup.Files is not null, "the server never saw the new image: " + lookup.Problem);
         var version = lookup.Files.Version;
-        var built = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => exports.GetOrBuildAsync(version, CancellationToken.None)));
+        var artifacts = f.Server.Services.GetRequiredService<VersionArtifacts>();
+        var built = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => artifacts.ExportAsync(version)));
         Assert.All(built, b => Assert.Equal(exports.PathFor(version), b.Path));
         Assert.Single(built.Select(b => b.Verity.KernelArgument).Distinct());
         Assert.True(File.Exists(exports.VerityPathFor(version)));
-        Assert.Equal(1, built.Count(b => !b.FromCache));
+        Assert.Single(built.Distinct());
+        Assert.False(built[0].FromCache);
         Assert.Single(f.Log.Lines, l => l.Contains("Building the erofs export of " + version.Short, StringComparison.Ordinal));
 
-        var opened = exports.Open(version.ToString(), CancellationToken.None);
+        var opened = await new NbdVersionExports(artifacts, ((ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog))).Store).OpenAsync(version.ToString(), CancellationToken.None);
         Assert.NotNull(opened.Export);
         Assert.Equal(0, exports.Prune());
         var rm = await Tools.SidusAsync(f.Home, "image", "rm", "other");
@@ -242,16 +247,14 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
     [Fact]
     public void Endpoint_ConfiguredAddressOrTheOneReached()
     {
-        var exports = f.Server.Services.GetRequiredService<ErofsExports>();
-        Assert.Equal("10.0.0.1:10809", new SharedRoot(exports, new NbdSettings(), () => 10809).Endpoint("10.0.0.1:80"));
-        Assert.Equal("[fe80::1]:10809", new SharedRoot(exports, new NbdSettings(), () => 10809).Endpoint("[fe80::1]"));
-        Assert.Equal("192.168.1.5:7000", new SharedRoot(exports, new NbdSettings { Address = System.Net.IPAddress.Parse("192.168.1.5") }, () => 7000).Endpoint("10.0.0.1:80"));
+        Assert.Equal("10.0.0.1:10809", new SharedExportSettings(new NbdSettings(), () => 10809).Endpoint("10.0.0.1:80"));
+        Assert.Equal("[fe80::1]:10809", new SharedExportSettings(new NbdSettings(), () => 10809).Endpoint("[fe80::1]"));
+        Assert.Equal("192.168.1.5:7000", new SharedExportSettings(new NbdSettings { Address = System.Net.IPAddress.Parse("192.168.1.5") }, () => 7000).Endpoint("10.0.0.1:80"));
     }
 
     private async Task<string> ScriptAsync()
     {
-        var (status, body, _) = await Tools.CurlAsync($"{f.Http}/boot/{SharedRootFixture.UrlMac}.ipxe", "--max-time", "110");
-        var script = Encoding.UTF8.GetString(body);
+        var (status, script, _) = await Tools.BootScriptAsync(f.Http, $"/boot/{SharedRootFixture.UrlMac}.ipxe", Limit);
         Assert.True(status == 200 && script.Contains("sidus.nbd=", StringComparison.Ordinal), script);
         return script;
     }

@@ -86,6 +86,31 @@ public static class Tools
         }
     }
 
+    /// <summary>
+    /// A machine's boot script the way iPXE gets it: while the server answers "preparing" (Retry-After), the script's
+    /// own chain URL (the next attempt) is fetched again, sooner than the advised wait to keep tests quick; returns
+    /// the first other answer and how many "preparing" answers came before it.
+    /// </summary>
+    public static async Task<(int Status, string Script, int Preparing)> BootScriptAsync(string http, string path, TimeSpan limit)
+    {
+        var until = DateTime.UtcNow + limit;
+        for (var preparing = 0; ; preparing++)
+        {
+            var (status, body, headers) = await CurlAsync(http + path);
+            var script = System.Text.Encoding.UTF8.GetString(body);
+            if (!headers.Contains("retry-after:", StringComparison.OrdinalIgnoreCase))
+            {
+                return (status, script, preparing);
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"still preparing after {limit.TotalSeconds} s:\n{script}");
+            const string chain = "chain --replace --autofree ";
+            var line = script.Split('\n').Single(l => l.StartsWith(chain, StringComparison.Ordinal));
+            path = line[chain.Length..line.IndexOf(' ', chain.Length)];
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>Runs the built `sidus` CLI (sidus.dll next to the tests).</summary>
     public static Task<Result> SidusAsync(string home, params string[] args)
     {

@@ -6,7 +6,8 @@ using Sidus.Wire.Ipxe;
 using Sidus.Artifacts.Verity;
 using Sidus.Nodes;
 using Sidus.Server.Hosting;
-using Sidus.Server.Images;
+using Sidus.Artifacts.Exports;
+using Sidus.Artifacts.Versions;
 using Sidus.Store;
 using Sidus.Store.Export;
 using Sidus.Store.Objects;
@@ -92,7 +93,7 @@ public sealed class VerityExportTests(SharedRootFixture f) : IClassFixture<Share
         Assert.True(first.FromCache);
         var original = await File.ReadAllBytesAsync(first.Path);
 
-        var opened = exports.Open(f.VersionId, CancellationToken.None);
+        var opened = exports.Open(first);
         Assert.NotNull(opened.Export);
         using (opened.Export)
         {
@@ -193,8 +194,7 @@ public sealed class VerityExportTests(SharedRootFixture f) : IClassFixture<Share
         string script = "";
         await Tools.EventuallyAsync(async () =>
         {
-            var (_, body, _) = await Tools.CurlAsync($"{f.Http}/boot/{mac.ToString().Replace(':', '-')}.ipxe", "--max-time", "110");
-            script = Encoding.UTF8.GetString(body);
+            (_, script, _) = await Tools.BootScriptAsync(f.Http, $"/boot/{mac.ToString().Replace(':', '-')}.ipxe", Limit);
             return script.Contains("sidus.verity=", StringComparison.Ordinal);
         }, Limit, "a boot script with sidus.verity for the longest names: " + script);
 
@@ -221,8 +221,7 @@ public sealed class VerityExportTests(SharedRootFixture f) : IClassFixture<Share
 
     private static async Task<string> ScriptAsync(string http, MacAddress mac)
     {
-        var (status, body, _) = await Tools.CurlAsync($"{http}/boot/{mac.ToString().Replace(':', '-')}.ipxe", "--max-time", "110");
-        var script = Encoding.UTF8.GetString(body);
+        var (status, script, _) = await Tools.BootScriptAsync(http, $"/boot/{mac.ToString().Replace(':', '-')}.ipxe", Limit);
         Assert.True(status == 200 && script.Contains("kernel ", StringComparison.Ordinal), script);
         return script;
     }

@@ -6,11 +6,12 @@ using Sidus.Linux;
 using Sidus.Store;
 using Sidus.Store.Export;
 using Sidus.Store.Objects;
+using Sidus.Artifacts.Versions;
 
 namespace Sidus.Artifacts.Initramfs;
 
-/// <summary>The kernel and initramfs of a version, as files in the boot cache.</summary>
-public sealed record BootFiles(string KernelPath, string InitramfsPath, string KernelRelease, int Modules, bool FromCache);
+/// <summary>The Sidus kernel and initramfs (node agent as /init) of a version, as files in the boot cache.</summary>
+public sealed record AgentBootFiles(string KernelPath, string InitramfsPath, string KernelRelease, int Modules, bool FromCache);
 
 /// <summary>
 /// Assembles a node's initramfs from an image version, with no dracut or initramfs-tools run: the node agent as
@@ -37,36 +38,62 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
     private static readonly string[] Directories = ["dev", "proc", "sys", "run", "tmp", "newroot", "lib", "lib64"];
 
     /// <summary>Returns the cached kernel and initramfs of VERSION for AGENT, building them when missing.</summary>
-    public BootFiles GetOrBuild(ObjectId version, string agentPath, CancellationToken cancellation)
+    public AgentBootFiles GetOrBuild(ObjectId version, string agentPath, CancellationToken cancellation)
     {
         var agent = File.ReadAllBytes(agentPath);
         var stem = InitramfsCache.Stem(CacheDirectory, version, InitramfsCache.AgentHash(agent));
+        if (TryCached(stem) is { } cached)
+        {
+            return cached;
+        }
+
         var kernelPath = stem + InitramfsCache.KernelExtension;
         var initramfsPath = stem + InitramfsCache.InitramfsExtension;
         var infoPath = stem + InitramfsCache.ReleaseExtension;
-        if (File.Exists(kernelPath) && File.Exists(initramfsPath) && File.Exists(infoPath))
-        {
-            var info = File.ReadAllText(infoPath).Split('\n');
-            return new BootFiles(kernelPath, initramfsPath, info[0], int.Parse(info[1], System.Globalization.CultureInfo.InvariantCulture), FromCache: true);
-        }
-
         Directory.CreateDirectory(CacheDirectory);
         var files = new VersionFiles(repository, repository.ReadCommit(version));
         var kernel = KernelImage.Find(files);
-        logger?.LogInformation("building the initramfs of {Version} (kernel {Release})", version.Short, kernel.Release);
-        WriteAtomically(kernelPath, output =>
-        {
-            files.TryResolve(kernel.Path, out var entry, out _);
-            output.Write(files.ReadAll(entry));
-        });
+        var release = kernel.Release
+            ?? throw new StoreException($"the kernel {kernel.Path} is not named {KernelImage.Prefix}RELEASE: its modules (/lib/modules/RELEASE) cannot be found", StoreErrorKind.NotFound);
+        logger?.LogInformation("building the initramfs of {Version} (kernel {Release})", version.Short, release);
+        WriteAtomically(kernelPath, output => output.Write(files.ReadAll(kernel.File)));
         var modules = 0;
         WriteAtomically(initramfsPath, output =>
         {
             using var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true);
-            modules = Write(files, kernel.Release, agent, gzip, cancellation);
+            modules = Write(files, release, agent, gzip, cancellation);
         });
-        WriteAtomically(infoPath, output => output.Write(Encoding.UTF8.GetBytes($"{kernel.Release}\n{modules}\n")));
-        return new BootFiles(kernelPath, initramfsPath, kernel.Release, modules, FromCache: false);
+        WriteAtomically(infoPath, output => output.Write(Encoding.UTF8.GetBytes($"{release}\n{modules}\n")));
+        return new AgentBootFiles(kernelPath, initramfsPath, release, modules, FromCache: false);
+    }
+
+    /// <summary>
+    /// The files under STEM (<see cref="InitramfsCache.Stem"/>) when all three are in the cache, else null; no build.
+    /// </summary>
+    public static AgentBootFiles? TryCached(string stem)
+    {
+        var kernelPath = stem + InitramfsCache.KernelExtension;
+        var initramfsPath = stem + InitramfsCache.InitramfsExtension;
+        var infoPath = stem + InitramfsCache.ReleaseExtension;
+        if (!File.Exists(kernelPath) || !File.Exists(initramfsPath))
+        {
+            return null;
+        }
+
+        string[] info;
+        try
+        {
+            info = File.ReadAllText(infoPath).Split('\n');
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        // A note that does not read as RELEASE and MODULES is treated as missing: the build writes it anew.
+        return info.Length >= 2 && int.TryParse(info[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var modules)
+            ? new AgentBootFiles(kernelPath, initramfsPath, info[0], modules, FromCache: true)
+            : null;
     }
 
     /// <summary>Writes the uncompressed cpio to OUTPUT; returns how many modules it holds.</summary>

@@ -16,7 +16,7 @@ public sealed class ServerState
     public Sidus.Wire.Nbd.NbdServer? Nbd { get; set; }
 
     /// <summary>The erofs export cache NBD serves from (null when NBD is off).</summary>
-    public Sidus.Server.Images.ErofsExports? Exports { get; set; }
+    public ErofsExports? Exports { get; set; }
 
     /// <summary>One line per further service (DHCP per interface), filled by whoever starts them.</summary>
     public List<Func<string>> Services { get; } = [];

@@ -38,6 +38,7 @@ public sealed class SidusServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ImageStoreView _store;
+    private readonly VersionArtifacts _artifacts;
     private readonly InventoryStore _inventory;
     private readonly TftpServer? _tftp;
     private readonly NbdServer? _nbd;
@@ -45,12 +46,13 @@ public sealed class SidusServer : IAsyncDisposable
     private int _disposed;
 
     private SidusServer(
-        WebApplication app, ImageStoreView store, InventoryStore inventory, TftpServer? tftp, NbdServer? nbd, InventoryView view, ServerState state, ILoggerFactory serviceLogging)
+        WebApplication app, ImageStoreView store, VersionArtifacts artifacts, InventoryStore inventory, TftpServer? tftp, NbdServer? nbd, InventoryView view, ServerState state, ILoggerFactory serviceLogging)
     {
         _nbd = nbd;
         _serviceLogging = serviceLogging;
         _app = app;
         _store = store;
+        _artifacts = artifacts;
         _inventory = inventory;
         _tftp = tftp;
         Inventory = view;
@@ -131,6 +133,7 @@ public sealed class SidusServer : IAsyncDisposable
         TftpServer? tftp = null;
         TftpBootEvents? tftpEvents = null;
         NbdServer? nbd = null;
+        VersionArtifacts? artifacts = null;
         try
         {
             var snapshot = await inventory.LoadAsync(ct);
@@ -145,18 +148,20 @@ public sealed class SidusServer : IAsyncDisposable
             services.AddSingleton(new RecentClients());
             services.AddSingleton(options);
             services.AddSingleton(new Sidus.Nodes.Overrides.OverrideRenderer(options.OverrideLocations));
-            services.AddSingleton(new AgentInitramfs(store, options.Boot.AgentPath, earlyFactory.CreateLogger<AgentInitramfs>()));
+            var agentBoot = new AgentInitramfs(store, options.Boot.AgentPath, earlyFactory.CreateLogger<AgentInitramfs>());
+            services.AddSingleton(agentBoot);
             var exports = new ErofsExports(store, options.Home, earlyFactory.CreateLogger<ErofsExports>());
             services.AddSingleton(exports);
+            artifacts = new VersionArtifacts(agentBoot, options.Nbd.Enabled ? exports : null, earlyFactory.CreateLogger<VersionArtifacts>());
+            services.AddSingleton(artifacts);
             services.AddSingleton(sp => new BootScripts(
-                view, sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<AgentInitramfs>(),
-                options.Nbd.Enabled ? new SharedRoot(exports, options.Nbd, () => state.Nbd?.LocalEndPoint.Port ?? options.Nbd.Port) : null,
-                earlyFactory.CreateLogger<BootScripts>()));
+                view, sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<VersionArtifacts>(),
+                options.Nbd.Enabled ? new SharedExportSettings(options.Nbd, () => state.Nbd?.LocalEndPoint.Port ?? options.Nbd.Port) : null));
             services.AddSingleton(sp => new BootEventRecorder(view, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootEventRecorder>());
             services.AddSingleton<IHostedService>(sp => new InventoryReloader(view, options.InventoryPollInterval, sp.GetRequiredService<ILogger<InventoryReloader>>()));
-            services.AddSingleton(sp => new BootFilesWarmer(view, sp.GetRequiredService<ImageCatalog>(), sp.GetRequiredService<AgentInitramfs>(),
-                options.Nbd.Enabled ? exports : null, sp.GetRequiredService<ILogger<BootFilesWarmer>>()));
+            services.AddSingleton(sp => new BootFilesWarmer(view, sp.GetRequiredService<ImageCatalog>(), sp.GetRequiredService<VersionArtifacts>(),
+                sp.GetRequiredService<ILogger<BootFilesWarmer>>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootFilesWarmer>());
             services.AddSingleton<IHostedService>(sp => new CachePruner(sp.GetRequiredService<AgentInitramfs>(),
                 options.Nbd.Enabled ? exports : null, sp.GetRequiredService<ILogger<CachePruner>>()));
@@ -171,7 +176,7 @@ public sealed class SidusServer : IAsyncDisposable
 
             if (options.Nbd.Enabled)
             {
-                nbd = StartNbd(options.Nbd, exports, earlyFactory);
+                nbd = StartNbd(options.Nbd, new NbdVersionExports(artifacts, store), earlyFactory);
                 state.Nbd = nbd;
                 state.Exports = exports;
                 var started = nbd;
@@ -195,7 +200,7 @@ public sealed class SidusServer : IAsyncDisposable
             ServingEndpoints.Map(app);
             ApiEndpoints.Map(app);
             OverrideEndpoints.Map(app);
-            var server = new SidusServer(app, store, inventory, tftp, nbd, view, state, earlyFactory);
+            var server = new SidusServer(app, store, artifacts, inventory, tftp, nbd, view, state, earlyFactory);
             try
             {
                 await app.StartAsync(ct);
@@ -235,6 +240,7 @@ public sealed class SidusServer : IAsyncDisposable
                 await nbd.DisposeAsync();
             }
 
+            artifacts?.Dispose();
             store?.Dispose();
             await inventory.DisposeAsync();
             earlyFactory.Dispose();
@@ -295,6 +301,7 @@ public sealed class SidusServer : IAsyncDisposable
             await _nbd.DisposeAsync();
         }
 
+        _artifacts.Dispose();
         _store.Dispose();
         await _inventory.DisposeAsync();
         _serviceLogging.Dispose();
@@ -359,7 +366,7 @@ public sealed class SidusServer : IAsyncDisposable
         }
     }
 
-    private static NbdServer StartNbd(NbdSettings settings, ErofsExports exports, ILoggerFactory factory)
+    private static NbdServer StartNbd(NbdSettings settings, INbdExportSource exports, ILoggerFactory factory)
     {
         var server = new NbdServer(
             new NbdServerOptions { Endpoint = new IPEndPoint(settings.Listen, settings.Port), Exports = exports },

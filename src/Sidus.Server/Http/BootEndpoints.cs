@@ -10,7 +10,10 @@ using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Http;
 
-/// <summary><c>GET /boot/ipxe</c> (the chain entry) and <c>GET /boot/{mac}.ipxe</c> (a machine's own script).</summary>
+/// <summary>
+/// <c>GET /boot/ipxe</c> (the chain entry) and <c>GET /boot/{mac}.ipxe</c> (a machine's own script). A script is
+/// answered at once, never after a build: while the version's artifacts are made it says so, with Retry-After.
+/// </summary>
 internal static class BootEndpoints
 {
     /// <summary>Largest attempt number taken from a URL; scripts stop long before it.</summary>
@@ -68,6 +71,12 @@ internal static class BootEndpoints
             services.GetRequiredService<RecentClients>().Remember(client, mac, answer.Node);
             services.GetRequiredService<BootEventRecorder>().Record(
                 new BootEvent(mac, BootStage.Script, DateTimeOffset.UtcNow, answer.Decision, answer.Node));
+        }
+
+        if (answer.RetryAfter is { } wait)
+        {
+            // The wait the script sleeps, for HTTP clients other than iPXE (the answer is no-store: no cache keeps it).
+            ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
         return HttpHelpers.TextAsync(ctx, answer.Script);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using Microsoft.Extensions.Logging;
 using Sidus.Wire.Ipxe;
 using Sidus.Nodes;
 using Sidus.Server.Configuration;
@@ -10,7 +9,9 @@ using Sidus.Server.Inventory;
 namespace Sidus.Server.Http;
 
 /// <summary>What the server answered a machine, for the response, the log and the boot-event record.</summary>
-public sealed record ScriptAnswer(string Script, string? Node, string Decision, bool Refused);
+/// <param name="RetryAfter">Set when the script asks again because the version's artifacts are being built: the
+/// wait it sleeps, also sent as the Retry-After header for HTTP clients that are not iPXE.</param>
+public sealed record ScriptAnswer(string Script, string? Node, string Decision, bool Refused, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// Decides each machine's iPXE script from the inventory snapshot and the image store: a kernel boot for a node
@@ -21,13 +22,21 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// Modes ram and shared boot the Sidus initramfs (the node agent as /init). When NBD is on, both also tell the agent
 /// where the version's erofs export is (sidus.nbd=IP:PORT, the version id as export name) and how to check every block
 /// of it with dm-verity (sidus.verity=ROOTHEX:SALTHEX:DATABLOCKS, see <see cref="VerityInfo"/>):
-/// shared mode mounts it, ram mode copies it into RAM. The export is built before answering, so the node never waits
-/// on its first NBD connection. <paramref name="shared"/> is null when NBD is off: shared mode is then refused and ram
-/// mode boots without those two arguments.
+/// shared mode mounts it, ram mode copies it into RAM. The export is made before the script boots the node, so the
+/// node never waits on its first NBD connection. Nothing is built on the request's thread: while the version's
+/// artifacts are being made (<see cref="VersionArtifacts"/>, started by the first ask), the machine is told so and
+/// asks again every <see cref="PreparingDelay"/>, up to <see cref="PreparingAttempts"/> times. <paramref name="shared"/>
+/// is null when NBD is off: shared mode is then refused and ram mode boots without those two arguments.
 /// </remarks>
 public sealed class BootScripts(
-    InventoryView inventory, ImageCatalog images, BootSettings settings, AgentInitramfs agentBoot, SharedRoot? shared = null, ILogger? logger = null)
+    InventoryView inventory, ImageCatalog images, BootSettings settings, VersionArtifacts artifacts, SharedExportSettings? shared = null)
 {
+    /// <summary>How long a machine waits before asking again while its version's artifacts are being built.</summary>
+    public static readonly TimeSpan PreparingDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Asks while artifacts are built before the machine gives up: 120 × 5 s, ten minutes (a big image's first export).</summary>
+    public const int PreparingAttempts = 120;
+
     /// <summary>The query parameter carrying how many times a machine has asked (bounds every retry loop).</summary>
     public const string AttemptParameter = "attempt";
 
@@ -40,15 +49,15 @@ public sealed class BootScripts(
     /// <summary>The MAC as it appears in URLs: lower-case hex joined by '-' (what iPXE's ${mac:hexhyp} gives).</summary>
     public static string UrlMac(MacAddress mac) => mac.ToString().Replace(':', '-');
 
-    public static string KernelPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.Kernel);
+    public static string KernelPath(ImageBootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.Kernel);
 
-    public static string InitrdPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.Initrd);
+    public static string InitrdPath(ImageBootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.Initrd);
 
     /// <summary>The image's kernel as the Sidus initramfs was made for (its modules match it).</summary>
-    public static string AgentKernelPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.AgentKernel);
+    public static string AgentKernelPath(ImageBootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.AgentKernel);
 
     /// <summary>The Sidus initramfs (the node agent as /init) of the version.</summary>
-    public static string AgentInitrdPath(BootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.AgentInitrd);
+    public static string AgentInitrdPath(ImageBootFiles files) => NodeRoutes.ImageFile(files.Version.ToString(), NodeRoutes.ImageFiles.AgentInitrd);
 
     /// <param name="mac">The machine, from the URL.</param>
     /// <param name="client">Its address (picks the network policy for an unknown machine).</param>
@@ -119,39 +128,37 @@ public sealed class BootScripts(
         }
 
         var exported = agent && shared is not null;
-        if (exported)
-        {
-            // Built while the initramfs is made (both can take a while on first use of a version).
-            shared!.Exports.Prepare(files.Version);
-        }
-
-        Sidus.Artifacts.Initramfs.BootFiles? made = null;
+        AgentBootFiles? made = null;
+        ErofsExportFile? export = null;
         if (agent)
         {
-            var built = agentBoot.Get(files.Version, CancellationToken.None);
-            if (built.Files is not { } ready)
+            // Both builds start now (side by side) if they are not made or running; neither is waited for here.
+            var building = artifacts.AgentBootAsync(files.Version);
+            var exporting = exported ? artifacts.ExportAsync(files.Version) : null;
+            if (building.IsFaulted)
             {
-                return AskAgain(mac, attempt, name, $"node {name}: {built.Problem}", "no Sidus initramfs: " + built.Problem);
+                var why = Why(building);
+                return AskAgain(mac, attempt, name, $"node {name}: {why}", "no Sidus initramfs: " + why);
             }
 
-            made = ready;
-        }
-
-        ErofsExportFile? export = null;
-        if (exported)
-        {
-            try
+            if (exporting is { IsFaulted: true })
             {
-                export = shared!.Exports.GetOrBuild(files.Version, CancellationToken.None);
-                if (logger is not null)
+                var why = Why(exporting);
+                return AskAgain(mac, attempt, name, $"node {name}: the erofs export of {files.Image}@{files.Sequence} (served over NBD) cannot be made: {why}", "no erofs export: " + why);
+            }
+
+            if (!building.IsCompletedSuccessfully || exporting is { IsCompletedSuccessfully: false })
+            {
+                var pending = string.Join(" and ", new[]
                 {
-                    ServerLog.ExportReady(logger, files.Version.Short, export.Size, export.FromCache ? "cached" : "built now");
-                }
+                    building.IsCompletedSuccessfully ? null : "the Sidus initramfs",
+                    exporting is null or { IsCompletedSuccessfully: true } ? null : "the erofs root",
+                }.OfType<string>());
+                return Preparing(mac, mode, attempt, name, files, pending);
             }
-            catch (Exception e) when (e is Sidus.Store.StoreException or IOException or UnauthorizedAccessException)
-            {
-                return AskAgain(mac, attempt, name, $"node {name}: the erofs export of {files.Image}@{files.Sequence} (served over NBD) cannot be made: {e.Message}", "no erofs export: " + e.Message);
-            }
+
+            made = building.Result;
+            export = exporting?.Result;
         }
 
         var agentArgs = new AgentKernelArguments
@@ -201,6 +208,30 @@ public sealed class BootScripts(
             "local",
             settings.MenuTimeout);
     }
+
+    /// <summary>The version's artifacts are being built: say what, wait, and ask again (the same choice, the next attempt).</summary>
+    private static ScriptAnswer Preparing(MacAddress mac, BootMode? mode, int attempt, string node, ImageBootFiles files, string pending)
+    {
+        var what = $"{pending} of {files.Image}@{files.Sequence} ({files.Version.Short})";
+        if (attempt > PreparingAttempts)
+        {
+            var waited = (PreparingDelay * PreparingAttempts).TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture);
+            return new ScriptAnswer(
+                IpxeScript.Stop($"node {node}: {what} still being prepared after {waited} minutes. Gave up; leaving iPXE.", PreparingDelay),
+                node, $"preparing {what} (gave up after {PreparingAttempts} tries)", true);
+        }
+
+        var next = attempt + 1;
+        var choice = mode is { } chosen ? $"{ModeParameter}={chosen.ToText()}&" : string.Empty;
+        return new ScriptAnswer(
+            IpxeScript.Retry(
+                $"node {node}: preparing {what} (try {attempt} of {PreparingAttempts + 1})",
+                $"{ScriptPath(mac)}?{choice}{AttemptParameter}={next.ToString(CultureInfo.InvariantCulture)}", PreparingDelay, replace: true),
+            node, $"preparing {what} (try {attempt})", false, PreparingDelay);
+    }
+
+    /// <summary>The message of a failed build (an <see cref="ArtifactException"/>'s, worded for the operator).</summary>
+    private static string Why(Task failed) => failed.Exception!.InnerException!.Message;
 
     private ScriptAnswer AskAgain(MacAddress mac, int attempt, string? node, string message, string decision)
     {

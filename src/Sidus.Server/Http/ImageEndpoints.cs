@@ -124,12 +124,34 @@ internal static class ImageEndpoints
             return;
         }
 
-        // Read from the descriptor opened here to the end: a prune that removes the file meanwhile does not cut the download.
-        var (built, opened) = services.GetRequiredService<AgentInitramfs>().Open(version, name == AgentKernelName, ctx.RequestAborted);
-        if (built.Files is not { } files || opened is null)
+        // Awaited, not blocked on: a build (normally done before the script pointed here) holds no request thread.
+        // Read from the descriptor opened here to the end: a prune that removes the file meanwhile does not cut the
+        // download; one that removed it between the build and the opening is met by asking once more (it is rebuilt).
+        var artifacts = services.GetRequiredService<VersionArtifacts>();
+        AgentBootFiles files;
+        FileStream? opened;
+        var attempt = 0;
+        try
         {
-            ServerLog.FileFailed(logger, name, version.Short, client, built.Problem!);
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, built.Problem!);
+            do
+            {
+                files = await artifacts.AgentBootAsync(version).WaitAsync(ctx.RequestAborted);
+                opened = AgentInitramfs.TryOpen(files, name == AgentKernelName);
+            }
+            while (opened is null && ++attempt < 2);
+        }
+        catch (ArtifactException e)
+        {
+            ServerLog.FileFailed(logger, name, version.Short, client, e.Message);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, e.Message);
+            return;
+        }
+
+        if (opened is null)
+        {
+            var why = $"the Sidus {(name == AgentKernelName ? "kernel" : "initramfs")} of {version.Short} was removed from the boot cache while it was being opened";
+            ServerLog.FileFailed(logger, name, version.Short, client, why);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, why);
             return;
         }
 

@@ -81,9 +81,11 @@ public static class IpxeScript
 
     /// <summary>
     /// Prints <paramref name="message"/>, waits, and asks the server again at <paramref name="retryUrl"/> (which
-    /// carries the next attempt number); if that fetch fails, leaves iPXE.
+    /// carries the next attempt number); if that fetch fails, leaves iPXE. With <paramref name="replace"/> the next
+    /// script replaces this one (<c>chain --replace --autofree</c>) instead of running inside it, so a long wait of many
+    /// asks does not nest as many scripts.
     /// </summary>
-    public static string Retry(string message, string retryUrl, TimeSpan delay)
+    public static string Retry(string message, string retryUrl, TimeSpan delay, bool replace = false)
     {
         RequireUrl(retryUrl);
         var sleep = Seconds(delay);
@@ -92,7 +94,7 @@ public static class IpxeScript
         s.Append("echo Sidus: ").AppendLine(IpxeText.Message(message));
         s.Append("echo Sidus: asking the server again in ").Append(sleep).AppendLine(" s");
         s.Append("sleep ").AppendLine(sleep);
-        s.Append("chain ").Append(retryUrl).AppendLine(" ||");
+        s.Append(replace ? "chain --replace --autofree " : "chain ").Append(retryUrl).AppendLine(" ||");
         s.AppendLine("echo Sidus: the boot server could not be reached; leaving iPXE");
         s.AppendLine("exit 1");
         return s.ToString();

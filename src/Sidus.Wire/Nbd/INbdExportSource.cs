@@ -11,10 +11,11 @@ public sealed record NbdOpenResult(NbdExport? Export, NbdReplyType Error, string
     public static NbdOpenResult Unavailable(string message) => new(null, NbdReplyType.ErrorPlatform, message);
 }
 
-/// <summary>Where the NBD server finds its exports (read-only files); opening may take a while (building one).</summary>
+/// <summary>Where the NBD server finds its exports (read-only files); opening may take a while (building one), which
+/// the connection awaits without holding a thread.</summary>
 public interface INbdExportSource
 {
     IReadOnlyList<NbdExportListing> List();
 
-    NbdOpenResult Open(string name, CancellationToken cancellation);
+    ValueTask<NbdOpenResult> OpenAsync(string name, CancellationToken cancellation);
 }

@@ -147,7 +147,7 @@ internal sealed class NbdConnection
                     }
 
                     // This old option has no error reply: the protocol's answer to a bad name is hanging up.
-                    var opened = _options.Exports.Open(name, cancellation);
+                    var opened = await _options.Exports.OpenAsync(name, cancellation);
                     if (opened.Export is not { } export)
                     {
                         NbdLog.Dropped(_logger, _client, $"NBD_OPT_EXPORT_NAME '{Printable(name)}': {opened.Message}");
@@ -218,7 +218,7 @@ internal sealed class NbdConnection
             return null;
         }
 
-        var opened = _options.Exports.Open(request!.Name, cancellation);
+        var opened = await _options.Exports.OpenAsync(request!.Name, cancellation);
         if (opened.Export is not { } export)
         {
             await RefuseAsync(buffer, option, opened.Error, opened.Message ?? "no such export", cancellation);

@@ -27,7 +27,7 @@ public sealed class BootImageFixture
         }
     }
 
-    private static void Prepare(out string Home, out Repository Repository, out ObjectId Version, out string AgentPath, out BootFiles Boot)
+    private static void Prepare(out string Home, out Repository Repository, out ObjectId Version, out string AgentPath, out AgentBootFiles Boot)
     {
         Home = $"/var/tmp/sidus-e2e/home-{RecipeVersion}";
         Directory.CreateDirectory(Home);
@@ -48,7 +48,7 @@ public sealed class BootImageFixture
     public Repository Repository { get; }
     public ObjectId Version { get; }
     public string AgentPath { get; }
-    public BootFiles Boot { get; }
+    public AgentBootFiles Boot { get; }
 
     public static string RepositoryRoot()
     {

@@ -1,4 +1,4 @@
-using Sidus.Artifacts.Initramfs;
+using Sidus.Artifacts.Versions;
 using Sidus.Store;
 using Sidus.Store.Objects;
 

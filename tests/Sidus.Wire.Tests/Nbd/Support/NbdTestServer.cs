@@ -57,15 +57,15 @@ internal sealed class NbdTestServer : IAsyncDisposable, INbdExportSource
 
     public IReadOnlyList<NbdExportListing> List() => [new NbdExportListing(ExportName, "random test bytes")];
 
-    public NbdOpenResult Open(string name, CancellationToken cancellation)
+    public ValueTask<NbdOpenResult> OpenAsync(string name, CancellationToken cancellation)
     {
         if (name != ExportName)
         {
-            return NbdOpenResult.Unknown($"no export named '{name}'");
+            return ValueTask.FromResult(NbdOpenResult.Unknown($"no export named '{name}'"));
         }
 
         Interlocked.Increment(ref _open);
-        return new NbdOpenResult(NbdExport.OpenFile(name, FilePath, "random test bytes", () => Interlocked.Decrement(ref _open)), NbdReplyType.Ack, null);
+        return ValueTask.FromResult(new NbdOpenResult(NbdExport.OpenFile(name, FilePath, "random test bytes", () => Interlocked.Decrement(ref _open)), NbdReplyType.Ack, null));
     }
 
     public async ValueTask DisposeAsync()

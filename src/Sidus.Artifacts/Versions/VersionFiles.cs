@@ -4,18 +4,23 @@ using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Trees;
 
-namespace Sidus.Artifacts.Initramfs;
+namespace Sidus.Artifacts.Versions;
 
 /// <summary>
 /// Looks files up by path inside a stored version, following symlinks the way the image itself would see them
-/// (absolute targets resolve from the image's root, never the host's). Directory listings are cached.
+/// (absolute targets resolve from the image's root, never the host's). Directory listings are cached. The one walker
+/// over a version's tree: the kernel lookup, the initramfs builder and the boot files the server hands out all use it.
 /// </summary>
 public sealed class VersionFiles(Repository repository, Commit commit)
 {
-    private const int MaxSymlinkHops = 40;
+    /// <summary>Symlink hops followed in one lookup before giving up: the kernel's own limit for a path (MAXSYMLINKS).</summary>
+    public const int MaxLinkHops = 40;
     private readonly Dictionary<ObjectId, List<TreeEntry>> _trees = [];
 
     public Repository Repository { get; } = repository;
+
+    /// <summary>The version's commit (image name, sequence, root).</summary>
+    public Commit Commit => commit;
 
     /// <summary>The entries of the directory at PATH (after resolving it), or null when it is not a directory.</summary>
     public List<TreeEntry>? List(string path) =>
@@ -87,7 +92,7 @@ public sealed class VersionFiles(Repository repository, Commit commit)
 
             if (child.Kind == FileKind.Symlink && (queue.Count > 0 || followLast))
             {
-                if (++hops > MaxSymlinkHops)
+                if (++hops > MaxLinkHops)
                 {
                     resolved = string.Empty;
                     return false;

@@ -3,7 +3,7 @@ using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Serving;
 
-namespace Sidus.Server.Images;
+namespace Sidus.Artifacts.Versions;
 
 /// <summary>
 /// The image store as the server reads it. Packs are immutable, but an import adds new ones after the server
@@ -59,7 +59,7 @@ public sealed class ImageStoreView : IDisposable
             var old = Interlocked.Exchange(ref _current, fresh);
             _lastReopen = Environment.TickCount64;
             Release(old);
-            ServerLog.StoreReopened(_logger, reason);
+            ArtifactsLog.StoreReopened(_logger, reason);
             return true;
         }
     }

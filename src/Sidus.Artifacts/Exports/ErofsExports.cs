@@ -3,12 +3,13 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Sidus.Wire.Nbd;
 using Sidus.Artifacts.Verity;
+using Sidus.Artifacts.Versions;
 using Sidus.Linux;
 using Sidus.Store;
 using Sidus.Store.Export;
 using Sidus.Store.Objects;
 
-namespace Sidus.Server.Images;
+namespace Sidus.Artifacts.Exports;
 
 /// <summary>
 /// A version's erofs export file: the erofs image zero-padded to 4096 bytes, then its dm-verity hash tree; VERITY says
@@ -27,12 +28,12 @@ public sealed record ErofsExportStatus(ObjectId Version, long Size, int OpenConn
 /// is renamed into place when complete (never a partial file; never stale, since a version never changes); the
 /// tree's root hash, salt and data block count are then recorded in HOME/exports/VERSION.verity. An export without
 /// that record (an older Sidus made it, or the server stopped between the two renames) is built again and renamed over
-/// the old one: NBD connections that have the old file open keep reading it. One build per version at a time: fifty
-/// nodes asking at once wait for one build.
+/// the old one: NBD connections that have the old file open keep reading it. Builds are started by
+/// <see cref="VersionArtifacts"/> (one per version at a time, on its workers); <see cref="TryCached"/> only looks.
 /// An export stays while its version is in the store, whether or not it is still an image's head (nodes keep running
 /// old versions); <see cref="Prune"/> removes it once the version is gone and no connection has it open.
 /// </summary>
-public sealed class ErofsExports : INbdExportSource
+public sealed class ErofsExports
 {
     public const string DirectoryName = "exports";
     public const string Extension = ".erofs";
@@ -102,7 +103,7 @@ public sealed class ErofsExports : INbdExportSource
             }
 
             var clock = Stopwatch.StartNew();
-            ServerLog.ExportBuilding(_logger, version.Short, path);
+            ArtifactsLog.ExportBuilding(_logger, version.Short, path);
             using var lease = _store.Acquire();
             var build = path + BuildSuffix;
             try
@@ -114,8 +115,8 @@ public sealed class ErofsExports : INbdExportSource
                 FsyncDirectory();
                 WriteVerity(version, verity);
                 var size = new FileInfo(path).Length;
-                ServerLog.ExportBuilt(_logger, version.Short, path, size, clock.Elapsed.TotalSeconds);
-                ServerLog.ExportVerity(_logger, version.Short, result.OutputBytes, verity.TreeBytes, clock.Elapsed.TotalSeconds - erofsSeconds, verity.KernelArgument);
+                ArtifactsLog.ExportBuilt(_logger, version.Short, path, size, clock.Elapsed.TotalSeconds);
+                ArtifactsLog.ExportVerity(_logger, version.Short, result.OutputBytes, verity.TreeBytes, clock.Elapsed.TotalSeconds - erofsSeconds, verity.KernelArgument);
                 return new ErofsExportFile(version, path, size, FromCache: false, verity);
             }
             finally
@@ -132,35 +133,6 @@ public sealed class ErofsExports : INbdExportSource
         }
     }
 
-    /// <summary>Builds (or finds) VERSION's export off the caller's thread.</summary>
-    public Task<ErofsExportFile> GetOrBuildAsync(ObjectId version, CancellationToken cancellation) =>
-        Task.Run(() => GetOrBuild(version, cancellation), cancellation);
-
-    /// <summary>
-    /// Starts building VERSION's export in the background when it is not cached, so other preparation can run
-    /// meanwhile; a later <see cref="GetOrBuild"/> waits for that build instead of starting its own. A failure is
-    /// logged here and met again (with its message) by that later call.
-    /// </summary>
-    public void Prepare(ObjectId version)
-    {
-        if (TryCached(version) is not null)
-        {
-            return;
-        }
-
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                GetOrBuild(version, CancellationToken.None);
-            }
-            catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
-            {
-                ServerLog.ExportFailed(_logger, version.Short, e.Message);
-            }
-        });
-    }
-
     /// <summary>The cached exports, their sizes and how many NBD connections use each.</summary>
     public IReadOnlyList<ErofsExportStatus> Status() =>
         [.. Cached().Select(c => new ErofsExportStatus(c.Version, c.Size, _open.GetValueOrDefault(c.Version)))];
@@ -168,29 +140,12 @@ public sealed class ErofsExports : INbdExportSource
     public IReadOnlyList<NbdExportListing> List() =>
         [.. Cached().Select(c => new NbdExportListing(c.Version.ToString(), $"erofs image of version {c.Version.Short}, {c.Size} bytes"))];
 
-    public NbdOpenResult Open(string name, CancellationToken cancellation)
+    /// <summary>Opens FILE (an export <see cref="GetOrBuild"/> returned) for an NBD connection, counted until it is closed.</summary>
+    public NbdOpenResult Open(ErofsExportFile file)
     {
-        if (!ObjectId.TryParse(name, out var version) || version.ToString() != name)
-        {
-            return NbdOpenResult.Unknown($"'{name}' is not a version id (64 lower-case hex digits)");
-        }
-
-        if (!_store.HasVersion(version, reopen: true))
-        {
-            return NbdOpenResult.Unknown($"version {version.Short} is not in the image store");
-        }
-
-        ErofsExportFile file;
-        try
-        {
-            file = GetOrBuild(version, cancellation);
-        }
-        catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
-        {
-            ServerLog.ExportFailed(_logger, version.Short, e.Message);
-            return NbdOpenResult.Unavailable($"the erofs export of {version.Short} cannot be made: {e.Message}");
-        }
-
+        ArgumentNullException.ThrowIfNull(file);
+        var version = file.Version;
+        var name = version.ToString();
         _open.AddOrUpdate(version, 1, (_, n) => n + 1);
         try
         {
@@ -233,7 +188,7 @@ public sealed class ErofsExports : INbdExportSource
 
                 File.Delete(VerityPathFor(cached.Version));
                 File.Delete(cached.Path);
-                ServerLog.ExportRemoved(_logger, cached.Version.Short, cached.Path, cached.Size);
+                ArtifactsLog.ExportRemoved(_logger, cached.Version.Short, cached.Path, cached.Size);
                 removed++;
             }
             finally
@@ -246,7 +201,7 @@ public sealed class ErofsExports : INbdExportSource
     }
 
     /// <summary>VERSION's export when it and its dm-verity record are both in place and agree; otherwise null (build it).</summary>
-    private ErofsExportFile? TryCached(ObjectId version)
+    public ErofsExportFile? TryCached(ObjectId version)
     {
         var path = PathFor(version);
         var info = new FileInfo(path);
@@ -270,7 +225,7 @@ public sealed class ErofsExports : INbdExportSource
             || !verity!.Salt.AsSpan().SequenceEqual(SaltFor(version))
             || info.Length != (verity.DataBlocks * VerityTree.BlockSize) + verity.TreeBytes)
         {
-            ServerLog.ExportVerityInvalid(_logger, version.Short, VerityPathFor(version), problem ?? "it does not describe the export file");
+            ArtifactsLog.ExportVerityInvalid(_logger, version.Short, VerityPathFor(version), problem ?? "it does not describe the export file");
             return null;
         }
 

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using Sidus.Store;
 using Sidus.Store.Objects;
 
-namespace Sidus.Server.Images;
+namespace Sidus.Artifacts.Versions;
 
 /// <summary>The outcome of looking an image up for a node: its boot files, or why there are none.</summary>
-public sealed record ImageLookup(BootFiles? Files, string? Problem);
+public sealed record ImageLookup(ImageBootFiles? Files, string? Problem);
 
 /// <summary>
 /// Answers "what does image NAME[@VER|:TAG] boot with" and "what is version ID's kernel". A version's files never

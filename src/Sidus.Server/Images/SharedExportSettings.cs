@@ -4,13 +4,11 @@ using Sidus.Server.Configuration;
 namespace Sidus.Server.Images;
 
 /// <summary>
-/// What a shared-mode boot script needs: the export cache (to have the version's erofs image ready before the node
-/// asks for it) and the NBD address the node is told (sidus.nbd=ADDRESS:PORT).
+/// Where nodes reach the versions' shared exports: the NBD address a ram or shared boot script tells the node
+/// (sidus.nbd=ADDRESS:PORT). Present only when the server serves NBD.
 /// </summary>
-public sealed class SharedRoot(ErofsExports exports, NbdSettings settings, Func<int> port)
+public sealed class SharedExportSettings(NbdSettings settings, Func<int> port)
 {
-    public ErofsExports Exports => exports;
-
     /// <summary>
     /// The NBD endpoint for a node that reached HTTP at <paramref name="httpServer"/> ("IP:PORT" or "[IPv6]:PORT"):
     /// the configured address if any, else the same IP, with the NBD port.

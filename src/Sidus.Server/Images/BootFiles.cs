@@ -1,9 +1,0 @@
-using Sidus.Store.Objects;
-
-namespace Sidus.Server.Images;
-
-/// <summary>One file of an image version the server hands out: where it is in the image, its content and size.</summary>
-public sealed record BootFile(string Path, ObjectId Content, long Size);
-
-/// <summary>What an image version can boot with: its own kernel and, if it has one, its own initramfs.</summary>
-public sealed record BootFiles(ObjectId Version, string Image, long Sequence, BootFile Kernel, BootFile? Initrd);
