@@ -73,6 +73,7 @@ internal static class ServingEndpoints
         ctx.Response.ContentType = "text/plain; charset=utf-8";
         ctx.Response.ContentLength = manifest.Length;
         ctx.Response.Headers.CacheControl = ContentRoutes.ImmutableCaching;
+        ctx.Response.Headers.ETag = $"\"{hash}\"";
         ctx.Response.Headers[ContentRoutes.ManifestHashHeader] = hash;
         if (!HttpMethods.IsHead(ctx.Request.Method))
         {
@@ -173,7 +174,7 @@ internal static class ServingEndpoints
 
         ctx.Response.ContentType = "application/octet-stream";
         ctx.Response.ContentLength = total;
-        ctx.Response.Headers.CacheControl = ContentRoutes.ContentRoutes.ImmutableCaching;
+        ctx.Response.Headers.CacheControl = ContentRoutes.ImmutableCaching;
         ctx.Response.Headers.ETag = ContentRoutes.BatchETag(version.ToString(), index);
         if (HttpMethods.IsHead(ctx.Request.Method))
         {
