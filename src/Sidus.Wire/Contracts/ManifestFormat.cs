@@ -16,7 +16,7 @@ namespace Sidus.Wire.Contracts;
 /// fetched from <see cref="ContentRoutes.Content"/>) or '-'. LINKGROUP is non-zero for files that share an inode: the
 /// first line of a group carries the data, the others become hard links to it. PATH is relative ('.' for the root)
 /// and TARGET is the link text of a symlink, "OFFSET:LENGTH,..." for a sparse file (where its data lies: the content
-/// is those extents' bytes), or '-'; paths and link texts are percent-encoded: every byte outside '!'..'~' and '%'
+/// is those extents' bytes; empty for a file that is all holes), or '-'; paths and link texts are percent-encoded: every byte outside '!'..'~' and '%'
 /// itself is written as %XX, so names are bytes, as Linux has them. XATTRS is '-' or the entry's extended attributes
 /// (file capabilities, ACLs, SELinux labels) as NAME=VALUE pairs joined by ',': NAME percent-encoded (',' and '='
 /// too), VALUE in hex. <see cref="ManifestWriter"/> writes it, <see cref="ManifestReader"/> reads it.

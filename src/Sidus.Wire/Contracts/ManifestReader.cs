@@ -106,9 +106,9 @@ public static class ManifestReader
     private static byte[] ContentId(string text) =>
         text.Length == ContentHexLength ? Convert.FromHexString(text) : throw new FormatException($"not {ContentHexLength} hex digits");
 
-    /// <summary>"OFFSET:LENGTH,..." of a sparse file.</summary>
+    /// <summary>"OFFSET:LENGTH,..." of a sparse file; empty for one that is all holes.</summary>
     private static List<ManifestExtent> Extents(string text) =>
-        [.. text.Split(',').Select(pair =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
         {
             var colon = pair.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)

@@ -10,13 +10,14 @@ public sealed class ManifestFormatTests
     private static readonly string ContentA = new('a', 64);
     private static readonly string ContentB = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-    /// <summary>Every kind, an encoded name, xattrs, a sparse file and a hard-link pair, written out byte for byte.</summary>
+    /// <summary>Every kind, an encoded name, xattrs, a sparse file, a file all holes (empty TARGET) and a hard-link pair, byte for byte.</summary>
     private const string Frozen =
         "sidus-manifest 2\n" +
         "d 755 0 0 1700000000 0 0 - 0 0 0 . - -\n" +
         "d 1777 0 0 1700000001 500 0 - 0 0 0 tmp - -\n" +
         "f 4755 0 0 1700000002 5 10 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 0 0 0 tmp/a%20b%25%FF - security.capability=0100000200200000,user.a%2Cb%3D=\n" +
         "f 644 1000 100 -5 0 12288 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef 0 0 0 sparse 0:4096,8192:4096 -\n" +
+        "f 600 0 0 2 0 1073741824 0000000000000000000000000000000000000000000000000000000000000000 0 0 0 holes  -\n" +
         "f 644 0 0 3 0 4 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 7 0 0 one - -\n" +
         "f 644 0 0 3 0 4 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 7 0 0 two - -\n" +
         "l 777 0 0 4 0 0 - 0 0 0 lib usr/l%20ib -\n" +
@@ -39,6 +40,7 @@ public sealed class ManifestFormatTests
             Kind = FileKind.Regular, Path = "sparse"u8.ToArray(), Mode = 0x1A4, Uid = 1000, Gid = 100, MtimeSeconds = -5, Size = 12288,
             Content = Convert.FromHexString(ContentB), Extents = [new(0, 4096), new(8192, 4096)],
         },
+        new() { Kind = FileKind.Regular, Path = "holes"u8.ToArray(), Mode = 0x180, MtimeSeconds = 2, Size = 1L << 30, Content = new byte[32], Extents = [] },
         new() { Kind = FileKind.Regular, Path = "one"u8.ToArray(), Mode = 0x1A4, MtimeSeconds = 3, Size = 4, Content = Convert.FromHexString(ContentA), LinkGroup = 7 },
         new() { Kind = FileKind.Regular, Path = "two"u8.ToArray(), Mode = 0x1A4, MtimeSeconds = 3, Size = 4, Content = Convert.FromHexString(ContentA), LinkGroup = 7 },
         new() { Kind = FileKind.Symlink, Path = "lib"u8.ToArray(), Mode = 0x1FF, MtimeSeconds = 4, Target = "usr/l ib"u8.ToArray() },
@@ -51,7 +53,7 @@ public sealed class ManifestFormatTests
     public void Write_EveryKind_ExactBytes()
     {
         using var output = new MemoryStream();
-        Assert.Equal(10, ManifestWriter.Write(output, Entries()));
+        Assert.Equal(11, ManifestWriter.Write(output, Entries()));
         Assert.Equal(Frozen, Encoding.ASCII.GetString(output.ToArray()));
     }
 
@@ -73,8 +75,10 @@ public sealed class ManifestFormatTests
         Assert.Equal(new[] { new ManifestExtent(0, 4096), new ManifestExtent(8192, 4096) }, parsed[3].Extents!);
         Assert.Equal(8192, parsed[3].DataLength);
         Assert.Null(parsed[3].Target);
-        Assert.Equal("usr/l ib"u8.ToArray(), parsed[6].Target);
-        Assert.Equal((FileKind.BlockDevice, 8u, 1u), (parsed[8].Kind, parsed[8].Major, parsed[8].Minor));
+        Assert.Equal((0L, 1L << 30), (parsed[4].DataLength, parsed[4].Size));
+        Assert.Empty(parsed[4].Extents!);
+        Assert.Equal("usr/l ib"u8.ToArray(), parsed[7].Target);
+        Assert.Equal((FileKind.BlockDevice, 8u, 1u), (parsed[9].Kind, parsed[9].Major, parsed[9].Minor));
         Assert.Empty(parsed[0].Path);
     }
 
