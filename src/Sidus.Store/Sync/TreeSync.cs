@@ -77,6 +77,8 @@ public sealed class TreeSync
 
     public async Task<CheckoutResult> RunAsync(string target, CancellationToken cancellation)
     {
+        // A handle per directory of the tree stays open until its metadata is set, at the end: thousands for an image.
+        OpenFileLimit.Raise();
         var rootEntry = _tree.Root;
         if (!_options.DryRun)
         {
