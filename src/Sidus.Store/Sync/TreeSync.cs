@@ -23,6 +23,8 @@ public sealed class TreeSync
 {
     private const uint StagingMode = 0x180; // 0600 until the entry's own metadata is set
 
+    private static long s_temporaries;
+
     private readonly ITreeSource _tree;
     private readonly IContentSource _content;
     private readonly CheckoutOptions _options;
@@ -683,7 +685,13 @@ public sealed class TreeSync
         return true;
     }
 
-    private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes($".sidus-{Guid.NewGuid():N}");
+    /// <summary>
+    /// A name no other file has: process, a counter and a random number (the temporary file is created exclusively
+    /// anyway). Not a Guid: Guid.NewGuid needs the kernel's secure random source, which the node agent (init in an
+    /// initramfs, this engine's other user) may not have.
+    /// </summary>
+    private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes(
+        $".sidus-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_temporaries):x}-{Random.Shared.NextInt64():x16}");
 
     private sealed record WriteJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing, bool KnownSame)
     {
