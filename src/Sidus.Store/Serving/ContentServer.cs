@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Sidus.Store.Objects;
 using Sidus.Wire.Contracts;
@@ -57,8 +56,7 @@ public static class ContentServer
         var header = new byte[FrameHeaderLength];
         foreach (var id in ids)
         {
-            id.Write(header);
-            BinaryPrimitives.WriteInt64BigEndian(header.AsSpan(ObjectId.Size), ContentStore.Length(cache.Repository.Objects, id));
+            FrameHeader(header, id, ContentStore.Length(cache.Repository.Objects, id));
             await output.WriteAsync(header, cancellation);
             foreach (var piece in cache.Read(id))
             {
@@ -74,13 +72,19 @@ public static class ContentServer
         foreach (var id in ids)
         {
             var pieces = ContentStore.Read(repository.Objects, id).ToList();
-            id.Write(header);
-            BinaryPrimitives.WriteInt64BigEndian(header.AsSpan(ObjectId.Size), pieces.Sum(p => (long)p.Length));
+            FrameHeader(header, id, pieces.Sum(p => (long)p.Length));
             await output.WriteAsync(header, cancellation);
             foreach (var piece in pieces)
             {
                 await output.WriteAsync(piece, cancellation);
             }
         }
+    }
+
+    private static void FrameHeader(byte[] header, ObjectId id, long length)
+    {
+        var bytes = new byte[ObjectId.Size];
+        id.Write(bytes);
+        ContentBatchFrame.WriteHeader(header, bytes, length);
     }
 }

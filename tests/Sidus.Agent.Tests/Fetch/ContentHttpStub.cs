@@ -4,6 +4,7 @@ using System.Text;
 using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Serving;
+using Sidus.Testing;
 using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Tests.Fetch;
@@ -29,7 +30,7 @@ internal sealed class ContentHttpStub : IDisposable
 
         _listener.Prefixes.Add(Url + "/");
         _listener.Start();
-        _loop = Task.Run(LoopAsync);
+        _loop = HttpListenerLoop.Start(_listener, HandleAsync);
     }
 
     public string Url { get; }
@@ -38,24 +39,6 @@ internal sealed class ContentHttpStub : IDisposable
     public ObjectId? Corrupt { get; set; }
 
     public int BatchRequests;
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
 
     private async Task HandleAsync(HttpListenerContext context)
     {
