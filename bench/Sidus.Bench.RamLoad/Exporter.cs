@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Bench.RamLoad;
 
@@ -19,10 +19,9 @@ internal static class Exporter
         await File.WriteAllBytesAsync(Path.Combine(manifestDir, "manifest"), manifest, cancellation).ConfigureAwait(false);
         long total = 0;
         var header = new byte[32 + sizeof(long)];
-        foreach (var batch in setup.Batches)
+        foreach (var (batch, index) in setup.Batches.Select((b, i) => (b, i)))
         {
-            using var content = new StringContent(string.Join('\n', batch) + "\n", Encoding.ASCII, "text/plain");
-            using var response = await http.PostAsync(new Uri(server, "/api/content/batch"), content, cancellation).ConfigureAwait(false);
+            using var response = await http.GetAsync(new Uri(server, ContentRoutes.BatchOf(setup.Version, index)), cancellation).ConfigureAwait(false);
             response.EnsureSuccessStatusCode();
             var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))

@@ -2,15 +2,14 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using Sidus.Agent;
-using Sidus.Agent.Fetch;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Bench.RamLoad;
 
 /// <summary>
 /// One simulated node fetching a version the way the agent's RootFetcher does: the manifest, then the batches of
-/// <see cref="FetchPlan"/> with <see cref="FetchPlan.ParallelBatches"/> in flight, every frame checked for id and
+/// <see cref="ContentBatchPlan"/> with <see cref="ContentBatchPlan.ParallelBatches"/> in flight, every frame checked for id and
 /// length, failures retried with the agent's <see cref="Backoff"/> until the run's deadline. Data is dropped instead
 /// of written, and answers are read as they stream through a small buffer (the agent keeps one file at a time); the SHA-256 of every file is checked when <c>verifyHash</c>
 /// (the agent always checks it, on its own CPU; here the CPU is shared with the server).
@@ -37,9 +36,9 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
         try
         {
             await RetryAsync(FetchManifestAsync, deadline, RequestTimeout).ConfigureAwait(false);
-            using var gate = new SemaphoreSlim(FetchPlan.ParallelBatches);
+            using var gate = new SemaphoreSlim(ContentBatchPlan.ParallelBatches);
             var buffers = new ConcurrentBuffers();
-            var tasks = setup.Batches.Select(async batch =>
+            var tasks = setup.Batches.Select(async (batch, index) =>
             {
                 await gate.WaitAsync(deadline).ConfigureAwait(false);
                 try
@@ -51,7 +50,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                         try
                         {
                             await (plainFiles ? FetchFilesAsync(left, done => left = Remaining(left, done), buffer, ct)
-                                              : FetchBatchAsync(left, done => left = Remaining(left, done), buffer, ct)).ConfigureAwait(false);
+                                              : FetchBatchAsync(index, batch, left, done => left = Remaining(left, done), buffer, ct)).ConfigureAwait(false);
                         }
                         finally
                         {
@@ -122,15 +121,14 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
         Interlocked.Add(ref _bytes, body.Length);
     }
 
-    /// <summary>One POST /api/content/batch, read frame by frame as the agent does.</summary>
-    private async Task FetchBatchAsync(List<string> ids, Action<HashSet<string>> onDone, byte[] buffer, CancellationToken cancellation)
+    /// <summary>One GET of batch INDEX, read frame by frame as the agent does; the contents not LEFT to fetch are read past.</summary>
+    private async Task FetchBatchAsync(int index, List<string> ids, List<string> left, Action<HashSet<string>> onDone, byte[] buffer, CancellationToken cancellation)
     {
         var done = new HashSet<string>(StringComparer.Ordinal);
+        var wanted = left.ToHashSet(StringComparer.Ordinal);
         try
         {
-            using var content = new StringContent(string.Join('\n', ids) + "\n", Encoding.ASCII, "text/plain");
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, "/api/content/batch")) { Content = content };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
+            using var response = await http.GetAsync(new Uri(server, ContentRoutes.BatchOf(setup.Version, index)), HttpCompletionOption.ResponseHeadersRead, cancellation).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 throw new HttpRequestException($"the server answered {(int)response.StatusCode} to a batch of {ids.Count}");
@@ -152,7 +150,7 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
                         throw new InvalidDataException($"the batch answer is out of step: expected {id}, got {frameId} ({length} bytes)");
                     }
 
-                    await ReceiveAsync(stream, id, length, buffer, idle).ConfigureAwait(false);
+                    await ReceiveAsync(stream, wanted.Contains(id) ? id : null, length, buffer, idle).ConfigureAwait(false);
                     done.Add(id);
                     Interlocked.Add(ref _bytes, FrameHeaderLength + length);
                 }
@@ -201,10 +199,10 @@ internal sealed class SimulatedNode(HttpClient http, Uri server, FetchSetup setu
         }
     }
 
-    /// <summary>Reads LENGTH bytes of ID's data through a small buffer, hashing them when this node checks hashes.</summary>
-    private async Task ReceiveAsync(Stream stream, string id, long length, byte[] buffer, CancellationTokenSource idle)
+    /// <summary>Reads LENGTH bytes of ID's data through a small buffer, hashing them when this node checks hashes (and ID is still wanted).</summary>
+    private async Task ReceiveAsync(Stream stream, string? id, long length, byte[] buffer, CancellationTokenSource idle)
     {
-        using var hash = verifyHash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        using var hash = verifyHash && id is not null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         var left = length;
         while (left > 0)
         {

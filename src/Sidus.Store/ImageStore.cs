@@ -2,6 +2,7 @@ using Sidus.Store.Checkout;
 using Sidus.Store.Import;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
+using Sidus.Store.Sync;
 using Sidus.Store.Trees;
 
 namespace Sidus.Store;
@@ -67,7 +68,7 @@ public sealed class ImageStore(Repository repository)
         using var imageLock = StoreLock.Acquire(Path.Combine(work, image + ".lock"), $"image exec {image}", LockWait, OnWaiting);
         var (baseId, baseCommit) = Repository.Resolve(image);
         var tree = Path.Combine(work, image);
-        new CheckoutEngine(Repository, new CheckoutOptions { Progress = progress }).Run(baseId, tree, cancellation);
+        TreeSync.Checkout(Repository, baseId, tree, new CheckoutOptions { Progress = progress }, cancellation);
         var code = await Build.ChrootRunner.RunAsync(tree, command, Repository.StagingDirectory, cancellation);
         if (code != 0)
         {
@@ -218,7 +219,7 @@ public sealed class ImageStore(Repository repository)
     public CheckoutResult Checkout(string spec, string target, CheckoutOptions options, CancellationToken cancellation)
     {
         var (id, _) = Repository.Resolve(spec);
-        return new CheckoutEngine(Repository, options).Run(id, target, cancellation);
+        return TreeSync.Checkout(Repository, id, target, options, cancellation);
     }
 
     private static bool SameRootMetadata(TreeEntry a, TreeEntry b)

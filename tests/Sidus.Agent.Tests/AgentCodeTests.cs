@@ -5,7 +5,7 @@ using Sidus.Agent.Modules;
 
 namespace Sidus.Agent.Tests;
 
-/// <summary>The agent's own SHA-256, alias matcher and manifest parser, against references and exact inputs.</summary>
+/// <summary>The agent's own SHA-256 and alias matcher, against references and exact inputs (the manifest reader's tests are in Sidus.Wire.Tests).</summary>
 public sealed class AgentCodeTests
 {
     [Theory]
@@ -35,37 +35,4 @@ public sealed class AgentCodeTests
     [InlineData("acpi*:PNP0[!Aa]0[0-9]:*", "acpi:PNP0a03:", false)]
     public void Glob_ModaliasPatterns_MatchAsFnmatch(string pattern, string text, bool expected) =>
         Assert.Equal(expected, Glob.Matches(pattern, text));
-
-    [Fact]
-    public void ManifestParser_EncodedNamesAndSparseFiles_Decoded()
-    {
-        var text = "sidus-manifest 2\n" +
-                   "d 755 0 0 1 0 0 - 0 0 0 . - -\n" +
-                   "f 4755 0 0 1700000000 5 10 " + new string('a', 64) + " 0 0 0 bin/a%20b%25%FF 0:2,8:2 security.capability=0100000200200000,user.a%2Cb%3D=\n" +
-                   "l 777 0 0 1 0 0 - 0 0 0 lib usr/lib -\n";
-        var entries = ManifestParser.Parse(text);
-        Assert.Equal(3, entries.Count);
-        Assert.Empty(entries[0].Xattrs);
-        Assert.Equal(2, entries[1].Xattrs.Count);
-        Assert.Equal("security.capability", Encoding.ASCII.GetString(entries[1].Xattrs[0].Key));
-        Assert.Equal(new byte[] { 1, 0, 0, 2, 0, 0x20, 0, 0 }, entries[1].Xattrs[0].Value);
-        Assert.Equal("user.a,b=", Encoding.ASCII.GetString(entries[1].Xattrs[1].Key));
-        Assert.Empty(entries[1].Xattrs[1].Value);
-        Assert.Equal(0x9EDu, entries[1].Mode);
-        Assert.Equal(new byte[] { (byte)'b', (byte)'i', (byte)'n', (byte)'/', (byte)'a', 0x20, (byte)'b', (byte)'%', 0xFF }, entries[1].Path);
-        Assert.Equal("0:2,8:2", Encoding.ASCII.GetString(entries[1].Target!));
-        Assert.Equal("usr/lib", Encoding.ASCII.GetString(entries[2].Target!));
-    }
-
-    [Theory]
-    [InlineData("not-a-manifest\n")]
-    [InlineData("sidus-manifest 1\nd 755 0 0 1 0 0 - 0 0 0 . -\n")]
-    [InlineData("sidus-manifest 2\nd 755 0 0\n")]
-    [InlineData("sidus-manifest 2\nd 799 0 0 1 0 0 - 0 0 0 . - -\n")]
-    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 zz 0 0 0 a - -\n")]
-    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 - 0 0 0 a% - -\n")]
-    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 - 0 0 0 a - =00\n")]
-    [InlineData("sidus-manifest 2\nf 644 0 0 1 0 1 - 0 0 0 a - user.x=0g\n")]
-    public void ManifestParser_Malformed_RefusedWithReason(string text) =>
-        Assert.Throws<InvalidDataException>(() => ManifestParser.Parse(text));
 }

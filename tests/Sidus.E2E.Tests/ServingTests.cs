@@ -1,22 +1,24 @@
 using System.Security.Cryptography;
 using Sidus.Agent.Fetch;
+using Sidus.Linux;
 using Sidus.E2E.Tests.Support;
 using Sidus.Store.Serving;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.E2E.Tests;
 
-/// <summary>The serving functions against the agent's parser, on the fixture's real image.</summary>
+/// <summary>The serving functions against the manifest reader and the batch plan the agent uses, on the fixture's real image.</summary>
 public sealed class ServingTests(BootImageFixture fixture) : IClassFixture<BootImageFixture>
 {
     [Fact]
     public void Manifest_OfRealImage_ParsesWithEveryEntryAndHash()
     {
         var (manifest, sha) = ContentServer.Manifest(fixture.Repository, fixture.Version, CancellationToken.None);
-        var entries = ManifestParser.Parse(System.Text.Encoding.UTF8.GetString(manifest));
+        var entries = ManifestReader.Parse(System.Text.Encoding.UTF8.GetString(manifest));
         var commit = fixture.Repository.ReadCommit(fixture.Version);
         Assert.Equal(commit.Entries + 1, entries.Count);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(manifest)), sha);
-        Assert.Contains(entries, e => e.Kind == 'l' && System.Text.Encoding.UTF8.GetString(e.Path) == "lib");
+        Assert.Contains(entries, e => e.Kind == FileKind.Symlink && System.Text.Encoding.UTF8.GetString(e.Path) == "lib");
     }
 
     [Fact]
@@ -37,7 +39,7 @@ public sealed class ServingTests(BootImageFixture fixture) : IClassFixture<BootI
             var (version, _) = repository.Resolve("x");
             var (manifest, _) = ContentServer.Manifest(repository, version, CancellationToken.None);
 
-            var ping = ManifestParser.Parse(System.Text.Encoding.UTF8.GetString(manifest)).Single(e => e.Kind == 'f');
+            var ping = ManifestReader.Parse(System.Text.Encoding.UTF8.GetString(manifest)).Single(e => e.Kind == FileKind.Regular);
             var names = ping.Xattrs.Select(x => System.Text.Encoding.ASCII.GetString(x.Key)).ToList();
             Assert.Equal(["security.capability", "user.note"], names);
             Assert.Equal(new byte[] { 0x2c, 0x3d }, ping.Xattrs[1].Value);
@@ -50,34 +52,26 @@ public sealed class ServingTests(BootImageFixture fixture) : IClassFixture<BootI
     }
 
     [Fact]
-    public async Task Batch_ThreeFiles_FramesCarryIdLengthAndVerifiedData()
+    public async Task Batch_FirstOfPlan_FramesCarryIdLengthAndVerifiedData()
     {
         var (manifest, _) = ContentServer.Manifest(fixture.Repository, fixture.Version, CancellationToken.None);
-        var files = ManifestParser.Parse(System.Text.Encoding.UTF8.GetString(manifest)).Where(e => e.Kind == 'f' && e.Size > 0).Take(3).ToList();
-        var body = string.Join('\n', files.Select(f => Convert.ToHexStringLower(f.Content!)));
-        Assert.True(ContentServer.TryParseBatch(System.Text.Encoding.ASCII.GetBytes(body), out var ids, out _));
+        var plan = ContentBatchPlan.Make(ManifestReader.Parse(System.Text.Encoding.UTF8.GetString(manifest)));
+        Assert.NotEmpty(plan);
+        Assert.All(plan, batch => Assert.True(batch.Count <= ContentBatchPlan.MaxFiles && (batch.Count == 1 || batch.Sum(i => i.Length) <= ContentBatchPlan.MaxBytes)));
+        var ids = plan[0].Select(item => Sidus.Store.Objects.ObjectId.Read(item.Content)).ToList();
         using var output = new MemoryStream();
         await ContentServer.WriteBatchAsync(fixture.Repository, ids, output, CancellationToken.None);
         var bytes = output.ToArray();
         var at = 0;
-        foreach (var file in files)
+        foreach (var item in plan[0])
         {
-            Assert.Equal(file.Content, bytes.AsSpan(at, 32).ToArray());
-            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(at + 32));
-            Assert.Equal(file.Size, length);
-            Assert.Equal(file.Content, Sha256.Hash(bytes.AsSpan(at + ContentServer.FrameHeaderLength, (int)length)));
-            at += ContentServer.FrameHeaderLength + (int)length;
+            var (id, length) = ContentBatchFrame.ReadHeader(bytes.AsSpan(at));
+            Assert.Equal(item.Content, id);
+            Assert.Equal(item.Length, length);
+            Assert.Equal(item.Content, Sha256.Hash(bytes.AsSpan(at + ContentBatchFrame.HeaderLength, (int)length)));
+            at += ContentBatchFrame.HeaderLength + (int)length;
         }
 
         Assert.Equal(bytes.Length, at);
-    }
-
-    [Theory]
-    [InlineData("xyz\n")]
-    [InlineData("0123\n")]
-    public void TryParseBatch_BadLines_Refused(string body)
-    {
-        Assert.False(ContentServer.TryParseBatch(System.Text.Encoding.ASCII.GetBytes(body), out _, out var error));
-        Assert.NotNull(error);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Sidus.Store.Serving;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Tests;
 
@@ -17,7 +18,7 @@ public sealed class ServingHttpTests(ServerFixture f) : IClassFixture<ServerFixt
         Assert.Equal(200, status);
         Assert.StartsWith(ManifestFormat.Header + "\n", text, StringComparison.Ordinal);
         Assert.Contains($" {f.Kernel.Length} {Hex(f.Kernel)} ", text, StringComparison.Ordinal);
-        Assert.Contains($"{ServingRoutes.ManifestHashHeader}: {Hex(body)}", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"{ContentRoutes.ManifestHashHeader}: {Hex(body)}", headers, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("content-length: " + body.Length, headers, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -44,32 +45,37 @@ public sealed class ServingHttpTests(ServerFixture f) : IClassFixture<ServerFixt
     }
 
     [Fact]
-    public async Task Batch_TwoIds_SendsFramesInOrder()
+    public async Task Batch_First_SendsThePlansFramesInOrderAsAnImmutableGet()
     {
-        var ids = new[] { Hex(f.Initrd), Hex(f.Kernel) };
-        var (status, body, headers) = await Tools.CurlAsync($"{f.Http}/api/content/batch", "-X", "POST", "--data-binary", string.Join('\n', ids) + "\n");
+        var (_, manifest, _) = await Tools.CurlAsync($"{f.Http}/api/versions/{f.VersionId}/manifest");
+        var plan = ContentBatchPlan.Make(ManifestReader.Parse(Encoding.UTF8.GetString(manifest)));
+        var expected = new List<byte>();
+        foreach (var item in plan[0])
+        {
+            var (_, data, _) = await Tools.CurlAsync($"{f.Http}/api/content/{Convert.ToHexStringLower(item.Content)}");
+            expected.AddRange(FrameOf(data));
+        }
+
+        var (status, body, headers) = await Tools.CurlAsync($"{f.Http}/api/versions/{f.VersionId}/batch/1/0");
         Assert.Equal(200, status);
-        var expected = FrameOf(f.Initrd).Concat(FrameOf(f.Kernel)).ToArray();
         Assert.Equal(expected, body);
-        Assert.Contains("content-length: " + expected.Length, headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(plan.SelectMany(b => b), item => item.Content.AsSpan().SequenceEqual(SHA256.HashData(f.Kernel)));
+        Assert.Contains("content-length: " + expected.Count, headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("cache-control: public, max-age=31536000, immutable", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"etag: \"{f.VersionId}.1.0\"", headers, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
-    public async Task Batch_BadLineOrTooLarge_IsRefused()
+    public async Task Batch_BadIndexUnknownVersionOrPost_IsRefused()
     {
-        var (bad, badBody, _) = await Tools.CurlAsync($"{f.Http}/api/content/batch", "-X", "POST", "--data-binary", "zz\n");
+        var (bad, badBody, _) = await Tools.CurlAsync($"{f.Http}/api/versions/{f.VersionId}/batch/1/zz");
         Assert.Equal(400, bad);
-        Assert.Contains("line 1 is not a 64-digit hex content id", Encoding.UTF8.GetString(badBody), StringComparison.Ordinal);
-
-        var file = Path.Combine(f.Home, "huge-batch");
-        var line = Hex(f.Kernel) + "\n";
-        await File.WriteAllTextAsync(file, string.Concat(Enumerable.Repeat(line, ContentServer.MaxBatchIds + 1)));
-        var (tooMany, _, _) = await Tools.CurlAsync($"{f.Http}/api/content/batch", "-X", "POST", "--data-binary", "@" + file);
-        Assert.Equal(400, tooMany);
-
-        await File.WriteAllTextAsync(file, new string('a', 2 * 1024 * 1024));
-        var (tooLarge, _, _) = await Tools.CurlAsync($"{f.Http}/api/content/batch", "-X", "POST", "--data-binary", "@" + file);
-        Assert.Equal(413, tooLarge);
+        Assert.Contains("'zz' is not a batch number", Encoding.UTF8.GetString(badBody), StringComparison.Ordinal);
+        var (past, pastBody, _) = await Tools.CurlAsync($"{f.Http}/api/versions/{f.VersionId}/batch/1/100000");
+        Assert.Equal(404, past);
+        Assert.Contains("batches, not 100001", Encoding.UTF8.GetString(pastBody), StringComparison.Ordinal);
+        Assert.Equal(404, (await Tools.CurlAsync($"{f.Http}/api/versions/{new string('0', 64)}/batch/1/0")).Status);
+        Assert.NotEqual(200, (await Tools.CurlAsync($"{f.Http}/api/content/batch", "-X", "POST", "--data-binary", Hex(f.Kernel) + "\n")).Status);
     }
 
     [Fact]

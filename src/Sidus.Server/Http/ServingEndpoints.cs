@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,28 +9,25 @@ using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Serving;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Http;
 
 /// <summary>
-/// The routes a node agent fetches a version through (<see cref="ServingRoutes"/>): the manifest, one file's content,
-/// and a batch of contents. Everything is named by a hash, so answers are cacheable forever. Each content is verified
+/// The routes a node agent fetches a version through (<see cref="ContentRoutes"/>): the manifest, one file's content,
+/// and a batch of the version's contents (plain GETs, so an HTTP cache can stand in front). Everything is named by a hash, so answers are cacheable forever. Each content is verified
 /// against its id before its status line goes out, once per server process (<see cref="ServingCache"/>): a damaged
 /// object gets a 500, and data damaged on disk after its check is left to the node's own hash check.
 /// </summary>
 internal static class ServingEndpoints
 {
-    /// <summary>Largest batch body: <see cref="ContentServer.MaxBatchIds"/> lines of 64 hex digits and CR LF.</summary>
-    public const long MaxBatchBody = ContentServer.MaxBatchIds * ((ObjectId.Size * 2) + 2L);
-
-    private const string ImmutableCaching = "public, max-age=31536000, immutable";
     private const int HexIdLength = ObjectId.Size * 2;
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapMethods(ServingRoutes.Manifest, [HttpMethods.Get, HttpMethods.Head], ManifestAsync);
-        app.MapMethods(ServingRoutes.ContentBatch, [HttpMethods.Post], BatchAsync);
-        app.MapMethods(ServingRoutes.Content, [HttpMethods.Get, HttpMethods.Head], ContentAsync);
+        app.MapMethods(ContentRoutes.Manifest, [HttpMethods.Get, HttpMethods.Head], ManifestAsync);
+        app.MapMethods(ContentRoutes.Batch, [HttpMethods.Get, HttpMethods.Head], BatchAsync);
+        app.MapMethods(ContentRoutes.Content, [HttpMethods.Get, HttpMethods.Head], ContentAsync);
     }
 
     private static ILogger Log(HttpContext ctx) =>
@@ -76,8 +72,9 @@ internal static class ServingEndpoints
 
         ctx.Response.ContentType = "text/plain; charset=utf-8";
         ctx.Response.ContentLength = manifest.Length;
-        ctx.Response.Headers.CacheControl = ImmutableCaching;
-        ctx.Response.Headers[ServingRoutes.ManifestHashHeader] = hash;
+        ctx.Response.Headers.CacheControl = ContentRoutes.ImmutableCaching;
+        ctx.Response.Headers.ETag = $"\"{hash}\"";
+        ctx.Response.Headers[ContentRoutes.ManifestHashHeader] = hash;
         if (!HttpMethods.IsHead(ctx.Request.Method))
         {
             ServerLog.ServingSent(Log(ctx), "manifest of " + version.Short, HttpHelpers.Client(ctx), manifest.Length);
@@ -116,7 +113,7 @@ internal static class ServingEndpoints
 
         ctx.Response.ContentType = "application/octet-stream";
         ctx.Response.ContentLength = length;
-        ctx.Response.Headers.CacheControl = ImmutableCaching;
+        ctx.Response.Headers.CacheControl = ContentRoutes.ImmutableCaching;
         ctx.Response.Headers.ETag = $"\"{id}\"";
         if (HttpMethods.IsHead(ctx.Request.Method))
         {
@@ -128,63 +125,63 @@ internal static class ServingEndpoints
 
     private static async Task BatchAsync(HttpContext ctx)
     {
-        if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        if (!TryId(ctx, "version", out var version))
         {
-            limit.MaxRequestBodySize = MaxBatchBody;
-        }
-
-        if (ctx.Request.ContentLength is > MaxBatchBody)
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status413PayloadTooLarge, $"a batch is at most {ContentServer.MaxBatchIds} ids ({MaxBatchBody} bytes)");
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
             return;
         }
 
-        byte[] body;
-        try
+        if (ctx.Request.RouteValues["index"] is not string indexText ||
+            !int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
         {
-            using var buffer = new MemoryStream();
-            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
-            body = buffer.ToArray();
-        }
-        catch (BadHttpRequestException e)
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status413PayloadTooLarge, $"a batch is at most {MaxBatchBody} bytes: {e.Message}");
-            return;
-        }
-
-        if (!ContentServer.TryParseBatch(body, out var ids, out var error))
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, "bad batch: " + error);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["index"]}' is not a batch number");
             return;
         }
 
         using var lease = ctx.RequestServices.GetRequiredService<ImageCatalog>().Store.Acquire();
         var repository = lease.Repository;
+        if (!repository.Objects.TryGetKind(version, out var kind) || kind != ObjectKind.Commit)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no image version {version.Short} in the store");
+            return;
+        }
+
+        List<ObjectId> ids;
         long total = 0;
+        var what = $"batch {index.ToString(CultureInfo.InvariantCulture)} of {version.Short}";
         try
         {
+            var batches = lease.Serving.Batches(version, ctx.RequestAborted);
+            if (index >= batches.Count)
+            {
+                await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"version {version.Short} has {batches.Count} batches, not {index + 1}");
+                return;
+            }
+
+            ids = [.. batches[index].Select(item => ObjectId.Read(item.Content))];
             foreach (var id in ids)
             {
-                if (!ContentServer.HasContent(repository, id))
-                {
-                    await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no file content {id} in the store");
-                    return;
-                }
-
                 await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
                 total += ContentServer.FrameHeaderLength + ContentStore.Length(repository.Objects, id);
             }
         }
         catch (StoreException e)
         {
-            ServerLog.ServingFailed(Log(ctx), $"a batch of {ids.Count}", HttpHelpers.Client(ctx), e.Message);
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"a content of the batch is damaged on the server: {e.Message}");
+            ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), e.Message);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"a content of {what} is damaged on the server: {e.Message}");
             return;
         }
 
         ctx.Response.ContentType = "application/octet-stream";
         ctx.Response.ContentLength = total;
-        await SendAsync(ctx, $"a batch of {ids.Count.ToString(CultureInfo.InvariantCulture)}", () => ContentServer.WriteBatchAsync(lease.Serving, ids, ctx.Response.Body, ctx.RequestAborted));
+        ctx.Response.Headers.CacheControl = ContentRoutes.ImmutableCaching;
+        ctx.Response.Headers.ETag = ContentRoutes.BatchETag(version.ToString(), index);
+        if (HttpMethods.IsHead(ctx.Request.Method))
+        {
+            return;
+        }
+
+        await SendAsync(ctx, what, () => ContentServer.WriteBatchAsync(lease.Serving, ids, ctx.Response.Body, ctx.RequestAborted));
     }
 
     /// <summary>Streams an answer whose headers are set; a damaged object found on the way cuts the connection.</summary>

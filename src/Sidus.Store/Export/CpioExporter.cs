@@ -1,6 +1,7 @@
 using Sidus.Linux;
 using Sidus.Store.Import;
 using Sidus.Store.Objects;
+using Sidus.Store.Sync;
 using Sidus.Store.Trees;
 
 namespace Sidus.Store.Export;
@@ -84,11 +85,8 @@ public sealed class CpioExporter(Repository repository)
     /// <summary>Writes a file's whole length: its data where it has extents, zeros in its holes.</summary>
     private long WriteContent(CpioWriter writer, TreeEntry entry)
     {
-        var extents = entry.Extents ?? [new Extent(0, entry.Size)];
         var zeros = new byte[ZeroBufferLength];
         long at = 0;
-        var extent = 0;
-        long inExtent = 0;
         void Zeros(long until)
         {
             while (at < until)
@@ -101,28 +99,16 @@ public sealed class CpioExporter(Repository repository)
 
         if (entry.DataLength > 0)
         {
+            var cursor = new SparseCursor(entry);
             foreach (var piece in ContentStore.Read(repository.Objects, entry.Content))
             {
-                var span = piece.Span;
-                while (!span.IsEmpty)
+                for (var span = piece.Span; !span.IsEmpty;)
                 {
-                    if (extent >= extents.Count)
-                    {
-                        throw new CorruptObjectException($"content {entry.Content} is longer than its entry says");
-                    }
-
-                    var e = extents[extent];
-                    Zeros(e.Offset + inExtent);
-                    var n = (int)Math.Min(span.Length, e.Length - inExtent);
+                    var n = cursor.Next(span.Length, out var offset);
+                    Zeros(offset);
                     writer.WriteData(span[..n]);
                     at += n;
                     span = span[n..];
-                    inExtent += n;
-                    if (inExtent == e.Length)
-                    {
-                        extent++;
-                        inExtent = 0;
-                    }
                 }
             }
         }

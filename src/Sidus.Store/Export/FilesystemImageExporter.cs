@@ -3,6 +3,7 @@ using Sidus.Linux;
 using Sidus.Store.Checkout;
 using Sidus.Store.Import;
 using Sidus.Store.Objects;
+using Sidus.Store.Sync;
 
 namespace Sidus.Store.Export;
 
@@ -47,7 +48,7 @@ public sealed class FilesystemImageExporter(Repository repository)
         var commit = repository.ReadCommit(commitId);
         try
         {
-            var checkout = new CheckoutEngine(repository, new CheckoutOptions { Progress = progress }).Run(commitId, tree, cancellation);
+            var checkout = TreeSync.Checkout(repository, commitId, tree, new CheckoutOptions { Progress = progress }, cancellation);
             // The same version gives the same bytes (what an NBD client reconnecting to a rebuilt export, and its
             // dm-verity root hash, rely on): mkfs.erofs would otherwise stamp the build time and a random UUID. The
             // fixed build time is the largest 32-bit time because SOURCE_DATE_EPOCH also clamps every newer file

@@ -1,7 +1,7 @@
 using Sidus.Linux;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
-using Sidus.Store.Checkout;
+using Sidus.Store.Sync;
 using Sidus.Store.Trees;
 
 namespace Sidus.Store.Import;

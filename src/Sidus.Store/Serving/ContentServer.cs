@@ -1,26 +1,23 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
 using Sidus.Store.Objects;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Store.Serving;
 
 /// <summary>
 /// The server side of a node's fetch, as plain functions over a <see cref="Repository"/>: the host (sidus serve, a
-/// test) maps them to <see cref="ServingRoutes"/>. Data is verified against its id when read from the store.
+/// test) maps them to <see cref="ContentRoutes"/>. Data is verified against its id when read from the store.
 /// </summary>
 public static class ContentServer
 {
-    public const int MaxBatchIds = 4096;
-    public const int FrameHeaderLength = ObjectId.Size + sizeof(long);
-    private const int HexIdLength = ObjectId.Size * 2;
+    public const int FrameHeaderLength = ContentBatchFrame.HeaderLength;
 
     /// <summary>The manifest of VERSION (a commit id) with its SHA-256, built in memory.</summary>
     public static (byte[] Manifest, string Sha256) Manifest(Repository repository, ObjectId version, CancellationToken cancellation)
     {
         var commit = repository.ReadCommit(version);
         using var buffer = new MemoryStream();
-        ManifestFormat.Write(repository, commit, buffer, cancellation);
+        VersionManifest.Write(repository, commit, buffer, cancellation);
         var bytes = buffer.ToArray();
         return (bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }
@@ -39,40 +36,6 @@ public static class ContentServer
     }
 
     /// <summary>
-    /// Parses a batch request body: hex ids, one per line. Returns an error text for a body that is not one
-    /// (too many ids, a line that is not 64 hex digits) instead of throwing: it is the client's mistake.
-    /// </summary>
-    public static bool TryParseBatch(ReadOnlySpan<byte> body, out List<ObjectId> ids, out string? error)
-    {
-        ids = [];
-        error = null;
-        foreach (var range in body.Split((byte)'\n'))
-        {
-            var line = body[range].TrimEnd((byte)'\r');
-            if (line.IsEmpty)
-            {
-                continue;
-            }
-
-            if (ids.Count == MaxBatchIds)
-            {
-                error = $"a batch holds at most {MaxBatchIds} ids";
-                return false;
-            }
-
-            if (line.Length != HexIdLength || !ObjectId.TryParse(Encoding.ASCII.GetString(line), out var id))
-            {
-                error = $"line {ids.Count + 1} is not a 64-digit hex content id";
-                return false;
-            }
-
-            ids.Add(id);
-        }
-
-        return true;
-    }
-
-    /// <summary>
     /// Writes one file's data to OUTPUT through CACHE: hashed only the first time this process sends it (see
     /// <see cref="ServingCache"/>), streamed from the frames as they are, no copy on the way.
     /// </summary>
@@ -85,7 +48,7 @@ public static class ContentServer
         }
     }
 
-    /// <summary>Writes each id's frame (id, 8-byte big-endian length, data) through CACHE, as <see cref="WriteContentAsync(ServingCache, ObjectId, Stream, CancellationToken)"/>.</summary>
+    /// <summary>Writes each id's <see cref="ContentBatchFrame"/> through CACHE, as <see cref="WriteContentAsync(ServingCache, ObjectId, Stream, CancellationToken)"/>.</summary>
     public static async Task WriteBatchAsync(ServingCache cache, IReadOnlyList<ObjectId> ids, Stream output, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(cache);
@@ -93,8 +56,7 @@ public static class ContentServer
         var header = new byte[FrameHeaderLength];
         foreach (var id in ids)
         {
-            id.Write(header);
-            BinaryPrimitives.WriteInt64BigEndian(header.AsSpan(ObjectId.Size), ContentStore.Length(cache.Repository.Objects, id));
+            FrameHeader(header, id, ContentStore.Length(cache.Repository.Objects, id));
             await output.WriteAsync(header, cancellation);
             foreach (var piece in cache.Read(id))
             {
@@ -103,20 +65,26 @@ public static class ContentServer
         }
     }
 
-    /// <summary>Writes each id's frame: id, 8-byte big-endian length, data; every content hashed as it is read.</summary>
+    /// <summary>Writes each id's <see cref="ContentBatchFrame"/>; every content hashed as it is read.</summary>
     public static async Task WriteBatchAsync(Repository repository, IReadOnlyList<ObjectId> ids, Stream output, CancellationToken cancellation)
     {
         var header = new byte[FrameHeaderLength];
         foreach (var id in ids)
         {
             var pieces = ContentStore.Read(repository.Objects, id).ToList();
-            id.Write(header);
-            BinaryPrimitives.WriteInt64BigEndian(header.AsSpan(ObjectId.Size), pieces.Sum(p => (long)p.Length));
+            FrameHeader(header, id, pieces.Sum(p => (long)p.Length));
             await output.WriteAsync(header, cancellation);
             foreach (var piece in pieces)
             {
                 await output.WriteAsync(piece, cancellation);
             }
         }
+    }
+
+    private static void FrameHeader(byte[] header, ObjectId id, long length)
+    {
+        var bytes = new byte[ObjectId.Size];
+        id.Write(bytes);
+        ContentBatchFrame.WriteHeader(header, bytes, length);
     }
 }

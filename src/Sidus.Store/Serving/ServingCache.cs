@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Store.Serving;
 
@@ -24,6 +25,7 @@ public sealed class ServingCache
 
     private readonly ConcurrentDictionary<ObjectId, Task> _checking = new();
     private readonly ConcurrentDictionary<ObjectId, Lazy<(byte[] Manifest, string Sha256)>> _manifests = new();
+    private readonly ConcurrentDictionary<ObjectId, Lazy<List<List<BatchItem>>>> _batches = new();
     private int _checksRun;
 
     public ServingCache(Repository repository, int verifiedCapacity = DefaultVerifiedCapacity, long frameBytes = DefaultFrameBytes)
@@ -119,6 +121,20 @@ public sealed class ServingCache
             _manifests.TryRemove(KeyValuePair.Create(version, lazy));
             throw;
         }
+    }
+
+    /// <summary>The <see cref="ContentBatchPlan"/> of VERSION, made once from its manifest (as the node makes it).</summary>
+    public List<List<BatchItem>> Batches(ObjectId version, CancellationToken cancellation)
+    {
+        if (_batches.Count >= MaxManifests)
+        {
+            _batches.Clear();
+        }
+
+        var manifest = Manifest(version, cancellation).Manifest;
+        var lazy = _batches.GetOrAdd(version, _ => new Lazy<List<List<BatchItem>>>(() =>
+            ContentBatchPlan.Make(ManifestReader.Parse(System.Text.Encoding.UTF8.GetString(manifest)))));
+        return lazy.Value;
     }
 
     private IEnumerable<ReadOnlyMemory<byte>> ReadAndRemember(ObjectId content)

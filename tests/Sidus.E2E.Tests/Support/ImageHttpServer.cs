@@ -5,6 +5,7 @@ using System.Text.Json;
 using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Serving;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.E2E.Tests.Support;
 
@@ -94,21 +95,22 @@ internal sealed class ImageHttpServer : IDisposable
             {
                 var (manifest, sha) = ContentServer.Manifest(_repository, id, CancellationToken.None);
                 response.ContentType = "text/plain";
-                response.AddHeader(ServingRoutes.ManifestHashHeader, sha);
+                response.AddHeader(ContentRoutes.ManifestHashHeader, sha);
                 response.ContentLength64 = manifest.Length;
                 await response.OutputStream.WriteAsync(manifest);
             }
-            else if (path is ["api", "content", "batch"] && request.HttpMethod == "POST")
+            else if (path is ["api", "versions", var batchVersion, "batch", ContentBatchPlan.Revision, var number] &&
+                     ObjectId.TryParse(batchVersion, out var batchOf) && int.TryParse(number, out var index))
             {
-                using var body = new MemoryStream();
-                await request.InputStream.CopyToAsync(body);
-                if (!ContentServer.TryParseBatch(body.ToArray(), out var ids, out var error) || ids.Any(i => !ContentServer.HasContent(_repository, i)))
+                var (manifest, _) = ContentServer.Manifest(_repository, batchOf, CancellationToken.None);
+                var batches = ContentBatchPlan.Make(ManifestReader.Parse(Encoding.UTF8.GetString(manifest)));
+                if (index >= batches.Count)
                 {
-                    response.StatusCode = 400;
-                    await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(error ?? "unknown content id"));
+                    response.StatusCode = 404;
                 }
                 else
                 {
+                    var ids = batches[index].Select(item => ObjectId.Read(item.Content)).ToList();
                     response.ContentType = "application/octet-stream";
                     var buffer = new MemoryStream();
                     await ContentServer.WriteBatchAsync(_repository, ids, buffer, CancellationToken.None);

@@ -5,7 +5,7 @@ using Sidus.Store.Formats;
 using Sidus.Store.Objects;
 using Sidus.Store.Trees;
 
-namespace Sidus.Store.Checkout;
+namespace Sidus.Store.Sync;
 
 /// <summary>
 /// What sidus last wrote into a directory: for each regular file, the inode, size, mtime and ctime it had right

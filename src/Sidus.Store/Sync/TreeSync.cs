@@ -1,69 +1,87 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using Sidus.Linux;
+using Sidus.Store.Checkout;
 using Sidus.Store.Import;
 using Sidus.Store.Objects;
 using Sidus.Store.Trees;
 
-namespace Sidus.Store.Checkout;
-
-/// <summary>What a sync did (or, on a dry run, would do) to one path.</summary>
-public enum SyncAction
-{
-    Create,
-    Replace,
-    Update,
-    Metadata,
-    Delete,
-    Link,
-}
-
-public sealed record CheckoutOptions
-{
-    /// <summary>List what would change without changing anything.</summary>
-    public bool DryRun { get; init; }
-
-    /// <summary>Ignore the state cache: re-hash every existing file before trusting it.</summary>
-    public bool Checksum { get; init; }
-
-    /// <summary>Called for every change (from several threads).</summary>
-    public Action<SyncAction, byte[]>? OnChange { get; init; }
-
-    public IProgress<TransferProgress>? Progress { get; init; }
-}
-
-public sealed record CheckoutResult(long Created, long Updated, long Deleted, long Unchanged, long BytesWritten);
+namespace Sidus.Store.Sync;
 
 /// <summary>
-/// The sync engine: makes a directory exactly equal to a version, touching only what differs. Every change is
-/// made through directory handles that never follow symlinks, so nothing outside the target is ever written;
-/// new content is written to a temporary name and renamed into place, so a reader sees the old file or the new one.
+/// The sync engine: makes a target directory exactly equal to a tree (<see cref="ITreeSource"/>), its file data from a
+/// <see cref="IContentSource"/>, touching only what differs. The target may be empty, an earlier sync, a tmpfs, a fresh
+/// filesystem or a running root: every change is made through directory handles that never follow symlinks, so
+/// nothing outside the target is written; every file, link and node is made beside its name under a temporary name,
+/// its owner, mode, xattrs and time set, then renamed over it, so a reader sees the old one or the new one; names to
+/// remove go only after the new files are in place. With a state cache directory, a sync records what it left (see
+/// <see cref="StateCache"/>) and the next one skips what is unchanged without reading it.
 /// </summary>
-public sealed class CheckoutEngine
+public sealed class TreeSync
 {
     private const uint StagingMode = 0x180; // 0600 until the entry's own metadata is set
 
-    private readonly Repository _repository;
+    private static long s_temporaries;
+
+    private readonly ITreeSource _tree;
+    private readonly IContentSource _content;
     private readonly CheckoutOptions _options;
+    private readonly string? _cacheDirectory;
     private readonly List<DirectoryHandle> _handles = [];
     private readonly List<WriteJob> _writes = [];
+    private readonly ConcurrentBag<WriteJob> _toWrite = [];
     private readonly List<LinkJob> _links = [];
     private readonly List<DirectoryJob> _directories = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<DirectoryHandle, byte> _dirty = new();
+    private readonly List<(DirectoryHandle Dir, byte[] Name)> _removals = [];
+    private readonly ConcurrentDictionary<DirectoryHandle, byte> _dirty = new();
     private readonly Dictionary<uint, (DirectoryHandle Dir, byte[] Name, byte[] Path)> _linkPrimaries = [];
+    private Dictionary<ObjectId, List<WriteJob>> _byContent = [];
     private StateCache? _oldCache;
-    private StateCache _newCache = StateCache.Empty(ObjectId.Zero);
+    private StateCache? _newCache;
     private long _created, _updated, _deleted, _unchanged, _bytes, _totalBytes, _done;
 
-    public CheckoutEngine(Repository repository, CheckoutOptions options)
+    /// <summary>A sync of TREE with data from CONTENT; CACHEDIRECTORY keeps the state caches (null: none kept or used).</summary>
+    public TreeSync(ITreeSource tree, IContentSource content, CheckoutOptions options, string? cacheDirectory)
     {
-        _repository = repository;
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(options);
+        _tree = tree;
+        _content = content;
         _options = options;
+        _cacheDirectory = cacheDirectory;
     }
 
-    public CheckoutResult Run(ObjectId commitId, string target, CancellationToken cancellation)
+    /// <summary>Checks out VERSION of the local store to TARGET (`sidus image checkout`).</summary>
+    public static CheckoutResult Checkout(Repository repository, ObjectId version, string target, CheckoutOptions options, CancellationToken cancellation)
     {
-        var commit = _repository.ReadCommit(commitId);
+        ArgumentNullException.ThrowIfNull(repository);
+        var source = new StoreSource(repository, version);
+        return new TreeSync(source, source, options, repository.CacheDirectory).Run(target, cancellation);
+    }
+
+    /// <summary>
+    /// <see cref="RunAsync"/> for a source that reads locally: such a source completes synchronously (as
+    /// <see cref="StoreSource"/> does), so the whole sync has when this returns, on the calling thread.
+    /// </summary>
+    public CheckoutResult Run(string target, CancellationToken cancellation)
+    {
+        var sync = RunAsync(target, cancellation);
+        if (!sync.IsCompleted)
+        {
+            throw new InvalidOperationException("this content source is asynchronous: use RunAsync");
+        }
+
+        return sync.GetAwaiter().GetResult();
+    }
+
+    public async Task<CheckoutResult> RunAsync(string target, CancellationToken cancellation)
+    {
+        // A handle per directory of the tree stays open until its metadata is set, at the end: thousands for an image.
+        OpenFileLimit.Raise();
+        var rootEntry = _tree.Root;
         if (!_options.DryRun)
         {
             Directory.CreateDirectory(target);
@@ -71,14 +89,14 @@ public sealed class CheckoutEngine
         else if (!Directory.Exists(target))
         {
             // A dry run into a missing directory: everything would be created.
-            CountTree(commit.Root.Tree, []);
+            CountTree(rootEntry.Tree, []);
             return Result();
         }
 
-        var cachePath = StateCache.PathFor(_repository.CacheDirectory, target);
-        _oldCache = _options.Checksum ? null : StateCache.Load(cachePath);
-        _newCache = StateCache.Empty(commitId);
-        if (!_options.DryRun)
+        var cachePath = _cacheDirectory is null ? null : StateCache.PathFor(_cacheDirectory, target);
+        _oldCache = _options.Checksum || cachePath is null ? null : StateCache.Load(cachePath);
+        _newCache = cachePath is null ? null : StateCache.Empty(_tree.Version);
+        if (!_options.DryRun && cachePath is not null)
         {
             StateCache.Invalidate(cachePath);
         }
@@ -88,19 +106,32 @@ public sealed class CheckoutEngine
         try
         {
             var rootStatus = root.Stat([]);
-            var rootJob = new DirectoryJob(root, commit.Root, [], rootStatus, UnchangedDirectory([], rootStatus, commit.Root));
-            SyncDirectory(root, commit.Root.Tree, [], rootJob.Unchanged, cancellation);
-            RunWrites(cancellation);
+            var rootJob = new DirectoryJob(root, rootEntry, [], rootStatus, UnchangedDirectory([], rootStatus, rootEntry));
+            SyncDirectory(root, rootEntry.Tree, [], rootJob.Unchanged, cancellation);
+            CheckExisting(cancellation);
+            if (!_options.DryRun)
+            {
+                await WriteNewAsync(cancellation);
+            }
+
             RunLinks();
             if (!_options.DryRun)
             {
+                foreach (var (dir, name) in _removals)
+                {
+                    dir.RemoveTree(name);
+                }
+
                 _directories.Add(rootJob);
                 foreach (var job in _directories)
                 {
                     FinishDirectory(job);
                 }
 
-                _newCache.Save(cachePath);
+                if (cachePath is not null)
+                {
+                    _newCache!.Save(cachePath);
+                }
             }
         }
         finally
@@ -138,13 +169,13 @@ public sealed class CheckoutEngine
         }
 
         // A directory's record holds the tree it was made equal to: its listing is known only for that tree.
-        _newCache.Add(job.Path, status, job.Entry.Tree, null, job.Entry.Xattrs.Count > 0);
+        _newCache?.Add(job.Path, status, job.Entry.Tree, null, job.Entry.Xattrs.Count > 0);
     }
 
     private void SyncDirectory(DirectoryHandle dir, ObjectId treeId, byte[] relative, bool unchanged, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        var desired = _repository.ReadTree(treeId);
+        var desired = _tree.ReadTree(treeId);
         if (!unchanged)
         {
             var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
@@ -152,10 +183,11 @@ public sealed class CheckoutEngine
             {
                 if (!wanted.Contains(existing.Name))
                 {
+                    // Removed once the new files are in place: a running root keeps working meanwhile.
                     Change(SyncAction.Delete, DirectoryHandle.Join(relative, existing.Name), ref _deleted);
                     if (!_options.DryRun)
                     {
-                        dir.RemoveTree(existing.Name);
+                        _removals.Add((dir, existing.Name));
                         _dirty[dir] = 0;
                     }
                 }
@@ -173,8 +205,10 @@ public sealed class CheckoutEngine
 
             if (exists && status.Kind != entry.Kind)
             {
+                // A file, link or node is replaced by the rename of its successor; a directory cannot be, nor
+                // renamed over, so it goes (or the old name goes, for a new directory) first.
                 Change(SyncAction.Delete, path, ref _deleted);
-                if (!_options.DryRun)
+                if (!_options.DryRun && (status.Kind == FileKind.Directory || entry.Kind == FileKind.Directory))
                 {
                     dir.RemoveTree(entry.Name);
                     _dirty[dir] = 0;
@@ -325,133 +359,126 @@ public sealed class CheckoutEngine
 
     private void RecordSpecial(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? unchanged)
     {
-        if (!_options.DryRun && entry.LinkGroup == 0)
+        if (!_options.DryRun && entry.LinkGroup == 0 && _newCache is not null)
         {
             _newCache.Add(path, unchanged ?? dir.Stat(entry.Name), SpecialIdentity(entry), null, entry.Xattrs.Count > 0);
         }
     }
 
-    private void RunWrites(CancellationToken cancellation)
+    /// <summary>
+    /// Files already at the target: those whose data is the wanted one (the state cache says so, or their bytes hash
+    /// to it) only get their metadata set; the rest are queued to be written. Hashing runs on all cores.
+    /// </summary>
+    private void CheckExisting(CancellationToken cancellation)
     {
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
-        // Files whose data shares a frame are written by one thread, in frame order: each frame is read and
-        // decompressed once.
-        var packs = _repository.Objects;
-        var groups = _writes
-            .GroupBy(w => w.Entry.DataLength == 0 ? long.MaxValue : packs.FrameKey(w.Entry.Content))
-            .OrderBy(g => g.Key)
-            .ToList();
         try
         {
-            Parallel.ForEach(groups, options, group =>
+            Parallel.ForEach(_writes, options, job =>
             {
-                foreach (var job in group)
+                var same = job.KnownSame || (job.Existing is { } status && !job.CacheHit && ContentMatches(job.Dir, job.Entry, status));
+                if (!same)
                 {
-                    WriteOne(job);
+                    if (job.Existing is not null)
+                    {
+                        Change(SyncAction.Update, job.Path, ref _updated);
+                    }
+
+                    _toWrite.Add(job);
+                    return;
                 }
+
+                var changed = ApplyMetadata(job.Dir, job.Entry.Name, job.Entry, job.Existing!.Value, readXattrs: !job.CacheHit, job.Path);
+                if (!changed)
+                {
+                    Interlocked.Increment(ref _unchanged);
+                }
+
+                Record(job.Dir, job.Entry, job.Path, changed ? null : job.Existing);
             });
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
-            // Report the first real failure (a damaged object, a full disk), not a wrapper around it.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
+    }
+
+    /// <summary>Writes the queued files: those without data at once, the rest as the content source hands their data over.</summary>
+    private async ValueTask WriteNewAsync(CancellationToken cancellation)
+    {
+        _byContent = _toWrite.Where(j => j.Entry.DataLength > 0).GroupBy(j => j.Entry.Content).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var job in _toWrite.Where(j => j.Entry.DataLength == 0))
+        {
+            WriteFiles([job], []);
+        }
+
+        var wanted = _byContent.Select(kv => new ContentWant(kv.Key, kv.Value[0].Entry.DataLength)).ToList();
+        await _content.DeliverAsync(wanted, (content, data) => WriteFiles(_byContent[content], data), cancellation);
         _options.Progress?.Report(new TransferProgress("writing files", _writes.Count, _writes.Count, _bytes, _totalBytes));
     }
 
-    private void WriteOne(WriteJob job)
+    /// <summary>
+    /// Writes DATA into each of JOBS (files with the same content) under a temporary name, sets their metadata and
+    /// renames them into place; if the data fails on the way, the temporary files are removed and nothing changed.
+    /// </summary>
+    private void WriteFiles(List<WriteJob> jobs, IEnumerable<ReadOnlyMemory<byte>> data)
     {
-        var same = job.KnownSame || (job.Existing is { } status && !job.CacheHit && ContentMatches(job.Dir, job.Entry, status));
-        if (same)
+        var temps = new List<(WriteJob Job, byte[] Name, SafeFileHandle File, SparseCursor Cursor)>(jobs.Count);
+        try
         {
-            var changed = ApplyMetadata(job.Dir, job.Entry.Name, job.Entry, job.Existing!.Value, readXattrs: !job.CacheHit, job.Path);
-            if (!changed)
+            foreach (var job in jobs)
             {
-                Interlocked.Increment(ref _unchanged);
+                var temp = TempName();
+                temps.Add((job, temp, job.Dir.OpenFile(temp, OpenFlags.CreateExclusiveReadWrite, StagingMode), new SparseCursor(job.Entry)));
             }
 
-            Record(job.Dir, job.Entry, job.Path, changed ? null : job.Existing);
-            return;
-        }
-
-        if (job.Existing is not null)
-        {
-            Change(SyncAction.Update, job.Path, ref _updated);
-        }
-
-        if (_options.DryRun)
-        {
-            return;
-        }
-
-        var temp = TempName();
-        using (var file = job.Dir.OpenFile(temp, OpenFlags.CreateExclusiveReadWrite, StagingMode))
-        {
-            try
+            foreach (var piece in data)
             {
-                WriteContent(file, job.Entry);
+                foreach (var (_, _, file, cursor) in temps)
+                {
+                    for (var left = piece.Span; !left.IsEmpty;)
+                    {
+                        var n = cursor.Next(left.Length, out var offset);
+                        RandomAccess.Write(file, left[..n], offset);
+                        left = left[n..];
+                    }
+                }
+
+                Interlocked.Add(ref _bytes, (long)piece.Length * temps.Count);
             }
-            catch
+
+            foreach (var (job, _, file, _) in temps)
             {
+                if (job.Entry.Extents is not null || job.Entry.DataLength == 0)
+                {
+                    FileOps.Truncate(file, job.Entry.Size);
+                }
+
+                file.Dispose();
+            }
+        }
+        catch
+        {
+            foreach (var (job, temp, file, _) in temps)
+            {
+                file.Dispose();
                 job.Dir.Unlink(temp);
-                throw;
             }
+
+            throw;
         }
 
-        ApplyMetadata(job.Dir, temp, job.Entry, job.Dir.Stat(temp), readXattrs: false, job.Path);
-        job.Dir.Rename(temp, job.Entry.Name);
-        _dirty[job.Dir] = 0;
-        Record(job.Dir, job.Entry, job.Path);
-        var done = Interlocked.Increment(ref _done);
-        if ((done & 255) == 0)
+        foreach (var (job, temp, _, _) in temps)
         {
-            _options.Progress?.Report(new TransferProgress("writing files", done, _writes.Count, Interlocked.Read(ref _bytes), _totalBytes));
-        }
-    }
-
-    private void WriteContent(SafeFileHandle file, TreeEntry entry)
-    {
-        if (entry.DataLength == 0)
-        {
-            if (entry.Size > 0)
+            ApplyMetadata(job.Dir, temp, job.Entry, job.Dir.Stat(temp), readXattrs: false, job.Path);
+            job.Dir.Rename(temp, job.Entry.Name);
+            _dirty[job.Dir] = 0;
+            Record(job.Dir, job.Entry, job.Path);
+            var done = Interlocked.Increment(ref _done);
+            if ((done & 255) == 0)
             {
-                FileOps.Truncate(file, entry.Size);
+                _options.Progress?.Report(new TransferProgress("writing files", done, _writes.Count, Interlocked.Read(ref _bytes), _totalBytes));
             }
-
-            return;
-        }
-
-        var extents = entry.Extents ?? [new Extent(0, entry.Size)];
-        var extent = 0;
-        long inExtent = 0;
-        foreach (var piece in ContentStore.Read(_repository.Objects, entry.Content))
-        {
-            var span = piece.Span;
-            while (!span.IsEmpty)
-            {
-                if (extent >= extents.Count)
-                {
-                    throw new CorruptObjectException($"content {entry.Content} is longer than its entry says");
-                }
-
-                var e = extents[extent];
-                var n = (int)Math.Min(span.Length, e.Length - inExtent);
-                RandomAccess.Write(file, span[..n], e.Offset + inExtent);
-                span = span[n..];
-                inExtent += n;
-                if (inExtent == e.Length)
-                {
-                    extent++;
-                    inExtent = 0;
-                }
-            }
-
-            Interlocked.Add(ref _bytes, piece.Length);
-        }
-
-        if (entry.Extents is not null)
-        {
-            FileOps.Truncate(file, entry.Size);
         }
     }
 
@@ -588,7 +615,7 @@ public sealed class CheckoutEngine
 
             foreach (var (key, value) in entry.Xattrs)
             {
-                dir.SetXattr(name, key, value);
+                SetXattr(dir, name, key, value);
             }
         }
 
@@ -596,9 +623,21 @@ public sealed class CheckoutEngine
         return true;
     }
 
+    private void SetXattr(DirectoryHandle dir, byte[] name, byte[] key, byte[] value)
+    {
+        try
+        {
+            dir.SetXattr(name, key, value);
+        }
+        catch (LinuxException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.EPERM && _options.OnXattrRefused is { } refused)
+        {
+            refused(key);
+        }
+    }
+
     private void Record(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? unchanged = null)
     {
-        if (_options.DryRun)
+        if (_options.DryRun || _newCache is null)
         {
             return;
         }
@@ -608,7 +647,7 @@ public sealed class CheckoutEngine
 
     private void CountTree(ObjectId treeId, byte[] relative)
     {
-        foreach (var entry in _repository.ReadTree(treeId))
+        foreach (var entry in _tree.ReadTree(treeId))
         {
             var path = DirectoryHandle.Join(relative, entry.Name);
             Change(SyncAction.Create, path, ref _created);
@@ -646,7 +685,13 @@ public sealed class CheckoutEngine
         return true;
     }
 
-    private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes($".sidus-{Guid.NewGuid():N}");
+    /// <summary>
+    /// A name no other file has: process, a counter and a random number (the temporary file is created exclusively
+    /// anyway). Not a Guid: Guid.NewGuid needs the kernel's secure random source, which the node agent (init in an
+    /// initramfs, this engine's other user) may not have.
+    /// </summary>
+    private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes(
+        $".sidus-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_temporaries):x}-{Random.Shared.NextInt64():x16}");
 
     private sealed record WriteJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing, bool KnownSame)
     {
