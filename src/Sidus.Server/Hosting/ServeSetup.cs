@@ -1,12 +1,6 @@
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Sidus.Wire.Dhcp;
-using Sidus.Wire.Ipv6;
 using Sidus.Server.Configuration;
-using Sidus.Server.Dhcp;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Hosting;
 
@@ -87,31 +81,5 @@ public static class ServeSetup
             LeaseFile = i.Dhcp == DhcpService.Full ? LeaseFile(options.Home, i.Name) : null,
             ScriptUrlTemplate = "http://{server}" + port + "/boot/{mac-hyphen}.ipxe",
         };
-    }
-
-    /// <summary>The DHCP services for the interfaces whose mode is not off, each asking the inventory about nodes.</summary>
-    public static Func<InventoryView, IServiceProvider, ILoggerFactory, IEnumerable<IHostedService>> ExtraServices(ServeOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var wanted = options.Interfaces.Where(i => i.Dhcp != DhcpService.Off).Select(i => (Settings: i, Dhcp: DhcpOptions(options, i))).ToList();
-        return (view, services, logging) => wanted.SelectMany(w =>
-        {
-            var logger = logging.CreateLogger("Sidus.Wire.Dhcp." + w.Settings.Name);
-            var nodes = new InventoryDhcpNodeSource(view, services.GetRequiredService<BootEventRecorder>(), w.Settings.Address!);
-            var server = new DhcpServer(w.Dhcp, nodes, logger);
-            var state = services.GetRequiredService<ServerState>();
-            state.Services.Add(() =>
-            {
-                var s = server.Statistics;
-                return $"dhcp {w.Dhcp.Mode.ToString().ToLowerInvariant()} on {w.Settings.Name} as {w.Dhcp.ServerAddress}: {s}";
-            });
-            state.LeaseLookups.Add(mac => server.Leases
-                .FirstOrDefault(l => l.State == DhcpLeaseState.Bound && Sidus.Nodes.MacAddress.TryParse(l.Mac, out var m) && m == mac)?.Address.ToIPAddress());
-            var dhcp = (IHostedService)new DhcpHostedService(server, logger);
-            // Where Sidus owns the network it also tells iPXE there is no IPv6 router, sparing each boot ~16 s.
-            return w.Dhcp.Mode == DhcpMode.Full
-                ? [dhcp, new NoRouterHostedService(new NoRouterAdvertiser(w.Settings.Name, logger), w.Settings.Name, logger)]
-                : new[] { dhcp };
-        }).ToList();
     }
 }

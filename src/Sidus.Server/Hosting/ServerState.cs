@@ -1,31 +1,29 @@
 using System.Net;
-using Sidus.Wire.Tftp;
+using Sidus.Nodes;
+using Sidus.Server.Dhcp;
 
 namespace Sidus.Server.Hosting;
 
-/// <summary>What the status endpoint reports about the running services.</summary>
-public sealed class ServerState
+/// <summary>What the status endpoint and the access checks read about the running server: its listeners, as built.</summary>
+public sealed class ServerState(IEnumerable<IBootListener> listeners)
 {
+    private readonly IReadOnlyList<IBootListener> _listeners = [.. listeners];
+
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
-    public IPEndPoint? HttpEndpoint { get; set; }
+    /// <summary>Where HTTP listens, once it does (the real port when the options asked for port 0).</summary>
+    public IPEndPoint? HttpEndpoint { get; internal set; }
 
-    public TftpServer? Tftp { get; set; }
+    /// <summary>TFTP, or null when it is off.</summary>
+    public TftpListener? Tftp => _listeners.OfType<TftpListener>().FirstOrDefault();
 
-    /// <summary>The NBD server, or null when NBD is off.</summary>
-    public Sidus.Wire.Nbd.NbdServer? Nbd { get; set; }
+    /// <summary>NBD, or null when it is off.</summary>
+    public NbdListener? Nbd => _listeners.OfType<NbdListener>().FirstOrDefault();
 
-    /// <summary>The erofs export cache NBD serves from (null when NBD is off).</summary>
-    public ErofsExports? Exports { get; set; }
-
-    /// <summary>One line per further service (DHCP per interface), filled by whoever starts them.</summary>
-    public List<Func<string>> Services { get; } = [];
-
-    public IEnumerable<string> Describe() => Services.Select(s => s());
-
-    /// <summary>Where each DHCP server of ours has bound a MAC (filled by whoever starts them); null when it has not.</summary>
-    public List<Func<Sidus.Nodes.MacAddress, IPAddress?>> LeaseLookups { get; } = [];
+    /// <summary>One line per DHCP server (one per interface).</summary>
+    public IEnumerable<string> Describe() => _listeners.OfType<DhcpListener>().Select(d => d.Describe());
 
     /// <summary>The address one of our DHCP servers has leased to <paramref name="mac"/>, if any.</summary>
-    public IPAddress? LeasedAddress(Sidus.Nodes.MacAddress mac) => LeaseLookups.Select(l => l(mac)).FirstOrDefault(a => a is not null);
+    public IPAddress? LeasedAddress(MacAddress mac) =>
+        _listeners.OfType<DhcpListener>().Select(d => d.LeasedAddress(mac)).FirstOrDefault(a => a is not null);
 }

@@ -26,7 +26,7 @@ internal static class ApiEndpoints
         app.MapPost(NodeRoutes.EventsTemplate, EventAsync);
         app.MapGet("/api/nodes", NodesAsync);
         app.MapGet("/api/status", StatusAsync);
-        app.MapGet("/api/exports", ctx => HttpHelpers.JsonAsync(ctx, json => WriteNbd(json, ctx.RequestServices.GetRequiredService<ServerState>())));
+        app.MapGet("/api/exports", ctx => HttpHelpers.JsonAsync(ctx, json => WriteNbd(json, ctx.RequestServices.GetRequiredService<ServerState>(), ctx.RequestServices.GetRequiredService<ErofsExports>())));
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], ctx =>
             HttpHelpers.TextAsync(ctx, $"ok inventory {ctx.RequestServices.GetRequiredService<InventoryView>().Current.Version}\n"));
     }
@@ -204,7 +204,7 @@ internal static class ApiEndpoints
             json.WriteNumber("activeTransfers", server.Tftp?.ActiveTransfers ?? 0);
             json.WriteEndObject();
             json.WritePropertyName("nbd");
-            WriteNbd(json, server);
+            WriteNbd(json, server, ctx.RequestServices.GetRequiredService<ErofsExports>());
             json.WriteStartArray("services");
             foreach (var line in server.Describe())
             {
@@ -230,14 +230,14 @@ internal static class ApiEndpoints
     }
 
     /// <summary>The NBD server and its exports: each cached version, its size and the connections reading it.</summary>
-    private static void WriteNbd(Utf8JsonWriter json, ServerState server)
+    private static void WriteNbd(Utf8JsonWriter json, ServerState server, ErofsExports exports)
     {
         json.WriteStartObject();
         json.WriteBoolean("enabled", server.Nbd is not null);
         json.WriteString("endpoint", server.Nbd?.LocalEndPoint.ToString());
         json.WriteNumber("connections", server.Nbd?.ActiveConnections ?? 0);
         json.WriteStartArray("exports");
-        foreach (var e in server.Exports?.Status() ?? [])
+        foreach (var e in server.Nbd is null ? [] : exports.Status())
         {
             json.WriteStartObject();
             json.WriteString("version", e.Version.ToString());

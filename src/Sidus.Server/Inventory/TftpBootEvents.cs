@@ -4,15 +4,12 @@ using Sidus.Nodes;
 namespace Sidus.Server.Inventory;
 
 /// <summary>Records the `tftp` boot stage for every file served to a machine whose MAC the neighbour table knows.</summary>
-public sealed class TftpBootEvents(ITftpFileSource inner) : ITftpFileSource
+public sealed class TftpBootEvents(ITftpFileSource inner, BootEventRecorder recorder) : ITftpFileSource
 {
-    /// <summary>Set once the host is built; downloads before that (during start-up) go unrecorded.</summary>
-    public BootEventRecorder? Recorder { get; set; }
-
     public async ValueTask<TftpOpenResult> OpenAsync(TftpFileRequest request, CancellationToken cancellationToken)
     {
         var result = await inner.OpenAsync(request, cancellationToken);
-        if (result.File is not null && Recorder is { } recorder && NeighbourTable.Find(request.Client.Address) is { } mac)
+        if (result.File is not null && NeighbourTable.Find(request.Client.Address) is { } mac)
         {
             recorder.Record(new BootEvent(mac, BootStage.Tftp, DateTimeOffset.UtcNow, request.Path));
         }

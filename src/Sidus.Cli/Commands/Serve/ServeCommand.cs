@@ -39,7 +39,7 @@ public static class ServeCommand
             {
                 var options = args.Build(r, db);
                 options = ServeSetup.ResolveInterfaces(options);
-                await using var server = await SidusServer.StartAsync(options, extraServices: ServeSetup.ExtraServices(options), ct: ct);
+                await using var server = await SidusServer.StartAsync(options, ct: ct);
                 await server.WaitForShutdownAsync(ct);
                 Console.Error.WriteLine("sidus: stopping");
                 await server.DisposeAsync();

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Sockets;
+using Sidus.Nodes;
+using Sidus.Server.Configuration;
+using Sidus.Server.Hosting;
+using Sidus.Wire.Dhcp;
+
+namespace Sidus.Server.Dhcp;
+
+/// <summary>One interface's DHCP server (full or proxy, ports 67 and 4011).</summary>
+public sealed class DhcpListener(DhcpServer server) : IBootListener
+{
+    public string Name => $"DHCP on {server.Options.InterfaceName}";
+
+    public bool Essential => true;
+
+    public void Bind()
+    {
+        var options = server.Options;
+        try
+        {
+            server.Bind();
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new ServeConfigException(
+                $"DHCP port {options.ServerPort} or {options.BootServerPort} on {options.InterfaceName} is already in use (isc-dhcp-server, dnsmasq, kea?): stop that service, or run Sidus with --dhcp off", e);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new ServeConfigException(
+                $"DHCP needs root (ports {options.ServerPort} and {options.BootServerPort}, and binding to {options.InterfaceName}): run sidus serve as root", e);
+        }
+    }
+
+    public Task RunAsync(CancellationToken stopping) => server.RunAsync(stopping);
+
+    public string Describe() =>
+        $"dhcp {server.Options.Mode.ToString().ToLowerInvariant()} on {server.Options.InterfaceName} as {server.Options.ServerAddress}: {server.Statistics}";
+
+    /// <summary>The address this server has bound to MAC, or null.</summary>
+    public IPAddress? LeasedAddress(MacAddress mac) => server.Leases
+        .FirstOrDefault(l => l.State == DhcpLeaseState.Bound && MacAddress.TryParse(l.Mac, out var m) && m == mac)?.Address.ToIPAddress();
+
+    public ValueTask DisposeAsync() => server.DisposeAsync();
+}
