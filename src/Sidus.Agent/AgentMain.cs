@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Net.Http;
 using Sidus.Agent.Boot;
 using Sidus.Agent.Fetch;
 using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent;
 
@@ -166,7 +163,7 @@ internal static class AgentMain
         return 0;
     }
 
-    private static async Task<DhcpLease> LeaseAsync(string name, string mac)
+    private static async Task<AcquiredLease> LeaseAsync(string name, string mac)
     {
         var macBytes = Convert.FromHexString(mac.Replace(":", string.Empty, StringComparison.Ordinal));
         var backoff = new Backoff(2, 30);

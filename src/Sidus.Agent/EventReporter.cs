@@ -1,6 +1,3 @@
-using System.Text;
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent;
 
 /// <summary>The agent's arguments on this machine's kernel command line (<see cref="AgentKernelArguments"/>).</summary>

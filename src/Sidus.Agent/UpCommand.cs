@@ -1,8 +1,5 @@
-using System.Globalization;
-using System.Text;
 using Sidus.Agent.Boot;
 using Sidus.Agent.Fetch;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Sidus.Artifacts;
 
 /// <summary>What building and finding a version's artifacts logs, worded in one place (event ids as the server had them).</summary>

@@ -1,5 +1,3 @@
-using Sidus.Store.Objects;
-
 namespace Sidus.Artifacts;
 
 /// <summary>

@@ -1,8 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Sidus.Artifacts.Exports;
 using Sidus.Artifacts.Initramfs;
-using Sidus.Store;
-using Sidus.Store.Objects;
 
 namespace Sidus.Artifacts;
 

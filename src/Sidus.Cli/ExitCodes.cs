@@ -1,5 +1,3 @@
-using Sidus.Store;
-
 namespace Sidus.Cli;
 
 /// <summary>Exit codes every sidus verb uses (documented in docs/images.md).</summary>

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Sidus.Cli.Commands;
 
 namespace Sidus.Cli;

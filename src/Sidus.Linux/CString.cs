@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Sidus.Linux;
 
 /// <summary>Builds NUL-terminated byte strings for libc in a caller-provided buffer.</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>One line of a device-mapper table: where it starts and how long it is (512-byte sectors), the target

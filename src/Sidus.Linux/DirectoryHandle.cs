@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>Calls on open regular files that .NET does not offer: holes, truncation, flush, locks.</summary>

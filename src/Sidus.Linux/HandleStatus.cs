@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>fstat of an open file: what a handle really is, checked after opening so a swap by name cannot fool us.</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>finit_module(2): loads a kernel module from an open file, as modprobe does without its database.</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
-
 namespace Sidus.Linux;
 
 /// <summary>A failed system call, with the errno, the call and the path it was about.</summary>

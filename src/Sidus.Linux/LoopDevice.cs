@@ -1,6 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>Loop devices (include/uapi/linux/loop.h): a file seen as a block device, as losetup makes them.</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>mount(2) and umount2(2) with text paths (an init process mounts well-known paths only).</summary>

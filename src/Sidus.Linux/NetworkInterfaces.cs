@@ -1,5 +1,3 @@
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 public static unsafe class NetworkInterfaces

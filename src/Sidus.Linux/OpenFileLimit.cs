@@ -1,6 +1,3 @@
-using System.Globalization;
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>

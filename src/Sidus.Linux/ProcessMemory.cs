@@ -1,5 +1,3 @@
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>Keeping a process's pages in RAM.</summary>

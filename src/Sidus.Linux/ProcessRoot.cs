@@ -1,5 +1,3 @@
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>chdir, chroot and execv: the last steps of an init that hands over to another root.</summary>

@@ -1,5 +1,3 @@
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>The nice value of the calling thread (on Linux, setpriority on PRIO_PROCESS 0 applies to one thread).</summary>

@@ -1,5 +1,3 @@
-using Sidus.Linux.Interop;
-
 namespace Sidus.Linux;
 
 /// <summary>Extended attributes by path, never following a final symlink (l*xattr).</summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.Extensions.Logging;
-
 namespace Sidus.Server;
 
 /// <summary>Every decision the server logs, worded in one place.</summary>

@@ -1,9 +1,7 @@
 using Sidus.Store.Checkout;
 using Sidus.Store.Import;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Sync;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store;
 

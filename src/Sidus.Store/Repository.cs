@@ -1,9 +1,5 @@
-using System.Globalization;
-using Sidus.Linux;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Refs;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store;
 

@@ -1,5 +1,3 @@
-using Sidus.Store.Objects;
-
 namespace Sidus.Store;
 
 /// <summary>What kind of failure a <see cref="StoreException"/> is, for callers that answer differently (the CLI's

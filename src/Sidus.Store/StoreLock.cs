@@ -1,7 +1,3 @@
-using System.Text;
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux;
-
 namespace Sidus.Store;
 
 /// <summary>

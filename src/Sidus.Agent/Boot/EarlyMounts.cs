@@ -1,5 +1,3 @@
-using Sidus.Linux;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>The kernel filesystems an init mounts first: /proc, /sys, /dev (devtmpfs), /run.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>

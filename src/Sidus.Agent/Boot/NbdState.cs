@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>
@@ -52,8 +48,6 @@ internal sealed record NbdState(int Index, IPEndPoint Server, string Export, ulo
     public void Write(string path = DefaultPath)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".new";
-        File.WriteAllText(temporary, Format());
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteText(path, Format());
     }
 }

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Net.Sockets;
 using Sidus.Agent.Network;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>The systemd unit that runs <c>agent nbd-watch</c> in the booted system of a shared node.</summary>

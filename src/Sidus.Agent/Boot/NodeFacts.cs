@@ -1,6 +1,3 @@
-using System.Globalization;
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>
@@ -42,15 +39,7 @@ internal static class NodeFacts
 
             count++;
             Directory.CreateDirectory(Path.GetDirectoryName(BootCountPath)!);
-            var temporary = BootCountPath + ".tmp";
-            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-            {
-                file.Write(System.Text.Encoding.ASCII.GetBytes($"{count.ToString(CultureInfo.InvariantCulture)} {bootId}\n"));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, BootCountPath, overwrite: true);
-            SyncDirectory(Path.GetDirectoryName(BootCountPath)!);
+            AtomicFile.WriteText(BootCountPath, $"{count.ToString(CultureInfo.InvariantCulture)} {bootId}\n");
             return count;
         }
         catch (IOException e)
@@ -58,13 +47,6 @@ internal static class NodeFacts
             AgentConsole.Say($"could not count this boot in {BootCountPath}: {e.Message}");
             return 0;
         }
-    }
-
-    private static void SyncDirectory(string path)
-    {
-        // A rename is durable only once its directory is: a persistent root must not lose the count in a power cut.
-        using var directory = Sidus.Linux.DirectoryHandle.Open(path);
-        directory.Fsync();
     }
 
     /// <summary>MemTotal - MemAvailable of MEMINFO (/proc/meminfo's text), or null when either is missing.</summary>

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>Where the upper layer of a persistent overlay lives on the disk, and how it came to be.</summary>
@@ -147,36 +143,24 @@ internal static class OverlayDisk
         }
 
         // stdin is closed: should mke2fs find something after all, its "Proceed anyway?" reads end of file and stops.
-        var start = new ProcessStartInfo(Mke2fs)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { "-q", "-t", "ext4", "-L", "sidus-overlay", "-E", "nodiscard", device })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new UnbootableException($"could not start {Mke2fs}");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(FormatLimit);
+        ProcessResult result;
         try
         {
-            await process.WaitForExitAsync(limit.Token);
+            result = await Task.Run(() => ProcessRunner.Run(Mke2fs, ["-q", "-t", "ext4", "-L", "sidus-overlay", "-E", "nodiscard", device], "e2fsprogs", FormatLimit));
         }
-        catch (OperationCanceledException)
+        catch (ToolStartException e)
         {
-            process.Kill();
+            throw new UnbootableException($"could not start {Mke2fs}: {e.Message}");
+        }
+        catch (TimeoutException)
+        {
             throw new UnbootableException($"mke2fs on {device} did not finish within {FormatLimit.TotalMinutes:F0} min");
         }
 
-        var said = ((await output) + (await errors)).Trim();
-        if (process.ExitCode != 0)
+        var said = (result.Output + result.Errors).Trim();
+        if (!result.Succeeded)
         {
-            throw new UnbootableException($"mke2fs on {device} failed ({process.ExitCode}): {said}");
+            throw new UnbootableException($"mke2fs on {device} failed ({result.ExitCode}): {said}");
         }
 
         AgentConsole.Say($"formatted {device} as ext4{(said.Length > 0 ? ": " + said : string.Empty)}");

@@ -1,6 +1,4 @@
 using System.Formats.Tar;
-using System.Text;
-using Sidus.Linux;
 
 namespace Sidus.Agent.Boot;
 

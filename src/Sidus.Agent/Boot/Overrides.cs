@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text;
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>

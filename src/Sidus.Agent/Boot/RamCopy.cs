@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 
@@ -134,17 +131,13 @@ internal static class RamCopy
     {
         try
         {
-            using var systemctl = Process.Start(new ProcessStartInfo("systemctl", ["is-system-running", "--wait"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            });
-            if (systemctl is not null && !systemctl.WaitForExit(limit))
-            {
-                systemctl.Kill();
-            }
+            ProcessRunner.Run("systemctl", ["is-system-running", "--wait"], "systemd", limit);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (TimeoutException)
+        {
+            // Still starting after the limit: copy anyway.
+        }
+        catch (ToolStartException e)
         {
             AgentConsole.Say($"ram mode: cannot ask systemd whether the boot is over ({e.Message}); copying now");
         }
@@ -172,6 +165,6 @@ internal static class RamCopy
             }
         }
 
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Commit(temporary, path);
     }
 }

@@ -1,6 +1,3 @@
-using System.Text;
-using Sidus.Linux;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>

@@ -1,10 +1,5 @@
-using System.Globalization;
-using System.Net.Sockets;
-using System.Net;
 using Sidus.Agent.Modules;
 using Sidus.Agent.Network;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Boot;
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Agent.Boot;
 
 /// <summary>The root's dm-verity device: created over the NBD device at boot, its table swapped to the RAM copy later.</summary>

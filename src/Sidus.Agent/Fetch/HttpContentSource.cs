@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using Sidus.Linux;
 using Sidus.Store.Objects;
 using Sidus.Store.Sync;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Fetch;
 

@@ -1,9 +1,6 @@
-using System.Diagnostics;
-using System.Text;
 using Sidus.Store.Checkout;
 using Sidus.Store.Objects;
 using Sidus.Store.Sync;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Fetch;
 
@@ -26,7 +23,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
         var tree = new ManifestTree(ObjectId.TryParse(version, out var id) ? id : ObjectId.Zero, hash, entries);
         var files = entries.Count(e => e.Kind == Linux.FileKind.Regular);
         AgentConsole.Say($"manifest: {entries.Count} entries, {files} files; laying them out");
-        await reporter.ReportAsync("root", $"fetching {files} files, {ContentBatchPlan.Make(entries).Sum(b => b.Sum(i => i.Length)) / 1048576.0:F1} MiB");
+        await reporter.ReportAsync(NodeEventStages.Root, $"fetching {files} files, {ContentBatchPlan.Make(entries).Sum(b => b.Sum(i => i.Length)) / 1048576.0:F1} MiB");
         var content = new HttpContentSource(http, server, version, entries, FailAndWaitAsync);
         var refused = new HashSet<string>(StringComparer.Ordinal);
         var options = new CheckoutOptions { OnXattrRefused = name => { lock (refused) { refused.Add(Encoding.UTF8.GetString(name)); } } };
@@ -81,7 +78,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
     {
         var wait = backoff.Next();
         AgentConsole.Fail($"{problem}; retrying in {wait.TotalSeconds:F0} s (attempt {backoff.Attempt})");
-        await reporter.ReportAsync("failed", problem);
+        await reporter.ReportAsync(NodeEventStages.Failed, problem);
         await Task.Delay(wait);
     }
 }

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Sidus.Wire.Dhcp;
 
 namespace Sidus.Agent.Network;
@@ -16,7 +13,7 @@ internal static class DhcpClient
     private static readonly TimeSpan ReplyWait = TimeSpan.FromSeconds(4);
 
     /// <summary>Gets a lease on INTERFACE; tries ATTEMPTS exchanges; null when none succeeded.</summary>
-    public static async Task<DhcpLease?> AcquireAsync(string interfaceName, byte[] mac, int attempts)
+    public static async Task<AcquiredLease?> AcquireAsync(string interfaceName, byte[] mac, int attempts)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -54,7 +51,7 @@ internal static class DhcpClient
         return null;
     }
 
-    private static async Task<DhcpLease?> WaitForAsync(Socket socket, uint xid, byte[] mac, DhcpMessageType wanted)
+    private static async Task<AcquiredLease?> WaitForAsync(Socket socket, uint xid, byte[] mac, DhcpMessageType wanted)
     {
         var buffer = new byte[DhcpConstants.MaxPacketSize];
         using var timeout = new CancellationTokenSource(ReplyWait);

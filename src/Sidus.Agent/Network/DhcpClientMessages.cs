@@ -1,4 +1,3 @@
-using System.Net;
 using System.Numerics;
 using Sidus.Wire.Dhcp;
 
@@ -53,7 +52,7 @@ internal static class DhcpClientMessages
     /// NAK (LEASE null); false for anything else: malformed, another client's, a request, or an offer that names no
     /// server.
     /// </summary>
-    public static bool TryRead(ReadOnlySpan<byte> datagram, uint xid, ReadOnlySpan<byte> mac, out DhcpMessageType type, out DhcpLease? lease)
+    public static bool TryRead(ReadOnlySpan<byte> datagram, uint xid, ReadOnlySpan<byte> mac, out DhcpMessageType type, out AcquiredLease? lease)
     {
         type = default;
         lease = null;
@@ -87,7 +86,7 @@ internal static class DhcpClientMessages
             }
         }
 
-        lease = new DhcpLease(packet.Yiaddr.ToIPAddress(), prefix, router, dns, options.GetUInt32(DhcpOptionCode.LeaseTime) ?? 0, server.ToIPAddress());
+        lease = new AcquiredLease(packet.Yiaddr.ToIPAddress(), prefix, router, dns, options.GetUInt32(DhcpOptionCode.LeaseTime) ?? 0, server.ToIPAddress());
         return true;
     }
 }

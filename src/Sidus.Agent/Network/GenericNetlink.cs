@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using Sidus.Linux;
-
 namespace Sidus.Agent.Network;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Sidus.Wire.Nbd;
 
 namespace Sidus.Agent.Network;

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using Sidus.Wire.Nbd;
 
 namespace Sidus.Agent.Network;

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using Sidus.Linux;
-
 namespace Sidus.Agent.Network;
 
 /// <summary>What NBD_CMD_CONNECT tells the kernel (include/uapi/linux/nbd-netlink.h).</summary>

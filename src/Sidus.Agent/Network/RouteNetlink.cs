@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using Sidus.Linux;
-
 namespace Sidus.Agent.Network;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sidus.Agent.Network;
 
 /// <summary>The kernel's table of TCP connections (/proc/net/tcp, /proc/net/tcp6), read for one connection's state.</summary>

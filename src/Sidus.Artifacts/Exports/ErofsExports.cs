@@ -1,13 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Sidus.Wire.Nbd;
 using Sidus.Artifacts.Verity;
 using Sidus.Artifacts.Versions;
-using Sidus.Linux;
-using Sidus.Store;
 using Sidus.Store.Export;
-using Sidus.Store.Objects;
 
 namespace Sidus.Artifacts.Exports;
 
@@ -111,9 +106,8 @@ public sealed class ErofsExports
                 var result = new FilesystemImageExporter(lease.Repository).ExportErofs(version, build, null, cancellation);
                 var erofsSeconds = clock.Elapsed.TotalSeconds;
                 var verity = VerityTree.Append(build, SaltFor(version), cancellation);
-                File.Move(build, path, overwrite: true);
-                FsyncDirectory();
-                WriteVerity(version, verity);
+                AtomicFile.Commit(build, path);
+                AtomicFile.WriteText(VerityPathFor(version), verity.KernelArgument + "\n");
                 var size = new FileInfo(path).Length;
                 ArtifactsLog.ExportBuilt(_logger, version.Short, path, size, clock.Elapsed.TotalSeconds);
                 ArtifactsLog.ExportVerity(_logger, version.Short, result.OutputBytes, verity.TreeBytes, clock.Elapsed.TotalSeconds - erofsSeconds, verity.KernelArgument);
@@ -230,26 +224,6 @@ public sealed class ErofsExports
         }
 
         return new ErofsExportFile(version, path, info.Length, FromCache: true, verity);
-    }
-
-    private void WriteVerity(ObjectId version, VerityInfo verity)
-    {
-        var path = VerityPathFor(version);
-        var temporary = path + ExportOutput.TemporarySuffix;
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(verity.KernelArgument + "\n"));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-        FsyncDirectory();
-    }
-
-    private void FsyncDirectory()
-    {
-        using var directory = DirectoryHandle.Open(Directory);
-        directory.Fsync();
     }
 
     /// <summary>Every export file in the directory, with or without its dm-verity record (prune removes both kinds).</summary>

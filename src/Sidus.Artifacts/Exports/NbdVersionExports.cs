@@ -1,5 +1,4 @@
 using Sidus.Artifacts.Versions;
-using Sidus.Store.Objects;
 using Sidus.Wire.Nbd;
 
 namespace Sidus.Artifacts.Exports;

@@ -1,8 +1,4 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Sidus.Artifacts.Versions;
-using Sidus.Store;
-using Sidus.Store.Objects;
 
 namespace Sidus.Artifacts.Initramfs;
 

@@ -1,11 +1,6 @@
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using System.Text;
-using Microsoft.Extensions.Logging;
-using Sidus.Linux;
-using Sidus.Store;
 using Sidus.Store.Export;
-using Sidus.Store.Objects;
 using Sidus.Artifacts.Versions;
 
 namespace Sidus.Artifacts.Initramfs;
@@ -198,10 +193,9 @@ public sealed class InitramfsBuilder(Repository repository, ILogger? logger = nu
             using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
                 write(output);
-                output.Flush(flushToDisk: true);
             }
 
-            File.Move(temp, path, overwrite: true);
+            AtomicFile.Commit(temp, path);
         }
         finally
         {

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Security.Cryptography;
-using Sidus.Store.Objects;
 
 namespace Sidus.Artifacts.Initramfs;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Sidus.Artifacts.Versions;
-using Sidus.Store;
 
 namespace Sidus.Artifacts.Initramfs;
 

@@ -1,5 +1,3 @@
-using Sidus.Wire.Contracts;
-
 namespace Sidus.Artifacts.Verity;
 
 /// <summary>What the hash tree of a <see cref="VerityInfo"/> occupies (the tree is built here, the argument is a contract).</summary>

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
-using Sidus.Linux;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Artifacts.Verity;
 

@@ -1,5 +1,3 @@
-using Sidus.Store.Objects;
-
 namespace Sidus.Artifacts.Versions;
 
 /// <summary>One file of an image version the server hands out: where it is in the image, its content and size.</summary>

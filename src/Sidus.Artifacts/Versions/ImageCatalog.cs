@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using Sidus.Store;
-using Sidus.Store.Objects;
-
 namespace Sidus.Artifacts.Versions;
 
 /// <summary>The outcome of looking an image up for a node: its boot files, or why there are none.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Sidus.Store;
-using Sidus.Store.Objects;
 using Sidus.Store.Serving;
 
 namespace Sidus.Artifacts.Versions;

@@ -1,6 +1,3 @@
-using System.Text;
-using Sidus.Linux;
-using Sidus.Store;
 using Sidus.Store.Trees;
 
 namespace Sidus.Artifacts.Versions;

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Sidus.Linux;
-using Sidus.Store;
-
 namespace Sidus.Cli.Commands;
 
 /// <summary>Runs a verb's body with the store opened and turns failures into a message and an exit code.</summary>

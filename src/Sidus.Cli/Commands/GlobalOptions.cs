@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Linux;
-
 namespace Sidus.Cli.Commands;
 
 /// <summary>Options every verb understands.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sidus.Cli.Rendering;
 
 public static class Units

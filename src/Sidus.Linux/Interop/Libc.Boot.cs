@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Sidus.Linux.Interop;
 
 /// <summary>The libc calls an init process needs: mounts, root switch, exec, kernel modules, netlink sockets.</summary>

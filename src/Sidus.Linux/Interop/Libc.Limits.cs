@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Sidus.Linux.Interop;
 
 /// <summary>Resource limits (getrlimit(2)).</summary>

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Sidus.Linux.Interop;
 
 /// <summary>Raw libc entry points. Every path argument is a NUL-terminated byte string.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Nodes.Bulk;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Sidus.Nodes;
 
 /// <summary>A resolved value and the level it came from: "node", "group:NAME", "defaults" or "built-in".</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sidus.Nodes;
 
 /// <summary>An Ethernet (EUI-48) address. Accepts aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabbccddeeff and aabb.ccdd.eeff.</summary>

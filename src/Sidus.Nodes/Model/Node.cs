@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Net;
-
 namespace Sidus.Nodes;
 
 /// <summary>A machine the inventory knows. <see cref="Revision"/> grows by one with every stored change.</summary>

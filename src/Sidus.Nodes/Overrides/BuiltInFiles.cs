@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Sidus.Nodes.Overrides;
 
 /// <summary>

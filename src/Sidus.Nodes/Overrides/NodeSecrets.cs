@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Sidus.Linux;
 
 namespace Sidus.Nodes.Overrides;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Sidus.Linux;
 
 namespace Sidus.Nodes.Overrides;

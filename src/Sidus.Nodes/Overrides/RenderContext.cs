@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Nodes.Overrides;
 
 /// <summary>The image a node boots: the reference as resolved ("base@3") and its version id.</summary>

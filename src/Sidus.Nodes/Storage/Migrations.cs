@@ -1,6 +1,3 @@
-using System.Data.Common;
-using System.Globalization;
-
 namespace Sidus.Nodes.Storage;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Collections.Immutable;
-using System.Data.Common;
-using System.Net;
-
 namespace Sidus.Nodes.Storage;
 
 /// <summary>Reads inventory rows into model records; used by plain reads and inside edit transactions.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Immutable;
-using System.Text;
-
 namespace Sidus.Nodes.Storage;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Server.Configuration;
 
 /// <summary>Everything <c>sidus serve</c> is configured with: the file, then command-line overrides on top.</summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Sidus.Nodes;
-using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
 using Sidus.Wire.Dhcp;
 

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
-using System.Net;
 using Sidus.Wire.Dhcp;
-using Sidus.Nodes;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Dhcp;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Sidus.Server.Configuration;
-
 namespace Sidus.Server.Hosting;
 
 /// <summary>What a failed bind means and what to do about it, said the same way for every listener.</summary>

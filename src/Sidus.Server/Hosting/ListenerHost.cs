@@ -1,7 +1,4 @@
-using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Sidus.Server.Configuration;
 
 namespace Sidus.Server.Hosting;
 

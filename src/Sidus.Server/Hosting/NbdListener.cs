@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
-using Sidus.Server.Configuration;
 using Sidus.Wire.Nbd;
 
 namespace Sidus.Server.Hosting;

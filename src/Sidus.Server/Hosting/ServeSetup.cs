@@ -1,6 +1,4 @@
-using System.Globalization;
 using Sidus.Wire.Dhcp;
-using Sidus.Server.Configuration;
 
 namespace Sidus.Server.Hosting;
 

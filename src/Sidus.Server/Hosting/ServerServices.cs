@@ -1,12 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Sidus.Nodes.Overrides;
-using Sidus.Server.Configuration;
 using Sidus.Server.Dhcp;
 using Sidus.Server.Http;
 using Sidus.Server.Images;
-using Sidus.Server.Inventory;
 using Sidus.Wire.Dhcp;
 using Sidus.Wire.Ipv6;
 using Sidus.Wire.Ipxe;

@@ -1,5 +1,3 @@
-using System.Net;
-using Sidus.Nodes;
 using Sidus.Server.Dhcp;
 
 namespace Sidus.Server.Hosting;

@@ -1,18 +1,11 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Sidus.Nodes.Storage;
-using Sidus.Server.Configuration;
 using Sidus.Server.Http;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Hosting;
 

@@ -1,13 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Sidus.Nodes;
 using Sidus.Server.Hosting;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Http;
 

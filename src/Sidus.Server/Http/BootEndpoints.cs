@@ -1,12 +1,6 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sidus.Wire.Ipxe;
-using Sidus.Nodes;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Http;
 

@@ -1,10 +1,5 @@
-using System.Globalization;
-using System.Net;
 using Sidus.Wire.Ipxe;
-using Sidus.Nodes;
-using Sidus.Server.Configuration;
 using Sidus.Server.Images;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Http;
 

@@ -1,9 +1,5 @@
 using System.Buffers;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 
 namespace Sidus.Server.Http;
 

@@ -1,12 +1,7 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
-using Sidus.Nodes;
 using Sidus.Server.Images;
-using Sidus.Server.Inventory;
 using Sidus.Store;
 using Sidus.Store.Objects;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Sidus.Nodes;
-
 namespace Sidus.Server.Http;
 
 /// <summary>The answer to "may this address have that node's override layer", and why.</summary>

@@ -1,15 +1,8 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Sidus.Nodes;
 using Sidus.Nodes.Overrides;
-using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
 using Sidus.Server.Images;
-using Sidus.Server.Inventory;
 
 namespace Sidus.Server.Http;
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using Sidus.Nodes;
 
 namespace Sidus.Server.Http;
 

@@ -1,15 +1,10 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Sidus.Server.Images;
 using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Serving;
-using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Http;
 

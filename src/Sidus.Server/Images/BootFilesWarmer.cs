@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Sidus.Server.Inventory;
 using Sidus.Store.Objects;
 
 namespace Sidus.Server.Images;

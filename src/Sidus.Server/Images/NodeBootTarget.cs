@@ -1,5 +1,3 @@
-using Sidus.Nodes;
-
 namespace Sidus.Server.Images;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Sidus.Server.Configuration;
-
 namespace Sidus.Server.Images;
 
 /// <summary>

@@ -1,8 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Sidus.Nodes;
 
 namespace Sidus.Server.Inventory;
 

@@ -1,7 +1,5 @@
 using System.Data.Common;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Sidus.Nodes;
 
 namespace Sidus.Server.Inventory;
 

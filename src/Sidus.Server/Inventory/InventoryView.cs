@@ -1,4 +1,3 @@
-using Sidus.Nodes;
 using Sidus.Nodes.Storage;
 
 namespace Sidus.Server.Inventory;

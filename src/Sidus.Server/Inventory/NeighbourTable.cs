@@ -1,6 +1,3 @@
-using System.Net;
-using Sidus.Nodes;
-
 namespace Sidus.Server.Inventory;
 
 /// <summary>

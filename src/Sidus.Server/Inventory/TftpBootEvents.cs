@@ -1,5 +1,4 @@
 using Sidus.Wire.Tftp;
-using Sidus.Nodes;
 
 namespace Sidus.Server.Inventory;
 

@@ -1,5 +1,3 @@
-using Sidus.Linux;
-
 namespace Sidus.Store.Build;
 
 /// <summary>The store's way to find and run a system tool (debootstrap, unshare...): <see cref="ProcessRunner"/>, with its failures as store errors.</summary>

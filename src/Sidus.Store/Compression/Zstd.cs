@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Sidus.Store.Formats;
 
 namespace Sidus.Store.Compression;
 

@@ -1,7 +1,3 @@
-using Sidus.Linux;
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
-
 namespace Sidus.Store.Diff;
 
 public enum ChangeKind

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using Sidus.Linux;
 
 namespace Sidus.Store.Export;
 

@@ -1,5 +1,3 @@
-using Sidus.Linux;
-
 namespace Sidus.Store.Export;
 
 /// <summary>

@@ -1,8 +1,5 @@
-using System.Globalization;
-using Sidus.Linux;
 using Sidus.Store.Checkout;
 using Sidus.Store.Import;
-using Sidus.Store.Objects;
 using Sidus.Store.Sync;
 
 namespace Sidus.Store.Export;

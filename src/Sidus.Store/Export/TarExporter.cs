@@ -1,7 +1,4 @@
-using Sidus.Linux;
 using Sidus.Store.Import;
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Export;
 

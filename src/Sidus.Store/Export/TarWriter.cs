@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Text;
-using Sidus.Store.Formats;
 using Sidus.Store.Import;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Export;
 

@@ -1,6 +1,3 @@
-using Sidus.Linux;
-using Sidus.Store.Trees;
-
 namespace Sidus.Store.Export;
 
 /// <summary>

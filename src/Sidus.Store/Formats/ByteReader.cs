@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Formats;
 
 /// <summary>Reads what <see cref="ByteWriter"/> wrote; any malformed input is a <see cref="CorruptObjectException"/>.</summary>

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using Sidus.Store.Objects;
 
 namespace Sidus.Store.Formats;
 

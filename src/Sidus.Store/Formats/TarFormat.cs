@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using Sidus.Linux;
 
 namespace Sidus.Store.Formats;
 

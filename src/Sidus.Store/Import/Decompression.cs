@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sidus.Store.Formats;
 using System.IO.Compression;
 using Sidus.Store.Compression;
 

@@ -1,8 +1,5 @@
-using Sidus.Linux;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Store.Sync;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Import;
 

@@ -1,8 +1,5 @@
-using System.Security.Cryptography;
-using Sidus.Store.Formats;
 using System.Text.Json;
 using Sidus.Store.Packs;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Import;
 

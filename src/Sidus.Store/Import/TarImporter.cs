@@ -1,8 +1,4 @@
-using Sidus.Linux;
-using Sidus.Store.Formats;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Import;
 

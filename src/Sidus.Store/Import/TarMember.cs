@@ -1,5 +1,3 @@
-using Sidus.Store.Trees;
-
 namespace Sidus.Store.Import;
 
 /// <summary>What a tar member is. Contiguous files (type 7) read as regular files.</summary>

@@ -1,9 +1,4 @@
 using System.Buffers;
-using System.Globalization;
-using System.Text;
-using Sidus.Linux;
-using Sidus.Store.Formats;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Import;
 

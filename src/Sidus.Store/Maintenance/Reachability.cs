@@ -1,7 +1,4 @@
-using Sidus.Linux;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Maintenance;
 

@@ -1,5 +1,4 @@
 using Sidus.Store.Import;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 
 namespace Sidus.Store.Maintenance;

@@ -1,10 +1,6 @@
 using System.Buffers;
-using System.Security.Cryptography;
-using Microsoft.Win32.SafeHandles;
 using Sidus.Store.Chunking;
-using Sidus.Store.Formats;
 using Sidus.Store.Packs;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Objects;
 

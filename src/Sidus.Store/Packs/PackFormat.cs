@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using Sidus.Store.Formats;
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Packs;
 
 /// <summary>

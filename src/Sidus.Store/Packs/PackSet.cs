@@ -1,8 +1,5 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 using Sidus.Store.Compression;
-using Sidus.Store.Formats;
-using Sidus.Store.Objects;
 
 namespace Sidus.Store.Packs;
 

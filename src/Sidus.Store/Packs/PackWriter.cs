@@ -1,7 +1,4 @@
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux;
 using Sidus.Store.Compression;
-using Sidus.Store.Objects;
 
 namespace Sidus.Store.Packs;
 

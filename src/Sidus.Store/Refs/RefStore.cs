@@ -1,7 +1,4 @@
-using System.Text;
 using System.Text.RegularExpressions;
-using Sidus.Linux;
-using Sidus.Store.Objects;
 
 namespace Sidus.Store.Refs;
 

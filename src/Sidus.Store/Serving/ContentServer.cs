@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using Sidus.Store.Objects;
 using Sidus.Wire.Contracts;
 
 namespace Sidus.Store.Serving;

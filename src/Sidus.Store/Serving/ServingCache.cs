@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 using Sidus.Wire.Contracts;
 

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Serving;
 
 /// <summary>

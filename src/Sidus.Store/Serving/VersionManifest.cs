@@ -1,5 +1,3 @@
-using Sidus.Linux;
-using Sidus.Store.Trees;
 using Sidus.Wire.Contracts;
 
 namespace Sidus.Store.Serving;

@@ -1,5 +1,3 @@
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Sync;
 
 /// <summary>One content a sync needs: its id and the bytes of data it holds.</summary>

@@ -1,6 +1,3 @@
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
-
 namespace Sidus.Store.Sync;
 
 /// <summary>The tree a sync lays out: a version in the local store (<see cref="StoreSource"/>) or a fetched manifest (<see cref="ManifestTree"/>).</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using Sidus.Linux;
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
 using Sidus.Wire.Contracts;
 
 namespace Sidus.Store.Sync;

@@ -1,6 +1,3 @@
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
-
 namespace Sidus.Store.Sync;
 
 /// <summary>

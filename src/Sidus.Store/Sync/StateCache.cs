@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Sidus.Linux;
-using Sidus.Store.Formats;
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
-
 namespace Sidus.Store.Sync;
 
 /// <summary>
@@ -126,9 +119,7 @@ public sealed class StateCache
         }
 
         w.Id(ObjectId.Hash(w.WrittenSpan));
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, w.WrittenSpan.ToArray());
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Write(path, w.WrittenSpan);
     }
 
     private static StateCache Decode(ReadOnlySpan<byte> data)

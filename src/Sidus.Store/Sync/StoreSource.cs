@@ -1,6 +1,4 @@
 using System.Runtime.ExceptionServices;
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Sync;
 

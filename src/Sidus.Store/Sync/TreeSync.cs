@@ -1,12 +1,6 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
-using System.Security.Cryptography;
-using Microsoft.Win32.SafeHandles;
-using Sidus.Linux;
 using Sidus.Store.Checkout;
 using Sidus.Store.Import;
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
 
 namespace Sidus.Store.Sync;
 

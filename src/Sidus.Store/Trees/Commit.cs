@@ -1,8 +1,3 @@
-using System.Text;
-using Sidus.Linux;
-using Sidus.Store.Formats;
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Trees;
 
 /// <summary>One image version: the root directory, where it came from, and a summary of what it holds.</summary>

@@ -1,5 +1,3 @@
-using Sidus.Linux;
-using Sidus.Store.Objects;
 using Sidus.Store.Packs;
 
 namespace Sidus.Store.Trees;

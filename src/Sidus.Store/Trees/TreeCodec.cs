@@ -1,7 +1,3 @@
-using Sidus.Linux;
-using Sidus.Store.Formats;
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Trees;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Sidus.Linux;
-using Sidus.Store.Objects;
-
 namespace Sidus.Store.Trees;
 
 /// <summary>A data extent of a sparse file: bytes [Offset, Offset+Length) hold data, the rest are holes.</summary>

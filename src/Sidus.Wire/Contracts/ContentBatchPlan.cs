@@ -1,4 +1,3 @@
-using Sidus.Linux;
 namespace Sidus.Wire.Contracts;
 
 /// <summary>One content of a batch: its id (SHA-256) and the bytes sent for it.</summary>

@@ -1,5 +1,3 @@
-using Sidus.Linux;
-
 namespace Sidus.Wire.Contracts;
 
 /// <summary>A data extent of a sparse file: bytes [Offset, Offset+Length) hold data, the rest are holes.</summary>

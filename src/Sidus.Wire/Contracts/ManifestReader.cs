@@ -1,6 +1,3 @@
-using System.Globalization;
-using Sidus.Linux;
-
 namespace Sidus.Wire.Contracts;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Sidus.Linux;
-
 namespace Sidus.Wire.Contracts;
 
 /// <summary>Writes a manifest (<see cref="ManifestFormat"/>): the header, then one line per entry, each ending in '\n'.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Sidus.Linux;
-
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>Append-only lease journal: one text line per lease change, the last line for an address wins.

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>The options of one message, in first-seen order, each code once with its complete value

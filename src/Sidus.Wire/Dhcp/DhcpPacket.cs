@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using static Sidus.Wire.Dhcp.DhcpConstants;
 
 namespace Sidus.Wire.Dhcp;

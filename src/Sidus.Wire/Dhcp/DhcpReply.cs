@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>A reply and where it goes. <see cref="NeedsCommit"/> replies (ACKs) wait until the lease journal is

@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.Extensions.Logging;
-
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>Decides the reply to one decoded request (RFC 2131 section 4.3, PXE and proxyDHCP); no sockets here.

@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>An IPv4 address held as a host-order integer so pools can count and compare addresses cheaply.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>Reads what kind of network-boot client sent a request.</summary>

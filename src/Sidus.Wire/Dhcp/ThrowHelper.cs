@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-
 namespace Sidus.Wire.Dhcp;
 
 internal static class ThrowHelper

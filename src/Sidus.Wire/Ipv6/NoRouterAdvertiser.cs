@@ -1,8 +1,4 @@
-using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
-using System.Text;
-using Microsoft.Extensions.Logging;
 
 namespace Sidus.Wire.Ipv6;
 

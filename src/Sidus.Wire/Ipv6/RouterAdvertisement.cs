@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Sidus.Wire.Ipv6;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Sidus.Wire.Ipxe;
 
 /// <summary>A kernel boot: URLs of the kernel and initramfs, and the kernel command line.</summary>

@@ -1,8 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 
 namespace Sidus.Wire.Nbd;
 

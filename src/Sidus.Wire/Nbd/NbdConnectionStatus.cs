@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Wire.Nbd;
 
 /// <summary>One client connection as the status endpoint shows it (Export is null while it negotiates).</summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.Extensions.Logging;
-
 namespace Sidus.Wire.Nbd;
 
 /// <summary>Every decision the NBD server logs.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Wire.Nbd;
 
 /// <summary>Where the NBD server listens and how much it tolerates.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Sidus.Wire.Nbd;
 
 /// <summary>Decodes transmission requests and encodes simple replies.</summary>

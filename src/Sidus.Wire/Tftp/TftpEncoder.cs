@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
-using System.Text;
-
 namespace Sidus.Wire.Tftp;
 
 /// <summary>

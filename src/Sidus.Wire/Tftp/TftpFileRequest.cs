@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Wire.Tftp;
 
 /// <summary>What a file source is asked for: the normalised path and the client (so it can answer per node).</summary>

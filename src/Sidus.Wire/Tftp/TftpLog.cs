@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.Extensions.Logging;
-
 namespace Sidus.Wire.Tftp;
 
 /// <summary>Every decision the TFTP server logs, in one place so the wording stays consistent.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sidus.Wire.Tftp;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Sidus.Wire.Tftp;
 
 /// <summary>Settings of a <see cref="TftpServer"/>. Defaults suit a PXE network with a 1500-byte MTU.</summary>

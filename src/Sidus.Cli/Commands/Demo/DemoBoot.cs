@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
-using Sidus.Nodes;
 using Sidus.Nodes.Storage;
-using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Demo;
 

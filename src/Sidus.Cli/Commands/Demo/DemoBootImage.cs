@@ -1,5 +1,4 @@
 using Sidus.Artifacts.Versions;
-using Sidus.Store;
 using Sidus.Store.Objects;
 
 namespace Sidus.Cli.Commands.Demo;

@@ -1,8 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using Sidus.Cli.Rendering;
-using Sidus.Linux;
-using Sidus.Store;
 using Sidus.Store.Build;
 using Sidus.Store.Checkout;
 using Sidus.Store.Diff;

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using Sidus.Artifacts.Initramfs;
-using Sidus.Cli.Rendering;
-using Sidus.Nodes;
-using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Demo;
 

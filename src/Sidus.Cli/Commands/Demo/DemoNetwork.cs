@@ -1,7 +1,3 @@
-using System.Globalization;
-
-using Sidus.Linux;
-
 namespace Sidus.Cli.Commands.Demo;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using Sidus.Server.Configuration;
-using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Demo;
 

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
-
 namespace Sidus.Cli.Commands.Group;
 
 public static class GroupAddCommand

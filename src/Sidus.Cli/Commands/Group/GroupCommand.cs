@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-
 namespace Sidus.Cli.Commands.Group;
 
 /// <summary>`sidus group ...`: groups (profiles) whose settings their nodes inherit.</summary>

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Rendering;
-using Sidus.Store;
 using Sidus.Store.Build;
 
 namespace Sidus.Cli.Commands.Image;

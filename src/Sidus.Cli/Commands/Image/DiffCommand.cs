@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Sidus.Cli.Rendering;
-using Sidus.Linux;
-using Sidus.Store;
 using Sidus.Store.Diff;
 
 namespace Sidus.Cli.Commands.Image;

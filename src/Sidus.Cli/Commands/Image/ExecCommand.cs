@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Rendering;
-using Sidus.Store;
-
 namespace Sidus.Cli.Commands.Image;
 
 public static class ExecCommand

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Sidus.Cli.Commands.Image;
 
 /// <summary>`sidus image`: build, import, change, inspect and export image versions.</summary>

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Sidus.Cli.Rendering;
-using Sidus.Store;
-
 namespace Sidus.Cli.Commands.Image;
 
 public static class ImportCommand

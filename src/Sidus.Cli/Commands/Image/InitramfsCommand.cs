@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Sidus.Artifacts.Initramfs;
-using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Image;
 

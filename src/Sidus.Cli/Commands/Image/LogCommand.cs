@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Sidus.Cli.Rendering;
-using Sidus.Store;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Image;

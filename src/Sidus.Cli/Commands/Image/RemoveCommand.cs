@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Store;
-
 namespace Sidus.Cli.Commands.Image;
 
 public static class RemoveCommand

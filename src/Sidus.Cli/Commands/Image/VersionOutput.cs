@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using Sidus.Cli.Rendering;
-using Sidus.Store;
 using Sidus.Store.Objects;
 using Sidus.Store.Trees;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Sidus.Nodes.Yaml;
 
 namespace Sidus.Cli.Commands.Inventory;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Sidus.Nodes;
 using Sidus.Nodes.Storage;
 
 namespace Sidus.Cli.Commands.Inventory;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Sidus.Linux;
 using Sidus.Nodes.Yaml;
 
 namespace Sidus.Cli.Commands.Inventory;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Nodes;
-
 namespace Sidus.Cli.Commands.Inventory;
 
 /// <summary>The settings options nodes and groups share (--image, --mode, --kernel-args, --tag) and their --clear-* forms.</summary>

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Net;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
 using Sidus.Nodes.Bulk;
 
 namespace Sidus.Cli.Commands.Node;

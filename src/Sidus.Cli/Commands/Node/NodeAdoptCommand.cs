@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
-
 namespace Sidus.Cli.Commands.Node;
 
 /// <summary>`sidus node adopt MAC NAME`: a discovered machine becomes a node in one command.</summary>

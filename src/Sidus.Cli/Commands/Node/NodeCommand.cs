@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-
 namespace Sidus.Cli.Commands.Node;
 
 /// <summary>`sidus node ...`: the machines of the inventory.</summary>

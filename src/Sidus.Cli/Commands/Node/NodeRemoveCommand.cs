@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-
 namespace Sidus.Cli.Commands.Node;
 
 /// <summary>`sidus node rm NAME...`: remove nodes (all named ones, or none).</summary>

@@ -1,13 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
 using Sidus.Nodes.Overrides;
 using Sidus.Server.Configuration;
-using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Node;
 

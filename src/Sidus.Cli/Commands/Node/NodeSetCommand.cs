@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
-
 namespace Sidus.Cli.Commands.Node;
 
 /// <summary>`sidus node set NAME ...`: change a node; read, change and write happen in one transaction.</summary>

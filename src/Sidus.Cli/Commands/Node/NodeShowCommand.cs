@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json.Nodes;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Net;
-using Sidus.Cli.Commands.Inventory;
 using Sidus.Server.Configuration;
 
 namespace Sidus.Cli.Commands.Serve;

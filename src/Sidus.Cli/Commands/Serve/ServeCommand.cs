@@ -1,8 +1,5 @@
-using System.CommandLine;
-using Sidus.Cli.Commands.Inventory;
 using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
-using Sidus.Store;
 
 namespace Sidus.Cli.Commands.Serve;
 

@@ -1,8 +1,4 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
 using Sidus.Artifacts.Initramfs;
-using Sidus.Cli.Rendering;
-using Sidus.Store;
 using Sidus.Store.Maintenance;
 using Sidus.Store.Objects;
 
