@@ -206,7 +206,7 @@ public sealed class InventoryStore : IAsyncDisposable
             c, null, ct,
             "INSERT INTO boot_events (mac, node, stage, at, detail, image, up) VALUES (@m, COALESCE(@n, (SELECT node FROM node_macs WHERE mac = @m)), @s, @t, @d, @i, @u)",
             ("@m", e.Mac.ToString()), ("@n", e.Node), ("@s", e.Stage.ToText()), ("@t", Sql.ToMilliseconds(e.At)), ("@d", detail),
-            ("@i", e.Image), ("@u", e.Up is null ? null : JsonSerializer.Serialize(e.Up, ContractsJson.Default.UpReport)));
+            ("@i", e.Image), ("@u", e.Up is null ? null : e.Up.ToJson()));
     }
 
     /// <summary>
@@ -268,7 +268,7 @@ public sealed class InventoryStore : IAsyncDisposable
     {
         try
         {
-            return json is null ? null : JsonSerializer.Deserialize(json, ContractsJson.Default.UpReport);
+            return json is null ? null : UpReport.FromJson(Encoding.UTF8.GetBytes(json));
         }
         catch (JsonException)
         {

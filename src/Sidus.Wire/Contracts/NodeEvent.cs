@@ -16,11 +16,11 @@ public sealed record NodeEvent(string? Stage, string? Detail)
     public UpReport? Up { get; init; }
 
     /// <summary>The event as JSON, null members left out.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, ContractsJsonWriter.Default.NodeEvent);
+    public string ToJson() => ContractsJson.Write(json => ContractsJson.WriteEvent(json, this));
 
     /// <summary>Reads an event; malformed JSON or a JSON value that is not an object throws <see cref="JsonException"/>.</summary>
     public static NodeEvent FromJson(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, ContractsJson.Default.NodeEvent) ?? throw new JsonException("the event is null");
+        ContractsJson.Read(json, "event", ContractsJson.ReadEvent);
 }
 
 /// <summary>The stages the node agent reports, as spelt on the wire.</summary>

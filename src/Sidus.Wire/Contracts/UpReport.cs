@@ -25,6 +25,12 @@ public sealed record UpReport
     public string? Upper { get; init; }
     public int? Boot { get; init; }
 
+    /// <summary>The report as JSON (as in <see cref="NodeEvent"/>), null members left out.</summary>
+    public string ToJson() => ContractsJson.Write(json => ContractsJson.WriteUp(json, this));
+
+    /// <summary>Reads a report; malformed JSON or a JSON value that is not an object throws <see cref="System.Text.Json.JsonException"/>.</summary>
+    public static UpReport FromJson(ReadOnlySpan<byte> json) => ContractsJson.Read(json, "up report", ContractsJson.ReadUp);
+
     /// <summary>MemTotal - MemAvailable when both are known.</summary>
     public long? MemUsedKib => MemTotalKib - MemAvailableKib;
 
