@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Sidus.Store.Checkout;
 using Sidus.Store.Import;
 
@@ -25,13 +24,15 @@ public sealed class TreeSync
     private readonly string? _cacheDirectory;
     private readonly List<DirectoryHandle> _handles = [];
     private readonly List<WriteJob> _writes = [];
-    private readonly ConcurrentBag<WriteJob> _toWrite = [];
+    private readonly List<WriteJob> _toWrite = [];
     private readonly List<LinkJob> _links = [];
     private readonly List<DirectoryJob> _directories = [];
     private readonly List<(DirectoryHandle Dir, byte[] Name)> _removals = [];
-    private readonly ConcurrentDictionary<DirectoryHandle, byte> _dirty = new();
+
+    /// <summary>Directories whose listing this run changed (their mtime moved); marked from several threads (deliveries of data), under its lock.</summary>
+    private readonly HashSet<DirectoryHandle> _dirty = [];
     private readonly Dictionary<uint, (DirectoryHandle Dir, byte[] Name, byte[] Path)> _linkPrimaries = [];
-    private Dictionary<ObjectId, List<WriteJob>> _byContent = [];
+    private readonly Dictionary<ObjectId, List<WriteJob>> _byContent = [];
     private StateCache? _oldCache;
     private StateCache? _newCache;
     private long _created, _updated, _deleted, _unchanged, _bytes, _totalBytes, _done;
@@ -152,7 +153,7 @@ public sealed class TreeSync
     private void FinishDirectory(DirectoryJob job)
     {
         var status = job.Status;
-        var settled = job.Unchanged && !_dirty.ContainsKey(job.Handle) && status.Uid == job.Entry.Uid &&
+        var settled = job.Unchanged && !_dirty.Contains(job.Handle) && status.Uid == job.Entry.Uid &&
                       status.Gid == job.Entry.Gid && status.Permissions == job.Entry.Permissions &&
                       status.MtimeSeconds == job.Entry.MtimeSeconds && status.MtimeNanoseconds == job.Entry.MtimeNanoseconds;
         if (!settled)
@@ -182,7 +183,7 @@ public sealed class TreeSync
                     if (!_options.DryRun)
                     {
                         _removals.Add((dir, existing.Name));
-                        _dirty[dir] = 0;
+                        MarkDirty(dir);
                     }
                 }
             }
@@ -205,7 +206,7 @@ public sealed class TreeSync
                 if (!_options.DryRun && (status.Kind == FileKind.Directory || entry.Kind == FileKind.Directory))
                 {
                     dir.RemoveTree(entry.Name);
-                    _dirty[dir] = 0;
+                    MarkDirty(dir);
                 }
 
                 exists = false;
@@ -257,7 +258,7 @@ public sealed class TreeSync
             }
 
             dir.CreateDirectory(entry.Name, 0x1C0);
-            _dirty[dir] = 0;
+            MarkDirty(dir);
         }
 
         var child = dir.OpenChild(entry.Name);
@@ -340,7 +341,7 @@ public sealed class TreeSync
 
         ApplyMetadata(dir, temp, entry, dir.Stat(temp), readXattrs: false, path);
         dir.Rename(temp, entry.Name);
-        _dirty[dir] = 0;
+        MarkDirty(dir);
         RecordSpecial(dir, entry, path, null);
     }
 
@@ -365,48 +366,55 @@ public sealed class TreeSync
     /// </summary>
     private void CheckExisting(CancellationToken cancellation)
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
-        try
+        WorkerThreads.ForEach(_writes, job =>
         {
-            Parallel.ForEach(_writes, options, job =>
+            var same = job.KnownSame || (job.Existing is { } status && !job.CacheHit && ContentMatches(job.Dir, job.Entry, status));
+            if (!same)
             {
-                var same = job.KnownSame || (job.Existing is { } status && !job.CacheHit && ContentMatches(job.Dir, job.Entry, status));
-                if (!same)
+                if (job.Existing is not null)
                 {
-                    if (job.Existing is not null)
-                    {
-                        Change(SyncAction.Update, job.Path, ref _updated);
-                    }
+                    Change(SyncAction.Update, job.Path, ref _updated);
+                }
 
+                lock (_toWrite)
+                {
                     _toWrite.Add(job);
-                    return;
                 }
 
-                var changed = ApplyMetadata(job.Dir, job.Entry.Name, job.Entry, job.Existing!.Value, readXattrs: !job.CacheHit, job.Path);
-                if (!changed)
-                {
-                    Interlocked.Increment(ref _unchanged);
-                }
+                return;
+            }
 
-                Record(job.Dir, job.Entry, job.Path, changed ? null : job.Existing);
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-        }
+            var changed = ApplyMetadata(job.Dir, job.Entry.Name, job.Entry, job.Existing!.Value, readXattrs: !job.CacheHit, job.Path);
+            if (!changed)
+            {
+                Interlocked.Increment(ref _unchanged);
+            }
+
+            Record(job.Dir, job.Entry, job.Path, changed ? null : job.Existing);
+        }, cancellation);
     }
 
     /// <summary>Writes the queued files: those without data at once, the rest as the content source hands their data over.</summary>
     private async ValueTask WriteNewAsync(CancellationToken cancellation)
     {
-        _byContent = _toWrite.Where(j => j.Entry.DataLength > 0).GroupBy(j => j.Entry.Content).ToDictionary(g => g.Key, g => g.ToList());
-        foreach (var job in _toWrite.Where(j => j.Entry.DataLength == 0))
+        var wanted = new List<ContentWant>();
+        foreach (var job in _toWrite)
         {
-            WriteFiles([job], []);
+            if (job.Entry.DataLength == 0)
+            {
+                WriteFiles([job], []);
+            }
+            else if (_byContent.TryGetValue(job.Entry.Content, out var same))
+            {
+                same.Add(job);
+            }
+            else
+            {
+                _byContent.Add(job.Entry.Content, [job]);
+                wanted.Add(new ContentWant(job.Entry.Content, job.Entry.DataLength));
+            }
         }
 
-        var wanted = _byContent.Select(kv => new ContentWant(kv.Key, kv.Value[0].Entry.DataLength)).ToList();
         await _content.DeliverAsync(wanted, (content, data) => WriteFiles(_byContent[content], data), cancellation);
         _options.Progress?.Report(new TransferProgress("writing files", _writes.Count, _writes.Count, _bytes, _totalBytes));
     }
@@ -466,7 +474,7 @@ public sealed class TreeSync
         {
             ApplyMetadata(job.Dir, temp, job.Entry, job.Dir.Stat(temp), readXattrs: false, job.Path);
             job.Dir.Rename(temp, job.Entry.Name);
-            _dirty[job.Dir] = 0;
+            MarkDirty(job.Dir);
             Record(job.Dir, job.Entry, job.Path);
             var done = Interlocked.Increment(ref _done);
             if ((done & 255) == 0)
@@ -550,7 +558,7 @@ public sealed class TreeSync
                 var temp = TempName();
                 job.Dir.CreateHardLink(temp, primaryDir, primaryName);
                 job.Dir.Rename(temp, job.Entry.Name);
-                _dirty[job.Dir] = 0;
+                MarkDirty(job.Dir);
             }
 
             if (job.Entry.Kind == FileKind.Regular)
@@ -649,6 +657,14 @@ public sealed class TreeSync
             {
                 CountTree(entry.Tree, path);
             }
+        }
+    }
+
+    private void MarkDirty(DirectoryHandle dir)
+    {
+        lock (_dirty)
+        {
+            _dirty.Add(dir);
         }
     }
 

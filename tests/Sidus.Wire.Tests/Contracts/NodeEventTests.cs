@@ -81,6 +81,24 @@ public sealed class NodeEventTests
         Assert.Null(report.Up);
     }
 
+    [Fact]
+    public void UpReport_ToJson_FrozenJson_RoundTrips()
+    {
+        var json = UpJson[UpJson.IndexOf("{\"host\"", StringComparison.Ordinal)..^1];
+        Assert.Equal(json, Report.ToJson());
+        Assert.Equal(Report, UpReport.FromJson(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(new UpReport { Host = "n1" }, UpReport.FromJson("{\"host\":\"n1\",\"boot\":null,\"more\":{\"a\":[1]}}"u8));
+    }
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("{\"boot\":2147483648}")]
+    [InlineData("{\"memTotalKib\":1.5}")]
+    [InlineData("{\"host\":1}")]
+    [InlineData("{} {}")]
+    public void UpReport_FromJson_Malformed_JsonException(string json) =>
+        Assert.Throws<JsonException>(() => UpReport.FromJson(Encoding.UTF8.GetBytes(json)));
+
     [Theory]
     [InlineData("")]
     [InlineData("[1,2]")]
