@@ -189,14 +189,10 @@ internal static class ContractsJson
         };
     }
 
-    private static int? SmallNumber(ref Utf8JsonReader reader)
+    private static int? SmallNumber(ref Utf8JsonReader reader) => Number(ref reader) switch
     {
-        reader.Read();
-        return reader.TokenType switch
-        {
-            JsonTokenType.Null => null,
-            JsonTokenType.Number when reader.TryGetInt32(out var n) => n,
-            _ => throw new JsonException($"{reader.TokenType} where a whole number was expected"),
-        };
-    }
+        null => null,
+        >= int.MinValue and <= int.MaxValue and var n => (int)n,
+        var n => throw new JsonException($"{n} is too large here"),
+    };
 }
