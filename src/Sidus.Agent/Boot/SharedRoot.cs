@@ -73,7 +73,7 @@ internal static class SharedRoot
                 throw new UnbootableException($"the kernel refused the dm-verity table over {device} ({e.Message}); does the export carry its hash tree?");
             }
 
-            AgentConsole.Say($"{lowerDevice}: dm-verity over {device}, root hash {verity.RootHash[..16]}..., every block checked as it is read");
+            AgentConsole.Say($"{lowerDevice}: dm-verity over {device}, root hash {Convert.ToHexStringLower(verity.RootHash)[..16]}..., every block checked as it is read");
         }
 
         Directory.CreateDirectory(Lower);
@@ -84,7 +84,7 @@ internal static class SharedRoot
         catch (LinuxException e) when (verity is not null && e.Errno == Errno.EIO)
         {
             throw new UnbootableException(
-                $"REFUSED: export {export} fails verification against root hash {verity.RootHash} ({e.Message}): the server's copy is corrupt " +
+                $"REFUSED: export {export} fails verification against root hash {Convert.ToHexStringLower(verity.RootHash)} ({e.Message}): the server's copy is corrupt " +
                 "(the kernel log names the block); this node will not boot from it");
         }
         catch (LinuxException e)

@@ -77,7 +77,7 @@ public static class ServeSetup
             Pools = pools,
             UnknownClients = UnknownClientPolicy.AnswerWithDefaults,
             LeaseFile = i.Dhcp == DhcpService.Full ? LeaseFile(options.Home, i.Name) : null,
-            ScriptUrlTemplate = "http://{server}" + port + "/boot/{mac-hyphen}.ipxe",
+            ScriptUrlTemplate = "http://{server}" + port + NodeRoutes.Script("{mac-hyphen}"),
         };
     }
 }

@@ -195,13 +195,15 @@ public sealed class BootScripts(
         return IpxeScript.Menu(
             $"Sidus: {name} ({mac}), image {image}",
             [
-                new IpxeMenuItem("ram", $"Boot {image} into RAM", $"{path}?{ModeParameter}=ram"),
-                new IpxeMenuItem("shared", $"Boot {image} with a shared root", $"{path}?{ModeParameter}=shared"),
-                new IpxeMenuItem("install", $"Install {image} on the local disk", $"{path}?{ModeParameter}=install"),
-                new IpxeMenuItem("local", "Boot from the local disk", $"{path}?{ModeParameter}=local"),
+                MenuItem(BootMode.Ram, $"Boot {image} into RAM"),
+                MenuItem(BootMode.Shared, $"Boot {image} with a shared root"),
+                MenuItem(BootMode.Install, $"Install {image} on the local disk"),
+                MenuItem(BootMode.Local, "Boot from the local disk"),
             ],
-            "local",
+            BootMode.Local.ToText(),
             settings.MenuTimeout);
+
+        IpxeMenuItem MenuItem(BootMode mode, string text) => new(mode.ToText(), text, $"{path}?{ModeParameter}={mode.ToText()}");
     }
 
     /// <summary>The version's artifacts are being built: say what, wait, and ask again (the same choice, the next attempt).</summary>

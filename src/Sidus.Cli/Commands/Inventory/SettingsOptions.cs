@@ -17,7 +17,7 @@ public sealed class SettingsOptions
     public SettingsOptions(bool withClear)
     {
         _withClear = withClear;
-        _mode.AcceptOnlyFromAmong("ram", "shared", "install", "local", "menu");
+        _mode.AcceptOnlyFromAmong([.. Enum.GetValues<BootMode>().Select(m => m.ToText())]);
     }
 
     public void AddTo(Command cmd)
