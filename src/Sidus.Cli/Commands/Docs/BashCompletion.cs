@@ -44,23 +44,27 @@ public static class BashCompletion
 
         script.Append("    esac\n");
 
-        // Otherwise: the path's subcommands and options; files for a command that takes arguments.
-        script.Append("    local words=\"\" files=0\n    case \"$path\" in\n");
+        // Otherwise: options after a dash; else the path's subcommands and its arguments' choices; else files.
+        script.Append("    local words=\"\" options=\"\" files=0\n    case \"$path\" in\n");
         foreach (var path in paths)
         {
-            var words = path.Subcommands.Select(c => c.Name)
-                .Concat(path.Options.SelectMany(CommandPath.Names).Where(n => n.StartsWith("--", StringComparison.Ordinal)));
-            var files = path.Arguments.Any() ? " files=1" : string.Empty;
-            script.Append(CultureInfo.InvariantCulture, $"        {Quote(Key(path))}) words={Quote(string.Join(' ', words))};{files} ;;\n");
+            var choices = path.Arguments.SelectMany(CommandPath.Choices).ToList();
+            var words = path.Subcommands.Select(c => c.Name).Concat(choices);
+            var options = path.Options.SelectMany(CommandPath.Names).Where(n => n.StartsWith("--", StringComparison.Ordinal));
+            var files = path.Arguments.Any(a => CommandPath.Choices(a).Count == 0) ? " files=1" : string.Empty;
+            script.Append(CultureInfo.InvariantCulture,
+                $"        {Quote(Key(path))}) words={Quote(string.Join(' ', words))} options={Quote(string.Join(' ', options))};{files} ;;\n");
         }
 
         script.Append(CultureInfo.InvariantCulture, $$"""
                 esac
-                if [[ $files == 1 && $cur != -* ]]; then
+                if [[ $cur == -* ]]; then
+                    COMPREPLY=($(compgen -W "$options" -- "$cur"))
+                elif [[ $files == 1 && -z $words ]]; then
                     COMPREPLY=()
-                    return
+                else
+                    COMPREPLY=($(compgen -W "$words" -- "$cur"))
                 fi
-                COMPREPLY=($(compgen -W "$words" -- "$cur"))
             }
             complete -o default -F {{function}} {{executable}}
 

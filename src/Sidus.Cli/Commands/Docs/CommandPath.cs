@@ -54,6 +54,15 @@ public sealed record CommandPath(IReadOnlyList<string> Words, Command Command, I
             : option.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Select(c => c.Label).ToArray();
     }
 
+    /// <summary>The fixed values an argument accepts; empty when any value goes.</summary>
+    public static IReadOnlyList<string> Choices(Argument argument)
+    {
+        ArgumentNullException.ThrowIfNull(argument);
+        return argument.ValueType == typeof(string) || argument.ValueType.IsEnum
+            ? argument.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Select(c => c.Label).ToArray()
+            : [];
+    }
+
     private static void Visit(Command command, List<string> words, IReadOnlyList<Option> inherited, List<CommandPath> paths)
     {
         var options = inherited.Concat(command.Options.Where(o => !o.Hidden))
