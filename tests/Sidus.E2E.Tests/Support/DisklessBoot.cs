@@ -12,26 +12,19 @@ internal sealed partial class DisklessBoot : IDisposable
 
     public DisklessBoot(BootImageFixture fixture, string hostname, Action<ImageHttpServer>? configure = null)
     {
-        var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
-        var dnsmasq = Tool.Require("dnsmasq", "dnsmasq-base");
         Work = TestWorkDirectory.Create("sidus-e2e-");
         SerialLog = Path.Combine(Work, "serial.log");
-        Mac = "52:54:00:" + string.Join(':', Guid.NewGuid().ToByteArray()[..3].Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        Mac = DirectBootVm.RandomMac();
         try
         {
             Namespace = Own(new NetworkNamespace());
             Server = Own(new ImageHttpServer(Namespace, fixture.Repository));
             configure?.Invoke(Server);
-            Own(new BackgroundProcess("ip", ["netns", "exec", Namespace.Name, dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--port=0",
-                "--interface=br0", "--bind-interfaces", "--dhcp-range=10.77.0.50,10.77.0.150,255.255.255.0,1h",
-                "--dhcp-option=3," + NetworkNamespace.HostAddress, "--dhcp-leasefile=" + Path.Combine(Work, "leases"), "--log-dhcp",
-                "--pid-file=" + Path.Combine(Work, "dnsmasq.pid")], Path.Combine(Work, "dnsmasq.log")));
+            Own(BootDhcp.Start(Namespace, Work));
             var append = $"console=ttyS0 panic=-1 sidus.server={Server.Url} sidus.image={fixture.Version} sidus.mode=ram sidus.hostname={hostname}";
             Clock = Stopwatch.StartNew();
-            Own(new BackgroundProcess("ip", ["netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", "1536", "-smp", "2",
-                "-display", "none", "-monitor", "none", "-no-reboot", "-kernel", fixture.Boot.KernelPath, "-initrd", fixture.Boot.InitramfsPath,
-                "-append", append, "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
-                "-device", $"virtio-net-pci,netdev=n0,mac={Mac}", "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog], Path.Combine(Work, "qemu.log")));
+            Own(new BackgroundProcess("ip", [.. DirectBootVm.Command(Namespace, fixture.Boot, append, SerialLog), .. DirectBootVm.Nic("n0", Namespace.Tap, Mac)],
+                Path.Combine(Work, "qemu.log")));
         }
         catch
         {

@@ -39,14 +39,22 @@ internal sealed partial class NetworkNamespace : IDisposable
     public string Tap { get; }
     private string Ip { get; }
 
-    /// <summary>Adds another tap port on the bridge (one per VM when several boot at once); removed with the namespace.</summary>
-    public string AddTap()
+    /// <summary>Adds another tap port on BRIDGE (one per VM when several boot at once, or a VM's second NIC on a
+    /// bridge of its own); removed with the namespace.</summary>
+    public string AddTap(string bridge = "br0")
     {
         var tap = "stap" + Guid.NewGuid().ToString("N")[..6];
         Exec(Ip, "tuntap", "add", "dev", tap, "mode", "tap");
-        Exec(Ip, "link", "set", tap, "master", "br0");
+        Exec(Ip, "link", "set", tap, "master", bridge);
         Exec(Ip, "link", "set", tap, "up");
         return tap;
+    }
+
+    /// <summary>Adds a bridge without an address (a second network, e.g. one a VM serves), up.</summary>
+    public void AddBridge(string bridge)
+    {
+        Exec(Ip, "link", "add", bridge, "type", "bridge");
+        Exec(Ip, "link", "set", bridge, "up");
     }
 
     public string Exec(params string[] command) => Tool.Run(Ip, ["netns", "exec", Name, .. command]);

@@ -37,7 +37,7 @@ internal sealed partial class ServeBoot : IDisposable
     {
         _fixture = fixture;
         Work = TestWorkDirectory.Create("sidus-e2e-serve-");
-        Mac = "52:54:00:" + string.Join(':', Guid.NewGuid().ToByteArray()[..3].Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+        Mac = DirectBootVm.RandomMac();
         SerialLog = Path.Combine(Work, "serial.log");
         ServeLog = Path.Combine(Work, "serve.log");
         try

@@ -17,7 +17,6 @@ internal sealed class SharedBootLab : IDisposable
     public SharedBootLab(BootImageFixture fixture, bool startNbd = true)
     {
         Fixture = fixture;
-        var dnsmasq = Tool.Require("dnsmasq", "dnsmasq-base");
         Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         Tool.Require("qemu-nbd", "qemu-utils");
         Export = SharedExport.Get(fixture);
@@ -26,10 +25,7 @@ internal sealed class SharedBootLab : IDisposable
         {
             Namespace = Own(new NetworkNamespace());
             Server = Own(new ImageHttpServer(Namespace, fixture.Repository));
-            Own(new BackgroundProcess("ip", ["netns", "exec", Namespace.Name, dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--port=0",
-                "--interface=br0", "--bind-interfaces", "--dhcp-range=10.77.0.50,10.77.0.150,255.255.255.0,1h",
-                "--dhcp-option=3," + NetworkNamespace.HostAddress, "--dhcp-leasefile=" + Path.Combine(Work, "leases"), "--log-dhcp",
-                "--pid-file=" + Path.Combine(Work, "dnsmasq.pid")], Path.Combine(Work, "dnsmasq.log")));
+            Own(BootDhcp.Start(Namespace, Work));
             if (startNbd)
             {
                 StartNbd(fixture.Version.ToString());

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
@@ -28,7 +27,7 @@ internal sealed partial class SharedVm : IDisposable
         _disks = disks;
         Hostname = hostname;
         _tap = lab.Namespace.AddTap();
-        Mac = "52:54:00:" + string.Join(':', Guid.NewGuid().ToByteArray()[..3].Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+        Mac = DirectBootVm.RandomMac();
     }
 
     public string Hostname { get; }
@@ -47,12 +46,8 @@ internal sealed partial class SharedVm : IDisposable
     {
         _boots++;
         File.Delete(QmpSocket);
-        List<string> command = ["netns", "exec", _lab.Namespace.Name, Tool.Require("qemu-system-x86_64", "qemu-system-x86"),
-            "-accel", "tcg", "-m", "1536", "-smp", "2", "-display", "none", "-monitor", "none", "-no-reboot",
-            "-qmp", $"unix:{QmpSocket},server=on,wait=off",
-            "-kernel", _lab.Fixture.Boot.KernelPath, "-initrd", _lab.Fixture.Boot.InitramfsPath, "-append", _append,
-            "-netdev", $"tap,id=n0,ifname={_tap},script=no,downscript=no", "-device", $"virtio-net-pci,netdev=n0,mac={Mac}", "-device", "virtio-rng-pci",
-            "-serial", "file:" + SerialLog];
+        List<string> command = [.. DirectBootVm.Command(_lab.Namespace, _lab.Fixture.Boot, _append, SerialLog),
+            "-qmp", $"unix:{QmpSocket},server=on,wait=off", .. DirectBootVm.Nic("n0", _tap, Mac)];
         foreach (var disk in _disks)
         {
             command.AddRange(["-drive", $"file={disk},if=virtio,format=raw,cache=writeback"]);
