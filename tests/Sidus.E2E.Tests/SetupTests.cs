@@ -5,12 +5,12 @@ using Xunit.Abstractions;
 namespace Sidus.E2E.Tests;
 
 /// <summary>
-/// One-command set-up on a fresh Debian 12 with the .NET SDK (a debootstrap root, <see cref="FreshDebianRoot"/>): the
-/// prerequisite step of `./sidus demo` (tools/prerequisites demo boot) and of `./test` (tools/prerequisites test)
-/// installs every listed package that is missing, naming each with its reason, starts no server, puts the
-/// administrator's policy-rc.d back (also when apt-get fails), and a second run installs nothing and says nothing.
-/// Before it, a user who is not root is told the apt-get command, and a sidus run without ./sidus names the same
-/// packages.
+/// One-command set-up on a fresh Debian 12 with the .NET SDK (a debootstrap root, <see cref="FreshDebianRoot"/>):
+/// `./sidus demo` and `./test`, run in it as root, first install every package of their lists that is missing, naming
+/// each with its reason, starting no server and putting the administrator's policy-rc.d back (also when apt-get
+/// fails); only then do they build (which fails at once here: the root has the two scripts and tools/, no sources).
+/// Run again, they say nothing about packages, and the check costs well under a second. Before it, a user who is not
+/// root is told the apt-get command, and a sidus run without ./sidus names the same packages.
 /// </summary>
 public sealed class SetupTests(ITestOutputHelper output)
 {
@@ -18,17 +18,24 @@ public sealed class SetupTests(ITestOutputHelper output)
     private const string Policy = "/usr/sbin/policy-rc.d";
     private const string AdministratorsPolicy = "#!/bin/sh\n# the administrator's own policy\nexit 0\n";
     private static readonly TimeSpan InstallLimit = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan NoOpBudget = TimeSpan.FromSeconds(1);
 
     /// <summary>The servers among the packages: none may be running after the install.</summary>
     private static readonly string[] Servers = ["nginx", "postgres", "kea-dhcp4", "in.tftpd", "dnsmasq"];
 
-    /// <summary>The lists each command installs, as ./sidus and ./test name them.</summary>
-    private static readonly (string Command, string[] Lists)[] Commands = [("./sidus demo", ["demo", "boot"]), ("./test", ["test"])];
+    /// <summary>The README's two commands as the root runs them, the lists their prerequisite step must install, and
+    /// what each prints once past that step (its build failing).</summary>
+    private sealed record ReadmeCommand(string Name, string[] Line, string[] Lists, string PastPrerequisites);
+
+    private static readonly ReadmeCommand[] Commands =
+    [
+        new("./sidus demo", [FreshDebianRoot.CheckoutPath + "/sidus", "demo"], ["demo", "boot"], "sidus: building the CLI failed"),
+        new("./test", [FreshDebianRoot.CheckoutPath + "/test"], ["test"], "0 passed, 0 failed"),
+    ];
 
     [Fact]
-    public void Prerequisites_FreshDebianRoot_InstallWhatIsMissingOnceThenSayNothing()
+    public void ReadmeCommands_FreshDebianRoot_InstallWhatIsMissingBeforeBuildingThenSayNothing()
     {
         var repository = BootImageFixture.RepositoryRoot();
         var clock = Stopwatch.StartNew();
@@ -38,17 +45,17 @@ public sealed class SetupTests(ITestOutputHelper output)
             output.WriteLine($"fresh root {root.Location} in {root.Prepared.TotalSeconds:0.0} s" +
                              (root.Built ? " (debootstrap ran: no cached tarball)" : " (from the cached tarball)"));
             SdkRuns(root);
-            var demo = Listed(repository, "demo", "boot");
-            NotRoot_ToldTheCommand(root, demo);
+            var demo = Listed(repository, Commands[0].Lists);
+            NotRoot_ToldTheCommand(root, Commands[0], demo);
             SidusWithoutWrapper_NamesTheSamePackages(root, demo);
-            foreach (var (command, lists) in Commands)
+            foreach (var command in Commands)
             {
-                FirstRun_InstallsTheMissingOnes(root, command, lists, Listed(repository, lists));
+                FirstRun_InstallsTheMissingOnesBeforeBuilding(root, command, Listed(repository, command.Lists));
             }
 
-            foreach (var (command, lists) in Commands)
+            foreach (var command in Commands)
             {
-                SecondRun_SaysNothing(root, command, lists);
+                SecondRun_SaysNothing(root, command);
             }
 
             AptFails_PolicyPutBack(root);
@@ -73,16 +80,18 @@ public sealed class SetupTests(ITestOutputHelper output)
         output.WriteLine($"dotnet --version in the root: {text.Trim()}");
     }
 
-    /// <summary>Not root, with packages missing: a clear failure naming the apt-get command, nothing installed.</summary>
-    private void NotRoot_ToldTheCommand(FreshDebianRoot root, IReadOnlyList<(string Package, string Reason)> demo)
+    /// <summary>Not root, with packages missing: a clear failure naming the apt-get command, before any build, and
+    /// nothing installed.</summary>
+    private void NotRoot_ToldTheCommand(FreshDebianRoot root, ReadmeCommand command, IReadOnlyList<(string Package, string Reason)> listed)
     {
-        var missing = Missing(root, demo);
+        var missing = Missing(root, listed);
         Assert.NotEmpty(missing);
-        var (code, text) = root.Run(QuickLimit, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", Prerequisites, "demo", "boot");
-        output.WriteLine("not root:\n" + text);
+        var (code, text) = root.Run(QuickLimit, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", .. command.Line]);
+        output.WriteLine($"{command.Name} not as root:\n{text}");
         Assert.Equal(1, code);
         Assert.Contains("apt-get install --no-install-recommends " + string.Join(' ', missing), text, StringComparison.Ordinal);
-        Assert.Equal(missing, Missing(root, demo));
+        Assert.DoesNotContain(command.PastPrerequisites, text, StringComparison.Ordinal);
+        Assert.Equal(missing, Missing(root, listed));
     }
 
     /// <summary>A sidus not started by ./sidus checks the demo's tools itself, before building anything, and names
@@ -96,41 +105,53 @@ public sealed class SetupTests(ITestOutputHelper output)
         Assert.DoesNotContain("== 1.", text, StringComparison.Ordinal);
     }
 
-    private void FirstRun_InstallsTheMissingOnes(FreshDebianRoot root, string command, string[] lists, IReadOnlyList<(string Package, string Reason)> listed)
+    /// <summary>The command names exactly the missing packages with their reasons, installs them, and only then
+    /// goes on to its build; no server runs afterwards; the policy-rc.d is as it was (for ./test, the
+    /// administrator's own, which lets services start: a server would run had it been used).</summary>
+    private void FirstRun_InstallsTheMissingOnesBeforeBuilding(FreshDebianRoot root, ReadmeCommand command, IReadOnlyList<(string Package, string Reason)> listed)
     {
         var missing = Missing(root, listed);
         Assert.NotEmpty(missing);
-        var administrators = command == "./test";
+        var administrators = command.Name == "./test";
         if (administrators)
         {
             File.WriteAllText(root.Inside(Policy), AdministratorsPolicy);
         }
 
         var clock = Stopwatch.StartNew();
-        var (code, text) = RunListingProcesses(root, InstallLimit, lists);
-        output.WriteLine($"{command} first run: {missing.Count} of {listed.Count} packages missing, {clock.Elapsed.TotalSeconds:0.0} s:\n{text}");
-        Assert.True(code == 0, $"{command}'s prerequisites failed:\n{text}");
-        var said = Said(text).Split('\n');
+        var (_, text) = RunListingProcesses(root, InstallLimit, command.Line);
+        var said = text.Split(ProcessesMarker)[0];
+        output.WriteLine($"{command.Name} first run: {missing.Count} of {listed.Count} packages missing, {clock.Elapsed.TotalSeconds:0.0} s:\n{said}");
+        var installed = said.IndexOf($"Installed {missing.Count} packages in ", StringComparison.Ordinal);
+        Assert.True(installed >= 0, $"{command.Name} did not install the missing packages:\n{said}");
+        Assert.True(said.IndexOf(command.PastPrerequisites, StringComparison.Ordinal) > installed,
+            $"{command.Name} did not go on to its build after the packages:\n{said}");
+        var lines = said.Split('\n');
         foreach (var (package, reason) in listed)
         {
-            var named = said.Any(line => line.StartsWith($"  {package} ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(reason, StringComparison.Ordinal));
+            var named = lines.Any(line => line.StartsWith($"  {package} ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(reason, StringComparison.Ordinal));
             Assert.True(named == missing.Contains(package), $"{package}: missing {missing.Contains(package)}, named with its reason {named}");
         }
 
         Assert.Empty(Missing(root, listed));
-        var running = Running(text);
+        var running = text.Split(ProcessesMarker)[1].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(!running.Intersect(Servers).Any(), $"a server started while packages installed: {string.Join(", ", running)}");
         AssertPolicyPutBack(root, administrators);
     }
 
-    private void SecondRun_SaysNothing(FreshDebianRoot root, string command, string[] lists)
+    /// <summary>Nothing missing: the command says nothing about packages and goes straight to its build; the check
+    /// alone prints nothing and costs well under a second.</summary>
+    private void SecondRun_SaysNothing(FreshDebianRoot root, ReadmeCommand command)
     {
+        var (_, text) = root.Run(QuickLimit, ["/bin/sh", "-c", "\"$@\" 2>&1", "sh", .. command.Line]);
+        Assert.DoesNotContain("Debian packages", text, StringComparison.Ordinal);
+        Assert.StartsWith(command.PastPrerequisites, text.Trim().Split('\n')[^1], StringComparison.Ordinal);
         var clock = Stopwatch.StartNew();
-        var (code, text) = root.Run(QuickLimit, [Prerequisites, .. lists]);
+        var (code, check) = root.Run(QuickLimit, [Prerequisites, .. command.Lists]);
         var elapsed = clock.Elapsed;
-        output.WriteLine($"{command} second run: {elapsed.TotalMilliseconds:0} ms (namespaces and mounts included)");
-        Assert.True(code == 0, text);
-        Assert.Equal(string.Empty, text);
+        output.WriteLine($"{command.Name} second run: says nothing; the check {elapsed.TotalMilliseconds:0} ms (namespaces and mounts included)");
+        Assert.True(code == 0, check);
+        Assert.Equal(string.Empty, check);
         Assert.True(elapsed < NoOpBudget, $"the no-op check took {elapsed}");
     }
 
@@ -162,15 +183,12 @@ public sealed class SetupTests(ITestOutputHelper output)
         Assert.False(File.Exists(root.Inside(Policy + ".sidus-saved")), "the saved policy-rc.d was left behind");
     }
 
-    /// <summary>Runs the prerequisites, then lists the names of the processes still alive in the root's PID namespace
-    /// (a server a package started would be one of them).</summary>
-    private static (int Code, string Output) RunListingProcesses(FreshDebianRoot root, TimeSpan limit, string[] lists) =>
-        root.Run(limit, ["/bin/sh", "-c", $"{Prerequisites} \"$@\"; code=$?; echo '--- processes'; cat /proc/[0-9]*/comm; exit $code", "sh", .. lists]);
+    private const string ProcessesMarker = "--- processes";
 
-    private static string Said(string text) => text.Split("--- processes")[0];
-
-    private static string[] Running(string text) =>
-        text.Split("--- processes").Last().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>Runs LINE, then lists the names of the processes still alive in the root's PID namespace (a server a
+    /// package started would be one of them).</summary>
+    private static (int Code, string Output) RunListingProcesses(FreshDebianRoot root, TimeSpan limit, string[] line) =>
+        root.Run(limit, ["/bin/sh", "-c", $"\"$@\" 2>&1; echo '{ProcessesMarker}'; cat /proc/[0-9]*/comm", "sh", .. line]);
 
     /// <summary>The packages of LISTS in the repository's tools/packages, read here independently of the script.</summary>
     private static List<(string Package, string Reason)> Listed(string repository, params string[] lists) =>

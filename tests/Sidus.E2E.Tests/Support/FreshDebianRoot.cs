@@ -6,14 +6,18 @@ namespace Sidus.E2E.Tests.Support;
 /// A fresh Debian bookworm root (debootstrap minbase, plus the libraries the .NET SDK's own packages bring), as a new
 /// user's machine would be: unpacked from a tarball cached under /var/tmp/sidus-e2e (debootstrap runs once), with the
 /// host's apt sources, apt settings and name resolution (the mirror this machine reaches), the host's .NET SDK
-/// mounted read-only where the host has it, and this checkout's tools/ copied to /opt/sidus/tools. Every command runs
+/// mounted read-only where the host has it, and this checkout's ./sidus, ./test and tools/ copied to /opt/sidus (no
+/// sources: a build there fails at once). Every command runs
 /// in private mount and PID namespaces (<see cref="Run"/>), so no mount or daemon outlives it; Dispose removes the
 /// root, refusing when a mount is still under it.
 /// </summary>
 public sealed class FreshDebianRoot : IDisposable
 {
-    /// <summary>Where this checkout's tools/ (prerequisites and packages/) are inside the root.</summary>
-    public const string ToolsPath = "/opt/sidus/tools";
+    /// <summary>Where this checkout's ./sidus, ./test and tools/ are inside the root (not its sources).</summary>
+    public const string CheckoutPath = "/opt/sidus";
+
+    /// <summary>The prerequisites script and its package lists inside the root.</summary>
+    public const string ToolsPath = CheckoutPath + "/tools";
 
     /// <summary>Where the test's own output directory (the JIT sidus.dll) is mounted read-only inside the root.</summary>
     public const string SidusPath = "/opt/sidus/bin";
@@ -185,14 +189,15 @@ public sealed class FreshDebianRoot : IDisposable
         }
     }
 
-    /// <summary>The SDK's mount point and the /usr/bin/dotnet link a package would make; this checkout's tools/.</summary>
+    /// <summary>The SDK's mount point and the /usr/bin/dotnet link a package would make; this checkout's ./sidus,
+    /// ./test and tools/.</summary>
     private void Install(string repositoryRoot)
     {
         Directory.CreateDirectory(Inside(_sdk));
         Directory.CreateDirectory(Inside(SidusPath));
         File.CreateSymbolicLink(Inside("/usr/bin/dotnet"), Path.Combine(_sdk, "dotnet"));
-        Directory.CreateDirectory(Inside("/opt/sidus"));
-        Tool.Run("cp", "-r", "--preserve=mode", Path.Combine(repositoryRoot, "tools"), Inside("/opt/sidus"));
+        Tool.Run("cp", "-r", "--preserve=mode", Path.Combine(repositoryRoot, "tools"), Path.Combine(repositoryRoot, "sidus"),
+            Path.Combine(repositoryRoot, "test"), Inside(CheckoutPath));
     }
 
     /// <summary>The host path of PATH inside the root.</summary>
