@@ -10,12 +10,12 @@ namespace Sidus.Server.Tests;
 /// <summary>
 /// SIGHUP to the real `sidus serve` in a network namespace, with full DHCP on a veth and a busybox udhcpc in a second
 /// namespace: the reload applies DHCP options live, names the settings that need a restart and keeps them, refuses a
-/// broken file, and neither cuts a running HTTP download nor loses a lease.
+/// broken file, and neither cuts a running HTTP download nor loses a lease; a stop lets a running download finish.
 /// </summary>
 public sealed partial class ServeReloadTests : IDisposable
 {
     private const string ClientMac = "52:54:00:7e:10:01";
-    private const int KernelBytes = 40 << 20;
+    private const int KernelBytes = 56 << 20;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     private readonly string _home = Path.Combine(Path.GetTempPath(), "sidus-reload-" + Guid.NewGuid().ToString("N")[..12]);
@@ -47,9 +47,9 @@ public sealed partial class ServeReloadTests : IDisposable
         var first = Udhcpc(null);
         Assert.Equal("10.77.0.1", first.Router);
 
-        // A download that spans the reload: 40 MiB at 5 MB/s.
+        // A download that spans the reload: 56 MiB at 8 MiB/s, 7 s.
         var download = Path.Combine(_home, "kernel.download");
-        using var curl = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "5M", "-o", download, $"http://127.0.0.1:8080/images/{version}/vmlinuz"]);
+        using var curl = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, $"http://127.0.0.1:8080/images/{version}/vmlinuz"]);
         await Tools.EventuallyAsync(() => Task.FromResult(File.Exists(download) && new FileInfo(download).Length > (1 << 20)), Limit, "the download starting");
 
         await File.WriteAllTextAsync(config, Config(port: 8081, router: "10.77.0.254", dns: "10.77.0.53", pool: "10.77.0.100-10.77.0.150"));
@@ -80,7 +80,14 @@ public sealed partial class ServeReloadTests : IDisposable
         Assert.Equal(first.Address, after.Address);
         Assert.Equal("10.77.0.254", after.Router);
 
+        // A stop lets a running download finish (7 s, within the 10 s a stop grants; more than socket buffers hold).
+        File.Delete(download);
+        using var last = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, $"http://127.0.0.1:8080/images/{version}/vmlinuz"]);
+        await Tools.EventuallyAsync(() => Task.FromResult(File.Exists(download) && new FileInfo(download).Length > (1 << 20)), Limit, "the last download starting");
         serve.Signal(BackgroundProcess.SigTerm);
+        Assert.True(last.WaitForExit(Limit), "the download did not finish");
+        Assert.Equal(0, last.ExitCode);
+        Assert.Equal(SHA256.HashData(kernel), SHA256.HashData(await File.ReadAllBytesAsync(download)));
         Assert.True(serve.WaitForExit(TimeSpan.FromSeconds(20)), serve.Output);
         Assert.Equal(0, serve.ExitCode);
     }

@@ -70,6 +70,43 @@ public sealed partial class ServiceUnitTests
         Assert.Equal(Running.Interfaces[0], Assert.Single(ConfigChanges.Apply(Running, loaded).Interfaces));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ListenerHost_ListenerDies_EssentialOneMakesTheServerUnhealthyAndStopsIt(bool essential)
+    {
+        var lifetime = new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
+        var health = new ServerHealth();
+        using var host = new ListenerHost(new DyingListener(essential), health, lifetime, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await host.StartAsync(CancellationToken.None);
+        await host.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(essential ? "TFTP stopped: Connection reset by peer" : null, health.Failure);
+        Assert.Equal(essential, lifetime.ApplicationStopping.IsCancellationRequested);
+    }
+
+    /// <summary>A listener whose socket fails while it serves (a socket error cannot be caused from outside here).</summary>
+    private sealed class DyingListener(bool essential) : IBootListener
+    {
+        public string Name => "TFTP";
+
+        public bool Essential => essential;
+
+        public void Bind()
+        {
+        }
+
+        public async Task RunAsync(CancellationToken stopping)
+        {
+            await Task.Delay(50, stopping);
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset);
+        }
+
+        public string Describe() => "tftp";
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     [Fact]
     public async Task DhcpServer_Reconfigure_TakesNetworkSettings_RefusesWhatItsSocketsDependOn()
     {

@@ -7,8 +7,10 @@ namespace Sidus.Cli.Commands.Serve;
 public static class ServeCommand
 {
     /// <summary>
-    /// How long a stop (SIGTERM, SIGINT) may take before the process ends anyway: the server's own bound for running
-    /// transfers, plus time to close. The command line's default (2 s) would cut downloads a stop lets finish.
+    /// How long a stop (SIGTERM, SIGINT) may take before the command line gives up on the action: the server's own
+    /// bound for running transfers, plus time to close. With the default (2 s) Main would return a forced 143 while
+    /// the host still drains downloads, and the exit code would no longer be the server's own (0, or 1 when a
+    /// listener died).
     /// </summary>
     public static readonly TimeSpan TerminationTimeout = SidusServer.ShutdownTimeout + TimeSpan.FromSeconds(5);
 
