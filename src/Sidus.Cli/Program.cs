@@ -25,6 +25,15 @@ public static class Program
         root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
         root.Subcommands.Add(Commands.Inventory.InventoryExportCommand.Create());
         root.Subcommands.Add(Commands.Serve.ServeCommand.Create());
-        return await root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(Commands.Service.ServiceCommand.Create());
+        var parsed = root.Parse(args);
+        var invocation = new InvocationConfiguration();
+        if (parsed.CommandResult.Command.Name == "serve")
+        {
+            // The server stops on SIGTERM by itself, letting running transfers finish (bounded).
+            invocation.ProcessTerminationTimeout = Commands.Serve.ServeCommand.TerminationTimeout;
+        }
+
+        return await parsed.InvokeAsync(invocation);
     }
 }
