@@ -10,6 +10,14 @@ public static class Program
             Spectre.Console.AnsiConsole.Profile.Width = 250;
         }
 
-        return await SidusCommand.Create().Parse(args).InvokeAsync();
+        var parsed = SidusCommand.Create().Parse(args);
+        var invocation = new InvocationConfiguration();
+        if (parsed.CommandResult.Command.Name == "serve")
+        {
+            // The server stops on SIGTERM by itself, letting running transfers finish (bounded).
+            invocation.ProcessTerminationTimeout = Commands.Serve.ServeCommand.TerminationTimeout;
+        }
+
+        return await parsed.InvokeAsync(invocation);
     }
 }

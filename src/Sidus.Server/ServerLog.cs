@@ -65,4 +65,31 @@ internal static partial class ServerLog
 
     [LoggerMessage(202, LogLevel.Error, "Overrides of {Node} cannot be made: {Reason}")]
     public static partial void OverridesFailed(ILogger logger, string node, string reason);
+
+    [LoggerMessage(210, LogLevel.Information, "Configuration reloaded from {Source}: {Changes}")]
+    public static partial void Reloaded(ILogger logger, string source, string changes);
+
+    [LoggerMessage(211, LogLevel.Warning, "Configuration changes that need a restart (systemctl restart sidus), running values kept: {Changes}")]
+    public static partial void ReloadNeedsRestart(ILogger logger, string changes);
+
+    [LoggerMessage(212, LogLevel.Error, "Configuration reload refused, the running configuration is kept: {Reason}")]
+    public static partial void ReloadRefused(ILogger logger, string reason);
+
+    [LoggerMessage(213, LogLevel.Information, "Reload asked (SIGHUP)")]
+    public static partial void ReloadAsked(ILogger logger);
+
+    [LoggerMessage(220, LogLevel.Information, "Service manager notified at {Socket}: {Status}")]
+    public static partial void ServiceReady(ILogger logger, string socket, string status);
+
+    [LoggerMessage(221, LogLevel.Information, "Watchdog: pinging every {Seconds:F1} s (timeout {Timeout:F1} s)")]
+    public static partial void WatchdogEnabled(ILogger logger, double seconds, double timeout);
+
+    [LoggerMessage(222, LogLevel.Error, "Watchdog pings stopped, the server is unhealthy: {Reason}")]
+    public static partial void WatchdogStopped(ILogger logger, string reason);
+
+    [LoggerMessage(223, LogLevel.Information, "Stopping: every listener closes, running transfers get up to {Seconds} s")]
+    public static partial void Stopping(ILogger logger, double seconds);
+
+    [LoggerMessage(224, LogLevel.Critical, "{Failure}: the server stops (a service manager restarts it)")]
+    public static partial void ListenerDied(ILogger logger, string failure);
 }

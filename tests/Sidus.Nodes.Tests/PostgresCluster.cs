@@ -5,7 +5,7 @@ namespace Sidus.Nodes.Tests;
 /// <summary>
 /// A private PostgreSQL cluster for the tests: initdb in a temporary directory, listening only on a Unix socket
 /// in that directory (no TCP port, nothing shared with a system cluster), stopped and deleted on dispose.
-/// Needs Debian's postgresql package (in .ci/packages.txt); without it the tests fail, they do not skip.
+/// Needs Debian's postgresql package (in tools/packages/test.txt); without it the tests fail, they do not skip.
 /// </summary>
 public sealed class PostgresCluster : IDisposable
 {

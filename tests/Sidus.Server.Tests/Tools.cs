@@ -40,7 +40,7 @@ public static class Tools
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"{program} is not installed (add its Debian package to .ci/packages.txt): {e.Message}", e);
+            throw new InvalidOperationException($"{program} is not installed (add its Debian package to tools/packages/test.txt): {e.Message}", e);
         }
 
         using (p)

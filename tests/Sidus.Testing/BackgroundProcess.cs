@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using System.Text;
 
@@ -36,6 +37,10 @@ public sealed class BackgroundProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
+
+    /// <summary>Starts <paramref name="file"/> in this network namespace (for programs that only use loopback, or
+    /// that do no networking at all); <see cref="NetworkNamespace.Start"/> runs one inside a test's namespace.</summary>
+    public static BackgroundProcess Start(string file, IEnumerable<string> arguments) => new(file, arguments);
 
     public string CommandLine { get; }
 
@@ -84,6 +89,16 @@ public sealed class BackgroundProcess : IDisposable
     public bool WaitForExit(TimeSpan timeout)
     {
         return _process.WaitForExit(timeout);
+    }
+
+    public const int SigHup = 1;
+    public const int SigTerm = Native.SigTerm;
+
+    /// <summary>Sends <paramref name="signal"/> (SIGHUP: a server reloads; SIGTERM: it stops) without waiting.</summary>
+    public void Signal(int signal)
+    {
+        if (!_disposed && !_process.HasExited && Native.kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>SIGTERM, then SIGKILL after <paramref name="grace"/>.</summary>

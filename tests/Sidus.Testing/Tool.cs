@@ -1,7 +1,7 @@
 namespace Sidus.Testing;
 
 /// <summary>Finds the external programs tests drive. A missing program is a failure, never a skip: CI installs
-/// every one of them from .ci/packages.txt.</summary>
+/// every one of them from tools/packages/test.txt.</summary>
 public static class Tool
 {
     private static readonly string[] SearchPath =
@@ -16,6 +16,6 @@ public static class Tool
             if (File.Exists(candidate))
                 return candidate;
         }
-        throw new InvalidOperationException($"'{name}' is not installed: apt-get install {debianPackage} (and list it in .ci/packages.txt).");
+        throw new InvalidOperationException($"'{name}' is not installed: apt-get install {debianPackage} (and list it in tools/packages/test.txt).");
     }
 }

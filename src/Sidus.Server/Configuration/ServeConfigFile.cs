@@ -51,6 +51,7 @@ public static class ServeConfigFile
             Home = r.String("home") is { } home ? Path.GetFullPath(home) : defaults.Home,
             Database = r.String("database") ?? defaults.Database,
             InventoryPollInterval = r.Seconds("inventory-poll") ?? defaults.InventoryPollInterval,
+            LogLevel = r.String("log-level") is { } level ? ParseLogLevel(level, $"{source}: log-level") : defaults.LogLevel,
         };
 
         if (r.Table("http") is { } http)
@@ -133,7 +134,7 @@ public static class ServeConfigFile
             options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
         }
 
-        r.RejectUnknown("home", "database", "inventory-poll", "http", "tftp", "nbd", "boot", "overrides", "interface");
+        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "http", "tftp", "nbd", "boot", "overrides", "interface");
         return options;
     }
 
@@ -169,6 +170,29 @@ public static class ServeConfigFile
         "proxy" => DhcpService.Proxy,
         "off" => DhcpService.Off,
         _ => throw new ServeConfigException($"'{text}' is not a DHCP mode: use full, proxy or off"),
+    };
+
+    /// <summary>The words log-level and --log-level take, least severe first.</summary>
+    public static IReadOnlyList<string> LogLevelNames { get; } = ["trace", "debug", "info", "warning", "error"];
+
+    public static LogLevel ParseLogLevel(string text, string where) => text.Trim().ToLowerInvariant() switch
+    {
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "info" => LogLevel.Information,
+        "warning" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        _ => throw new ServeConfigException($"{where}: '{text}' is not a log level: use {string.Join(", ", LogLevelNames)}"),
+    };
+
+    /// <summary>The word for a level, as <see cref="ParseLogLevel"/> reads it.</summary>
+    public static string LogLevelName(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "trace",
+        LogLevel.Debug => "debug",
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warning",
+        _ => "error",
     };
 
     /// <summary>"10.0.0.1/24": our address and the subnet it lies in.</summary>

@@ -30,6 +30,15 @@ public sealed record ServeOptions
     /// <summary>How often the inventory's change counter is read.</summary>
     public TimeSpan InventoryPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The least severe log lines written (sidus.toml log-level, --log-level); changeable by a reload.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>The sidus.toml these options were read from, or null (defaults and the command line only).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>How log lines look: the console's, or the journal's (priority prefix, no time, no colour).</summary>
+    public ServeLogFormat LogFormat { get; init; } = ServeLogFormat.Console;
+
     public string InventoryLocation => Database ?? Path.Combine(Home, Sidus.Nodes.Storage.InventoryStore.DefaultFileName);
 
     /// <summary>
@@ -127,6 +136,16 @@ public sealed record BootSettings
 
     /// <summary>The agent's file name beside the sidus binary.</summary>
     public const string AgentFileName = "sidus-agent";
+}
+
+/// <summary>How <c>sidus serve</c> writes its log lines.</summary>
+public enum ServeLogFormat
+{
+    /// <summary>One line per event with the time, coloured on a terminal.</summary>
+    Console = 0,
+
+    /// <summary>One line per event with a syslog "&lt;N&gt;" priority prefix, no time and no colour (journald adds both).</summary>
+    Journal = 1,
 }
 
 /// <summary>What DHCP does on one interface.</summary>

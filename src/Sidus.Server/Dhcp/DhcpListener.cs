@@ -31,6 +31,12 @@ public sealed class DhcpListener(DhcpServer server) : IBootListener
 
     public Task RunAsync(CancellationToken stopping) => server.RunAsync(stopping);
 
+    /// <summary>The interface this server answers on.</summary>
+    public string InterfaceName => server.Options.InterfaceName ?? string.Empty;
+
+    /// <summary>New pools, router, DNS, domain or lease time, applied live (a reload); leases and sockets are kept.</summary>
+    public void Reconfigure(DhcpServerOptions options) => server.Reconfigure(options);
+
     public string Describe() =>
         $"dhcp {server.Options.Mode.ToString().ToLowerInvariant()} on {server.Options.InterfaceName} as {server.Options.ServerAddress}: {server.Statistics}";
 

@@ -5,10 +5,11 @@ namespace Sidus.Server.Hosting;
 /// <summary>
 /// Hosts one <see cref="IBootListener"/>: binds it as the host starts (an essential listener's failure fails the start),
 /// runs it in the background, and disposes it with the host. A running listener's socket error is logged; an essential
-/// one's also stops the host, since a server that silently lost its TFTP or NBD must not look healthy. The container
-/// that built the listener disposes it.
+/// one's, or an essential listener that stops serving by itself, makes the server unhealthy (<see cref="ServerHealth"/>:
+/// the watchdog stops) and stops the host, since a server that silently lost its TFTP or NBD must not look healthy.
+/// The container that built the listener disposes it.
 /// </summary>
-internal sealed class ListenerHost(IBootListener listener, ILogger logger) : BackgroundService
+internal sealed class ListenerHost(IBootListener listener, ServerHealth health, IHostApplicationLifetime lifetime, ILogger logger) : BackgroundService
 {
     private bool _bound;
 
@@ -37,14 +38,27 @@ internal sealed class ListenerHost(IBootListener listener, ILogger logger) : Bac
         try
         {
             await listener.RunAsync(stoppingToken);
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                Died("it stopped serving by itself");
+            }
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             ServerLog.ServiceFailed(logger, listener.Name, e.Message);
-            if (listener.Essential)
-            {
-                throw;
-            }
+            Died(e.Message);
         }
+    }
+
+    private void Died(string reason)
+    {
+        if (!listener.Essential)
+        {
+            return;
+        }
+
+        health.ReportFailure(listener.Name, reason);
+        ServerLog.ListenerDied(logger, health.Failure!);
+        lifetime.StopApplication();
     }
 }

@@ -17,12 +17,24 @@ namespace Sidus.Server.Hosting;
 /// </summary>
 internal static class ServerServices
 {
-    public static void Add(IServiceCollection services, ServeOptions options, InventoryView inventory)
+    public static void Add(IServiceCollection services, ServeOptions options, InventoryView inventory, ServiceManagement management)
     {
+        AddServiceManagement(services, options, management);
         AddInventory(services, options, inventory);
         AddImages(services, options);
         AddBackgroundWork(services, options);
         AddListeners(services, options);
+    }
+
+    /// <summary>What the process around the server gives it: the service manager's notifier, the log level, health.</summary>
+    private static void AddServiceManagement(IServiceCollection services, ServeOptions options, ServiceManagement management)
+    {
+        services.AddSingleton(new RunningOptions(options));
+        services.AddSingleton(management.Notifier);
+        services.AddSingleton(management.LogLevel);
+        services.AddSingleton<ServerHealth>();
+        services.AddSingleton<IHostedService>(sp => new WatchdogPinger(
+            sp.GetRequiredService<SystemdNotifier>(), sp.GetRequiredService<ServerHealth>(), sp.GetRequiredService<ILogger<WatchdogPinger>>()));
     }
 
     private static void AddInventory(IServiceCollection services, ServeOptions options, InventoryView inventory)
@@ -44,15 +56,18 @@ internal static class ServerServices
         services.AddSingleton(sp => new VersionArtifacts(
             sp.GetRequiredService<AgentInitramfs>(), options.Nbd.Enabled ? sp.GetRequiredService<ErofsExports>() : null, sp.GetRequiredService<ILogger<VersionArtifacts>>()));
         services.AddSingleton(sp => new BootScripts(
-            sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<ImageCatalog>(), options.Boot, sp.GetRequiredService<VersionArtifacts>(),
+            sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<ImageCatalog>(), () => sp.GetRequiredService<RunningOptions>().Current.Boot,
+            sp.GetRequiredService<VersionArtifacts>(),
             options.Nbd.Enabled ? new SharedExportSettings(options.Nbd, () => sp.GetRequiredService<ServerState>().Nbd!.LocalEndPoint.Port) : null));
     }
 
     private static void AddBackgroundWork(IServiceCollection services, ServeOptions options)
     {
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootEventRecorder>());
-        services.AddSingleton<IHostedService>(sp => new InventoryReloader(
-            sp.GetRequiredService<InventoryView>(), options.InventoryPollInterval, sp.GetRequiredService<ILogger<InventoryReloader>>()));
+        services.AddSingleton(sp => new InventoryReloader(
+            sp.GetRequiredService<InventoryView>(), () => sp.GetRequiredService<RunningOptions>().Current.InventoryPollInterval,
+            sp.GetRequiredService<ILogger<InventoryReloader>>()));
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InventoryReloader>());
         services.AddSingleton(sp => new BootFilesWarmer(
             sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<ImageCatalog>(), sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ILogger<BootFilesWarmer>>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootFilesWarmer>());
@@ -116,7 +131,9 @@ internal static class ServerServices
     {
         var holder = new ListenerHolder<T>(create);
         services.AddSingleton<IBootListener>(sp => holder.Get(sp));
-        services.AddSingleton<IHostedService>(sp => new ListenerHost(holder.Get(sp), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Listeners")));
+        services.AddSingleton<IHostedService>(sp => new ListenerHost(
+            holder.Get(sp), sp.GetRequiredService<ServerHealth>(), sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Listeners")));
     }
 
     /// <summary>Builds a listener once for both its registrations (several DHCP listeners share a type, so the type cannot name one).</summary>

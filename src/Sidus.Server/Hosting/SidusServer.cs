@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Sidus.Nodes.Storage;
 using Sidus.Server.Http;
@@ -13,7 +14,9 @@ namespace Sidus.Server.Hosting;
 /// `sidus serve` as an object: one ASP.NET Core host whose services (<see cref="ServerServices"/>) are the inventory,
 /// the image store and its version artifacts, the background work, and the boot listeners (TFTP, NBD, DHCP per
 /// interface) hosted side by side with HTTP. Every socket is bound in <see cref="StartAsync"/>, so a port in use or a
-/// missing permission is an error there, with advice.
+/// missing permission is an error there, with advice. Run as a service (<see cref="ServiceManagement"/>), it tells the
+/// service manager when it is ready, reloading and stopping, pings its watchdog while healthy, and reloads its
+/// configuration on SIGHUP.
 /// </summary>
 public sealed class SidusServer : IAsyncDisposable
 {
@@ -28,12 +31,22 @@ public sealed class SidusServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly InventoryStore _inventory;
+    private readonly ServiceManagement _management;
+    private readonly ConfigReloader? _reloader;
+    private PosixSignalRegistration? _hangup;
     private int _disposed;
 
-    private SidusServer(WebApplication app, InventoryStore inventory)
+    private SidusServer(WebApplication app, InventoryStore inventory, ServiceManagement management)
     {
         _app = app;
         _inventory = inventory;
+        _management = management;
+        if (management.Reload is { } reload)
+        {
+            _reloader = new ConfigReloader(
+                reload, Services.GetRequiredService<RunningOptions>(), management.LogLevel, Services.GetServices<IBootListener>(),
+                Services.GetRequiredService<InventoryReloader>(), management.Notifier, StatusLine, Logger);
+        }
     }
 
     public InventoryView Inventory => _app.Services.GetRequiredService<InventoryView>();
@@ -51,28 +64,41 @@ public sealed class SidusServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Whether every essential listener still serves (what the watchdog pings vouch for).</summary>
+    public ServerHealth Health => _app.Services.GetRequiredService<ServerHealth>();
+
+    /// <summary>The configuration running now (the start's, with the live settings of the last reload).</summary>
+    public ServeOptions RunningOptions => _app.Services.GetRequiredService<RunningOptions>().Current;
+
+    private ILogger Logger => _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server");
+
     /// <summary>
     /// Reads the inventory, builds the host with every service, maps the HTTP endpoints, and starts: the boot
     /// listeners bind first, then HTTP; the first failure stops the start and says what to do.
     /// </summary>
-    /// <param name="logging">Where logs go (tests collect them); the console when null.</param>
-    public static async Task<SidusServer> StartAsync(ServeOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    /// <param name="logging">Where logs go (tests collect them); the console (or journal) format of the options when null.</param>
+    /// <param name="management">The service manager and reloads; none when null.</param>
+    public static async Task<SidusServer> StartAsync(
+        ServeOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default, ServiceManagement? management = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        management ??= ServiceManagement.None;
         var inventory = await OpenInventoryAsync(options, ct);
         WebApplication? app = null;
         try
         {
             var view = new InventoryView(inventory, await inventory.LoadAsync(ct));
-            var builder = CreateHostBuilder(options, logging);
-            ServerServices.Add(builder.Services, options, view);
+            var builder = CreateHostBuilder(options, logging, management.LogLevel);
+            ServerServices.Add(builder.Services, options, view, management);
             app = builder.Build();
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server");
             ServerLog.InventoryReloaded(log, view.Current.Nodes.Length, view.Current.Groups.Length, view.Current.Version);
             MapEndpoints(app);
             await StartListeningAsync(app, options, ct);
             ServerLog.HttpListening(log, app.Services.GetRequiredService<ServerState>().HttpEndpoint!.ToString());
-            return new SidusServer(app, inventory);
+            var server = new SidusServer(app, inventory, management);
+            server.AnnounceReady();
+            return server;
         }
         catch
         {
@@ -87,26 +113,14 @@ public sealed class SidusServer : IAsyncDisposable
     }
 
     /// <summary>The host: Kestrel with limits for boot clients, logging as asked, a bounded stop.</summary>
-    private static WebApplicationBuilder CreateHostBuilder(ServeOptions options, Action<ILoggingBuilder>? logging)
+    private static WebApplicationBuilder CreateHostBuilder(ServeOptions options, Action<ILoggingBuilder>? logging, LogLevelSwitch level)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        if (logging is null)
-        {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
-        }
-        else
-        {
-            logging(builder.Logging);
-        }
-
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+        ServeLogging.Configure(builder.Logging, options, level, logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+
+        // "Application started. Press Ctrl+C to shut down.": the server says when it listens, and a service has no Ctrl+C.
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -170,6 +184,78 @@ public sealed class SidusServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the configuration again and applies what can change live (see <see cref="ConfigReloader"/>); what SIGHUP
+    /// does when the server runs as a service.
+    /// </summary>
+    public Task<ReloadResult> ReloadAsync(CancellationToken ct = default) =>
+        _reloader is null ? throw new InvalidOperationException("this server was started without a way to read its configuration again") : _reloader.ReloadAsync(ct);
+
+    /// <summary>One line for the service manager's status: where the server listens and what it serves.</summary>
+    public string StatusLine()
+    {
+        var state = State;
+        var parts = new List<string> { $"HTTP {state.HttpEndpoint}" };
+        if (state.Tftp is { } tftp)
+        {
+            parts.Add($"TFTP {tftp.LocalEndPoint}");
+        }
+
+        if (state.Nbd is { } nbd)
+        {
+            parts.Add($"NBD {nbd.LocalEndPoint}");
+        }
+
+        var running = RunningOptions;
+        var dhcp = running.Interfaces.Where(i => i.Dhcp != DhcpService.Off).Select(i => $"DHCP {i.Dhcp.ToString().ToLowerInvariant()} on {i.Name}").ToArray();
+        parts.Add(dhcp.Length == 0 ? "no DHCP" : string.Join(", ", dhcp));
+        var inventory = Inventory.Current;
+        return $"{string.Join(", ", parts)}; {inventory.Nodes.Length.ToString(CultureInfo.InvariantCulture)} nodes";
+    }
+
+    /// <summary>
+    /// Everything is bound and HTTP listens: READY=1 (with the status line) to the service manager, STOPPING=1 when the
+    /// host begins to stop, and SIGHUP from now on reloads.
+    /// </summary>
+    private void AnnounceReady()
+    {
+        var notifier = _management.Notifier;
+        var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            notifier.Stopping("stopping");
+            ServerLog.Stopping(Logger, ShutdownTimeout.TotalSeconds);
+        });
+        if (_reloader is not null && _management.ReloadOnHangup)
+        {
+            _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);
+        }
+
+        var status = StatusLine();
+        if (notifier.Ready(status))
+        {
+            ServerLog.ServiceReady(Logger, notifier.Address!, status);
+        }
+    }
+
+    private void OnHangup(PosixSignalContext context)
+    {
+        // Handled: the default action of SIGHUP would end the process.
+        context.Cancel = true;
+        ServerLog.ReloadAsked(Logger);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ReloadAsync();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                ServerLog.ReloadRefused(Logger, e.Message);
+            }
+        });
+    }
+
     /// <summary>Stops every listener and waits (bounded) for running transfers.</summary>
     public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
 
@@ -180,6 +266,7 @@ public sealed class SidusServer : IAsyncDisposable
             return;
         }
 
+        _hangup?.Dispose();
         try
         {
             using var timeout = new CancellationTokenSource(ShutdownTimeout);

@@ -22,9 +22,10 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// artifacts are being made (<see cref="VersionArtifacts"/>, started by the first ask), the machine is told so and
 /// asks again every <see cref="PreparingDelay"/>, up to <see cref="PreparingAttempts"/> times. <paramref name="shared"/>
 /// is null when NBD is off: shared mode is then refused and ram mode boots without those two arguments.
+/// <paramref name="bootSettings"/> is read for every script, so a configuration reload changes the next one.
 /// </remarks>
 public sealed class BootScripts(
-    InventoryView inventory, ImageCatalog images, BootSettings settings, VersionArtifacts artifacts, SharedExportSettings? shared = null)
+    InventoryView inventory, ImageCatalog images, Func<BootSettings> bootSettings, VersionArtifacts artifacts, SharedExportSettings? shared = null)
 {
     /// <summary>How long a machine waits before asking again while its version's artifacts are being built.</summary>
     public static readonly TimeSpan PreparingDelay = TimeSpan.FromSeconds(5);
@@ -182,6 +183,7 @@ public sealed class BootScripts(
         var what = made is not null
             ? $" kernel {made.KernelRelease}, Sidus initramfs ({made.Modules} modules)" + (export is null ? string.Empty : $", erofs root {export.Size} bytes over NBD")
             : $" kernel {files.Kernel.Path}" + (files.Initrd is null ? " (no initramfs in the image)" : $" initrd {files.Initrd.Path}");
+        var settings = bootSettings();
         return new ScriptAnswer(
             IpxeScript.Boot(boot, settings.DownloadAttempts, settings.RetryDelay), name,
             $"{effectiveMode.ToText()} {files.Image}@{files.Sequence} ({files.Version.Short})" + what,
@@ -201,7 +203,7 @@ public sealed class BootScripts(
                 MenuItem(BootMode.Local, "Boot from the local disk"),
             ],
             BootMode.Local.ToText(),
-            settings.MenuTimeout);
+            bootSettings().MenuTimeout);
 
         IpxeMenuItem MenuItem(BootMode mode, string text) => new(mode.ToText(), text, $"{path}?{ModeParameter}={mode.ToText()}");
     }
@@ -232,6 +234,7 @@ public sealed class BootScripts(
 
     private ScriptAnswer AskAgain(MacAddress mac, int attempt, string? node, string message, string decision)
     {
+        var settings = bootSettings();
         if (attempt > settings.AskAgainAttempts)
         {
             return new ScriptAnswer(

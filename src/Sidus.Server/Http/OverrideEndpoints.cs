@@ -35,7 +35,7 @@ internal static class OverrideEndpoints
             return;
         }
 
-        var options = ctx.RequestServices.GetRequiredService<ServeOptions>();
+        var options = ctx.RequestServices.GetRequiredService<RunningOptions>().Current;
         var state = ctx.RequestServices.GetRequiredService<ServerState>();
         var client = HttpHelpers.Client(ctx);
         var access = OverrideAccess.Check(node, client, state.LeasedAddress, a => NeighbourTable.Find(a), options.Overrides.AllowUnverified);

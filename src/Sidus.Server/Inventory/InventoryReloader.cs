@@ -5,18 +5,23 @@ namespace Sidus.Server.Inventory;
 
 /// <summary>
 /// Polls the inventory's change counter and swaps in a fresh snapshot when it moves, so edits made with
-/// `sidus node ...` (or on another server sharing PostgreSQL) take effect without a restart.
+/// `sidus node ...` (or on another server sharing PostgreSQL) take effect without a restart. The interval is read
+/// again at every tick, so a configuration reload changes it.
 /// </summary>
-internal sealed class InventoryReloader(InventoryView view, TimeSpan interval, ILogger<InventoryReloader> logger) : BackgroundService
+public sealed class InventoryReloader(InventoryView view, Func<TimeSpan> interval, ILogger<InventoryReloader> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval());
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await ReloadIfChangedAsync(stoppingToken);
+                if (interval() is var next && next != timer.Period)
+                {
+                    timer.Period = next;
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -13,11 +13,12 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
     // wait handle is asked for, which never happens.
     private readonly SemaphoreSlim _commitSignal = new(0);
 
-    private readonly DhcpServerOptions _options;
     private readonly ILogger _logger;
+    private readonly IDhcpNodeSource _nodes;
     private readonly DhcpLeaseTable _leases;
     private readonly DhcpLeaseJournal? _journal;
-    private readonly DhcpResponder _responder;
+    private DhcpServerOptions _options;
+    private DhcpResponder _responder;
     private readonly Lock _gate = new();
     private Socket? _serverSocket;
     private Socket? _bootServerSocket;
@@ -33,6 +34,7 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(nodes);
         _options = options;
+        _nodes = nodes;
         _logger = logger ?? NullLogger.Instance;
         if (options.LeaseFile is not null && options.Mode == DhcpMode.Full)
         {
@@ -60,7 +62,26 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
         _responder = new DhcpResponder(options, nodes, _leases, _logger);
     }
 
-    public DhcpServerOptions Options => _options;
+    public DhcpServerOptions Options => Volatile.Read(ref _options);
+
+    /// <summary>Puts new network settings (pools, router, DNS, domain, lease time, boot files...) in place while the
+    /// server runs, keeping its sockets and every lease: a request is decided wholly under the old settings or wholly
+    /// under the new. What the sockets and the journal are bound to (interface, mode, address, ports, lease file)
+    /// cannot change this way.</summary>
+    public void Reconfigure(DhcpServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var current = Options;
+        if (options.InterfaceName != current.InterfaceName || options.Mode != current.Mode || options.ServerAddress != current.ServerAddress
+            || options.ServerPort != current.ServerPort || options.BootServerPort != current.BootServerPort || options.ClientPort != current.ClientPort
+            || options.LeaseFile != current.LeaseFile)
+            throw new ArgumentException("the interface, mode, server address, ports and lease file of a running DHCP server cannot change", nameof(options));
+        lock (_gate)
+        {
+            _responder = new DhcpResponder(options, _nodes, _leases, _logger);
+            Volatile.Write(ref _options, options);
+        }
+    }
 
     public DhcpServerStatistics Statistics => new(Interlocked.Read(ref _received), Interlocked.Read(ref _malformed),
         Interlocked.Read(ref _ignored), Interlocked.Read(ref _replies), Interlocked.Read(ref _commits));

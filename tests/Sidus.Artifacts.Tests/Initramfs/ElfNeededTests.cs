@@ -15,7 +15,7 @@ public sealed partial class ElfNeededTests
         var checkedAny = 0;
         foreach (var program in Programs)
         {
-            Assert.True(File.Exists(program), program + " is missing (e2fsprogs, qemu-utils, coreutils, binutils in .ci/packages.txt)");
+            Assert.True(File.Exists(program), program + " is missing (e2fsprogs, qemu-utils, coreutils, binutils in tools/packages/test.txt)");
             Assert.Equal(Readelf(program), ElfNeeded.Read(File.ReadAllBytes(program)));
             checkedAny++;
         }

@@ -16,7 +16,7 @@ internal static class Tool
             }
         }
 
-        throw new InvalidOperationException($"{name} is missing: apt-get install {package} (listed in .ci/packages.txt)");
+        throw new InvalidOperationException($"{name} is missing: apt-get install {package} (listed in tools/packages/test.txt)");
     }
 
     public static string Run(string file, params string[] arguments) => Run(TimeSpan.FromMinutes(2), file, arguments);

@@ -21,13 +21,14 @@ public static class DemoCommand
         var mirror = new Option<string>("--mirror") { Description = "Package mirror", DefaultValueFactory = _ => Debootstrap.DefaultMirror, HelpName = "URL" };
         var fresh = new Option<bool>("--fresh") { Description = "Build the demo image again even if the store has it" };
         var noBoot = new Option<bool>("--no-boot") { Description = "Stop after the store steps (no network boot of a VM)" };
-        var command = new Command("demo", """
+        var command = new Command("demo", $"""
             Show Sidus end to end on one machine with no setup: build a Debian image with debootstrap (reused on later
             runs), change it in a chroot, list and compare its versions, check it out and verify the copy byte for
             byte, then show the store's deduplication. Then boot it: `sidus serve` in a private network namespace and a
             QEMU VM (tcg, iPXE ROM, no disk) that network-boots the image in ram mode (and shared mode), its stages
             shown live until "up", with the timings; everything it created is removed afterwards, also on Ctrl-C.
-            Needs root, debootstrap, and for the boot qemu-system-x86 and ipxe-qemu; uses --home like every verb.
+            Needs root and Debian packages, which ./sidus demo installs first: {string.Join(' ', DemoPackages.Store)};
+            for the boot {string.Join(' ', DemoPackages.Boot)}. Uses --home like every verb.
             """)
         {
             suite, mirror, fresh, noBoot,
@@ -45,7 +46,7 @@ public static class DemoCommand
         }
 
         // The boot's tools are checked before anything is built, so a missing package is said at once.
-        var tools = boot ? DemoPrerequisites.Find() : null;
+        var tools = DemoPrerequisites.Find(boot);
 
         var repo = images.Repository;
         var clock = Stopwatch.StartNew();

@@ -3,8 +3,10 @@ using Sidus.Server.Configuration;
 namespace Sidus.Cli.Commands.Demo;
 
 /// <summary>
-/// The tools the demo's network boot needs, found before anything is created: QEMU, iPXE's ROM for QEMU's virtio
-/// NIC, iproute2, the node agent, and how to start this very `sidus` again (for `sidus serve` in the namespace).
+/// The tools the demo needs, found before anything is created: debootstrap for its image; for the network boot QEMU,
+/// iPXE's ROM for QEMU's virtio NIC, iproute2, mkfs.erofs, ssh-keygen, the node agent, and how to start this very
+/// `sidus` again (for `sidus serve` in the namespace). `./sidus demo` installs the packages before it builds sidus;
+/// this check speaks for a sidus run another way, naming the same packages (<see cref="DemoPackages"/>).
 /// </summary>
 internal sealed record DemoPrerequisites(string Qemu, string Agent, IReadOnlyList<string> Sidus)
 {
@@ -12,38 +14,53 @@ internal sealed record DemoPrerequisites(string Qemu, string Agent, IReadOnlyLis
     /// loads it by default for the device (naming it with romfile= stops SeaBIOS from booting it here).</summary>
     public const string IpxeRom = "/usr/lib/ipxe/qemu/efi-virtio.rom";
 
-    /// <summary>Finds everything or says in one message what to install.</summary>
-    public static DemoPrerequisites Find()
+    /// <summary>Finds everything or says in one message what to install; null when <paramref name="boot"/> is false
+    /// (the store steps need only debootstrap).</summary>
+    public static DemoPrerequisites? Find(bool boot)
     {
         var missing = new List<string>();
-        var qemu = FindTool("qemu-system-x86_64");
-        if (qemu is null)
+        FindTool("debootstrap", missing);
+        if (!boot)
         {
-            missing.Add("qemu-system-x86_64 (apt-get install qemu-system-x86)");
+            ThrowIfMissing(missing, boot, agentProblem: null);
+            return null;
         }
 
+        var qemu = FindTool("qemu-system-x86_64", missing);
         if (!File.Exists(IpxeRom))
         {
-            missing.Add($"{IpxeRom} (apt-get install ipxe-qemu)");
+            missing.Add(IpxeRom);
         }
 
-        if (FindTool("ip") is null)
-        {
-            missing.Add("ip (apt-get install iproute2)");
-        }
-
+        FindTool("ip", missing);
+        FindTool("mkfs.erofs", missing);
+        FindTool("ssh-keygen", missing);
         var agent = Path.Combine(AppContext.BaseDirectory, BootSettings.AgentFileName);
-        if (!File.Exists(agent))
-        {
-            missing.Add($"the node agent {agent} (./sidus builds it next to the CLI: run the demo as ./sidus demo)");
-        }
+        var agentProblem = File.Exists(agent)
+            ? null
+            : $"the node agent {agent} is missing (./sidus builds it next to the CLI: run the demo as ./sidus demo)";
+        ThrowIfMissing(missing, boot, agentProblem);
+        return new DemoPrerequisites(qemu!, agent, Self());
+    }
 
+    private static void ThrowIfMissing(List<string> missing, bool boot, string? agentProblem)
+    {
+        var problems = new List<string>();
         if (missing.Count > 0)
         {
-            throw new StoreException("the network boot needs: " + string.Join("; ", missing), StoreErrorKind.Failure);
+            problems.Add($"the demo needs {string.Join(", ", missing)}: {DemoPackages.InstallCommand(boot)}" +
+                         " (./sidus demo installs them itself)");
         }
 
-        return new DemoPrerequisites(qemu!, agent, Self());
+        if (agentProblem is not null)
+        {
+            problems.Add(agentProblem);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new StoreException(string.Join("; ", problems), StoreErrorKind.Failure);
+        }
     }
 
     /// <summary>The command that runs this sidus: its own executable, or `dotnet sidus.dll` when run that way.</summary>
@@ -55,9 +72,18 @@ internal sealed record DemoPrerequisites(string Qemu, string Agent, IReadOnlyLis
             : [process];
     }
 
-    private static string? FindTool(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Concat(["/usr/sbin", "/sbin"])
+    /// <summary>The tool's path, or null with its name added to <paramref name="missing"/>.</summary>
+    private static string? FindTool(string name, List<string> missing)
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Concat(["/usr/sbin", "/sbin"])
             .Where(d => d.Length > 0)
             .Select(d => Path.Combine(d, name))
             .FirstOrDefault(File.Exists);
+        if (path is null)
+        {
+            missing.Add(name);
+        }
+
+        return path;
+    }
 }

@@ -64,9 +64,22 @@ public sealed class ServeArguments
         HelpName = "PATH",
     };
 
+    public Option<string?> LogLevel { get; } = new("--log-level")
+    {
+        Description = $"Least severe log lines shown: {string.Join(", ", ServeConfigFile.LogLevelNames)} (default info)",
+        HelpName = "LEVEL",
+    };
+
+    public Option<string?> LogFormat { get; } = new("--log-format")
+    {
+        Description = "console (time, colour) or journal (<N> priority prefix, no time); default: journal when systemd's JOURNAL_STREAM is stdout",
+        HelpName = "FORMAT",
+    };
+
     public IEnumerable<Option> All =>
     [
         Config, Interface, Dhcp, Pools, Router, Dns, Domain, LeaseTime, Listen, HttpPort, TftpPort, NoTftp, NbdPort, NoNbd, IpxeDirectory, TftpRoot, Agent,
+        LogLevel, LogFormat,
     ];
 
     /// <summary>The configuration: defaults, then the file, then the command line.</summary>
@@ -77,7 +90,7 @@ public sealed class ServeArguments
         var file = r.GetValue(Config) ?? new[] { Path.Combine(home, "sidus.toml"), ServeConfigFile.SystemPath }.FirstOrDefault(File.Exists);
         if (file is not null)
         {
-            options = ServeConfigFile.Load(file, options);
+            options = ServeConfigFile.Load(file, options) with { ConfigFile = Path.GetFullPath(file) };
         }
 
         if (r.GetValue(db) is { Length: > 0 } || Environment.GetEnvironmentVariable(Sidus.Nodes.Storage.InventoryStore.DatabaseVariable) is { Length: > 0 })
@@ -108,6 +121,8 @@ public sealed class ServeArguments
                 Port = Port(r.GetValue(NbdPort), "--nbd-port") ?? options.Nbd.Port,
             },
             Boot = r.GetValue(Agent) is { } agent ? options.Boot with { AgentPath = Path.GetFullPath(agent) } : options.Boot,
+            LogLevel = r.GetValue(LogLevel) is { } level ? ServeConfigFile.ParseLogLevel(level, "--log-level") : options.LogLevel,
+            LogFormat = r.GetValue(LogFormat) is { } format ? ParseLogFormat(format) : DefaultLogFormat,
         };
         return options with { Interfaces = Interfaces(r, options.Interfaces) };
     }
@@ -163,6 +178,21 @@ public sealed class ServeArguments
 
         return list;
     }
+
+    /// <summary>Whether a fatal error before the options are read should be written as the journal expects.</summary>
+    public bool JournalLines(ParseResult r) => r.GetValue(LogFormat) is { } format
+        ? format.Trim().Equals("journal", StringComparison.OrdinalIgnoreCase)
+        : DefaultLogFormat == ServeLogFormat.Journal;
+
+    /// <summary>The journal's format when stdout is the stream systemd connected to the journal.</summary>
+    private static ServeLogFormat DefaultLogFormat => JournalStream.IsConnected(1) ? ServeLogFormat.Journal : ServeLogFormat.Console;
+
+    private static ServeLogFormat ParseLogFormat(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "console" => ServeLogFormat.Console,
+        "journal" => ServeLogFormat.Journal,
+        _ => throw new ServeConfigException($"--log-format: '{text}' is not a log format: use console or journal"),
+    };
 
     private static int? Port(int? port, string option) =>
         port is null or (>= 0 and <= IPEndPoint.MaxPort) ? port : throw new ServeConfigException($"{option} {port} is not a port (0-65535)");
