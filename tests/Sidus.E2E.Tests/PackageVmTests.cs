@@ -49,7 +49,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
                              (package.FromCache ? "reused (same .deb)" : $"made in {package.InstallTime.TotalSeconds:F0} s (apt-get install)"));
             using var vm = new ServiceNetworkVm(fixture, package.Version, package.Boot, Hostname);
             output.WriteLine(TestWorkDirectory.Describe(vm.Work));
-            vm.PowerOn(Overrides(vm.ServiceMac));
+            vm.PowerOn(Overrides(vm.ServiceMac, vm.Client.Mac));
             CheckStarted(vm, package);
             CheckServes(vm);
             vm.Control.Send("stop");
@@ -92,7 +92,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
             Failure(vm, "sidus does not listen on TCP 80"));
     }
 
-    /// <summary>A machine on the VM's network that is not a node gets a lease from the pool and the HTTP answers.</summary>
+    /// <summary>A machine on the VM's network gets a lease from the pool, and the HTTP answers.</summary>
     private void CheckServes(ServiceNetworkVm vm)
     {
         var lease = Udhcpc(vm);
@@ -171,7 +171,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
 
     /// <summary>What the node's override layer carries: the service's configuration, the service NIC's name, and
     /// the check (a unit started once the node is up, and its script).</summary>
-    private static IReadOnlyList<OverrideFile> Overrides(string serviceMac)
+    private static IReadOnlyList<OverrideFile> Overrides(string serviceMac, string clientMac)
     {
         var config = $"""
             # The package test's network, on the VM's second NIC: full DHCP (Sidus owns it) and HTTP.
@@ -208,7 +208,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
             Text("etc/systemd/system/sidus.service.d/sidus-e2e-stop.conf", stopRecord, 0x1A4),
             Text("etc/systemd/system/" + CheckUnit, unit, 0x1A4),
             new("etc/systemd/system/multi-user.target.wants/" + CheckUnit, OverrideKind.Symlink, [], 0x1FF, 0, 0, OverrideOrigins.Node, LinkTarget: "../" + CheckUnit),
-            Text(CheckScript.TrimStart('/'), Script(), 0x1ED),
+            Text(CheckScript.TrimStart('/'), Script(clientMac), 0x1ED),
         ];
     }
 
@@ -219,7 +219,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
     /// The check, in the VM. It writes "TAG text" lines on the test's control port (a virtio serial port, kept open
     /// the whole time) and waits there for the test's go-ahead line.
     /// </summary>
-    private static string Script() => $$"""
+    private static string Script(string clientMac) => $$"""
         #!/bin/sh
         # Sidus package test (tests/Sidus.E2E.Tests/PackageVmTests.cs): start sidus.service, report, stop it on the
         # test's word, report. Lines go to the test on a virtio serial port.
@@ -238,6 +238,9 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
         ip address add {{ServiceAddress}}/24 dev {{ServiceInterface}}
         ip link set {{ServiceInterface}} up
         each net ip -brief address show {{ServiceInterface}}
+        # The test's client is made a node: full mode leases only to nodes until branch dhcp (every machine gets an
+        # address) is merged; then this line goes and the client is a machine Sidus does not know.
+        each nodeadd sidus node add e2e-client --mac {{clientMac}}
         t=$(ms); systemctl start sidus.service; code=$?
         say "start exit=$code ms=$(( $(ms) - t ))"
         each started systemctl show sidus.service -p ActiveState -p SubState -p Type -p StatusText -p MainPID -p FragmentPath
