@@ -49,6 +49,9 @@ internal sealed class PackageImage
     {
         lock (Gate)
         {
+            // Test runs of other checkouts share the fixture's home: one at a time replaces the image (a booted
+            // version stays readable after: its id is what the VM boots, and nothing here collects garbage).
+            using var homeLock = LockHome(fixture.Home);
             var clock = Stopwatch.StartNew();
             var deb = BuildDeb(work);
             var buildTime = clock.Elapsed;
@@ -68,6 +71,24 @@ internal sealed class PackageImage
             var version = repository.Refs.Head(Image) ?? throw new InvalidOperationException($"image {Image} has no version after the install");
             var boot = new InitramfsBuilder(repository).GetOrBuild(version, fixture.AgentPath, CancellationToken.None);
             return new PackageImage(Path.GetFileName(deb), sha, version, boot, fromCache, buildTime, installTime);
+        }
+    }
+
+    /// <summary>An exclusive lock on HOME/IMAGE.lock (flock, released with the handle, also when the process dies).</summary>
+    private static FileStream LockHome(string home)
+    {
+        var path = Path.Combine(home, Image + ".lock");
+        var deadline = DateTime.UtcNow + BuildLimit + InstallLimit;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(1));
+            }
         }
     }
 
