@@ -62,7 +62,8 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
         }
         finally
         {
-            TestWorkDirectory.Remove(work, []);
+            // Only the .deb is there (the VM's logs are in its own folder, kept with SIDUS_TEST_KEEP=1).
+            Directory.Delete(work, recursive: true);
         }
     }
 
