@@ -1,7 +1,10 @@
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>Opens the UDP sockets a DHCP server needs: bound to one interface (SO_BINDTODEVICE, so broadcasts leave
-/// through it and only its traffic arrives), broadcast allowed, arrival interface reported (IP_PKTINFO).</summary>
+/// through it and only its traffic arrives), broadcast allowed, arrival interface reported (IP_PKTINFO).
+/// Never SO_REUSEADDR: with it a second server (another sidus serve, dnsmasq, whoever set it too) binds the same
+/// port on the same interface and both answer every client. Without it the kernel refuses the second bind
+/// (EADDRINUSE) unless the two sockets are bound to different interfaces, which is what serving two networks needs.</summary>
 internal static class DhcpSocket
 {
     private const int SolSocket = 1;
@@ -12,7 +15,6 @@ internal static class DhcpSocket
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.EnableBroadcast = true;
             socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
             // Bursts of DISCOVERs must not overflow the default receive buffer while a batch is being fsynced.
