@@ -5,8 +5,8 @@ namespace Sidus.Linux;
 /// <summary>A process that has a socket open: its id, its name (/proc/PID/comm) and its command line.</summary>
 public sealed record PortHolder(int Pid, string Name, string CommandLine)
 {
-    /// <summary>Command lines are cut here in messages: enough to tell two servers apart.</summary>
-    private const int ShownCommandLine = 120;
+    /// <summary>Command lines are cut here in messages: enough to tell two servers apart, however long their paths.</summary>
+    private const int ShownCommandLine = 240;
 
     /// <summary>"dnsmasq (pid 1234: dnsmasq --interface=br0 ...)", for one line of an error message.</summary>
     public override string ToString()
