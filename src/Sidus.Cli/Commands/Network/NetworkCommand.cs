@@ -24,7 +24,7 @@ public static class NetworkCommand
         return cmd;
     }
 
-    /// <summary>One line about a network: "lab 10.0.0.0/24: unknown machines boot (group compute)".</summary>
+    /// <summary>One line about a network: "lab 10.0.0.0/24: unknown machines boot with group compute (boot)".</summary>
     public static string Describe(NetworkPolicy n) =>
         $"{n.Name} {n.Subnet ?? "(every network)"}: unknown machines {n.Unknown switch
         {
