@@ -9,7 +9,7 @@
 # Everything runs inside two network namespaces this script creates and removes.
 # Usage: sudo bench/dhcp-perfdhcp.sh [RATE (exchanges/s, default 8000)] [SECONDS (default 20)] [ROUNDS (default 3)]
 #        [CLIENTS (default 1000000)]
-# PERF_RECORD=FILE also records a perf profile of sidus serve during its runs; KEEP_OUTPUT=1 prints perfdhcp's output.
+# BENCH_DIR=DIR puts the lease files there; PERF_RECORD=FILE also records a perf profile of sidus serve during its runs; KEEP_OUTPUT=1 prints perfdhcp's output.
 set -euo pipefail
 rate="${1:-8000}"
 seconds="${2:-20}"
@@ -20,7 +20,8 @@ root="$(cd "$here/.." && pwd)"
 suffix="$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 srv="sbench-srv-$suffix"
 cli="sbench-cli-$suffix"
-work="$(mktemp -d /tmp/sidus-dhcp-bench.XXXXXX)"
+# BENCH_DIR: where the lease files go (default /tmp); /dev/shm (tmpfs, fsync costs nothing) shows what the disk costs.
+work="$(mktemp -d "${BENCH_DIR:-/tmp}/sidus-dhcp-bench.XXXXXX")"
 server_pid=""
 
 for tool in perfdhcp kea-dhcp4 ip ss; do
@@ -100,6 +101,11 @@ check_kea_leases() {
     "$work/kea.leases"
 }
 
+# Datagrams the kernel dropped because a socket's receive buffer was full, in a namespace (cumulative).
+rcvbuf_errors() {
+  ip netns exec "$1" awk '/^Udp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1 } else print $c }' /proc/net/snmp
+}
+
 field() { awk -v section="$2" -v key="$3" -v n="$4" '$0 ~ "Statistics for: " section {f=1} f && index($0, key) {print $n; exit}' "$1"; }
 percent() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", 100 * a / b; else printf "?" }'; }
 
@@ -118,7 +124,10 @@ run() {
     perf record -F 999 -g -o "$PERF_RECORD" -p "$server_pid" >/dev/null 2>&1 &
     perf_pid=$!
   fi
+  local srv_overflows cli_overflows
+  srv_overflows=$(rcvbuf_errors "$srv"); cli_overflows=$(rcvbuf_errors "$cli")
   ip netns exec "$cli" perfdhcp -4 -r "$rate" -R "$clients" -p "$seconds" -u -l 10.64.0.2 10.64.0.1 >"$out" 2>&1 || true
+  srv_overflows=$(( $(rcvbuf_errors "$srv") - srv_overflows )); cli_overflows=$(( $(rcvbuf_errors "$cli") - cli_overflows ))
   if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; fi
   # CPU the server used (user + system, all threads): on a shared machine a steadier figure than the rate.
   local cpu
@@ -139,9 +148,7 @@ run() {
     "${rdrops:-?}" "${rsent:-?}" "$(percent "${rdrops:-0}" "${rsent:-0}")" "${acks:-?}" "$bound" "$twice" "${nonunique:-0}" \
     "$cpu" "$(awk -v c="$cpu" -v a="${acks:-0}" 'BEGIN { if (a > 0) printf "%.0f", 1e6 * c / a; else printf "?" }')" "$load"
   echo "$name ${rate_got:-0} $(percent "${drops:-0}" "${sent:-0}") $(percent "${rdrops:-0}" "${rsent:-0}") $twice" >>"$results"
-  if [[ "$name" == sidus ]]; then
-    echo "        sidus serve wrote $(wc -l <"$work/server.log") log lines" >&2
-  fi
+  echo "        receive buffer overflows: server $srv_overflows, perfdhcp $cli_overflows$([[ "$name" == sidus ]] && echo "; sidus serve wrote $(wc -l <"$work/server.log") log lines")"
   if [[ -n "${KEEP_OUTPUT:-}" ]]; then cat "$out"; tail -5 "$work/server.log"; fi
 }
 

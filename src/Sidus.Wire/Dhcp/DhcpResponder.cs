@@ -113,7 +113,7 @@ public sealed class DhcpResponder
             {
                 if (_leases.Release(mac, request.Ciaddr))
                 {
-                    var level = answer.IsUnknown ? UnknownLineLevel() : LogLevel.Information;
+                    var level = LevelFor(answer);
                     if (_logger.IsEnabled(level))
                         _logger.Log(level, "DHCP RELEASE of {Address} by {Mac} ({Who})", request.Ciaddr, mac, Who(answer));
                     return null;
@@ -124,7 +124,7 @@ public sealed class DhcpResponder
             {
                 var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, Ip4.Any, withLease: false);
                 ack.Ciaddr = request.Ciaddr;
-                var level = answer.IsUnknown ? UnknownLineLevel() : LogLevel.Information;
+                var level = LevelFor(answer);
                 if (_logger.IsEnabled(level))
                     _logger.Log(level, "DHCP INFORM from {Mac} at {Address} ({Who}): ACK with options", mac, request.Ciaddr, Who(answer));
                 return new DhcpReply(ack, Destination(request, ack), NeedsCommit: false);
@@ -189,7 +189,7 @@ public sealed class DhcpResponder
         }
         if (refusal is not null)
         {
-            var level = answer.IsUnknown ? UnknownLineLevel() : LogLevel.Information;
+            var level = LevelFor(answer);
             if (_logger.IsEnabled(level))
                 _logger.Log(level, "DHCP NAK to {Mac} ({Who}, {State} for {Address}): {Reason}", mac, Who(answer), state, address, refusal);
             var nak = BuildNak(request);
@@ -228,7 +228,7 @@ public sealed class DhcpResponder
         var direct = client.Architecture is null or 0 || _options.ProxyDirectForUefi || client.IsIpxe;
         if (direct)
             reply.Options.Set(DhcpOptionCode.VendorSpecific, [PxeDiscoveryControl, 1, PxeDiscoveryUseBootFile, PxeVendorEnd]);
-        var level = answer.IsUnknown ? UnknownLineLevel() : LogLevel.Information;
+        var level = LevelFor(answer);
         if (_logger.IsEnabled(level))
             _logger.Log(level, "proxyDHCP OFFER to {Mac} ({Who}, arch {Arch}{Ipxe}) file '{File}'{Redirect}",
                 client.Mac, Who(answer), client.Architecture, client.IsIpxe ? ", iPXE" : "", file, direct ? "" : ", boot server on 4011");
@@ -258,7 +258,7 @@ public sealed class DhcpResponder
         }
         vendor.Add(PxeVendorEnd);
         reply.Options.Set(DhcpOptionCode.VendorSpecific, vendor.ToArray());
-        var level = answer.IsUnknown ? UnknownLineLevel() : LogLevel.Information;
+        var level = LevelFor(answer);
         if (_logger.IsEnabled(level))
             _logger.Log(level, "PXE boot server ACK to {Mac} at {Source} ({Who}, arch {Arch}) file '{File}'",
                 client.Mac, source, Who(answer), client.Architecture, file);
@@ -399,7 +399,7 @@ public sealed class DhcpResponder
     /// Information; those about other machines (and about requests too broken to say who sent them) are budgeted.</summary>
     private DhcpReply? Ignore(DhcpPacket request, DhcpNodeAnswer? answer, string reason)
     {
-        var level = answer is { IsUnknown: false } ? LogLevel.Information : UnknownLineLevel();
+        var level = LevelFor(answer);
         if (!_logger.IsEnabled(level))
             return null;
         if (answer is null)
@@ -416,6 +416,10 @@ public sealed class DhcpResponder
     private static string BootText(DhcpNodeAnswer answer, DhcpPacket reply) => !answer.Boot
         ? "no boot"
         : reply.FileName is { Length: > 0 } file ? $"file '{file}'" : "no boot file (not a network-boot client)";
+
+    /// <summary>Information for a line about a node; for any other machine (or a request too broken to say who sent
+    /// it), whatever the budget allows.</summary>
+    private LogLevel LevelFor(DhcpNodeAnswer? answer) => answer is { IsUnknown: false } ? LogLevel.Information : UnknownLineLevel();
 
     /// <summary>The level for the next line about a machine that is no node: Information within the budget (after
     /// saying how many lines went to Debug since the last one), else Debug.</summary>

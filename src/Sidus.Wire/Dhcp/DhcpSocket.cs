@@ -9,6 +9,11 @@ internal static class DhcpSocket
 {
     private const int SolSocket = 1;
     private const int SoBindToDevice = 25;
+    private const int SoRcvBufForce = 33;
+
+    /// <summary>The receive buffer asked for: a burst of requests (a rack powering on, a load test) waits here while
+    /// the receive thread is descheduled or a collection runs, instead of being dropped.</summary>
+    public const int ReceiveBuffer = 4 << 20;
 
     public static Socket Open(int port, string? interfaceName)
     {
@@ -17,8 +22,7 @@ internal static class DhcpSocket
         {
             socket.EnableBroadcast = true;
             socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
-            // Bursts of DISCOVERs must not overflow the default receive buffer while a batch is being fsynced.
-            socket.ReceiveBufferSize = 4 << 20;
+            SetReceiveBuffer(socket);
             if (interfaceName is not null)
             {
                 var name = Encoding.ASCII.GetBytes(interfaceName + "\0");
@@ -31,6 +35,23 @@ internal static class DhcpSocket
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>SO_RCVBUF is silently capped at net.core.rmem_max (208 KiB on a stock Debian: a few hundred
+    /// requests); SO_RCVBUFFORCE, which DHCP's root (CAP_NET_ADMIN) may use, is not. Without that capability the
+    /// capped size is what there is.</summary>
+    private static void SetReceiveBuffer(Socket socket)
+    {
+        Span<byte> size = stackalloc byte[sizeof(int)];
+        BinaryPrimitives.WriteInt32LittleEndian(size, ReceiveBuffer);
+        try
+        {
+            socket.SetRawSocketOption(SolSocket, SoRcvBufForce, size);
+        }
+        catch (SocketException)
+        {
+            socket.ReceiveBufferSize = ReceiveBuffer;
         }
     }
 }

@@ -44,6 +44,15 @@ public sealed class DhcpBindTests : IDisposable
     }
 
     [Fact]
+    public void Socket_ReceiveBuffer_IsTheSizeAskedForWhateverRmemMax()
+    {
+        // As root (as DHCP runs) SO_RCVBUFFORCE passes net.core.rmem_max; the kernel reports twice the size asked.
+        using var socket = _lab.ServerNs.Invoke(() => DhcpSocket.Open(0, DhcpLab.Bridge));
+
+        Assert.True(socket.ReceiveBufferSize >= DhcpSocket.ReceiveBuffer, $"receive buffer {socket.ReceiveBufferSize}");
+    }
+
+    [Fact]
     public void SocketInodes_ReadsBoundSocketsOfAPortFromAProcTable()
     {
         const string Table = """

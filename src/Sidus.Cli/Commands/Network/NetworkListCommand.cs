@@ -19,8 +19,8 @@ public static class NetworkListCommand
 
             if (snap.Networks.IsEmpty)
             {
-                Console.Out.WriteLine("no networks yet: machines that are no node get an address only (full DHCP) and nothing to boot;");
-                Console.Out.WriteLine("to boot them: sidus network set NAME --subnet CIDR --unknown boot --group GROUP");
+                Console.Out.WriteLine("no networks yet: unknown machines get an address only, nothing to boot");
+                Console.Out.WriteLine("to boot them: sidus network set NAME --subnet CIDR --unknown boot --group G");
                 return InventoryCli.Ok;
             }
 
