@@ -7,7 +7,7 @@ namespace Sidus.Server.Tests;
 /// `sidus serve --dhcp full` owns its network: busybox udhcpc, ISC dhclient and dhcpcd get addresses from the pool
 /// without being nodes; the network policy decides what such a machine boots (ignore: nothing; discover and boot:
 /// the group's settings, discover also lists it); a second server on the same interface refuses to start and names
-/// the process in its way.
+/// the process in its way (a proxy shares port 67 with the site's DHCP server, but not port 4011 with another proxy).
 /// </summary>
 [Collection(ServeDhcpCollection.Name)]
 public sealed class FullDhcpServeTests : IDisposable
@@ -172,11 +172,7 @@ public sealed class FullDhcpServeTests : IDisposable
     [Fact]
     public async Task Serve_OnTheInterfaceOfDnsmasq_RefusesToStartAndNamesIt()
     {
-        var dnsmasq = _lab.ServerNs.Start(Tool.Require("dnsmasq", "dnsmasq-base"),
-        [
-            "--keep-in-foreground", "--port=0", "--interface=br0", "--bind-interfaces", "--dhcp-range=10.78.0.50,10.78.0.60,12h",
-            "--leasefile-ro", "--conf-file=/dev/null", "--pid-file=" + _lab.TempFile("dnsmasq.pid"),
-        ]);
+        var dnsmasq = StartDnsmasq();
         await WaitForUdp67Async(dnsmasq);
 
         using var serve = _lab.StartServe(["--no-tftp", "--no-nbd"]);
@@ -207,6 +203,28 @@ public sealed class FullDhcpServeTests : IDisposable
         Assert.NotEqual(0, serve.ExitCode);
         Assert.Contains($"UDP port 67 on br0 is already held by kea-dhcp4 (pid {kea.Id}: ", serve.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Proxy_BesideTheSitesDnsmasq_StartsButASecondProxyRefusesAndNamesTheFirst()
+    {
+        // proxyDHCP beside the site's DHCP server on one machine shares port 67 (its job); port 4011 is its own.
+        var dnsmasq = StartDnsmasq();
+        await WaitForUdp67Async(dnsmasq);
+        using var proxy = _lab.StartProxy(8081);
+        Assert.True(await proxy.WaitForOutputAsync("HTTP listening on", TimeSpan.FromSeconds(60)), "the proxy did not start beside dnsmasq:\n" + proxy.Output);
+
+        using var second = _lab.StartProxy(8082);
+
+        Assert.True(second.WaitForExit(ExitLimit), "the second proxy kept running:\n" + second.Output);
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains($"UDP port 4011 on br0 is already held by dotnet (pid {proxy.Id}: dotnet ", second.Output, StringComparison.Ordinal);
+    }
+
+    private BackgroundProcess StartDnsmasq() => _lab.ServerNs.Start(Tool.Require("dnsmasq", "dnsmasq-base"),
+    [
+        "--keep-in-foreground", "--port=0", "--interface=br0", "--bind-interfaces", "--dhcp-range=10.78.0.50,10.78.0.60,12h",
+        "--leasefile-ro", "--conf-file=/dev/null", "--pid-file=" + _lab.TempFile("dnsmasq.pid"),
+    ]);
 
     /// <summary>Waits until some process in the server namespace holds UDP port 67 (the other server is up).</summary>
     private async Task WaitForUdp67Async(BackgroundProcess server)

@@ -64,10 +64,17 @@ internal sealed class ServeDhcpLab : IDhcpClientLab, IDisposable
     }
 
     /// <summary>Starts `sidus serve` on br0 in full mode with <paramref name="extra"/> options, without waiting.</summary>
-    public BackgroundProcess StartServe(IEnumerable<string> extra)
+    public BackgroundProcess StartServe(IEnumerable<string> extra) => StartServe(["--dhcp", "full", "--pool", Pool], extra);
+
+    /// <summary>Starts `sidus serve` on br0 in proxy mode (no TFTP, no NBD, HTTP on <paramref name="httpPort"/>),
+    /// without waiting.</summary>
+    public BackgroundProcess StartProxy(int httpPort) =>
+        StartServe(["--dhcp", "proxy"], ["--no-tftp", "--no-nbd", "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+    private BackgroundProcess StartServe(IEnumerable<string> dhcp, IEnumerable<string> extra)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "sidus.dll");
-        return ServerNs.Start("dotnet", [dll, "--home", Home, "serve", "--interface", Bridge, "--dhcp", "full", "--pool", Pool, .. extra]);
+        return ServerNs.Start("dotnet", [dll, "--home", Home, "serve", "--interface", Bridge, .. dhcp, .. extra]);
     }
 
     /// <summary>A GET from inside a client's namespace (the server answers only there), from the address the client

@@ -78,15 +78,17 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
     /// <summary>Opens the sockets now. Sockets belong to the network namespace of the calling thread, so a caller that
     /// serves inside a namespace calls this from a thread that entered it; <see cref="RunAsync"/> binds otherwise.
     /// Throws <see cref="DhcpBindException"/> naming the port that could not be bound (held by another server on
-    /// this interface, or no permission).</summary>
+    /// this interface, or no permission). A full server holds both ports alone. A proxy shares port 67 with the
+    /// site's DHCP server when that one runs on the same interface and allows it (dnsmasq does): answering PXE
+    /// clients beside it is a proxy's job; port 4011 it holds alone, so a second proxy there is refused.</summary>
     public void Bind()
     {
         if (_serverSocket is not null || _options.Mode == DhcpMode.Off)
             return;
-        var server = Open(_options.ServerPort);
+        var server = Open(_options.ServerPort, shared: _options.Mode == DhcpMode.Proxy);
         try
         {
-            _bootServerSocket = Open(_options.BootServerPort);
+            _bootServerSocket = Open(_options.BootServerPort, shared: false);
         }
         catch
         {
@@ -98,11 +100,11 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             _options.Mode, _options.InterfaceName ?? "all interfaces", _options.ServerAddress, _options.ServerPort, _options.BootServerPort);
     }
 
-    private Socket Open(int port)
+    private Socket Open(int port, bool shared)
     {
         try
         {
-            return DhcpSocket.Open(port, _options.InterfaceName);
+            return DhcpSocket.Open(port, _options.InterfaceName, shared);
         }
         catch (SocketException e)
         {

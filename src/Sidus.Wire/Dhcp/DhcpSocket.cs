@@ -2,9 +2,10 @@ namespace Sidus.Wire.Dhcp;
 
 /// <summary>Opens the UDP sockets a DHCP server needs: bound to one interface (SO_BINDTODEVICE, so broadcasts leave
 /// through it and only its traffic arrives), broadcast allowed, arrival interface reported (IP_PKTINFO).
-/// Never SO_REUSEADDR: with it a second server (another sidus serve, dnsmasq, whoever set it too) binds the same
-/// port on the same interface and both answer every client. Without it the kernel refuses the second bind
-/// (EADDRINUSE) unless the two sockets are bound to different interfaces, which is what serving two networks needs.</summary>
+/// SO_REUSEADDR only where the port is meant to be shared: with it a second server that sets it too (another sidus
+/// serve, dnsmasq) binds the same port on the same interface and both answer every client. Without it the kernel
+/// refuses the second bind (EADDRINUSE) unless the two sockets are bound to different interfaces, which is what
+/// serving two networks needs.</summary>
 internal static class DhcpSocket
 {
     private const int SolSocket = 1;
@@ -15,11 +16,15 @@ internal static class DhcpSocket
     /// the receive thread is descheduled or a collection runs, instead of being dropped.</summary>
     public const int ReceiveBuffer = 4 << 20;
 
-    public static Socket Open(int port, string? interfaceName)
+    /// <param name="shared">Let another server that allows it hold the same port on the same interface (proxyDHCP's
+    /// port 67 beside the site's DHCP server on one machine).</param>
+    public static Socket Open(int port, string? interfaceName, bool shared = false)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (shared)
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.EnableBroadcast = true;
             socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
             SetReceiveBuffer(socket);

@@ -28,6 +28,28 @@ public sealed class DhcpBindTests : IDisposable
     }
 
     [Fact]
+    public void SecondProxy_SameInterface_SharesPort67ButNot4011()
+    {
+        _lab.StartServer(_lab.DefaultOptions(DhcpMode.Proxy));
+        using var second = new DhcpServer(_lab.DefaultOptions(DhcpMode.Proxy), new StaticDhcpNodeSource());
+
+        var failure = Assert.Throws<InvalidOperationException>(() => _lab.ServerNs.Invoke(second.Bind));
+
+        Assert.Equal(DhcpConstants.PxeBootServerPort, Assert.IsType<DhcpBindException>(failure.InnerException).Port);
+    }
+
+    [Fact]
+    public void FullServer_BesideAProxyOnTheSameInterface_FailsToBind()
+    {
+        _lab.StartServer(_lab.DefaultOptions(DhcpMode.Proxy));
+        using var full = new DhcpServer(_lab.DefaultOptions() with { LeaseFile = null }, new StaticDhcpNodeSource());
+
+        var failure = Assert.Throws<InvalidOperationException>(() => _lab.ServerNs.Invoke(full.Bind));
+
+        Assert.Equal(DhcpConstants.ServerPort, Assert.IsType<DhcpBindException>(failure.InnerException).Port);
+    }
+
+    [Fact]
     public void SecondServer_AnotherInterface_Binds()
     {
         _lab.ServerNs.AddBridge("br1", "10.77.1.1/24");
