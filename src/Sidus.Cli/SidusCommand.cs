@@ -18,6 +18,7 @@ public static class SidusCommand
         root.Subcommands.Add(Commands.Demo.DemoCommand.Create());
         root.Subcommands.Add(Commands.Node.NodeCommand.Create());
         root.Subcommands.Add(Commands.Group.GroupCommand.Create());
+        root.Subcommands.Add(Commands.Network.NetworkCommand.Create());
         root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
         root.Subcommands.Add(Commands.Inventory.InventoryExportCommand.Create());
         root.Subcommands.Add(Commands.Serve.ServeCommand.Create());

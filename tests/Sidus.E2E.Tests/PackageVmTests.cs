@@ -49,7 +49,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
                              (package.FromCache ? "reused (same .deb)" : $"made in {package.InstallTime.TotalSeconds:F0} s (apt-get install)"));
             using var vm = new ServiceNetworkVm(fixture, package.Version, package.Boot, Hostname);
             output.WriteLine(TestWorkDirectory.Describe(vm.Work));
-            vm.PowerOn(Overrides(vm.ServiceMac, vm.Client.Mac));
+            vm.PowerOn(Overrides(vm.ServiceMac));
             CheckStarted(vm, package);
             CheckServes(vm);
             vm.Control.Send("stop");
@@ -168,6 +168,8 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
         Assert.True(own.Count > 0, Failure(vm, "no journal entry from sidus itself"));
         Assert.Contains(own, e => e.Priority == 4 && e.Message.Contains("Refused GET " + MissingPath, StringComparison.Ordinal));
         Assert.Contains(own, e => e.Priority == 6 && e.Message.Contains("HTTP listening on", StringComparison.Ordinal));
+        // The client is no node: full mode leased to it, and the line names the policy that decided it boots nothing.
+        Assert.Contains(own, e => e.Message.Contains("DHCP ACK", StringComparison.Ordinal) && e.Message.Contains("unknown machine", StringComparison.Ordinal) && e.Message.Contains("policy ignore", StringComparison.Ordinal) && e.Message.EndsWith("no boot", StringComparison.Ordinal));
         Assert.All(entries, e => Assert.InRange(e.Priority, 0, 7));
         var errors = entries.Where(e => e.Priority <= 3).ToList();
         Assert.True(errors.Count == 0, Failure(vm, "error lines in the journal:\n" + string.Join('\n', errors.Select(e => $"<{e.Priority}> {e.Identifier}: {e.Message}"))));
@@ -175,7 +177,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
 
     /// <summary>What the node's override layer carries: the service's configuration, the service NIC's name, and
     /// the check (a unit started once the node is up, and its script).</summary>
-    private static IReadOnlyList<OverrideFile> Overrides(string serviceMac, string clientMac)
+    private static IReadOnlyList<OverrideFile> Overrides(string serviceMac)
     {
         var config = $"""
             # The package test's network, on the VM's second NIC: full DHCP (Sidus owns it) and HTTP.
@@ -212,7 +214,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
             Text("etc/systemd/system/sidus.service.d/sidus-e2e-stop.conf", stopRecord, 0x1A4),
             Text("etc/systemd/system/" + CheckUnit, unit, 0x1A4),
             new("etc/systemd/system/multi-user.target.wants/" + CheckUnit, OverrideKind.Symlink, [], 0x1FF, 0, 0, OverrideOrigins.Node, LinkTarget: "../" + CheckUnit),
-            Text(CheckScript.TrimStart('/'), Script(clientMac), 0x1ED),
+            Text(CheckScript.TrimStart('/'), Script(), 0x1ED),
         ];
     }
 
@@ -223,7 +225,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
     /// The check, in the VM. It writes "TAG text" lines on the test's control port (a virtio serial port, kept open
     /// the whole time) and waits there for the test's go-ahead line.
     /// </summary>
-    private static string Script(string clientMac) => $$"""
+    private static string Script() => $$"""
         #!/bin/sh
         # Sidus package test (tests/Sidus.E2E.Tests/PackageVmTests.cs): start sidus.service, report, stop it on the
         # test's word, report. Lines go to the test on a virtio serial port.
@@ -242,9 +244,6 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
         ip address add {{ServiceAddress}}/24 dev {{ServiceInterface}}
         ip link set {{ServiceInterface}} up
         each net ip -brief address show {{ServiceInterface}}
-        # The test's client is made a node: full mode leases only to nodes until branch dhcp (every machine gets an
-        # address) is merged; then this line goes and the client is a machine Sidus does not know.
-        each nodeadd sidus node add e2e-client --mac {{clientMac}}
         t=$(ms); systemctl start sidus.service; code=$?
         say "start exit=$code ms=$(( $(ms) - t ))"
         each started systemctl show sidus.service -p ActiveState -p SubState -p Type -p StatusText -p MainPID -p FragmentPath

@@ -6,9 +6,9 @@ namespace Sidus.E2E.Tests;
 
 /// <summary>
 /// A machine whose MAC is in no inventory boots against the real `sidus serve` on a network whose policy for unknown
-/// machines is discover (elsewhere they are ignored: no lease at all), with a default group that names no image: it
-/// gets a lease, is told on its console why it cannot boot, asks again a bounded number of times, gives up, and the
-/// operator finds it in `sidus node discovered`.
+/// machines is discover (elsewhere, policy ignore, it would get an address and nothing to boot), with a default group
+/// that names no image: it gets a lease, is told on its console why it cannot boot, asks again a bounded number of
+/// times, gives up, and the operator finds it in `sidus node discovered`.
 /// </summary>
 public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {

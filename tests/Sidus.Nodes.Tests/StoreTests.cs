@@ -276,6 +276,32 @@ public class StoreTests
     }
 
     [Fact]
+    public async Task Network_BootPolicy_ResolvesGroupSettingsAndRoundTrips()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(async e =>
+        {
+            await e.AddGroupAsync(new Group { Name = "lab", Settings = new NodeSettings { Image = "debian" } });
+            await e.SetNetworkAsync(new NetworkPolicy { Name = "bench", Subnet = "10.1.0.0/16", Unknown = UnknownMachinePolicy.Boot, DefaultGroup = "lab" });
+            await e.SetNetworkAsync(new NetworkPolicy { Name = "office", Subnet = "10.1.2.0/24" });
+        });
+
+        var snap = await inv.Store.LoadAsync();
+        var bench = snap.NetworkFor(IPAddress.Parse("10.1.7.1"))!;
+        Assert.Equal((UnknownMachinePolicy.Boot, "boot (group lab)", true), (bench.Unknown, bench.PolicyDescription, bench.BootsUnknown));
+        Assert.Equal("debian", snap.ResolveUnknown(Mac(9), IPAddress.Parse("10.1.7.1"))!.Image.Value);
+        // The more specific office network (default policy ignore) wins inside its /24: no boot there.
+        var office = snap.NetworkFor(IPAddress.Parse("10.1.2.9"))!;
+        Assert.Equal(("office", "ignore", false), (office.Name, office.PolicyDescription, office.BootsUnknown));
+        Assert.Null(snap.ResolveUnknown(Mac(9), IPAddress.Parse("10.1.2.9")));
+
+        var noGroup = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(e => e.SetNetworkAsync(new NetworkPolicy { Name = "x", Unknown = UnknownMachinePolicy.Boot })));
+        Assert.Contains("the boot policy needs a group", noGroup.Message, StringComparison.Ordinal);
+        Assert.Equal(UnknownMachinePolicy.Boot, NetworkPolicy.ParsePolicy("Boot"));
+        Assert.Contains("use ignore, discover or boot", Assert.Throws<InventoryException>(() => NetworkPolicy.ParsePolicy("group")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BootStatus_LatestBootWithStageTimings()
     {
         await using var inv = await TempInventory.CreateAsync();

@@ -59,7 +59,7 @@ public sealed class InventorySnapshot
         var bestPrefix = -1;
         foreach (var n in Networks)
         {
-            var prefix = n.Subnet is null ? -1 : IPNetwork.Parse(n.Subnet).PrefixLength;
+            var prefix = n.PrefixLength;
             if (n.Contains(address) && prefix > bestPrefix)
             {
                 best = n;
@@ -75,12 +75,12 @@ public sealed class InventorySnapshot
     }
 
     /// <summary>
-    /// Settings for an unknown machine on a discover network: the network's default group over the defaults.
-    /// Null when the policy says to ignore it.
+    /// Settings for an unknown machine on a network whose policy boots it (discover or boot): the network's default
+    /// group over the defaults. Null when the policy gives it no boot instructions.
     /// </summary>
     public EffectiveSettings? ResolveUnknown(MacAddress mac, IPAddress seenOn)
     {
-        if (NetworkFor(seenOn) is not { Unknown: UnknownMachinePolicy.Discover } net)
+        if (NetworkFor(seenOn) is not { BootsUnknown: true } net)
         {
             return null;
         }

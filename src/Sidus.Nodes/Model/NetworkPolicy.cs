@@ -2,14 +2,23 @@ using System.Net.Sockets;
 
 namespace Sidus.Nodes;
 
-/// <summary>What the boot services do for a machine whose MAC no node has.</summary>
+/// <summary>
+/// What the boot services do for a machine whose MAC no node has. Full DHCP leases it an address from the pool
+/// whatever the policy (Sidus owns that network: BMCs, switches and laptops need addresses too); the policy decides
+/// whether it also gets boot instructions.
+/// </summary>
 public enum UnknownMachinePolicy
 {
-    /// <summary>Do not answer it (the default: a Sidus server never boots machines nobody asked for).</summary>
+    /// <summary>No boot instructions: an address only, no boot file, and the boot script refuses it (the default: a
+    /// Sidus server never boots machines nobody asked for).</summary>
     Ignore = 1,
 
-    /// <summary>Answer it with the network's default group settings and register it as discovered.</summary>
+    /// <summary>Boot it with the network's default group settings and register it as discovered.</summary>
     Discover = 2,
+
+    /// <summary>Boot it with the network's default group settings; nothing is registered (a lab where any machine may
+    /// boot the group's image).</summary>
+    Boot = 3,
 }
 
 /// <summary>A network Sidus serves, by subnet, with its policy for unknown machines.</summary>
@@ -17,8 +26,23 @@ public sealed record NetworkPolicy
 {
     public required string Name { get; init; }
 
+    private readonly string? _subnet;
+    private readonly IPNetwork? _network;
+
     /// <summary>IPv4 subnet like 10.0.0.0/24; null matches every network (a catch-all).</summary>
-    public string? Subnet { get; init; }
+    public string? Subnet
+    {
+        get => _subnet;
+        init
+        {
+            _subnet = value;
+            // Parsed once here, not per DHCP packet; an invalid text is refused by Validated().
+            _network = value is not null && IPNetwork.TryParse(value, out var parsed) ? parsed : null;
+        }
+    }
+
+    /// <summary>The subnet's prefix length, or -1 for a catch-all (the least specific).</summary>
+    public int PrefixLength => _network?.PrefixLength ?? -1;
 
     public UnknownMachinePolicy Unknown { get; init; } = UnknownMachinePolicy.Ignore;
 
@@ -41,9 +65,9 @@ public sealed record NetworkPolicy
             subnet = net.ToString();
         }
 
-        if (Unknown == UnknownMachinePolicy.Discover && DefaultGroup is null)
+        if (Unknown is UnknownMachinePolicy.Discover or UnknownMachinePolicy.Boot && DefaultGroup is null)
         {
-            Throw.Invalid($"network '{name}': the discover policy needs a default group (--group)");
+            Throw.Invalid($"network '{name}': the {PolicyText(Unknown)} policy needs a group whose settings unknown machines boot with (--group)");
         }
 
         return this with
@@ -54,13 +78,20 @@ public sealed record NetworkPolicy
         };
     }
 
+    /// <summary>True when unknown machines on this network get boot instructions (discover and boot).</summary>
+    public bool BootsUnknown => Unknown is UnknownMachinePolicy.Discover or UnknownMachinePolicy.Boot;
+
     /// <summary>True when <paramref name="address"/> lies in this network (always, for a catch-all).</summary>
-    public bool Contains(IPAddress address) => Subnet is null || IPNetwork.Parse(Subnet).Contains(address);
+    public bool Contains(IPAddress address) => Subnet is null || _network is { } network && network.Contains(address);
+
+    /// <summary>The policy as a log line says it: "ignore", "discover (group compute)", "boot (group lab)".</summary>
+    public string PolicyDescription => DefaultGroup is { } group && BootsUnknown ? $"{PolicyText(Unknown)} (group {group})" : PolicyText(Unknown);
 
     public static string PolicyText(UnknownMachinePolicy policy) => policy switch
     {
         UnknownMachinePolicy.Ignore => "ignore",
         UnknownMachinePolicy.Discover => "discover",
+        UnknownMachinePolicy.Boot => "boot",
         _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "unknown policy"),
     };
 
@@ -68,6 +99,7 @@ public sealed record NetworkPolicy
     {
         "ignore" => UnknownMachinePolicy.Ignore,
         "discover" => UnknownMachinePolicy.Discover,
-        _ => Throw.Invalid<UnknownMachinePolicy>($"'{text}' is not an unknown-machine policy: use ignore or discover"),
+        "boot" => UnknownMachinePolicy.Boot,
+        _ => Throw.Invalid<UnknownMachinePolicy>($"'{text}' is not an unknown-machine policy: use ignore, discover or boot"),
     };
 }

@@ -1,3 +1,4 @@
+using Sidus.Linux;
 using Sidus.Server.Hosting;
 using Sidus.Wire.Dhcp;
 
@@ -13,19 +14,21 @@ public sealed class DhcpListener(DhcpServer server) : IBootListener
     public void Bind()
     {
         var options = server.Options;
+        var where = options.InterfaceName ?? "every interface";
         try
         {
             server.Bind();
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch (DhcpBindException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
+            var holder = PortHolders.Describe(ProtocolType.Udp, e.Port) ?? "a process this user cannot see (isc-dhcp-server, dnsmasq, kea, another sidus serve?)";
             throw new ServeConfigException(
-                $"DHCP port {options.ServerPort} or {options.BootServerPort} on {options.InterfaceName} is already in use (isc-dhcp-server, dnsmasq, kea?): stop that service, or run Sidus with --dhcp off", e);
+                $"UDP port {e.Port} on {where} is already held by {holder}: stop it first, or run Sidus with --dhcp off on {where}", e);
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        catch (DhcpBindException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
             throw new ServeConfigException(
-                $"DHCP needs root (ports {options.ServerPort} and {options.BootServerPort}, and binding to {options.InterfaceName}): run sidus serve as root", e);
+                $"DHCP needs root (ports {options.ServerPort} and {options.BootServerPort}, and binding to {where}): run sidus serve as root", e);
         }
     }
 

@@ -5,9 +5,11 @@ using Sidus.Wire.Dhcp;
 namespace Sidus.Server.Dhcp;
 
 /// <summary>
-/// The DHCP server's view of the inventory: a known MAC gets its node's name and fixed address; an unknown one is
-/// answered with defaults (and registered as discovered) only where the network's policy says discover, and
-/// ignored elsewhere. Answers come from the current snapshot in memory, as the receive loop needs.
+/// The DHCP server's view of the inventory: a known MAC gets its node's name and fixed address; any other machine is
+/// answered as the policy of its network says (the network of the relay it came through, else of the served
+/// interface's address): <c>ignore</c> (and no network at all) gives an address only, <c>discover</c> and <c>boot</c> give
+/// boot instructions too, and <c>discover</c> registers the machines that ask to network-boot. Answers come from the
+/// current snapshot in memory, as the receive loop needs.
 /// </summary>
 public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRecorder events, IPAddress servedFrom) : IDhcpNodeSource
 {
@@ -24,31 +26,42 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
     private const int MaxRemembered = 65536;
 
     private readonly ConcurrentDictionary<MacAddress, (long At, bool Ipxe)> _lastEvent = new();
+    private readonly Ip4 _servedFrom = Ip4.FromIPAddress(servedFrom);
     private Reservations? _reservations;
+    private UnknownCase? _unknown;
 
-    public DhcpNodeAnswer? Find(DhcpClientInfo client)
+    public DhcpNodeAnswer Find(DhcpClientInfo client)
     {
         if (!MacAddress.TryParse(client.Mac, out var mac))
         {
-            return DhcpNodeAnswer.Ignored;
+            return DhcpNodeAnswer.Ignored($"its hardware address {client.Mac} is not an Ethernet MAC");
         }
 
         var snapshot = inventory.Current;
         var node = snapshot.FindByMac(mac);
-        if (node is null && snapshot.ResolveUnknown(mac, servedFrom) is null)
+        var bootClient = client.IsPxe || client.IsIpxe;
+        if (node is not null)
         {
-            return DhcpNodeAnswer.Ignored;
+            // A boot's first DHCP (PXE ROM, or an iPXE ROM) starts it; the later iPXE request falls in the interval.
+            if (bootClient)
+            {
+                RecordStart(mac, node.Name, client);
+            }
+
+            return new DhcpNodeAnswer { NodeName = node.Name, FixedAddress = node.Ip is null ? null : Ip4.FromIPAddress(node.Ip) };
         }
 
-        // A boot's first DHCP (PXE ROM, or an iPXE ROM) starts it; the later iPXE request falls in the interval.
-        if (client.IsPxe || client.IsIpxe)
+        var unknown = Unknown(snapshot, client.Relay.IsZero ? _servedFrom : client.Relay);
+        if (unknown.Answer.Boot && bootClient)
         {
-            RecordStart(mac, node?.Name, client);
+            RecordStart(mac, null, client);
+            if (unknown.Network is { Unknown: UnknownMachinePolicy.Discover } network)
+            {
+                events.Discover(mac, client.Architecture?.ToString(CultureInfo.InvariantCulture), network.Name, network.DefaultGroup);
+            }
         }
 
-        return node is null
-            ? null
-            : new DhcpNodeAnswer { NodeName = node.Name, FixedAddress = node.Ip is null ? null : Ip4.FromIPAddress(node.Ip) };
+        return unknown.Answer;
     }
 
     public string? ReservedFor(Ip4 address)
@@ -66,15 +79,25 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
         return reservations.ByAddress.GetValueOrDefault(address);
     }
 
-    public void Discovered(DhcpClientInfo client)
+    /// <summary>
+    /// The answer for machines that are no node, seen on <paramref name="seenOn"/>: the same for every such machine of
+    /// one network, so it is made once per inventory version and address rather than per packet.
+    /// </summary>
+    private UnknownCase Unknown(InventorySnapshot snapshot, Ip4 seenOn)
     {
-        if (!MacAddress.TryParse(client.Mac, out var mac))
+        var cached = Volatile.Read(ref _unknown);
+        if (cached is not null && cached.Version == snapshot.Version && cached.SeenOn == seenOn)
         {
-            return;
+            return cached;
         }
 
-        var network = inventory.Current.NetworkFor(servedFrom);
-        events.Discover(mac, client.Architecture?.ToString(System.Globalization.CultureInfo.InvariantCulture), network?.Name, network?.DefaultGroup);
+        var network = snapshot.NetworkFor(seenOn.ToIPAddress());
+        var answer = network is null
+            ? new DhcpNodeAnswer { UnknownPolicy = $"unknown machine, no network covers {seenOn} (policy ignore)", Boot = false }
+            : new DhcpNodeAnswer { UnknownPolicy = $"unknown machine, network {network.Name} policy {network.PolicyDescription}", Boot = network.BootsUnknown };
+        var made = new UnknownCase(snapshot.Version, seenOn, answer, network);
+        Volatile.Write(ref _unknown, made);
+        return made;
     }
 
     /// <summary>
@@ -99,8 +122,10 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
         }
 
         _lastEvent[mac] = (now, client.IsIpxe);
-        events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"{(client.IsIpxe ? "iPXE" : "PXE ROM")}, architecture {client.Architecture?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}", node));
+        events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"{(client.IsIpxe ? "iPXE" : "PXE ROM")}, architecture {client.Architecture?.ToString(CultureInfo.InvariantCulture) ?? "?"}", node));
     }
 
     private sealed record Reservations(long Version, FrozenDictionary<Ip4, string> ByAddress);
+
+    private sealed record UnknownCase(long Version, Ip4 SeenOn, DhcpNodeAnswer Answer, NetworkPolicy? Network);
 }

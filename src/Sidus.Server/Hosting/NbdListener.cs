@@ -26,7 +26,7 @@ public sealed class NbdListener(NbdSettings settings, INbdExportSource exports, 
         }
         catch (SocketException e)
         {
-            throw ListenerErrors.Bind(e, "NBD", settings.Listen, settings.Port, "nbd-server, qemu-nbd, nbdkit or another sidus serve?", "--nbd-port", "--no-nbd");
+            throw ListenerErrors.Bind(e, "NBD", ProtocolType.Tcp, settings.Listen, settings.Port, "nbd-server, qemu-nbd, nbdkit or another sidus serve?", "--nbd-port", "--no-nbd");
         }
     }
 

@@ -75,7 +75,6 @@ public static class ServeSetup
             DomainName = i.Domain,
             LeaseTime = i.LeaseTime,
             Pools = pools,
-            UnknownClients = UnknownClientPolicy.AnswerWithDefaults,
             LeaseFile = i.Dhcp == DhcpService.Full ? LeaseFile(options.Home, i.Name) : null,
             ScriptUrlTemplate = "http://{server}" + port + NodeRoutes.Script("{mac-hyphen}"),
         };

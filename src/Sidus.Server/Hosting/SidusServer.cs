@@ -152,8 +152,12 @@ public sealed class SidusServer : IAsyncDisposable
         }
         catch (Exception e) when (e is AddressInUseException || e.InnerException is AddressInUseException)
         {
+            var holder = Linux.PortHolders.Describe(ProtocolType.Tcp, options.Http.Port);
             throw new ServeConfigException(
-                $"HTTP port {options.Http.Port} on {options.Http.Listen} is already in use (another web server, or a sidus serve already running): stop it or choose another port with --http-port", e);
+                holder is null
+                    ? $"HTTP port {options.Http.Port} on {options.Http.Listen} is already in use (another web server, or a sidus serve already running): stop it or choose another port with --http-port"
+                    : $"HTTP port {options.Http.Port} on {options.Http.Listen} is already held by {holder}: stop it first, or choose another port with --http-port",
+                e);
         }
         catch (Exception e) when (e is SocketException { SocketErrorCode: SocketError.AccessDenied } || e.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
         {

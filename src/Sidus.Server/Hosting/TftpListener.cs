@@ -30,7 +30,7 @@ public sealed class TftpListener(TftpSettings settings, ITftpFileSource files, I
         }
         catch (SocketException e)
         {
-            throw ListenerErrors.Bind(e, "TFTP", settings.Listen, settings.Port, "tftpd-hpa, dnsmasq or another sidus serve?", "--tftp-port", "--no-tftp");
+            throw ListenerErrors.Bind(e, "TFTP", ProtocolType.Udp, settings.Listen, settings.Port, "tftpd-hpa, dnsmasq or another sidus serve?", "--tftp-port", "--no-tftp");
         }
     }
 

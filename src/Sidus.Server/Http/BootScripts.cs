@@ -94,9 +94,11 @@ public sealed class BootScripts(
 
         if (target.ImageSpec is not { } spec || target.Image is not { } lookup)
         {
-            var fix = node is null
-                ? $"this machine is not in the inventory and its network's groups give it none: adopt it with sidus node adopt {mac} NAME, then sidus node set NAME --image IMAGE"
-                : $"set one with sidus node set {name} --image NAME";
+            var fix = node is not null
+                ? $"set one with sidus node set {name} --image NAME"
+                : snapshot.NetworkFor(client!) is { Unknown: UnknownMachinePolicy.Boot, DefaultGroup: { } group }
+                    ? $"this machine is not in the inventory and boots with group {group}, which gives it none: sidus group set {group} --image IMAGE, or add it with sidus node add NAME --mac {mac} --image IMAGE"
+                    : $"this machine is not in the inventory and its network's groups give it none: adopt it with sidus node adopt {mac} NAME, then sidus node set NAME --image IMAGE";
             return AskAgain(mac, attempt, name, $"node {name} has no image: {fix}", "no image set");
         }
 

@@ -1,7 +1,10 @@
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>Decides the reply to one decoded request (RFC 2131 section 4.3, PXE and proxyDHCP); no sockets here.
-/// Every decision is logged: which MAC and node, which address and file, or why the request was ignored.
+/// Every decision is logged: which MAC and node, which address and file, or why the request was ignored. A machine
+/// that is no node is answered as the node source's policy says (in full mode always with an address; boot
+/// instructions only when the policy boots it), and the lines about such machines name that policy and are
+/// rate-limited (<see cref="UnknownLinesPerWindow"/>; the rest go to Debug).
 /// Not thread-safe: callers serialise (the lease table is shared).</summary>
 public sealed class DhcpResponder
 {
@@ -13,15 +16,22 @@ public sealed class DhcpResponder
     private const byte PxeBootItem = 71;
     private const byte PxeVendorEnd = 255;
 
+    /// <summary>Lines about machines that are no node logged at Information per <see cref="UnknownLinesWindow"/>.</summary>
+    public const int UnknownLinesPerWindow = 20;
+
+    public static readonly TimeSpan UnknownLinesWindow = TimeSpan.FromSeconds(10);
+
     private readonly DhcpServerOptions _options;
     private readonly IDhcpNodeSource _nodes;
     private readonly DhcpLeaseTable _leases;
     private readonly ILogger _logger;
     private readonly DhcpSubnet _local;
     private readonly IPEndPoint _broadcast;
+    private readonly LogBudget _unknownLines;
 
-    public DhcpResponder(DhcpServerOptions options, IDhcpNodeSource nodes, DhcpLeaseTable leases, ILogger logger)
+    public DhcpResponder(DhcpServerOptions options, IDhcpNodeSource nodes, DhcpLeaseTable leases, ILogger logger, TimeProvider? time = null)
     {
+        _unknownLines = new LogBudget(UnknownLinesPerWindow, UnknownLinesWindow, time ?? TimeProvider.System);
         _options = options;
         _nodes = nodes;
         _leases = leases;
@@ -35,30 +45,20 @@ public sealed class DhcpResponder
     public DhcpReply? Handle(DhcpPacket request, IPEndPoint source, bool bootServerPort)
     {
         if (request.Op != DhcpConstants.OpBootRequest)
-            return Ignore(request, "it is not a BOOTREQUEST");
+            return Ignore(request, null, "it is not a BOOTREQUEST");
         if (request.HLen == 0)
-            return Ignore(request, "it has no hardware address");
+            return Ignore(request, null, "it has no hardware address");
         var client = PxeClassifier.Describe(request, _options.PxeVendorPrefixes);
         var answer = _nodes.Find(client);
-        if (answer is null)
-        {
-            if (_options.UnknownClients == UnknownClientPolicy.Ignore)
-                return Ignore(request, "the machine is unknown and the policy is to ignore unknown machines");
-            _nodes.Discovered(client);
-            if (_logger.IsEnabled(LogLevel.Information))
-                _logger.LogInformation("DHCP {Type} from unknown machine {Mac} (vendor {Vendor}, arch {Arch}): answering with defaults, reported as discovered",
-                request.MessageType, client.Mac, client.VendorClass, client.Architecture);
-            answer = DhcpNodeAnswer.Defaults;
-        }
-        if (answer.Ignore)
-            return Ignore(request, $"node {answer.NodeName} is set to be ignored");
+        if (answer.IgnoreReason is { } why)
+            return Ignore(request, answer, why);
         if (bootServerPort)
             return BootServerAck(request, source, client, answer);
         return _options.Mode switch
         {
             DhcpMode.Full => Full(request, client, answer),
             DhcpMode.Proxy => ProxyOffer(request, client, answer),
-            _ => Ignore(request, "DHCP is off"),
+            _ => Ignore(request, answer, "DHCP is off"),
         };
     }
 
@@ -70,7 +70,7 @@ public sealed class DhcpResponder
             subnet = _options.RelaySubnets.FirstOrDefault(s => s.Contains(request.Giaddr))
                 ?? (_local.Contains(request.Giaddr) ? _local : null);
             if (subnet is null)
-                return Ignore(request, $"no subnet is configured for relay {request.Giaddr}");
+                return Ignore(request, answer, $"no subnet is configured for relay {request.Giaddr}");
         }
         var mac = client.Mac;
         var serverId = request.Options.GetAddress(DhcpOptionCode.ServerIdentifier);
@@ -81,10 +81,18 @@ public sealed class DhcpResponder
                 var requested = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
                 var lease = _leases.Offer(mac, subnet, answer.FixedAddress, requested, a => IsReservedForOther(a, mac));
                 if (lease is null)
-                    return Ignore(request, answer.FixedAddress is { } f ? $"its reserved address {f} is held by another client" : $"no free address in {subnet.Network}");
+                    return Ignore(request, answer, answer.FixedAddress is { } f ? $"its reserved address {f} is held by another client" : $"no free address in {subnet.Network}");
                 var offer = BuildReply(request, DhcpMessageType.Offer, subnet, client, answer, lease.Address, withLease: true);
-                if (_logger.IsEnabled(LogLevel.Information))
+                if (answer.UnknownPolicy is { } policy)
+                {
+                    var level = UnknownLineLevel();
+                    if (_logger.IsEnabled(level))
+                        _logger.Log(level, "DHCP OFFER {Address} to {Mac}: {Policy}: {Boot}", lease.Address, mac, policy, BootText(answer, offer));
+                }
+                else if (_logger.IsEnabled(LogLevel.Information))
+                {
                     _logger.LogInformation("DHCP OFFER {Address} to {Mac} (node {Node}) file '{File}'", lease.Address, mac, answer.NodeName, offer.FileName);
+                }
                 return new DhcpReply(offer, Destination(request, offer), NeedsCommit: false);
             }
             case DhcpMessageType.Request:
@@ -92,33 +100,37 @@ public sealed class DhcpResponder
             case DhcpMessageType.Decline:
             {
                 if (serverId is { } id && id != _options.ServerAddress)
-                    return Ignore(request, "the DECLINE is for another server");
+                    return Ignore(request, answer, "the DECLINE is for another server");
                 var address = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
                 if (address is { } declined && _leases.Decline(mac, declined))
                 {
                     _logger.LogWarning("DHCP DECLINE of {Address} by {Mac}: address quarantined for {Quarantine}", declined, mac, _leases.DeclineQuarantine);
                     return null;
                 }
-                return Ignore(request, $"the DECLINE names {address?.ToString() ?? "no address"} which {mac} does not hold");
+                return Ignore(request, answer, $"the DECLINE names {address?.ToString() ?? "no address"} which {mac} does not hold");
             }
             case DhcpMessageType.Release:
             {
                 if (_leases.Release(mac, request.Ciaddr))
                 {
-                    _logger.LogInformation("DHCP RELEASE of {Address} by {Mac} (node {Node})", request.Ciaddr, mac, answer.NodeName);
+                    var level = LevelFor(answer);
+                    if (_logger.IsEnabled(level))
+                        _logger.Log(level, "DHCP RELEASE of {Address} by {Mac} ({Who})", request.Ciaddr, mac, Who(answer));
                     return null;
                 }
-                return Ignore(request, $"the RELEASE names {request.Ciaddr} which {mac} does not hold");
+                return Ignore(request, answer, $"the RELEASE names {request.Ciaddr} which {mac} does not hold");
             }
             case DhcpMessageType.Inform:
             {
                 var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, Ip4.Any, withLease: false);
                 ack.Ciaddr = request.Ciaddr;
-                _logger.LogInformation("DHCP INFORM from {Mac} at {Address}: ACK with options", mac, request.Ciaddr);
+                var level = LevelFor(answer);
+                if (_logger.IsEnabled(level))
+                    _logger.Log(level, "DHCP INFORM from {Mac} at {Address} ({Who}): ACK with options", mac, request.Ciaddr, Who(answer));
                 return new DhcpReply(ack, Destination(request, ack), NeedsCommit: false);
             }
             default:
-                return Ignore(request, "a server never receives this message type");
+                return Ignore(request, answer, "a server never receives this message type");
         }
     }
 
@@ -135,10 +147,10 @@ public sealed class DhcpResponder
                 var held = _leases.FindByMac(mac);
                 if (held is { State: DhcpLeaseState.Offered })
                     _leases.Release(mac, held.Address);
-                return Ignore(request, $"the client chose server {id}");
+                return Ignore(request, answer, $"the client chose server {id}");
             }
             if (requested is not { } chosen)
-                return Ignore(request, "a SELECTING REQUEST without a requested address");
+                return Ignore(request, answer, "a SELECTING REQUEST without a requested address");
             state = "SELECTING";
             address = chosen;
         }
@@ -154,7 +166,7 @@ public sealed class DhcpResponder
         }
         else
         {
-            return Ignore(request, "a REQUEST with neither requested address nor ciaddr");
+            return Ignore(request, answer, "a REQUEST with neither requested address nor ciaddr");
         }
 
         string? refusal = null;
@@ -177,50 +189,66 @@ public sealed class DhcpResponder
         }
         if (refusal is not null)
         {
-            _logger.LogInformation("DHCP NAK to {Mac} ({State} for {Address}): {Reason}", mac, state, address, refusal);
+            var level = LevelFor(answer);
+            if (_logger.IsEnabled(level))
+                _logger.Log(level, "DHCP NAK to {Mac} ({Who}, {State} for {Address}): {Reason}", mac, Who(answer), state, address, refusal);
             var nak = BuildNak(request);
             return new DhcpReply(nak, Destination(request, nak), NeedsCommit: false);
         }
         var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, address, withLease: true);
         ack.Ciaddr = request.Ciaddr;
-        if (_logger.IsEnabled(LogLevel.Information))
+        if (answer.UnknownPolicy is { } policy)
+        {
+            var level = UnknownLineLevel();
+            if (_logger.IsEnabled(level))
+                _logger.Log(level, "DHCP ACK {Address} to {Mac} ({State}) for {Lease}: {Policy}: {Boot}", address, mac, state, _options.LeaseTime, policy, BootText(answer, ack));
+        }
+        else if (_logger.IsEnabled(LogLevel.Information))
+        {
             _logger.LogInformation("DHCP ACK {Address} to {Mac} (node {Node}, {State}) for {Lease} file '{File}'",
                 address, mac, answer.NodeName, state, _options.LeaseTime, ack.FileName);
+        }
         return new DhcpReply(ack, Destination(request, ack), NeedsCommit: true);
     }
 
     private DhcpReply? ProxyOffer(DhcpPacket request, DhcpClientInfo client, DhcpNodeAnswer answer)
     {
         if (!client.IsPxe)
-            return Ignore(request, "proxy mode answers PXE clients only");
+            return Ignore(request, answer, "proxy mode answers PXE clients only");
         if (request.MessageType != DhcpMessageType.Discover)
-            return Ignore(request, "proxy mode answers DISCOVER on port 67 only; the site's server handles the rest");
+            return Ignore(request, answer, "proxy mode answers DISCOVER on port 67 only; the site's server handles the rest");
+        if (!answer.Boot)
+            return Ignore(request, answer, "proxy mode answers only machines it boots");
         var type = DhcpMessageType.Offer;
         var reply = NewReply(request, type);
         reply.Options.SetAddress(DhcpOptionCode.ServerIdentifier, _options.ServerAddress);
         var file = AddBootInfo(request, reply, client, answer);
         if (file is null)
-            return Ignore(request, $"no boot file for architecture {client.Architecture}");
+            return Ignore(request, answer, $"no boot file for architecture {client.Architecture}");
         var direct = client.Architecture is null or 0 || _options.ProxyDirectForUefi || client.IsIpxe;
         if (direct)
             reply.Options.Set(DhcpOptionCode.VendorSpecific, [PxeDiscoveryControl, 1, PxeDiscoveryUseBootFile, PxeVendorEnd]);
-        _logger.LogInformation("proxyDHCP OFFER to {Mac} (node {Node}, arch {Arch}{Ipxe}) file '{File}'{Redirect}",
-            client.Mac, answer.NodeName, client.Architecture, client.IsIpxe ? ", iPXE" : "", file, direct ? "" : ", boot server on 4011");
+        var level = LevelFor(answer);
+        if (_logger.IsEnabled(level))
+            _logger.Log(level, "proxyDHCP OFFER to {Mac} ({Who}, arch {Arch}{Ipxe}) file '{File}'{Redirect}",
+                client.Mac, Who(answer), client.Architecture, client.IsIpxe ? ", iPXE" : "", file, direct ? "" : ", boot server on 4011");
         return new DhcpReply(reply, Destination(request, reply), NeedsCommit: false);
     }
 
     private DhcpReply? BootServerAck(DhcpPacket request, IPEndPoint source, DhcpClientInfo client, DhcpNodeAnswer answer)
     {
         if (request.MessageType is not (DhcpMessageType.Request or DhcpMessageType.Inform))
-            return Ignore(request, "port 4011 takes REQUEST (or INFORM) only");
+            return Ignore(request, answer, "port 4011 takes REQUEST (or INFORM) only");
         if (!client.IsPxe)
-            return Ignore(request, "port 4011 answers PXE clients only");
+            return Ignore(request, answer, "port 4011 answers PXE clients only");
+        if (!answer.Boot)
+            return Ignore(request, answer, "the boot server answers only machines it boots");
         var reply = NewReply(request, DhcpMessageType.Ack);
         reply.Ciaddr = request.Ciaddr;
         reply.Options.SetAddress(DhcpOptionCode.ServerIdentifier, _options.ServerAddress);
         var file = AddBootInfo(request, reply, client, answer);
         if (file is null)
-            return Ignore(request, $"no boot file for architecture {client.Architecture}");
+            return Ignore(request, answer, $"no boot file for architecture {client.Architecture}");
         var vendor = new List<byte> { PxeDiscoveryControl, 1, PxeDiscoveryUseBootFile };
         if (FindSubOption(request, PxeBootItem) is { } item)
         {
@@ -230,8 +258,10 @@ public sealed class DhcpResponder
         }
         vendor.Add(PxeVendorEnd);
         reply.Options.Set(DhcpOptionCode.VendorSpecific, vendor.ToArray());
-        _logger.LogInformation("PXE boot server ACK to {Mac} at {Source} (node {Node}, arch {Arch}) file '{File}'",
-            client.Mac, source, answer.NodeName, client.Architecture, file);
+        var level = LevelFor(answer);
+        if (_logger.IsEnabled(level))
+            _logger.Log(level, "PXE boot server ACK to {Mac} at {Source} ({Who}, arch {Arch}) file '{File}'",
+                client.Mac, source, Who(answer), client.Architecture, file);
         return new DhcpReply(reply, source, NeedsCommit: false);
     }
 
@@ -258,6 +288,9 @@ public sealed class DhcpResponder
             o.SetAddresses(DhcpOptionCode.DomainNameServer, dns);
         if ((subnet.DomainName ?? _options.DomainName) is { Length: > 0 } domain)
             o.SetString(DhcpOptionCode.DomainName, domain);
+        // A machine the policy does not boot gets an address and the network's options only: no next-server, no file.
+        if (!answer.Boot)
+            return reply;
         if (client.IsPxe || client.IsIpxe)
             AddBootInfo(request, reply, client, answer);
         // Full mode only: iPXE takes an offer carrying "PXEClient" as a sign of a ProxyDHCP server and may go asking
@@ -362,10 +395,41 @@ public sealed class DhcpResponder
         return null;
     }
 
-    private DhcpReply? Ignore(DhcpPacket request, string reason)
+    /// <summary>Logs why <paramref name="request"/> gets no reply and returns null. Lines about nodes always reach
+    /// Information; those about other machines (and about requests too broken to say who sent them) are budgeted.</summary>
+    private DhcpReply? Ignore(DhcpPacket request, DhcpNodeAnswer? answer, string reason)
     {
-        if (_logger.IsEnabled(LogLevel.Information))
-            _logger.LogInformation("DHCP {Type} from {Mac} ignored: {Reason}", request.MessageType, request.ClientMac, reason);
+        var level = LevelFor(answer);
+        if (!_logger.IsEnabled(level))
+            return null;
+        if (answer is null)
+            _logger.Log(level, "DHCP {Type} from {Mac} ignored: {Reason}", request.MessageType, request.ClientMac, reason);
+        else
+            _logger.Log(level, "DHCP {Type} from {Mac} ({Who}) ignored: {Reason}", request.MessageType, request.ClientMac, Who(answer), reason);
         return null;
+    }
+
+    /// <summary>Whom a line is about: "node NAME", or the policy that decided for a machine that is no node.</summary>
+    private static string Who(DhcpNodeAnswer answer) => answer.UnknownPolicy ?? $"node {answer.NodeName}";
+
+    /// <summary>What a machine that is no node was told to boot: its file, or why it was told none.</summary>
+    private static string BootText(DhcpNodeAnswer answer, DhcpPacket reply) => !answer.Boot
+        ? "no boot"
+        : reply.FileName is { Length: > 0 } file ? $"file '{file}'" : "no boot file (not a network-boot client)";
+
+    /// <summary>Information for a line about a node; for any other machine (or a request too broken to say who sent
+    /// it), whatever the budget allows.</summary>
+    private LogLevel LevelFor(DhcpNodeAnswer? answer) => answer is { IsUnknown: false } ? LogLevel.Information : UnknownLineLevel();
+
+    /// <summary>The level for the next line about a machine that is no node: Information within the budget (after
+    /// saying how many lines went to Debug since the last one), else Debug.</summary>
+    private LogLevel UnknownLineLevel()
+    {
+        if (!_unknownLines.Take(out var heldBack))
+            return LogLevel.Debug;
+        if (heldBack > 0 && _logger.IsEnabled(LogLevel.Information))
+            _logger.LogInformation("DHCP: {Count} more line(s) about machines that are no node went to Debug (at most {Lines} every {Window} s at Information)",
+                heldBack, _unknownLines.Lines, _unknownLines.Window.TotalSeconds);
+        return LogLevel.Information;
     }
 }

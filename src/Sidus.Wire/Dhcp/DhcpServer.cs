@@ -59,7 +59,7 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
                 DeclineQuarantine = options.DeclineQuarantine,
             };
         }
-        _responder = new DhcpResponder(options, nodes, _leases, _logger);
+        _responder = new DhcpResponder(options, nodes, _leases, _logger, time);
     }
 
     public DhcpServerOptions Options => Volatile.Read(ref _options);
@@ -97,15 +97,40 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Opens the sockets now. Sockets belong to the network namespace of the calling thread, so a caller that
-    /// serves inside a namespace calls this from a thread that entered it; <see cref="RunAsync"/> binds otherwise.</summary>
+    /// serves inside a namespace calls this from a thread that entered it; <see cref="RunAsync"/> binds otherwise.
+    /// Throws <see cref="DhcpBindException"/> naming the port that could not be bound (held by another server on
+    /// this interface, or no permission). A full server holds both ports alone. A proxy shares port 67 with the
+    /// site's DHCP server when that one runs on the same interface and allows it (dnsmasq does): answering PXE
+    /// clients beside it is a proxy's job; port 4011 it holds alone, so a second proxy there is refused.</summary>
     public void Bind()
     {
         if (_serverSocket is not null || _options.Mode == DhcpMode.Off)
             return;
-        _serverSocket = DhcpSocket.Open(_options.ServerPort, _options.InterfaceName);
-        _bootServerSocket = DhcpSocket.Open(_options.BootServerPort, _options.InterfaceName);
+        var server = Open(_options.ServerPort, shared: _options.Mode == DhcpMode.Proxy);
+        try
+        {
+            _bootServerSocket = Open(_options.BootServerPort, shared: false);
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        _serverSocket = server;
         _logger.LogInformation("DHCP {Mode} serving on {Interface} as {Address}, ports {Port} and {BootPort}",
             _options.Mode, _options.InterfaceName ?? "all interfaces", _options.ServerAddress, _options.ServerPort, _options.BootServerPort);
+    }
+
+    private Socket Open(int port, bool shared)
+    {
+        try
+        {
+            return DhcpSocket.Open(port, _options.InterfaceName, shared);
+        }
+        catch (SocketException e)
+        {
+            throw new DhcpBindException(port, e);
+        }
     }
 
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled. Each socket gets a dedicated thread

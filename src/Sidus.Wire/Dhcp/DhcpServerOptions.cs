@@ -28,8 +28,6 @@ public sealed record DhcpServerOptions
 
     public IReadOnlyList<DhcpSubnet> RelaySubnets { get; init; } = [];
 
-    public UnknownClientPolicy UnknownClients { get; init; } = UnknownClientPolicy.AnswerWithDefaults;
-
     /// <summary>Lease journal path; null keeps leases in memory only.</summary>
     public string? LeaseFile { get; init; }
 

@@ -1,18 +1,14 @@
 namespace Sidus.Wire.Dhcp;
 
-/// <summary>The per-node decisions the DHCP server asks for; the server host adapts the inventory to it.
+/// <summary>The per-machine decisions the DHCP server asks for; the server host adapts the inventory to it.
 /// Called from the server's receive loop: answer from memory, quickly, and thread-safely.</summary>
 public interface IDhcpNodeSource
 {
-    /// <summary>The answer for a known machine, or null when the machine is unknown (the server then applies its
-    /// <see cref="UnknownClientPolicy"/>).</summary>
-    DhcpNodeAnswer? Find(DhcpClientInfo client);
+    /// <summary>The answer for <paramref name="client"/>, a node or not: for a machine that is no node the source
+    /// applies its policy (an address only, or boot instructions too) and says which in
+    /// <see cref="DhcpNodeAnswer.UnknownPolicy"/>.</summary>
+    DhcpNodeAnswer Find(DhcpClientInfo client);
 
     /// <summary>The MAC an address is reserved for, or null: pool addresses reserved for others are never offered.</summary>
     string? ReservedFor(Ip4 address);
-
-    /// <summary>Told about an unknown machine the server answered with defaults, so it can be registered.</summary>
-    void Discovered(DhcpClientInfo client)
-    {
-    }
 }

@@ -32,7 +32,7 @@ internal static class PxeClassifier
         // iPXE sends user class "iPXE" raw (not RFC 3004 length-prefixed) and its own option 175.
         var isIpxe = (options.TryGet(DhcpOptionCode.UserClass, out var userClass) && userClass.SequenceEqual(IpxeUserClass))
             || options.Contains(DhcpOptionCode.IpxeEncapsulated);
-        return new DhcpClientInfo(request.ClientMac, arch, isPxe, isIpxe, vendor, options.GetString(DhcpOptionCode.HostName));
+        return new DhcpClientInfo(request.ClientMac, arch, isPxe, isIpxe, vendor, options.GetString(DhcpOptionCode.HostName), request.Giaddr);
     }
 
     /// <summary>The five-digit architecture after ":Arch:" in a vendor class, or null when there is none.</summary>

@@ -2,13 +2,21 @@ using System.Collections.Concurrent;
 
 namespace Sidus.Wire.Dhcp;
 
-/// <summary>A node source from a MAC → answer table, replaceable at run time; records discovered machines.</summary>
+/// <summary>A node source from a MAC → answer table, replaceable at run time; every other machine gets
+/// <see cref="Unknown"/> and is recorded in <see cref="DiscoveredClients"/>.</summary>
 public sealed class StaticDhcpNodeSource : IDhcpNodeSource
 {
     private volatile Snapshot _snapshot = new(new Dictionary<string, DhcpNodeAnswer>(StringComparer.OrdinalIgnoreCase), []);
     private readonly ConcurrentDictionary<string, DhcpClientInfo> _discovered = new(StringComparer.OrdinalIgnoreCase);
 
-    public StaticDhcpNodeSource(IEnumerable<KeyValuePair<string, DhcpNodeAnswer>>? nodes = null) => Replace(nodes ?? []);
+    public StaticDhcpNodeSource(IEnumerable<KeyValuePair<string, DhcpNodeAnswer>>? nodes = null, DhcpNodeAnswer? unknown = null)
+    {
+        Unknown = unknown ?? DhcpNodeAnswer.UnknownWithDefaults;
+        Replace(nodes ?? []);
+    }
+
+    /// <summary>The answer for machines that are not in the table.</summary>
+    public DhcpNodeAnswer Unknown { get; }
 
     public IReadOnlyDictionary<string, DhcpClientInfo> DiscoveredClients => _discovered;
 
@@ -26,11 +34,15 @@ public sealed class StaticDhcpNodeSource : IDhcpNodeSource
         _snapshot = new Snapshot(byMac, reserved);
     }
 
-    public DhcpNodeAnswer? Find(DhcpClientInfo client) => _snapshot.ByMac.GetValueOrDefault(client.Mac);
+    public DhcpNodeAnswer Find(DhcpClientInfo client)
+    {
+        if (_snapshot.ByMac.TryGetValue(client.Mac, out var answer))
+            return answer;
+        _discovered[client.Mac] = client;
+        return Unknown;
+    }
 
     public string? ReservedFor(Ip4 address) => _snapshot.Reserved.GetValueOrDefault(address);
-
-    public void Discovered(DhcpClientInfo client) => _discovered[client.Mac] = client;
 
     private sealed record Snapshot(Dictionary<string, DhcpNodeAnswer> ByMac, Dictionary<Ip4, string> Reserved);
 }

@@ -4,34 +4,28 @@ using Sidus.Testing;
 
 namespace Sidus.Wire.Tests.Dhcp;
 
-/// <summary>A private network for DHCP tests: the server's namespace with bridge br0 at 10.77.0.1/24, and one
-/// namespace per client joined to the bridge by a veth whose client end (c0) has a chosen MAC. The Sidus server runs
-/// in this process with its sockets created inside the server namespace.</summary>
-internal sealed class DhcpLab : IDisposable
+/// <summary>A private network for DHCP tests (<see cref="DhcpTestNetwork"/>: the server's namespace with bridge br0 at
+/// 10.77.0.1/24, a namespace per client); the Sidus server runs in this process with its sockets created inside the
+/// server namespace.</summary>
+internal sealed class DhcpLab : IDhcpClientLab, IDisposable
 {
     public const string Bridge = "br0";
-    public const string ClientInterface = "c0";
+    public const string ClientInterface = DhcpClients.Interface;
     public static readonly Ip4 ServerAddress = Ip4.Parse("10.77.0.1");
     public static readonly DhcpPool Pool = DhcpPool.Parse("10.77.0.100-10.77.0.150");
 
-    private readonly List<NetworkNamespace> _clients = [];
-    private readonly string _directory = Directory.CreateTempSubdirectory("sidus-dhcp-lab-").FullName;
+    private readonly DhcpTestNetwork _network = new(Bridge, "10.77.0.1/24");
     private DhcpServer? _server;
     private CancellationTokenSource? _stop;
     private Task? _running;
-    private int _ports;
 
-    public DhcpLab()
-    {
-        ServerNs = NetworkNamespace.Create("sdhcp");
-        ServerNs.AddBridge(Bridge, "10.77.0.1/24");
-    }
+    public NetworkNamespace ServerNs => _network.ServerNs;
 
-    public NetworkNamespace ServerNs { get; }
-
-    public string LeaseFile => Path.Combine(_directory, "leases.journal");
+    public string LeaseFile => Path.Combine(_network.Directory, "leases.journal");
 
     public TestLog Log { get; } = new();
+
+    public string ServerLog => Log.ToString();
 
     public DhcpServer Server => _server ?? throw new InvalidOperationException("The server is not running.");
 
@@ -76,16 +70,9 @@ internal sealed class DhcpLab : IDisposable
     }
 
     /// <summary>A new client namespace whose c0 interface has <paramref name="mac"/>, joined to the bridge.</summary>
-    public NetworkNamespace AddClient(string mac, string? cidr = null)
-    {
-        var ns = NetworkNamespace.Create("sdcli");
-        _clients.Add(ns);
-        var port = $"p{_ports++}-{ns.Name[^4..]}";
-        ServerNs.ConnectVeth(port, null, ns, ClientInterface, cidr, localBridge: Bridge, peerMac: mac);
-        return ns;
-    }
+    public NetworkNamespace AddClient(string mac, string? cidr = null) => _network.AddClient(mac, cidr);
 
-    public string TempFile(string name) => Path.Combine(_directory, name);
+    public string TempFile(string name) => _network.TempFile(name);
 
     public void Dispose()
     {
@@ -95,10 +82,7 @@ internal sealed class DhcpLab : IDisposable
         }
         finally
         {
-            foreach (var client in _clients)
-                client.Dispose();
-            ServerNs.Dispose();
-            System.IO.Directory.Delete(_directory, recursive: true);
+            _network.Dispose();
         }
     }
 }

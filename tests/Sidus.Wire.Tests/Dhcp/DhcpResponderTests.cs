@@ -173,10 +173,78 @@ public class DhcpResponderTests
     }
 
     [Fact]
-    public void Discover_UnknownMachineWithIgnorePolicy_IsIgnored()
+    public void Discover_UnknownPxeMachineWithNoBootPolicy_GetsAddressButNothingToBoot()
     {
-        var options = Options() with { UnknownClients = UnknownClientPolicy.Ignore };
-        Assert.Null(Responder(options).Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:08"), Client, false));
+        var nodes = new StaticDhcpNodeSource(unknown: DhcpNodeAnswer.UnknownNoBoot);
+        var request = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:08", p =>
+        {
+            DhcpTestPackets.MakePxe(p, 7);
+            DhcpTestPackets.MakeIpxe(p);
+        });
+
+        var reply = Responder(Options(), nodes).Handle(request, Client, false)!;
+
+        Assert.Equal(DhcpMessageType.Offer, reply.Packet.MessageType);
+        Assert.True(DhcpPool.Parse("10.0.0.100-10.0.0.110").Contains(reply.Packet.Yiaddr));
+        Assert.Equal(Ip4.Parse("10.0.0.254"), reply.Packet.Options.GetAddress(DhcpOptionCode.Router));
+        Assert.Equal(string.Empty, reply.Packet.FileName);
+        Assert.Equal(string.Empty, reply.Packet.ServerName);
+        Assert.Equal(Ip4.Any, reply.Packet.Siaddr);
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.VendorClassIdentifier));
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.BootFileName));
+        Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.IpxeEncapsulated));
+    }
+
+    [Fact]
+    public void Request_UnknownMachineWithNoBootPolicy_IsAckedWithoutBootFile()
+    {
+        var nodes = new StaticDhcpNodeSource(unknown: DhcpNodeAnswer.UnknownNoBoot);
+        var responder = Responder(Options(), nodes);
+        var offer = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:18", p => DhcpTestPackets.MakePxe(p, 0)), Client, false)!;
+        var request = DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:00:18", p =>
+        {
+            DhcpTestPackets.MakePxe(p, 0);
+            p.Options.SetAddress(DhcpOptionCode.ServerIdentifier, Ip4.Parse("10.0.0.1"));
+            p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, offer.Packet.Yiaddr);
+        });
+
+        var ack = responder.Handle(request, Client, false)!;
+
+        Assert.Equal(DhcpMessageType.Ack, ack.Packet.MessageType);
+        Assert.Equal(offer.Packet.Yiaddr, ack.Packet.Yiaddr);
+        Assert.True(ack.NeedsCommit);
+        Assert.Equal(string.Empty, ack.Packet.FileName);
+    }
+
+    [Fact]
+    public void ProxyAndBootServer_UnknownMachineWithNoBootPolicy_AreNotAnswered()
+    {
+        var nodes = new StaticDhcpNodeSource(unknown: DhcpNodeAnswer.UnknownNoBoot);
+        var discover = DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:28", p => DhcpTestPackets.MakePxe(p, 0));
+        var bootServer = DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:00:28", p => DhcpTestPackets.MakePxe(p, 7));
+
+        Assert.Null(Responder(Options(DhcpMode.Proxy), nodes).Handle(discover, Client, false));
+        Assert.Null(Responder(Options(DhcpMode.Proxy), nodes).Handle(bootServer, new IPEndPoint(IPAddress.Parse("10.0.0.77"), 68), bootServerPort: true));
+    }
+
+    [Fact]
+    public void Discover_UnknownMachine_NeverOfferedANodesFixedAddress()
+    {
+        // The node owns the first pool address; the pool hands unknown machines every other one first.
+        var nodes = new StaticDhcpNodeSource([new("52:54:00:00:00:99", new DhcpNodeAnswer { NodeName = "n99", FixedAddress = Ip4.Parse("10.0.0.100") })],
+            DhcpNodeAnswer.UnknownNoBoot);
+        var responder = Responder(Options(), nodes);
+        var offered = new List<Ip4>();
+        for (var i = 0; i < 10; i++)
+        {
+            var discover = DhcpTestPackets.Request(DhcpMessageType.Discover, $"52:54:00:00:01:{i:x2}", p =>
+                p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, Ip4.Parse("10.0.0.100")));
+            offered.Add(responder.Handle(discover, Client, false)!.Packet.Yiaddr);
+        }
+
+        Assert.DoesNotContain(Ip4.Parse("10.0.0.100"), offered);
+        Assert.Equal(10, offered.Distinct().Count());
+        Assert.Null(responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:01:0a"), Client, false));
     }
 
     [Fact]
@@ -185,6 +253,30 @@ public class DhcpResponderTests
         var nodes = new StaticDhcpNodeSource();
         Responder(Options(), nodes).Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:09"), Client, false);
         Assert.True(nodes.DiscoveredClients.ContainsKey("52:54:00:00:00:09"));
+    }
+
+    [Fact]
+    public void Discover_ManyUnknownMachines_FewLinesAtInformationTheRestCountedAtDebug()
+    {
+        var log = new TestLog();
+        var nodes = new StaticDhcpNodeSource([new("52:54:00:00:00:77", new DhcpNodeAnswer { NodeName = "n77" })], DhcpNodeAnswer.UnknownNoBoot);
+        var options = Options() with { Pools = [DhcpPool.Parse("10.0.0.100-10.0.0.199")] };
+        var responder = new DhcpResponder(options, nodes, new DhcpLeaseTable(_time), log, _time);
+        const int Machines = DhcpResponder.UnknownLinesPerWindow + 15;
+        for (var i = 0; i < Machines; i++)
+            Assert.NotNull(responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, $"52:54:00:00:02:{i:x2}"), Client, false));
+        Assert.NotNull(responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:00:77"), Client, false));
+
+        var information = log.Lines.Where(l => l.StartsWith("Information: DHCP OFFER", StringComparison.Ordinal)).ToList();
+        Assert.Equal(DhcpResponder.UnknownLinesPerWindow + 1, information.Count);
+        Assert.Contains("Information: DHCP OFFER 10.0.0.100 to 52:54:00:00:02:00: unknown machine, no boot: no boot", information);
+        Assert.Contains(information, l => l.Contains("(node n77)", StringComparison.Ordinal));
+        Assert.Equal(15, log.Lines.Count(l => l.StartsWith("Debug: DHCP OFFER", StringComparison.Ordinal)));
+
+        _time.Advance(DhcpResponder.UnknownLinesWindow);
+        responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:03:01"), Client, false);
+        Assert.Contains("Information: DHCP: 15 more line(s) about machines that are no node went to Debug (at most 20 every 10 s at Information)", log.Lines);
+        Assert.StartsWith("Information: DHCP OFFER", log.Lines[^1], StringComparison.Ordinal);
     }
 
     [Fact]

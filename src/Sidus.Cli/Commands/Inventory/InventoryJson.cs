@@ -65,5 +65,14 @@ public static class InventoryJson
         ["settings"] = Settings(g.Settings),
     };
 
+    public static JsonObject Network(NetworkPolicy n) => new()
+    {
+        ["name"] = n.Name,
+        ["subnet"] = n.Subnet,
+        ["unknown"] = NetworkPolicy.PolicyText(n.Unknown),
+        ["group"] = n.DefaultGroup,
+        ["revision"] = n.Revision,
+    };
+
     private static JsonObject Origin(string? value, string origin) => new() { ["value"] = value, ["from"] = origin };
 }
