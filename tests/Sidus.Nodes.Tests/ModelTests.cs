@@ -85,11 +85,22 @@ public class ModelTests
     [InlineData("quiet\r")]
     [InlineData("root=${root-path}")]
     [InlineData("a\tb")]
+    [InlineData("a ; shell")]
+    [InlineData("quiet # comment")]
+    [InlineData("quiet $x")]
+    [InlineData("acpi_osi=\"Linux\"")]
     public void KernelArgs_InjectionOrControl_Invalid(string args) =>
         Assert.Equal(InventoryErrorKind.Invalid, Assert.Throws<InventoryException>(() => Names.KernelArgs(args)).Kind);
 
     [Fact]
-    public void KernelArgs_Plain_Kept() => Assert.Equal("console=ttyS0,115200 quiet $x", Names.KernelArgs("console=ttyS0,115200 quiet $x"));
+    public void KernelArgs_Plain_Kept() =>
+        Assert.Equal("console=ttyS0,115200n8 root=UUID=0f3a-77 ip=10.0.0.2::10.0.0.1:255.255.255.0:n1:eth0:off crashkernel=256M@16M isolcpus=1-3",
+            Names.KernelArgs(" console=ttyS0,115200n8 root=UUID=0f3a-77 ip=10.0.0.2::10.0.0.1:255.255.255.0:n1:eth0:off crashkernel=256M@16M isolcpus=1-3 "));
+
+    [Fact]
+    public void KernelArgs_Refused_SaysWhichCharacterAndWhatIsAllowed() =>
+        Assert.Contains("kernel arguments contain ';'; they may hold letters, digits, spaces and -_.,:=/+@%~[]",
+            Assert.Throws<InventoryException>(() => Names.KernelArgs("a ; shell")).Message, StringComparison.Ordinal);
 
     [Fact]
     public void Node_DuplicateMacInOneNode_Invalid()

@@ -82,6 +82,11 @@ public sealed class ConfigTests
     [InlineData("quiet && shell")]
     [InlineData("quiet\nshell")]
     [InlineData("quiet\u00e9")]
+    [InlineData("a ; shell")]
+    [InlineData("quiet #")]
+    [InlineData("a\\b")]
+    [InlineData("x=`id`")]
+    [InlineData("x='a'")]
     public void CheckKernelArgs_IpxeSyntax_IsRefused(string args) => Assert.NotNull(IpxeText.CheckKernelArgs(args));
 
     [Fact]

