@@ -22,21 +22,10 @@ internal static class DemoPackages
     public static string InstallCommand(bool boot) => "apt-get install --no-install-recommends " + string.Join(' ', Needed(boot));
 
     /// <summary>The first word of every line that is not blank or a # comment.</summary>
-    private static List<string> Read(string list)
-    {
-        using var stream = typeof(DemoPackages).Assembly.GetManifestResourceStream("packages/" + list)
-            ?? throw new InvalidOperationException($"the package list {list} is not embedded in sidus (Sidus.Cli.csproj)");
-        using var reader = new StreamReader(stream);
-        var packages = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            var text = line.Trim();
-            if (text.Length > 0 && text[0] != '#')
-            {
-                packages.Add(text.Split([' ', '\t'], 2)[0]);
-            }
-        }
-
-        return packages;
-    }
+    private static List<string> Read(string list) =>
+        EmbeddedText.Read("packages/" + list).Split('\n')
+            .Select(line => line.Trim())
+            .Where(text => text.Length > 0 && text[0] != '#')
+            .Select(text => text.Split([' ', '\t'], 2)[0])
+            .ToList();
 }

@@ -75,10 +75,7 @@ internal sealed record DemoPrerequisites(string Qemu, string Agent, IReadOnlyLis
     /// <summary>The tool's path, or null with its name added to <paramref name="missing"/>.</summary>
     private static string? FindTool(string name, List<string> missing)
     {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Concat(["/usr/sbin", "/sbin"])
-            .Where(d => d.Length > 0)
-            .Select(d => Path.Combine(d, name))
-            .FirstOrDefault(File.Exists);
+        var path = ProcessRunner.Find(name);
         if (path is null)
         {
             missing.Add(name);

@@ -40,14 +40,14 @@ public static class ServiceFiles
     public static string Unit(string binary)
     {
         CheckBinary(binary);
-        var text = Resource(UnitName);
+        var text = EmbeddedText.Read(UnitName);
         return text.Contains(ExecStart, StringComparison.Ordinal)
             ? text.Replace(ExecStart, "ExecStart=" + binary + " ", StringComparison.Ordinal)
             : throw new InvalidOperationException("the embedded unit has no " + ExecStart);
     }
 
     /// <summary>The example sidus.toml: every setting with its default, commented out.</summary>
-    public static string ExampleConfig() => Resource("sidus.toml");
+    public static string ExampleConfig() => EmbeddedText.Read("sidus.toml");
 
     /// <summary>
     /// Writes the unit (replacing an older one) and the example configuration if there is none, under
@@ -139,12 +139,4 @@ public static class ServiceFiles
 
     private static string Under(string root, params string[] parts) =>
         Path.Join([Path.GetFullPath(root), .. parts.Select(p => p.TrimStart('/'))]);
-
-    private static string Resource(string name)
-    {
-        using var stream = typeof(ServiceFiles).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"{name} is not embedded in the sidus binary");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
-    }
 }
