@@ -35,7 +35,7 @@ public sealed class InventoryDhcpNodeSource(
     private Reservations? _reservations;
     private UnknownCase? _unknown;
     private HeldBack? _heldBack;
-    private long _recordsWindowStart = long.MinValue;
+    private long? _recordsWindowStart;
     private int _recordsLeft;
     private long _recordsRefused;
 
@@ -100,7 +100,7 @@ public sealed class InventoryDhcpNodeSource(
         lock (_recordsGate)
         {
             var now = Environment.TickCount64;
-            if (now - _recordsWindowStart >= 60_000)
+            if (_recordsWindowStart is not { } start || now - start >= 60_000)
             {
                 if (_recordsRefused > 0)
                 {
