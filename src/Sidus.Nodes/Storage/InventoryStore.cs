@@ -267,6 +267,27 @@ public sealed class InventoryStore : IAsyncDisposable
         return result.OrderBy(s => s.Node ?? "~" + s.Mac, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Removes machines from the discovered list (all of them when <paramref name="macs"/> is null), making room
+    /// under the discovery limits; returns how many were listed.
+    /// </summary>
+    public async Task<int> ForgetDiscoveredAsync(IReadOnlyList<MacAddress>? macs, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        if (macs is null)
+        {
+            return await Sql.ExecuteAsync(c, null, ct, "DELETE FROM discovered");
+        }
+
+        var removed = 0;
+        foreach (var mac in macs)
+        {
+            removed += await Sql.ExecuteAsync(c, null, ct, "DELETE FROM discovered WHERE mac = @m", ("@m", mac.ToString()));
+        }
+
+        return removed;
+    }
+
     /// <summary>Deletes boot events older than <paramref name="before"/>; returns how many.</summary>
     public async Task<int> PruneBootEventsAsync(DateTimeOffset before, CancellationToken ct = default)
     {
