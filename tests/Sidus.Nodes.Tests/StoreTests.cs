@@ -293,6 +293,12 @@ public class StoreTests
         var listed = await inv.Store.ListDiscoveredAsync();
         Assert.Equal(new[] { Mac(1), Mac(2), Mac(4) }, listed.Select(d => d.Mac).ToArray());
         Assert.Equal(2, listed.Single(d => d.Mac == Mac(2)).TimesSeen);
+
+        // Forgetting makes room again.
+        Assert.Equal(1, await inv.Store.ForgetDiscoveredAsync([Mac(1), Mac(7)]));
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(3), null, t0, "lab", null, limits));
+        Assert.Equal(3, await inv.Store.ForgetDiscoveredAsync(null));
+        Assert.Empty(await inv.Store.ListDiscoveredAsync());
     }
 
     [Fact]
