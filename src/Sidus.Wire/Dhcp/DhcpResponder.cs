@@ -206,7 +206,7 @@ public sealed class DhcpResponder
         var heldBack = _nodes.AddressesHeldBack(subnet);
         if (_leases.HasRoomForUnknown(subnet, heldBack))
             return null;
-        return $"the {heldBack} address(es) left in {subnet.Network} are kept for nodes ({_leases.UnknownHeld(subnet)} held by machines that are no node, {_leases.Quarantined(subnet)} in quarantine)";
+        return $"the rest of the pool of {subnet.Network} is kept for nodes ({heldBack} address(es) held back, {_leases.UnknownHeld(subnet)} held by machines that are no node, {_leases.Quarantined(subnet)} in quarantine)";
     }
 
     /// <summary>DECLINE (RFC 2131 4.3.3): the client found the address in use. Quarantined only when the client is
@@ -215,7 +215,7 @@ public sealed class DhcpResponder
     private DhcpReply? Decline(DhcpPacket request, DhcpNodeAnswer answer, string mac, Ip4? serverId)
     {
         if (serverId is { } id && id != _options.ServerAddress)
-            return Ignore(request, answer, "the DECLINE is for another server");
+            return Refused(request, answer, "it is for another server");
         if (request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress) is not { } address)
             return Refused(request, answer, "it names no address");
         var outcome = _leases.Decline(mac, address);

@@ -426,7 +426,7 @@ public class DhcpResponderTests
 
         // 11 addresses: 2 kept for the nodes without a fixed address, 1 is the fixed node's.
         Assert.Equal(8, offers);
-        Assert.Contains(log.Lines, l => l.Contains("are kept for nodes (8 held by machines that are no node, 0 in quarantine)", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains("the rest of the pool of 10.0.0.0 is kept for nodes (3 address(es) held back, 8 held by machines that are no node, 0 in quarantine)", StringComparison.Ordinal));
         var a = Lease(responder, "52:54:00:00:07:01");
         var b = Lease(responder, "52:54:00:00:07:02");
         Assert.NotEqual(a, b);
