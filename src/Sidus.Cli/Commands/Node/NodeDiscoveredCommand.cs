@@ -10,7 +10,7 @@ public static class NodeDiscoveredCommand
         var json = GlobalOptions.Json();
         var forget = new Option<string[]>("--forget")
         {
-            Description = "Remove this machine from the list instead (repeat for more); the list is capped, see sidus.toml [dhcp]",
+            Description = "Remove this machine from the (capped) list instead; repeat for more",
             HelpName = "MAC",
         };
         var forgetAll = new Option<bool>("--forget-all") { Description = "Remove every machine from the list instead" };
