@@ -33,6 +33,12 @@ internal static partial class ServerLog
     [LoggerMessage(132, LogLevel.Warning, "Could not store a boot event from {Mac}: {Reason}")]
     public static partial void BootEventFailed(ILogger logger, string mac, string reason);
 
+    [LoggerMessage(138, LogLevel.Warning, "Discovered machine {Mac} on network {Network} not registered: {Limit} ({Count} more refused since the last such line)")]
+    public static partial void DiscoveryLimitReached(ILogger logger, string mac, string? network, string limit, long count);
+
+    [LoggerMessage(139, LogLevel.Warning, "DHCP on {Interface}: machines that are no node ask to boot faster than {PerMinute} a minute: {Count} boot(s) not recorded or registered in the last minute")]
+    public static partial void UnknownBootsUnrecorded(ILogger logger, string @interface, int perMinute, long count);
+
     [LoggerMessage(140, LogLevel.Information, "iPXE binaries from {Directory}: {Names}")]
     public static partial void IpxeBinaries(ILogger logger, string directory, string names);
 

@@ -80,8 +80,8 @@ public class PostgresStoreTests(PostgresCluster pg)
     {
         await using var store = await InventoryStore.OpenAsync(pg.NewDatabase());
         var t = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
-        Assert.True(await store.RegisterDiscoveredAsync(Mac(5), "bios", t, "lab"));
-        Assert.True(await store.RegisterDiscoveredAsync(Mac(5), null, t.AddSeconds(5), "lab"));
+        Assert.Equal(DiscoveryOutcome.Registered, await store.RegisterDiscoveredAsync(Mac(5), "bios", t, "lab"));
+        Assert.Equal(DiscoveryOutcome.Registered, await store.RegisterDiscoveredAsync(Mac(5), null, t.AddSeconds(5), "lab"));
         Assert.Equal(2, Assert.Single(await store.ListDiscoveredAsync()).TimesSeen);
         await store.AdoptAsync(Mac(5), "n5");
         await store.RecordBootEventAsync(new BootEvent(Mac(5), BootStage.Dhcp, t));

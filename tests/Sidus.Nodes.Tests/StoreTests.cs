@@ -250,8 +250,8 @@ public class StoreTests
             await e.SetNetworkAsync(new NetworkPolicy { Name = "lab", Subnet = "10.0.0.0/24", Unknown = UnknownMachinePolicy.Discover, DefaultGroup = "new" });
         });
         var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
-        Assert.True(await inv.Store.RegisterDiscoveredAsync(Mac(9), "x64-uefi", t0, "lab", "new"));
-        Assert.True(await inv.Store.RegisterDiscoveredAsync(Mac(9), null, t0.AddMinutes(1), "lab", "new"));
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(9), "x64-uefi", t0, "lab", "new"));
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(9), null, t0.AddMinutes(1), "lab", "new"));
         var d = Assert.Single(await inv.Store.ListDiscoveredAsync());
         Assert.Equal(Mac(9), d.Mac);
         Assert.Equal("x64-uefi", d.Architecture);
@@ -269,10 +269,36 @@ public class StoreTests
         Assert.Equal(["new"], node.Groups.ToArray());
         Assert.Empty(await inv.Store.ListDiscoveredAsync());
         Assert.Equal("node042", (await inv.Store.FindNodeByMacAsync(Mac(9)))!.Name);
-        Assert.False(await inv.Store.RegisterDiscoveredAsync(Mac(9), null, t0));
+        Assert.Equal(DiscoveryOutcome.IsNode, await inv.Store.RegisterDiscoveredAsync(Mac(9), null, t0));
 
         var missing = await Assert.ThrowsAsync<InventoryException>(() => inv.Store.AdoptAsync(Mac(10), "x"));
         Assert.Equal(InventoryErrorKind.NotFound, missing.Kind);
+    }
+
+    [Fact]
+    public async Task Discovered_PastTheLimits_NewMachinesAreNotStoredListedOnesAreUpdated()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        var limits = new DiscoveryLimits(PerNetwork: 2, Total: 3);
+
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(1), null, t0, "lab", null, limits));
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(2), null, t0, "lab", null, limits));
+        Assert.Equal(DiscoveryOutcome.NetworkLimit, await inv.Store.RegisterDiscoveredAsync(Mac(3), null, t0, "lab", null, limits));
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(4), null, t0, "rack", null, limits));
+        Assert.Equal(DiscoveryOutcome.TotalLimit, await inv.Store.RegisterDiscoveredAsync(Mac(5), null, t0, "rack", null, limits));
+        // A machine already listed is still updated at the limit.
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(2), "bios", t0.AddMinutes(1), "lab", null, limits));
+
+        var listed = await inv.Store.ListDiscoveredAsync();
+        Assert.Equal(new[] { Mac(1), Mac(2), Mac(4) }, listed.Select(d => d.Mac).ToArray());
+        Assert.Equal(2, listed.Single(d => d.Mac == Mac(2)).TimesSeen);
+
+        // Forgetting makes room again.
+        Assert.Equal(1, await inv.Store.ForgetDiscoveredAsync([Mac(1), Mac(7)]));
+        Assert.Equal(DiscoveryOutcome.Registered, await inv.Store.RegisterDiscoveredAsync(Mac(3), null, t0, "lab", null, limits));
+        Assert.Equal(3, await inv.Store.ForgetDiscoveredAsync(null));
+        Assert.Empty(await inv.Store.ListDiscoveredAsync());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using Sidus.Wire.Ipxe;
 using Sidus.Server.Configuration;
+using Sidus.Server.Hosting;
 
 namespace Sidus.Server.Tests;
 
@@ -62,10 +63,46 @@ public sealed class ConfigTests
     [InlineData("[[interface]]\nname = \"eth1\"\ndhcp = \"sometimes\"", "not a DHCP mode")]
     [InlineData("[[interface]]\nname = \"eth1\"\naddress = \"10.0.0.1\"", "address with a prefix")]
     [InlineData("home = ", "not valid TOML")]
+    [InlineData("[dhcp]\ndecline-share = 150", "'decline-share' must be")]
+    [InlineData("[dhcp]\nmax-discoverd = 10", "unknown setting 'max-discoverd'")]
     public void Parse_Mistakes_AreClearErrors(string text, string expected)
     {
         var e = Assert.Throws<ServeConfigException>(() => ServeConfigFile.Parse(text, "sidus.toml", Defaults));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_DhcpDefences_ReachEveryDhcpServer()
+    {
+        var o = ServeConfigFile.Parse("""
+            [dhcp]
+            offer-hold = 20
+            unknown-offer-hold = 5
+            decline-quarantine = 300
+            declines-per-client = 1
+            decline-share = 25
+            max-discovered-per-network = 50
+            max-discovered = 100
+            unknown-records-per-minute = 30
+
+            [[interface]]
+            name = "eth1"
+            dhcp = "full"
+            address = "10.0.0.1/24"
+            pools = ["10.0.0.100-10.0.0.199"]
+            """, "sidus.toml", Defaults);
+
+        Assert.Equal(new Sidus.Nodes.DiscoveryLimits(50, 100), o.Dhcp.Discovered);
+        Assert.Equal(30, o.Dhcp.UnknownRecordsPerMinute);
+        var dhcp = ServeSetup.DhcpOptions(o, o.Interfaces[0]);
+        Assert.Equal(TimeSpan.FromSeconds(20), dhcp.OfferHold);
+        Assert.Equal(TimeSpan.FromSeconds(5), dhcp.UnknownOfferHold);
+        Assert.Equal(TimeSpan.FromMinutes(5), dhcp.DeclineQuarantine);
+        Assert.Equal(1, dhcp.DeclinesPerClient);
+        Assert.Equal(25, dhcp.DeclineSharePercent);
+        // The defaults.
+        var defaults = ServeSetup.DhcpOptions(Defaults with { Interfaces = o.Interfaces }, o.Interfaces[0]);
+        Assert.Equal((2, 10, 256, 1024), (defaults.DeclinesPerClient, defaults.DeclineSharePercent, Defaults.Dhcp.Discovered.PerNetwork, Defaults.Dhcp.Discovered.Total));
     }
 
     [Fact]

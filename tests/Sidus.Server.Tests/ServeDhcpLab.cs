@@ -37,7 +37,9 @@ internal sealed class ServeDhcpLab : IDhcpClientLab, IDisposable
 
     public string TempFile(string name) => _network.TempFile(name);
 
-    public NetworkNamespace AddClient(string mac) => _network.AddClient(mac);
+    /// <summary>A machine on the bridge in a namespace of its own, its interface with <paramref name="mac"/> (and
+    /// <paramref name="cidr"/>, when given).</summary>
+    public NetworkNamespace AddClient(string mac, string? cidr = null) => _network.AddClient(mac, cidr);
 
     public static bool InPool(string address)
     {

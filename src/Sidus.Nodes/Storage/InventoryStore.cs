@@ -149,17 +149,36 @@ public sealed class InventoryStore : IAsyncDisposable
         }, ct);
 
     /// <summary>
-    /// Records a machine that asked to boot but is in no node. Returns false (and stores nothing) when the MAC
-    /// belongs to a node by now. Repeated sightings update last-seen and the count.
+    /// Records a machine that asked to boot but is in no node, within <paramref name="limits"/> (default
+    /// <see cref="DiscoveryLimits.Default"/>): a machine already listed is updated (last seen, times seen), a new one
+    /// past a limit is not stored. Nothing is stored either when the MAC belongs to a node by now.
     /// </summary>
-    public async Task<bool> RegisterDiscoveredAsync(
-        MacAddress mac, string? architecture, DateTimeOffset seenAt, string? network = null, string? group = null, CancellationToken ct = default)
+    public async Task<DiscoveryOutcome> RegisterDiscoveredAsync(
+        MacAddress mac, string? architecture, DateTimeOffset seenAt, string? network = null, string? group = null,
+        DiscoveryLimits? limits = null, CancellationToken ct = default)
     {
+        limits ??= DiscoveryLimits.Default;
         await using var c = await _dialect.OpenAsync(ct);
         await using var tx = await _dialect.BeginWriteAsync(c, ct);
         if (await Sql.ScalarAsync(c, tx, ct, "SELECT node FROM node_macs WHERE mac = @m", ("@m", mac.ToString())) is not null)
         {
-            return false;
+            return DiscoveryOutcome.IsNode;
+        }
+
+        if (await Sql.ScalarAsync(c, tx, ct, "SELECT mac FROM discovered WHERE mac = @m", ("@m", mac.ToString())) is null)
+        {
+            var total = Convert.ToInt64(await Sql.ScalarAsync(c, tx, ct, "SELECT COUNT(*) FROM discovered"), CultureInfo.InvariantCulture);
+            if (total >= limits.Total)
+            {
+                return DiscoveryOutcome.TotalLimit;
+            }
+
+            var onNetwork = Convert.ToInt64(
+                await Sql.ScalarAsync(c, tx, ct, "SELECT COUNT(*) FROM discovered WHERE network = @n", ("@n", network)), CultureInfo.InvariantCulture);
+            if (network is not null && onNetwork >= limits.PerNetwork)
+            {
+                return DiscoveryOutcome.NetworkLimit;
+            }
         }
 
         var t = Sql.ToMilliseconds(seenAt);
@@ -174,7 +193,7 @@ public sealed class InventoryStore : IAsyncDisposable
             ("@m", mac.ToString()), ("@a", architecture), ("@n", network), ("@g", group), ("@t", t));
         await tx.CommitAsync(ct);
         _log.LogInformation("Discovered machine {Mac} (arch {Arch}) on network {Network}", mac, architecture, network);
-        return true;
+        return DiscoveryOutcome.Registered;
     }
 
     public async Task<IReadOnlyList<DiscoveredMachine>> ListDiscoveredAsync(CancellationToken ct = default)
@@ -246,6 +265,27 @@ public sealed class InventoryStore : IAsyncDisposable
         }
 
         return result.OrderBy(s => s.Node ?? "~" + s.Mac, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Removes machines from the discovered list (all of them when <paramref name="macs"/> is null), making room
+    /// under the discovery limits; returns how many were listed.
+    /// </summary>
+    public async Task<int> ForgetDiscoveredAsync(IReadOnlyList<MacAddress>? macs, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        if (macs is null)
+        {
+            return await Sql.ExecuteAsync(c, null, ct, "DELETE FROM discovered");
+        }
+
+        var removed = 0;
+        foreach (var mac in macs)
+        {
+            removed += await Sql.ExecuteAsync(c, null, ct, "DELETE FROM discovered WHERE mac = @m", ("@m", mac.ToString()));
+        }
+
+        return removed;
     }
 
     /// <summary>Deletes boot events older than <paramref name="before"/>; returns how many.</summary>

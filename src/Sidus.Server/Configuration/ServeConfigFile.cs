@@ -129,13 +129,37 @@ public static class ServeConfigFile
             overrides.RejectUnknown("directory", "state", "allow-unverified");
         }
 
+        if (r.Table("dhcp") is { } dhcp)
+        {
+            options = options with { Dhcp = ReadDhcp(dhcp, options.Dhcp) };
+        }
+
         if (r.Tables("interface") is { } interfaces)
         {
             options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
         }
 
-        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "http", "tftp", "nbd", "boot", "overrides", "interface");
+        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "http", "tftp", "nbd", "boot", "overrides", "dhcp", "interface");
         return options;
+    }
+
+    private static DhcpSettings ReadDhcp(TableReader t, DhcpSettings defaults)
+    {
+        var settings = defaults with
+        {
+            OfferHold = t.Seconds("offer-hold") ?? defaults.OfferHold,
+            UnknownOfferHold = t.Seconds("unknown-offer-hold") ?? defaults.UnknownOfferHold,
+            DeclineQuarantine = t.Seconds("decline-quarantine") ?? defaults.DeclineQuarantine,
+            DeclinesPerClient = t.Count("declines-per-client", 0, 1000) ?? defaults.DeclinesPerClient,
+            DeclineShare = t.Count("decline-share", 0, 100) ?? defaults.DeclineShare,
+            Discovered = new Sidus.Nodes.DiscoveryLimits(
+                t.Count("max-discovered-per-network", 0, 1_000_000) ?? defaults.Discovered.PerNetwork,
+                t.Count("max-discovered", 0, 1_000_000) ?? defaults.Discovered.Total),
+            UnknownRecordsPerMinute = t.Count("unknown-records-per-minute", 0, 100_000) ?? defaults.UnknownRecordsPerMinute,
+        };
+        t.RejectUnknown("offer-hold", "unknown-offer-hold", "decline-quarantine", "declines-per-client", "decline-share",
+            "max-discovered-per-network", "max-discovered", "unknown-records-per-minute");
+        return settings;
     }
 
     private static InterfaceSettings ReadInterface(TableReader t)

@@ -24,6 +24,9 @@ public sealed record ServeOptions
     public OverridesSettings Overrides { get; init; } = new();
     public NbdSettings Nbd { get; init; } = new();
 
+    /// <summary>Full DHCP's defences against its own clients, for every interface (sidus.toml [dhcp]).</summary>
+    public DhcpSettings Dhcp { get; init; } = new();
+
     /// <summary>The interfaces (and with them the subnets) DHCP serves; empty when DHCP is off everywhere.</summary>
     public IReadOnlyList<InterfaceSettings> Interfaces { get; init; } = [];
 
@@ -136,6 +139,37 @@ public sealed record BootSettings
 
     /// <summary>The agent's file name beside the sidus binary.</summary>
     public const string AgentFileName = "sidus-agent";
+}
+
+/// <summary>
+/// How full DHCP defends its pool and the inventory against the machines it serves (anyone on the boot network can
+/// send any DHCP packet with any MAC): offer holds, DECLINE quarantine limits, and how many machines a discover
+/// network registers, how fast.
+/// </summary>
+public sealed record DhcpSettings
+{
+    /// <summary>How long an OFFER keeps its address for a node.</summary>
+    public TimeSpan OfferHold { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an OFFER keeps its address for a machine that is no node (a DISCOVER never followed by a
+    /// REQUEST gives it back this soon).</summary>
+    public TimeSpan UnknownOfferHold { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an address a client DECLINEd stays out of use.</summary>
+    public TimeSpan DeclineQuarantine { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Declined addresses one client (MAC) may have in quarantine at once; further DECLINEs are ignored.</summary>
+    public int DeclinesPerClient { get; init; } = 2;
+
+    /// <summary>Percentage of a pool that may be in quarantine at once; further DECLINEs are ignored.</summary>
+    public int DeclineShare { get; init; } = 10;
+
+    /// <summary>Discovered machines kept per network and in all (sidus node discovered).</summary>
+    public Sidus.Nodes.DiscoveryLimits Discovered { get; init; } = Sidus.Nodes.DiscoveryLimits.Default;
+
+    /// <summary>Machines that are no node whose boots are recorded (and, on a discover network, registered) per
+    /// minute on one interface; the rest boot all the same, unrecorded.</summary>
+    public int UnknownRecordsPerMinute { get; init; } = 60;
 }
 
 /// <summary>How <c>sidus serve</c> writes its log lines.</summary>

@@ -9,9 +9,13 @@ namespace Sidus.Server.Dhcp;
 /// answered as the policy of its network says (the network of the relay it came through, else of the served
 /// interface's address): <c>ignore</c> (and no network at all) gives an address only, <c>discover</c> and <c>boot</c> give
 /// boot instructions too, and <c>discover</c> registers the machines that ask to network-boot. Answers come from the
-/// current snapshot in memory, as the receive loop needs.
+/// current snapshot in memory, as the receive loop needs. Anyone can invent MACs, so what such machines leave in the
+/// inventory is bounded: their boots are recorded (and registered) at most <see cref="DhcpSettings.UnknownRecordsPerMinute"/>
+/// a minute, and the store keeps at most <see cref="DhcpSettings.Discovered"/> discovered machines.
 /// </summary>
-public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRecorder events, IPAddress servedFrom) : IDhcpNodeSource
+public sealed class InventoryDhcpNodeSource(
+    InventoryView inventory, BootEventRecorder events, IPAddress servedFrom, DhcpSettings settings, string interfaceName, ILogger logger)
+    : IDhcpNodeSource
 {
     /// <summary>
     /// How long after a PXE ROM's DHCP the iPXE it loads still belongs to the same boot (the chain: ROM DHCP, TFTP of
@@ -27,8 +31,13 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
 
     private readonly ConcurrentDictionary<MacAddress, (long At, bool Ipxe)> _lastEvent = new();
     private readonly Ip4 _servedFrom = Ip4.FromIPAddress(servedFrom);
+    private readonly Lock _recordsGate = new();
     private Reservations? _reservations;
     private UnknownCase? _unknown;
+    private HeldBack? _heldBack;
+    private long? _recordsWindowStart;
+    private int _recordsLeft;
+    private long _recordsRefused;
 
     public DhcpNodeAnswer Find(DhcpClientInfo client)
     {
@@ -43,25 +52,79 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
         if (node is not null)
         {
             // A boot's first DHCP (PXE ROM, or an iPXE ROM) starts it; the later iPXE request falls in the interval.
-            if (bootClient)
+            if (bootClient && StartsBoot(mac, client))
             {
-                RecordStart(mac, node.Name, client);
+                Record(mac, node.Name, client);
             }
 
             return new DhcpNodeAnswer { NodeName = node.Name, FixedAddress = node.Ip is null ? null : Ip4.FromIPAddress(node.Ip) };
         }
 
         var unknown = Unknown(snapshot, client.Relay.IsZero ? _servedFrom : client.Relay);
-        if (unknown.Answer.Boot && bootClient)
+        if (unknown.Answer.Boot && bootClient && StartsBoot(mac, client) && TakeUnknownRecord())
         {
-            RecordStart(mac, null, client);
+            Record(mac, null, client);
             if (unknown.Network is { Unknown: UnknownMachinePolicy.Discover } network)
             {
-                events.Discover(mac, client.Architecture?.ToString(CultureInfo.InvariantCulture), network.Name, network.DefaultGroup);
+                events.Discover(mac, client.Architecture?.ToString(CultureInfo.InvariantCulture), network.Name, network.DefaultGroup, settings.Discovered);
             }
         }
 
         return unknown.Answer;
+    }
+
+    public bool IsNode(string mac) => MacAddress.TryParse(mac, out var parsed) && inventory.Current.FindByMac(parsed) is not null;
+
+    public int AddressesHeldBack(DhcpSubnet subnet)
+    {
+        var snapshot = inventory.Current;
+        var cached = Volatile.Read(ref _heldBack);
+        if (cached is not null && cached.Version == snapshot.Version && ReferenceEquals(cached.Subnet, subnet))
+        {
+            return cached.Count;
+        }
+
+        var withoutFixed = snapshot.Nodes.Count(n => n.Ip is null);
+        var fixedInPools = snapshot.Nodes.Count(n => n.Ip is not null && subnet.InPool(Ip4.FromIPAddress(n.Ip)));
+        var made = new HeldBack(snapshot.Version, subnet, withoutFixed + fixedInPools);
+        Volatile.Write(ref _heldBack, made);
+        return made.Count;
+    }
+
+    /// <summary>
+    /// One more record of a machine that is no node allowed this minute? When the minute's budget is spent the rest
+    /// are counted, and said in one line when the next minute starts.
+    /// </summary>
+    private bool TakeUnknownRecord()
+    {
+        lock (_recordsGate)
+        {
+            var now = Environment.TickCount64;
+            if (_recordsWindowStart is not { } start || now - start >= 60_000)
+            {
+                if (_recordsRefused > 0)
+                {
+                    ServerLog.UnknownBootsUnrecorded(logger, interfaceName, settings.UnknownRecordsPerMinute, _recordsRefused);
+                }
+
+                _recordsWindowStart = now;
+                _recordsLeft = settings.UnknownRecordsPerMinute;
+                _recordsRefused = 0;
+            }
+
+            if (_recordsLeft > 0)
+            {
+                _recordsLeft--;
+                return true;
+            }
+
+            if (_recordsRefused++ == 0)
+            {
+                ServerLog.UnknownBootsUnrecorded(logger, interfaceName, settings.UnknownRecordsPerMinute, 1);
+            }
+
+            return false;
+        }
     }
 
     public string? ReservedFor(Ip4 address)
@@ -108,12 +171,13 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
     public static bool StartsNewBoot(TimeSpan since, bool lastWasIpxe, bool isIpxe) =>
         since >= SameExchange && !(isIpxe && !lastWasIpxe && since < EventInterval);
 
-    private void RecordStart(MacAddress mac, string? node, DhcpClientInfo client)
+    /// <summary>True (and remembered) when this request of <paramref name="mac"/> starts a new boot.</summary>
+    private bool StartsBoot(MacAddress mac, DhcpClientInfo client)
     {
         var now = Environment.TickCount64;
         if (_lastEvent.TryGetValue(mac, out var last) && !StartsNewBoot(TimeSpan.FromMilliseconds(now - last.At), last.Ipxe, client.IsIpxe))
         {
-            return;
+            return false;
         }
 
         if (_lastEvent.Count >= MaxRemembered)
@@ -122,8 +186,13 @@ public sealed class InventoryDhcpNodeSource(InventoryView inventory, BootEventRe
         }
 
         _lastEvent[mac] = (now, client.IsIpxe);
-        events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"{(client.IsIpxe ? "iPXE" : "PXE ROM")}, architecture {client.Architecture?.ToString(CultureInfo.InvariantCulture) ?? "?"}", node));
+        return true;
     }
+
+    private void Record(MacAddress mac, string? node, DhcpClientInfo client) =>
+        events.Record(new BootEvent(mac, BootStage.Dhcp, DateTimeOffset.UtcNow, $"{(client.IsIpxe ? "iPXE" : "PXE ROM")}, architecture {client.Architecture?.ToString(CultureInfo.InvariantCulture) ?? "?"}", node));
+
+    private sealed record HeldBack(long Version, DhcpSubnet Subnet, int Count);
 
     private sealed record Reservations(long Version, FrozenDictionary<Ip4, string> ByAddress);
 

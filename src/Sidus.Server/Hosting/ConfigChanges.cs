@@ -13,7 +13,7 @@ public sealed record ConfigChange(string Setting, string Old, string New, bool L
 /// settings, overrides.allow-unverified, and each DHCP interface's pools, router, dns, domain and lease-time (the
 /// server keeps its sockets and leases). Everything sockets, files or built pieces depend on needs a restart: home,
 /// database, every listen address and port, tftp/nbd on or off and their directories, nbd.address, boot.agent, the
-/// override directories, and which interfaces are served, in which mode, with which address.
+/// override directories, the [dhcp] defences, and which interfaces are served, in which mode, with which address.
 /// </summary>
 public static class ConfigChanges
 {
@@ -57,6 +57,7 @@ public static class ConfigChanges
         Compare("overrides.directory", running.Overrides.Directory, loaded.Overrides.Directory, false);
         Compare("overrides.state", running.Overrides.State, loaded.Overrides.State, false);
         Compare("overrides.allow-unverified", running.Overrides.AllowUnverified, loaded.Overrides.AllowUnverified, true);
+        Compare("dhcp", DhcpText(running.Dhcp), DhcpText(loaded.Dhcp), false);
 
         foreach (var name in running.Interfaces.Select(i => i.Name).Union(loaded.Interfaces.Select(i => i.Name), StringComparer.Ordinal))
         {
@@ -99,6 +100,10 @@ public static class ConfigChanges
                 : old)],
         };
     }
+
+    /// <summary>The [dhcp] table in one line (its settings are read when the DHCP servers start).</summary>
+    private static string DhcpText(DhcpSettings d) => string.Create(CultureInfo.InvariantCulture,
+        $"offer-hold {d.OfferHold.TotalSeconds}, unknown-offer-hold {d.UnknownOfferHold.TotalSeconds}, decline-quarantine {d.DeclineQuarantine.TotalSeconds}, declines-per-client {d.DeclinesPerClient}, decline-share {d.DeclineShare}, max-discovered-per-network {d.Discovered.PerNetwork}, max-discovered {d.Discovered.Total}, unknown-records-per-minute {d.UnknownRecordsPerMinute}");
 
     private static InterfaceSettings? Find(ServeOptions options, string name) => options.Interfaces.FirstOrDefault(i => i.Name == name);
 

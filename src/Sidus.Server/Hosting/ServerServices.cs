@@ -112,8 +112,10 @@ internal static class ServerServices
             var address = settings.Address!;
             AddListener(services, sp =>
             {
-                var nodes = new InventoryDhcpNodeSource(sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<BootEventRecorder>(), address);
-                return new DhcpListener(new DhcpServer(dhcp, nodes, DhcpLogger(sp, settings.Name)));
+                var logger = DhcpLogger(sp, settings.Name);
+                var nodes = new InventoryDhcpNodeSource(
+                    sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<BootEventRecorder>(), address, options.Dhcp, settings.Name, logger);
+                return new DhcpListener(new DhcpServer(dhcp, nodes, logger));
             });
             if (dhcp.Mode == DhcpMode.Full)
             {

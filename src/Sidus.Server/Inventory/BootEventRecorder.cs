@@ -15,6 +15,8 @@ public sealed class BootEventRecorder : BackgroundService
     public const int QueueLength = 8192;
 
     private readonly InventoryView _view;
+    private long? _limitLoggedAt;
+    private long _limitRefusals;
     private readonly ILogger<BootEventRecorder> _logger;
     private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(
         new BoundedChannelOptions(QueueLength) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -32,9 +34,10 @@ public sealed class BootEventRecorder : BackgroundService
         return Enqueue(new EventWork(e), e.Mac, e.Stage.ToText());
     }
 
-    /// <summary>Queues a discovered machine to be registered (same writer, same ordering).</summary>
-    public bool Discover(MacAddress mac, string? architecture, string? network, string? group) =>
-        Enqueue(new DiscoverWork(mac, architecture, network, group, DateTimeOffset.UtcNow), mac, "discovered");
+    /// <summary>Queues a discovered machine to be registered within <paramref name="limits"/> (same writer, same
+    /// ordering); one past a limit is not stored, and said so in the log at most once a minute.</summary>
+    public bool Discover(MacAddress mac, string? architecture, string? network, string? group, DiscoveryLimits limits) =>
+        Enqueue(new DiscoverWork(mac, architecture, network, group, DateTimeOffset.UtcNow, limits), mac, "discovered");
 
     private bool Enqueue(Work work, MacAddress mac, string what)
     {
@@ -72,7 +75,12 @@ public sealed class BootEventRecorder : BackgroundService
                     await _view.Store.RecordBootEventAsync(w.Event, ct);
                     break;
                 case DiscoverWork d:
-                    await _view.Store.RegisterDiscoveredAsync(d.Mac, d.Architecture, d.At, d.Network, d.Group, ct);
+                    var outcome = await _view.Store.RegisterDiscoveredAsync(d.Mac, d.Architecture, d.At, d.Network, d.Group, d.Limits, ct);
+                    if (outcome is DiscoveryOutcome.NetworkLimit or DiscoveryOutcome.TotalLimit)
+                    {
+                        LimitReached(d, outcome);
+                    }
+
                     break;
             }
         }
@@ -82,9 +90,27 @@ public sealed class BootEventRecorder : BackgroundService
         }
     }
 
+    /// <summary>Logs a refused registration: the first, then at most one line a minute with the count in between.</summary>
+    private void LimitReached(DiscoverWork d, DiscoveryOutcome outcome)
+    {
+        _limitRefusals++;
+        var now = Environment.TickCount64;
+        if (_limitLoggedAt is { } last && now - last < 60_000)
+        {
+            return;
+        }
+
+        _limitLoggedAt = now;
+        var limit = outcome == DiscoveryOutcome.NetworkLimit
+            ? $"{d.Limits.PerNetwork} discovered machines on this network already (sidus.toml [dhcp] max-discovered-per-network)"
+            : $"{d.Limits.Total} discovered machines already (sidus.toml [dhcp] max-discovered)";
+        ServerLog.DiscoveryLimitReached(_logger, d.Mac.ToString(), d.Network, limit, _limitRefusals - 1);
+        _limitRefusals = 0;
+    }
+
     private abstract record Work(MacAddress Mac);
 
     private sealed record EventWork(BootEvent Event) : Work(Event.Mac);
 
-    private sealed record DiscoverWork(MacAddress Mac, string? Architecture, string? Network, string? Group, DateTimeOffset At) : Work(Mac);
+    private sealed record DiscoverWork(MacAddress Mac, string? Architecture, string? Network, string? Group, DateTimeOffset At, DiscoveryLimits Limits) : Work(Mac);
 }

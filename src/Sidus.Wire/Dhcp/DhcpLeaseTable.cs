@@ -2,6 +2,10 @@ namespace Sidus.Wire.Dhcp;
 
 /// <summary>Who holds which address. Guarantees one address never belongs to two clients at once, and one client
 /// holds at most one address. Changes to bound, released and declined leases go to the journal when one is given.
+/// Guards the pool against its own clients: a released address stays its client's until the released lease would
+/// have ended; a DECLINE counts only from the address's holder, and quarantines at most
+/// <see cref="DeclinesPerClient"/> addresses per client and <see cref="DeclineSharePercent"/> of a pool; machines
+/// that are no node may hold only what the nodes leave (<see cref="HasRoomForUnknown"/>).
 /// Not thread-safe: the server drives it from its single receive loop.</summary>
 public sealed class DhcpLeaseTable
 {
@@ -10,6 +14,11 @@ public sealed class DhcpLeaseTable
     private readonly Dictionary<DhcpPool, uint> _cursors = [];
     private readonly TimeProvider _time;
     private readonly DhcpLeaseJournal? _journal;
+    private readonly List<DhcpPool> _pools = [];
+    private readonly HashSet<DhcpSubnet> _subnets = new(ReferenceEqualityComparer.Instance);
+    private readonly DhcpHoldCounter _unknownHeld = new();
+    private readonly DhcpHoldCounter _quarantined = new();
+    private readonly Dictionary<string, List<Ip4>> _declinedBy = new(StringComparer.Ordinal);
 
     public DhcpLeaseTable(TimeProvider time, DhcpLeaseJournal? journal = null)
     {
@@ -20,8 +29,22 @@ public sealed class DhcpLeaseTable
     /// <summary>How long an OFFER keeps an address for its client.</summary>
     public TimeSpan OfferHold { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an OFFER keeps an address for a machine that is no node: short, so a flood of DISCOVERs
+    /// that never REQUEST gives the pool back quickly.</summary>
+    public TimeSpan UnknownOfferHold { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a declined address stays out of use.</summary>
     public TimeSpan DeclineQuarantine { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Addresses one client may have in quarantine at once; its further DECLINEs are ignored.</summary>
+    public int DeclinesPerClient { get; init; } = 2;
+
+    /// <summary>Percentage of a pool that may be in quarantine at once; further DECLINEs are ignored.</summary>
+    public int DeclineSharePercent { get; init; } = 10;
+
+    /// <summary>Says whether a MAC is a node's; classifies leases restored from the journal (which does not record
+    /// it). Without it restored leases count as nodes'.</summary>
+    public Func<string, bool>? IsNode { get; init; }
 
     public int Count => _byAddress.Count;
 
@@ -41,10 +64,62 @@ public sealed class DhcpLeaseTable
         !_byAddress.TryGetValue(address, out var lease) || lease.Mac == mac && lease.State != DhcpLeaseState.Declined
         || !lease.HoldsAddress(Now);
 
-    /// <summary>Picks the address to offer: the client's fixed address, its current lease, the address it asks for,
-    /// else a free pool address; and holds it for <see cref="OfferHold"/>. Null when nothing is free.</summary>
-    public DhcpLease? Offer(string mac, DhcpSubnet subnet, Ip4? fixedAddress, Ip4? requested, Func<Ip4, bool> reservedForOther)
+    /// <summary>True when <paramref name="mac"/> holds an address now (offered, bound, or released and not yet
+    /// expired): giving it one takes nothing more from the pool.</summary>
+    public bool HoldsAddress(string mac) =>
+        _byMac.TryGetValue(mac, out var lease) && lease.State != DhcpLeaseState.Declined && lease.HoldsAddress(Now);
+
+    /// <summary>True when a machine that is no node may take one more address of <paramref name="subnet"/>: what
+    /// such machines hold, plus the quarantined addresses, plus <paramref name="heldBack"/> (the addresses kept for
+    /// nodes: one per node without a fixed address, and the fixed addresses inside the pools) stays below the pools'
+    /// size. So a flood of unknown MACs never leaves a node without an address.</summary>
+    public bool HasRoomForUnknown(DhcpSubnet subnet, int heldBack)
     {
+        Learn(subnet);
+        var now = Now;
+        long size = 0;
+        foreach (var pool in subnet.Pools)
+            size += pool.Count;
+        return _unknownHeld.Count(subnet, now) + _quarantined.Count(subnet, now) + (long)heldBack < size;
+    }
+
+    /// <summary>Addresses of <paramref name="subnet"/>'s pools held by machines that are no node now.</summary>
+    public int UnknownHeld(DhcpSubnet subnet)
+    {
+        Learn(subnet);
+        return _unknownHeld.Count(subnet, Now);
+    }
+
+    /// <summary>Addresses of <paramref name="subnet"/>'s pools in quarantine now.</summary>
+    public int Quarantined(DhcpSubnet subnet)
+    {
+        Learn(subnet);
+        return _quarantined.Count(subnet, Now);
+    }
+
+    /// <summary>Makes the pools of <paramref name="subnet"/> counted (the first time a subnet object is seen, the
+    /// table is counted again: pools may have changed with a reload).</summary>
+    public void Learn(DhcpSubnet subnet)
+    {
+        if (!_subnets.Add(subnet))
+            return;
+        foreach (var pool in subnet.Pools)
+        {
+            if (!_pools.Contains(pool))
+                _pools.Add(pool);
+        }
+        _unknownHeld.Clear();
+        _quarantined.Clear();
+        foreach (var lease in _byAddress.Values)
+            Track(lease);
+    }
+
+    /// <summary>Picks the address to offer: the client's fixed address, its current lease, the address it asks for,
+    /// else a free pool address; and holds it for <see cref="OfferHold"/> (<see cref="UnknownOfferHold"/> when
+    /// <paramref name="unknown"/>: the client is no node). Null when nothing is free.</summary>
+    public DhcpLease? Offer(string mac, DhcpSubnet subnet, Ip4? fixedAddress, Ip4? requested, Func<Ip4, bool> reservedForOther, bool unknown = false)
+    {
+        Learn(subnet);
         Ip4? chosen = null;
         if (fixedAddress is { } fixedIp)
         {
@@ -67,38 +142,92 @@ public sealed class DhcpLeaseTable
         if (chosen is not { } address)
             return null;
         var existing = _byMac.GetValueOrDefault(mac);
-        var expires = Now + OfferHold;
-        if (existing is not null && existing.Address == address && existing.State == DhcpLeaseState.Bound && existing.Expires > expires)
+        var expires = Now + (unknown ? UnknownOfferHold : OfferHold);
+        if (existing is not null && existing.Address == address && existing.State is DhcpLeaseState.Bound or DhcpLeaseState.Released
+            && existing.Expires > expires)
             return existing;
-        return Put(new DhcpLease(address, mac, DhcpLeaseState.Offered, expires, existing?.HostName), journal: false);
+        return Put(new DhcpLease(address, mac, DhcpLeaseState.Offered, expires, existing?.HostName) { Unknown = unknown }, journal: false);
     }
 
     /// <summary>Binds <paramref name="address"/> to <paramref name="mac"/> for <paramref name="leaseTime"/>; null when
     /// the address belongs to someone else. The record is journaled; call <see cref="Commit"/> before the ACK.</summary>
-    public DhcpLease? Bind(string mac, Ip4 address, TimeSpan leaseTime, string? hostName)
+    public DhcpLease? Bind(string mac, Ip4 address, TimeSpan leaseTime, string? hostName, bool unknown = false)
     {
         if (!IsAvailableTo(address, mac))
             return null;
-        return Put(new DhcpLease(address, mac, DhcpLeaseState.Bound, Now + leaseTime, hostName), journal: true);
+        return Put(new DhcpLease(address, mac, DhcpLeaseState.Bound, Now + leaseTime, hostName) { Unknown = unknown }, journal: true);
     }
 
-    /// <summary>Ends the client's lease on <paramref name="address"/> (RELEASE). False when it held none there.</summary>
+    /// <summary>The client's RELEASE of its bound lease on <paramref name="address"/>: the address stays its
+    /// client's until the lease would have ended (no other machine gets it before, whoever sent the RELEASE).
+    /// False when the client holds no live bound lease there.</summary>
     public bool Release(string mac, Ip4 address)
     {
-        if (!_byAddress.TryGetValue(address, out var lease) || lease.Mac != mac || lease.State == DhcpLeaseState.Declined)
+        if (!_byAddress.TryGetValue(address, out var lease) || lease.Mac != mac || lease.State != DhcpLeaseState.Bound
+            || !lease.HoldsAddress(Now))
             return false;
-        Put(lease with { State = DhcpLeaseState.Released, Expires = Now }, journal: lease.State == DhcpLeaseState.Bound);
+        Put(lease with { State = DhcpLeaseState.Released }, journal: true);
         return true;
     }
 
-    /// <summary>Quarantines <paramref name="address"/> after the client found it in use (DECLINE).</summary>
-    public bool Decline(string mac, Ip4 address)
+    /// <summary>Gives back the address offered to <paramref name="mac"/> (it chose another server).</summary>
+    public void CancelOffer(string mac)
     {
-        if (!_byAddress.TryGetValue(address, out var lease) || lease.Mac != mac)
-            return false;
+        if (_byMac.TryGetValue(mac, out var held) && held.State == DhcpLeaseState.Offered)
+            Put(held with { State = DhcpLeaseState.Released, Expires = Now }, journal: false);
+    }
+
+    /// <summary>Quarantines <paramref name="address"/> after its holder found it in use (DECLINE), within the
+    /// limits: only the client the address is offered or bound to, at most <see cref="DeclinesPerClient"/>
+    /// addresses of one client and <see cref="DeclineSharePercent"/> of the pool in quarantine at once. Anything else
+    /// changes nothing.</summary>
+    public DhcpDeclineOutcome Decline(string mac, Ip4 address)
+    {
+        var now = Now;
+        if (!_byAddress.TryGetValue(address, out var lease) || lease.Mac != mac
+            || lease.State is not (DhcpLeaseState.Offered or DhcpLeaseState.Bound) || !lease.HoldsAddress(now))
+            return DhcpDeclineOutcome.NotHolder;
+        var mine = QuarantinedBy(mac, now);
+        var refused = mine.Count >= DeclinesPerClient ? DhcpDeclineOutcome.ClientLimit
+            : PoolOf(address) is { } pool && _quarantined.Count(pool, now) >= MaxQuarantined(pool) ? DhcpDeclineOutcome.PoolLimit
+            : (DhcpDeclineOutcome?)null;
+        if (refused is { } outcome)
+        {
+            if (mine.Count == 0)
+                _declinedBy.Remove(mac);
+            return outcome;
+        }
         _byMac.Remove(mac);
-        Put(new DhcpLease(address, string.Empty, DhcpLeaseState.Declined, Now + DeclineQuarantine), journal: true);
-        return true;
+        Put(new DhcpLease(address, string.Empty, DhcpLeaseState.Declined, now + DeclineQuarantine), journal: true);
+        mine.Add(address);
+        return DhcpDeclineOutcome.Quarantined;
+    }
+
+    /// <summary>The most addresses of <paramref name="pool"/> in quarantine at once (at least one unless the share
+    /// is 0).</summary>
+    public int MaxQuarantined(DhcpPool pool) =>
+        (int)Math.Max(DeclineSharePercent > 0 ? 1 : 0, (long)pool.Count * DeclineSharePercent / 100);
+
+    /// <summary>The addresses <paramref name="mac"/> declined that are still in quarantine (a list kept per client
+    /// only while it has some).</summary>
+    private List<Ip4> QuarantinedBy(string mac, DateTimeOffset now)
+    {
+        if (!_declinedBy.TryGetValue(mac, out var list))
+        {
+            list = [];
+            _declinedBy[mac] = list;
+        }
+        list.RemoveAll(a => !_byAddress.TryGetValue(a, out var l) || l.State != DhcpLeaseState.Declined || !l.HoldsAddress(now));
+        if (_declinedBy.Count > 1024)
+        {
+            // Clients whose quarantines all ended: forget them so the map stays as small as the quarantine.
+            foreach (var (other, addresses) in _declinedBy.ToList())
+            {
+                if (other != mac && addresses.TrueForAll(a => !_byAddress.TryGetValue(a, out var l) || l.State != DhcpLeaseState.Declined || !l.HoldsAddress(now)))
+                    _declinedBy.Remove(other);
+            }
+        }
+        return list;
     }
 
     /// <summary>Makes journaled changes durable (one fsync for the batch) and compacts the journal when due.
@@ -197,15 +326,41 @@ public sealed class DhcpLeaseTable
                 // The client moves to another address: its old one is given up now, so it is never held twice.
                 var freed = old with { State = DhcpLeaseState.Released, Expires = Now };
                 _byAddress[old.Address] = freed;
+                Track(freed);
                 if (old.State == DhcpLeaseState.Bound)
                     _journal?.Append(freed);
             }
             _byMac[lease.Mac] = lease;
         }
         _byAddress[lease.Address] = lease;
+        Track(lease);
         if (journal)
             _journal?.Append(lease);
         return lease;
+    }
+
+    private DhcpPool? PoolOf(Ip4 address)
+    {
+        foreach (var pool in _pools)
+        {
+            if (pool.Contains(address))
+                return pool;
+        }
+        return null;
+    }
+
+    /// <summary>Counts <paramref name="lease"/>'s address as quarantined, held by a machine that is no node, or
+    /// neither, as it now stands.</summary>
+    private void Track(DhcpLease lease)
+    {
+        _unknownHeld.Remove(lease.Address);
+        _quarantined.Remove(lease.Address);
+        if (PoolOf(lease.Address) is not { } pool || !lease.HoldsAddress(Now))
+            return;
+        if (lease.State == DhcpLeaseState.Declined)
+            _quarantined.Set(lease.Address, pool, lease.Expires);
+        else if (lease.Unknown ?? (IsNode is { } isNode && !isNode(lease.Mac)))
+            _unknownHeld.Set(lease.Address, pool, lease.Expires);
     }
 
     private void Restore(DhcpLease lease)

@@ -4,7 +4,8 @@ namespace Sidus.Wire.Dhcp;
 /// Every decision is logged: which MAC and node, which address and file, or why the request was ignored. A machine
 /// that is no node is answered as the node source's policy says (in full mode always with an address; boot
 /// instructions only when the policy boots it), and the lines about such machines name that policy and are
-/// rate-limited (<see cref="UnknownLinesPerWindow"/>; the rest go to Debug).
+/// rate-limited (<see cref="UnknownLinesPerWindow"/>; the rest go to Debug). So are the lines about DECLINEs and
+/// RELEASEs it refuses: they may come from anyone, node MAC or not.
 /// Not thread-safe: callers serialise (the lease table is shared).</summary>
 public sealed class DhcpResponder
 {
@@ -28,10 +29,12 @@ public sealed class DhcpResponder
     private readonly DhcpSubnet _local;
     private readonly IPEndPoint _broadcast;
     private readonly LogBudget _unknownLines;
+    private readonly LogBudget _refusedLines;
 
     public DhcpResponder(DhcpServerOptions options, IDhcpNodeSource nodes, DhcpLeaseTable leases, ILogger logger, TimeProvider? time = null)
     {
         _unknownLines = new LogBudget(UnknownLinesPerWindow, UnknownLinesWindow, time ?? TimeProvider.System);
+        _refusedLines = new LogBudget(UnknownLinesPerWindow, UnknownLinesWindow, time ?? TimeProvider.System);
         _options = options;
         _nodes = nodes;
         _leases = leases;
@@ -56,13 +59,13 @@ public sealed class DhcpResponder
             return BootServerAck(request, source, client, answer);
         return _options.Mode switch
         {
-            DhcpMode.Full => Full(request, client, answer),
+            DhcpMode.Full => Full(request, source, client, answer),
             DhcpMode.Proxy => ProxyOffer(request, client, answer),
             _ => Ignore(request, answer, "DHCP is off"),
         };
     }
 
-    private DhcpReply? Full(DhcpPacket request, DhcpClientInfo client, DhcpNodeAnswer answer)
+    private DhcpReply? Full(DhcpPacket request, IPEndPoint source, DhcpClientInfo client, DhcpNodeAnswer answer)
     {
         DhcpSubnet? subnet = _local;
         if (!request.Giaddr.IsZero)
@@ -78,8 +81,10 @@ public sealed class DhcpResponder
         {
             case DhcpMessageType.Discover:
             {
+                if (KeptForNodes(mac, answer, subnet) is { } kept)
+                    return Ignore(request, answer, kept);
                 var requested = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
-                var lease = _leases.Offer(mac, subnet, answer.FixedAddress, requested, a => IsReservedForOther(a, mac));
+                var lease = _leases.Offer(mac, subnet, answer.FixedAddress, requested, a => IsReservedForOther(a, mac), answer.IsUnknown);
                 if (lease is null)
                     return Ignore(request, answer, answer.FixedAddress is { } f ? $"its reserved address {f} is held by another client" : $"no free address in {subnet.Network}");
                 var offer = BuildReply(request, DhcpMessageType.Offer, subnet, client, answer, lease.Address, withLease: true);
@@ -98,28 +103,9 @@ public sealed class DhcpResponder
             case DhcpMessageType.Request:
                 return FullRequest(request, client, answer, subnet, serverId);
             case DhcpMessageType.Decline:
-            {
-                if (serverId is { } id && id != _options.ServerAddress)
-                    return Ignore(request, answer, "the DECLINE is for another server");
-                var address = request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress);
-                if (address is { } declined && _leases.Decline(mac, declined))
-                {
-                    _logger.LogWarning("DHCP DECLINE of {Address} by {Mac}: address quarantined for {Quarantine}", declined, mac, _leases.DeclineQuarantine);
-                    return null;
-                }
-                return Ignore(request, answer, $"the DECLINE names {address?.ToString() ?? "no address"} which {mac} does not hold");
-            }
+                return Decline(request, answer, mac, serverId);
             case DhcpMessageType.Release:
-            {
-                if (_leases.Release(mac, request.Ciaddr))
-                {
-                    var level = LevelFor(answer);
-                    if (_logger.IsEnabled(level))
-                        _logger.Log(level, "DHCP RELEASE of {Address} by {Mac} ({Who})", request.Ciaddr, mac, Who(answer));
-                    return null;
-                }
-                return Ignore(request, answer, $"the RELEASE names {request.Ciaddr} which {mac} does not hold");
-            }
+                return Release(request, source, answer, mac);
             case DhcpMessageType.Inform:
             {
                 var ack = BuildReply(request, DhcpMessageType.Ack, subnet, client, answer, Ip4.Any, withLease: false);
@@ -144,9 +130,7 @@ public sealed class DhcpResponder
         {
             if (id != _options.ServerAddress)
             {
-                var held = _leases.FindByMac(mac);
-                if (held is { State: DhcpLeaseState.Offered })
-                    _leases.Release(mac, held.Address);
+                _leases.CancelOffer(mac);
                 return Ignore(request, answer, $"the client chose server {id}");
             }
             if (requested is not { } chosen)
@@ -180,10 +164,12 @@ public sealed class DhcpResponder
             refusal = $"{address} is reserved for another machine";
         else if (!_leases.IsAvailableTo(address, mac))
             refusal = $"{address} is held by another client";
+        else if (KeptForNodes(mac, answer, subnet) is { } kept)
+            refusal = kept;
 
         if (refusal is null)
         {
-            var lease = _leases.Bind(mac, address, _options.LeaseTime, client.HostName ?? answer.NodeName);
+            var lease = _leases.Bind(mac, address, _options.LeaseTime, client.HostName ?? answer.NodeName, answer.IsUnknown);
             if (lease is null)
                 refusal = $"{address} could not be bound";
         }
@@ -209,6 +195,69 @@ public sealed class DhcpResponder
                 address, mac, answer.NodeName, state, _options.LeaseTime, ack.FileName);
         }
         return new DhcpReply(ack, Destination(request, ack), NeedsCommit: true);
+    }
+
+    /// <summary>Why a machine that is no node and holds no address may not take one now (the rest of the pool is
+    /// kept for nodes), or null when it may.</summary>
+    private string? KeptForNodes(string mac, DhcpNodeAnswer answer, DhcpSubnet subnet)
+    {
+        if (!answer.IsUnknown || _leases.HoldsAddress(mac))
+            return null;
+        var heldBack = _nodes.AddressesHeldBack(subnet);
+        if (_leases.HasRoomForUnknown(subnet, heldBack))
+            return null;
+        return $"the rest of the pool of {subnet.Network} is kept for nodes ({heldBack} address(es) held back, {_leases.UnknownHeld(subnet)} held by machines that are no node, {_leases.Quarantined(subnet)} in quarantine)";
+    }
+
+    /// <summary>DECLINE (RFC 2131 4.3.3): the client found the address in use. Quarantined only when the client is
+    /// the address's holder and within the per-client and per-pool limits; otherwise ignored, and the line about it
+    /// budgeted (a loop of DECLINEs must not fill the log either).</summary>
+    private DhcpReply? Decline(DhcpPacket request, DhcpNodeAnswer answer, string mac, Ip4? serverId)
+    {
+        if (serverId is { } id && id != _options.ServerAddress)
+            return Refused(request, answer, "it is for another server");
+        if (request.Options.GetAddress(DhcpOptionCode.RequestedIpAddress) is not { } address)
+            return Refused(request, answer, "it names no address");
+        var outcome = _leases.Decline(mac, address);
+        switch (outcome)
+        {
+            case DhcpDeclineOutcome.Quarantined:
+                _logger.LogWarning("DHCP DECLINE of {Address} by {Mac} ({Who}): address quarantined for {Quarantine}",
+                    address, mac, Who(answer), _leases.DeclineQuarantine);
+                return null;
+            case DhcpDeclineOutcome.ClientLimit:
+                return Refused(request, answer, $"{mac} already has {_leases.DeclinesPerClient} declined address(es) in quarantine; {address} stays its lease");
+            case DhcpDeclineOutcome.PoolLimit:
+                return Refused(request, answer, $"{_leases.DeclineSharePercent}% of the pool of {address} is in quarantine already; {address} stays its lease");
+            default:
+                return Refused(request, answer, $"{address} is not offered or leased to {mac}");
+        }
+    }
+
+    /// <summary>RELEASE: taken only from the lease's holder (chaddr and ciaddr match its live bound lease, and the
+    /// datagram comes from ciaddr, or from the relay); the address then stays the client's until the lease would
+    /// have ended, so even a forged RELEASE gives it to no other machine.</summary>
+    private DhcpReply? Release(DhcpPacket request, IPEndPoint source, DhcpNodeAnswer answer, string mac)
+    {
+        var from = Ip4.FromIPAddress(source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address);
+        var expected = request.Giaddr.IsZero ? request.Ciaddr : request.Giaddr;
+        if (request.Ciaddr.IsZero || from != expected)
+            return Refused(request, answer, $"it names {request.Ciaddr} but came from {from}");
+        if (!_leases.Release(mac, request.Ciaddr))
+            return Refused(request, answer, $"{request.Ciaddr} is not leased to {mac}");
+        var level = LevelFor(answer);
+        if (_logger.IsEnabled(level))
+            _logger.Log(level, "DHCP RELEASE of {Address} by {Mac} ({Who}): kept for it until its lease ends", request.Ciaddr, mac, Who(answer));
+        return null;
+    }
+
+    /// <summary>Logs (within <see cref="_refusedLines"/>'s budget) why a DECLINE or RELEASE changed nothing.</summary>
+    private DhcpReply? Refused(DhcpPacket request, DhcpNodeAnswer answer, string reason)
+    {
+        var level = BudgetLevel(_refusedLines, "refused DECLINE/RELEASE");
+        if (_logger.IsEnabled(level))
+            _logger.Log(level, "DHCP {Type} from {Mac} ({Who}) ignored: {Reason}", request.MessageType, request.ClientMac, Who(answer), reason);
+        return null;
     }
 
     private DhcpReply? ProxyOffer(DhcpPacket request, DhcpClientInfo client, DhcpNodeAnswer answer)
@@ -423,13 +472,17 @@ public sealed class DhcpResponder
 
     /// <summary>The level for the next line about a machine that is no node: Information within the budget (after
     /// saying how many lines went to Debug since the last one), else Debug.</summary>
-    private LogLevel UnknownLineLevel()
+    private LogLevel UnknownLineLevel() => BudgetLevel(_unknownLines, "about machines that are no node");
+
+    /// <summary>Information while <paramref name="budget"/> allows (after saying how many lines of that kind went to
+    /// Debug since the last one), else Debug.</summary>
+    private LogLevel BudgetLevel(LogBudget budget, string kind)
     {
-        if (!_unknownLines.Take(out var heldBack))
+        if (!budget.Take(out var heldBack))
             return LogLevel.Debug;
         if (heldBack > 0 && _logger.IsEnabled(LogLevel.Information))
-            _logger.LogInformation("DHCP: {Count} more line(s) about machines that are no node went to Debug (at most {Lines} every {Window} s at Information)",
-                heldBack, _unknownLines.Lines, _unknownLines.Window.TotalSeconds);
+            _logger.LogInformation("DHCP: {Count} more line(s) {Kind} went to Debug (at most {Lines} every {Window} s at Information)",
+                heldBack, kind, budget.Lines, budget.Window.TotalSeconds);
         return LogLevel.Information;
     }
 }

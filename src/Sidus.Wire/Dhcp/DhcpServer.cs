@@ -43,24 +43,27 @@ public sealed class DhcpServer : IAsyncDisposable, IDisposable
             if (skipped > 0)
                 _logger.LogWarning("Lease journal {File}: skipped {Count} damaged record(s)", options.LeaseFile, skipped);
             _journal = new DhcpLeaseJournal(options.LeaseFile);
-            _leases = new DhcpLeaseTable(time ?? TimeProvider.System, _journal)
-            {
-                OfferHold = options.OfferHold,
-                DeclineQuarantine = options.DeclineQuarantine,
-            };
+            _leases = NewTable(options, nodes, time, _journal);
             _leases.Load(options.LeaseFile);
             _logger.LogInformation("Lease journal {File}: {Count} lease(s) restored", options.LeaseFile, _leases.Count);
         }
         else
         {
-            _leases = new DhcpLeaseTable(time ?? TimeProvider.System)
-            {
-                OfferHold = options.OfferHold,
-                DeclineQuarantine = options.DeclineQuarantine,
-            };
+            _leases = NewTable(options, nodes, time, journal: null);
         }
         _responder = new DhcpResponder(options, nodes, _leases, _logger, time);
     }
+
+    private static DhcpLeaseTable NewTable(DhcpServerOptions options, IDhcpNodeSource nodes, TimeProvider? time, DhcpLeaseJournal? journal) =>
+        new(time ?? TimeProvider.System, journal)
+        {
+            OfferHold = options.OfferHold,
+            UnknownOfferHold = options.UnknownOfferHold,
+            DeclineQuarantine = options.DeclineQuarantine,
+            DeclinesPerClient = options.DeclinesPerClient,
+            DeclineSharePercent = options.DeclineSharePercent,
+            IsNode = nodes.IsNode,
+        };
 
     public DhcpServerOptions Options => Volatile.Read(ref _options);
 

@@ -31,9 +31,20 @@ public sealed record DhcpServerOptions
     /// <summary>Lease journal path; null keeps leases in memory only.</summary>
     public string? LeaseFile { get; init; }
 
+    /// <summary>How long an OFFER keeps its address for a node.</summary>
     public TimeSpan OfferHold { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an OFFER keeps its address for a machine that is no node.</summary>
+    public TimeSpan UnknownOfferHold { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a declined address stays out of use.</summary>
     public TimeSpan DeclineQuarantine { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Declined addresses one client may have in quarantine at once.</summary>
+    public int DeclinesPerClient { get; init; } = 2;
+
+    /// <summary>Percentage of a pool that may be in quarantine at once.</summary>
+    public int DeclineSharePercent { get; init; } = 10;
 
     public DhcpBootFiles BootFiles { get; init; } = new();
 

@@ -11,4 +11,12 @@ public interface IDhcpNodeSource
 
     /// <summary>The MAC an address is reserved for, or null: pool addresses reserved for others are never offered.</summary>
     string? ReservedFor(Ip4 address);
+
+    /// <summary>True when <paramref name="mac"/> is a node's.</summary>
+    bool IsNode(string mac);
+
+    /// <summary>How many addresses of <paramref name="subnet"/>'s pools are kept from machines that are no node:
+    /// one for each node without a fixed address (it may need one from the pool), plus the fixed addresses that lie
+    /// inside the pools (never given to anyone else).</summary>
+    int AddressesHeldBack(DhcpSubnet subnet);
 }

@@ -44,5 +44,13 @@ public sealed class StaticDhcpNodeSource : IDhcpNodeSource
 
     public string? ReservedFor(Ip4 address) => _snapshot.Reserved.GetValueOrDefault(address);
 
+    public bool IsNode(string mac) => _snapshot.ByMac.ContainsKey(mac);
+
+    public int AddressesHeldBack(DhcpSubnet subnet)
+    {
+        var snapshot = _snapshot;
+        return snapshot.ByMac.Values.Count(a => a.FixedAddress is null) + snapshot.Reserved.Keys.Count(subnet.InPool);
+    }
+
     private sealed record Snapshot(Dictionary<string, DhcpNodeAnswer> ByMac, Dictionary<Ip4, string> Reserved);
 }

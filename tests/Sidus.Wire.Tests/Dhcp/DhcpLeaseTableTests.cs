@@ -87,14 +87,34 @@ public sealed class DhcpLeaseTableTests : IDisposable
     }
 
     [Fact]
-    public void Release_FreesAddressForOthers()
+    public void Release_AddressStaysItsClientsUntilTheLeaseWouldHaveEnded()
     {
         var table = new DhcpLeaseTable(_time);
         var address = Ip4.Parse("10.0.0.11");
         table.Bind("02:00:00:00:00:01", address, TimeSpan.FromHours(1), null);
         Assert.False(table.Release("02:00:00:00:00:02", address));
         Assert.True(table.Release("02:00:00:00:00:01", address));
+
+        // A RELEASE may be forged: nobody else gets the address before the lease's end, its client gets it back.
+        Assert.Null(table.Bind("02:00:00:00:00:02", address, TimeSpan.FromHours(1), null));
+        Assert.NotEqual(address, table.Offer("02:00:00:00:00:02", Subnet, null, address, NoReservations)!.Address);
+        Assert.Equal(address, table.Offer("02:00:00:00:00:01", Subnet, null, null, NoReservations)!.Address);
+        Assert.False(table.Release("02:00:00:00:00:01", address));
+
+        _time.Advance(TimeSpan.FromMinutes(61));
         Assert.NotNull(table.Bind("02:00:00:00:00:02", address, TimeSpan.FromHours(1), null));
+    }
+
+    [Fact]
+    public void Release_OfAnOfferOnly_IsRefusedCancelOfferGivesItBack()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var offered = table.Offer("02:00:00:00:00:01", Subnet, null, null, NoReservations)!;
+
+        Assert.False(table.Release("02:00:00:00:00:01", offered.Address));
+        table.CancelOffer("02:00:00:00:00:01");
+
+        Assert.True(table.IsAvailableTo(offered.Address, "02:00:00:00:00:02"));
     }
 
     [Fact]
@@ -103,7 +123,7 @@ public sealed class DhcpLeaseTableTests : IDisposable
         var table = new DhcpLeaseTable(_time) { DeclineQuarantine = TimeSpan.FromMinutes(5) };
         var address = Ip4.Parse("10.0.0.10");
         table.Offer("02:00:00:00:00:01", Subnet, null, address, NoReservations);
-        Assert.True(table.Decline("02:00:00:00:00:01", address));
+        Assert.Equal(DhcpDeclineOutcome.Quarantined, table.Decline("02:00:00:00:00:01", address));
 
         var next = table.Offer("02:00:00:00:00:01", Subnet, null, address, NoReservations)!;
         Assert.NotEqual(address, next.Address);
@@ -111,6 +131,117 @@ public sealed class DhcpLeaseTableTests : IDisposable
 
         _time.Advance(TimeSpan.FromMinutes(6));
         Assert.True(table.IsAvailableTo(address, "02:00:00:00:00:05"));
+    }
+
+    [Fact]
+    public void Decline_ByAnyoneButTheHolder_ChangesNothing()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var address = Ip4.Parse("10.0.0.10");
+        table.Bind("02:00:00:00:00:01", address, TimeSpan.FromHours(1), null);
+
+        Assert.Equal(DhcpDeclineOutcome.NotHolder, table.Decline("02:00:00:00:00:02", address));
+        Assert.Equal(DhcpDeclineOutcome.NotHolder, table.Decline("02:00:00:00:00:02", Ip4.Parse("10.0.0.11")));
+        Assert.Equal(DhcpLeaseState.Bound, table.FindByAddress(address)!.State);
+        // Nor after the holder's lease ended.
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(DhcpDeclineOutcome.NotHolder, table.Decline("02:00:00:00:00:01", address));
+    }
+
+    [Fact]
+    public void Decline_InALoop_QuarantinesAtMostTheClientsShare()
+    {
+        var subnet = new DhcpSubnet(Ip4.Parse("10.0.0.0"), Ip4.MaskFromPrefix(24), [DhcpPool.Parse("10.0.0.10-10.0.0.59")]);
+        var table = new DhcpLeaseTable(_time) { DeclinesPerClient = 2 };
+        var outcomes = new List<DhcpDeclineOutcome>();
+        for (var i = 0; i < 50; i++)
+        {
+            var lease = table.Offer("02:00:00:00:00:01", subnet, null, null, NoReservations)!;
+            table.Bind("02:00:00:00:00:01", lease.Address, TimeSpan.FromHours(1), null);
+            outcomes.Add(table.Decline("02:00:00:00:00:01", lease.Address));
+        }
+
+        Assert.Equal(2, outcomes.Count(o => o == DhcpDeclineOutcome.Quarantined));
+        Assert.Equal(48, outcomes.Count(o => o == DhcpDeclineOutcome.ClientLimit));
+        Assert.Equal(2, table.Quarantined(subnet));
+        Assert.NotNull(table.Offer("02:00:00:00:00:02", subnet, null, null, NoReservations));
+    }
+
+    [Fact]
+    public void Decline_ManyClients_QuarantineStopsAtThePoolShare()
+    {
+        var subnet = new DhcpSubnet(Ip4.Parse("10.0.0.0"), Ip4.MaskFromPrefix(24), [DhcpPool.Parse("10.0.0.10-10.0.0.59")]);
+        var table = new DhcpLeaseTable(_time) { DeclineSharePercent = 10 };
+        var outcomes = new List<DhcpDeclineOutcome>();
+        for (var i = 0; i < 20; i++)
+        {
+            var mac = $"02:00:00:00:01:{i:x2}";
+            var lease = table.Offer(mac, subnet, null, null, NoReservations)!;
+            outcomes.Add(table.Decline(mac, lease.Address));
+        }
+
+        Assert.Equal(5, table.MaxQuarantined(subnet.Pools[0]));
+        Assert.Equal(5, outcomes.Count(o => o == DhcpDeclineOutcome.Quarantined));
+        Assert.Equal(15, outcomes.Count(o => o == DhcpDeclineOutcome.PoolLimit));
+        _time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(0, table.Quarantined(subnet));
+    }
+
+    [Fact]
+    public void HasRoomForUnknown_LeavesTheHeldBackAddressesToNodes()
+    {
+        var table = new DhcpLeaseTable(_time) { UnknownOfferHold = TimeSpan.FromSeconds(10) };
+        const int HeldBack = 1;
+        var given = 0;
+        for (var i = 0; i < 10 && table.HasRoomForUnknown(Subnet, HeldBack); i++)
+        {
+            Assert.NotNull(table.Offer($"02:00:00:00:02:{i:x2}", Subnet, null, null, NoReservations, unknown: true));
+            given++;
+        }
+
+        Assert.Equal(3, given);
+        Assert.Equal(3, table.UnknownHeld(Subnet));
+        // The node still finds its address; an unknown machine's unanswered OFFER gives its address back in 10 s.
+        Assert.NotNull(table.Offer("02:00:00:00:03:01", Subnet, null, null, NoReservations));
+        _time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal(0, table.UnknownHeld(Subnet));
+        Assert.True(table.HasRoomForUnknown(Subnet, HeldBack));
+    }
+
+    [Fact]
+    public void HasRoomForUnknown_BoundUnknownLeasesCountUntilTheyEnd()
+    {
+        var table = new DhcpLeaseTable(_time);
+        table.Bind("02:00:00:00:02:01", Ip4.Parse("10.0.0.10"), TimeSpan.FromMinutes(5), null, unknown: true);
+        table.Bind("02:00:00:00:02:02", Ip4.Parse("10.0.0.11"), TimeSpan.FromMinutes(5), null, unknown: true);
+        table.Bind("02:00:00:00:02:03", Ip4.Parse("10.0.0.12"), TimeSpan.FromMinutes(5), null, unknown: false);
+
+        Assert.Equal(2, table.UnknownHeld(Subnet));
+        Assert.False(table.HasRoomForUnknown(Subnet, heldBack: 2));
+        Assert.True(table.HasRoomForUnknown(Subnet, heldBack: 1));
+        // A released unknown lease still counts (the address is still its client's).
+        table.Release("02:00:00:00:02:01", Ip4.Parse("10.0.0.10"));
+        Assert.Equal(2, table.UnknownHeld(Subnet));
+        _time.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(0, table.UnknownHeld(Subnet));
+    }
+
+    [Fact]
+    public void HasRoomForUnknown_RestoredLeases_AreClassifiedByTheNodeSource()
+    {
+        var path = Path.Combine(_directory, "leases.journal");
+        using (var journal = new DhcpLeaseJournal(path))
+        {
+            var table = new DhcpLeaseTable(_time, journal);
+            table.Bind("02:00:00:00:02:01", Ip4.Parse("10.0.0.10"), TimeSpan.FromHours(1), null, unknown: true);
+            table.Bind("02:00:00:00:02:02", Ip4.Parse("10.0.0.11"), TimeSpan.FromHours(1), null, unknown: false);
+            table.Commit();
+        }
+
+        var reloaded = new DhcpLeaseTable(_time) { IsNode = mac => mac == "02:00:00:00:02:02" };
+        reloaded.Load(path);
+
+        Assert.Equal(1, reloaded.UnknownHeld(Subnet));
     }
 
     [Fact]

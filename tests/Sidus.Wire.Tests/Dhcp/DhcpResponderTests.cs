@@ -340,4 +340,96 @@ public class DhcpResponderTests
         Assert.False(reply.Packet.Options.Contains(DhcpOptionCode.LeaseTime));
         Assert.Equal(new IPEndPoint(IPAddress.Parse("10.0.0.30"), 68), reply.Destination);
     }
+
+    /// <summary>DISCOVER then REQUEST for what was offered; the ACKed address.</summary>
+    private static Ip4 Lease(DhcpResponder responder, string mac)
+    {
+        var offer = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, mac), Client, false)!;
+        var ack = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Request, mac, p =>
+        {
+            p.Options.SetAddress(DhcpOptionCode.ServerIdentifier, Ip4.Parse("10.0.0.1"));
+            p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, offer.Packet.Yiaddr);
+        }), Client, false)!;
+        Assert.Equal(DhcpMessageType.Ack, ack.Packet.MessageType);
+        return ack.Packet.Yiaddr;
+    }
+
+    private static DhcpPacket Release(string mac, Ip4 address) => DhcpTestPackets.Request(DhcpMessageType.Release, mac, p =>
+    {
+        p.Ciaddr = address;
+        p.Options.SetAddress(DhcpOptionCode.ServerIdentifier, Ip4.Parse("10.0.0.1"));
+    });
+
+    [Fact]
+    public void Release_FromAnotherSourceThanItsAddress_IsIgnored()
+    {
+        var log = new TestLog();
+        var leases = new DhcpLeaseTable(_time);
+        var responder = new DhcpResponder(Options(), new StaticDhcpNodeSource(), leases, log, _time);
+        var address = Lease(responder, "52:54:00:00:05:01");
+
+        Assert.Null(responder.Handle(Release("52:54:00:00:05:01", address), new IPEndPoint(IPAddress.Parse("10.0.0.66"), 68), false));
+        Assert.Equal(DhcpLeaseState.Bound, leases.FindByAddress(address)!.State);
+        Assert.Contains(log.Lines, l => l.Contains($"ignored: it names {address} but came from 10.0.0.66", StringComparison.Ordinal));
+
+        Assert.Null(responder.Handle(Release("52:54:00:00:05:01", address), new IPEndPoint(address.ToIPAddress(), 68), false));
+        Assert.Equal(DhcpLeaseState.Released, leases.FindByAddress(address)!.State);
+        Assert.Contains(log.Lines, l => l.Contains($"RELEASE of {address} by 52:54:00:00:05:01", StringComparison.Ordinal));
+        // Released, the address is still no one else's.
+        var other = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, "52:54:00:00:05:02",
+            p => p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, address)), Client, false)!;
+        Assert.NotEqual(address, other.Packet.Yiaddr);
+    }
+
+    [Fact]
+    public void Decline_LoopOfANodeMac_QuarantinesTwoAndAnotherNodeStillGetsAnAddress()
+    {
+        var log = new TestLog();
+        var nodes = new StaticDhcpNodeSource([new("52:54:00:00:06:01", new DhcpNodeAnswer { NodeName = "evil" }),
+            new("52:54:00:00:06:02", new DhcpNodeAnswer { NodeName = "victim" })]);
+        // 50 addresses: up to 5 may be in quarantine, 2 of them for one client.
+        var options = Options() with { Pools = [DhcpPool.Parse("10.0.0.100-10.0.0.149")] };
+        var responder = new DhcpResponder(options, nodes, new DhcpLeaseTable(_time), log, _time);
+
+        for (var i = 0; i < 30; i++)
+        {
+            var address = Lease(responder, "52:54:00:00:06:01");
+            responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Decline, "52:54:00:00:06:01", p =>
+            {
+                p.Options.SetAddress(DhcpOptionCode.ServerIdentifier, Ip4.Parse("10.0.0.1"));
+                p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, address);
+            }), Client, false);
+        }
+
+        Assert.Equal(2, log.Lines.Count(l => l.Contains("address quarantined", StringComparison.Ordinal)));
+        Assert.Contains(log.Lines, l => l.Contains("already has 2 declined address(es) in quarantine", StringComparison.Ordinal));
+        // Refusals are budgeted like lines about unknown machines: 28 refused, 20 at Information.
+        Assert.Equal(DhcpResponder.UnknownLinesPerWindow, log.Lines.Count(l => l.StartsWith("Information: DHCP Decline from", StringComparison.Ordinal)));
+        Assert.True(options.Pools[0].Contains(Lease(responder, "52:54:00:00:06:02")));
+    }
+
+    [Fact]
+    public void Discover_FloodOfUnknownMacs_LeavesAnAddressForEachNode()
+    {
+        var nodes = new StaticDhcpNodeSource([new("52:54:00:00:07:01", new DhcpNodeAnswer { NodeName = "a" }),
+            new("52:54:00:00:07:02", new DhcpNodeAnswer { NodeName = "b" }),
+            new("52:54:00:00:07:03", new DhcpNodeAnswer { NodeName = "fixed", FixedAddress = Ip4.Parse("10.0.0.105") })]);
+        var log = new TestLog();
+        var responder = new DhcpResponder(Options(), nodes, new DhcpLeaseTable(_time), log, _time);
+
+        var offers = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            if (responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Discover, $"52:54:00:01:{i / 256:x2}:{i % 256:x2}"), Client, false) is not null)
+                offers++;
+        }
+
+        // 11 addresses: 2 kept for the nodes without a fixed address, 1 is the fixed node's.
+        Assert.Equal(8, offers);
+        Assert.Contains(log.Lines, l => l.Contains("the rest of the pool of 10.0.0.0 is kept for nodes (3 address(es) held back, 8 held by machines that are no node, 0 in quarantine)", StringComparison.Ordinal));
+        var a = Lease(responder, "52:54:00:00:07:01");
+        var b = Lease(responder, "52:54:00:00:07:02");
+        Assert.NotEqual(a, b);
+        Assert.Equal(Ip4.Parse("10.0.0.105"), Lease(responder, "52:54:00:00:07:03"));
+    }
 }

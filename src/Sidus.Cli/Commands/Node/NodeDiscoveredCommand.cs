@@ -8,9 +8,34 @@ public static class NodeDiscoveredCommand
     public static Command Create(Option<string?> db)
     {
         var json = GlobalOptions.Json();
-        var cmd = new Command("discovered", "List machines that asked to boot but are no node yet (adopt one with `sidus node adopt MAC NAME`)") { json };
+        var forget = new Option<string[]>("--forget")
+        {
+            Description = "Remove this machine from the (capped) list instead; repeat for more",
+            HelpName = "MAC",
+        };
+        var forgetAll = new Option<bool>("--forget-all") { Description = "Remove every machine from the list instead" };
+        var cmd = new Command("discovered", "List machines that asked to boot but are no node yet (adopt one with `sidus node adopt MAC NAME`)")
+        {
+            json, forget, forgetAll,
+        };
         cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
         {
+            if (r.GetValue(forgetAll) || r.GetValue(forget) is { Length: > 0 })
+            {
+                var macs = r.GetValue(forgetAll) ? null : r.GetValue(forget)!.Select(MacAddress.Parse).ToList();
+                var removed = await store.ForgetDiscoveredAsync(macs, ct);
+                if (r.GetValue(json))
+                {
+                    InventoryJson.Print(new JsonObject { ["forgotten"] = removed });
+                }
+                else
+                {
+                    Console.Out.WriteLine($"forgot {removed} discovered machine(s)");
+                }
+
+                return InventoryCli.Ok;
+            }
+
             var list = await store.ListDiscoveredAsync(ct);
             if (r.GetValue(json))
             {

@@ -1,0 +1,17 @@
+namespace Sidus.Wire.Dhcp;
+
+/// <summary>What became of a DECLINE.</summary>
+public enum DhcpDeclineOutcome
+{
+    /// <summary>The address is out of use for the quarantine time.</summary>
+    Quarantined,
+
+    /// <summary>The client does not hold the address (an offer or a live lease of its own): ignored.</summary>
+    NotHolder,
+
+    /// <summary>The client already has as many addresses in quarantine as one client may: ignored.</summary>
+    ClientLimit,
+
+    /// <summary>The pool already has as large a share in quarantine as it may: ignored.</summary>
+    PoolLimit,
+}
