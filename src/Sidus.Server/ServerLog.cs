@@ -33,6 +33,12 @@ internal static partial class ServerLog
     [LoggerMessage(132, LogLevel.Warning, "Could not store a boot event from {Mac}: {Reason}")]
     public static partial void BootEventFailed(ILogger logger, string mac, string reason);
 
+    [LoggerMessage(133, LogLevel.Warning, "Boot events from machines that are no node are not stored: {Count} in the last {Seconds} s, the last from {Mac}")]
+    public static partial void BootEventsOfNoNode(ILogger logger, int count, int seconds, string mac);
+
+    [LoggerMessage(134, LogLevel.Information, "Boot events trimmed: {Count} older than {Days} days or beyond the newest {Total}")]
+    public static partial void BootEventsTrimmed(ILogger logger, int count, double days, int total);
+
     [LoggerMessage(140, LogLevel.Information, "iPXE binaries from {Directory}: {Names}")]
     public static partial void IpxeBinaries(ILogger logger, string directory, string names);
 
@@ -92,4 +98,16 @@ internal static partial class ServerLog
 
     [LoggerMessage(224, LogLevel.Critical, "{Failure}: the server stops (a service manager restarts it)")]
     public static partial void ListenerDied(ILogger logger, string failure);
+
+    [LoggerMessage(330, LogLevel.Warning, "Admin request {Method} {Path} from {Client} refused: {Reason}")]
+    public static partial void AdminRefused(ILogger logger, string method, string path, IPAddress? client, string reason);
+
+    [LoggerMessage(331, LogLevel.Information, "Inventory changed over HTTP by token {Token} from {Client}: {Summary}")]
+    public static partial void AdminApplied(ILogger logger, string token, IPAddress? client, string summary);
+
+    [LoggerMessage(333, LogLevel.Warning, "Could not record the use of admin token {Token}: {Reason}")]
+    public static partial void AdminTokenUseNotRecorded(ILogger logger, string token, string reason);
+
+    [LoggerMessage(332, LogLevel.Warning, "{Change}")]
+    public static partial void HomeSecured(ILogger logger, string change);
 }

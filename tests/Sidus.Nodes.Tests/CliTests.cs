@@ -164,9 +164,9 @@ public class CliTests
         await using (var store = await Storage.InventoryStore.OpenAsync(sidus.DbPath))
         {
             await store.RegisterDiscoveredAsync(mac, "x64-uefi", t, "lab", "fresh");
-            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Dhcp, t));
-            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Tftp, t.AddSeconds(2)));
-            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Up, t.AddSeconds(31), "multi-user"));
+
+            // A machine that is no node leaves no boot events.
+            Assert.False(await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Dhcp, t)));
         }
 
         var discovered = Json(await sidus.RunAsync("node", "discovered", "--json"));
@@ -177,6 +177,12 @@ public class CliTests
         Assert.Equal(0, Json(await sidus.RunAsync("node", "discovered", "--json")).GetArrayLength());
         var show = Json(await sidus.RunAsync("node", "show", "node042", "--json"));
         Assert.Equal("fresh", show.GetProperty("groups")[0].GetString());
+        await using (var store = await Storage.InventoryStore.OpenAsync(sidus.DbPath))
+        {
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Dhcp, t));
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Tftp, t.AddSeconds(2)));
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Up, t.AddSeconds(31), "multi-user"));
+        }
 
         var status = Json(await sidus.RunAsync("node", "status", "--json"));
         var row = Assert.Single(status.EnumerateArray());

@@ -121,6 +121,8 @@ public sealed class SidusServer : IAsyncDisposable
 
         // "Application started. Press Ctrl+C to shut down.": the server says when it listens, and a service has no Ctrl+C.
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        var httpAddresses = ServeSetup.HttpListenAddresses(options);
+        var httpPort = ServeSetup.HttpListenPort(options, httpAddresses);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -128,7 +130,10 @@ public sealed class SidusServer : IAsyncDisposable
             k.Limits.MaxRequestLineSize = 8 * 1024;
             k.Limits.MaxRequestBodySize = ApiEndpoints.MaxEventBody;
             k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
-            k.Listen(options.Http.Listen, options.Http.Port);
+            foreach (var address in httpAddresses)
+            {
+                k.Listen(address, httpPort);
+            }
         });
         return builder;
     }
