@@ -186,7 +186,7 @@ public class StoreTests
     public async Task Open_SetsWalAndSchemaVersion()
     {
         await using var inv = await TempInventory.CreateAsync();
-        Assert.Equal(2, await inv.Store.GetSchemaVersionAsync());
+        Assert.Equal(3, await inv.Store.GetSchemaVersionAsync());
         await using var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False");
         await c.OpenAsync();
         await using var cmd = c.CreateCommand();
@@ -198,8 +198,8 @@ public class StoreTests
         await using var again = await inv.OpenSecondAsync();
         Assert.NotNull(await again.GetNodeAsync("a"));
         cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
-        // One row per migration (1: the tables, 2: the boot events' image and up report); reopening adds none.
-        Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
+        // One row per migration (1: the tables, 2: the boot events' image and up report, 3: admin tokens); reopening adds none.
+        Assert.Equal(3L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 
     [Fact]
@@ -442,8 +442,8 @@ public class StoreTests
 
         await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Agent, now.AddDays(-40)));
         var limits = new BootEventLimits { Total = 12, MaxAge = TimeSpan.FromDays(30) };
-        Assert.Equal(9, await inv.Store.TrimBootEventsAsync(limits, now));
-        Assert.Equal(12, await inv.Store.CountBootEventsAsync());
+        Assert.Equal(10, await inv.Store.TrimBootEventsAsync(limits, now));
+        Assert.Equal(11, await inv.Store.CountBootEventsAsync());
         Assert.Equal(0, await inv.Store.TrimBootEventsAsync(limits, now));
     }
 
@@ -464,7 +464,7 @@ public class StoreTests
         // The database holds the hash, never the secret.
         foreach (var file in Directory.GetFiles(inv.Directory))
         {
-            Assert.DoesNotContain(secret[6..], Encoding.ASCII.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret[6..], System.Text.Encoding.ASCII.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
         }
 
         var snap = await inv.Store.LoadAsync();
