@@ -8,6 +8,7 @@ using Sidus.Nodes.Storage;
 using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
 using Sidus.Server.Inventory;
+using Xunit.Abstractions;
 
 namespace Sidus.Server.Tests;
 
@@ -16,7 +17,7 @@ namespace Sidus.Server.Tests;
 /// their text) through the server's one way into the inventory leaves the database, /api/status and `sidus node
 /// status` bounded, and no control character in what they show.
 /// </summary>
-public sealed class EventFloodTests : IAsyncLifetime
+public sealed class EventFloodTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int RandomMacEvents = 20_000;
     private const int NodeEvents = 5_000;
@@ -99,6 +100,9 @@ public sealed class EventFloodTests : IAsyncLifetime
         Assert.True(after.Output.Length < 64 * 1024, $"node status printed {after.Output.Length} characters");
         Assert.True(after.Time < (baseline.Time * 3) + TimeSpan.FromSeconds(2), $"node status took {after.Time.TotalSeconds:F1} s after the flood, {baseline.Time.TotalSeconds:F1} s before");
         Assert.DoesNotContain(after.Output, c => char.IsControl(c) && c is not '\n');
+        output.WriteLine(
+            $"{RandomMacEvents + NodeEvents} events stored in {stored.TotalSeconds:F1} s; kept {count}; inventory {dbBytes} bytes; /api/status {body.Length} bytes; "
+            + $"node status {after.Output.Length} chars in {after.Time.TotalSeconds:F2} s (before the flood {baseline.Time.TotalSeconds:F2} s)");
         var json = (await Tools.SidusAsync(_home, "node", "status", "--json")).Text;
         Assert.True(json.Length < 256 * 1024, $"node status --json printed {json.Length} characters");
         Assert.DoesNotContain(json, c => char.IsControl(c) && c is not '\n' and not '\r');
