@@ -83,6 +83,7 @@ public sealed class SidusServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         management ??= ServiceManagement.None;
+        var homeChange = SecureHome(options);
         var inventory = await OpenInventoryAsync(options, ct);
         WebApplication? app = null;
         try
@@ -92,6 +93,11 @@ public sealed class SidusServer : IAsyncDisposable
             ServerServices.Add(builder.Services, options, view, management);
             app = builder.Build();
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server");
+            if (homeChange is not null)
+            {
+                ServerLog.HomeSecured(log, homeChange);
+            }
+
             ServerLog.InventoryReloaded(log, view.Current.Nodes.Length, view.Current.Groups.Length, view.Current.Version);
             MapEndpoints(app);
             await StartListeningAsync(app, options, ct);
@@ -293,6 +299,19 @@ public sealed class SidusServer : IAsyncDisposable
         // The host disposes what its container built (listeners, store, artifacts); the inventory was opened first.
         await _app.DisposeAsync();
         await _inventory.DisposeAsync();
+    }
+
+    /// <summary>The data directory made root's alone, or [group]'s too (<see cref="Linux.HomeAccess"/>), before anything is written in it.</summary>
+    private static string? SecureHome(ServeOptions options)
+    {
+        try
+        {
+            return Linux.HomeAccess.Secure(options.Home, options.Group);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Linux.LinuxException)
+        {
+            throw new ServeConfigException($"cannot use the data directory {options.Home}: {e.Message}", e);
+        }
     }
 
     private static async Task<InventoryStore> OpenInventoryAsync(ServeOptions options, CancellationToken ct)
