@@ -28,6 +28,7 @@ public static class CommandRunner
                 {
                     Console.Error.WriteLine("sidus: " + change);
                 }
+
                 var wait = result.GetResult(Wait) is null ? 30 : result.GetValue(Wait);
                 var images = new ImageStore(repository)
                 {
