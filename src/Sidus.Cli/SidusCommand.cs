@@ -21,6 +21,7 @@ public static class SidusCommand
         root.Subcommands.Add(Commands.Network.NetworkCommand.Create());
         root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
         root.Subcommands.Add(Commands.Inventory.InventoryExportCommand.Create());
+        root.Subcommands.Add(Commands.Token.TokenCommand.Create());
         root.Subcommands.Add(Commands.Serve.ServeCommand.Create());
         root.Subcommands.Add(Commands.Service.ServiceCommand.Create());
         root.Subcommands.Add(Commands.Docs.CompletionCommand.Create());

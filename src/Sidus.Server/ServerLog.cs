@@ -39,6 +39,12 @@ internal static partial class ServerLog
     [LoggerMessage(139, LogLevel.Warning, "DHCP on {Interface}: machines that are no node ask to boot faster than {PerMinute} a minute: {Count} boot(s) not recorded or registered in the last minute")]
     public static partial void UnknownBootsUnrecorded(ILogger logger, string @interface, int perMinute, long count);
 
+    [LoggerMessage(133, LogLevel.Warning, "Boot events from machines that are no node are not stored: {Count} in the last {Seconds} s, the last from {Mac}")]
+    public static partial void BootEventsOfNoNode(ILogger logger, int count, int seconds, string mac);
+
+    [LoggerMessage(134, LogLevel.Information, "Boot events trimmed: {Count} older than {Days} days or beyond the newest {Total}")]
+    public static partial void BootEventsTrimmed(ILogger logger, int count, double days, int total);
+
     [LoggerMessage(140, LogLevel.Information, "iPXE binaries from {Directory}: {Names}")]
     public static partial void IpxeBinaries(ILogger logger, string directory, string names);
 
@@ -98,4 +104,16 @@ internal static partial class ServerLog
 
     [LoggerMessage(224, LogLevel.Critical, "{Failure}: the server stops (a service manager restarts it)")]
     public static partial void ListenerDied(ILogger logger, string failure);
+
+    [LoggerMessage(330, LogLevel.Warning, "Admin request {Method} {Path} from {Client} refused: {Reason}")]
+    public static partial void AdminRefused(ILogger logger, string method, string path, IPAddress? client, string reason);
+
+    [LoggerMessage(331, LogLevel.Information, "Inventory changed over HTTP by token {Token} from {Client}: {Summary}")]
+    public static partial void AdminApplied(ILogger logger, string token, IPAddress? client, string summary);
+
+    [LoggerMessage(333, LogLevel.Warning, "Could not record the use of admin token {Token}: {Reason}")]
+    public static partial void AdminTokenUseNotRecorded(ILogger logger, string token, string reason);
+
+    [LoggerMessage(332, LogLevel.Warning, "{Change}")]
+    public static partial void HomeSecured(ILogger logger, string change);
 }

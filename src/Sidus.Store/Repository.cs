@@ -34,9 +34,19 @@ public sealed class Repository : IDisposable
 
     public PackSet Objects => _packs ??= new PackSet(PackDirectory);
 
-    /// <summary>Opens the store under HOME, creating an empty one if there is none yet.</summary>
+    /// <summary>
+    /// What opening changed on the data directory's access (<see cref="HomeAccess.Secure"/>: an existing home open to
+    /// others is closed), for the caller to say; null when nothing changed.
+    /// </summary>
+    public string? AccessChange { get; private init; }
+
+    /// <summary>
+    /// Opens the store under HOME, creating an empty one if there is none yet. HOME is made root's alone (or its
+    /// group's) before anything is written in it.
+    /// </summary>
     public static Repository Open(string home)
     {
+        var accessChange = HomeAccess.Secure(home);
         var store = Path.Combine(home, "store");
         var format = Path.Combine(store, "FORMAT");
         if (File.Exists(format))
@@ -64,7 +74,7 @@ public sealed class Repository : IDisposable
             Directory.CreateDirectory(Path.Combine(store, dir));
         }
 
-        return new Repository(home);
+        return new Repository(home) { AccessChange = accessChange };
     }
 
     /// <summary>Takes the writer lock and clears staging leftovers of writers that died.</summary>

@@ -164,9 +164,9 @@ public class CliTests
         await using (var store = await Storage.InventoryStore.OpenAsync(sidus.DbPath))
         {
             await store.RegisterDiscoveredAsync(mac, "x64-uefi", t, "lab", "fresh");
-            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Dhcp, t));
-            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Tftp, t.AddSeconds(2)));
-            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Up, t.AddSeconds(31), "multi-user"));
+
+            // A machine that is no node leaves no boot events.
+            Assert.False(await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Dhcp, t)));
         }
 
         var discovered = Json(await sidus.RunAsync("node", "discovered", "--json"));
@@ -177,6 +177,12 @@ public class CliTests
         Assert.Equal(0, Json(await sidus.RunAsync("node", "discovered", "--json")).GetArrayLength());
         var show = Json(await sidus.RunAsync("node", "show", "node042", "--json"));
         Assert.Equal("fresh", show.GetProperty("groups")[0].GetString());
+        await using (var store = await Storage.InventoryStore.OpenAsync(sidus.DbPath))
+        {
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Dhcp, t));
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Tftp, t.AddSeconds(2)));
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Up, t.AddSeconds(31), "multi-user"));
+        }
 
         var status = Json(await sidus.RunAsync("node", "status", "--json"));
         var row = Assert.Single(status.EnumerateArray());
@@ -232,5 +238,61 @@ public class CliTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("Usage:", r.Out, StringComparison.Ordinal);
         Assert.Contains("--db", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_CreateListRevoke_SecretShownOnceNeverListed()
+    {
+        using var sidus = new SidusProcess();
+        var made = await sidus.RunAsync("token", "create", "ci", "--expires", "12h", "--json");
+        Assert.True(made.ExitCode == 0, made.Err);
+        var secret = Json(made).GetProperty("token").GetString()!;
+        Assert.StartsWith("sidus_", secret, StringComparison.Ordinal);
+        Assert.False(Json(made).GetProperty("expired").GetBoolean());
+
+        var plain = await sidus.RunAsync("token", "create", "ops");
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Matches("^sidus_[A-Za-z0-9_-]{43}\n$", plain.Out);
+        Assert.Contains("shown only now", plain.Err, StringComparison.Ordinal);
+
+        var list = await sidus.RunAsync("token", "list", "--json");
+        Assert.Equal(["ci", "ops"], Json(list).EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        Assert.DoesNotContain(secret, list.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(Sidus.Nodes.Access.AdminTokenSecret.Hash(secret), list.Out, StringComparison.Ordinal);
+        var table = await sidus.RunAsync("token", "list");
+        Assert.Contains("never", table.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, table.Out, StringComparison.Ordinal);
+
+        Assert.Equal(3, (await sidus.RunAsync("token", "create", "ci")).ExitCode);
+        var bad = await sidus.RunAsync("token", "create", "x", "--expires", "soon");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("not a duration", bad.Err, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await sidus.RunAsync("token", "revoke", "ci")).ExitCode);
+        Assert.Equal(["ops"], Json(await sidus.RunAsync("token", "list", "--json")).EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(2, (await sidus.RunAsync("token", "revoke", "ci")).ExitCode);
+    }
+
+    [Fact]
+    public async Task NodeStatus_HostileEventText_NoControlCharacterReachesTheOutput()
+    {
+        using var sidus = new SidusProcess();
+        Assert.Equal(0, (await sidus.RunAsync("node", "add", "n1", "--mac", "52:54:00:00:00:01")).ExitCode);
+        var mac = MacAddress.Parse("52:54:00:00:00:01");
+        await using (var store = await Storage.InventoryStore.OpenAsync(sidus.DbPath))
+        {
+            await store.RecordBootEventAsync(new BootEvent(mac, BootStage.Up, DateTimeOffset.UtcNow, "x\u001b[2J\u001b]0;pwned\u0007y")
+            {
+                Up = new Sidus.Wire.Contracts.UpReport { Host = "pwned\u001b[31m", SshEd25519 = "SHA256:\u009bfake" },
+            });
+        }
+
+        foreach (var args in new[] { new[] { "node", "status" }, ["node", "status", "--json"] })
+        {
+            var r = await sidus.RunAsync(args);
+            Assert.True(r.ExitCode == 0, r.Err);
+            Assert.DoesNotContain(r.Out, c => c is '\u001b' or '\u0007' or '\u009b');
+            Assert.Contains("pwned", r.Out, StringComparison.Ordinal);
+        }
     }
 }

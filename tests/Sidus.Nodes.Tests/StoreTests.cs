@@ -186,7 +186,7 @@ public class StoreTests
     public async Task Open_SetsWalAndSchemaVersion()
     {
         await using var inv = await TempInventory.CreateAsync();
-        Assert.Equal(2, await inv.Store.GetSchemaVersionAsync());
+        Assert.Equal(3, await inv.Store.GetSchemaVersionAsync());
         await using var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False");
         await c.OpenAsync();
         await using var cmd = c.CreateCommand();
@@ -198,8 +198,8 @@ public class StoreTests
         await using var again = await inv.OpenSecondAsync();
         Assert.NotNull(await again.GetNodeAsync("a"));
         cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
-        // One row per migration (1: the tables, 2: the boot events' image and up report); reopening adds none.
-        Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
+        // One row per migration (1: the tables, 2: the boot events' image and up report, 3: admin tokens); reopening adds none.
+        Assert.Equal(3L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 
     [Fact]
@@ -343,6 +343,7 @@ public class StoreTests
             await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), stage, t.AddSeconds(s), "detail " + s));
         }
 
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("b", 7)));
         await inv.Store.RecordBootEventAsync(new BootEvent(Mac(7), BootStage.Error, t, new string('x', 5000)));
 
         var status = await inv.Store.GetBootStatusAsync();
@@ -354,9 +355,9 @@ public class StoreTests
         Assert.Equal([BootStage.Dhcp, BootStage.Tftp, BootStage.Script, BootStage.Kernel, BootStage.Up], a.Stages.Select(s => s.Stage));
         Assert.Equal(TimeSpan.FromSeconds(30), a.Latest.SinceStart);
         Assert.Equal(TimeSpan.FromSeconds(3), a.Stages[2].SinceStart);
-        var unknown = status[1];
-        Assert.Null(unknown.Node);
-        Assert.Equal(BootStages.MaxDetailLength, unknown.Latest.Detail!.Length);
+        var b = status[1];
+        Assert.Equal("b", b.Node);
+        Assert.Equal(BootStages.MaxDetailLength, b.Latest.Detail!.Length);
 
         Assert.Equal(8, await inv.Store.PruneBootEventsAsync(t.AddDays(1)));
         Assert.Empty(await inv.Store.GetBootStatusAsync());
@@ -400,5 +401,114 @@ public class StoreTests
         Assert.Equal("v2", a.Image);
         Assert.Equal(up.Detail(), a.Latest.Detail);
         Assert.Equal("v1", a.Stages[1].Image);
+    }
+
+    [Fact]
+    public async Task RecordBootEvent_MacOfNoNode_NotStored()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        Assert.False(await inv.Store.RecordBootEventAsync(new BootEvent(Mac(9), BootStage.Up, DateTimeOffset.UtcNow, "pwned")));
+        Assert.True(await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Dhcp, DateTimeOffset.UtcNow)));
+        Assert.Equal(1, await inv.Store.CountBootEventsAsync());
+        Assert.Equal("a", Assert.Single(await inv.Store.GetBootStatusAsync()).Node);
+    }
+
+    [Fact]
+    public async Task RecordBootEvent_ControlCharacters_StoredAsQuestionMarks()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        const string Hostile = "ok\u001b[2J\u001b]0;owned\u0007\r\nline2\u009b31m\u202eevil\u0000";
+        var up = new UpReport { Host = "h\u001b[31m", SshEd25519 = "SHA256:\u001b[1mfake", Image = "v\u0085" };
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Up, DateTimeOffset.UtcNow, Hostile) { Up = up, Image = "i\u001b" });
+
+        var s = Assert.Single(await inv.Store.GetBootStatusAsync());
+        Assert.Equal("ok?[2J?]0;owned?  line2?31m?evil?", s.Latest.Detail);
+        Assert.Equal("h?[31m", s.Up!.Host);
+        Assert.Equal("SHA256:?[1mfake", s.Up.SshEd25519);
+        Assert.Equal("v?", s.Up.Image);
+        Assert.Equal("i?", s.Latest.Image);
+    }
+
+    [Fact]
+    public async Task RecordBootEvent_ManyForOneNode_KeepsTheNewestPerMachine()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("b", 2)));
+        var limits = new BootEventLimits { PerMachine = 10 };
+        var t = DateTimeOffset.UtcNow;
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(2), BootStage.Dhcp, t), limits);
+        for (var i = 0; i < 50; i++)
+        {
+            await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Agent, t.AddSeconds(i), "n" + i), limits);
+        }
+
+        Assert.Equal(11, await inv.Store.CountBootEventsAsync());
+        var a = (await inv.Store.GetBootStatusAsync()).Single(s => s.Node == "a");
+        Assert.Equal(10, a.Stages.Count);
+        Assert.Equal("n49", a.Latest.Detail);
+        Assert.Equal("n40", a.Stages[0].Detail);
+    }
+
+    [Fact]
+    public async Task TrimBootEvents_DropsTheOldAndTheOldestBeyondTheTotal()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        var now = DateTimeOffset.UtcNow;
+        for (var n = 1; n <= 5; n++)
+        {
+            await inv.Store.EditAsync(e => e.AddNodeAsync(N("n" + n, n)));
+            for (var i = 0; i < 4; i++)
+            {
+                await inv.Store.RecordBootEventAsync(new BootEvent(Mac(n), BootStage.Agent, now.AddMinutes(-n * 10 + i)));
+            }
+        }
+
+        await inv.Store.RecordBootEventAsync(new BootEvent(Mac(1), BootStage.Agent, now.AddDays(-40)));
+        var limits = new BootEventLimits { Total = 12, MaxAge = TimeSpan.FromDays(30) };
+        Assert.Equal(10, await inv.Store.TrimBootEventsAsync(limits, now));
+        Assert.Equal(11, await inv.Store.CountBootEventsAsync());
+        Assert.Equal(0, await inv.Store.TrimBootEventsAsync(limits, now));
+    }
+
+    [Fact]
+    public async Task AdminTokens_StoredHashedFoundByTheirSecretRevoked()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        var now = DateTimeOffset.UtcNow;
+        var v0 = await inv.Store.GetVersionAsync();
+        var (token, secret) = await inv.Store.EditAsync(e => e.AddAdminTokenAsync("CI", now, now.AddHours(1)));
+        var (_, other) = await inv.Store.EditAsync(e => e.AddAdminTokenAsync("ops", now, null));
+        Assert.True(await inv.Store.GetVersionAsync() > v0);
+        Assert.Equal("ci", token.Name);
+        Assert.StartsWith(Access.AdminTokenSecret.Prefix, secret, StringComparison.Ordinal);
+        Assert.Equal(Access.AdminTokenSecret.Prefix.Length + 43, secret.Length);
+        Assert.NotEqual(secret, other);
+
+        // The database holds the hash, never the secret.
+        foreach (var file in Directory.GetFiles(inv.Directory))
+        {
+            Assert.DoesNotContain(secret[6..], System.Text.Encoding.ASCII.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
+        }
+
+        var snap = await inv.Store.LoadAsync();
+        Assert.Equal(["ci", "ops"], snap.AdminTokens.Select(t => t.Name));
+        Assert.Equal("ci", Access.AdminTokenSecret.Find(secret, snap.AdminTokens)!.Name);
+        Assert.Equal("ops", Access.AdminTokenSecret.Find(other, snap.AdminTokens)!.Name);
+        Assert.Null(Access.AdminTokenSecret.Find(secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A'), snap.AdminTokens));
+        Assert.Null(Access.AdminTokenSecret.Find("", snap.AdminTokens));
+        Assert.False(snap.AdminTokens[0].IsExpired(now.AddMinutes(59)));
+        Assert.True(snap.AdminTokens[0].IsExpired(now.AddMinutes(61)));
+
+        await inv.Store.TouchAdminTokenAsync("ci", now.AddMinutes(1));
+        Assert.Equal(now.AddMinutes(1).ToUnixTimeMilliseconds(), (await inv.Store.ListAdminTokensAsync())[0].LastUsed!.Value.ToUnixTimeMilliseconds());
+
+        Assert.Equal(InventoryErrorKind.Conflict, (await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(e => e.AddAdminTokenAsync("ci", now, null)))).Kind);
+        Assert.Equal(InventoryErrorKind.Invalid, (await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(e => e.AddAdminTokenAsync("a b", now, null)))).Kind);
+        await inv.Store.EditAsync(e => e.RemoveAdminTokenAsync("ci"));
+        Assert.Null(Access.AdminTokenSecret.Find(secret, (await inv.Store.LoadAsync()).AdminTokens));
+        Assert.Equal(InventoryErrorKind.NotFound, (await Assert.ThrowsAsync<InventoryException>(() => inv.Store.EditAsync(e => e.RemoveAdminTokenAsync("ci")))).Kind);
     }
 }

@@ -136,7 +136,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
                 SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(mount, "lib", "modules", SharedRootFixture.Release, "modules.dep"))));
 
             // While mounted, the status API counts the connection on this export.
-            var (status, body, _) = await Tools.CurlAsync($"{f.Http}/api/exports");
+            var (status, body, _) = await Tools.CurlAsync($"{f.Http}/api/exports", Tools.Bearer(f.AdminToken));
             Assert.Equal(200, status);
             var nbd = JsonDocument.Parse(body).RootElement;
             Assert.True(nbd.GetProperty("enabled").GetBoolean());
@@ -227,7 +227,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         Assert.Contains("boots in shared mode, but this server does not serve NBD", script, StringComparison.Ordinal);
         Assert.Contains("?attempt=2", script, StringComparison.Ordinal);
         Assert.DoesNotContain("kernel ", script, StringComparison.Ordinal);
-        var (_, api, _) = await Tools.CurlAsync($"http://127.0.0.1:{server.HttpEndpoint.Port}/api/status");
+        var (_, api, _) = await Tools.CurlAsync($"http://127.0.0.1:{server.HttpEndpoint.Port}/api/status", Tools.Bearer(f.AdminToken));
         Assert.False(JsonDocument.Parse(api).RootElement.GetProperty("nbd").GetProperty("enabled").GetBoolean());
     }
 

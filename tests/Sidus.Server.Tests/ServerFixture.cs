@@ -40,6 +40,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public LogCollector Log { get; } = new();
 
+    /// <summary>An admin token of the fixture's inventory, for the API reads.</summary>
+    public string AdminToken { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
         var root = Path.Combine(Home, "root");
@@ -56,6 +59,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
         // n5's arguments pass the inventory but leave no room for Sidus's own on the kernel line.
         Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
+        AdminToken = (await Inventory.EditAsync(e => e.AddAdminTokenAsync("tests", DateTimeOffset.UtcNow, null))).Secret;
         await Inventory.EditAsync(async e =>
         {
             await e.AddNodeAsync(new Node { Name = "n1", Macs = [Mac(1)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Install, KernelArgs = "console=ttyS0 quiet" } });

@@ -43,6 +43,9 @@ public sealed class SharedRootFixture : IAsyncLifetime
 
     public ServeOptions Options { get; private set; } = null!;
 
+    /// <summary>An admin token of the fixture's inventory, for the API reads.</summary>
+    public string AdminToken { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
         await BootableRoot.WriteAsync(Root);
@@ -58,6 +61,7 @@ public sealed class SharedRootFixture : IAsyncLifetime
         var agent = Path.Combine(Home, "sidus-agent");
         File.Copy("/bin/true", agent);
         Inventory = await InventoryStore.OpenAsync(Path.Combine(Home, InventoryStore.DefaultFileName));
+        AdminToken = (await Inventory.EditAsync(e => e.AddAdminTokenAsync("tests", DateTimeOffset.UtcNow, null))).Secret;
         await Inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "s1", Macs = [SharedMac], Settings = new NodeSettings { Image = "shared", Mode = BootMode.Shared } }));
         await Inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "r1", Macs = [RamMac], Settings = new NodeSettings { Image = "shared", Mode = BootMode.Ram } }));
         Options = new ServeOptions

@@ -66,6 +66,9 @@ public static class Tools
     }
 
     /// <summary>curl with a bounded time; returns the body, and the status code on the last line of stderr-free output.</summary>
+    /// <summary>curl's arguments that send an admin token.</summary>
+    public static string[] Bearer(string token) => ["-H", "Authorization: Bearer " + token];
+
     public static async Task<(int Status, byte[] Body, string Headers)> CurlAsync(string url, params string[] extra)
     {
         var headers = Path.GetTempFileName();

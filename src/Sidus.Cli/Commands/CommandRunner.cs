@@ -24,6 +24,11 @@ public static class CommandRunner
             {
                 var home = GlobalOptions.ResolveHome(result);
                 using var repository = Repository.Open(home);
+                if (repository.AccessChange is { } change)
+                {
+                    Console.Error.WriteLine("sidus: " + change);
+                }
+
                 var wait = result.GetResult(Wait) is null ? 30 : result.GetValue(Wait);
                 var images = new ImageStore(repository)
                 {
@@ -45,6 +50,12 @@ public static class CommandRunner
             catch (LinuxException e)
             {
                 Console.Error.WriteLine("sidus: " + e.Message + Advice(e.Errno));
+                return ExitCodes.Failure;
+            }
+            catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
+            {
+                // HomeAccess's refusal: it says who may and what to do.
+                Console.Error.WriteLine("sidus: " + e.Message);
                 return ExitCodes.Failure;
             }
             catch (UnauthorizedAccessException e)

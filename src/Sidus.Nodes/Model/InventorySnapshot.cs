@@ -18,8 +18,10 @@ public sealed class InventorySnapshot
         IEnumerable<Node> nodes,
         IEnumerable<Group> groups,
         NodeSettings defaults,
-        IEnumerable<NetworkPolicy> networks)
+        IEnumerable<NetworkPolicy> networks,
+        IEnumerable<Access.AdminToken>? adminTokens = null)
     {
+        AdminTokens = [.. (adminTokens ?? []).OrderBy(t => t.Name, StringComparer.Ordinal)];
         Version = version;
         Nodes = [.. nodes.OrderBy(n => n.Name, StringComparer.Ordinal)];
         Groups = [.. groups.OrderBy(g => g.Name, StringComparer.Ordinal)];
@@ -40,6 +42,9 @@ public sealed class InventorySnapshot
     public ImmutableArray<NetworkPolicy> Networks { get; }
 
     public NodeSettings Defaults { get; }
+
+    /// <summary>The admin tokens (names and hashes; the secrets are never stored).</summary>
+    public ImmutableArray<Access.AdminToken> AdminTokens { get; }
 
     public Node? FindNode(string name) => _nodes.GetValueOrDefault(name.ToLowerInvariant());
 

@@ -249,6 +249,39 @@ public sealed class InventoryEdit
     }
 
     /// <summary>
+    /// Makes admin token <paramref name="name"/> and returns its secret: the only time it is ever shown (the
+    /// inventory keeps its SHA-256). Refuses a name that is taken.
+    /// </summary>
+    public async Task<(Access.AdminToken Token, string Secret)> AddAdminTokenAsync(string name, DateTimeOffset now, DateTimeOffset? expires)
+    {
+        name = Names.Label(name, "token");
+        if (expires is { } e && e <= now)
+        {
+            Throw.Invalid($"token '{name}' would expire before it is made: give a positive duration");
+        }
+
+        if (await Sql.ScalarAsync(_c, _tx, _ct, "SELECT 1 FROM admin_tokens WHERE name = @n", ("@n", name)) is not null)
+        {
+            Throw.Conflict($"token '{name}' already exists: revoke it first (`sidus token revoke {name}`) or choose another name");
+        }
+
+        var secret = Access.AdminTokenSecret.New();
+        var token = new Access.AdminToken(name, Access.AdminTokenSecret.Hash(secret), now, expires, null);
+        await ExecAsync(
+            "INSERT INTO admin_tokens (name, hash, created, expires, last_used) VALUES (@n, @h, @c, @e, NULL)",
+            [("@n", token.Name), ("@h", token.Hash), ("@c", Sql.ToMilliseconds(now)), ("@e", expires is { } x ? Sql.ToMilliseconds(x) : null)]);
+        return (token, secret);
+    }
+
+    public async Task RemoveAdminTokenAsync(string name)
+    {
+        if (await ExecAsync("DELETE FROM admin_tokens WHERE name = @n", [("@n", name.ToLowerInvariant())]) == 0)
+        {
+            Throw.NotFound($"no token is named '{name}' (`sidus token list` shows the tokens)");
+        }
+    }
+
+    /// <summary>
     /// Frees the MACs and address of a node so another node in the same edit can take them (a swap in one apply).
     /// Internal: the node is left without MACs until it is updated again in the same transaction.
     /// </summary>

@@ -216,16 +216,76 @@ public sealed class InventoryStore : IAsyncDisposable
     public Task<Node> AdoptAsync(MacAddress mac, string name, IReadOnlyList<string>? groups = null, CancellationToken ct = default) =>
         EditAsync(e => e.AdoptAsync(mac, name, groups), ct);
 
-    /// <summary>Stores one boot stage report. The node name is taken from the MAC when the caller did not give it.</summary>
-    public async Task RecordBootEventAsync(BootEvent e, CancellationToken ct = default)
+    /// <summary>
+    /// Stores one boot stage report of a node, the one way events enter the inventory: its text is cleaned of control
+    /// characters (<see cref="EventText"/>), and the node's oldest events beyond <see cref="BootEventLimits.PerMachine"/>
+    /// go in the same transaction. Returns false, storing nothing, when the MAC belongs to no node: a machine that is no
+    /// node cannot fill the inventory with reports.
+    /// </summary>
+    public async Task<bool> RecordBootEventAsync(BootEvent e, BootEventLimits? limits = null, CancellationToken ct = default)
     {
-        var detail = e.Detail is { Length: > BootStages.MaxDetailLength } d ? d[..BootStages.MaxDetailLength] : e.Detail;
+        ArgumentNullException.ThrowIfNull(e);
+        limits ??= BootEventLimits.Default;
+        var detail = EventText.Clean(e.Detail is { Length: > BootStages.MaxDetailLength } d ? d[..BootStages.MaxDetailLength] : e.Detail);
+        var image = EventText.Clean(e.Image is { Length: > BootStages.MaxDetailLength } i ? i[..BootStages.MaxDetailLength] : e.Image);
+        var mac = e.Mac.ToString();
         await using var c = await _dialect.OpenAsync(ct);
+        await using var tx = await _dialect.BeginWriteAsync(c, ct);
+        var stored = await Sql.ExecuteAsync(
+            c, tx, ct,
+            "INSERT INTO boot_events (mac, node, stage, at, detail, image, up) SELECT @m, m.node, @s, @t, @d, @i, @u FROM node_macs m WHERE m.mac = @m",
+            ("@m", mac), ("@s", e.Stage.ToText()), ("@t", Sql.ToMilliseconds(e.At)), ("@d", detail),
+            ("@i", image), ("@u", EventText.Clean(e.Up)?.ToJson()));
+        if (stored == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return false;
+        }
+
         await Sql.ExecuteAsync(
+            c, tx, ct,
+            "DELETE FROM boot_events WHERE mac = @m AND id <= (SELECT id FROM boot_events WHERE mac = @m ORDER BY id DESC LIMIT 1 OFFSET @keep)",
+            ("@m", mac), ("@keep", (long)limits.PerMachine));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes boot events older than <see cref="BootEventLimits.MaxAge"/> and the oldest beyond
+    /// <see cref="BootEventLimits.Total"/>; returns how many went.
+    /// </summary>
+    public async Task<int> TrimBootEventsAsync(BootEventLimits limits, DateTimeOffset now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        await using var c = await _dialect.OpenAsync(ct);
+        return await Sql.ExecuteAsync(
             c, null, ct,
-            "INSERT INTO boot_events (mac, node, stage, at, detail, image, up) VALUES (@m, COALESCE(@n, (SELECT node FROM node_macs WHERE mac = @m)), @s, @t, @d, @i, @u)",
-            ("@m", e.Mac.ToString()), ("@n", e.Node), ("@s", e.Stage.ToText()), ("@t", Sql.ToMilliseconds(e.At)), ("@d", detail),
-            ("@i", e.Image), ("@u", e.Up is null ? null : e.Up.ToJson()));
+            "DELETE FROM boot_events WHERE at < @t OR id <= (SELECT id FROM boot_events ORDER BY id DESC LIMIT 1 OFFSET @keep)",
+            ("@t", Sql.ToMilliseconds(now - limits.MaxAge)), ("@keep", (long)limits.Total));
+    }
+
+    /// <summary>How many boot events are stored.</summary>
+    public async Task<long> CountBootEventsAsync(CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        return Convert.ToInt64(await Sql.ScalarAsync(c, null, ct, "SELECT COUNT(*) FROM boot_events") ?? 0L, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Notes that admin token <paramref name="name"/> was used. Not an edit: it does not move the change counter
+    /// (servers would reload their inventory on every API call otherwise).
+    /// </summary>
+    public async Task TouchAdminTokenAsync(string name, DateTimeOffset at, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        await Sql.ExecuteAsync(c, null, ct, "UPDATE admin_tokens SET last_used = @t WHERE name = @n", ("@t", Sql.ToMilliseconds(at)), ("@n", name));
+    }
+
+    /// <summary>The admin tokens as stored now, with when each was last used.</summary>
+    public async Task<IReadOnlyList<Access.AdminToken>> ListAdminTokensAsync(CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        return await Rows.AdminTokensAsync(c, null, ct);
     }
 
     /// <summary>

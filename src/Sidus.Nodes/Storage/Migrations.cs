@@ -67,6 +67,15 @@ internal static class Migrations
             "ALTER TABLE boot_events ADD COLUMN image TEXT",
             "ALTER TABLE boot_events ADD COLUMN up TEXT",
         ]),
+        (3, _ =>
+        [
+            // Admin tokens for the HTTP API: the SHA-256 of the secret only (the secret is shown once, at creation).
+            """
+            CREATE TABLE admin_tokens (
+                name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, created BIGINT NOT NULL, expires BIGINT,
+                last_used BIGINT)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -112,7 +112,23 @@ internal static class Rows
         var groups = await GroupsAsync(c, tx, null, ct);
         var defaults = await DefaultsAsync(c, tx, ct);
         var networks = await NetworksAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks);
+        var tokens = await AdminTokensAsync(c, tx, ct);
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens);
+    }
+
+    public static async Task<List<Access.AdminToken>> AdminTokensAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        var list = new List<Access.AdminToken>();
+        await using var cmd = Sql.Command(c, tx, "SELECT name, hash, created, expires, last_used FROM admin_tokens ORDER BY name");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new Access.AdminToken(
+                r.GetString(0), r.GetString(1), Sql.FromMilliseconds(r.GetInt64(2)),
+                r.IsDBNull(3) ? null : Sql.FromMilliseconds(r.GetInt64(3)), r.IsDBNull(4) ? null : Sql.FromMilliseconds(r.GetInt64(4))));
+        }
+
+        return list;
     }
 
     /// <summary>Reads image, mode, kernel_args, tags starting at column <paramref name="first"/>.</summary>

@@ -9,6 +9,7 @@ internal sealed class SqliteDialect : SqlDialect
     /// <summary>How long a writer waits for another writer before giving up (seconds).</summary>
     public const int BusyTimeoutSeconds = 30;
 
+    private const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const int SqliteConstraint = 19;
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -38,10 +39,12 @@ internal sealed class SqliteDialect : SqlDialect
     public override async Task InitializeAsync(CancellationToken ct)
     {
         var dir = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(dir))
+        if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir))
         {
-            Directory.CreateDirectory(dir);
+            Directory.CreateDirectory(dir, PrivateDirectory);
         }
+
+        CreatePrivate(dir);
 
         await using var c = await OpenAsync(ct);
         await using var cmd = c.CreateCommand();
@@ -49,6 +52,39 @@ internal sealed class SqliteDialect : SqlDialect
         // WAL is a property of the database file: set once, it holds for every later connection.
         cmd.CommandText = "PRAGMA journal_mode=WAL;";
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// The database file is made before SQLite opens it, with mode 0600 (0640 in a setgid directory: the data
+    /// directory of a group the admin chose); SQLite gives its -wal and -shm files the same mode. An existing file
+    /// that others may read is closed.
+    /// </summary>
+    private void CreatePrivate(string? dir)
+    {
+        var shared = dir is { Length: > 0 } && (File.GetUnixFileMode(dir) & UnixFileMode.SetGroup) != 0;
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | (shared ? UnixFileMode.GroupRead : 0);
+        try
+        {
+            using (new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode }))
+            {
+            }
+        }
+        catch (IOException) when (File.Exists(Path))
+        {
+            var current = File.GetUnixFileMode(Path);
+            var others = UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            if ((current & others) != 0)
+            {
+                try
+                {
+                    File.SetUnixFileMode(Path, current & ~others);
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    // Not ours to change (another user's file we may read): left as its owner made it.
+                }
+            }
+        }
     }
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)

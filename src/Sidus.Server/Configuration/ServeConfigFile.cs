@@ -52,7 +52,14 @@ public static class ServeConfigFile
             Database = r.String("database") ?? defaults.Database,
             InventoryPollInterval = r.Seconds("inventory-poll") ?? defaults.InventoryPollInterval,
             LogLevel = r.String("log-level") is { } level ? ParseLogLevel(level, $"{source}: log-level") : defaults.LogLevel,
+            Group = r.String("group") is { } group ? ParseGroup(group, source) : defaults.Group,
         };
+
+        if (r.Table("api") is { } api)
+        {
+            options = options with { Api = options.Api with { PublicReads = api.Bool("public-reads") ?? options.Api.PublicReads } };
+            api.RejectUnknown("public-reads");
+        }
 
         if (r.Table("http") is { } http)
         {
@@ -139,7 +146,7 @@ public static class ServeConfigFile
             options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
         }
 
-        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "http", "tftp", "nbd", "boot", "overrides", "dhcp", "interface");
+        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "group", "api", "http", "tftp", "nbd", "boot", "overrides", "dhcp", "interface");
         return options;
     }
 
@@ -187,6 +194,12 @@ public static class ServeConfigFile
         t.RejectUnknown("name", "dhcp", "address", "pools", "router", "dns", "domain", "lease-time");
         return settings;
     }
+
+    /// <summary>A group name as groupadd takes it (the group must exist when the server starts).</summary>
+    private static string ParseGroup(string text, string source) =>
+        text.Length is > 0 and <= 32 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && text[0] != '-'
+            ? text
+            : throw new ServeConfigException($"{source}: group '{text}' is not a group name (letters, digits, '_', '-', '.')");
 
     public static DhcpService ParseDhcp(string text) => text.Trim().ToLowerInvariant() switch
     {

@@ -17,6 +17,13 @@ public sealed record ServeOptions
 
     public HttpSettings Http { get; init; } = new();
 
+    public ApiSettings Api { get; init; } = new();
+
+    /// <summary>
+    /// The group that may read the data directory (store, exports, caches, inventory) besides root; null: root only.
+    /// </summary>
+    public string? Group { get; init; }
+
     public TftpSettings Tftp { get; init; } = new();
 
     public BootSettings Boot { get; init; } = new();
@@ -73,6 +80,16 @@ public sealed record OverridesSettings
     /// no lease of ours, not in the neighbour table). Off by default: a guessed MAC must not yield the keys.
     /// </summary>
     public bool AllowUnverified { get; init; }
+}
+
+/// <summary>Who may use the HTTP API.</summary>
+public sealed record ApiSettings
+{
+    /// <summary>
+    /// Let anyone read GET /api/nodes, /api/status and /api/exports (the inventory, boot states, exports). Off by
+    /// default: they need an admin token, like every write.
+    /// </summary>
+    public bool PublicReads { get; init; }
 }
 
 public sealed record HttpSettings

@@ -10,7 +10,7 @@ public sealed record ConfigChange(string Setting, string Old, string New, bool L
 
 /// <summary>
 /// What a reload may change while the server runs, written once. Live: log-level, inventory-poll, the boot script
-/// settings, overrides.allow-unverified, and each DHCP interface's pools, router, dns, domain and lease-time (the
+/// settings, overrides.allow-unverified, api.public-reads, and each DHCP interface's pools, router, dns, domain and lease-time (the
 /// server keeps its sockets and leases). Everything sockets, files or built pieces depend on needs a restart: home,
 /// database, every listen address and port, tftp/nbd on or off and their directories, nbd.address, boot.agent, the
 /// override directories, the [dhcp] defences, and which interfaces are served, in which mode, with which address.
@@ -37,6 +37,8 @@ public static class ConfigChanges
         Compare("database", running.Database, loaded.Database, false);
         Compare("log-level", running.LogLevel, loaded.LogLevel, true);
         Compare("inventory-poll", running.InventoryPollInterval, loaded.InventoryPollInterval, true);
+        Compare("group", running.Group, loaded.Group, false);
+        Compare("api.public-reads", running.Api.PublicReads, loaded.Api.PublicReads, true);
         Compare("http.listen", running.Http.Listen, loaded.Http.Listen, false);
         Compare("http.port", running.Http.Port, loaded.Http.Port, false);
         Compare("tftp.enabled", running.Tftp.Enabled, loaded.Tftp.Enabled, false);
@@ -95,6 +97,7 @@ public static class ConfigChanges
             InventoryPollInterval = loaded.InventoryPollInterval,
             Boot = loaded.Boot with { AgentPath = running.Boot.AgentPath },
             Overrides = running.Overrides with { AllowUnverified = loaded.Overrides.AllowUnverified },
+            Api = loaded.Api,
             Interfaces = [.. running.Interfaces.Select(old => Find(loaded, old.Name) is { } now && now.Dhcp == old.Dhcp
                 ? old with { Pools = now.Pools, Router = now.Router, Dns = now.Dns, Domain = now.Domain, LeaseTime = now.LeaseTime }
                 : old)],

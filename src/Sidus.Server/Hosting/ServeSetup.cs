@@ -24,6 +24,39 @@ public static class ServeSetup
         };
     }
 
+    /// <summary>
+    /// Where HTTP listens: the configured address; but when that is "any" and interfaces are served, only their
+    /// addresses and loopback (the API must not answer on networks Sidus was not asked to serve).
+    /// </summary>
+    public static IReadOnlyList<IPAddress> HttpListenAddresses(ServeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Http.Listen.Equals(IPAddress.Any) || options.Interfaces.Count == 0)
+        {
+            return [options.Http.Listen];
+        }
+
+        return [.. options.Interfaces.Select(i => i.Address ?? InterfaceAddress.Read(i.Name).Address).Append(IPAddress.Loopback).Distinct()];
+    }
+
+    /// <summary>
+    /// The port to bind every HTTP address on: the configured one, or for port 0 with several addresses one free port
+    /// picked on the first (Kestrel would give each address a different one).
+    /// </summary>
+    public static int HttpListenPort(ServeOptions options, IReadOnlyList<IPAddress> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (options.Http.Port != 0 || addresses.Count < 2)
+        {
+            return options.Http.Port;
+        }
+
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(addresses[0], 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
     /// <summary>File name of an interface's lease journal in the data directory.</summary>
     public static string LeaseFile(string home, string interfaceName) => Path.Combine(home, $"dhcp-leases-{interfaceName}.journal");
 

@@ -83,6 +83,7 @@ public sealed class SidusServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         management ??= ServiceManagement.None;
+        var homeChange = SecureHome(options);
         var inventory = await OpenInventoryAsync(options, ct);
         WebApplication? app = null;
         try
@@ -92,6 +93,11 @@ public sealed class SidusServer : IAsyncDisposable
             ServerServices.Add(builder.Services, options, view, management);
             app = builder.Build();
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server");
+            if (homeChange is not null)
+            {
+                ServerLog.HomeSecured(log, homeChange);
+            }
+
             ServerLog.InventoryReloaded(log, view.Current.Nodes.Length, view.Current.Groups.Length, view.Current.Version);
             MapEndpoints(app);
             await StartListeningAsync(app, options, ct);
@@ -121,6 +127,8 @@ public sealed class SidusServer : IAsyncDisposable
 
         // "Application started. Press Ctrl+C to shut down.": the server says when it listens, and a service has no Ctrl+C.
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        var httpAddresses = ServeSetup.HttpListenAddresses(options);
+        var httpPort = ServeSetup.HttpListenPort(options, httpAddresses);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -128,7 +136,10 @@ public sealed class SidusServer : IAsyncDisposable
             k.Limits.MaxRequestLineSize = 8 * 1024;
             k.Limits.MaxRequestBodySize = ApiEndpoints.MaxEventBody;
             k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
-            k.Listen(options.Http.Listen, options.Http.Port);
+            foreach (var address in httpAddresses)
+            {
+                k.Listen(address, httpPort);
+            }
         });
         return builder;
     }
@@ -288,6 +299,19 @@ public sealed class SidusServer : IAsyncDisposable
         // The host disposes what its container built (listeners, store, artifacts); the inventory was opened first.
         await _app.DisposeAsync();
         await _inventory.DisposeAsync();
+    }
+
+    /// <summary>The data directory made root's alone, or [group]'s too (<see cref="Linux.HomeAccess"/>), before anything is written in it.</summary>
+    private static string? SecureHome(ServeOptions options)
+    {
+        try
+        {
+            return Linux.HomeAccess.Secure(options.Home, options.Group);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Linux.LinuxException)
+        {
+            throw new ServeConfigException($"cannot use the data directory {options.Home}: {e.Message}", e);
+        }
     }
 
     private static async Task<InventoryStore> OpenInventoryAsync(ServeOptions options, CancellationToken ct)

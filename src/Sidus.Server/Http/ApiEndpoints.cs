@@ -8,19 +8,25 @@ namespace Sidus.Server.Http;
 /// <summary>
 /// The JSON API: <c>POST /api/nodes/{mac}/events</c> (a boot stage report: a <see cref="NodeEvent"/> from the node
 /// agent, or stage and detail as a form or query for people with curl), <c>GET /api/nodes</c>,
-/// <c>GET /api/status</c>, <c>GET /api/exports</c> (the erofs exports NBD serves), and <c>GET /healthz</c>.
+/// <c>GET /api/status</c>, <c>GET /api/exports</c> (the erofs exports NBD serves), <c>POST /api/apply</c> (what
+/// `sidus apply -f` does, for an admin), and <c>GET /healthz</c>. The reads need an admin token unless [api]
+/// public-reads is on; /healthz is open to all.
 /// </summary>
 internal static class ApiEndpoints
 {
     /// <summary>Largest event body read: a stage name and a detail line (the store keeps 2048 characters of it).</summary>
     public const int MaxEventBody = 8 * 1024;
 
+    /// <summary>Largest cluster.yaml POST /api/apply reads (an admin's: thousands of nodes fit).</summary>
+    public const int MaxApplyBody = 16 * 1024 * 1024;
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost(NodeRoutes.EventsTemplate, EventAsync);
-        app.MapGet("/api/nodes", NodesAsync);
-        app.MapGet("/api/status", StatusAsync);
-        app.MapGet("/api/exports", ctx => HttpHelpers.JsonAsync(ctx, json => WriteNbd(json, ctx.RequestServices.GetRequiredService<ServerState>(), ctx.RequestServices.GetRequiredService<ErofsExports>())));
+        app.MapGet("/api/nodes", ctx => ReadAsync(ctx, NodesAsync));
+        app.MapGet("/api/status", ctx => ReadAsync(ctx, StatusAsync));
+        app.MapGet("/api/exports", ctx => ReadAsync(ctx, c => HttpHelpers.JsonAsync(c, json => WriteNbd(json, c.RequestServices.GetRequiredService<ServerState>(), c.RequestServices.GetRequiredService<ErofsExports>()))));
+        app.MapPost("/api/apply", ApplyAsync);
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], ctx =>
             HttpHelpers.TextAsync(ctx, $"ok inventory {ctx.RequestServices.GetRequiredService<InventoryView>().Current.Version}\n"));
     }
@@ -87,13 +93,94 @@ internal static class ApiEndpoints
         }
 
         var logger = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Events");
-        ServerLog.BootEventReceived(logger, mac.ToString(), stage.ToText(), detail);
+        ServerLog.BootEventReceived(logger, mac.ToString(), stage.ToText(), EventText.Clean(detail));
         var queued = ctx.RequestServices.GetRequiredService<BootEventRecorder>().Record(
             new BootEvent(mac, stage, DateTimeOffset.UtcNow, detail) { Image = report?.Image, Up = report?.Up });
         await HttpHelpers.TextAsync(
             ctx, queued ? "recorded\n" : "busy: try again\n",
             queued ? StatusCodes.Status202Accepted : StatusCodes.Status503ServiceUnavailable);
     }
+
+    /// <summary>A read of the inventory: for an admin, or for anyone when [api] public-reads is on.</summary>
+    private static async Task ReadAsync(HttpContext ctx, Func<HttpContext, Task> read)
+    {
+        if (ctx.RequestServices.GetRequiredService<RunningOptions>().Current.Api.PublicReads || await AdminAccess.RequireAsync(ctx))
+        {
+            await read(ctx);
+        }
+    }
+
+    /// <summary>
+    /// POST /api/apply: the body is a cluster.yaml, applied exactly as `sidus apply -f` does (one transaction;
+    /// ?prune=true and ?dry-run=true as its options); the answer is the lines `sidus apply` prints. A file that does not
+    /// read is a 400 naming its line, a conflict with the stored inventory a 409; nothing changes then.
+    /// </summary>
+    private static async Task ApplyAsync(HttpContext ctx)
+    {
+        if (!await AdminAccess.RequireAsync(ctx))
+        {
+            return;
+        }
+
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxApplyBody;
+        }
+
+        string text;
+        try
+        {
+            using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
+            text = await reader.ReadToEndAsync(ctx.RequestAborted);
+        }
+        catch (BadHttpRequestException e)
+        {
+            await HttpHelpers.RefuseAsync(ctx, e.StatusCode, $"the cluster.yaml could not be read: {e.Message} (at most {MaxApplyBody} bytes)");
+            return;
+        }
+
+        var prune = Flag(ctx, "prune");
+        var dryRun = Flag(ctx, "dry-run");
+        if (prune is null || dryRun is null)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, "prune and dry-run are true or false");
+            return;
+        }
+
+        var view = ctx.RequestServices.GetRequiredService<InventoryView>();
+        Sidus.Nodes.Yaml.ApplyPlan plan;
+        try
+        {
+            var doc = Sidus.Nodes.Yaml.InventoryYaml.Parse(text, "cluster.yaml");
+            plan = await Sidus.Nodes.Yaml.InventoryApplier.ApplyAsync(view.Store, doc, prune.Value, dryRun.Value, ctx.RequestAborted);
+        }
+        catch (InventoryException e)
+        {
+            await HttpHelpers.RefuseAsync(ctx, e.Kind == InventoryErrorKind.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+
+        if (plan.Applied)
+        {
+            ServerLog.AdminApplied(
+                ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Admin"),
+                AdminAccess.Check(ctx).TokenName!, HttpHelpers.Client(ctx), plan.Summary());
+
+            // Serve the new inventory from the next request on, not from the next poll.
+            await ctx.RequestServices.GetRequiredService<InventoryReloader>().ReloadIfChangedAsync(ctx.RequestAborted);
+        }
+
+        await HttpHelpers.TextAsync(ctx, string.Join('\n', plan.Describe()) + "\n");
+    }
+
+    /// <summary>A true/false query flag: false when absent, null when it is neither.</summary>
+    private static bool? Flag(HttpContext ctx, string name) =>
+        ctx.Request.Query[name].ToString() switch
+        {
+            "" or "false" or "0" => false,
+            "true" or "1" => true,
+            _ => null,
+        };
 
     /// <summary>The body, or null when it is longer than <see cref="MaxEventBody"/>.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpContext ctx)
@@ -214,7 +301,7 @@ internal static class ApiEndpoints
                 json.WriteString("mac", b.Mac.ToString());
                 json.WriteString("stage", b.Latest.Stage.ToText());
                 json.WriteString("at", b.Latest.At.ToString("O", CultureInfo.InvariantCulture));
-                json.WriteString("detail", b.Latest.Detail);
+                json.WriteString("detail", EventText.Clean(b.Latest.Detail));
                 json.WriteEndObject();
             }
 

@@ -7,12 +7,28 @@ namespace Sidus.Server.Inventory;
 /// <summary>
 /// Stores boot events off the request path: requests queue them, one writer stores them in order. During a mass
 /// reboot hundreds of nodes report at once; queueing keeps their requests fast and the database writes serial. The
-/// queue is bounded: past it events are dropped (and logged) rather than memory growing without end.
+/// queue is bounded: past it events are dropped (and logged) rather than memory growing without end. The store keeps
+/// events of nodes only, at most <see cref="BootEventLimits"/> of them: the writer trims as it stores (at its start,
+/// every <see cref="TrimEvery"/> events and every <see cref="TrimInterval"/>), and logs events of machines that are
+/// no node at most once every <see cref="NoNodeLogInterval"/>.
 /// </summary>
 public sealed class BootEventRecorder : BackgroundService
 {
     /// <summary>Events waiting to be stored at most; a few per node for a thousand nodes booting together.</summary>
     public const int QueueLength = 8192;
+
+    /// <summary>Events stored between two trims of the whole table.</summary>
+    public const int TrimEvery = 1000;
+
+    public static readonly TimeSpan TrimInterval = TimeSpan.FromMinutes(10);
+
+    public static readonly TimeSpan NoNodeLogInterval = TimeSpan.FromSeconds(10);
+
+    private readonly BootEventLimits _limits;
+    private int _storedSinceTrim;
+    private long _lastTrim = long.MinValue;
+    private int _noNodeCount;
+    private long _noNodeSince = long.MinValue;
 
     private readonly InventoryView _view;
     private long? _limitLoggedAt;
@@ -21,10 +37,11 @@ public sealed class BootEventRecorder : BackgroundService
     private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(
         new BoundedChannelOptions(QueueLength) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    public BootEventRecorder(InventoryView view, ILogger<BootEventRecorder> logger)
+    public BootEventRecorder(InventoryView view, ILogger<BootEventRecorder> logger, BootEventLimits? limits = null)
     {
         _view = view;
         _logger = logger;
+        _limits = limits ?? BootEventLimits.Default;
     }
 
     /// <summary>Queues <paramref name="e"/>; false (and logged) when the queue is full.</summary>
@@ -54,9 +71,14 @@ public sealed class BootEventRecorder : BackgroundService
     {
         try
         {
+            await TrimAsync(stoppingToken);
             await foreach (var e in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 await StoreAsync(e, stoppingToken);
+                if (_storedSinceTrim >= TrimEvery || Environment.TickCount64 - _lastTrim >= (long)TrimInterval.TotalMilliseconds)
+                {
+                    await TrimAsync(stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -72,7 +94,15 @@ public sealed class BootEventRecorder : BackgroundService
             switch (work)
             {
                 case EventWork w:
-                    await _view.Store.RecordBootEventAsync(w.Event, ct);
+                    if (await _view.Store.RecordBootEventAsync(w.Event, _limits, ct))
+                    {
+                        _storedSinceTrim++;
+                    }
+                    else
+                    {
+                        NoteNoNode(w.Mac);
+                    }
+
                     break;
                 case DiscoverWork d:
                     var outcome = await _view.Store.RegisterDiscoveredAsync(d.Mac, d.Architecture, d.At, d.Network, d.Group, d.Limits, ct);
@@ -106,6 +136,39 @@ public sealed class BootEventRecorder : BackgroundService
             : $"{d.Limits.Total} discovered machines already (sidus.toml [dhcp] max-discovered)";
         ServerLog.DiscoveryLimitReached(_logger, d.Mac.ToString(), d.Network, limit, _limitRefusals - 1);
         _limitRefusals = 0;
+    }
+
+    /// <summary>Deletes events beyond the limits; a failure is logged and tried again at the next trim.</summary>
+    private async Task TrimAsync(CancellationToken ct)
+    {
+        _storedSinceTrim = 0;
+        _lastTrim = Environment.TickCount64;
+        try
+        {
+            var trimmed = await _view.Store.TrimBootEventsAsync(_limits, DateTimeOffset.UtcNow, ct);
+            if (trimmed > 0)
+            {
+                ServerLog.BootEventsTrimmed(_logger, trimmed, _limits.MaxAge.TotalDays, _limits.Total);
+            }
+        }
+        catch (Exception ex) when (ex is DbException or IOException or InventoryException or TimeoutException)
+        {
+            ServerLog.BootEventFailed(_logger, "(trim)", ex.Message);
+        }
+    }
+
+    /// <summary>Counts an event of a machine that is no node; one log line per interval says how many there were.</summary>
+    private void NoteNoNode(MacAddress mac)
+    {
+        _noNodeCount++;
+        var now = Environment.TickCount64;
+        if (_noNodeSince == long.MinValue || now - _noNodeSince >= (long)NoNodeLogInterval.TotalMilliseconds)
+        {
+            var seconds = _noNodeSince == long.MinValue ? 0 : (int)Math.Ceiling((now - _noNodeSince) / 1000.0);
+            ServerLog.BootEventsOfNoNode(_logger, _noNodeCount, seconds, mac.ToString());
+            _noNodeCount = 0;
+            _noNodeSince = now;
+        }
     }
 
     private abstract record Work(MacAddress Mac);

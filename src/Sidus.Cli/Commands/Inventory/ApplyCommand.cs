@@ -44,20 +44,11 @@ public static class ApplyCommand
             {
                 var doc = InventoryYaml.Parse(text, path == "-" ? "<stdin>" : path);
                 var plan = await InventoryApplier.ApplyAsync(store, doc, r.GetValue(prune), r.GetValue(dryRun), ct);
-                foreach (var c in plan.Changes)
+                foreach (var line in plan.Describe())
                 {
-                    var sign = c.Kind switch { ChangeKind.Add => "+", ChangeKind.Change => "~", _ => "-" };
-                    Console.Out.WriteLine($"{sign} {c.Entity} {c.Name}");
-                    foreach (var d in c.Details)
-                    {
-                        Console.Out.WriteLine($"    {d}");
-                    }
+                    Console.Out.WriteLine(line);
                 }
 
-                var summary = $"{plan.Count(ChangeKind.Add)} to add, {plan.Count(ChangeKind.Change)} to change, {plan.Count(ChangeKind.Remove)} to remove";
-                Console.Out.WriteLine(plan.IsEmpty
-                    ? "nothing to do: the inventory already matches"
-                    : plan.Applied ? $"applied: {summary}" : $"dry run: {summary} (nothing changed)");
                 return InventoryCli.Ok;
             });
         });

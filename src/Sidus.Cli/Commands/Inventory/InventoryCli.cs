@@ -35,8 +35,13 @@ public static class InventoryCli
     {
         try
         {
+            SecureHome(r, db);
             await using var store = await InventoryStore.OpenAsync(Location(r, db), ct: ct);
             return await body(store);
+        }
+        catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
+        {
+            return Error(e.Message, Usage);
         }
         catch (InventoryException e)
         {
@@ -50,6 +55,16 @@ public static class InventoryCli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
         {
             return Error($"cannot use the inventory at {Location(r, db)}: {e.Message}", Usage);
+        }
+    }
+
+    /// <summary>When the inventory is the data directory's, that directory is made (or closed to) root's alone first.</summary>
+    private static void SecureHome(ParseResult r, Option<string?> db)
+    {
+        if (string.IsNullOrWhiteSpace(r.GetValue(db)) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(InventoryStore.DatabaseVariable))
+            && HomeAccess.Secure(GlobalOptions.ResolveHome(r)) is { } change)
+        {
+            Console.Error.WriteLine("sidus: " + change);
         }
     }
 

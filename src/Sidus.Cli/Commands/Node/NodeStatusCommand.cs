@@ -22,7 +22,9 @@ public static class NodeStatusCommand
         cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
         {
             var snap = await store.LoadAsync(ct);
-            var status = await store.GetBootStatusAsync(ct);
+
+            // Event text came from the network: cleaned when stored, and again here for rows stored before that.
+            var status = (await store.GetBootStatusAsync(ct)).Select(Clean).ToList();
             var wanted = (r.GetValue(names) ?? []).Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
             foreach (var w in wanted.Where(w => snap.FindNode(w) is null))
             {
@@ -80,6 +82,13 @@ public static class NodeStatusCommand
             return InventoryCli.Ok;
         }));
         return cmd;
+    }
+
+    private static NodeBootStatus Clean(NodeBootStatus s)
+    {
+        var stages = s.Stages.Select(t => t with { Detail = EventText.Clean(t.Detail), Image = EventText.Clean(t.Image), Up = EventText.Clean(t.Up) }).ToList();
+        var latest = stages[s.Stages.ToList().IndexOf(s.Latest)];
+        return s with { Stages = stages, Latest = latest };
     }
 
     private static string Short(string? version) => version is null ? "-" : version.Length > 12 ? version[..12] : version;

@@ -34,7 +34,7 @@ public sealed class ServeArguments
 
     public Option<int?> LeaseTime { get; } = new("--lease-time") { Description = "Lease time in seconds", HelpName = "SECONDS" };
 
-    public Option<string?> Listen { get; } = new("--listen") { Description = "Address HTTP, TFTP and NBD listen on (default: all)", HelpName = "ADDRESS" };
+    public Option<string?> Listen { get; } = new("--listen") { Description = "Address HTTP, TFTP and NBD listen on (default: all; HTTP only on the served interfaces' addresses and 127.0.0.1)", HelpName = "ADDRESS" };
 
     public Option<int?> HttpPort { get; } = new("--http-port") { Description = $"HTTP port (default {ServeOptions.DefaultHttpPort})", HelpName = "PORT" };
 
