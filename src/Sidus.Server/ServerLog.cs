@@ -92,4 +92,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(224, LogLevel.Critical, "{Failure}: the server stops (a service manager restarts it)")]
     public static partial void ListenerDied(ILogger logger, string failure);
+
+    [LoggerMessage(260, LogLevel.Information, "Connections: at most {Capacity} at once (file-descriptor limit {Descriptors}), {Http} HTTP and {Nbd} NBD per address")]
+    public static partial void ConnectionLimits(ILogger logger, int capacity, ulong descriptors, int http, int nbd);
+
+    [LoggerMessage(261, LogLevel.Critical, "{Service} failed: {Reason}")]
+    public static partial void BackgroundServiceDied(ILogger logger, string service, string reason);
 }
