@@ -73,7 +73,7 @@ internal sealed class NbdConnection
         }
         catch (OperationCanceledException)
         {
-            reason = $"the client did not finish the handshake in time ({_options.HandshakeStepTimeout.TotalSeconds:F0} s a step, {_options.HandshakeTimeout.TotalSeconds:F0} s in all)";
+            reason = $"the client was silent or slow: no handshake in time ({_options.HandshakeStepTimeout.TotalSeconds:F0} s a step, {_options.HandshakeTimeout.TotalSeconds:F0} s in all)";
             NbdLog.Dropped(_logger, _client, reason);
         }
         catch (EndOfStreamException)
