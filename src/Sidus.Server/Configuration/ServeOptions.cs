@@ -121,14 +121,14 @@ public sealed record LimitsSettings
     /// <summary>TCP connections (HTTP and NBD together) held at once; 0 derives it from the file-descriptor limit.</summary>
     public int MaxConnections { get; init; }
 
-    /// <summary>HTTP connections one address may hold (iPXE uses one at a time).</summary>
-    public int HttpConnectionsPerSource { get; init; } = 32;
+    /// <summary>HTTP connections one address may hold (iPXE and the node agent use one at a time).</summary>
+    public int HttpConnectionsPerSource { get; init; } = 8;
 
     /// <summary>NBD connections one address may hold (a shared or ram node holds one or a few).</summary>
-    public int NbdConnectionsPerSource { get; init; } = 16;
+    public int NbdConnectionsPerSource { get; init; } = 8;
 
     /// <summary>How long an HTTP connection may sit idle between requests (or before the first) before it is closed.</summary>
-    public TimeSpan HttpIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan HttpIdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Time a client has to send a request's headers once it began.</summary>
     public TimeSpan HttpHeadersTimeout { get; init; } = TimeSpan.FromSeconds(15);

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Sidus.Wire.Connections;
 
 namespace Sidus.Server.Hosting;
@@ -32,25 +30,4 @@ public sealed class ConnectionLimits
     public ConnectionGate Http { get; }
 
     public ConnectionGate Nbd { get; }
-
-    /// <summary>Puts the HTTP gate in front of a Kestrel listen socket: a refused connection is closed before any byte is read.</summary>
-    public static void LimitHttp(ListenOptions listen)
-    {
-        ArgumentNullException.ThrowIfNull(listen);
-        listen.Use(next =>
-        {
-            var gate = listen.ApplicationServices.GetRequiredService<ConnectionLimits>().Http;
-            return async connection =>
-            {
-                using var ticket = gate.TryAdmit(connection.RemoteEndPoint);
-                if (ticket is null)
-                {
-                    connection.Abort(new ConnectionAbortedException("connection limit"));
-                    return;
-                }
-
-                await next(connection);
-            };
-        });
-    }
 }

@@ -124,6 +124,7 @@ public sealed class SidusServer : IAsyncDisposable
 
         // "Application started. Press Ctrl+C to shut down.": the server says when it listens, and a service has no Ctrl+C.
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        GatedConnectionListenerFactory.Register(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -134,7 +135,7 @@ public sealed class SidusServer : IAsyncDisposable
             // a 5 s grace): the slowest iPXE download is far faster, and a reader slower than that only holds memory.
             k.Limits.KeepAliveTimeout = options.Limits.HttpIdleTimeout;
             k.Limits.RequestHeadersTimeout = options.Limits.HttpHeadersTimeout;
-            k.Listen(options.Http.Listen, options.Http.Port, ConnectionLimits.LimitHttp);
+            k.Listen(options.Http.Listen, options.Http.Port);
         });
         return builder;
     }

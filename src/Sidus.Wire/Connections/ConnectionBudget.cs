@@ -16,16 +16,27 @@ public sealed class ConnectionBudget
     /// nodes (each holds one or two), few enough that idle connections cannot take the server's memory.</summary>
     public const int DefaultMaximum = 16_384;
 
+    /// <summary>Most places kept for addresses that hold no connection yet (see <see cref="Reserve"/>).</summary>
+    public const int MaxReserve = 512;
+
     private int _open;
 
     public ConnectionBudget(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
+        Reserve = Math.Min(MaxReserve, capacity / 4);
     }
 
     /// <summary>Connections allowed at once.</summary>
     public int Capacity { get; }
+
+    /// <summary>
+    /// The last places, given only to an address that holds no connection yet: clients from many addresses can fill
+    /// the rest, but a machine that comes to boot still gets in (an attacker's addresses each take one place here at
+    /// most, and a boot network has few enough addresses).
+    /// </summary>
+    public int Reserve { get; }
 
     /// <summary>Connections held now.</summary>
     public int Open => Volatile.Read(ref _open);
@@ -44,12 +55,14 @@ public sealed class ConnectionBudget
         return (int)Math.Clamp(capacity, 1, maximum);
     }
 
-    internal bool TryTake()
+    /// <param name="firstOfSource">Whether the connection's address holds none yet (it may use the reserve).</param>
+    internal bool TryTake(bool firstOfSource)
     {
+        var limit = firstOfSource ? Capacity : Capacity - Reserve;
         while (true)
         {
             var open = Volatile.Read(ref _open);
-            if (open >= Capacity)
+            if (open >= limit)
             {
                 return false;
             }

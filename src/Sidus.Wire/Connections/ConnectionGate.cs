@@ -58,9 +58,11 @@ public sealed class ConnectionGate
             {
                 refusal = $"{source} already holds {PerSource} connections, the most one address may";
             }
-            else if (!_budget.TryTake())
+            else if (!_budget.TryTake(firstOfSource: held == 0))
             {
-                refusal = $"the server holds {_budget.Capacity} connections, the most its file descriptors allow";
+                refusal = held == 0
+                    ? $"the server holds {_budget.Capacity} connections, the most its file descriptors allow"
+                    : $"the server holds {_budget.Open} connections; the last {_budget.Reserve} of its {_budget.Capacity} are kept for addresses that hold none";
             }
             else
             {
