@@ -95,6 +95,24 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
         Assert.True(served < TimeSpan.FromSeconds(10), $"the second source waited {served}");
     }
 
+    /// <summary>A listener's socket shut down under the server (what a kernel or a stray tool could do): that is fatal,
+    /// and `sidus serve` exits 1 so a service manager restarts it, where a stop asked for exits 0.</summary>
+    [Theory]
+    [InlineData(10809, "NBD")]
+    [InlineData(80, "HTTP")]
+    public async Task ListenerSocketShutDown_ServerExitsNonZero(int port, string service)
+    {
+        await PrepareHomeAsync();
+        var serve = await _lab.StartServeWithDescriptorLimitAsync(Descriptors, "--tftp-root", TftpRoot);
+
+        var shut = ProcessRunner.Run(Python, [Script("close_listener.py"), serve.Id.ToString(CultureInfo.InvariantCulture), port.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(30));
+        Assert.True(shut.Succeeded, shut.ToString());
+
+        Assert.True(serve.WaitForExit(TimeSpan.FromSeconds(30)), $"sidus serve still runs with its {service} listener gone:\n{serve.Output}");
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains($"{service} stopped", serve.Output, StringComparison.Ordinal);
+    }
+
     private static string Python => Tool.Require("python3", "python3");
 
     private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Attack", name);

@@ -125,6 +125,7 @@ public sealed class SidusServer : IAsyncDisposable
         // "Application started. Press Ctrl+C to shut down.": the server says when it listens, and a service has no Ctrl+C.
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         GatedConnectionListenerFactory.Register(builder.Services);
+        HttpListenerWatch.Register(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

@@ -1,5 +1,5 @@
 # Opens COUNT idle TCP connections (alternating between the ports given) from the source addresses given, never
-# sends a byte, holds them for HOLD seconds (a socket still connecting counts as held) and reports every few seconds how many the server still lets it hold.
+# sends a byte, holds them for HOLD seconds and reports every few seconds how many the server still lets it hold.
 # Bounded in count and time; run by ServeFloodTests inside the attacker's network namespace.
 import errno, json, resource, socket, sys, time
 
