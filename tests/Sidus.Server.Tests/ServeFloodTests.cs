@@ -49,13 +49,13 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
             Assert.True(await attack.WaitForOutputAsync("\"event\": \"opened\"", TimeSpan.FromSeconds(60)), attack.Output);
         }
 
-        var during = await BootAsync(client, version, lease: true);
+        var during = Boot(client, version, lease: true);
         foreach (var attack in attacks)
         {
             Assert.True(await attack.WaitForOutputAsync("\"event\": \"done\"", TimeSpan.FromSeconds(90)), attack.Output);
         }
 
-        var after = await BootAsync(client, version, lease: false);
+        var after = Boot(client, version, lease: false);
         await sampling.CancelAsync();
         var peak = await peakDescriptors;
 
@@ -160,7 +160,7 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>What a booting machine does: a lease (when asked), its script, its kernel, a TFTP file; returns the times.</summary>
-    private async Task<string> BootAsync(NetworkNamespace client, string version, bool lease)
+    private string Boot(NetworkNamespace client, string version, bool lease)
     {
         var clock = Stopwatch.StartNew();
         if (lease)
@@ -178,7 +178,6 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
         var kernel = clock.Elapsed;
         GetByTftp(client);
         var tftp = clock.Elapsed;
-        await Task.CompletedTask;
         return string.Create(CultureInfo.InvariantCulture,
             $"lease {leased.TotalSeconds:F2} s, script +{(scripted - leased).TotalSeconds:F2} s, kernel +{(kernel - scripted).TotalSeconds:F2} s, tftp +{(tftp - kernel).TotalSeconds:F2} s");
     }

@@ -17,8 +17,9 @@ public sealed class ConnectionLimits
         Descriptors = descriptors;
         Budget = new ConnectionBudget(settings.MaxConnections > 0 ? settings.MaxConnections : ConnectionBudget.FromDescriptorLimit(descriptors));
         var log = loggers.CreateLogger("Sidus.Server.Limits");
-        Http = new ConnectionGate("HTTP", settings.HttpConnectionsPerSource, Budget, log);
-        Nbd = new ConnectionGate("NBD", settings.NbdConnectionsPerSource, Budget, log);
+        // The boot network's clients are limited per address; the server's own machine (sidus on loopback) is not.
+        Http = new ConnectionGate("HTTP", settings.HttpConnectionsPerSource, Budget, log, loopbackUnlimited: true);
+        Nbd = new ConnectionGate("NBD", settings.NbdConnectionsPerSource, Budget, log, loopbackUnlimited: true);
         ServerLog.ConnectionLimits(log, Budget.Capacity, descriptors, Http.PerSource, Nbd.PerSource);
     }
 

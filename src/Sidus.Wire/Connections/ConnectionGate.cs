@@ -17,13 +17,19 @@ public sealed class ConnectionGate
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<IPAddress, int> _bySource = [];
+    private readonly bool _loopbackUnlimited;
     private long _lastLog;
     private int _refusedSinceLog;
     private long _refusedTotal;
 
     /// <param name="service">"HTTP", "NBD": names the service in log lines.</param>
-    public ConnectionGate(string service, int perSource, ConnectionBudget budget, ILogger? logger = null)
+    /// <param name="loopbackUnlimited">
+    /// Whether loopback addresses (the server's own machine: the administrator's tools) are exempt from the
+    /// per-address limit; they still count in the budget.
+    /// </param>
+    public ConnectionGate(string service, int perSource, ConnectionBudget budget, ILogger? logger = null, bool loopbackUnlimited = false)
     {
+        _loopbackUnlimited = loopbackUnlimited;
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentOutOfRangeException.ThrowIfLessThan(perSource, 1);
         ArgumentNullException.ThrowIfNull(budget);
@@ -54,7 +60,7 @@ public sealed class ConnectionGate
         lock (_gate)
         {
             var held = _bySource.GetValueOrDefault(source);
-            if (held >= PerSource)
+            if (held >= PerSource && !(_loopbackUnlimited && IPAddress.IsLoopback(source)))
             {
                 refusal = $"{source} already holds {PerSource} connections, the most one address may";
             }

@@ -56,4 +56,18 @@ public sealed class ConnectionGateTests
         using var c = gate.TryAdmit(From(2));
         Assert.NotNull(c);
     }
+
+    [Fact]
+    public void Loopback_WhenExempt_PassesThePerAddressLimitButCountsInTheBudget()
+    {
+        var budget = new ConnectionBudget(100);
+        var gate = new ConnectionGate("NBD", 1, budget, loopbackUnlimited: true);
+        var local = Enumerable.Range(0, 5).Select(i => gate.TryAdmit(new IPEndPoint(IPAddress.Loopback, 6000 + i))).ToList();
+        Assert.All(local, Assert.NotNull);
+        Assert.Equal(5, budget.Open);
+        using var remote = gate.TryAdmit(From(9));
+        Assert.NotNull(remote);
+        Assert.Null(gate.TryAdmit(From(9, 5001)));
+        local.ForEach(t => t!.Dispose());
+    }
 }
