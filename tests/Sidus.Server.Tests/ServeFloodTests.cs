@@ -67,6 +67,13 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("HTTP refused", serve.Output, StringComparison.Ordinal);
         Assert.Contains("NBD refused", serve.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Too many open files", serve.Output, StringComparison.Ordinal);
+        // Idle connections end: an NBD client that never speaks after 5 s, an HTTP one without a request after 15 s;
+        // by the attackers' last count (at 45 s) the server had closed every one it had let in.
+        foreach (var attack in attacks)
+        {
+            var last = attack.Output.Split('\n').Last(l => l.Contains("\"event\": \"held\"", StringComparison.Ordinal));
+            Assert.Contains("{\"80\": 0, \"10809\": 0}", last, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
