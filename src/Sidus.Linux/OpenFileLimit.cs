@@ -34,4 +34,24 @@ public static class OpenFileLimit
 
         return limit.Maximum;
     }
+
+    /// <summary>
+    /// Raises the soft limit to the hard one and no further: the hard limit is the administrator's ceiling
+    /// (LimitNOFILE= of a unit, ulimit -Hn), which a server sizes its connection limits by. Returns the limit now.
+    /// </summary>
+    public static ulong RaiseToHardLimit()
+    {
+        if (Libc.getrlimit(Libc.RLIMIT_NOFILE, out var limit) != 0)
+        {
+            throw LinuxException.FromLastError("getrlimit");
+        }
+
+        if (limit.Current < limit.Maximum &&
+            Libc.setrlimit(Libc.RLIMIT_NOFILE, new Libc.RLimit { Current = limit.Maximum, Maximum = limit.Maximum }) != 0)
+        {
+            throw LinuxException.FromLastError("setrlimit");
+        }
+
+        return limit.Maximum;
+    }
 }

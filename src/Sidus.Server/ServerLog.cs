@@ -116,4 +116,9 @@ internal static partial class ServerLog
 
     [LoggerMessage(332, LogLevel.Warning, "{Change}")]
     public static partial void HomeSecured(ILogger logger, string change);
+    [LoggerMessage(260, LogLevel.Information, "Connections: at most {Capacity} at once (file-descriptor limit {Descriptors}), {Http} HTTP and {Nbd} NBD per address")]
+    public static partial void ConnectionLimits(ILogger logger, int capacity, ulong descriptors, int http, int nbd);
+
+    [LoggerMessage(261, LogLevel.Critical, "{Service} failed: {Reason}")]
+    public static partial void BackgroundServiceDied(ILogger logger, string service, string reason);
 }

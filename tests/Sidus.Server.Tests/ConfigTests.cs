@@ -56,6 +56,19 @@ public sealed class ConfigTests
         Assert.Equal(DhcpService.Proxy, o.Interfaces[1].Dhcp);
     }
 
+    [Fact]
+    public void Parse_Limits_ReadsEachAndKeepsTheRestsDefaults()
+    {
+        var o = ServeConfigFile.Parse("[limits]\nmax-connections = 3000\nnbd-connections-per-source = 4\nhttp-idle-timeout = 20\ntftp-requests-per-second = 0\n", "sidus.toml", Defaults);
+
+        Assert.Equal(3000, o.Limits.MaxConnections);
+        Assert.Equal(4, o.Limits.NbdConnectionsPerSource);
+        Assert.Equal(TimeSpan.FromSeconds(20), o.Limits.HttpIdleTimeout);
+        Assert.Equal(0, o.Limits.TftpRequestsPerSecond);
+        Assert.Equal(new LimitsSettings().HttpConnectionsPerSource, o.Limits.HttpConnectionsPerSource);
+        Assert.Equal(8, o.Limits.TftpTransfersPerSource);
+    }
+
     [Theory]
     [InlineData("[http]\nprot = 80", "unknown setting 'prot'")]
     [InlineData("[http]\nport = 99999", "'port' must be a whole number from 0 to 65535")]
@@ -65,6 +78,8 @@ public sealed class ConfigTests
     [InlineData("home = ", "not valid TOML")]
     [InlineData("[dhcp]\ndecline-share = 150", "'decline-share' must be")]
     [InlineData("[dhcp]\nmax-discoverd = 10", "unknown setting 'max-discoverd'")]
+    [InlineData("[limits]\nhttp-connections-per-source = 0", "'http-connections-per-source' must be a whole number from 1 to 100000")]
+    [InlineData("[limits]\nidle = 5", "unknown setting 'idle'")]
     public void Parse_Mistakes_AreClearErrors(string text, string expected)
     {
         var e = Assert.Throws<ServeConfigException>(() => ServeConfigFile.Parse(text, "sidus.toml", Defaults));

@@ -73,10 +73,22 @@ internal sealed class ServeDhcpLab : IDhcpClientLab, IDisposable
     public BackgroundProcess StartProxy(int httpPort) =>
         StartServe(["--dhcp", "proxy"], ["--no-tftp", "--no-nbd", "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
-    private BackgroundProcess StartServe(IEnumerable<string> dhcp, IEnumerable<string> extra)
+    /// <summary>Starts `sidus serve` on br0 in full mode (TFTP and NBD on) with its file-descriptor limit, soft and
+    /// hard, set to <paramref name="descriptors"/>, and waits until it listens.</summary>
+    public async Task<BackgroundProcess> StartServeWithDescriptorLimitAsync(int descriptors, params string[] extra)
+    {
+        var limit = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--nofile={descriptors}:{descriptors}");
+        var serve = StartServe(["--dhcp", "full", "--pool", Pool], extra, [Tool.Require("prlimit", "util-linux"), limit]);
+        Assert.True(await serve.WaitForOutputAsync("HTTP listening on", StartLimit), "sidus serve did not start:\n" + serve.Output);
+        Serve ??= serve;
+        return serve;
+    }
+
+    private BackgroundProcess StartServe(IEnumerable<string> dhcp, IEnumerable<string> extra, string[]? wrapper = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "sidus.dll");
-        return ServerNs.Start("dotnet", [dll, "--home", Home, "serve", "--interface", Bridge, .. dhcp, .. extra]);
+        string[] command = [.. wrapper ?? [], "dotnet", dll, "--home", Home, "serve", "--interface", Bridge, .. dhcp, .. extra];
+        return ServerNs.Start(command[0], command[1..]);
     }
 
     /// <summary>A GET from inside a client's namespace (the server answers only there), from the address the client

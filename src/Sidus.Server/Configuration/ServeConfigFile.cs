@@ -141,12 +141,33 @@ public static class ServeConfigFile
             options = options with { Dhcp = ReadDhcp(dhcp, options.Dhcp) };
         }
 
+        if (r.Table("limits") is { } limits)
+        {
+            options = options with
+            {
+                Limits = options.Limits with
+                {
+                    MaxConnections = limits.Count("max-connections", 0, 1_000_000) ?? options.Limits.MaxConnections,
+                    HttpConnectionsPerSource = limits.Count("http-connections-per-source", 1, 100_000) ?? options.Limits.HttpConnectionsPerSource,
+                    NbdConnectionsPerSource = limits.Count("nbd-connections-per-source", 1, 100_000) ?? options.Limits.NbdConnectionsPerSource,
+                    HttpIdleTimeout = limits.Seconds("http-idle-timeout") ?? options.Limits.HttpIdleTimeout,
+                    HttpHeadersTimeout = limits.Seconds("http-headers-timeout") ?? options.Limits.HttpHeadersTimeout,
+                    NbdHandshakeTimeout = limits.Seconds("nbd-handshake-timeout") ?? options.Limits.NbdHandshakeTimeout,
+                    TftpTransfersPerSource = limits.Count("tftp-transfers-per-source", 0, 100_000) ?? options.Limits.TftpTransfersPerSource,
+                    TftpRequestsPerSecond = limits.Count("tftp-requests-per-second", 0, 100_000) ?? options.Limits.TftpRequestsPerSecond,
+                },
+            };
+            limits.RejectUnknown(
+                "max-connections", "http-connections-per-source", "nbd-connections-per-source", "http-idle-timeout", "http-headers-timeout",
+                "nbd-handshake-timeout", "tftp-transfers-per-source", "tftp-requests-per-second");
+        }
+
         if (r.Tables("interface") is { } interfaces)
         {
             options = options with { Interfaces = [.. interfaces.Select(ReadInterface)] };
         }
 
-        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "group", "api", "http", "tftp", "nbd", "boot", "overrides", "dhcp", "interface");
+        r.RejectUnknown("home", "database", "inventory-poll", "log-level", "group", "api", "http", "tftp", "nbd", "boot", "overrides", "dhcp", "limits", "interface");
         return options;
     }
 

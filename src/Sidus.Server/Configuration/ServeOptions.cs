@@ -33,6 +33,7 @@ public sealed record ServeOptions
 
     /// <summary>Full DHCP's defences against its own clients, for every interface (sidus.toml [dhcp]).</summary>
     public DhcpSettings Dhcp { get; init; } = new();
+    public LimitsSettings Limits { get; init; } = new();
 
     /// <summary>The interfaces (and with them the subnets) DHCP serves; empty when DHCP is off everywhere.</summary>
     public IReadOnlyList<InterfaceSettings> Interfaces { get; init; } = [];
@@ -128,6 +129,40 @@ public sealed record NbdSettings
     /// the HTTP server on, which is right unless NBD is reached through another address (NAT, a second interface).
     /// </summary>
     public IPAddress? Address { get; init; }
+}
+
+/// <summary>
+/// What one client, and all of them together, may hold ([limits] in sidus.toml): no client of the boot network can
+/// take the descriptors, the transfers or the connections the others need.
+/// </summary>
+public sealed record LimitsSettings
+{
+    /// <summary>TCP connections (HTTP and NBD together) held at once; 0 derives it from the file-descriptor limit.</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>HTTP connections one address may hold (iPXE and the node agent use one at a time).</summary>
+    public int HttpConnectionsPerSource { get; init; } = 8;
+
+    /// <summary>NBD connections one address may hold (a shared or ram node holds one or a few).</summary>
+    public int NbdConnectionsPerSource { get; init; } = 8;
+
+    /// <summary>How long an HTTP connection may sit idle between requests (or before the first) before it is closed.</summary>
+    public TimeSpan HttpIdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Time a client has to send a request's headers once it began.</summary>
+    public TimeSpan HttpHeadersTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Time an NBD client has for its whole handshake (one step at most 5 s); an export once chosen stays open
+    /// however idle, since a shared node's root lives on it.
+    /// </summary>
+    public TimeSpan NbdHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>TFTP transfers one address may run at once.</summary>
+    public int TftpTransfersPerSource { get; init; } = 8;
+
+    /// <summary>TFTP requests per second one address may send (bursts of twice as many pass).</summary>
+    public int TftpRequestsPerSecond { get; init; } = 10;
 }
 
 /// <summary>How the boot scripts behave.</summary>

@@ -20,7 +20,7 @@ internal sealed class CachePruner(AgentInitramfs agentBoot, ErofsExports? export
         {
             do
             {
-                await Task.Run(PruneOnce, stoppingToken);
+                await Task.Run(() => PruneOnce(stoppingToken), stoppingToken);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -30,13 +30,13 @@ internal sealed class CachePruner(AgentInitramfs agentBoot, ErofsExports? export
         }
     }
 
-    private void PruneOnce()
+    private void PruneOnce(CancellationToken stopping)
     {
         try
         {
             agentBoot.Prune();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sidus.Store.StoreException)
+        catch (Exception e) when (LoopErrors.Survivable(e, stopping))
         {
             ServerLog.ServiceFailed(logger, "boot cache pruning", e.Message);
         }
@@ -45,7 +45,7 @@ internal sealed class CachePruner(AgentInitramfs agentBoot, ErofsExports? export
         {
             exports?.Prune();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sidus.Store.StoreException)
+        catch (Exception e) when (LoopErrors.Survivable(e, stopping))
         {
             ServerLog.ServiceFailed(logger, "NBD export pruning", e.Message);
         }

@@ -60,6 +60,7 @@ public static class ConfigChanges
         Compare("overrides.state", running.Overrides.State, loaded.Overrides.State, false);
         Compare("overrides.allow-unverified", running.Overrides.AllowUnverified, loaded.Overrides.AllowUnverified, true);
         Compare("dhcp", DhcpText(running.Dhcp), DhcpText(loaded.Dhcp), false);
+        Compare("limits", running.Limits, loaded.Limits, false);
 
         foreach (var name in running.Interfaces.Select(i => i.Name).Union(loaded.Interfaces.Select(i => i.Name), StringComparer.Ordinal))
         {

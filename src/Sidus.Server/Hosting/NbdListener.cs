@@ -1,12 +1,24 @@
+using Sidus.Wire.Connections;
 using Sidus.Wire.Nbd;
 
 namespace Sidus.Server.Hosting;
 
 /// <summary>NBD: each version's erofs export, which shared nodes mount and ram nodes copy.</summary>
-public sealed class NbdListener(NbdSettings settings, INbdExportSource exports, ILogger logger) : IBootListener
+public sealed class NbdListener(NbdSettings settings, LimitsSettings limits, ConnectionGate gate, INbdExportSource exports, ILogger logger) : IBootListener
 {
+    /// <summary>Longest wait for one step of the handshake (within the whole handshake's limit).</summary>
+    private static readonly TimeSpan HandshakeStepTimeout = TimeSpan.FromSeconds(5);
+
     private readonly NbdServer _server = new(
-        new NbdServerOptions { Endpoint = new IPEndPoint(settings.Listen, settings.Port), Exports = exports }, logger);
+        new NbdServerOptions
+        {
+            Endpoint = new IPEndPoint(settings.Listen, settings.Port),
+            Exports = exports,
+            Gate = gate,
+            HandshakeTimeout = limits.NbdHandshakeTimeout,
+            HandshakeStepTimeout = limits.NbdHandshakeTimeout < HandshakeStepTimeout ? limits.NbdHandshakeTimeout : HandshakeStepTimeout,
+        },
+        logger);
 
     public string Name => "NBD";
 

@@ -33,6 +33,7 @@ internal static class ServerServices
         services.AddSingleton(management.Notifier);
         services.AddSingleton(management.LogLevel);
         services.AddSingleton<ServerHealth>();
+        services.AddSingleton(sp => new ConnectionLimits(options.Limits, Linux.OpenFileLimit.RaiseToHardLimit(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IHostedService>(sp => new WatchdogPinger(
             sp.GetRequiredService<SystemdNotifier>(), sp.GetRequiredService<ServerHealth>(), sp.GetRequiredService<ILogger<WatchdogPinger>>()));
     }
@@ -94,7 +95,7 @@ internal static class ServerServices
                 }
 
                 var files = new TftpBootEvents(ipxe, sp.GetRequiredService<BootEventRecorder>());
-                return new TftpListener(options.Tftp, files, sp.GetRequiredService<ILogger<Wire.Tftp.TftpServer>>());
+                return new TftpListener(options.Tftp, options.Limits, files, sp.GetRequiredService<ILogger<Wire.Tftp.TftpServer>>());
             });
         }
 
@@ -102,6 +103,8 @@ internal static class ServerServices
         {
             AddListener(services, sp => new NbdListener(
                 options.Nbd,
+                options.Limits,
+                sp.GetRequiredService<ConnectionLimits>().Nbd,
                 new NbdVersionExports(sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ImageStoreView>()),
                 sp.GetRequiredService<ILogger<Wire.Nbd.NbdServer>>()));
         }

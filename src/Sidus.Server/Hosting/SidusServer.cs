@@ -23,9 +23,6 @@ public sealed class SidusServer : IAsyncDisposable
     /// <summary>Header block accepted at most; PXE clients send a few hundred bytes.</summary>
     public const int MaxRequestHeadersBytes = 16 * 1024;
 
-    /// <summary>Time a client has to send its headers (slow-header attacks hold connections otherwise).</summary>
-    public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(15);
-
     /// <summary>How long stopping waits for running downloads.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
 
@@ -123,19 +120,30 @@ public sealed class SidusServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         ServeLogging.Configure(builder.Logging, options, level, logging);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = ShutdownTimeout;
+
+            // Every loop survives its own errors; one that fails anyway stops the server, which then exits non-zero.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
 
         // "Application started. Press Ctrl+C to shut down.": the server says when it listens, and a service has no Ctrl+C.
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         var httpAddresses = ServeSetup.HttpListenAddresses(options);
         var httpPort = ServeSetup.HttpListenPort(options, httpAddresses);
+        GatedConnectionListenerFactory.Register(builder.Services);
+        HttpListenerWatch.Register(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
             k.Limits.MaxRequestLineSize = 8 * 1024;
             k.Limits.MaxRequestBodySize = ApiEndpoints.MaxEventBody;
-            k.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
+            // Idle and slow-header connections are closed ([limits]); the data rates stay Kestrel's (240 bytes/s after
+            // a 5 s grace): the slowest iPXE download is far faster, and a reader slower than that only holds memory.
+            k.Limits.KeepAliveTimeout = options.Limits.HttpIdleTimeout;
+            k.Limits.RequestHeadersTimeout = options.Limits.HttpHeadersTimeout;
             foreach (var address in httpAddresses)
             {
                 k.Listen(address, httpPort);
@@ -196,6 +204,26 @@ public sealed class SidusServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Asked to stop, one way or the other.
+        }
+
+        RecordFailedServices();
+    }
+
+    /// <summary>
+    /// A background service that failed stopped the host (the host's StopHost behaviour): that stop is a failure
+    /// (<see cref="Health"/>, so `sidus serve` exits non-zero and a service manager restarts it), not a clean exit.
+    /// </summary>
+    private void RecordFailedServices()
+    {
+        foreach (var service in _app.Services.GetServices<IHostedService>().OfType<BackgroundService>())
+        {
+            if (service.ExecuteTask is { IsFaulted: true } task)
+            {
+                var name = service.GetType().Name;
+                var reason = task.Exception.GetBaseException().Message;
+                ServerLog.BackgroundServiceDied(Logger, name, reason);
+                Health.ReportFailure(name, reason);
+            }
         }
     }
 

@@ -3,10 +3,18 @@ using Sidus.Wire.Tftp;
 namespace Sidus.Server.Hosting;
 
 /// <summary>TFTP: the iPXE binaries (and an optional root directory) for machines whose firmware starts the boot.</summary>
-public sealed class TftpListener(TftpSettings settings, ITftpFileSource files, ILogger logger) : IBootListener
+public sealed class TftpListener(TftpSettings settings, LimitsSettings limits, ITftpFileSource files, ILogger logger) : IBootListener
 {
     private readonly TftpServer _server = new(
-        new TftpServerOptions { Endpoint = new IPEndPoint(settings.Listen, settings.Port), FileSource = files, RootDirectory = settings.Root },
+        new TftpServerOptions
+        {
+            Endpoint = new IPEndPoint(settings.Listen, settings.Port),
+            FileSource = files,
+            RootDirectory = settings.Root,
+            MaxSessionsPerSource = limits.TftpTransfersPerSource,
+            RequestsPerSecondPerSource = limits.TftpRequestsPerSecond,
+            RequestBurstPerSource = Math.Max(1, 2 * limits.TftpRequestsPerSecond),
+        },
         logger);
 
     public string Name => "TFTP";

@@ -24,7 +24,14 @@ public sealed class BootFilesWarmer(InventoryView inventory, ImageCatalog images
         {
             do
             {
-                await WarmOnceAsync(stoppingToken);
+                try
+                {
+                    await WarmOnceAsync(stoppingToken);
+                }
+                catch (Exception e) when (Hosting.LoopErrors.Survivable(e, stoppingToken))
+                {
+                    ServerLog.ServiceFailed(logger, "boot file warming", e.Message);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }

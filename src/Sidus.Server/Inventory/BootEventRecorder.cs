@@ -114,7 +114,7 @@ public sealed class BootEventRecorder : BackgroundService
                     break;
             }
         }
-        catch (Exception ex) when (ex is DbException or IOException or InventoryException or TimeoutException)
+        catch (Exception ex) when (Hosting.LoopErrors.Survivable(ex, ct))
         {
             ServerLog.BootEventFailed(_logger, work.Mac.ToString(), ex.Message);
         }

@@ -17,7 +17,14 @@ public sealed class InventoryReloader(InventoryView view, Func<TimeSpan> interva
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await ReloadIfChangedAsync(stoppingToken);
+                try
+                {
+                    await ReloadIfChangedAsync(stoppingToken);
+                }
+                catch (Exception e) when (Hosting.LoopErrors.Survivable(e, stoppingToken))
+                {
+                    ServerLog.InventoryReloadFailed(logger, view.Current.Version, e.Message);
+                }
                 if (interval() is var next && next != timer.Period)
                 {
                     timer.Period = next;

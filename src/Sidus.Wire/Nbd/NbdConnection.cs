@@ -34,6 +34,7 @@ internal sealed class NbdConnection
     private string? _export;
     private long _bytesRead;
     private long _reads;
+    private TimeSpan _handshakeWaited;
 
     public NbdConnection(Socket socket, NbdServerOptions options, ILogger logger)
     {
@@ -72,7 +73,7 @@ internal sealed class NbdConnection
         }
         catch (OperationCanceledException)
         {
-            reason = $"the client was silent for {_options.HandshakeStepTimeout.TotalSeconds:F0} s during the handshake";
+            reason = $"the client was silent or slow: no handshake in time ({_options.HandshakeStepTimeout.TotalSeconds:F0} s a step, {_options.HandshakeTimeout.TotalSeconds:F0} s in all)";
             NbdLog.Dropped(_logger, _client, reason);
         }
         catch (EndOfStreamException)
@@ -363,9 +364,20 @@ internal sealed class NbdConnection
 
     private async Task ReadStepAsync(Memory<byte> destination, CancellationToken cancellation)
     {
+        // Each step is bounded, and so is the client's whole part of the handshake (a client sending one byte
+        // now and then would otherwise hold the connection through every option it may send).
+        var left = _options.HandshakeTimeout - _handshakeWaited;
         using var step = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        step.CancelAfter(_options.HandshakeStepTimeout);
-        await _stream.ReadExactlyAsync(destination, step.Token);
+        step.CancelAfter(left < _options.HandshakeStepTimeout ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : _options.HandshakeStepTimeout);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await _stream.ReadExactlyAsync(destination, step.Token);
+        }
+        finally
+        {
+            _handshakeWaited += Stopwatch.GetElapsedTime(started);
+        }
     }
 
     private async Task RefuseAsync(byte[] buffer, NbdOption option, NbdReplyType type, string message, CancellationToken cancellation)

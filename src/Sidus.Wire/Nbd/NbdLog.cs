@@ -26,7 +26,4 @@ internal static partial class NbdLog
 
     [LoggerMessage(8, LogLevel.Debug, "NBD {Client} listed {Count} exports")]
     public static partial void Listed(ILogger logger, EndPoint? client, int count);
-
-    [LoggerMessage(9, LogLevel.Warning, "NBD accept failed: {Reason}")]
-    public static partial void AcceptFailed(ILogger logger, string reason);
 }

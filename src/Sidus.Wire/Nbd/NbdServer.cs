@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sidus.Wire.Connections;
 
 namespace Sidus.Wire.Nbd;
 
@@ -68,6 +69,7 @@ public sealed class NbdServer : IAsyncDisposable
         Start();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, _stopping.Token);
         var ct = linked.Token;
+        var backoff = new AcceptBackoff("NBD", _logger);
         try
         {
             while (!ct.IsCancellationRequested)
@@ -81,18 +83,24 @@ public sealed class NbdServer : IAsyncDisposable
                 {
                     break;
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset
-                                                    or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+                catch (SocketException e) when (AcceptBackoff.IsTransient(e))
                 {
                     // A client gone before we took it, or a momentary lack of descriptors: the next accept may work.
-                    NbdLog.AcceptFailed(_logger, e.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    await Task.Delay(backoff.Failed(e), ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     continue;
                 }
 
+                backoff.Succeeded();
                 if (_connections.Count >= _options.MaxConnections)
                 {
                     NbdLog.TooManyConnections(_logger, client.RemoteEndPoint, _connections.Count);
+                    client.Dispose();
+                    continue;
+                }
+
+                ConnectionTicket? ticket = null;
+                if (_options.Gate is { } gate && (ticket = gate.TryAdmit(client.RemoteEndPoint)) is null)
+                {
                     client.Dispose();
                     continue;
                 }
@@ -107,6 +115,7 @@ public sealed class NbdServer : IAsyncDisposable
                     finally
                     {
                         _connections.TryRemove(connection, out _);
+                        ticket?.Dispose();
                     }
                 }, CancellationToken.None);
             }

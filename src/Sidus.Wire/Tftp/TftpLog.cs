@@ -53,4 +53,10 @@ internal static partial class TftpLog
 
     [LoggerMessage(17, LogLevel.Warning, "TFTP stopped {File} to {Client}: the transfer took longer than {Limit}")]
     public static partial void TransferTimeLimit(ILogger logger, string file, IPEndPoint client, TimeSpan limit);
+
+    [LoggerMessage(18, LogLevel.Information, "TFTP {Client} never answered the first packet of {File} within {Seconds:F0} s: not sent again (a client that lost it asks again)")]
+    public static partial void NoFirstAnswer(ILogger logger, string file, IPEndPoint client, double seconds);
+
+    [LoggerMessage(19, LogLevel.Debug, "TFTP request from {Client} dropped: {Limit} transfers from that address are running")]
+    public static partial void SourceBusy(ILogger logger, IPEndPoint client, int limit);
 }

@@ -23,6 +23,7 @@ public sealed class TftpServer : IAsyncDisposable
     private readonly TftpRateLimiter? _rateLimiter;
     private readonly ConcurrentDictionary<IPEndPoint, TftpSession> _byClient = new();
     private readonly ConcurrentDictionary<TftpSession, Task> _running = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _bySource = new();
     private readonly byte[] _replyBuffer = new byte[TftpLimits.HeaderLength + TftpLimits.MaxErrorMessageLength + 1];
     private Socket? _socket;
     private int _active;
@@ -184,6 +185,12 @@ public sealed class TftpServer : IAsyncDisposable
             TftpLog.Replaced(_logger, previous.Path, client);
             previous.Cancel();
         }
+        else if (_options.MaxSessionsPerSource > 0 && _bySource.GetValueOrDefault(client.Address) >= _options.MaxSessionsPerSource)
+        {
+            // Unanswered: an ERROR per request would turn a flood with a forged source into a reflected one.
+            TftpLog.SourceBusy(_logger, client, _options.MaxSessionsPerSource);
+            return;
+        }
         else if (Volatile.Read(ref _active) >= _options.MaxSessions)
         {
             Refuse(path, client, TftpErrorCode.NotDefined, $"server busy: {_options.MaxSessions} transfers running");
@@ -192,6 +199,7 @@ public sealed class TftpServer : IAsyncDisposable
 
         var session = new TftpSession(_options, _logger, _sources, request, path, client, local, cancellationToken);
         _byClient[client] = session;
+        _bySource.AddOrUpdate(client.Address, 1, static (_, n) => n + 1);
         Interlocked.Increment(ref _active);
         _running[session] = RunSessionAsync(session, client);
     }
@@ -208,8 +216,21 @@ public sealed class TftpServer : IAsyncDisposable
         {
             _byClient.TryRemove(new KeyValuePair<IPEndPoint, TftpSession>(client, session));
             _running.TryRemove(session, out _);
+            ReleaseSource(client.Address);
             Interlocked.Decrement(ref _active);
             session.Dispose();
+        }
+    }
+
+    private void ReleaseSource(IPAddress source)
+    {
+        // Only the request loop adds; a session's end removes the entry when it was the source's last.
+        while (_bySource.TryGetValue(source, out var n))
+        {
+            if (n <= 1 ? _bySource.TryRemove(new KeyValuePair<IPAddress, int>(source, n)) : _bySource.TryUpdate(source, n - 1, n))
+            {
+                return;
+            }
         }
     }
 

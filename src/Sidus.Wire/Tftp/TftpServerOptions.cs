@@ -23,6 +23,19 @@ public sealed class TftpServerOptions
     /// <summary>Transfers running at once; requests beyond get an ERROR (dnsmasq stops at 50).</summary>
     public int MaxSessions { get; init; } = 500;
 
+    /// <summary>
+    /// Transfers one source address may run at once; requests beyond are dropped unanswered (a PXE client runs one
+    /// or two). 0 turns the limit off.
+    /// </summary>
+    public int MaxSessionsPerSource { get; init; }
+
+    /// <summary>
+    /// How long the first packet of a transfer (the OACK, or DATA 1) waits for the client's answer. It is never sent
+    /// again: until the client speaks, a request (whose source may be forged) draws one packet, and a client that
+    /// lost it asks again.
+    /// </summary>
+    public TimeSpan FirstAnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>First retransmission timeout when the client asks for none (the timeout option overrides it).</summary>
     public TimeSpan RetransmitTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -56,6 +69,8 @@ public sealed class TftpServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxWindowSize, TftpLimits.MinWindowSize, nameof(MaxWindowSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxWindowSize, TftpLimits.MaxWindowSize, nameof(MaxWindowSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSessions, 1, nameof(MaxSessions));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxSessionsPerSource, nameof(MaxSessionsPerSource));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FirstAnswerTimeout, TimeSpan.Zero, nameof(FirstAnswerTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetransmitTimeout, TimeSpan.Zero, nameof(RetransmitTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetransmitTimeout, RetransmitTimeout, nameof(MaxRetransmitTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetransmits, 0, nameof(MaxRetransmits));

@@ -166,12 +166,14 @@ internal sealed class TftpSession : IDisposable
         var length = _request.Mode == TftpMode.Netascii ? null : file.Length;
         var parameters = TftpNegotiation.Negotiate(_request.Options, length, _options);
         var started = Stopwatch.GetTimestamp();
-        if (parameters.OptionAck.Length > 0 && !Negotiate(parameters, token))
+        var negotiated = parameters.OptionAck.Length > 0;
+        if (negotiated && !Negotiate(parameters, token))
         {
             return;
         }
 
-        SendFile(content, parameters, started, token);
+        // After ACK 0 the client has answered; without options, DATA 1 is the first packet and is not sent again.
+        SendFile(content, parameters, started, answered: negotiated, token);
     }
 
     private async Task<TftpFile?> OpenAsync(CancellationToken token)
@@ -196,28 +198,23 @@ internal sealed class TftpSession : IDisposable
         return null;
     }
 
-    /// <summary>Sends the OACK until ACK 0 comes; false when the transfer ends here.</summary>
+    /// <summary>
+    /// Sends the OACK once and waits for ACK 0; false when the transfer ends here. The OACK is not sent again: until
+    /// the client answers, its request may be forged, and a client that lost the OACK repeats its request.
+    /// </summary>
     private bool Negotiate(TftpTransferParameters parameters, CancellationToken token)
     {
         var length = TftpEncoder.WriteOptionAck(_controlBuffer, parameters.OptionAck);
-        var timeout = parameters.RetransmitTimeout;
-        var silent = 0;
         Send(_controlBuffer.AsSpan(0, length));
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.FirstAnswerTimeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            var received = ReceiveFromClient(timeout, token);
+            var left = deadline - Stopwatch.GetTimestamp();
+            var received = left > 0 ? ReceiveFromClient(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency), token) : -1;
             if (received < 0)
             {
-                if (++silent > _options.MaxRetransmits)
-                {
-                    TftpLog.TimedOut(_logger, _path, _client, silent - 1, 0);
-                    return false;
-                }
-
-                timeout = Backoff(timeout, parameters);
-                _retransmits++;
-                Send(_controlBuffer.AsSpan(0, length));
-                continue;
+                TftpLog.NoFirstAnswer(_logger, _path, _client, _options.FirstAnswerTimeout.TotalSeconds);
+                return false;
             }
 
             var packet = _receiveBuffer.AsSpan(0, received);
@@ -235,7 +232,7 @@ internal sealed class TftpSession : IDisposable
         }
     }
 
-    private void SendFile(Stream content, TftpTransferParameters parameters, long started, CancellationToken token)
+    private void SendFile(Stream content, TftpTransferParameters parameters, long started, bool answered, CancellationToken token)
     {
         var blockSize = parameters.BlockSize;
         var window = parameters.WindowSize;
@@ -287,9 +284,15 @@ internal sealed class TftpSession : IDisposable
                     lastSent += count;
                 }
 
-                var received = ReceiveFromClient(timeout, token);
+                var received = ReceiveFromClient(answered ? timeout : _options.FirstAnswerTimeout, token);
                 if (received < 0)
                 {
+                    if (!answered)
+                    {
+                        TftpLog.NoFirstAnswer(_logger, _path, _client, _options.FirstAnswerTimeout.TotalSeconds);
+                        return;
+                    }
+
                     if (++silent > _options.MaxRetransmits)
                     {
                         if (lastRead == finalBlock && lastAcked == finalBlock - 1)
@@ -322,6 +325,7 @@ internal sealed class TftpSession : IDisposable
                     }
 
                     lastAcked += advance;
+                    answered = true;
                     silent = 0;
                     timeout = parameters.RetransmitTimeout;
                     if (lastAcked == finalBlock)

@@ -32,20 +32,22 @@ public class TftpProtocolTests
     }
 
     [Fact]
-    public async Task Transfer_FirstAckLost_ServerResendsTheBlockAndCompletes()
+    public async Task Transfer_FirstBlockLost_NotResentButTheRepeatedRequestCompletes()
     {
         await using var server = TftpTestServer.Start(FastRetransmit);
         var content = server.Root.WriteRandomFile("f.bin", 1300, seed: 9);
         using var client = new RawTftpClient();
 
         await client.SendRequestAsync(server.Endpoint, "f.bin");
+        var lost = await ExpectDataAsync(client, Wait);
+        // DATA 1 is "lost": the server does not send it again (the request could be forged)...
+        Assert.Null(await client.ReceiveAsync(TimeSpan.FromSeconds(2)));
+        // ...and the client's own retry of its request, as every client does, starts the transfer again.
+        await client.SendRequestAsync(server.Endpoint, "f.bin");
         var first = await ExpectDataAsync(client, Wait);
-        // The ACK for block 1 is "lost": we send nothing and wait for the retransmission.
-        var again = await ExpectDataAsync(client, Wait);
+        Assert.Equal((ushort)1, lost.Block);
         Assert.Equal((ushort)1, first.Block);
-        Assert.Equal((ushort)1, again.Block);
-        Assert.Equal(first.Payload, again.Payload);
-        Assert.Equal(first.From, again.From);
+        Assert.Equal(lost.Payload, first.Payload);
 
         var received = new List<byte>(first.Payload);
         await client.SendAckAsync(first.From, 1);
@@ -58,6 +60,29 @@ public class TftpProtocolTests
         }
 
         Assert.Equal(content, received.ToArray());
+        Assert.True(await server.WaitForLogAsync(LogLevel.Information, "sent f.bin", Wait), server.Log.Dump());
+    }
+
+    [Fact]
+    public async Task Transfer_BlockLostAfterTheClientAnswered_IsResent()
+    {
+        await using var server = TftpTestServer.Start(FastRetransmit);
+        var content = server.Root.WriteRandomFile("f.bin", 1300, seed: 29);
+        using var client = new RawTftpClient();
+
+        await client.SendRequestAsync(server.Endpoint, "f.bin");
+        var first = await ExpectDataAsync(client, Wait);
+        await client.SendAckAsync(first.From, 1);
+        var second = await ExpectDataAsync(client, Wait);
+        // The ACK of block 2 is "lost": the client has spoken, so block 2 comes again.
+        var again = await ExpectDataAsync(client, Wait);
+        Assert.Equal((ushort)2, second.Block);
+        Assert.Equal((ushort)2, again.Block);
+        await client.SendAckAsync(first.From, 2);
+        var last = await ExpectDataAsync(client, Wait);
+        await client.SendAckAsync(first.From, 3);
+
+        Assert.Equal(content, (byte[])[.. first.Payload, .. second.Payload, .. last.Payload]);
         Assert.True(await server.WaitForLogAsync(LogLevel.Information, "1 retransmissions", Wait), server.Log.Dump());
     }
 
@@ -240,13 +265,15 @@ public class TftpProtocolTests
     public async Task FinalAck_NeverComes_TransferEndsCleanly()
     {
         await using var server = TftpTestServer.Start(FastRetransmit);
-        server.Root.WriteRandomFile("f.bin", 100, seed: 16);
+        server.Root.WriteRandomFile("f.bin", 600, seed: 16);
         using var client = new RawTftpClient();
 
         await client.SendRequestAsync(server.Endpoint, "f.bin");
-        var only = await ExpectDataAsync(client, Wait);
+        var first = await ExpectDataAsync(client, Wait);
+        await client.SendAckAsync(first.From, 1);
+        var last = await ExpectDataAsync(client, Wait);
 
-        Assert.Equal(100, only.Payload.Length);
+        Assert.Equal(88, last.Payload.Length);
         Assert.True(await server.WaitForLogAsync(LogLevel.Information, "the last ACK never came", TimeSpan.FromSeconds(10)), server.Log.Dump());
         Assert.Equal(0, await server.SettledActiveTransfersAsync());
     }
@@ -259,11 +286,13 @@ public class TftpProtocolTests
         using var client = new RawTftpClient();
 
         await client.SendRequestAsync(server.Endpoint, "f.bin");
+        var first = await ExpectDataAsync(client, Wait);
+        await client.SendAckAsync(first.From, 1);
         var copies = 0;
         while (await client.ReceiveAsync(TimeSpan.FromSeconds(3)) is { } packet)
         {
             Assert.Equal(TftpDecodeStatus.Done, TftpDecoder.TryDecodeData(packet.Buffer, out var block, out _));
-            Assert.Equal((ushort)1, block);
+            Assert.Equal((ushort)2, block);
             copies++;
             Assert.True(copies <= 10, "the server kept retransmitting");
         }
@@ -272,6 +301,80 @@ public class TftpProtocolTests
         Assert.Equal(4, copies);
         Assert.True(await server.WaitForLogAsync(LogLevel.Warning, "gave up f.bin", Wait), server.Log.Dump());
         Assert.Equal(0, await server.SettledActiveTransfersAsync());
+    }
+
+    /// <summary>Finding 9 of issue 11: a 22-byte request drew 7 packets (3,612 bytes) from a client that never answers.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SilentClient_AfterItsRequest_GetsExactlyOnePacket(bool withOptions)
+    {
+        await using var server = TftpTestServer.Start(o => new TftpServerOptions
+        {
+            Endpoint = o.Endpoint,
+            RootDirectory = o.RootDirectory,
+            RetransmitTimeout = TimeSpan.FromMilliseconds(200),
+            MaxRetransmitTimeout = TimeSpan.FromMilliseconds(400),
+            FirstAnswerTimeout = TimeSpan.FromSeconds(2),
+        });
+        server.Root.WriteRandomFile("f.bin", 5000, seed: 31);
+        using var client = new RawTftpClient();
+
+        await client.SendRequestAsync(server.Endpoint, "f.bin", withOptions ? [new TftpOption("blksize", "1428"), new TftpOption("tsize", "0")] : []);
+        var packets = new List<int>();
+        while (await client.ReceiveAsync(TimeSpan.FromSeconds(4)) is { } packet)
+        {
+            packets.Add(packet.Buffer.Length);
+            Assert.True(packets.Count <= 20, "the server kept sending");
+        }
+
+        Assert.Single(packets);
+        Assert.True(await server.WaitForLogAsync(LogLevel.Information, "never answered the first packet of f.bin", Wait), server.Log.Dump());
+        Assert.Equal(0, await server.SettledActiveTransfersAsync());
+    }
+
+    [Fact]
+    public async Task PerSourceLimit_OneSourceFloods_AnotherSourceIsServed()
+    {
+        await using var server = TftpTestServer.Start(o => new TftpServerOptions
+        {
+            Endpoint = new IPEndPoint(IPAddress.Any, 0),
+            RootDirectory = o.RootDirectory,
+            MaxSessions = 20,
+            MaxSessionsPerSource = 4,
+        });
+        var content = server.Root.WriteRandomFile("f.bin", 700, seed: 33);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, server.Endpoint.Port);
+        var flood = Enumerable.Range(0, 40).Select(_ => new RawTftpClient()).ToList();
+        try
+        {
+            foreach (var attacker in flood)
+            {
+                await attacker.SendRequestAsync(endpoint, "f.bin");
+            }
+
+            // Four transfers run for the flooding address; its other requests are dropped, not answered.
+            var answered = 0;
+            foreach (var attacker in flood)
+            {
+                answered += await attacker.ReceiveAsync(TimeSpan.FromMilliseconds(100)) is null ? 0 : 1;
+            }
+
+            Assert.Equal(4, answered);
+            Assert.True(server.Log.Contains(LogLevel.Debug, "transfers from that address are running"), server.Log.Dump());
+
+            using var other = new RawTftpClient(IPAddress.Parse("127.0.0.2"));
+            await other.SendRequestAsync(endpoint, "f.bin");
+            var first = await ExpectDataAsync(other, Wait);
+            await other.SendAckAsync(first.From, 1);
+            var second = await ExpectDataAsync(other, Wait);
+            await other.SendAckAsync(first.From, 2);
+            Assert.Equal(content, (byte[])[.. first.Payload, .. second.Payload]);
+        }
+        finally
+        {
+            flood.ForEach(c => c.Dispose());
+        }
     }
 
     [Fact]

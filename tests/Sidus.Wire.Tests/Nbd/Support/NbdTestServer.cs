@@ -20,20 +20,19 @@ internal sealed class NbdTestServer : IAsyncDisposable, INbdExportSource
     private readonly Task _run;
     private int _open;
 
-    public NbdTestServer(TimeSpan? handshakeStep = null)
+    public NbdTestServer(TimeSpan? handshakeStep = null, Func<NbdServerOptions, NbdServerOptions>? configure = null)
     {
         Directory.CreateDirectory(DirectoryPath);
         Content = RandomNumberGenerator.GetBytes(ExportLength);
         File.WriteAllBytes(FilePath, Content);
-        Server = new NbdServer(
-            new NbdServerOptions
-            {
-                Endpoint = new IPEndPoint(IPAddress.Loopback, 0),
-                Exports = this,
-                HandshakeStepTimeout = handshakeStep ?? TimeSpan.FromSeconds(15),
-                ReadChunkLength = 256 * 1024,
-            },
-            Log);
+        var options = new NbdServerOptions
+        {
+            Endpoint = new IPEndPoint(IPAddress.Loopback, 0),
+            Exports = this,
+            HandshakeStepTimeout = handshakeStep ?? TimeSpan.FromSeconds(15),
+            ReadChunkLength = 256 * 1024,
+        };
+        Server = new NbdServer(configure is null ? options : configure(options), Log);
         Server.Start();
         _run = Server.RunAsync(_stop.Token);
     }

@@ -13,12 +13,15 @@ internal sealed class RawNbdClient : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
 
-    private readonly TcpClient _tcp = new();
+    private readonly TcpClient _tcp;
     private NetworkStream _stream = null!;
 
-    public static async Task<RawNbdClient> ConnectAsync(int port, bool sendFlags = true)
+    private RawNbdClient(IPAddress? source) => _tcp = source is null ? new TcpClient() : new TcpClient(new IPEndPoint(source, 0));
+
+    /// <param name="source">The address to connect from (any of 127.0.0.0/8 plays another machine).</param>
+    public static async Task<RawNbdClient> ConnectAsync(int port, bool sendFlags = true, IPAddress? source = null)
     {
-        var client = new RawNbdClient();
+        var client = new RawNbdClient(source);
         await client._tcp.ConnectAsync(IPAddress.Loopback, port).WaitAsync(Limit);
         client._stream = client._tcp.GetStream();
         var greeting = await client.ReadAsync(NbdProtocol.GreetingLength);

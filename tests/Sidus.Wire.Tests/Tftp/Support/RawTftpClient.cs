@@ -10,7 +10,10 @@ namespace Sidus.Wire.Tests.Tftp.Support;
 /// </summary>
 internal sealed class RawTftpClient : IDisposable
 {
-    private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly UdpClient _udp;
+
+    /// <param name="address">The source address (any of 127.0.0.0/8 to play a second machine); 127.0.0.1 by default.</param>
+    public RawTftpClient(IPAddress? address = null) => _udp = new UdpClient(new IPEndPoint(address ?? IPAddress.Loopback, 0));
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_udp.Client.LocalEndPoint!;
 
