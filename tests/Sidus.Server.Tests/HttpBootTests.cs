@@ -88,7 +88,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         var (_, body, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(5)}.ipxe");
         var script = Text(body);
         Assert.DoesNotContain(script.Split('\n'), l => l.StartsWith("kernel ", StringComparison.Ordinal));
-        Assert.Contains("characters long; at most 1536 fit", script, StringComparison.Ordinal);
+        Assert.Contains("characters long, at most 1536 fit", script, StringComparison.Ordinal);
         Assert.DoesNotContain(ServerFixture.LongKernelArgs, script, StringComparison.Ordinal);
     }
 

@@ -43,8 +43,8 @@ public static class IpxeText
 
     /// <summary>
     /// Text made safe for an <c>echo</c> or <c>menu</c>/<c>item</c> title: letters, digits, spaces and plain
-    /// punctuation kept, anything else replaced by '?', so a node or image name can never become a command. Not
-    /// <c>;</c>: iPXE ends a command there and runs what follows.
+    /// punctuation kept, <c>;</c> (where iPXE ends a command and runs what follows) shown as ',', anything else
+    /// replaced by '?', so a node or image name can never become a command.
     /// </summary>
     public static string Message(string text)
     {
@@ -54,7 +54,8 @@ public static class IpxeText
             for (var i = 0; i < source.Length; i++)
             {
                 var c = source[i];
-                span[i] = char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or ',' or ':' or '/' or '(' or ')' or '@' or '_' or '+' or '=' or '-' or '\'' or '!' or '?'
+                span[i] = c == ';' ? ','
+                    : char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or ',' or ':' or '/' or '(' or ')' or '@' or '_' or '+' or '=' or '-' or '\'' or '!' or '?'
                     ? c
                     : '?';
             }

