@@ -92,4 +92,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(224, LogLevel.Critical, "{Failure}: the server stops (a service manager restarts it)")]
     public static partial void ListenerDied(ILogger logger, string failure);
+
+    [LoggerMessage(260, LogLevel.Warning, "Node credential refused to {Client} for {What}: {Reason}")]
+    public static partial void CredentialRefused(ILogger logger, string client, string what, string reason);
+
+    [LoggerMessage(261, LogLevel.Information, "Boot ticket claimed: {Reason}")]
+    public static partial void CredentialClaimed(ILogger logger, string reason);
+
+    [LoggerMessage(262, LogLevel.Error, "ALARM {Subject}: {Alarm}")]
+    public static partial void CredentialAlarm(ILogger logger, string subject, string alarm);
 }

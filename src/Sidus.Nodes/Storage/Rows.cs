@@ -112,7 +112,17 @@ internal static class Rows
         var groups = await GroupsAsync(c, tx, null, ct);
         var defaults = await DefaultsAsync(c, tx, ct);
         var networks = await NetworksAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks);
+        var revoked = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using (var cmd = Sql.Command(c, tx, "SELECT node, revoked_at FROM node_access WHERE revoked_at IS NOT NULL"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                revoked[r.GetString(0)] = Sql.FromMilliseconds(r.GetInt64(1));
+            }
+        }
+
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, revoked);
     }
 
     /// <summary>Reads image, mode, kernel_args, tags starting at column <paramref name="first"/>.</summary>

@@ -45,6 +45,7 @@ internal static class ServerServices
         services.AddSingleton<RecentClients>();
         services.AddSingleton(new OverrideRenderer(options.OverrideLocations));
         services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
+        services.AddSingleton(sp => Access.NodeAccess.Open(options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access")));
     }
 
     private static void AddImages(IServiceCollection services, ServeOptions options)
@@ -57,7 +58,7 @@ internal static class ServerServices
             sp.GetRequiredService<AgentInitramfs>(), options.Nbd.Enabled ? sp.GetRequiredService<ErofsExports>() : null, sp.GetRequiredService<ILogger<VersionArtifacts>>()));
         services.AddSingleton(sp => new BootScripts(
             sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<ImageCatalog>(), () => sp.GetRequiredService<RunningOptions>().Current.Boot,
-            sp.GetRequiredService<VersionArtifacts>(),
+            sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<Access.NodeAccess>(),
             options.Nbd.Enabled ? new SharedExportSettings(options.Nbd, () => sp.GetRequiredService<ServerState>().Nbd!.LocalEndPoint.Port) : null));
     }
 
@@ -102,7 +103,8 @@ internal static class ServerServices
         {
             AddListener(services, sp => new NbdListener(
                 options.Nbd,
-                new NbdVersionExports(sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ImageStoreView>()),
+                new Access.NodeNbdExports(
+                    new NbdVersionExports(sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ImageStoreView>()), sp.GetRequiredService<Access.NodeAccess>()),
                 sp.GetRequiredService<ILogger<Wire.Nbd.NbdServer>>()));
         }
 
