@@ -70,9 +70,12 @@ internal static class AgentMain
         AgentConsole.Say($"kernel {release}: loaded {loaded.Count} drivers for the devices present ({string.Join(' ', loaded)})");
         await reporter.ReportAsync(NodeEventStages.Agent, $"drivers: {string.Join(' ', loaded)}");
 
+        if (line.Ticket is null)
+        {
+            return await StopAsync($"the kernel command line has no {AgentKernelArguments.Names.Ticket}: the server gives one with each boot script (is it an older sidus serve?)");
+        }
+
         var (name, mac) = await FindInterfaceAsync(line.Mac);
-        reporter.Mac = mac;
-        reporter.Server = line.Server;
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf("lo"));
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf(name));
         var lease = await LeaseAsync(name, mac);
@@ -84,6 +87,21 @@ internal static class AgentMain
         }
 
         AgentConsole.Say($"{name} ({mac}): {lease.Address}/{lease.PrefixLength} from {lease.ServerId}, router {lease.Router?.ToString() ?? "none"}, lease {lease.LeaseSeconds} s");
+
+        // First thing on the network: this boot's ticket becomes the session every later request carries (the
+        // events queued so far go out with it).
+        try
+        {
+            await AgentSession.ClaimAsync(http, line.Server, line.Ticket);
+        }
+        catch (UnbootableException e)
+        {
+            return await StopAsync(e.Message);
+        }
+
+        AgentConsole.Say("claimed this boot's session");
+        reporter.Mac = mac;
+        reporter.Server = line.Server;
         await reporter.ReportAsync(NodeEventStages.Agent, $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
 
         Directory.CreateDirectory(NewRoot);
@@ -220,13 +238,20 @@ internal static class AgentMain
         }
     }
 
-    internal static HttpClient NewHttpClient() => new(new SocketsHttpHandler
+    /// <summary>The agent's HTTP client, carrying this boot's session once it is claimed (<see cref="AgentSession"/>).</summary>
+    internal static HttpClient NewHttpClient()
     {
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        UseProxy = false,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
-    })
-    {
-        Timeout = TimeSpan.FromSeconds(120),
-    };
+        var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            UseProxy = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(120),
+        };
+        AgentSession.Load();
+        AgentSession.Use(http);
+        return http;
+    }
 }
