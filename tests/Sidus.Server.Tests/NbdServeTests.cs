@@ -194,7 +194,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         Assert.False(built[0].FromCache);
         Assert.Single(f.Log.Lines, l => l.Contains("Building the erofs export of " + version.Short, StringComparison.Ordinal));
 
-        var opened = await new NbdVersionExports(artifacts, ((ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog))).Store).OpenAsync(version.ToString(), CancellationToken.None);
+        var opened = await new NbdVersionExports(artifacts, ((ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog))).Store).OpenAsync(version.ToString(), null, CancellationToken.None);
         Assert.NotNull(opened.Export);
         Assert.Equal(0, exports.Prune());
         var rm = await Tools.SidusAsync(f.Home, "image", "rm", "other");
