@@ -39,6 +39,9 @@ internal sealed class ServeDhcpLab : IDhcpClientLab, IDisposable
 
     public NetworkNamespace AddClient(string mac) => _network.AddClient(mac);
 
+    /// <summary>A client with a fixed address (CIDR) on the bridge, as a machine configured by hand.</summary>
+    public NetworkNamespace AddClient(string mac, string cidr) => _network.AddClient(mac, cidr);
+
     public static bool InPool(string address)
     {
         var last = int.Parse(address.Split('.')[^1], System.Globalization.CultureInfo.InvariantCulture);

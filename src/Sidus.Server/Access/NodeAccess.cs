@@ -64,7 +64,7 @@ public sealed class NodeAccess
             return null;
         }
 
-        return new NodeToken(NodeTokenKind.Ticket, mac, ObjectId.Parse(version), Guid.NewGuid(), _time.GetUtcNow(), client).Sign(_key);
+        return new NodeToken(NodeTokenKind.Ticket, mac, ObjectId.Parse(version), BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)), _time.GetUtcNow(), client).Sign(_key);
     }
 
     /// <summary>
@@ -92,7 +92,7 @@ public sealed class NodeAccess
         }
 
         var session = new NodeToken(NodeTokenKind.Session, token.Mac, token.Version, token.Boot, now, client).Sign(_key);
-        return (session, decision with { Reason = $"boot {token.Boot:N} of {decision.Subject} claimed from {Show(client)}" });
+        return (session, decision with { Reason = $"boot {token.Boot:x16} of {decision.Subject} claimed from {Show(client)}" });
     }
 
     private async Task<AccessDecision> AlarmAsync(NodeToken token, IPAddress? client, DateTimeOffset now, CancellationToken ct)
@@ -118,7 +118,7 @@ public sealed class NodeAccess
     {
         if (credential is null)
         {
-            return AccessDecision.Refused(StatusCodes.Status401Unauthorized, $"{need.What} needs a node credential (the boot's ticket or the agent's session)");
+            return AccessDecision.Refused(StatusCodes.Status401Unauthorized, $"{need.What}: only with a node credential (the boot's ticket or the agent's session)");
         }
 
         if (NodeToken.Verify(_key, credential) is not { } token)
@@ -147,7 +147,7 @@ public sealed class NodeAccess
                 return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the boot ticket of {subject} expired ({TicketLifetime.TotalMinutes:0} minutes after {token.Issued:u})");
             }
 
-            if (need.Session && _journal.IsClaimed(token.Boot))
+            if (_journal.IsClaimed(token.Boot))
             {
                 return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the boot ticket of {subject} was claimed already: its session is needed now");
             }

@@ -19,8 +19,8 @@ internal sealed class NodeBootJournal
     private readonly string? _path;
     private readonly TimeSpan _keep;
     private readonly Lock _gate = new();
-    private readonly Dictionary<Guid, DateTimeOffset> _claimed = [];
-    private readonly Dictionary<string, (Guid Boot, DateTimeOffset At)> _current = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, DateTimeOffset> _claimed = [];
+    private readonly Dictionary<string, (ulong Boot, DateTimeOffset At)> _current = new(StringComparer.Ordinal);
 
     /// <param name="path">The file, or null to keep nothing on disk (tests).</param>
     /// <param name="keep">How long a claimed boot is remembered: the ticket lifetime.</param>
@@ -35,7 +35,7 @@ internal sealed class NodeBootJournal
     }
 
     /// <summary>The node's latest claimed boot, or null.</summary>
-    public (Guid Boot, DateTimeOffset At)? Current(string subject)
+    public (ulong Boot, DateTimeOffset At)? Current(string subject)
     {
         lock (_gate)
         {
@@ -43,7 +43,7 @@ internal sealed class NodeBootJournal
         }
     }
 
-    public bool IsClaimed(Guid boot)
+    public bool IsClaimed(ulong boot)
     {
         lock (_gate)
         {
@@ -52,7 +52,7 @@ internal sealed class NodeBootJournal
     }
 
     /// <summary>Records the claim of BOOT by SUBJECT at NOW; false (and nothing changed) when it was claimed before.</summary>
-    public bool TryClaim(Guid boot, string subject, DateTimeOffset issued, DateTimeOffset now)
+    public bool TryClaim(ulong boot, string subject, DateTimeOffset issued, DateTimeOffset now)
     {
         lock (_gate)
         {
@@ -95,12 +95,12 @@ internal sealed class NodeBootJournal
         var text = new StringBuilder();
         foreach (var (boot, issued) in _claimed)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{ClaimWord} {boot:N} {issued.ToUnixTimeMilliseconds()}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{ClaimWord} {boot:x16} {issued.ToUnixTimeMilliseconds()}\n");
         }
 
         foreach (var (subject, (boot, at)) in _current)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{CurrentWord} {subject} {boot:N} {at.ToUnixTimeMilliseconds()}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{CurrentWord} {subject} {boot:x16} {at.ToUnixTimeMilliseconds()}\n");
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
@@ -113,11 +113,11 @@ internal sealed class NodeBootJournal
         foreach (var line in lines)
         {
             var words = line.Split(' ');
-            if (words is [ClaimWord, var boot, var issued] && Guid.TryParseExact(boot, "N", out var b) && Seconds(issued) is { } i)
+            if (words is [ClaimWord, var boot, var issued] && ulong.TryParse(boot, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b) && Seconds(issued) is { } i)
             {
                 _claimed[b] = i;
             }
-            else if (words is [CurrentWord, var subject, var current, var at] && Guid.TryParseExact(current, "N", out var c) && Seconds(at) is { } a)
+            else if (words is [CurrentWord, var subject, var current, var at] && ulong.TryParse(current, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var c) && Seconds(at) is { } a)
             {
                 _current[subject] = (c, a);
             }
