@@ -70,11 +70,6 @@ internal static class AgentMain
         AgentConsole.Say($"kernel {release}: loaded {loaded.Count} drivers for the devices present ({string.Join(' ', loaded)})");
         await reporter.ReportAsync(NodeEventStages.Agent, $"drivers: {string.Join(' ', loaded)}");
 
-        if (line.Ticket is null)
-        {
-            return await StopAsync($"the kernel command line has no {AgentKernelArguments.Names.Ticket}: the server gives one with each boot script (is it an older sidus serve?)");
-        }
-
         var (name, mac) = await FindInterfaceAsync(line.Mac);
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf("lo"));
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf(name));
@@ -89,17 +84,26 @@ internal static class AgentMain
         AgentConsole.Say($"{name} ({mac}): {lease.Address}/{lease.PrefixLength} from {lease.ServerId}, router {lease.Router?.ToString() ?? "none"}, lease {lease.LeaseSeconds} s");
 
         // First thing on the network: this boot's ticket becomes the session every later request carries (the
-        // events queued so far go out with it).
-        try
+        // events queued so far go out with it). Without one (a command line written by hand) the agent asks without a
+        // credential: `sidus serve` refuses that, a server that does not check answers.
+        if (line.Ticket is { } ticket)
         {
-            await AgentSession.ClaimAsync(http, line.Server, line.Ticket);
+            try
+            {
+                await AgentSession.ClaimAsync(http, line.Server, ticket);
+            }
+            catch (UnbootableException e)
+            {
+                return await StopAsync(e.Message);
+            }
+
+            AgentConsole.Say("claimed this boot's session");
         }
-        catch (UnbootableException e)
+        else
         {
-            return await StopAsync(e.Message);
+            AgentConsole.Say($"no {AgentKernelArguments.Names.Ticket} on the kernel command line: asking the server without a node credential");
         }
 
-        AgentConsole.Say("claimed this boot's session");
         reporter.Mac = mac;
         reporter.Server = line.Server;
         await reporter.ReportAsync(NodeEventStages.Agent, $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");

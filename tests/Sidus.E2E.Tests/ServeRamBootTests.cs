@@ -39,6 +39,19 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         CheckDetachedFromServer(boot);
     }
 
+    /// <summary>Ram mode with sidus.ram=sync: the agent claims its session with the script's ticket, then fetches the
+    /// manifest and every batch with it (issue 11: content only for a node booting that version).</summary>
+    [Fact]
+    public void Serve_RamSyncNodeBootsThroughIpxeRom_FetchesWithItsSession()
+    {
+        using var boot = new ServeBoot(fixture);
+        BootToUp(boot, Firmware.Bios, "ram", kernelArgs: "console=ttyS0 panic=-1 sidus.ram=sync");
+        Assert.Contains("Boot ticket claimed: boot ", boot.ServeText, StringComparison.Ordinal);
+        Assert.Contains("claimed this boot's session", boot.Serial, StringComparison.Ordinal);
+        Assert.DoesNotContain("Node credential refused", boot.ServeText, StringComparison.Ordinal);
+        Assert.Contains("ram mode: fetching version", boot.Serial, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Serve_SharedNodeBootsThroughIpxeRom_RootIsOverlayOverNbdExport()
     {
@@ -173,9 +186,10 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>Boots the node to "up" and checks every stage; returns the detail of its dhcp stage.</summary>
-    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB, string image = BootImageFixture.Image)
+    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB, string image = BootImageFixture.Image,
+        string kernelArgs = "console=ttyS0 panic=-1")
     {
-        var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", image, "--mode", mode, "--kernel-args", "console=ttyS0 panic=-1");
+        var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", image, "--mode", mode, "--kernel-args", kernelArgs);
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
         boot.StartServe();
         boot.PowerOn(firmware, memoryMiB);
