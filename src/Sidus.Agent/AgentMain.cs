@@ -71,8 +71,6 @@ internal static class AgentMain
         await reporter.ReportAsync(NodeEventStages.Agent, $"drivers: {string.Join(' ', loaded)}");
 
         var (name, mac) = await FindInterfaceAsync(line.Mac);
-        reporter.Mac = mac;
-        reporter.Server = line.Server;
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf("lo"));
         RouteNetlink.SetLinkUp(NetworkInterfaces.IndexOf(name));
         var lease = await LeaseAsync(name, mac);
@@ -84,6 +82,30 @@ internal static class AgentMain
         }
 
         AgentConsole.Say($"{name} ({mac}): {lease.Address}/{lease.PrefixLength} from {lease.ServerId}, router {lease.Router?.ToString() ?? "none"}, lease {lease.LeaseSeconds} s");
+
+        // First thing on the network: this boot's ticket becomes the session every later request carries (the
+        // events queued so far go out with it). Without one (a command line written by hand) the agent asks without a
+        // credential: `sidus serve` refuses that, a server that does not check answers.
+        if (line.Ticket is { } ticket)
+        {
+            try
+            {
+                await AgentSession.ClaimAsync(http, line.Server, ticket);
+            }
+            catch (UnbootableException e)
+            {
+                return await StopAsync(e.Message);
+            }
+
+            AgentConsole.Say("claimed this boot's session");
+        }
+        else
+        {
+            AgentConsole.Say($"no {AgentKernelArguments.Names.Ticket} on the kernel command line: asking the server without a node credential");
+        }
+
+        reporter.Mac = mac;
+        reporter.Server = line.Server;
         await reporter.ReportAsync(NodeEventStages.Agent, $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
 
         Directory.CreateDirectory(NewRoot);
@@ -220,13 +242,20 @@ internal static class AgentMain
         }
     }
 
-    internal static HttpClient NewHttpClient() => new(new SocketsHttpHandler
+    /// <summary>The agent's HTTP client, carrying this boot's session once it is claimed (<see cref="AgentSession"/>).</summary>
+    internal static HttpClient NewHttpClient()
     {
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        UseProxy = false,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
-    })
-    {
-        Timeout = TimeSpan.FromSeconds(120),
-    };
+        var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            UseProxy = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(120),
+        };
+        AgentSession.Load();
+        AgentSession.Use(http);
+        return http;
+    }
 }

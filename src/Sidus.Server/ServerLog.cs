@@ -121,4 +121,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(261, LogLevel.Critical, "{Service} failed: {Reason}")]
     public static partial void BackgroundServiceDied(ILogger logger, string service, string reason);
+
+    [LoggerMessage(270, LogLevel.Warning, "Node credential refused to {Client} for {What}: {Reason}")]
+    public static partial void CredentialRefused(ILogger logger, string client, string what, string reason);
+
+    [LoggerMessage(271, LogLevel.Information, "Boot ticket claimed: {Reason}")]
+    public static partial void CredentialClaimed(ILogger logger, string reason);
+
+    [LoggerMessage(272, LogLevel.Error, "ALARM {Subject}: {Alarm}")]
+    public static partial void CredentialAlarm(ILogger logger, string subject, string alarm);
 }

@@ -28,6 +28,9 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
 
     /// <summary>How long a refused node is watched for its NBD connection closing.</summary>
     private static readonly TimeSpan StillConnectedWatch = TimeSpan.FromSeconds(45);
+    /// <summary>Ram mode with the file sync: the node's mode is ram, its kernel arguments ask for sidus.ram=sync.</summary>
+    private const string RamSync = "ram-sync";
+
     private static readonly string[] ExpectedStages = ["dhcp", "script", "kernel", "agent", "root", "up"];
 
     [Fact]
@@ -37,6 +40,19 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         var dhcp = BootToUp(boot, Firmware.Bios, "ram");
         Assert.Contains("architecture 0", dhcp, StringComparison.Ordinal);
         CheckDetachedFromServer(boot);
+    }
+
+    /// <summary>Ram mode with sidus.ram=sync: the agent claims its session with the script's ticket, then fetches the
+    /// manifest and every batch with it (issue 11: content only for a node booting that version).</summary>
+    [Fact]
+    public void Serve_RamSyncNodeBootsThroughIpxeRom_FetchesWithItsSession()
+    {
+        using var boot = new ServeBoot(fixture);
+        BootToUp(boot, Firmware.Bios, RamSync, kernelArgs: "console=ttyS0 panic=-1 sidus.ram=sync");
+        Assert.Contains("Boot ticket claimed: boot ", boot.ServeText, StringComparison.Ordinal);
+        Assert.Contains("claimed this boot's session", boot.Serial, StringComparison.Ordinal);
+        Assert.DoesNotContain("Node credential refused", boot.ServeText, StringComparison.Ordinal);
+        Assert.Contains("ram mode: fetching version", boot.Serial, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -173,9 +189,10 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>Boots the node to "up" and checks every stage; returns the detail of its dhcp stage.</summary>
-    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB, string image = BootImageFixture.Image)
+    private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB, string image = BootImageFixture.Image,
+        string kernelArgs = "console=ttyS0 panic=-1")
     {
-        var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", image, "--mode", mode, "--kernel-args", "console=ttyS0 panic=-1");
+        var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", image, "--mode", mode == RamSync ? "ram" : mode, "--kernel-args", kernelArgs);
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
         boot.StartServe();
         boot.PowerOn(firmware, memoryMiB);
@@ -241,6 +258,15 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         var up = status.GetProperty("stages").EnumerateArray().Last(s => s.GetProperty("stage").GetString() == "up").GetProperty("detail").GetString()!;
         var root = status.GetProperty("stages").EnumerateArray().Where(s => s.GetProperty("stage").GetString() == "root")
             .Select(s => s.GetProperty("detail").GetString()!).ToList();
+        if (mode == RamSync)
+        {
+            // The files synced into tmpfs, every one fetched in the version's batches with the node's session.
+            Assert.Contains("root=tmpfs:tmpfs", up, StringComparison.Ordinal);
+            Assert.Contains(root, d => d.StartsWith("ready: ", StringComparison.Ordinal) && d.Contains(" files, ", StringComparison.Ordinal) && d.Contains(" verified in ", StringComparison.Ordinal));
+            Assert.Contains("Served batch 0 of ", boot.ServeText, StringComparison.Ordinal);
+            return;
+        }
+
         // Both modes boot from the version's erofs export over NBD, checked block by block by dm-verity.
         Assert.Contains("root=overlay:overlay", up, StringComparison.Ordinal);
         Assert.Contains("lower=erofs:/dev/dm-", up, StringComparison.Ordinal);

@@ -198,8 +198,32 @@ public class StoreTests
         await using var again = await inv.OpenSecondAsync();
         Assert.NotNull(await again.GetNodeAsync("a"));
         cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
-        // One row per migration (1: the tables, 2: the boot events' image and up report, 3: admin tokens); reopening adds none.
-        Assert.Equal(3L, (long)(await cmd.ExecuteScalarAsync())!);
+        // One row per migration (1: the tables, 2: the boot events' image and up report, 3: admin tokens, 4: node
+        // credentials); reopening adds none.
+        Assert.Equal(4L, (long)(await cmd.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Revoke_AndAlarms_InSnapshotAndAccessRecords()
+    {
+        await using var inv = await TempInventory.CreateAsync();
+        await inv.Store.EditAsync(e => e.AddNodeAsync(N("a", 1)));
+        var before = await inv.Store.GetVersionAsync();
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
+        await inv.Store.RevokeCredentialsAsync("a", at);
+        Assert.True(await inv.Store.GetVersionAsync() > before, "a revocation must move the change counter (the server reloads on it)");
+        Assert.Equal(at, (await inv.Store.LoadAsync()).RevokedAt("a"));
+        await Assert.ThrowsAsync<InventoryException>(() => inv.Store.RevokeCredentialsAsync("nobody", at));
+
+        await inv.Store.RecordAccessAlarmAsync("a", "first", at);
+        await inv.Store.RecordAccessAlarmAsync("a", "second", at.AddSeconds(1));
+        await inv.Store.RecordAccessAlarmAsync("nobody", "ignored", at);
+        var record = Assert.Single(await inv.Store.GetAccessRecordsAsync());
+        Assert.Equal(new NodeAccessRecord("a", at, at.AddSeconds(1), "second", 2), record);
+
+        // Removing the node removes its record.
+        await inv.Store.EditAsync(e => e.RemoveNodeAsync("a"));
+        Assert.Empty(await inv.Store.GetAccessRecordsAsync());
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class BootScriptPreparingTests(SharedRootFixture f, ITestOutputHel
 
         var (status, script, preparing) = await Tools.BootScriptAsync(f.Http, path + "?attempt=2", Limit);
         Assert.Equal(200, status);
-        Assert.Contains($"kernel /images/{version}/sidus-vmlinuz ", script, StringComparison.Ordinal);
+        Assert.Contains($"kernel /images/{version}/sidus-vmlinuz?ticket=", script, StringComparison.Ordinal);
         Assert.Contains(" sidus.verity=", script, StringComparison.Ordinal);
         output.WriteLine($"the boot script came after {preparing} more preparing answer(s), {clock.Elapsed.TotalSeconds:F1} s after the first ask");
         Assert.Equal(buildsBefore + 2, artifacts.BuildsStarted);

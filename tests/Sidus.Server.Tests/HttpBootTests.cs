@@ -16,9 +16,10 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         var script = Text(body);
         Assert.Equal(200, status);
         Assert.StartsWith("#!ipxe\n", script, StringComparison.Ordinal);
-        Assert.Contains($"kernel /images/{f.VersionId}/vmlinuz initrd=initrd BOOTIF=01-52-54-00-00-01-01 sidus.node=n1 sidus.hostname=n1 sidus.mode=install sidus.image={f.VersionId} sidus.imageref=deb@1 sidus.server=http://127.0.0.1:{f.Server.HttpEndpoint.Port}", script, StringComparison.Ordinal);
+        Assert.Matches($"kernel /images/{f.VersionId}/vmlinuz\\?ticket=[A-Za-z0-9_-]+ initrd=initrd BOOTIF=01-52-54-00-00-01-01 sidus.node=n1 sidus.hostname=n1 sidus.mode=install sidus.image={f.VersionId} sidus.imageref=deb@1 sidus.server=http://127.0.0.1:{f.Server.HttpEndpoint.Port} console", script);
+        Assert.DoesNotContain("sidus.ticket=", script, StringComparison.Ordinal);
         Assert.EndsWith(" console=ttyS0 quiet && goto initrd ||", script.Split('\n').First(l => l.StartsWith("kernel ", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.Contains($"initrd --name initrd /images/{f.VersionId}/initrd && goto boot ||", script, StringComparison.Ordinal);
+        Assert.Matches($"initrd --name initrd /images/{f.VersionId}/initrd\\?ticket=[A-Za-z0-9_-]+ && goto boot \\|\\|", script);
         Assert.Equal(3, script.Split('\n').Count(l => l.StartsWith("kernel ", StringComparison.Ordinal)));
         Assert.Contains("content-length: " + body.Length, headers, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(f.Log.Lines, l => l.Contains("Script for 52:54:00:00:01:01", StringComparison.Ordinal) && l.Contains("node n1", StringComparison.Ordinal) && l.Contains("/boot/" + ServerFixture.KernelName, StringComparison.Ordinal));
@@ -116,7 +117,8 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     [Fact]
     public async Task Kernel_GetHeadAndRange_AreByteExact()
     {
-        var url = $"{f.Http}/images/{f.VersionId}/vmlinuz";
+        var ticket = NodeSessions.Ticket(f.Server, ServerFixture.Mac(0x31), f.VersionId);
+        var url = $"{f.Http}/images/{f.VersionId}/vmlinuz?ticket={ticket}";
         var (status, whole, headers) = await Tools.CurlAsync(url);
         Assert.Equal(200, status);
         Assert.Equal(f.Kernel, whole);
@@ -140,7 +142,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         Assert.Equal(416, outside);
         Assert.Contains($"content-range: bytes */{f.Kernel.Length}", outsideHeaders, StringComparison.OrdinalIgnoreCase);
 
-        var (initrdStatus, initrd, _) = await Tools.CurlAsync($"{f.Http}/images/{f.VersionId}/initrd");
+        var (initrdStatus, initrd, _) = await Tools.CurlAsync($"{f.Http}/images/{f.VersionId}/initrd?ticket={ticket}");
         Assert.Equal(200, initrdStatus);
         Assert.Equal(f.Initrd, initrd);
     }
@@ -148,15 +150,18 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     [Fact]
     public async Task Events_ScriptKernelAndReported_ShowInNodeStatus()
     {
-        await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(1)}.ipxe");
-        await Tools.CurlAsync($"{f.Http}/images/{f.VersionId}/vmlinuz");
+        var script = Text((await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(1)}.ipxe")).Body);
+        var ticket = System.Text.RegularExpressions.Regex.Match(script, "vmlinuz\\?ticket=([A-Za-z0-9_-]+)").Groups[1].Value;
+        Assert.Equal(200, (await Tools.CurlAsync($"{f.Http}/images/{f.VersionId}/vmlinuz?ticket={ticket}")).Status);
+        var session = await NodeSessions.ClaimAsync(f.Http, ticket);
+        Assert.Equal(200, session.Status);
         var (status, body, _) = await Tools.CurlAsync(
-            $"{f.Http}/api/nodes/{ServerFixture.UrlMac(1)}/events", "-X", "POST", "-H", "Content-Type: application/json",
-            "--data", "{\"stage\":\"up\",\"detail\":\"login prompt\"}");
+            $"{f.Http}/api/nodes/{ServerFixture.UrlMac(1)}/events", [.. NodeSessions.Bearer(session.Body), "-X", "POST", "-H", "Content-Type: application/json",
+            "--data", "{\"stage\":\"up\",\"detail\":\"login prompt\"}"]);
         Assert.Equal(202, status);
         Assert.Equal("recorded\n", Text(body));
 
-        var (refused, _, _) = await Tools.CurlAsync($"{f.Http}/api/nodes/{ServerFixture.UrlMac(1)}/events", "-X", "POST", "--data", "stage=teleported");
+        var (refused, _, _) = await Tools.CurlAsync($"{f.Http}/api/nodes/{ServerFixture.UrlMac(1)}/events", [.. NodeSessions.Bearer(session.Body), "-X", "POST", "--data", "stage=teleported"]);
         Assert.Equal(400, refused);
 
         JsonElement n1 = default;
@@ -239,7 +244,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     [Fact]
     public async Task HostileRange_IsAnsweredSafely()
     {
-        var url = $"{f.Http}/images/{f.VersionId}/vmlinuz";
+        var url = $"{f.Http}/images/{f.VersionId}/vmlinuz?ticket={NodeSessions.Ticket(f.Server, ServerFixture.Mac(0x32), f.VersionId)}";
         var (overflow, body, _) = await Tools.CurlAsync(url, "-H", "Range: bytes=99999999999999999999999-");
         Assert.Equal(200, overflow);
         Assert.Equal(f.Kernel.Length, body.Length);

@@ -27,7 +27,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
     {
         var script = await ScriptAsync();
         var kernel = script.Split('\n').First(l => l.StartsWith("kernel ", StringComparison.Ordinal));
-        Assert.Contains($"kernel /images/{f.VersionId}/sidus-vmlinuz ", kernel, StringComparison.Ordinal);
+        Assert.Contains($"kernel /images/{f.VersionId}/sidus-vmlinuz?ticket=", kernel, StringComparison.Ordinal);
         Assert.Contains(" sidus.mode=shared ", kernel, StringComparison.Ordinal);
         Assert.Contains($" sidus.image={f.VersionId} ", kernel, StringComparison.Ordinal);
         Assert.Contains($" sidus.server=http://127.0.0.1:{f.Server.HttpEndpoint.Port} sidus.nbd=127.0.0.1:{f.NbdPort}", kernel, StringComparison.Ordinal);
@@ -46,9 +46,9 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         var list = await Tools.RunAsync("nbdinfo", ["--list", "--json", $"nbd://127.0.0.1:{f.NbdPort}"], Limit);
         Assert.True(list.ExitCode == 0, list.Err);
         var names = JsonDocument.Parse(list.Out).RootElement.GetProperty("exports").EnumerateArray().Select(e => e.GetProperty("export-name").GetString()).ToList();
-        Assert.Contains(f.VersionId, names);
+        Assert.DoesNotContain(f.VersionId, names);
 
-        var info = await Tools.RunAsync("nbdinfo", ["--json", $"nbd://127.0.0.1:{f.NbdPort}/{f.VersionId}"], Limit);
+        var info = await Tools.RunAsync("nbdinfo", ["--json", await ExportUrlAsync()], Limit);
         Assert.True(info.ExitCode == 0, info.Err);
         var export = JsonDocument.Parse(info.Out).RootElement.GetProperty("exports")[0];
         Assert.Equal(new FileInfo(f.ExportPath).Length, export.GetProperty("export-size").GetInt64());
@@ -61,7 +61,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
     {
         var upper = await Tools.RunAsync("nbdinfo", [$"nbd://127.0.0.1:{f.NbdPort}/{f.VersionId.ToUpperInvariant()}"], Limit);
         Assert.NotEqual(0, upper.ExitCode);
-        var missing = await Tools.RunAsync("nbdinfo", [$"nbd://127.0.0.1:{f.NbdPort}/{new string('a', 64)}"], Limit);
+        var missing = await Tools.RunAsync("nbdinfo", [await ExportUrlAsync(new string('a', 64))], Limit);
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains(f.Log.Lines, l => l.Contains("is not in the image store", StringComparison.Ordinal));
         Assert.Contains(f.Log.Lines, l => l.Contains("is not a version id", StringComparison.Ordinal));
@@ -72,11 +72,12 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
     {
         await ScriptAsync();
         var expected = SHA256.HashData(await File.ReadAllBytesAsync(f.ExportPath));
+        var url = await ExportUrlAsync();
         var targets = Enumerable.Range(0, 6).Select(i => Path.Combine(f.Home, $"copy-{i}-{Guid.NewGuid():N}.img")).ToArray();
         try
         {
             var results = await Task.WhenAll(targets.Select(t =>
-                Tools.RunAsync("nbdcopy", ["--connections=2", $"nbd://127.0.0.1:{f.NbdPort}/{f.VersionId}", t], Limit)));
+                Tools.RunAsync("nbdcopy", ["--connections=2", url, t], Limit)));
             foreach (var (r, t) in results.Zip(targets))
             {
                 Assert.True(r.ExitCode == 0, r.Err);
@@ -107,7 +108,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         Directory.CreateDirectory(fuse);
         Directory.CreateDirectory(mount);
         var psi = new ProcessStartInfo("nbdfuse") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-r", fuse, $"nbd://127.0.0.1:{f.NbdPort}/{f.VersionId}" })
+        foreach (var a in new[] { "-r", fuse, await ExportUrlAsync() })
         {
             psi.ArgumentList.Add(a);
         }
@@ -194,7 +195,7 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         Assert.False(built[0].FromCache);
         Assert.Single(f.Log.Lines, l => l.Contains("Building the erofs export of " + version.Short, StringComparison.Ordinal));
 
-        var opened = await new NbdVersionExports(artifacts, ((ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog))).Store).OpenAsync(version.ToString(), CancellationToken.None);
+        var opened = await new NbdVersionExports(artifacts, ((ImageCatalog)f.Server.Services.GetRequiredService(typeof(ImageCatalog))).Store).OpenAsync(version.ToString(), null, CancellationToken.None);
         Assert.NotNull(opened.Export);
         Assert.Equal(0, exports.Prune());
         var rm = await Tools.SidusAsync(f.Home, "image", "rm", "other");
@@ -250,6 +251,14 @@ public sealed class NbdServeTests(SharedRootFixture f) : IClassFixture<SharedRoo
         Assert.Equal("10.0.0.1:10809", new SharedExportSettings(new NbdSettings(), () => 10809).Endpoint("10.0.0.1:80"));
         Assert.Equal("[fe80::1]:10809", new SharedExportSettings(new NbdSettings(), () => 10809).Endpoint("[fe80::1]"));
         Assert.Equal("192.168.1.5:7000", new SharedExportSettings(new NbdSettings { Address = System.Net.IPAddress.Parse("192.168.1.5") }, () => 7000).Endpoint("10.0.0.1:80"));
+    }
+
+    /// <summary>The NBD URI of VERSION's export (the fixture's by default) with a session of that version.</summary>
+    private async Task<string> ExportUrlAsync(string? version = null)
+    {
+        version ??= f.VersionId;
+        var session = await NodeSessions.SessionAsync(f.Server, Sidus.Nodes.MacAddress.Parse("52:54:00:00:02:77"), version);
+        return $"nbd://127.0.0.1:{f.NbdPort}/{Sidus.Wire.Contracts.NodeCredentials.ExportName(version, session)}";
     }
 
     private async Task<string> ScriptAsync()

@@ -18,7 +18,16 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     private readonly string _home = Path.Combine(Path.GetTempPath(), "sidus-ovr-" + Guid.NewGuid().ToString("N")[..12]);
     private SidusServer _server = null!;
 
+    private const string AnyVersion = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
     private string Url(int n) => $"http://127.0.0.1:{_server.HttpEndpoint.Port}/api/nodes/{ServerFixture.Mac(n)}/overrides.tar";
+
+    /// <summary>The overrides of node N asked from address FROM with a session node N claimed there.</summary>
+    private async Task<(int Status, byte[] Body, string Headers)> AsNodeAsync(int n, string from = NodeSessions.Loopback)
+    {
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(n), AnyVersion, from);
+        return await Tools.CurlAsync(Url(n), [.. NodeSessions.Bearer(session), "--interface", from]);
+    }
 
     public async Task InitializeAsync()
     {
@@ -60,7 +69,7 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     [Fact]
     public async Task Overrides_FromFixedAddress_TarWithRenderedFiles()
     {
-        var (status, body, headers) = await Tools.CurlAsync(Url(1));
+        var (status, body, headers) = await AsNodeAsync(1);
         Assert.Equal(200, status);
         Assert.Contains("application/x-tar", headers, StringComparison.Ordinal);
         var entries = Read(body);
@@ -74,13 +83,13 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     [Fact]
     public async Task Overrides_FromAnotherAddress_Refused403WithoutKeys()
     {
-        var (status, body, _) = await Tools.CurlAsync(Url(2));
+        var (status, body, _) = await AsNodeAsync(2);
         Assert.Equal(403, status);
         var text = Encoding.UTF8.GetString(body);
         Assert.Contains("expected at its fixed address 127.0.0.2, not 127.0.0.1", text, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", text, StringComparison.Ordinal);
 
-        var (again, other, _) = await Tools.CurlAsync(Url(2), "--interface", "127.0.0.2");
+        var (again, other, _) = await AsNodeAsync(2, "127.0.0.2");
         Assert.Equal(200, again);
         Assert.Contains("OPENSSH PRIVATE KEY", Encoding.UTF8.GetString(Read(other)["etc/ssh/ssh_host_ed25519_key"].Data), StringComparison.Ordinal);
     }
@@ -88,7 +97,7 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     [Fact]
     public async Task Overrides_NodeNotTiedToAnyAddress_Refused403()
     {
-        var (status, body, _) = await Tools.CurlAsync(Url(3));
+        var (status, body, _) = await AsNodeAsync(3);
         Assert.Equal(403, status);
         Assert.Contains("cannot tie 127.0.0.1 to node roamer", Encoding.UTF8.GetString(body), StringComparison.Ordinal);
     }
@@ -98,7 +107,7 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     {
         var (unknown, _, _) = await Tools.CurlAsync(Url(9));
         Assert.Equal(404, unknown);
-        var (broken, body, _) = await Tools.CurlAsync(Url(4), "--interface", "127.0.0.3");
+        var (broken, body, _) = await AsNodeAsync(4, "127.0.0.3");
         Assert.Equal(500, broken);
         Assert.Contains("motd.tmpl:2: unknown variable 'node.nope'", Encoding.UTF8.GetString(body), StringComparison.Ordinal);
     }
@@ -106,14 +115,34 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     [Fact]
     public async Task Overrides_ServerRestarted_SameMachineIdAndKeys()
     {
-        var first = Read((await Tools.CurlAsync(Url(1))).Body);
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(1), AnyVersion);
+        var first = Read((await Tools.CurlAsync(Url(1), NodeSessions.Bearer(session))).Body);
         await _server.DisposeAsync();
         _server = await StartAsync();
-        var second = Read((await Tools.CurlAsync(Url(1))).Body);
+
+        // The session of before the restart still opens them: the key and the claims are kept in the home.
+        var second = Read((await Tools.CurlAsync(Url(1), NodeSessions.Bearer(session))).Body);
         foreach (var path in new[] { "etc/machine-id", "etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_rsa_key", "etc/ssh/ssh_host_ecdsa_key.pub" })
         {
             Assert.Equal(first[path].Data, second[path].Data);
         }
+    }
+
+    [Fact]
+    public async Task Overrides_WithoutSessionOrWithAnotherNodes_Refused()
+    {
+        var (none, noneBody, _) = await Tools.CurlAsync(Url(1));
+        Assert.Equal(401, none);
+        Assert.DoesNotContain("PRIVATE KEY", Encoding.UTF8.GetString(noneBody), StringComparison.Ordinal);
+
+        var roamer = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(3), AnyVersion);
+        var (other, otherBody, _) = await Tools.CurlAsync(Url(1), NodeSessions.Bearer(roamer));
+        Assert.Equal(403, other);
+        Assert.Contains("the credential is roamer's, not local1's", Encoding.UTF8.GetString(otherBody), StringComparison.Ordinal);
+
+        var ticket = NodeSessions.Ticket(_server, ServerFixture.Mac(1), AnyVersion);
+        var (withTicket, _, _) = await Tools.CurlAsync(Url(1), NodeSessions.Bearer(ticket));
+        Assert.Equal(403, withTicket);
     }
 
     [Fact]

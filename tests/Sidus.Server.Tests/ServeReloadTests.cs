@@ -4,6 +4,7 @@ using Sidus.Nodes;
 using Sidus.Nodes.Storage;
 using Sidus.Store;
 using Sidus.Testing;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Server.Tests;
 
@@ -38,7 +39,7 @@ public sealed partial class ServeReloadTests : IDisposable
     [Fact]
     public async Task Sighup_AppliesDhcpOptionsLive_KeepsLeaseAndDownload_RefusesBrokenFile()
     {
-        var (version, kernel) = await PrepareHomeAsync();
+        var (_, kernel) = await PrepareHomeAsync();
         var config = Path.Combine(_home, "sidus.toml");
         await File.WriteAllTextAsync(config, Config(port: 8080, router: "10.77.0.1", dns: null, pool: "10.77.0.100-10.77.0.150"));
         using var serve = _server.Start("env", ["-u", "SIDUS_DB", "-u", "JOURNAL_STREAM", "-u", "NOTIFY_SOCKET", "dotnet", Path.Combine(AppContext.BaseDirectory, "sidus.dll"), "--home", _home, "serve"]);
@@ -47,9 +48,14 @@ public sealed partial class ServeReloadTests : IDisposable
         var first = Udhcpc(null);
         Assert.Equal("10.77.0.1", first.Router);
 
+        // The kernel as the node's script names it: with the boot's ticket.
+        var script = _server.Run("curl", ["-sS", "--fail", $"http://127.0.0.1:8080/boot/{ClientMac.Replace(':', '-')}.ipxe"]);
+        var kernelUrl = "http://127.0.0.1:8080" + Regex.Match(script.StandardOutput, @"kernel (/images/\S+\?ticket=\S+)").Groups[1].Value;
+        Assert.True(kernelUrl.Contains("ticket=", StringComparison.Ordinal), "no ticket in the script:\n" + script);
+
         // A download that spans the reload: 56 MiB at 8 MiB/s, 7 s.
         var download = Path.Combine(_home, "kernel.download");
-        using var curl = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, $"http://127.0.0.1:8080/images/{version}/vmlinuz"]);
+        using var curl = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, kernelUrl]);
         await Tools.EventuallyAsync(() => Task.FromResult(File.Exists(download) && new FileInfo(download).Length > (1 << 20)), Limit, "the download starting");
 
         await File.WriteAllTextAsync(config, Config(port: 8081, router: "10.77.0.254", dns: "10.77.0.53", pool: "10.77.0.100-10.77.0.150"));
@@ -82,7 +88,7 @@ public sealed partial class ServeReloadTests : IDisposable
 
         // A stop lets a running download finish (7 s, within the 10 s a stop grants; more than socket buffers hold).
         File.Delete(download);
-        using var last = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, $"http://127.0.0.1:8080/images/{version}/vmlinuz"]);
+        using var last = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, kernelUrl]);
         await Tools.EventuallyAsync(() => Task.FromResult(File.Exists(download) && new FileInfo(download).Length > (1 << 20)), Limit, "the last download starting");
         serve.Signal(BackgroundProcess.SigTerm);
         Assert.True(last.WaitForExit(Limit), "the download did not finish");
@@ -142,7 +148,7 @@ public sealed partial class ServeReloadTests : IDisposable
 
         Directory.Delete(Path.Combine(_home, "root"), recursive: true);
         await using var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName));
-        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "box", Macs = [MacAddress.Parse(ClientMac)] }));
+        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "box", Macs = [MacAddress.Parse(ClientMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Install } }));
         return (version, kernel);
     }
 

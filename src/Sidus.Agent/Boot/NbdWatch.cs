@@ -183,7 +183,7 @@ internal static class NbdWatch
             string problem;
             try
             {
-                var nbd = await NbdClient.ConnectAsync(state.Server, state.Export, CancellationToken.None);
+                var nbd = await NbdClient.ConnectAsync(state.Server, AgentSession.NbdName(state.Export), CancellationToken.None);
                 if (nbd.Size != state.Size)
                 {
                     nbd.Socket.Dispose();

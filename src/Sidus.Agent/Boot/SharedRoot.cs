@@ -166,7 +166,7 @@ internal static class SharedRoot
             string problem;
             try
             {
-                var nbd = await NbdClient.ConnectAsync(server, export, CancellationToken.None);
+                var nbd = await NbdClient.ConnectAsync(server, AgentSession.NbdName(export), CancellationToken.None);
                 AgentConsole.Say($"NBD {server}: export {export} is {nbd.Size} bytes, flags 0x{(ushort)nbd.Flags:x4}; handing the connection to the kernel");
                 try
                 {

@@ -13,7 +13,7 @@ public sealed class NbdVersionExports(VersionArtifacts artifacts, ImageStoreView
 
     public IReadOnlyList<NbdExportListing> List() => Exports.List();
 
-    public async ValueTask<NbdOpenResult> OpenAsync(string name, CancellationToken cancellation)
+    public async ValueTask<NbdOpenResult> OpenAsync(string name, IPEndPoint? client, CancellationToken cancellation)
     {
         if (!ObjectId.TryParse(name, out var version) || version.ToString() != name)
         {

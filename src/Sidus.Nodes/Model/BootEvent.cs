@@ -78,3 +78,6 @@ public sealed record NodeBootStatus(string? Node, MacAddress Mac, StageTiming La
     /// <summary>The report of the boot's last "up" stage, or null before "up".</summary>
     public UpReport? Up => Stages.LastOrDefault(s => s.Stage == BootStage.Up)?.Up;
 }
+
+/// <summary>A node's credential record: when they were last revoked, and its latest alarm (a boot ticket claimed twice).</summary>
+public sealed record NodeAccessRecord(string Node, DateTimeOffset? RevokedAt, DateTimeOffset? AlarmAt, string? Alarm, long Alarms);

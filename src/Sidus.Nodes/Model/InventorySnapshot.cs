@@ -12,6 +12,7 @@ public sealed class InventorySnapshot
     private readonly FrozenDictionary<string, Node> _nodes;
     private readonly FrozenDictionary<string, Group> _groups;
     private readonly FrozenDictionary<MacAddress, Node> _byMac;
+    private readonly FrozenDictionary<string, DateTimeOffset> _revoked;
 
     public InventorySnapshot(
         long version,
@@ -19,7 +20,8 @@ public sealed class InventorySnapshot
         IEnumerable<Group> groups,
         NodeSettings defaults,
         IEnumerable<NetworkPolicy> networks,
-        IEnumerable<Access.AdminToken>? adminTokens = null)
+        IEnumerable<Access.AdminToken>? adminTokens = null,
+        IReadOnlyDictionary<string, DateTimeOffset>? revoked = null)
     {
         AdminTokens = [.. (adminTokens ?? []).OrderBy(t => t.Name, StringComparer.Ordinal)];
         Version = version;
@@ -30,7 +32,11 @@ public sealed class InventorySnapshot
         _nodes = Nodes.ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
         _groups = Groups.ToFrozenDictionary(g => g.Name, StringComparer.Ordinal);
         _byMac = Nodes.SelectMany(n => n.Macs.Select(m => (m, n))).ToFrozenDictionary(p => p.m, p => p.n);
+        _revoked = (revoked ?? new Dictionary<string, DateTimeOffset>()).ToFrozenDictionary(StringComparer.Ordinal);
     }
+
+    /// <summary>When the node's credentials were last revoked (`sidus node revoke`): any issued before are refused.</summary>
+    public DateTimeOffset? RevokedAt(string node) => _revoked.TryGetValue(node, out var at) ? at : null;
 
     /// <summary>The change counter this snapshot was read at.</summary>
     public long Version { get; }

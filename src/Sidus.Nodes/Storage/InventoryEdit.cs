@@ -113,6 +113,15 @@ public sealed class InventoryEdit
         }
     }
 
+    /// <summary>Every credential of node NAME issued before AT is refused from now on (docs/node-access.md).</summary>
+    public async Task RevokeCredentialsAsync(string name, DateTimeOffset at)
+    {
+        var node = await RequireNodeAsync(name);
+        await ExecAsync(
+            "INSERT INTO node_access (node, revoked_at) VALUES (@n, @t) ON CONFLICT (node) DO UPDATE SET revoked_at = excluded.revoked_at",
+            [("@n", node.Name), ("@t", Sql.ToMilliseconds(at))]);
+    }
+
     public async Task<Group> AddGroupAsync(Group group)
     {
         group = group.Validated();

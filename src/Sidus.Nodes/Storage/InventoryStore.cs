@@ -348,6 +348,44 @@ public sealed class InventoryStore : IAsyncDisposable
         return removed;
     }
 
+    /// <summary>
+    /// Revokes every credential of node NAME issued before AT (`sidus node revoke`). An edit: the change counter moves,
+    /// so a running server reloads the inventory and refuses them.
+    /// </summary>
+    public Task RevokeCredentialsAsync(string name, DateTimeOffset at, CancellationToken ct = default) =>
+        EditAsync(e => e.RevokeCredentialsAsync(name, at), ct);
+
+    /// <summary>Records an alarm about node NAME's credentials (a ticket claimed twice): the latest is kept, with a count.</summary>
+    public async Task RecordAccessAlarmAsync(string name, string alarm, DateTimeOffset at, CancellationToken ct = default)
+    {
+        var text = alarm.Length > BootStages.MaxDetailLength ? alarm[..BootStages.MaxDetailLength] : alarm;
+        await using var c = await _dialect.OpenAsync(ct);
+        await Sql.ExecuteAsync(
+            c, null, ct,
+            """
+            INSERT INTO node_access (node, alarm_at, alarm, alarms) SELECT name, @t, @a, 1 FROM nodes WHERE name = @n
+            ON CONFLICT (node) DO UPDATE SET alarm_at = excluded.alarm_at, alarm = excluded.alarm, alarms = node_access.alarms + 1
+            """,
+            ("@n", name), ("@t", Sql.ToMilliseconds(at)), ("@a", text));
+    }
+
+    /// <summary>Every node's revocation and alarms, for `sidus node status`.</summary>
+    public async Task<IReadOnlyList<NodeAccessRecord>> GetAccessRecordsAsync(CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        var list = new List<NodeAccessRecord>();
+        await using var cmd = Sql.Command(c, null, "SELECT node, revoked_at, alarm_at, alarm, alarms FROM node_access ORDER BY node");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new NodeAccessRecord(
+                r.GetString(0), r.IsDBNull(1) ? null : Sql.FromMilliseconds(r.GetInt64(1)), r.IsDBNull(2) ? null : Sql.FromMilliseconds(r.GetInt64(2)),
+                r.NullableString(3), r.GetInt64(4)));
+        }
+
+        return list;
+    }
+
     /// <summary>Deletes boot events older than <paramref name="before"/>; returns how many.</summary>
     public async Task<int> PruneBootEventsAsync(DateTimeOffset before, CancellationToken ct = default)
     {

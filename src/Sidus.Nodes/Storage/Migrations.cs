@@ -76,6 +76,16 @@ internal static class Migrations
                 last_used BIGINT)
             """,
         ]),
+        (4, _ =>
+        [
+            // Node credentials (docs/node-access.md): when they were last revoked (every credential issued before is
+            // refused) and the latest alarm (a boot ticket claimed twice), shown by `sidus node status`.
+            """
+            CREATE TABLE node_access (
+                node TEXT PRIMARY KEY REFERENCES nodes (name) ON DELETE CASCADE, revoked_at BIGINT,
+                alarm_at BIGINT, alarm TEXT, alarms BIGINT NOT NULL DEFAULT 0)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -112,8 +112,18 @@ internal static class Rows
         var groups = await GroupsAsync(c, tx, null, ct);
         var defaults = await DefaultsAsync(c, tx, ct);
         var networks = await NetworksAsync(c, tx, ct);
+        var revoked = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using (var cmd = Sql.Command(c, tx, "SELECT node, revoked_at FROM node_access WHERE revoked_at IS NOT NULL"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                revoked[r.GetString(0)] = Sql.FromMilliseconds(r.GetInt64(1));
+            }
+        }
+
         var tokens = await AdminTokensAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens);
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked);
     }
 
     public static async Task<List<Access.AdminToken>> AdminTokensAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)

@@ -46,6 +46,7 @@ internal static class ServerServices
         services.AddSingleton<RecentClients>();
         services.AddSingleton(new OverrideRenderer(options.OverrideLocations));
         services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
+        services.AddSingleton(sp => Access.NodeAccess.Open(options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access")));
     }
 
     private static void AddImages(IServiceCollection services, ServeOptions options)
@@ -58,7 +59,7 @@ internal static class ServerServices
             sp.GetRequiredService<AgentInitramfs>(), options.Nbd.Enabled ? sp.GetRequiredService<ErofsExports>() : null, sp.GetRequiredService<ILogger<VersionArtifacts>>()));
         services.AddSingleton(sp => new BootScripts(
             sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<ImageCatalog>(), () => sp.GetRequiredService<RunningOptions>().Current.Boot,
-            sp.GetRequiredService<VersionArtifacts>(),
+            sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<Access.NodeAccess>(),
             options.Nbd.Enabled ? new SharedExportSettings(options.Nbd, () => sp.GetRequiredService<ServerState>().Nbd!.LocalEndPoint.Port) : null));
     }
 
@@ -105,7 +106,8 @@ internal static class ServerServices
                 options.Nbd,
                 options.Limits,
                 sp.GetRequiredService<ConnectionLimits>().Nbd,
-                new NbdVersionExports(sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ImageStoreView>()),
+                new Access.NodeNbdExports(
+                    new NbdVersionExports(sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ImageStoreView>()), sp.GetRequiredService<Access.NodeAccess>()),
                 sp.GetRequiredService<ILogger<Wire.Nbd.NbdServer>>()));
         }
 

@@ -160,6 +160,7 @@ public sealed class SidusServer : IAsyncDisposable
         ServingEndpoints.Map(app);
         ApiEndpoints.Map(app);
         OverrideEndpoints.Map(app);
+        Access.NodeAuthorization.Map(app);
     }
 
     /// <summary>Starts the host (hosted services first: the boot listeners bind, then Kestrel) and records where HTTP listens.</summary>

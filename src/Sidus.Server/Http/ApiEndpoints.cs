@@ -1,3 +1,4 @@
+using Sidus.Server.Access;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -37,6 +38,13 @@ internal static class ApiEndpoints
         if (!MacAddress.TryParse(text, out var mac))
         {
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{text}' is not a MAC address");
+            return;
+        }
+
+        // Only the node itself reports its boot: its ticket (before the claim) or its session.
+        var subject = NodeAccess.SubjectOf(ctx.RequestServices.GetRequiredService<InventoryView>().Current, mac);
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"the events of {subject}", Node: subject, Ticket: true)) is null)
+        {
             return;
         }
 

@@ -1,3 +1,4 @@
+using Sidus.Server.Access;
 using Sidus.Wire.Ipxe;
 using Sidus.Server.Images;
 
@@ -25,7 +26,7 @@ public sealed record ScriptAnswer(string Script, string? Node, string Decision, 
 /// <paramref name="bootSettings"/> is read for every script, so a configuration reload changes the next one.
 /// </remarks>
 public sealed class BootScripts(
-    InventoryView inventory, ImageCatalog images, Func<BootSettings> bootSettings, VersionArtifacts artifacts, SharedExportSettings? shared = null)
+    InventoryView inventory, ImageCatalog images, Func<BootSettings> bootSettings, VersionArtifacts artifacts, NodeAccess access, SharedExportSettings? shared = null)
 {
     /// <summary>How long a machine waits before asking again while its version's artifacts are being built.</summary>
     public static readonly TimeSpan PreparingDelay = TimeSpan.FromSeconds(5);
@@ -159,6 +160,13 @@ public sealed class BootScripts(
             export = exporting?.Result;
         }
 
+        // The boot's ticket (docs/node-access.md): for its boot files and the agent's one claim. Refused when the
+        // neighbour table shows another machine than the node at the asking address (its lease or address taken).
+        if (access.IssueTicket(mac, node?.Macs ?? [mac], client, files.Version.ToString(), out var misplaced) is not { } ticket)
+        {
+            return AskAgain(mac, attempt, name, $"node {name}: no boot ticket: {misplaced}", "ticket refused: " + misplaced);
+        }
+
         var agentArgs = new AgentKernelArguments
         {
             Mac = mac.ToString(),
@@ -170,6 +178,7 @@ public sealed class BootScripts(
             Server = $"http://{server}",
             Nbd = export is not null ? shared!.Endpoint(server) : null,
             Verity = export?.Verity,
+            Ticket = agent ? ticket : null,
         };
         var args = operatorArgs.Length > 0 ? agentArgs.Format() + " " + operatorArgs : agentArgs.Format();
         if (IpxeText.CheckKernelArgs(args) is { } tooLong)
@@ -179,8 +188,8 @@ public sealed class BootScripts(
 
         var boot = new IpxeBoot(
             $"{name}: {files.Image}@{files.Sequence} ({files.Version.Short}), mode {effectiveMode.ToText()}",
-            agent ? AgentKernelPath(files) : KernelPath(files),
-            agent ? AgentInitrdPath(files) : files.Initrd is null ? null : InitrdPath(files),
+            NodeCredentials.WithTicket(agent ? AgentKernelPath(files) : KernelPath(files), ticket),
+            agent ? NodeCredentials.WithTicket(AgentInitrdPath(files), ticket) : files.Initrd is null ? null : NodeCredentials.WithTicket(InitrdPath(files), ticket),
             args);
         var what = made is not null
             ? $" kernel {made.KernelRelease}, Sidus initramfs ({made.Modules} modules)" + (export is null ? string.Empty : $", erofs root {export.Size} bytes over NBD")

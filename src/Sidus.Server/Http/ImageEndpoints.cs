@@ -1,3 +1,4 @@
+using Sidus.Server.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
@@ -45,6 +46,13 @@ internal static class ImageEndpoints
         if (name is not (KernelName or InitrdName or AgentKernelName or AgentInitrdName))
         {
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"an image version serves {KernelName}, {InitrdName}, {AgentKernelName} and {AgentInitrdName}, not '{name}'");
+            return;
+        }
+
+        // iPXE cannot send headers: the boot's ticket is in the URL, and its downloads come from the address that
+        // asked for the script.
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"{name} of {version.Short}", version, Ticket: true, Session: false, SameAddress: true)) is null)
+        {
             return;
         }
 

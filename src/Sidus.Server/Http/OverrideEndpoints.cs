@@ -1,3 +1,4 @@
+using Sidus.Server.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Sidus.Nodes.Overrides;
@@ -32,6 +33,12 @@ internal static class OverrideEndpoints
         if (snapshot.FindByMac(mac) is not { } node)
         {
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no node has MAC {mac}");
+            return;
+        }
+
+        // Only the node's own session, then (kept from before, for its reasons in the log) the address rules.
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"the overrides of {node.Name}", Node: node.Name)) is null)
+        {
             return;
         }
 

@@ -1,3 +1,4 @@
+using Sidus.Server.Access;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Sidus.Server.Images;
@@ -39,6 +40,11 @@ internal static class ServingEndpoints
         if (!TryId(ctx, "version", out var version))
         {
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
+            return;
+        }
+
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed("the manifest of " + version.Short, version)) is null)
+        {
             return;
         }
 
@@ -85,11 +91,19 @@ internal static class ServingEndpoints
             return;
         }
 
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed("content " + id.Short)) is not { } allowed)
+        {
+            return;
+        }
+
         using var lease = ctx.RequestServices.GetRequiredService<ImageCatalog>().Store.Acquire();
         var repository = lease.Repository;
-        if (!ContentServer.HasContent(repository, id))
+        // An admin (no node token) may read any content; a node only its own version's.
+        if (!ContentServer.HasContent(repository, id) || (allowed.Token is { } token && !InVersion(lease, token.Version, id, ctx.RequestAborted)))
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no file content {id.Short} in the store");
+            // The same answer whether the content exists elsewhere or not: a node learns nothing of other versions.
+            var scope = allowed.Token is { } t ? $" in version {t.Version.Short}" : " in the store";
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no file content {id.Short}{scope}");
             return;
         }
 
@@ -130,6 +144,11 @@ internal static class ServingEndpoints
             !int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
         {
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["index"]}' is not a batch number");
+            return;
+        }
+
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"batch {index.ToString(CultureInfo.InvariantCulture)} of {version.Short}", version)) is null)
+        {
             return;
         }
 
@@ -177,6 +196,19 @@ internal static class ServingEndpoints
         }
 
         await SendAsync(ctx, what, () => ContentServer.WriteBatchAsync(lease.Serving, ids, ctx.Response.Body, ctx.RequestAborted));
+    }
+
+    /// <summary>Whether content ID is a file of VERSION (its batches list every content of the version once).</summary>
+    private static bool InVersion(ImageStoreView.Lease lease, ObjectId version, ObjectId id, CancellationToken ct)
+    {
+        try
+        {
+            return lease.Serving.Batches(version, ct).Any(batch => batch.Any(item => ObjectId.Read(item.Content) == id));
+        }
+        catch (StoreException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Streams an answer whose headers are set; a damaged object found on the way cuts the connection.</summary>

@@ -12,7 +12,8 @@ namespace Sidus.Wire.Contracts;
 /// sidus.nbd=HOST:PORT (the NBD server), sidus.export (default: the image's version id), sidus.overlay=tmpfs|disk:/dev/X
 /// (the writable layer, default tmpfs), sidus.imageref=NAME@N (a persistent upper layer is kept per image name). Both
 /// modes: sidus.verity=ROOT:SALT:BLOCKS (<see cref="VerityInfo"/>). Ram mode boots from the export when it has
-/// sidus.nbd and sidus.verity and copies it into RAM once up; sidus.ram=sync asks for the older file sync instead.
+/// sidus.nbd and sidus.verity and copies it into RAM once up; sidus.ram=sync asks for the older file sync instead. sidus.ticket=TICKET is the boot's one-use credential
+/// (<see cref="NodeCredentials"/>).
 /// </remarks>
 public sealed record AgentKernelArguments
 {
@@ -34,6 +35,7 @@ public sealed record AgentKernelArguments
         public const string Overlay = "sidus.overlay";
         public const string Verity = "sidus.verity";
         public const string Ram = "sidus.ram";
+        public const string Ticket = "sidus.ticket";
     }
 
     public const string DefaultRootSize = "90%";
@@ -83,6 +85,9 @@ public sealed record AgentKernelArguments
 
     /// <summary>sidus.ram=sync: ram mode lays the files into tmpfs before the image's init starts.</summary>
     public bool RamSync { get; init; }
+
+    /// <summary>The boot's ticket (<see cref="NodeCredentials"/>): the agent claims a session with it once.</summary>
+    public string? Ticket { get; init; }
 
     /// <summary>Why the line cannot be used as it is (its first malformed sidus.* value), or null. Never formatted.</summary>
     public string? Problem { get; init; }
@@ -136,6 +141,7 @@ public sealed record AgentKernelArguments
         Add(Names.Overlay, Overlay);
         Add(Names.Verity, Verity?.KernelArgument);
         Add(Names.Ram, RamSync ? RamSyncValue : null);
+        Add(Names.Ticket, Ticket);
         return line.ToString();
     }
 
@@ -191,6 +197,7 @@ public sealed record AgentKernelArguments
             Overlay = Get(Names.Overlay),
             Verity = verity,
             RamSync = Get(Names.Ram) == RamSyncValue,
+            Ticket = Get(Names.Ticket),
             Problem = problem,
         };
     }

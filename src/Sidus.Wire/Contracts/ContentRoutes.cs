@@ -1,8 +1,8 @@
 namespace Sidus.Wire.Contracts;
 
 /// <summary>
-/// The HTTP routes a node agent fetches a version through. Every answer is named by a hash and never changes, so any
-/// HTTP cache may keep it (the server sends <see cref="ImmutableCaching"/> and an ETag):
+/// The HTTP routes a node agent fetches a version through, each with the node's session (<see cref="NodeCredentials"/>).
+/// Every answer is named by a hash and never changes (the server sends <see cref="ImmutableCaching"/> and an ETag):
 /// <list type="bullet">
 /// <item>GET <see cref="Manifest"/>: the version's <see cref="ManifestFormat"/> (text/plain); the response header
 /// <see cref="ManifestHashHeader"/> gives its SHA-256, which the boot script may also pin on the kernel command
@@ -19,7 +19,9 @@ public static class ContentRoutes
     public const string Content = "/api/content/{id}";
     public const string Batch = "/api/versions/{version}/batch/" + ContentBatchPlan.Revision + "/{index}";
     public const string ManifestHashHeader = "X-Sidus-Manifest-Sha256";
-    public const string ImmutableCaching = "public, max-age=31536000, immutable";
+    /// <summary>Private: every answer needs a node's session (docs/node-access.md), so a shared cache must not hand it
+    /// to whoever asks; the node's own cache and a cache that checks the credential may keep it forever.</summary>
+    public const string ImmutableCaching = "private, max-age=31536000, immutable";
 
     public static string ManifestOf(string version) => Manifest.Replace("{version}", version, StringComparison.Ordinal);
 

@@ -25,6 +25,10 @@ public static class NodeRoutes
     /// <summary>GET: the node's override layer, a tar archive.</summary>
     public const string OverridesTemplate = "/api/nodes/{mac}/overrides.tar";
 
+    /// <summary>POST the boot's ticket (text/plain); the answer is the session (text/plain), or 403/409 with the reason
+    /// (<see cref="NodeCredentials"/>).</summary>
+    public const string Claim = "/api/boot/claim";
+
     public static string Script(string mac) => ScriptPrefix + mac + ".ipxe";
 
     public static string ImageFile(string version, string file) => $"/images/{version}/{file}";

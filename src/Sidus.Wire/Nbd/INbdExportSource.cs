@@ -17,5 +17,7 @@ public interface INbdExportSource
 {
     IReadOnlyList<NbdExportListing> List();
 
-    ValueTask<NbdOpenResult> OpenAsync(string name, CancellationToken cancellation);
+    /// <param name="name">The export name the client sent (it may carry a credential: the source decides).</param>
+    /// <param name="client">The client's address, for a source that checks who asks.</param>
+    ValueTask<NbdOpenResult> OpenAsync(string name, IPEndPoint? client, CancellationToken cancellation);
 }

@@ -145,7 +145,7 @@ internal sealed class NbdConnection
                     }
 
                     // This old option has no error reply: the protocol's answer to a bad name is hanging up.
-                    var opened = await _options.Exports.OpenAsync(name, cancellation);
+                    var opened = await _options.Exports.OpenAsync(name, _client as IPEndPoint, cancellation);
                     if (opened.Export is not { } export)
                     {
                         NbdLog.Dropped(_logger, _client, $"NBD_OPT_EXPORT_NAME '{Printable(name)}': {opened.Message}");
@@ -216,7 +216,7 @@ internal sealed class NbdConnection
             return null;
         }
 
-        var opened = await _options.Exports.OpenAsync(request!.Name, cancellation);
+        var opened = await _options.Exports.OpenAsync(request!.Name, _client as IPEndPoint, cancellation);
         if (opened.Export is not { } export)
         {
             await RefuseAsync(buffer, option, opened.Error, opened.Message ?? "no such export", cancellation);

@@ -32,11 +32,11 @@ public sealed class AgentKernelArgumentsTests
     [Fact]
     public void Format_EveryArgument_FixedOrder()
     {
-        var all = Shared with { Manifest = "abcd", RootSize = "2G", Export = "other", Overlay = "disk:/dev/vdb", RamSync = true, Mode = BootMode.Ram };
+        var all = Shared with { Manifest = "abcd", RootSize = "2G", Export = "other", Overlay = "disk:/dev/vdb", RamSync = true, Mode = BootMode.Ram, Ticket = "AQ-_z9" };
         Assert.Equal(
             "BOOTIF=01-52-54-00-00-01-01 sidus.node=n1 sidus.hostname=n1 sidus.mode=ram sidus.image=" + Version +
             " sidus.imageref=deb@1 sidus.server=http://10.0.0.1:8080 sidus.manifest=abcd sidus.rootsize=2G sidus.nbd=10.0.0.1:10809" +
-            " sidus.export=other sidus.overlay=disk:/dev/vdb sidus.verity=" + Root + ":00ff:97312 sidus.ram=sync",
+            " sidus.export=other sidus.overlay=disk:/dev/vdb sidus.verity=" + Root + ":00ff:97312 sidus.ram=sync sidus.ticket=AQ-_z9",
             all.Format());
         Assert.Equal(all, AgentKernelArguments.Parse(all.Format()));
     }

@@ -15,7 +15,7 @@ public sealed class ContentRoutesTests
         Assert.Equal("/api/content/{id}", ContentRoutes.Content);
         Assert.Equal("/api/versions/{version}/batch/1/{index}", ContentRoutes.Batch);
         Assert.Equal("X-Sidus-Manifest-Sha256", ContentRoutes.ManifestHashHeader);
-        Assert.Equal("public, max-age=31536000, immutable", ContentRoutes.ImmutableCaching);
+        Assert.Equal("private, max-age=31536000, immutable", ContentRoutes.ImmutableCaching);
         Assert.Equal($"/api/versions/{Version}/manifest", ContentRoutes.ManifestOf(Version));
         Assert.Equal($"/api/content/{Version}", ContentRoutes.ContentOf(Version));
         Assert.Equal($"/api/versions/{Version}/batch/1/12", ContentRoutes.BatchOf(Version, 12));

@@ -22,6 +22,7 @@ public static class NodeCommand
         cmd.Subcommands.Add(NodeDiscoveredCommand.Create(db));
         cmd.Subcommands.Add(NodeAdoptCommand.Create(db));
         cmd.Subcommands.Add(NodeStatusCommand.Create(db));
+        cmd.Subcommands.Add(NodeRevokeCommand.Create(db));
         cmd.Subcommands.Add(NodeRenderCommand.Create(db));
         return cmd;
     }

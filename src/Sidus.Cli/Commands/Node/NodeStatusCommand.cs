@@ -14,7 +14,9 @@ public static class NodeStatusCommand
             error), when, the image version it runs (reported by the agent and the booted system), the RAM it uses
             (MemTotal - MemAvailable from the booted node's /proc/meminfo, with Shmem: a ram-mode root lives there),
             and the time from the boot's DHCP to each stage. Nodes that never reported show '-'. --json adds the
-            "up" report: host, image, machine-id, SSH ed25519 fingerprint and memory figures in KiB.
+            "up" report: host, image, machine-id, SSH ed25519 fingerprint and memory figures in KiB. Below the
+            table: each node's credential alarms (a boot ticket claimed twice: someone else may have read it) and
+            when its credentials were last revoked (`sidus node revoke`); --json gives them as "access".
             """)
         {
             names, json,
@@ -25,6 +27,7 @@ public static class NodeStatusCommand
 
             // Event text came from the network: cleaned when stored, and again here for rows stored before that.
             var status = (await store.GetBootStatusAsync(ct)).Select(Clean).ToList();
+            var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
             var wanted = (r.GetValue(names) ?? []).Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
             foreach (var w in wanted.Where(w => snap.FindNode(w) is null))
             {
@@ -49,6 +52,7 @@ public static class NodeStatusCommand
                     ["detail"] = x.Status?.Latest.Detail,
                     ["image"] = x.Status?.Image,
                     ["up"] = x.Status?.Up is { } up ? Up(up) : null,
+                    ["access"] = x.Name is not null && access.TryGetValue(x.Name, out var a) ? Access(a) : null,
                     ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
                     {
                         ["stage"] = s.Stage.ToText(),
@@ -79,6 +83,24 @@ public static class NodeStatusCommand
             }
 
             AnsiConsole.Write(table);
+            foreach (var (name, _, _) in rows)
+            {
+                if (name is null || !access.TryGetValue(name, out var a))
+                {
+                    continue;
+                }
+
+                if (a.Alarm is { } alarm)
+                {
+                    Console.Out.WriteLine($"ALARM {name} ({a.Alarms} in all, latest {a.AlarmAt:u}): {alarm}");
+                }
+
+                if (a.RevokedAt is { } revoked)
+                {
+                    Console.Out.WriteLine($"revoked {name}: credentials issued before {revoked:u} are refused");
+                }
+            }
+
             return InventoryCli.Ok;
         }));
         return cmd;
@@ -96,6 +118,15 @@ public static class NodeStatusCommand
     /// <summary>MemTotal - MemAvailable as the booted node reported it, in MiB, with shmem (the RAM root) beside.</summary>
     private static string Used(UpReport? up) =>
         up?.MemUsedKib is { } used ? $"{used / 1024} MiB (shmem {(up.ShmemKib ?? 0) / 1024})" : "-";
+
+    /// <summary>A node's credential record for scripts: its latest alarm, how many, and its latest revocation.</summary>
+    private static JsonObject Access(NodeAccessRecord a) => new()
+    {
+        ["alarm"] = a.Alarm,
+        ["alarmAt"] = a.AlarmAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["alarms"] = a.Alarms,
+        ["revokedAt"] = a.RevokedAt?.ToString("O", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>The "up" report's fields for scripts: identity, and memory in KiB with the used figure worked out.</summary>
     private static JsonObject Up(UpReport up) => new()

@@ -56,7 +56,7 @@ internal sealed class NbdTestServer : IAsyncDisposable, INbdExportSource
 
     public IReadOnlyList<NbdExportListing> List() => [new NbdExportListing(ExportName, "random test bytes")];
 
-    public ValueTask<NbdOpenResult> OpenAsync(string name, CancellationToken cancellation)
+    public ValueTask<NbdOpenResult> OpenAsync(string name, IPEndPoint? client, CancellationToken cancellation)
     {
         if (name != ExportName)
         {

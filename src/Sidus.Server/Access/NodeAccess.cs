@@ -1,0 +1,210 @@
+using Sidus.Store.Objects;
+
+namespace Sidus.Server.Access;
+
+/// <summary>What a request needs from a node credential.</summary>
+/// <param name="What">What is asked for, for the refusal ("the manifest of 3f2a...").</param>
+/// <param name="Version">The version it reads, or null when any of the credential's is fine (the caller checks).</param>
+/// <param name="Node">The node it concerns (overrides, events), or null.</param>
+/// <param name="Ticket">A boot ticket opens it (boot files, events).</param>
+/// <param name="Session">A session opens it.</param>
+/// <param name="SameAddress">Only from the address the ticket was issued to (iPXE's downloads come from the address that asked for the script).</param>
+internal sealed record AccessNeed(string What, ObjectId? Version = null, string? Node = null, bool Ticket = false, bool Session = true, bool SameAddress = false);
+
+/// <summary>The answer to one request: allowed or not, the HTTP status to refuse with, and why (for the answer and the log).</summary>
+internal sealed record AccessDecision(bool Allowed, int Status, string Reason, NodeToken? Token = null, string? Subject = null)
+{
+    public static AccessDecision Refused(int status, string reason) => new(false, status, reason);
+}
+
+/// <summary>
+/// Node credentials (docs/node-access.md): issues a boot's ticket with its script, exchanges it once for a session,
+/// and decides every node request (<see cref="Check"/>, the one place). A credential is refused when its signature
+/// is wrong, when the node was revoked after it was issued, when a later claim superseded it, when it names another
+/// version or node, or when the asking address is, by the neighbour table, another machine than the node's.
+/// </summary>
+public sealed class NodeAccess
+{
+    /// <summary>How long a ticket may wait for its boot files and its claim (a big image's first export included).</summary>
+    public static readonly TimeSpan TicketLifetime = TimeSpan.FromHours(1);
+
+    private readonly byte[] _key;
+    private readonly NodeBootJournal _journal;
+    private readonly InventoryView _inventory;
+    private readonly Func<IPAddress, MacAddress?> _neighbour;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    internal NodeAccess(byte[] key, NodeBootJournal journal, InventoryView inventory, Func<IPAddress, MacAddress?> neighbour, TimeProvider time, ILogger logger)
+    {
+        _key = key;
+        _journal = journal;
+        _inventory = inventory;
+        _neighbour = neighbour;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The server's: its key and journal in HOME/server, the kernel's neighbour table.</summary>
+    public static NodeAccess Open(string home, InventoryView inventory, ILogger logger) => new(
+        NodeAuthKey.LoadOrCreate(home),
+        new NodeBootJournal(Path.Combine(home, "server", "node-boots"), TicketLifetime),
+        inventory, a => NeighbourTable.Find(a), TimeProvider.System, logger);
+
+    /// <summary>
+    /// A ticket for MAC's boot of VERSION, asked from CLIENT; or null and why not: the neighbour table shows another
+    /// machine (not one of MACS) at the asking address, as when a machine has taken the node's lease or address.
+    /// </summary>
+    public string? IssueTicket(MacAddress mac, IReadOnlyCollection<MacAddress> macs, IPAddress? client, string version, out string? refusal)
+    {
+        ArgumentNullException.ThrowIfNull(macs);
+        refusal = Binding(macs, client, null, sameAddress: false);
+        if (refusal is not null)
+        {
+            return null;
+        }
+
+        return new NodeToken(NodeTokenKind.Ticket, mac, ObjectId.Parse(version), BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)), _time.GetUtcNow(), client).Sign(_key);
+    }
+
+    /// <summary>
+    /// Exchanges a ticket for a session: once. A second claim of the same ticket is refused (409), logged and kept
+    /// as the node's alarm (`sidus node status`): either the node or someone who read its ticket claimed it first.
+    /// </summary>
+    internal async Task<(string? Session, AccessDecision Decision)> ClaimAsync(string? ticket, IPAddress? client, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        if (ticket is not null && NodeToken.Verify(_key, ticket) is { Kind: NodeTokenKind.Ticket } claimed && _journal.IsClaimed(claimed.Boot))
+        {
+            return (null, await AlarmAsync(claimed, client, now, ct));
+        }
+
+        var decision = Check(ticket, client, new AccessNeed("a session", Ticket: true, Session: false));
+        if (!decision.Allowed)
+        {
+            return (null, decision);
+        }
+
+        var token = decision.Token!;
+        if (!_journal.TryClaim(token.Boot, decision.Subject!, token.Issued, now))
+        {
+            return (null, await AlarmAsync(token, client, now, ct));
+        }
+
+        var session = new NodeToken(NodeTokenKind.Session, token.Mac, token.Version, token.Boot, now, client).Sign(_key);
+        return (session, decision with { Reason = $"boot {token.Boot:x16} of {decision.Subject} claimed from {Show(client)}" });
+    }
+
+    private async Task<AccessDecision> AlarmAsync(NodeToken token, IPAddress? client, DateTimeOffset now, CancellationToken ct)
+    {
+        var seen = client is null ? null : _neighbour(client);
+        var alarm = $"the boot ticket of {token.Issued:u} was claimed a second time, from {Show(client)}" +
+                    (seen is { } m ? $" ({m})" : string.Empty) + ": someone else may have read it; refused";
+        var subject = SubjectOf(_inventory.Current, token.Mac);
+        ServerLog.CredentialAlarm(_logger, subject, alarm);
+        if (_inventory.Current.FindByMac(token.Mac) is { } node)
+        {
+            await _inventory.Store.RecordAccessAlarmAsync(node.Name, alarm, now, ct);
+        }
+
+        return AccessDecision.Refused(StatusCodes.Status409Conflict, alarm);
+    }
+
+    /// <summary>
+    /// Whether CREDENTIAL (a ticket or session as the request carried it, or null) opens what NEED says for a
+    /// request from CLIENT. Every node request goes through here; an admin's token is checked before (the HTTP side).
+    /// </summary>
+    internal AccessDecision Check(string? credential, IPAddress? client, AccessNeed need)
+    {
+        if (credential is null)
+        {
+            return AccessDecision.Refused(StatusCodes.Status401Unauthorized, $"{need.What}: only with a node credential (the boot's ticket or the agent's session)");
+        }
+
+        if (NodeToken.Verify(_key, credential) is not { } token)
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, "the credential was not issued by this server (or was altered)");
+        }
+
+        if ((token.Kind == NodeTokenKind.Ticket && !need.Ticket) || (token.Kind == NodeTokenKind.Session && !need.Session))
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"a boot {(token.Kind == NodeTokenKind.Ticket ? "ticket" : "session")} does not open {need.What}");
+        }
+
+        var snapshot = _inventory.Current;
+        var node = snapshot.FindByMac(token.Mac);
+        var subject = SubjectOf(snapshot, token.Mac);
+        var now = _time.GetUtcNow();
+        if (node is not null && snapshot.RevokedAt(node.Name) is { } revoked && token.Issued <= revoked)
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credentials of node {subject} were revoked at {revoked:u}");
+        }
+
+        if (token.Kind == NodeTokenKind.Ticket)
+        {
+            if (now - token.Issued > TicketLifetime)
+            {
+                return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the boot ticket of {subject} expired ({TicketLifetime.TotalMinutes:0} minutes after {token.Issued:u})");
+            }
+
+            if (_journal.IsClaimed(token.Boot))
+            {
+                return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the boot ticket of {subject} was claimed already: its session is needed now");
+            }
+        }
+
+        if (_journal.Current(subject) is { } current && current.Boot != token.Boot && token.Issued <= current.At)
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credential of {subject} was superseded by its boot claimed at {current.At:u}");
+        }
+
+        if (need.Version is { } version && token.Version != version)
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credential of {subject} is for version {token.Version.Short}, not {version.Short}");
+        }
+
+        if (need.Node is { } wanted && !string.Equals(wanted, subject, StringComparison.Ordinal))
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credential is {subject}'s, not {wanted}'s");
+        }
+
+        IReadOnlyCollection<MacAddress> macs = node is null ? [token.Mac] : node.Macs;
+        if (Binding(macs, client, token.Address, need.SameAddress) is { } wrongPlace)
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, wrongPlace);
+        }
+
+        return new AccessDecision(true, StatusCodes.Status200OK, $"{token.Kind.ToString().ToLowerInvariant()} of {subject} from {Show(client)}", token, subject);
+    }
+
+    /// <summary>
+    /// Null when CLIENT may be the node of MACS: the neighbour table (on-link clients) shows one of MACS at the
+    /// address, or (off-link, or not in the table) the address is the one the credential was issued to. With
+    /// SAMEADDRESS the address must be that one in any case.
+    /// </summary>
+    private string? Binding(IReadOnlyCollection<MacAddress> macs, IPAddress? client, IPAddress? issuedTo, bool sameAddress)
+    {
+        if (client is null)
+        {
+            return "the asking address is unknown";
+        }
+
+        if (_neighbour(client) is { } seen && !macs.Contains(seen))
+        {
+            return $"{client} is {seen} in the neighbour table, not one of the node's MACs ({string.Join(", ", macs)})";
+        }
+
+        if (issuedTo is not null && !issuedTo.Equals(client) && (sameAddress || _neighbour(client) is null))
+        {
+            return $"the credential was issued to {issuedTo}, not {client}";
+        }
+
+        return null;
+    }
+
+    /// <summary>Whose credentials a MAC's are: its node's, or (a machine booted by a network policy) the machine's own.</summary>
+    internal static string SubjectOf(InventorySnapshot snapshot, MacAddress mac) =>
+        snapshot.FindByMac(mac)?.Name ?? "machine-" + mac.ToString().Replace(':', '-');
+
+    private static string Show(IPAddress? client) => client?.ToString() ?? "an unknown address";
+}
