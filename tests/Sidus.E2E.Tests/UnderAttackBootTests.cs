@@ -44,9 +44,9 @@ public sealed class UnderAttackBootTests(BootImageFixture fixture, ITestOutputHe
         Assert.True(summary.Value.GetProperty("tftp").GetInt32() > 1000, "the TFTP flood did not run: " + summary);
         Assert.True(Count(grabs.GetProperty("overrides")) > 10, "the attacker did not try the overrides: " + summary);
         Assert.False(grabs.GetProperty("overrides").TryGetProperty("200", out _), "the attacker got the node's override layer: " + summary);
-        var scripts = grabs.GetProperty("script");
-        Assert.False(scripts.TryGetProperty("200", out var scriptOk) && boot.ServeText.Contains("ticket", StringComparison.Ordinal) &&
-                     AttackerGotTicket(boot), "the attacker got a boot ticket for the node: " + summary + " " + scriptOk);
+        // The attacker asks for the node's script from its own MAC: it may get an answer, never the boot's ticket.
+        Assert.True(Count(grabs.GetProperty("script")) > 10, "the attacker did not try the script: " + summary);
+        Assert.False(grabs.GetProperty("script").TryGetProperty("200-ticket", out _), "the attacker got a boot ticket for the node: " + summary);
 
         // The node's own view: it got its secrets once, and no second claim raised an alarm.
         Assert.Contains("sidus-agent: overrides: ", boot.Serial, StringComparison.Ordinal);
@@ -59,12 +59,6 @@ public sealed class UnderAttackBootTests(BootImageFixture fixture, ITestOutputHe
     }
 
     private static int Count(JsonElement statuses) => statuses.EnumerateObject().Sum(p => p.Value.GetInt32());
-
-    /// <summary>Whether the serve log shows a ticket issued to the attacker's address.</summary>
-    private static bool AttackerGotTicket(ServeBoot boot) =>
-        boot.ServeText.Split('\n').Any(l => l.Contains("ticket", StringComparison.OrdinalIgnoreCase) &&
-                                            l.Contains(BootNetworkAttacker.Address, StringComparison.Ordinal) &&
-                                            !l.Contains("refused", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The port of "WHAT listening on ADDRESS:PORT" in the serve log.</summary>
     private static int ListeningPort(ServeBoot boot, string what)

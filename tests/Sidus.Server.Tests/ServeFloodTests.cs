@@ -179,9 +179,13 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
 
         var leased = clock.Elapsed;
         var script = Get(client, "/boot/" + NodeMac.Replace(':', '-') + ".ipxe");
-        Assert.Contains($"kernel /images/{version}/vmlinuz", System.Text.Encoding.UTF8.GetString(script), StringComparison.Ordinal);
+        // The kernel's URL as the script gives it: with the boot's ticket (docs/node-access.md).
+        var kernelUrl = System.Text.Encoding.UTF8.GetString(script).Split('\n')
+            .Where(l => l.StartsWith("kernel ", StringComparison.Ordinal)).Select(l => l.Split(' ')[1]).FirstOrDefault();
+        Assert.True(kernelUrl is not null && kernelUrl.StartsWith($"/images/{version}/vmlinuz?ticket=", StringComparison.Ordinal),
+            "no kernel line with a ticket in the script:\n" + System.Text.Encoding.UTF8.GetString(script));
         var scripted = clock.Elapsed;
-        Assert.Equal(_kernel, Get(client, $"/images/{version}/vmlinuz"));
+        Assert.Equal(_kernel, Get(client, kernelUrl));
         var kernel = clock.Elapsed;
         GetByTftp(client);
         var tftp = clock.Elapsed;

@@ -8,7 +8,8 @@ namespace Sidus.E2E.Tests.Support;
 /// what the security review did against the server while a real node boots: thousands of idle TCP connections to
 /// HTTP and NBD, a TFTP request flood from many source ports, a DHCP DISCOVER flood from random MACs (perfdhcp), and
 /// repeated tries at the booting node's script and override layer (its SSH host keys). The flood script prints a
-/// summary line every few seconds; <see cref="Summary"/> reads the last one.
+/// summary line every few seconds; <see cref="Summary"/> reads the last one. A script answer that holds a boot ticket
+/// is counted as "200-ticket".
 /// </summary>
 internal sealed class BootNetworkAttacker : IDisposable
 {
@@ -41,7 +42,8 @@ internal sealed class BootNetworkAttacker : IDisposable
             try:
                 c = http.client.HTTPConnection(host, http_port, timeout=3)
                 c.request("GET", path)
-                status = str(c.getresponse().status)
+                response = c.getresponse()
+                status = str(response.status) + ("-ticket" if b"ticket=" in response.read() else "")
                 c.close()
             except Exception as e:
                 status = type(e).__name__
