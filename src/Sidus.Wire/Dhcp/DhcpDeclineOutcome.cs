@@ -9,6 +9,10 @@ public enum DhcpDeclineOutcome
     /// <summary>The client does not hold the address (an offer or a live lease of its own): ignored.</summary>
     NotHolder,
 
+    /// <summary>The client's lease was bound longer ago than <see cref="DhcpLeaseTable.DeclineWindow"/>, or renewed
+    /// since: a real client DECLINEs right after the ACK, so this one is ignored.</summary>
+    TooLate,
+
     /// <summary>The client already has as many addresses in quarantine as one client may: ignored.</summary>
     ClientLimit,
 

@@ -9,6 +9,11 @@ public sealed record DhcpLease(Ip4 Address, string Mac, DhcpLeaseState State, Da
     /// false for a node; null for a lease restored from the journal and not classified yet (not journaled).</summary>
     public bool? Unknown { get; init; }
 
+    /// <summary>Until when its client may DECLINE this bound lease: a short while after the ACK that bound the
+    /// address to it (when a client probes the address and finds it in use); null after a renewal or a restart (not
+    /// journaled), so a forged DECLINE cannot quarantine a live node's address.</summary>
+    public DateTimeOffset? DeclinableUntil { get; init; }
+
     /// <summary>True while nobody else may be given the address: in every state (offered, bound, released,
     /// declined) until it expires.</summary>
     public bool HoldsAddress(DateTimeOffset now) => Expires > now;

@@ -1,9 +1,10 @@
 namespace Sidus.Wire.Dhcp;
 
 /// <summary>Who holds which address. Guarantees one address never belongs to two clients at once, and one client
-/// holds at most one address. Changes to bound, released and declined leases go to the journal when one is given.
-/// Guards the pool against its own clients: a released address stays its client's until the released lease would
-/// have ended; a DECLINE counts only from the address's holder, and quarantines at most
+/// has one current lease. Changes to bound, released and declined leases go to the journal when one is given.
+/// Guards the pool against its own clients: a released address, and a bound one its client moved away from, stays
+/// its client's until that lease would have ended; a DECLINE counts only from the address's holder, right after the
+/// ACK (<see cref="DeclineWindow"/>), and quarantines at most
 /// <see cref="DeclinesPerClient"/> addresses per client and <see cref="DeclineSharePercent"/> of a pool; machines
 /// that are no node may hold only what the nodes leave (<see cref="HasRoomForUnknown"/>).
 /// Not thread-safe: the server drives it from its single receive loop.</summary>
@@ -35,6 +36,10 @@ public sealed class DhcpLeaseTable
 
     /// <summary>How long a declined address stays out of use.</summary>
     public TimeSpan DeclineQuarantine { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long after the ACK that bound an address its client may DECLINE it (RFC 2131 4.4.1: the client
+    /// probes the address once bound). Later DECLINEs, and any after a renewal, are ignored.</summary>
+    public TimeSpan DeclineWindow { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Addresses one client may have in quarantine at once; its further DECLINEs are ignored.</summary>
     public int DeclinesPerClient { get; init; } = 2;
@@ -68,6 +73,12 @@ public sealed class DhcpLeaseTable
     /// expired): giving it one takes nothing more from the pool.</summary>
     public bool HoldsAddress(string mac) =>
         _byMac.TryGetValue(mac, out var lease) && lease.State != DhcpLeaseState.Declined && lease.HoldsAddress(Now);
+
+    /// <summary><paramref name="mac"/>'s live bound (or released, still kept for it) lease on an address other than
+    /// <paramref name="address"/>, or null.</summary>
+    public DhcpLease? LiveLeaseElsewhere(string mac, Ip4 address) =>
+        _byMac.TryGetValue(mac, out var lease) && lease.Address != address
+        && lease.State is DhcpLeaseState.Bound or DhcpLeaseState.Released && lease.HoldsAddress(Now) ? lease : null;
 
     /// <summary>True when a machine that is no node may take one more address of <paramref name="subnet"/>: what
     /// such machines hold, plus the quarantined addresses, plus <paramref name="heldBack"/> (the addresses kept for
@@ -155,7 +166,16 @@ public sealed class DhcpLeaseTable
     {
         if (!IsAvailableTo(address, mac))
             return null;
-        return Put(new DhcpLease(address, mac, DhcpLeaseState.Bound, Now + leaseTime, hostName) { Unknown = unknown }, journal: true);
+        // A renewal, or a REQUEST for an address the client holds already (bound, or released and kept for it),
+        // opens no DECLINE window: a forged REQUEST must not make a live node's address declinable.
+        var now = Now;
+        var renewal = _byAddress.TryGetValue(address, out var previous) && previous.Mac == mac
+            && previous.State is DhcpLeaseState.Bound or DhcpLeaseState.Released && previous.HoldsAddress(now);
+        return Put(new DhcpLease(address, mac, DhcpLeaseState.Bound, now + leaseTime, hostName)
+        {
+            Unknown = unknown,
+            DeclinableUntil = renewal ? null : now + DeclineWindow,
+        }, journal: true);
     }
 
     /// <summary>The client's RELEASE of its bound lease on <paramref name="address"/>: the address stays its
@@ -178,7 +198,8 @@ public sealed class DhcpLeaseTable
     }
 
     /// <summary>Quarantines <paramref name="address"/> after its holder found it in use (DECLINE), within the
-    /// limits: only the client the address is offered or bound to, at most <see cref="DeclinesPerClient"/>
+    /// limits: only the client the address is offered to, or bound to within <see cref="DeclineWindow"/> of the ACK
+    /// (not renewed since), at most <see cref="DeclinesPerClient"/>
     /// addresses of one client and <see cref="DeclineSharePercent"/> of the pool in quarantine at once. Anything else
     /// changes nothing.</summary>
     public DhcpDeclineOutcome Decline(string mac, Ip4 address)
@@ -187,6 +208,8 @@ public sealed class DhcpLeaseTable
         if (!_byAddress.TryGetValue(address, out var lease) || lease.Mac != mac
             || lease.State is not (DhcpLeaseState.Offered or DhcpLeaseState.Bound) || !lease.HoldsAddress(now))
             return DhcpDeclineOutcome.NotHolder;
+        if (lease.State == DhcpLeaseState.Bound && !(lease.DeclinableUntil > now))
+            return DhcpDeclineOutcome.TooLate;
         var mine = QuarantinedBy(mac, now);
         var refused = mine.Count >= DeclinesPerClient ? DhcpDeclineOutcome.ClientLimit
             : PoolOf(address) is { } pool && _quarantined.Count(pool, now) >= MaxQuarantined(pool) ? DhcpDeclineOutcome.PoolLimit
@@ -323,8 +346,11 @@ public sealed class DhcpLeaseTable
             if (_byMac.TryGetValue(lease.Mac, out var mine) && mine.Address != lease.Address
                 && _byAddress.TryGetValue(mine.Address, out var old) && old.Mac == lease.Mac)
             {
-                // The client moves to another address: its old one is given up now, so it is never held twice.
-                var freed = old with { State = DhcpLeaseState.Released, Expires = Now };
+                // The client moves to another address. An offer is given up now; a bound (or released) lease stays
+                // the client's, as released, until it would have ended: the move may be forged (any chaddr), and the
+                // real client still uses that address until its renewal, which then takes it back.
+                var kept = old.State is DhcpLeaseState.Bound or DhcpLeaseState.Released;
+                var freed = old with { State = DhcpLeaseState.Released, Expires = kept ? old.Expires : Now };
                 _byAddress[old.Address] = freed;
                 Track(freed);
                 if (old.State == DhcpLeaseState.Bound)
@@ -371,7 +397,17 @@ public sealed class DhcpLeaseTable
         if (lease.Mac.Length > 0)
         {
             if (_byMac.TryGetValue(lease.Mac, out var mine) && mine.Address != lease.Address)
-                _byAddress.Remove(mine.Address);
+            {
+                // Two addresses of one client: the released one is an address it moved away from or gave up, kept
+                // for it until it ends; its bound lease stays the current one.
+                if (lease.State == DhcpLeaseState.Released && mine.State == DhcpLeaseState.Bound)
+                {
+                    _byAddress[lease.Address] = lease;
+                    return;
+                }
+                if (mine.State != DhcpLeaseState.Released)
+                    _byAddress.Remove(mine.Address);
+            }
             _byMac[lease.Mac] = lease;
         }
         _byAddress[lease.Address] = lease;

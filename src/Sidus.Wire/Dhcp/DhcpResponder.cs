@@ -164,6 +164,15 @@ public sealed class DhcpResponder
             refusal = $"{address} is reserved for another machine";
         else if (!_leases.IsAvailableTo(address, mac))
             refusal = $"{address} is held by another client";
+        else if (_leases.LiveLeaseElsewhere(mac, address) is { } held && _leases.FindByAddress(address)?.Mac != mac)
+        {
+            // A client with a live lease asks for another address: a real one asks for its own (it gets it again
+            // after a DISCOVER, which also moves it when its network or fixed address changed); a forged one would
+            // move a live node. The table would keep the old address for the node anyway, but each such move held
+            // one more address for a whole lease: refused, so a forged REQUEST costs the pool nothing. Going back to an
+            // address still kept for the client (it moved off it) is its renewal: allowed.
+            refusal = $"{mac} holds {held.Address} until {held.Expires:u}; it may not move before";
+        }
         else if (KeptForNodes(mac, answer, subnet) is { } kept)
             refusal = kept;
 
@@ -229,6 +238,8 @@ public sealed class DhcpResponder
                 return Refused(request, answer, $"{mac} already has {_leases.DeclinesPerClient} declined address(es) in quarantine; {address} stays its lease");
             case DhcpDeclineOutcome.PoolLimit:
                 return Refused(request, answer, $"{_leases.DeclineSharePercent}% of the pool of {address} is in quarantine already; {address} stays its lease");
+            case DhcpDeclineOutcome.TooLate:
+                return Refused(request, answer, $"{address} was bound to {mac} more than {_leases.DeclineWindow.TotalSeconds:0} s ago or renewed since; it stays its lease");
             default:
                 return Refused(request, answer, $"{address} is not offered or leased to {mac}");
         }
@@ -239,6 +250,8 @@ public sealed class DhcpResponder
     /// have ended, so even a forged RELEASE gives it to no other machine.</summary>
     private DhcpReply? Release(DhcpPacket request, IPEndPoint source, DhcpNodeAnswer answer, string mac)
     {
+        // The source check only drops sloppy forgeries: a UDP source address is as easy to forge as chaddr. The real
+        // defence is that a released address stays its client's until the lease would have ended.
         var from = Ip4.FromIPAddress(source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address);
         var expected = request.Giaddr.IsZero ? request.Ciaddr : request.Giaddr;
         if (request.Ciaddr.IsZero || from != expected)

@@ -77,13 +77,49 @@ public sealed class DhcpLeaseTableTests : IDisposable
     }
 
     [Fact]
-    public void Bind_ClientMoves_OldAddressFreed()
+    public void Bind_ClientMovesOffALiveLease_OldAddressStaysItsUntilThatLeaseEnds()
     {
         var table = new DhcpLeaseTable(_time);
-        table.Bind("02:00:00:00:00:01", Ip4.Parse("10.0.0.10"), TimeSpan.FromHours(1), null);
+        var old = Ip4.Parse("10.0.0.10");
+        table.Bind("02:00:00:00:00:01", old, TimeSpan.FromHours(1), null);
+        _time.Advance(TimeSpan.FromMinutes(30));
+        // The move may be forged (any chaddr): nobody else gets the old address before its lease's end.
         table.Bind("02:00:00:00:00:01", Ip4.Parse("10.0.0.11"), TimeSpan.FromHours(1), null);
-        Assert.True(table.IsAvailableTo(Ip4.Parse("10.0.0.10"), "02:00:00:00:00:02"));
+
         Assert.Equal(Ip4.Parse("10.0.0.11"), table.FindByMac("02:00:00:00:00:01")!.Address);
+        Assert.False(table.IsAvailableTo(old, "02:00:00:00:00:02"));
+        Assert.Null(table.Bind("02:00:00:00:00:02", old, TimeSpan.FromHours(1), null));
+        Assert.NotEqual(old, table.Offer("02:00:00:00:00:02", Subnet, null, old, NoReservations)!.Address);
+        Assert.Equal(Ip4.Parse("10.0.0.11"), table.LiveLeaseElsewhere("02:00:00:00:00:01", Ip4.Parse("10.0.0.12"))!.Address);
+
+        _time.Advance(TimeSpan.FromMinutes(31));
+        Assert.True(table.IsAvailableTo(old, "02:00:00:00:00:02"));
+    }
+
+    [Fact]
+    public void Bind_ClientRenewsTheAddressItMovedOff_GetsItBackAndTheOtherStaysItsToo()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var old = Ip4.Parse("10.0.0.10");
+        var moved = Ip4.Parse("10.0.0.11");
+        table.Bind("02:00:00:00:00:01", old, TimeSpan.FromHours(1), null);
+        table.Bind("02:00:00:00:00:01", moved, TimeSpan.FromHours(1), null);
+
+        Assert.NotNull(table.Bind("02:00:00:00:00:01", old, TimeSpan.FromHours(1), null));
+
+        Assert.Equal(old, table.FindByMac("02:00:00:00:00:01")!.Address);
+        Assert.False(table.IsAvailableTo(moved, "02:00:00:00:00:02"));
+    }
+
+    [Fact]
+    public void Offer_ClientMovesOffAnOffer_OldAddressIsFreeAtOnce()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var offered = table.Offer("02:00:00:00:00:01", Subnet, null, null, NoReservations)!;
+        var other = new DhcpSubnet(Ip4.Parse("10.9.0.0"), Ip4.MaskFromPrefix(24), [DhcpPool.Parse("10.9.0.10-10.9.0.13")]);
+        table.Offer("02:00:00:00:00:01", other, null, null, NoReservations);
+
+        Assert.True(table.IsAvailableTo(offered.Address, "02:00:00:00:00:02"));
     }
 
     [Fact]
@@ -149,6 +185,39 @@ public sealed class DhcpLeaseTableTests : IDisposable
     }
 
     [Fact]
+    public void Decline_OfABoundLease_CountsOnlyRightAfterTheAck()
+    {
+        var table = new DhcpLeaseTable(_time) { DeclineWindow = TimeSpan.FromSeconds(60) };
+        var probed = Ip4.Parse("10.0.0.10");
+        var live = Ip4.Parse("10.0.0.11");
+        table.Bind("02:00:00:00:00:01", probed, TimeSpan.FromHours(1), null);
+        table.Bind("02:00:00:00:00:02", live, TimeSpan.FromHours(1), null);
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        // The client's ARP probe found its new address in use: quarantined.
+        Assert.Equal(DhcpDeclineOutcome.Quarantined, table.Decline("02:00:00:00:00:01", probed));
+        // A live node's address, a minute later: a forged DECLINE, ignored.
+        _time.Advance(TimeSpan.FromSeconds(56));
+        Assert.Equal(DhcpDeclineOutcome.TooLate, table.Decline("02:00:00:00:00:02", live));
+        Assert.Equal(DhcpLeaseState.Bound, table.FindByAddress(live)!.State);
+    }
+
+    [Fact]
+    public void Decline_AfterARenewal_IsIgnored()
+    {
+        var table = new DhcpLeaseTable(_time);
+        var address = Ip4.Parse("10.0.0.10");
+        table.Bind("02:00:00:00:00:01", address, TimeSpan.FromHours(1), null);
+        _time.Advance(TimeSpan.FromMinutes(30));
+        // A renewal (or a forged REQUEST for the node's own address) opens no new window.
+        table.Bind("02:00:00:00:00:01", address, TimeSpan.FromHours(1), null);
+
+        Assert.Equal(DhcpDeclineOutcome.TooLate, table.Decline("02:00:00:00:00:01", address));
+        Assert.Equal(DhcpLeaseState.Bound, table.FindByAddress(address)!.State);
+        Assert.Equal(0, table.Quarantined(Subnet));
+    }
+
+    [Fact]
     public void Decline_InALoop_QuarantinesAtMostTheClientsShare()
     {
         var subnet = new DhcpSubnet(Ip4.Parse("10.0.0.0"), Ip4.MaskFromPrefix(24), [DhcpPool.Parse("10.0.0.10-10.0.0.59")]);
@@ -161,8 +230,10 @@ public sealed class DhcpLeaseTableTests : IDisposable
             outcomes.Add(table.Decline("02:00:00:00:00:01", lease.Address));
         }
 
+        // Refused at the third address, which stays its lease; renewed, it is no longer declinable.
         Assert.Equal(2, outcomes.Count(o => o == DhcpDeclineOutcome.Quarantined));
-        Assert.Equal(48, outcomes.Count(o => o == DhcpDeclineOutcome.ClientLimit));
+        Assert.Equal(1, outcomes.Count(o => o == DhcpDeclineOutcome.ClientLimit));
+        Assert.Equal(47, outcomes.Count(o => o == DhcpDeclineOutcome.TooLate));
         Assert.Equal(2, table.Quarantined(subnet));
         Assert.NotNull(table.Offer("02:00:00:00:00:02", subnet, null, null, NoReservations));
     }
@@ -270,6 +341,28 @@ public sealed class DhcpLeaseTableTests : IDisposable
         Assert.Equal("node one\nwith newline", one.HostName);
         Assert.Equal(DhcpLeaseState.Released, reloaded.FindByMac("02:00:00:00:00:02")!.State);
         Assert.Null(reloaded.FindByAddress(Ip4.Parse("10.0.0.12")));
+    }
+
+    [Fact]
+    public void Journal_Reload_KeepsTheAddressAClientMovedOffForIt()
+    {
+        var path = Path.Combine(_directory, "leases.journal");
+        var old = Ip4.Parse("10.0.0.10");
+        using (var journal = new DhcpLeaseJournal(path))
+        {
+            var table = new DhcpLeaseTable(_time, journal);
+            table.Bind("02:00:00:00:00:01", old, TimeSpan.FromHours(1), null);
+            table.Bind("02:00:00:00:00:01", Ip4.Parse("10.0.0.11"), TimeSpan.FromHours(1), null);
+            Assert.True(table.Commit());
+        }
+
+        var reloaded = new DhcpLeaseTable(_time);
+        Assert.Equal(0, reloaded.Load(path));
+
+        Assert.Equal(Ip4.Parse("10.0.0.11"), reloaded.FindByMac("02:00:00:00:00:01")!.Address);
+        Assert.False(reloaded.IsAvailableTo(old, "02:00:00:00:00:02"));
+        // Restored leases were bound before the restart: none may be DECLINEd.
+        Assert.Equal(DhcpDeclineOutcome.TooLate, reloaded.Decline("02:00:00:00:00:01", Ip4.Parse("10.0.0.11")));
     }
 
     [Fact]

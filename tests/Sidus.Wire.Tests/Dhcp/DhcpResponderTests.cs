@@ -382,6 +382,49 @@ public class DhcpResponderTests
     }
 
     [Fact]
+    public void Request_ForgedInitRebootMovingALiveNode_IsNakedAndTheNodeKeepsItsAddress()
+    {
+        var leases = new DhcpLeaseTable(_time);
+        var responder = new DhcpResponder(Options(), new StaticDhcpNodeSource(), leases, new TestLog(), _time);
+        var address = Lease(responder, "52:54:00:00:07:01");
+        var elsewhere = new Ip4(address.Value + 1);
+
+        var forged = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:07:01",
+            p => p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, elsewhere)), Client, false)!;
+
+        Assert.Equal(DhcpMessageType.Nak, forged.Packet.MessageType);
+        Assert.Equal(address, leases.FindByMac("52:54:00:00:07:01")!.Address);
+        Assert.False(leases.IsAvailableTo(address, "52:54:00:00:07:02"));
+        var renewal = responder.Handle(DhcpTestPackets.Request(DhcpMessageType.Request, "52:54:00:00:07:01", p => p.Ciaddr = address), Client, false)!;
+        Assert.Equal(DhcpMessageType.Ack, renewal.Packet.MessageType);
+    }
+
+    private static DhcpPacket Decline(string mac, Ip4 address) => DhcpTestPackets.Request(DhcpMessageType.Decline, mac, p =>
+    {
+        p.Options.SetAddress(DhcpOptionCode.ServerIdentifier, Ip4.Parse("10.0.0.1"));
+        p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, address);
+    });
+
+    [Fact]
+    public void Decline_RightAfterTheAckQuarantines_AMinuteLaterIsIgnored()
+    {
+        var log = new TestLog();
+        var leases = new DhcpLeaseTable(_time);
+        var responder = new DhcpResponder(Options(), new StaticDhcpNodeSource(), leases, log, _time);
+        var probed = Lease(responder, "52:54:00:00:08:01");
+        var live = Lease(responder, "52:54:00:00:08:02");
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Null(responder.Handle(Decline("52:54:00:00:08:01", probed), Client, false));
+        _time.Advance(TimeSpan.FromSeconds(60));
+        Assert.Null(responder.Handle(Decline("52:54:00:00:08:02", live), Client, false));
+
+        Assert.Equal(DhcpLeaseState.Declined, leases.FindByAddress(probed)!.State);
+        Assert.Equal(DhcpLeaseState.Bound, leases.FindByAddress(live)!.State);
+        Assert.Contains(log.Lines, l => l.Contains($"{live} was bound to 52:54:00:00:08:02 more than 60 s ago or renewed since", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Decline_LoopOfANodeMac_QuarantinesTwoAndAnotherNodeStillGetsAnAddress()
     {
         var log = new TestLog();
