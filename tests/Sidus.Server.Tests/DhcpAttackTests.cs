@@ -119,6 +119,30 @@ public sealed class DhcpAttackTests : IDisposable
         Assert.Equal(lease.Address, again.Address);
     }
 
+    [Fact]
+    public async Task ForgedRequest_MovingALiveNode_IsNakedAndItsAddressGoesToNoOtherMachine()
+    {
+        const string Victim = "02:00:00:00:34:01";
+        await _lab.SidusAsync("node", "add", "victim", "--mac", Victim);
+        await _lab.StartServeAsync();
+        var victim = _lab.AddClient(Victim);
+        var lease = DhcpClients.Udhcpc(_lab, victim);
+        using var attacker = new DhcpAttacker(_lab.AddClient(DhcpAttacker.RandomMac(), AttackerAddress + "/24"));
+
+        // The INIT-REBOOT REQUEST of a client remembering another free address, with the victim's chaddr: it used to
+        // move the victim's lease and free its address for the attacker.
+        var elsewhere = lease.Address == "10.78.0.150" ? "10.78.0.149" : "10.78.0.150";
+        var reply = attacker.Exchange(attacker.Packet(DhcpMessageType.Request, Victim,
+            p => p.Options.SetAddress(DhcpOptionCode.RequestedIpAddress, Ip4.Parse(elsewhere))));
+        var other = DhcpClients.Udhcpc(_lab, _lab.AddClient(DhcpAttacker.RandomMac()), request: lease.Address);
+        var again = DhcpClients.Udhcpc(_lab, victim);
+
+        Assert.Equal(DhcpMessageType.Nak, reply?.MessageType);
+        Assert.Contains($"{Victim} holds {lease.Address} until", _lab.ServerLog, StringComparison.Ordinal);
+        Assert.NotEqual(lease.Address, other.Address);
+        Assert.Equal(lease.Address, again.Address);
+    }
+
     private int CountLines(string text) =>
         _lab.ServerLog.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
 

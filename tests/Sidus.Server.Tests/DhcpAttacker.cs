@@ -95,6 +95,13 @@ internal sealed class DhcpAttacker : IDisposable
         return Reply(request.Xid) is { MessageType: DhcpMessageType.Ack } ack ? ack.Yiaddr : null;
     }
 
+    /// <summary>Broadcasts <paramref name="packet"/>; the server's reply, or null when it sends none.</summary>
+    public DhcpPacket? Exchange(DhcpPacket packet)
+    {
+        Broadcast(packet);
+        return Reply(packet.Xid);
+    }
+
     /// <summary>The server's reply with <paramref name="xid"/>, or null after <see cref="ReplyWait"/>.</summary>
     private DhcpPacket? Reply(uint xid)
     {
