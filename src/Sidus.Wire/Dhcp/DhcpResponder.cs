@@ -169,8 +169,8 @@ public sealed class DhcpResponder
             // A client with a live lease asks for another address: a real one asks for its own (it gets it again
             // after a DISCOVER, which also moves it when its network or fixed address changed); a forged one would
             // move a live node. The table would keep the old address for the node anyway, but each such move held
-            // one more address for a whole lease: refused, so a forged REQUEST costs the pool nothing. Going back to an
-            // address still kept for the client (it moved off it) is its renewal: allowed.
+            // one more address for a whole lease: refused, so a forged REQUEST costs the pool nothing. Going back
+            // to an address still kept for the client (it moved off it) is its renewal: allowed.
             refusal = $"{mac} holds {held.Address} until {held.Expires:u}; it may not move before";
         }
         else if (KeptForNodes(mac, answer, subnet) is { } kept)
