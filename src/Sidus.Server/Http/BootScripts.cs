@@ -250,7 +250,7 @@ public sealed class BootScripts(
         if (attempt > settings.AskAgainAttempts)
         {
             return new ScriptAnswer(
-                IpxeScript.Stop($"{message}. Gave up after {settings.AskAgainAttempts} tries; leaving iPXE.", settings.RetryDelay),
+                IpxeScript.Stop($"{message}. Gave up after {settings.AskAgainAttempts} tries: leaving iPXE.", settings.RetryDelay),
                 node, decision + $" (gave up after {settings.AskAgainAttempts} tries)", true);
         }
 
