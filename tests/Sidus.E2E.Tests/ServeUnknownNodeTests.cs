@@ -58,7 +58,7 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
             Assert.Contains($"(try {attempt} of {AskAgainAttempts + 1})", console, StringComparison.Ordinal);
         }
 
-        Assert.Contains($"Gave up after {AskAgainAttempts} tries; leaving iPXE.", console, StringComparison.Ordinal);
+        Assert.Contains($"Gave up after {AskAgainAttempts} tries: leaving iPXE.", console, StringComparison.Ordinal);
         // One first ask and exactly AskAgainAttempts more: the server saw each, and no other.
         var asks = serve.Split('\n').Count(l => l.Contains($"Script for {boot.Mac}", StringComparison.Ordinal));
         Assert.Equal(AskAgainAttempts + 1, asks);

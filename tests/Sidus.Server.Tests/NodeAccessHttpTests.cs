@@ -145,9 +145,18 @@ public sealed class NodeAccessHttpTests(ServerFixture f) : IClassFixture<ServerF
         var ticket = NodeSessions.Ticket(f.Server, ServerFixture.Mac(3), f.VersionId);
         var (first, session) = await NodeSessions.ClaimAsync(f.Http, ticket);
         Assert.Equal(200, first);
+
+        // The node asking again at once (its answer lost) gets the same session, and no alarm.
+        var (again, same) = await NodeSessions.ClaimAsync(f.Http, ticket);
+        Assert.Equal(200, again);
+        Assert.Equal(session, same);
+
         var (second, why) = await NodeSessions.ClaimAsync(f.Http, ticket, "127.0.0.7");
         Assert.Equal(409, second);
         Assert.Contains("claimed a second time, from 127.0.0.7", why, StringComparison.Ordinal);
+
+        // A replay loop raises one alarm a minute, not one a try.
+        Assert.Equal(409, (await NodeSessions.ClaimAsync(f.Http, ticket, "127.0.0.8")).Status);
         Assert.Contains(f.Log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("ALARM n3: the boot ticket", StringComparison.Ordinal));
 
         var json = await Tools.SidusAsync(f.Home, "node", "status", "n3", "--json");

@@ -16,7 +16,8 @@ internal static class NodeSessions
     public const string Loopback = "127.0.0.1";
 
     public static string Ticket(SidusServer server, MacAddress mac, string version, string from = Loopback) =>
-        server.Services.GetRequiredService<NodeAccess>().IssueTicket(mac, [mac], IPAddress.Parse(from), version, out var why)
+        server.Services.GetRequiredService<NodeAccess>().IssueTicket(
+            mac, [mac], server.Services.GetRequiredService<Sidus.Server.Inventory.InventoryView>().Current.FindByMac(mac)?.Ip, IPAddress.Parse(from), version, out var why)
         ?? throw new InvalidOperationException("no ticket: " + why);
 
     /// <summary>POSTs TICKET to the claim route from address FROM; returns the status and the body (the session when 200).</summary>

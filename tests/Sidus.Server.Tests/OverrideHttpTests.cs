@@ -1,8 +1,10 @@
 using System.Formats.Tar;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Sidus.Nodes;
 using Sidus.Nodes.Storage;
+using Sidus.Server.Access;
 using Sidus.Server.Configuration;
 using Sidus.Server.Hosting;
 using Sidus.Server.Http;
@@ -94,12 +96,18 @@ public sealed class OverrideHttpTests : IAsyncLifetime
         Assert.Contains("OPENSSH PRIVATE KEY", Encoding.UTF8.GetString(Read(other)["etc/ssh/ssh_host_ed25519_key"].Data), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A machine nothing ties to the node (no fixed address, no lease of ours, no neighbour entry: loopback, a routed
+    /// client) gets no boot ticket, so no session and no secrets; neither does one at another node's fixed address.
+    /// </summary>
     [Fact]
-    public async Task Overrides_NodeNotTiedToAnyAddress_Refused403()
+    public void Ticket_AddressNotTiedToTheNode_Refused()
     {
-        var (status, body, _) = await AsNodeAsync(3);
-        Assert.Equal(403, status);
-        Assert.Contains("cannot tie 127.0.0.1 to node roamer", Encoding.UTF8.GetString(body), StringComparison.Ordinal);
+        var access = _server.Services.GetRequiredService<NodeAccess>();
+        Assert.Null(access.IssueTicket(ServerFixture.Mac(3), [ServerFixture.Mac(3)], null, IPAddress.Loopback, AnyVersion, out var why));
+        Assert.Contains("cannot tie 127.0.0.1 to node roamer", why, StringComparison.Ordinal);
+        Assert.Null(access.IssueTicket(ServerFixture.Mac(2), [ServerFixture.Mac(2)], IPAddress.Parse("127.0.0.2"), IPAddress.Loopback, AnyVersion, out var fixedWhy));
+        Assert.Contains("expected at its fixed address 127.0.0.2, not 127.0.0.1", fixedWhy, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -135,10 +143,10 @@ public sealed class OverrideHttpTests : IAsyncLifetime
         Assert.Equal(401, none);
         Assert.DoesNotContain("PRIVATE KEY", Encoding.UTF8.GetString(noneBody), StringComparison.Ordinal);
 
-        var roamer = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(3), AnyVersion);
-        var (other, otherBody, _) = await Tools.CurlAsync(Url(1), NodeSessions.Bearer(roamer));
+        var local2 = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(2), AnyVersion, "127.0.0.2");
+        var (other, otherBody, _) = await Tools.CurlAsync(Url(1), NodeSessions.Bearer(local2));
         Assert.Equal(403, other);
-        Assert.Contains("the credential is roamer's, not local1's", Encoding.UTF8.GetString(otherBody), StringComparison.Ordinal);
+        Assert.Contains("the credential is local2's, not local1's", Encoding.UTF8.GetString(otherBody), StringComparison.Ordinal);
 
         var ticket = NodeSessions.Ticket(_server, ServerFixture.Mac(1), AnyVersion);
         var (withTicket, _, _) = await Tools.CurlAsync(Url(1), NodeSessions.Bearer(ticket));

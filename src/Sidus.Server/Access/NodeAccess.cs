@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Sidus.Server.Http;
 using Sidus.Store.Objects;
 
 namespace Sidus.Server.Access;
@@ -34,8 +36,25 @@ public sealed class NodeAccess
     private readonly Func<IPAddress, MacAddress?> _neighbour;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    /// <summary>
+    /// A claim repeated from the same address this soon gets the same session: the agent retries when the answer to
+    /// its claim was lost. Short, because the agent claims in its initramfs, long before any user of the node runs.
+    /// </summary>
+    public static readonly TimeSpan RepeatWindow = TimeSpan.FromSeconds(30);
 
-    internal NodeAccess(byte[] key, NodeBootJournal journal, InventoryView inventory, Func<IPAddress, MacAddress?> neighbour, TimeProvider time, ILogger logger)
+    /// <summary>At most one alarm a boot is logged and stored in this time.</summary>
+    public static readonly TimeSpan AlarmInterval = TimeSpan.FromMinutes(1);
+
+    private const int MaxRemembered = 10_000;
+
+    private readonly ConcurrentDictionary<ulong, (IPAddress? From, DateTimeOffset At, string Session)> _recentClaims = new();
+    private readonly ConcurrentDictionary<ulong, DateTimeOffset> _alarmed = new();
+    private readonly Func<MacAddress, IPAddress?> _leased;
+    private readonly Func<bool> _allowUnverified;
+
+    internal NodeAccess(
+        byte[] key, NodeBootJournal journal, InventoryView inventory, Func<IPAddress, MacAddress?> neighbour, TimeProvider time, ILogger logger,
+        Func<MacAddress, IPAddress?>? leased = null, Func<bool>? allowUnverified = null)
     {
         _key = key;
         _journal = journal;
@@ -43,22 +62,35 @@ public sealed class NodeAccess
         _neighbour = neighbour;
         _time = time;
         _logger = logger;
+        _leased = leased ?? (_ => null);
+        _allowUnverified = allowUnverified ?? (() => false);
     }
 
-    /// <summary>The server's: its key and journal in HOME/server, the kernel's neighbour table.</summary>
-    public static NodeAccess Open(string home, InventoryView inventory, ILogger logger) => new(
+    /// <summary>The server's: its key and journal in HOME/server, the kernel's neighbour table, its DHCP leases and
+    /// [overrides] allow-unverified (read at each ticket, so a reload changes it).</summary>
+    public static NodeAccess Open(string home, InventoryView inventory, ILogger logger, Func<MacAddress, IPAddress?> leased, Func<bool> allowUnverified) => new(
         NodeAuthKey.LoadOrCreate(home),
         new NodeBootJournal(Path.Combine(home, "server", "node-boots"), TicketLifetime),
-        inventory, a => NeighbourTable.Find(a), TimeProvider.System, logger);
+        inventory, a => NeighbourTable.Find(a), TimeProvider.System, logger, leased, allowUnverified);
 
     /// <summary>
-    /// A ticket for MAC's boot of VERSION, asked from CLIENT; or null and why not: the neighbour table shows another
-    /// machine (not one of MACS) at the asking address, as when a machine has taken the node's lease or address.
+    /// A ticket for MAC's boot of VERSION, asked from CLIENT; or null and why not. The asking address must be tied to
+    /// the machine (MACS, FIXEDIP) the way its override layer is (<see cref="OverrideAccess"/>: its fixed address, our
+    /// lease for one of its MACs, or the neighbour table), and the neighbour table must not show another machine
+    /// there (a machine that took the node's lease or address). Loopback, off-link and IPv6 clients are tied only by
+    /// a fixed address or [overrides] allow-unverified.
     /// </summary>
-    public string? IssueTicket(MacAddress mac, IReadOnlyCollection<MacAddress> macs, IPAddress? client, string version, out string? refusal)
+    public string? IssueTicket(MacAddress mac, IReadOnlyCollection<MacAddress> macs, IPAddress? fixedIp, IPAddress? client, string version, out string? refusal)
     {
         ArgumentNullException.ThrowIfNull(macs);
         refusal = Binding(macs, client, null, sameAddress: false);
+        if (refusal is null)
+        {
+            var who = _inventory.Current.FindByMac(mac) is { } node ? $"node {node.Name}" : $"machine {mac}";
+            var tie = OverrideAccess.Check(who, macs, fixedIp, client, _leased, _neighbour, _allowUnverified());
+            refusal = tie.Allowed ? null : tie.Reason;
+        }
+
         if (refusal is not null)
         {
             return null;
@@ -76,6 +108,12 @@ public sealed class NodeAccess
         var now = _time.GetUtcNow();
         if (ticket is not null && NodeToken.Verify(_key, ticket) is { Kind: NodeTokenKind.Ticket } claimed && _journal.IsClaimed(claimed.Boot))
         {
+            // The node asking again because the answer to its claim was lost: the same session, no alarm.
+            if (_recentClaims.TryGetValue(claimed.Boot, out var recent) && Equals(recent.From, client) && now - recent.At < RepeatWindow)
+            {
+                return (recent.Session, new AccessDecision(true, StatusCodes.Status200OK, $"boot {claimed.Boot:x16} claimed again from {Show(client)} within {RepeatWindow.TotalSeconds:0} s: the same session"));
+            }
+
             return (null, await AlarmAsync(claimed, client, now, ct));
         }
 
@@ -86,12 +124,21 @@ public sealed class NodeAccess
         }
 
         var token = decision.Token!;
-        if (!_journal.TryClaim(token.Boot, decision.Subject!, token.Issued, now))
+        try
         {
-            return (null, await AlarmAsync(token, client, now, ct));
+            if (!_journal.TryClaim(token.Boot, decision.Subject!, token.Issued, now))
+            {
+                return (null, await AlarmAsync(token, client, now, ct));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not recorded, so not claimed: the agent's retry claims it then.
+            return (null, AccessDecision.Refused(StatusCodes.Status503ServiceUnavailable, $"the claim could not be recorded ({e.Message}): try again"));
         }
 
         var session = new NodeToken(NodeTokenKind.Session, token.Mac, token.Version, token.Boot, now, client).Sign(_key);
+        Remember(_recentClaims, token.Boot, (From: client, At: now, Session: session), now, c => c.At, RepeatWindow);
         return (session, decision with { Reason = $"boot {token.Boot:x16} of {decision.Subject} claimed from {Show(client)}" });
     }
 
@@ -100,6 +147,14 @@ public sealed class NodeAccess
         var seen = client is null ? null : _neighbour(client);
         var alarm = $"the boot ticket of {token.Issued:u} was claimed a second time, from {Show(client)}" +
                     (seen is { } m ? $" ({m})" : string.Empty) + ": someone else may have read it; refused";
+
+        // One alarm a boot per AlarmInterval is logged and stored: a replay loop must not bury the others or fill the log.
+        if (_alarmed.TryGetValue(token.Boot, out var last) && now - last < AlarmInterval)
+        {
+            return AccessDecision.Refused(StatusCodes.Status409Conflict, alarm);
+        }
+
+        Remember(_alarmed, token.Boot, now, now, at => at, AlarmInterval);
         var subject = SubjectOf(_inventory.Current, token.Mac);
         ServerLog.CredentialAlarm(_logger, subject, alarm);
         if (_inventory.Current.FindByMac(token.Mac) is { } node)
@@ -200,6 +255,23 @@ public sealed class NodeAccess
         }
 
         return null;
+    }
+
+    /// <summary>Sets MAP[KEY]; entries older than KEEP go first when the map holds <see cref="MaxRemembered"/>.</summary>
+    private static void Remember<T>(ConcurrentDictionary<ulong, T> map, ulong key, T value, DateTimeOffset now, Func<T, DateTimeOffset> at, TimeSpan keep)
+    {
+        if (map.Count >= MaxRemembered)
+        {
+            foreach (var old in map.Where(e => now - at(e.Value) >= keep).Select(e => e.Key).ToList())
+            {
+                map.TryRemove(old, out _);
+            }
+        }
+
+        if (map.Count < MaxRemembered)
+        {
+            map[key] = value;
+        }
     }
 
     /// <summary>Whose credentials a MAC's are: its node's, or (a machine booted by a network policy) the machine's own.</summary>

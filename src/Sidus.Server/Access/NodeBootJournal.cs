@@ -62,9 +62,29 @@ internal sealed class NodeBootJournal
             }
 
             Prune(now);
+            var hadCurrent = _current.TryGetValue(subject, out var previous);
             _claimed[boot] = issued;
             _current[subject] = (boot, now);
-            Save();
+            try
+            {
+                // On disk first: a claim the file does not hold is no claim (the node's retry must not meet a 409).
+                Save();
+            }
+            catch
+            {
+                _claimed.Remove(boot);
+                if (hadCurrent)
+                {
+                    _current[subject] = previous;
+                }
+                else
+                {
+                    _current.Remove(subject);
+                }
+
+                throw;
+            }
+
             return true;
         }
     }
@@ -74,6 +94,13 @@ internal sealed class NodeBootJournal
         foreach (var old in _claimed.Where(c => now - c.Value > _keep).Select(c => c.Key).ToList())
         {
             _claimed.Remove(old);
+        }
+
+        // Each subject's latest claim is kept while it may matter (a ticket's life), and never more than MaxClaims.
+        foreach (var stale in _current.Where(c => now - c.Value.At > _keep).OrderBy(c => c.Value.At)
+                     .Take(Math.Max(0, _current.Count - MaxClaims + 1)).Select(c => c.Key).ToList())
+        {
+            _current.Remove(stale);
         }
 
         if (_claimed.Count >= MaxClaims)

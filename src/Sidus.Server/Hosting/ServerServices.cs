@@ -46,7 +46,9 @@ internal static class ServerServices
         services.AddSingleton<RecentClients>();
         services.AddSingleton(new OverrideRenderer(options.OverrideLocations));
         services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
-        services.AddSingleton(sp => Access.NodeAccess.Open(options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access")));
+        services.AddSingleton(sp => Access.NodeAccess.Open(
+            options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access"),
+            sp.GetRequiredService<ServerState>().LeasedAddress, () => sp.GetRequiredService<RunningOptions>().Current.Overrides.AllowUnverified));
     }
 
     private static void AddImages(IServiceCollection services, ServeOptions options)

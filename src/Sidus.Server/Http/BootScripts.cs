@@ -114,6 +114,14 @@ public sealed class BootScripts(
             return AskAgain(mac, attempt, name, $"node {name}: its kernel arguments were refused ({problem})", "kernel arguments refused: " + problem);
         }
 
+        // The boot's ticket (docs/node-access.md): for its boot files and the agent's one claim. Refused when the asking
+        // address is not tied to the node (its lease or address taken by another machine, or nothing ties it), and
+        // decided before any build starts: an untied request costs the server nothing.
+        if (access.IssueTicket(mac, node?.Macs ?? [mac], node?.Ip, client, files.Version.ToString(), out var misplaced) is not { } ticket)
+        {
+            return AskAgain(mac, attempt, name, $"node {name}: no boot ticket: {misplaced}", "ticket refused: " + misplaced);
+        }
+
         // Ram and shared modes boot the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as
         // the version id; install mode keeps the image's own initramfs for now.
         var agent = target.BootsAgent;
@@ -158,13 +166,6 @@ public sealed class BootScripts(
 
             made = building.Result;
             export = exporting?.Result;
-        }
-
-        // The boot's ticket (docs/node-access.md): for its boot files and the agent's one claim. Refused when the
-        // neighbour table shows another machine than the node at the asking address (its lease or address taken).
-        if (access.IssueTicket(mac, node?.Macs ?? [mac], client, files.Version.ToString(), out var misplaced) is not { } ticket)
-        {
-            return AskAgain(mac, attempt, name, $"node {name}: no boot ticket: {misplaced}", "ticket refused: " + misplaced);
         }
 
         var agentArgs = new AgentKernelArguments
@@ -249,7 +250,7 @@ public sealed class BootScripts(
         if (attempt > settings.AskAgainAttempts)
         {
             return new ScriptAnswer(
-                IpxeScript.Stop($"{message}. Gave up after {settings.AskAgainAttempts} tries; leaving iPXE.", settings.RetryDelay),
+                IpxeScript.Stop($"{message}. Gave up after {settings.AskAgainAttempts} tries: leaving iPXE.", settings.RetryDelay),
                 node, decision + $" (gave up after {settings.AskAgainAttempts} tries)", true);
         }
 

@@ -25,7 +25,8 @@ internal static class ImageEndpoints
     /// <summary>The Sidus initramfs: the node agent as /init and the version's driver modules (ram mode).</summary>
     public const string AgentInitrdName = NodeRoutes.ImageFiles.AgentInitrd;
 
-    private const string ImmutableCaching = "public, max-age=31536000, immutable";
+    /// <summary>Immutable, but private: each answer needs the boot's ticket, so no shared cache may keep it.</summary>
+    private const string ImmutableCaching = ContentRoutes.ImmutableCaching;
 
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapMethods(NodeRoutes.ImageFileTemplate, [HttpMethods.Get, HttpMethods.Head], ServeAsync);

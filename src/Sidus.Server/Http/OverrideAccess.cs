@@ -22,6 +22,21 @@ public static class OverrideAccess
         bool allowUnverified)
     {
         ArgumentNullException.ThrowIfNull(node);
+        return Check($"node {node.Name}", node.Macs, node.Ip, client, leased, neighbour, allowUnverified);
+    }
+
+    /// <summary>The same rules for a machine named WHO with MACS and, when it has one, a FIXEDIP: also what a boot
+    /// ticket is issued on (docs/node-access.md).</summary>
+    public static OverrideAccessDecision Check(
+        string who,
+        IReadOnlyCollection<MacAddress> macs,
+        IPAddress? fixedIp,
+        IPAddress? client,
+        Func<MacAddress, IPAddress?> leased,
+        Func<IPAddress, MacAddress?> neighbour,
+        bool allowUnverified)
+    {
+        ArgumentNullException.ThrowIfNull(macs);
         ArgumentNullException.ThrowIfNull(leased);
         ArgumentNullException.ThrowIfNull(neighbour);
         if (client is null)
@@ -29,33 +44,33 @@ public static class OverrideAccess
             return new(false, "the asking address is unknown");
         }
 
-        if (node.Ip is { } fixedIp)
+        if (fixedIp is not null)
         {
             return fixedIp.Equals(client)
-                ? new(true, $"{client} is node {node.Name}'s fixed address")
-                : new(false, $"node {node.Name} is expected at its fixed address {fixedIp}, not {client}");
+                ? new(true, $"{client} is {who}'s fixed address")
+                : new(false, $"{who} is expected at its fixed address {fixedIp}, not {client}");
         }
 
-        foreach (var mac in node.Macs)
+        foreach (var mac in macs)
         {
             if (leased(mac) is { } lease)
             {
                 return lease.Equals(client)
                     ? new(true, $"{client} is leased to {mac}")
-                    : new(false, $"node {node.Name} ({mac}) holds the lease for {lease}, not {client}");
+                    : new(false, $"{who} ({mac}) holds the lease for {lease}, not {client}");
             }
         }
 
         if (neighbour(client) is { } seen)
         {
-            return node.Macs.Contains(seen)
+            return macs.Contains(seen)
                 ? new(true, $"{client} is {seen} in the neighbour table")
-                : new(false, $"{client} is {seen} in the neighbour table, not one of node {node.Name}'s MACs");
+                : new(false, $"{client} is {seen} in the neighbour table, not one of {who}'s MACs");
         }
 
         return allowUnverified
-            ? new(true, $"{client} is not tied to node {node.Name}, served because [overrides] allow-unverified = true")
-            : new(false, $"the server cannot tie {client} to node {node.Name} (no fixed IP, no lease of ours, not in the neighbour table): " +
-                         "give the node a fixed address (sidus node set --ip) or set [overrides] allow-unverified = true");
+            ? new(true, $"{client} is not tied to {who}, served because [overrides] allow-unverified = true")
+            : new(false, $"the server cannot tie {client} to {who} (no fixed IP, no lease of ours, not in the neighbour table): " +
+                         "give it a fixed address (sidus node set --ip) or set [overrides] allow-unverified = true");
     }
 }

@@ -37,7 +37,7 @@ internal static class OverrideEndpoints
         }
 
         // Only the node's own session, then (kept from before, for its reasons in the log) the address rules.
-        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"the overrides of {node.Name}", Node: node.Name)) is null)
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"the overrides of {node.Name}", Node: node.Name)) is not { } allowed)
         {
             return;
         }
@@ -45,7 +45,11 @@ internal static class OverrideEndpoints
         var options = ctx.RequestServices.GetRequiredService<RunningOptions>().Current;
         var state = ctx.RequestServices.GetRequiredService<ServerState>();
         var client = HttpHelpers.Client(ctx);
-        var access = OverrideAccess.Check(node, client, state.LeasedAddress, a => NeighbourTable.Find(a), options.Overrides.AllowUnverified);
+
+        // An admin (no node token) reads any node's layer from anywhere, as `sidus node render` does on the server.
+        var access = allowed.Token is null
+            ? new OverrideAccessDecision(true, allowed.Reason)
+            : OverrideAccess.Check(node, client, state.LeasedAddress, a => NeighbourTable.Find(a), options.Overrides.AllowUnverified);
         var logger = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Overrides");
         if (!access.Allowed)
         {

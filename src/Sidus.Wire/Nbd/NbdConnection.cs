@@ -148,7 +148,7 @@ internal sealed class NbdConnection
                     var opened = await _options.Exports.OpenAsync(name, _client as IPEndPoint, cancellation);
                     if (opened.Export is not { } export)
                     {
-                        NbdLog.Dropped(_logger, _client, $"NBD_OPT_EXPORT_NAME '{Printable(name)}': {opened.Message}");
+                        NbdLog.Dropped(_logger, _client, $"NBD_OPT_EXPORT_NAME '{Printable(WithoutCredential(name))}': {opened.Message}");
                         return null;
                     }
 
@@ -407,6 +407,10 @@ internal sealed class NbdConnection
 
     /// <summary>Cuts text sent to the client so any reply fits the handshake buffer.</summary>
     private static string Limit(string text) => text.Length <= MaxTextCharacters ? text : text[..MaxTextCharacters];
+
+    /// <summary>An export name as logged: what follows '!' is a credential (Sidus's node sessions) and never logged.</summary>
+    private static string WithoutCredential(string name) =>
+        name.IndexOf('!', StringComparison.Ordinal) is var bang and >= 0 ? name[..bang] + "!..." : name;
 
     private static string Printable(string name)
     {
