@@ -122,7 +122,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         var (status, whole, headers) = await Tools.CurlAsync(url);
         Assert.Equal(200, status);
         Assert.Equal(f.Kernel, whole);
-        Assert.Contains("cache-control: public, max-age=31536000, immutable", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("cache-control: private, max-age=31536000, immutable", headers, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("location:", headers, StringComparison.OrdinalIgnoreCase);
 
         var (headStatus, _, head) = await Tools.CurlAsync(url, "-I");

@@ -85,10 +85,12 @@ public sealed class OverrideHttpTests : IAsyncLifetime
     [Fact]
     public async Task Overrides_FromAnotherAddress_Refused403WithoutKeys()
     {
-        var (status, body, _) = await AsNodeAsync(2);
+        // Its session, claimed at its fixed address, used from another one.
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(2), AnyVersion, "127.0.0.2");
+        var (status, body, _) = await Tools.CurlAsync(Url(2), NodeSessions.Bearer(session));
         Assert.Equal(403, status);
         var text = Encoding.UTF8.GetString(body);
-        Assert.Contains("expected at its fixed address 127.0.0.2, not 127.0.0.1", text, StringComparison.Ordinal);
+        Assert.Contains("the credential was issued to 127.0.0.2, not 127.0.0.1", text, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", text, StringComparison.Ordinal);
 
         var (again, other, _) = await AsNodeAsync(2, "127.0.0.2");

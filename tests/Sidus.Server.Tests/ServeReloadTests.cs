@@ -48,14 +48,15 @@ public sealed partial class ServeReloadTests : IDisposable
         var first = Udhcpc(null);
         Assert.Equal("10.77.0.1", first.Router);
 
-        // The kernel as the node's script names it: with the boot's ticket.
-        var script = _server.Run("curl", ["-sS", "--fail", $"http://127.0.0.1:8080/boot/{ClientMac.Replace(':', '-')}.ipxe"]);
-        var kernelUrl = "http://127.0.0.1:8080" + Regex.Match(script.StandardOutput, @"kernel (/images/\S+\?ticket=\S+)").Groups[1].Value;
+        // The kernel as the node's script names it: with the boot's ticket, issued to the node at its leased address.
+        Assert.True(_client.Run("ip", ["addr", "replace", first.Address + "/24", "dev", "veth1"]).Succeeded, "the lease's address on the client");
+        var script = _client.Run("curl", ["-sS", "--fail", $"http://10.77.0.1:8080/boot/{ClientMac.Replace(':', '-')}.ipxe"]);
+        var kernelUrl = "http://10.77.0.1:8080" + Regex.Match(script.StandardOutput, @"kernel (/images/\S+\?ticket=\S+)").Groups[1].Value;
         Assert.True(kernelUrl.Contains("ticket=", StringComparison.Ordinal), "no ticket in the script:\n" + script);
 
         // A download that spans the reload: 56 MiB at 8 MiB/s, 7 s.
         var download = Path.Combine(_home, "kernel.download");
-        using var curl = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, kernelUrl]);
+        using var curl = _client.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, kernelUrl]);
         await Tools.EventuallyAsync(() => Task.FromResult(File.Exists(download) && new FileInfo(download).Length > (1 << 20)), Limit, "the download starting");
 
         await File.WriteAllTextAsync(config, Config(port: 8081, router: "10.77.0.254", dns: "10.77.0.53", pool: "10.77.0.100-10.77.0.150"));
@@ -88,7 +89,7 @@ public sealed partial class ServeReloadTests : IDisposable
 
         // A stop lets a running download finish (7 s, within the 10 s a stop grants; more than socket buffers hold).
         File.Delete(download);
-        using var last = _server.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, kernelUrl]);
+        using var last = _client.Start("curl", ["-sS", "--fail", "--limit-rate", "8M", "-o", download, kernelUrl]);
         await Tools.EventuallyAsync(() => Task.FromResult(File.Exists(download) && new FileInfo(download).Length > (1 << 20)), Limit, "the last download starting");
         serve.Signal(BackgroundProcess.SigTerm);
         Assert.True(last.WaitForExit(Limit), "the download did not finish");

@@ -72,6 +72,9 @@ public sealed class SharedRootFixture : IAsyncLifetime
             Nbd = new NbdSettings { Listen = IPAddress.Loopback, Port = 0 },
             Boot = new BootSettings { AskAgainAttempts = 2, AgentPath = agent },
             InventoryPollInterval = TimeSpan.FromMilliseconds(200),
+
+            // The clients here are all on loopback, which nothing ties to a node (OverrideHttpTests tests that rule).
+            Overrides = new OverridesSettings { AllowUnverified = true },
         };
         Server = await SidusServer.StartAsync(Options, b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Debug));
     }

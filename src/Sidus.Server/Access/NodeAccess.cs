@@ -108,8 +108,11 @@ public sealed class NodeAccess
         var now = _time.GetUtcNow();
         if (ticket is not null && NodeToken.Verify(_key, ticket) is { Kind: NodeTokenKind.Ticket } claimed && _journal.IsClaimed(claimed.Boot))
         {
-            // The node asking again because the answer to its claim was lost: the same session, no alarm.
-            if (_recentClaims.TryGetValue(claimed.Boot, out var recent) && Equals(recent.From, client) && now - recent.At < RepeatWindow)
+            // The node asking again because the answer to its claim was lost: the same session, no alarm. The same
+            // address is not enough: the neighbour table must not show another machine there.
+            IReadOnlyCollection<MacAddress> macs = _inventory.Current.FindByMac(claimed.Mac)?.Macs ?? [claimed.Mac];
+            if (_recentClaims.TryGetValue(claimed.Boot, out var recent) && now - recent.At < RepeatWindow &&
+                Binding(macs, client, recent.From, sameAddress: true) is null)
             {
                 return (recent.Session, new AccessDecision(true, StatusCodes.Status200OK, $"boot {claimed.Boot:x16} claimed again from {Show(client)} within {RepeatWindow.TotalSeconds:0} s: the same session"));
             }

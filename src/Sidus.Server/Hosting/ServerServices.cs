@@ -48,7 +48,8 @@ internal static class ServerServices
         services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
         services.AddSingleton(sp => Access.NodeAccess.Open(
             options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access"),
-            sp.GetRequiredService<ServerState>().LeasedAddress, () => sp.GetRequiredService<RunningOptions>().Current.Overrides.AllowUnverified));
+            // Resolved at each ticket, not now: ServerState lists the listeners, and NBD's needs this (a cycle).
+            mac => sp.GetRequiredService<ServerState>().LeasedAddress(mac), () => sp.GetRequiredService<RunningOptions>().Current.Overrides.AllowUnverified));
     }
 
     private static void AddImages(IServiceCollection services, ServeOptions options)
