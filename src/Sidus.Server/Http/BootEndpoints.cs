@@ -60,7 +60,8 @@ internal static class BootEndpoints
             ServerLog.ScriptServed(logger, mac.ToString(), client, answer.Node ?? "(none)", answer.Decision);
         }
 
-        if (!HttpMethods.IsHead(ctx.Request.Method))
+        // Another machine asking for a node's script must not move the node's recorded stage (a forged state).
+        if (!HttpMethods.IsHead(ctx.Request.Method) && !answer.NotTheNode)
         {
             services.GetRequiredService<RecentClients>().Remember(client, mac, answer.Node);
             services.GetRequiredService<BootEventRecorder>().Record(

@@ -7,7 +7,11 @@ namespace Sidus.Server.Http;
 /// <summary>What the server answered a machine, for the response, the log and the boot-event record.</summary>
 /// <param name="RetryAfter">Set when the script asks again because the version's artifacts are being built: the
 /// wait it sleeps, also sent as the Retry-After header for HTTP clients that are not iPXE.</param>
-public sealed record ScriptAnswer(string Script, string? Node, string Decision, bool Refused, TimeSpan? RetryAfter = null);
+public sealed record ScriptAnswer(string Script, string? Node, string Decision, bool Refused, TimeSpan? RetryAfter = null)
+{
+    /// <summary>The asker is not tied to the node (no ticket): its ask is logged, never recorded as the node's boot.</summary>
+    public bool NotTheNode { get; init; }
+}
 
 /// <summary>
 /// Decides each machine's iPXE script from the inventory snapshot and the image store: a kernel boot for a node
@@ -119,7 +123,7 @@ public sealed class BootScripts(
         // decided before any build starts: an untied request costs the server nothing.
         if (access.IssueTicket(mac, node?.Macs ?? [mac], node?.Ip, client, files.Version.ToString(), out var misplaced) is not { } ticket)
         {
-            return AskAgain(mac, attempt, name, $"node {name}: no boot ticket: {misplaced}", "ticket refused: " + misplaced);
+            return AskAgain(mac, attempt, name, $"node {name}: no boot ticket: {misplaced}", "ticket refused: " + misplaced) with { NotTheNode = true };
         }
 
         // Ram and shared modes boot the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as
