@@ -14,7 +14,7 @@ public sealed class OverrideRenderer(OverrideLocations locations)
     public IReadOnlyList<OverrideFile> Render(RenderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var variables = context.Variables();
+        var variables = context.TemplateValues();
         var layer = new Dictionary<string, OverrideFile>(StringComparer.Ordinal);
         void Put(IEnumerable<OverrideFile> files)
         {

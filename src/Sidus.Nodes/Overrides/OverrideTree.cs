@@ -27,7 +27,7 @@ public static class OverrideTree
     private static readonly Comparer<byte[]> NameOrder = Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b));
 
     /// <summary>The entries of the tree at <paramref name="root"/> (none when it does not exist), templates rendered.</summary>
-    public static List<OverrideFile> Read(string root, string origin, IReadOnlyDictionary<string, string?> variables)
+    public static List<OverrideFile> Read(string root, string origin, TemplateValues variables)
     {
         ArgumentNullException.ThrowIfNull(root);
         var result = new List<OverrideFile>();
@@ -42,7 +42,7 @@ public static class OverrideTree
         return File.Exists(meta) ? ApplyMeta(result, meta) : result;
     }
 
-    private static void Walk(DirectoryHandle dir, string root, string prefix, string origin, IReadOnlyDictionary<string, string?> variables, List<OverrideFile> into, int depth)
+    private static void Walk(DirectoryHandle dir, string root, string prefix, string origin, TemplateValues variables, List<OverrideFile> into, int depth)
     {
         if (depth > MaxDepth)
         {

@@ -55,4 +55,28 @@ public sealed record RenderContext(InventorySnapshot Inventory, Node Node, Image
 
         return v;
     }
+
+    /// <summary>
+    /// The template's values: <see cref="Variables"/> and the list <c>nodes</c>, one record per inventory node
+    /// (name, ip, mac, macs, groups, mode) in name order, for files that list the cluster (hosts, slurm.conf).
+    /// </summary>
+    public TemplateValues TemplateValues()
+    {
+        var nodes = Inventory.Nodes.Select(n => (IReadOnlyDictionary<string, string?>)new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["name"] = n.Name,
+            ["ip"] = n.Ip?.ToString(),
+            ["mac"] = n.Macs[0].ToString(),
+            ["macs"] = string.Join(' ', n.Macs),
+            ["groups"] = string.Join(' ', n.Groups),
+            ["mode"] = Inventory.Resolve(n).Mode.Value.ToText(),
+        }).ToList();
+        return new(Variables(), new Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, string?>>>(StringComparer.Ordinal)
+        {
+            [NodesList] = nodes,
+        });
+    }
+
+    /// <summary>The template list of every inventory node.</summary>
+    public const string NodesList = "nodes";
 }
