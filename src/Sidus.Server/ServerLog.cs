@@ -130,4 +130,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(272, LogLevel.Error, "ALARM {Subject}: {Alarm}")]
     public static partial void CredentialAlarm(ILogger logger, string subject, string alarm);
+
+    [LoggerMessage(480, LogLevel.Warning, "Override folder {Warning}")]
+    public static partial void OverrideFolderUnmatched(ILogger logger, string warning);
 }

@@ -41,3 +41,36 @@ public class RenderCliTests
         Assert.False(Directory.Exists(Path.Combine(sidus.Home, "node-state", "n1")));
     }
 }
+
+/// <summary>Override folders that reach no node are named, with the nearest name, by render and apply.</summary>
+public class OverrideFolderWarningTests
+{
+    [Fact]
+    public async Task FoldersForMissingGroupsAndNodes_WarnedByRenderAndApply()
+    {
+        using var sidus = new SidusProcess();
+        Assert.Equal(0, (await sidus.RunAsync("group", "add", "compute")).ExitCode);
+        Assert.Equal(0, (await sidus.RunAsync("node", "add", "n1", "--mac", "52:54:00:aa:10:01", "--group", "compute")).ExitCode);
+        var root = Path.Combine(sidus.Home, "overrides");
+        foreach (var folder in new[] { "global/etc", "groups/compute/etc", "groups/comptue/etc", "nodes/n1/etc", "nodes/n9/etc", "group/x" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, folder));
+        }
+
+        var render = await sidus.RunAsync("node", "render", "n1");
+        Assert.True(render.ExitCode == 0, render.Err);
+        Assert.Contains("groups/comptue: there is no group 'comptue', so no node gets these files (did you mean 'compute'?)", render.Err, StringComparison.Ordinal);
+        Assert.Contains("nodes/n9: there is no node 'n9'", render.Err, StringComparison.Ordinal);
+        Assert.Contains("overrides/group: not one of global/", render.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("groups/compute:", render.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("nodes/n1:", render.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", render.Out, StringComparison.Ordinal);
+
+        var yaml = Path.Combine(sidus.Home, "cluster.yaml");
+        await File.WriteAllTextAsync(yaml, "groups:\n  - name: comptue\n");
+        var apply = await sidus.RunAsync("apply", "-f", yaml);
+        Assert.True(apply.ExitCode == 0, apply.Err);
+        Assert.DoesNotContain("comptue", apply.Err, StringComparison.Ordinal);
+        Assert.Contains("nodes/n9: there is no node 'n9'", apply.Err, StringComparison.Ordinal);
+    }
+}

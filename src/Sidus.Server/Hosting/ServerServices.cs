@@ -71,7 +71,7 @@ internal static class ServerServices
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<BootEventRecorder>());
         services.AddSingleton(sp => new InventoryReloader(
             sp.GetRequiredService<InventoryView>(), () => sp.GetRequiredService<RunningOptions>().Current.InventoryPollInterval,
-            sp.GetRequiredService<ILogger<InventoryReloader>>()));
+            sp.GetRequiredService<ILogger<InventoryReloader>>(), sp.GetRequiredService<OverrideRenderer>().Locations));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<InventoryReloader>());
         services.AddSingleton(sp => new BootFilesWarmer(
             sp.GetRequiredService<InventoryView>(), sp.GetRequiredService<ImageCatalog>(), sp.GetRequiredService<VersionArtifacts>(), sp.GetRequiredService<ILogger<BootFilesWarmer>>()));

@@ -1,17 +1,23 @@
 using System.Data.Common;
 using Microsoft.Extensions.Hosting;
+using Sidus.Nodes.Overrides;
 
 namespace Sidus.Server.Inventory;
 
 /// <summary>
 /// Polls the inventory's change counter and swaps in a fresh snapshot when it moves, so edits made with
 /// `sidus node ...` (or on another server sharing PostgreSQL) take effect without a restart. The interval is read
-/// again at every tick, so a configuration reload changes it.
+/// again at every tick, so a configuration reload changes it. At start and after each reload it warns about override
+/// folders that match no group or node (once per change of that list).
 /// </summary>
-public sealed class InventoryReloader(InventoryView view, Func<TimeSpan> interval, ILogger<InventoryReloader> logger) : BackgroundService
+public sealed class InventoryReloader(InventoryView view, Func<TimeSpan> interval, ILogger<InventoryReloader> logger, OverrideLocations? overrides = null)
+    : BackgroundService
 {
+    private string _lastWarnings = string.Empty;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        WarnAboutOverrideFolders();
         using var timer = new PeriodicTimer(interval());
         try
         {
@@ -55,6 +61,7 @@ public sealed class InventoryReloader(InventoryView view, Func<TimeSpan> interva
             }
 
             ServerLog.InventoryReloaded(logger, snapshot.Nodes.Length, snapshot.Groups.Length, snapshot.Version);
+            WarnAboutOverrideFolders();
             return true;
         }
         catch (Exception e) when (e is DbException or IOException or InventoryException or TimeoutException)
@@ -62,6 +69,34 @@ public sealed class InventoryReloader(InventoryView view, Func<TimeSpan> interva
             // A database that is briefly locked or unreachable: keep serving the snapshot we have, try next tick.
             ServerLog.InventoryReloadFailed(logger, current.Version, e.Message);
             return false;
+        }
+    }
+
+    private void WarnAboutOverrideFolders()
+    {
+        if (overrides is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var warnings = OverrideFolders.Unmatched(overrides, view.Current);
+            var joined = string.Join('\n', warnings);
+            if (joined == _lastWarnings)
+            {
+                return;
+            }
+
+            _lastWarnings = joined;
+            foreach (var warning in warnings)
+            {
+                ServerLog.OverrideFolderUnmatched(logger, warning);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ServerLog.OverrideFolderUnmatched(logger, $"{overrides.Root} cannot be read: {e.Message}");
         }
     }
 }

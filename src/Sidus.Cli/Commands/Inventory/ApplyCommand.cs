@@ -49,6 +49,11 @@ public static class ApplyCommand
                     Console.Out.WriteLine(line);
                 }
 
+                if (!r.GetValue(dryRun))
+                {
+                    InventoryCli.WarnAboutOverrideFolders(r, db, await store.LoadAsync(ct));
+                }
+
                 return InventoryCli.Ok;
             });
         });

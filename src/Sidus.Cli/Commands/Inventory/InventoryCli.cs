@@ -31,6 +31,26 @@ public static class InventoryCli
     }
 
     /// <summary>Opens the inventory, runs <paramref name="body"/>, and turns refusals into a message and an exit code.</summary>
+    /// <summary>
+    /// Says on stderr which override folders reach no node (a group or node that does not exist). Quiet when
+    /// sidus.toml cannot be read: the command's own job is done, and `sidus node render` names that error.
+    /// </summary>
+    public static void WarnAboutOverrideFolders(ParseResult r, Option<string?> db, InventorySnapshot snapshot)
+    {
+        try
+        {
+            var locations = Node.NodeRenderCommand.LoadOptions(r, db, null).OverrideLocations;
+            foreach (var warning in Sidus.Nodes.Overrides.OverrideFolders.Unmatched(locations, snapshot))
+            {
+                Console.Error.WriteLine("warning: override folder " + warning);
+            }
+        }
+        catch (Exception e) when (e is Sidus.Server.Configuration.ServeConfigException or IOException or UnauthorizedAccessException)
+        {
+            // Nothing to warn about that the user can act on here.
+        }
+    }
+
     public static async Task<int> RunAsync(ParseResult r, Option<string?> db, CancellationToken ct, Func<InventoryStore, Task<int>> body)
     {
         try

@@ -55,6 +55,7 @@ public static class NodeRenderCommand
             }
 
             var site = Site(options, node, r.GetValue(server));
+            InventoryCli.WarnAboutOverrideFolders(r, db, snap);
             IReadOnlyList<OverrideFile> layer;
             try
             {
