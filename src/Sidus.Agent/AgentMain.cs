@@ -203,7 +203,7 @@ internal static class AgentMain
     }
 
     /// <summary>The boot interface: the one with MAC when given, else the first Ethernet interface (by name).</summary>
-    private static async Task<(string Name, string Mac)> FindInterfaceAsync(string? wanted)
+    internal static async Task<(string Name, string Mac)> FindInterfaceAsync(string? wanted)
     {
         var clock = Stopwatch.StartNew();
         var backoff = new Backoff(0.25, 2);

@@ -133,4 +133,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(480, LogLevel.Warning, "Override folder {Warning}")]
     public static partial void OverrideFolderUnmatched(ILogger logger, string warning);
+
+    [LoggerMessage(481, LogLevel.Information, "Overrides of {Node} applied again on the running node: {Result}")]
+    public static partial void OverridesReapplied(ILogger logger, string node, string result);
 }

@@ -37,7 +37,7 @@ internal static class Overrides
         await reporter.ReportAsync(new NodeEvent(result.Refused.Count > 0 ? NodeEventStages.Failed : NodeEventStages.Root, detail) { Image = line.Image });
     }
 
-    private static async Task<byte[]?> FetchAsync(HttpClient http, EventReporter reporter)
+    public static async Task<byte[]?> FetchAsync(HttpClient http, EventReporter reporter)
     {
         var url = reporter.Server + NodeRoutes.Overrides(reporter.Mac!);
         var backoff = new Backoff(2, 30);

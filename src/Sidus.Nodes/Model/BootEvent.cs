@@ -79,5 +79,11 @@ public sealed record NodeBootStatus(string? Node, MacAddress Mac, StageTiming La
     public UpReport? Up => Stages.LastOrDefault(s => s.Stage == BootStage.Up)?.Up;
 }
 
+/// <summary>
+/// The latest `sidus node apply-overrides` of a node: when it was asked, and when the node's agent answered it with
+/// what result line (both null while it has not).
+/// </summary>
+public sealed record OverridesRequestRecord(DateTimeOffset RequestedAt, DateTimeOffset? AppliedAt, string? Result);
+
 /// <summary>A node's credential record: when they were last revoked, and its latest alarm (a boot ticket claimed twice).</summary>
 public sealed record NodeAccessRecord(string Node, DateTimeOffset? RevokedAt, DateTimeOffset? AlarmAt, string? Alarm, long Alarms);

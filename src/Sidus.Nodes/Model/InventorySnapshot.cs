@@ -13,6 +13,7 @@ public sealed class InventorySnapshot
     private readonly FrozenDictionary<string, Group> _groups;
     private readonly FrozenDictionary<MacAddress, Node> _byMac;
     private readonly FrozenDictionary<string, DateTimeOffset> _revoked;
+    private readonly FrozenDictionary<string, DateTimeOffset> _overridesRequested;
 
     public InventorySnapshot(
         long version,
@@ -21,7 +22,8 @@ public sealed class InventorySnapshot
         NodeSettings defaults,
         IEnumerable<NetworkPolicy> networks,
         IEnumerable<Access.AdminToken>? adminTokens = null,
-        IReadOnlyDictionary<string, DateTimeOffset>? revoked = null)
+        IReadOnlyDictionary<string, DateTimeOffset>? revoked = null,
+        IReadOnlyDictionary<string, DateTimeOffset>? overridesRequested = null)
     {
         AdminTokens = [.. (adminTokens ?? []).OrderBy(t => t.Name, StringComparer.Ordinal)];
         Version = version;
@@ -33,7 +35,11 @@ public sealed class InventorySnapshot
         _groups = Groups.ToFrozenDictionary(g => g.Name, StringComparer.Ordinal);
         _byMac = Nodes.SelectMany(n => n.Macs.Select(m => (m, n))).ToFrozenDictionary(p => p.m, p => p.n);
         _revoked = (revoked ?? new Dictionary<string, DateTimeOffset>()).ToFrozenDictionary(StringComparer.Ordinal);
+        _overridesRequested = (overridesRequested ?? new Dictionary<string, DateTimeOffset>()).ToFrozenDictionary(StringComparer.Ordinal);
     }
+
+    /// <summary>When the admin last asked the running node to apply its overrides again (`sidus node apply-overrides`).</summary>
+    public DateTimeOffset? OverridesRequestedAt(string node) => _overridesRequested.TryGetValue(node, out var at) ? at : null;
 
     /// <summary>When the node's credentials were last revoked (`sidus node revoke`): any issued before are refused.</summary>
     public DateTimeOffset? RevokedAt(string node) => _revoked.TryGetValue(node, out var at) ? at : null;

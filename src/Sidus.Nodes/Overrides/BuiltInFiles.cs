@@ -11,6 +11,8 @@ public static class BuiltInFiles
 
     public const string UpUnitPath = "etc/systemd/system/sidus-up.service";
     public const string UpUnitLink = "etc/systemd/system/multi-user.target.wants/sidus-up.service";
+    public const string AgentUnitPath = "etc/systemd/system/sidus-agent.service";
+    public const string AgentUnitLink = "etc/systemd/system/multi-user.target.wants/sidus-agent.service";
     private const uint Public = 0x1A4; // 0644
     private const uint Private = 0x180; // 0600
 
@@ -49,6 +51,9 @@ public static class BuiltInFiles
         {
             yield return file;
         }
+
+        yield return Text(AgentUnitPath, AgentUnit());
+        yield return new OverrideFile(AgentUnitLink, OverrideKind.Symlink, [], 0x1FF, 0, 0, OverrideOrigins.Generated, LinkTarget: "../sidus-agent.service");
     }
 
     /// <summary>The "up" unit and the link that enables it: the least layer a node boots with.</summary>
@@ -84,6 +89,15 @@ public static class BuiltInFiles
     public static string UpUnit() =>
         "[Unit]\nDescription=Sidus: report that this node is up\nAfter=basic.target network.target\n\n" +
         $"[Service]\nType=oneshot\nExecStart={AgentCopy} report up\nStandardOutput=journal+console\n";
+
+    /// <summary>
+    /// The long-running agent service: waits on the server for the admin's requests (`sidus node apply-overrides`)
+    /// with this boot's session. Restarted when it stops (a server that refused, a crash), never in a tight loop.
+    /// </summary>
+    public static string AgentUnit() =>
+        "[Unit]\nDescription=Sidus: carry out the server's requests to this node\nAfter=network.target sidus-up.service\n\n" +
+        $"[Service]\nExecStart={AgentCopy} service\nRestart=always\nRestartSec=30\nStandardOutput=journal+console\n\n" +
+        "[Install]\nWantedBy=multi-user.target\n";
 
     private static OverrideFile Text(string path, string text, uint mode = Public) =>
         new(path, OverrideKind.File, Encoding.UTF8.GetBytes(text), mode, 0, 0, OverrideOrigins.Generated);

@@ -122,6 +122,14 @@ public sealed class InventoryEdit
             [("@n", node.Name), ("@t", Sql.ToMilliseconds(at))]);
     }
 
+    public async Task RequestOverridesAsync(string name, DateTimeOffset at)
+    {
+        var node = await RequireNodeAsync(name);
+        await ExecAsync(
+            "INSERT INTO node_requests (node, overrides_requested_at) VALUES (@n, @t) ON CONFLICT (node) DO UPDATE SET overrides_requested_at = excluded.overrides_requested_at",
+            [("@n", node.Name), ("@t", Sql.ToMilliseconds(at))]);
+    }
+
     public async Task<Group> AddGroupAsync(Group group)
     {
         group = group.Validated();

@@ -355,6 +355,46 @@ public sealed class InventoryStore : IAsyncDisposable
     public Task RevokeCredentialsAsync(string name, DateTimeOffset at, CancellationToken ct = default) =>
         EditAsync(e => e.RevokeCredentialsAsync(name, at), ct);
 
+    /// <summary>
+    /// Asks the running node NAME to fetch and apply its override layer again (`sidus node apply-overrides`). An
+    /// edit: the change counter moves, so the server reloads and answers the node's waiting agent.
+    /// </summary>
+    public Task RequestOverridesAsync(string name, DateTimeOffset at, CancellationToken ct = default) =>
+        EditAsync(e => e.RequestOverridesAsync(name, at), ct);
+
+    /// <summary>The node agent's answer to the request of <paramref name="request"/>: when, and its result line.</summary>
+    public async Task RecordOverridesAppliedAsync(string name, DateTimeOffset request, DateTimeOffset at, string result, CancellationToken ct = default)
+    {
+        var text = result.Length > BootStages.MaxDetailLength ? result[..BootStages.MaxDetailLength] : result;
+        await using var c = await _dialect.OpenAsync(ct);
+        await Sql.ExecuteAsync(
+            c, null, ct,
+            """
+            UPDATE node_requests SET overrides_applied_at = @t, overrides_answered_request = @q, overrides_result = @r
+            WHERE node = @n AND overrides_requested_at = @q
+            """,
+            ("@n", name), ("@t", Sql.ToMilliseconds(at)), ("@q", Sql.ToMilliseconds(request)), ("@r", text));
+    }
+
+    /// <summary>Node NAME's latest overrides request and the answer to it, if any.</summary>
+    public async Task<OverridesRequestRecord?> GetOverridesRequestAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        await using var cmd = Sql.Command(
+            c, null, "SELECT overrides_requested_at, overrides_applied_at, overrides_answered_request, overrides_result FROM node_requests WHERE node = @n",
+            ("@n", name));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct) || r.IsDBNull(0))
+        {
+            return null;
+        }
+
+        var requested = Sql.FromMilliseconds(r.GetInt64(0));
+        var answered = !r.IsDBNull(2) && r.GetInt64(2) == r.GetInt64(0);
+        return new OverridesRequestRecord(
+            requested, answered && !r.IsDBNull(1) ? Sql.FromMilliseconds(r.GetInt64(1)) : null, answered ? r.NullableString(3) : null);
+    }
+
     /// <summary>Records an alarm about node NAME's credentials (a ticket claimed twice): the latest is kept, with a count.</summary>
     public async Task RecordAccessAlarmAsync(string name, string alarm, DateTimeOffset at, CancellationToken ct = default)
     {

@@ -86,6 +86,16 @@ internal static class Migrations
                 alarm_at BIGINT, alarm TEXT, alarms BIGINT NOT NULL DEFAULT 0)
             """,
         ]),
+        (5, _ =>
+        [
+            // `sidus node apply-overrides` (docs/overrides.md): when the admin last asked a running node to fetch its
+            // layer again, and what the node's agent answered (when, and its result line).
+            """
+            CREATE TABLE node_requests (
+                node TEXT PRIMARY KEY REFERENCES nodes (name) ON DELETE CASCADE, overrides_requested_at BIGINT,
+                overrides_applied_at BIGINT, overrides_answered_request BIGINT, overrides_result TEXT)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

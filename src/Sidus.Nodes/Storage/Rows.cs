@@ -122,8 +122,18 @@ internal static class Rows
             }
         }
 
+        var requested = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using (var cmd = Sql.Command(c, tx, "SELECT node, overrides_requested_at FROM node_requests WHERE overrides_requested_at IS NOT NULL"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                requested[r.GetString(0)] = Sql.FromMilliseconds(r.GetInt64(1));
+            }
+        }
+
         var tokens = await AdminTokensAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked);
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested);
     }
 
     public static async Task<List<Access.AdminToken>> AdminTokensAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)

@@ -160,6 +160,7 @@ public sealed class SidusServer : IAsyncDisposable
         ServingEndpoints.Map(app);
         ApiEndpoints.Map(app);
         OverrideEndpoints.Map(app);
+        NodeRequestEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);
     }
 

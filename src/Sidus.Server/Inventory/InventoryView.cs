@@ -9,10 +9,17 @@ namespace Sidus.Server.Inventory;
 public sealed class InventoryView(InventoryStore store, InventorySnapshot initial)
 {
     private InventorySnapshot _current = initial;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public InventoryStore Store { get; } = store;
 
     public InventorySnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// Completes when a newer snapshot is put in place. Take it before reading <see cref="Current"/>, so a swap in
+    /// between is never missed.
+    /// </summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
 
     /// <summary>Puts <paramref name="snapshot"/> in place if it is newer than the current one.</summary>
     public bool Swap(InventorySnapshot snapshot)
@@ -28,6 +35,7 @@ public sealed class InventoryView(InventoryStore store, InventorySnapshot initia
 
             if (Interlocked.CompareExchange(ref _current, snapshot, current) == current)
             {
+                Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 return true;
             }
         }

@@ -157,7 +157,7 @@ public static class NodeRenderCommand
     private static string? Fingerprint(OverrideFile f, IReadOnlyList<OverrideFile> layer) =>
         layer.FirstOrDefault(p => p.Path == f.Path + ".pub") is { } pub ? Fingerprints.OfPublicKey(Encoding.ASCII.GetString(pub.Content)) : null;
 
-    private static ImageInfo? Image(string home, string? spec)
+    internal static ImageInfo? Image(string home, string? spec)
     {
         if (spec is null || !Directory.Exists(home))
         {
@@ -176,7 +176,7 @@ public static class NodeRenderCommand
         }
     }
 
-    private static SiteInfo Site(ServeOptions options, Sidus.Nodes.Node node, string? server)
+    internal static SiteInfo Site(ServeOptions options, Sidus.Nodes.Node node, string? server)
     {
         var port = options.Http.Port.ToString(CultureInfo.InvariantCulture);
         var subnet = options.Interfaces.FirstOrDefault(i => node.Ip is { } ip && i.Subnet is { } s && s.Contains(ip))
