@@ -40,6 +40,26 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         var dhcp = BootToUp(boot, Firmware.Bios, "ram");
         Assert.Contains("architecture 0", dhcp, StringComparison.Ordinal);
         CheckDetachedFromServer(boot);
+        CheckApplyOverridesOnRunningNode(boot);
+    }
+
+    /// <summary>
+    /// `sidus node apply-overrides` on the running node: its sidus-agent service (started by the booted systemd from
+    /// the unit the layer installed) gets the request, writes the changed layer over its root and answers.
+    /// </summary>
+    private void CheckApplyOverridesOnRunningNode(ServeBoot boot)
+    {
+        Assert.Contains("sidus-agent: service: waiting on", boot.Serial, StringComparison.Ordinal);
+        var tree = Path.Combine(Path.GetDirectoryName(boot.Database)!, "overrides", "nodes", Node, "etc");
+        Directory.CreateDirectory(tree);
+        File.WriteAllText(Path.Combine(tree, "sidus-e2e-applied.tmpl"), "{{ if node.name }}applied to {{ node.name }}{{ end }}\n");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, text) = boot.Sidus("node", "apply-overrides", Node, "--wait", "50", "--json");
+        output.WriteLine($"apply-overrides ({clock.Elapsed.TotalSeconds:F1} s): {text}");
+        Assert.True(code == 0, "apply-overrides failed: " + text + "\nserial:\n" + ServeBoot.Tail(boot.Serial, 3000));
+        Assert.Contains("\"result\": \"applied: ", text, StringComparison.Ordinal);
+        Assert.Contains("sidus-agent: overrides applied: ", boot.Serial, StringComparison.Ordinal);
+        Assert.Contains($"Overrides of {Node} applied again on the running node: applied: ", boot.ServeText, StringComparison.Ordinal);
     }
 
     /// <summary>Ram mode with sidus.ram=sync: the agent claims its session with the script's ticket, then fetches the
