@@ -22,6 +22,7 @@ public static class SidusCommand
         root.Subcommands.Add(Commands.Inventory.ApplyCommand.Create());
         root.Subcommands.Add(Commands.Inventory.InventoryExportCommand.Create());
         root.Subcommands.Add(Commands.Token.TokenCommand.Create());
+        root.Subcommands.Add(Commands.Layout.LayoutCommand.Create());
         root.Subcommands.Add(Commands.Serve.ServeCommand.Create());
         root.Subcommands.Add(Commands.Service.ServiceCommand.Create());
         root.Subcommands.Add(Commands.Docs.CompletionCommand.Create());

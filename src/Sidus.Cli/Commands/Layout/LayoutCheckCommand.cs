@@ -1,0 +1,170 @@
+using Sidus.Nodes.Layouts;
+
+namespace Sidus.Cli.Commands.Layout;
+
+/// <summary>`sidus layout check FILE [--disk-size [ID=]SIZE]...`: validates a layout and prints its plan.</summary>
+public static class LayoutCheckCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The layout file (YAML); - reads stdin" };
+        var diskSize = new Option<string[]>("--disk-size")
+        {
+            Description = "Plan for a disk of this size: ID=SIZE for one disk item, SIZE for every disk (500G, 2TiB, 480GB)",
+            HelpName = "[ID=]SIZE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var json = GlobalOptions.Json();
+        var cmd = new Command("check", """
+            Check a layout before any node uses it: every key, id, reference, flag, filesystem and mount, with the
+            file, line and field of the first error. With --disk-size, also lay it out on disks of that size and
+            print the plan: each partition's number, start and size (1 MiB aligned; GPT keeps the disk's first and
+            last MiB), RAID and LVM sizes, filesystems and mounts, or say what does not fit. Warnings (no ESP, so
+            UEFI nodes cannot boot it; a partition nothing uses) go to stderr.
+            Exit codes: 0 valid (and fits), 1 not valid or does not fit.
+            """)
+        {
+            file, diskSize, json,
+        };
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var path = r.GetValue(file)!;
+            Sidus.Nodes.Layouts.Layout layout;
+            LayoutPlan? plan = null;
+            try
+            {
+                var text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+                layout = LayoutYaml.Parse(text, path == "-" ? "<stdin>" : path);
+                var sizes = r.GetValue(diskSize) ?? [];
+                if (sizes.Length > 0)
+                {
+                    plan = LayoutPlan.Make(layout, DiskSizes(layout, sizes));
+                }
+            }
+            catch (Exception e) when (e is LayoutException or IOException or UnauthorizedAccessException)
+            {
+                return InventoryCli.Error(e is LayoutException ? e.Message : $"cannot read {path}: {e.Message}");
+            }
+
+            foreach (var warning in layout.Warnings)
+            {
+                Console.Error.WriteLine("warning: " + warning);
+            }
+
+            if (r.GetValue(json))
+            {
+                JsonOutput.Write(Json(layout, plan));
+            }
+            else
+            {
+                Print(layout, plan);
+            }
+
+            return InventoryCli.Ok;
+        });
+        return cmd;
+    }
+
+    /// <summary>Sizes by disk id from ID=SIZE and SIZE (for every disk not named).</summary>
+    private static Dictionary<string, long> DiskSizes(Sidus.Nodes.Layouts.Layout layout, string[] given)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        long? all = null;
+        foreach (var g in given)
+        {
+            var eq = g.IndexOf('=', StringComparison.Ordinal);
+            var (id, text) = eq < 0 ? (null, g) : (g[..eq], g[(eq + 1)..]);
+            if (!ByteSize.TryParse(text, out var size, out var problem) || !size.IsFixed)
+            {
+                throw new LayoutException($"--disk-size {g}: {problem ?? "give a size in bytes or units, like 500G"}");
+            }
+
+            if (id is null)
+            {
+                all = size.Bytes;
+            }
+            else if (layout.OfType<DiskItem>().Any(d => d.Id == id))
+            {
+                sizes[id] = size.Bytes;
+            }
+            else
+            {
+                throw new LayoutException($"--disk-size {g}: the layout has no disk '{id}' (disks: {string.Join(", ", layout.OfType<DiskItem>().Select(d => d.Id))})");
+            }
+        }
+
+        foreach (var d in layout.OfType<DiskItem>().Where(d => !sizes.ContainsKey(d.Id) && all is not null))
+        {
+            sizes[d.Id] = all!.Value;
+        }
+
+        return sizes;
+    }
+
+    private static void Print(Sidus.Nodes.Layouts.Layout layout, LayoutPlan? plan)
+    {
+        Console.Out.WriteLine($"{layout.Source}: valid, {layout.Items.Count} items" + (layout.Description is { } d ? $" ({d})" : string.Empty));
+        if (plan is null)
+        {
+            foreach (var item in layout.Items)
+            {
+                Console.Out.WriteLine($"  {item.Id,-10} {item.Type,-9} {Describe(item)}{(item.Preserve ? " (preserved)" : string.Empty)}");
+            }
+
+            Console.Out.WriteLine("give --disk-size (e.g. --disk-size 500G) to see offsets and sizes");
+            return;
+        }
+
+        Console.Out.WriteLine($"{"ID",-10} {"TYPE",-9} {"ON",-8} {"#",2} {"START",9} {"SIZE",9}  DETAIL");
+        foreach (var v in plan.Volumes)
+        {
+            var start = v.Start is { } s ? ByteSize.Format(s) : string.Empty;
+            Console.Out.WriteLine($"{v.Id,-10} {v.Type,-9} {v.Parent ?? string.Empty,-8} {v.Number?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,2} {start,9} {ByteSize.Format(v.Size),9}  {v.Detail}{(v.Preserve ? " (preserved)" : string.Empty)}".TrimEnd());
+        }
+    }
+
+    private static string Describe(LayoutItem item) => item switch
+    {
+        DiskItem d => $"{d.Table.ToString().ToLowerInvariant()}, {d.Match}",
+        PartitionItem p => $"on {p.Disk}, {p.Size}" + (p.Flags.Length > 0 ? $", flags {string.Join(",", p.Flags)}" : string.Empty),
+        RaidItem r => $"raid{r.Level} of {string.Join(", ", r.Devices)}",
+        VolumeGroupItem v => $"{v.Name} of {string.Join(", ", v.Devices)}",
+        LogicalVolumeItem l => $"{l.Name} in {l.VolumeGroup}, {l.Size}",
+        FormatItem f => $"{f.FsType} on {f.Volume}",
+        MountItem m => $"{m.Path} from {m.Device}",
+        _ => string.Empty,
+    };
+
+    private static JsonObject Json(Sidus.Nodes.Layouts.Layout layout, LayoutPlan? plan)
+    {
+        var items = new JsonArray();
+        foreach (var item in layout.Items)
+        {
+            items.Append(new JsonObject { ["id"] = item.Id, ["type"] = item.Type, ["line"] = item.Line, ["preserve"] = item.Preserve, ["summary"] = Describe(item) });
+        }
+
+        var result = new JsonObject
+        {
+            ["file"] = layout.Source,
+            ["valid"] = true,
+            ["items"] = items,
+            ["warnings"] = new JsonArray([.. layout.Warnings.Select(w => (JsonNode?)w)]),
+        };
+        if (plan is not null)
+        {
+            var volumes = new JsonArray();
+            foreach (var v in plan.Volumes)
+            {
+                volumes.Append(new JsonObject
+                {
+                    ["id"] = v.Id, ["type"] = v.Type, ["on"] = v.Parent, ["number"] = v.Number, ["startBytes"] = v.Start, ["sizeBytes"] = v.Size,
+                    ["preserve"] = v.Preserve, ["detail"] = v.Detail,
+                });
+            }
+
+            result["plan"] = volumes;
+        }
+
+        return result;
+    }
+}
