@@ -38,7 +38,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     {
         var (status, body, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(2)}.ipxe");
         Assert.Equal(200, status);
-        Assert.Equal("#!ipxe\necho Sidus: n2: booting from the local disk\nexit 0\n", Text(body));
+        Assert.Equal("#!ipxe\necho Sidus: n2: booting from the local disk\nexit 1\n", Text(body));
     }
 
     [Fact]

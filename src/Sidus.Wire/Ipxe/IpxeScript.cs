@@ -66,13 +66,17 @@ public static class IpxeScript
         return s.ToString();
     }
 
-    /// <summary>Boot from the local disk: leave iPXE so the firmware goes on to the next boot device.</summary>
+    /// <summary>
+    /// Boot from the local disk: leave iPXE so the firmware goes on to the next boot device. With a failure status:
+    /// UEFI firmware (OVMF's BdsDxe, and many vendors') takes a boot option that returns success as done and shows
+    /// its boot menu instead of trying the disk; BIOS ignores the status.
+    /// </summary>
     public static string Local(string message)
     {
         var s = new StringBuilder();
         s.AppendLine(Header);
         s.Append("echo Sidus: ").AppendLine(IpxeText.Message(message));
-        s.AppendLine("exit 0");
+        s.AppendLine("exit 1");
         return s.ToString();
     }
 

@@ -116,7 +116,8 @@ internal sealed partial class ServeBoot : IDisposable
 
     /// <summary>Powers the VM on with MEMORYMIB of RAM: network boot only, no disk. The firmware's own console goes to
     /// the serial log too (SeaBIOS and OVMF copy the screen there with -nographic), so iPXE's messages can be read.</summary>
-    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB)
+    /// <summary>Powers the VM on: network first; <paramref name="disk"/> (a raw image) as its virtio disk when given.</summary>
+    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null)
     {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         if (!File.Exists(IpxeRom))
@@ -128,9 +129,15 @@ internal sealed partial class ServeBoot : IDisposable
         [
             "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", memoryMiB.ToString(CultureInfo.InvariantCulture), "-smp", "2", "-nographic", "-display", "none",
             "-monitor", "none", "-no-reboot", "-boot", "n", "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
-            "-device", $"virtio-net-pci,netdev=n0,mac={Mac}" + (firmware == Firmware.Uefi ? ",romfile=" + IpxeRom : string.Empty),
+            "-device", $"virtio-net-pci,netdev=n0,mac={Mac}" + (firmware == Firmware.Uefi ? ",romfile=" + IpxeRom : string.Empty) + (disk is null ? string.Empty : ",bootindex=1"),
             "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog,
         ];
+        if (disk is not null)
+        {
+            // Network first, then the disk, as a node is set up: OVMF orders boot options by bootindex, not -boot.
+            arguments.AddRange(["-drive", $"file={disk},format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=2"]);
+        }
+
         if (firmware == Firmware.Uefi)
         {
             if (!File.Exists(OvmfCode) || !File.Exists(OvmfVars))
