@@ -155,10 +155,13 @@ public sealed class SidusServer : IAsyncDisposable
     private static void MapEndpoints(WebApplication app)
     {
         app.Use(LogRefusalsAsync);
+        app.Use(Http.Api.ApiProblem.FillEmptyErrorsAsync);
         BootEndpoints.Map(app);
         ImageEndpoints.Map(app);
         ServingEndpoints.Map(app);
         ApiEndpoints.Map(app);
+        Http.Api.InventoryApi.Map(app);
+        Http.Api.ImageApi.Map(app);
         OverrideEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);
     }
