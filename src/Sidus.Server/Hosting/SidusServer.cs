@@ -166,6 +166,7 @@ public sealed class SidusServer : IAsyncDisposable
         Http.Api.InventoryApi.Map(app);
         Http.Api.ImageApi.Map(app);
         Metrics.MetricsEndpoint.Map(app);
+        Http.Api.OpenApiDocument.Map(app);
         OverrideEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);
     }
