@@ -140,7 +140,7 @@ public static class ImageApi
         var image = Image(Name(ctx));
         var version = Version(await ApiCall.ReadObjectAsync(ctx))
             ?? throw new StoreException("say which version to return to: {\"version\": \"N\"}", StoreErrorKind.Usage);
-        var result = await ChangeAsync(ctx, images => images.Rollback(image, version));
+        var result = await ChangeAsync(ctx, images => images.Rollback(image, Within(image, version)));
         Changed(ctx, $"rolled {image} back to {version}");
         await HttpHelpers.JsonAsync(ctx, VersionJson.Result(result), StatusCodes.Status201Created);
     }
