@@ -18,8 +18,9 @@ public static class ApiProblem
     /// <summary>Under this path every refusal is a problem document.</summary>
     public const string Prefix = "/api";
 
-    // Apostrophes and non-ASCII stay readable: the detail is meant for people as much as for scripts.
-    private static readonly JsonWriterOptions Options = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // One line, apostrophes and non-ASCII kept: the node agent prints a refusal's body on the console as it came,
+    // and the detail is meant for people as much as for scripts.
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static bool Applies(HttpContext ctx) => ctx.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal);
 
