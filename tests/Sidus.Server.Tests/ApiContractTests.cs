@@ -224,6 +224,29 @@ public sealed class ApiContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Node_WhatAGetGives_CanBeChangedAndPutBack_AndAStaleRevisionIsRefused()
+    {
+        await using var server = await StartAsync();
+        var url = $"http://127.0.0.1:{server.HttpEndpoint.Port}/api/nodes/n1";
+        var (_, read, _) = await Tools.CurlAsync(url, Tools.Bearer(_token));
+        var edited = Encoding.UTF8.GetString(read).Replace("\"kernelArgs\": null", "\"kernelArgs\": \"quiet\"", StringComparison.Ordinal);
+        Assert.Contains("\"quiet\"", edited, StringComparison.Ordinal);
+
+        var (status, body, _) = await Tools.CurlAsync(url, ["-X", "PUT", "--data-binary", edited, .. Tools.Bearer(_token)]);
+        Assert.True(status == 200, Encoding.UTF8.GetString(body));
+        var node = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("quiet", node.GetProperty("settings").GetProperty("kernelArgs").GetString());
+        Assert.Equal("lab", node.GetProperty("groups")[0].GetString());
+        Assert.Equal(2, node.GetProperty("revision").GetInt64());
+        Assert.Equal("quiet", (await _inventory.GetNodeAsync("n1"))!.Settings.KernelArgs);
+
+        // The same body again carries revision 1: someone changed the node since, so it is refused.
+        var (stale, problem, _) = await Tools.CurlAsync(url, ["-X", "PUT", "--data-binary", edited, .. Tools.Bearer(_token)]);
+        Assert.Equal(409, stale);
+        Assert.Contains("changed by someone else", Encoding.UTF8.GetString(problem), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Errors_AreProblemDocuments_ForAuthUnknownRoutesWrongMethodsAndYamlLines()
     {
         await using var server = await StartAsync();
