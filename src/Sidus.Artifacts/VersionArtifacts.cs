@@ -82,11 +82,13 @@ public sealed class VersionArtifacts : IDisposable
         {
             var export = exports.GetOrBuild(version, cancellation);
             ArtifactsLog.ExportReady(_logger, version.Short, export.Size, export.FromCache ? "cached" : "built now");
+            ArtifactsMetrics.Built("export", export.FromCache ? "cached" : "built");
             return export;
         }
         catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
         {
             ArtifactsLog.ExportFailed(_logger, version.Short, e.Message);
+            ArtifactsMetrics.Built("export", "failed");
             throw new ArtifactException(e.Message, e);
         }
     }

@@ -67,7 +67,7 @@ public sealed class AdminApiTests : IAsyncLifetime
             Assert.Equal(403, (await Tools.CurlAsync(http + path, "-H", "Authorization: Basic YWRtaW46YWRtaW4=")).Status);
             var (ok, json, _) = await Tools.CurlAsync(http + path, Tools.Bearer(_token));
             Assert.Equal(200, ok);
-            Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(json).RootElement.ValueKind);
+            Assert.True(JsonDocument.Parse(json).RootElement.ValueKind is JsonValueKind.Object or JsonValueKind.Array, path);
         }
 
         Assert.Equal(200, (await Tools.CurlAsync(http + "/healthz")).Status);

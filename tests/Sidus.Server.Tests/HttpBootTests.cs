@@ -199,10 +199,10 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     {
         var (status, body, _) = await Tools.CurlAsync($"{f.Http}/api/nodes", Tools.Bearer(f.AdminToken));
         Assert.Equal(200, status);
-        var nodes = JsonDocument.Parse(body).RootElement.GetProperty("nodes");
+        var nodes = JsonDocument.Parse(body).RootElement;
         var n1 = nodes.EnumerateArray().Single(n => n.GetProperty("name").GetString() == "n1");
-        Assert.Equal("deb", n1.GetProperty("image").GetProperty("value").GetString());
-        Assert.Equal("node", n1.GetProperty("image").GetProperty("from").GetString());
+        Assert.Equal("deb", n1.GetProperty("effective").GetProperty("image").GetProperty("value").GetString());
+        Assert.Equal("node", n1.GetProperty("effective").GetProperty("image").GetProperty("from").GetString());
 
         var (s2, statusBody, _) = await Tools.CurlAsync($"{f.Http}/api/status", Tools.Bearer(f.AdminToken));
         Assert.Equal(200, s2);

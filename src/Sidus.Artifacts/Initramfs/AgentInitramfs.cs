@@ -74,11 +74,13 @@ public sealed class AgentInitramfs(ImageStoreView store, string agentPath, ILogg
                 var files = new InitramfsBuilder(lease.Repository, logger).GetOrBuild(version, agentPath, cancellation);
                 ArtifactsLog.InitramfsReady(logger, version.Short, files.InitramfsPath, files.KernelRelease, files.Modules, files.FromCache ? "cached" : "built now");
                 _made[key] = files;
+                ArtifactsMetrics.Built("initramfs", files.FromCache ? "cached" : "built");
                 return files;
             }
             catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException or FormatException or InvalidDataException)
             {
                 ArtifactsLog.InitramfsFailed(logger, version.Short, e.Message);
+                ArtifactsMetrics.Built("initramfs", "failed");
                 throw new ArtifactException("the Sidus initramfs cannot be made: " + e.Message, e);
             }
         }

@@ -57,8 +57,15 @@ public static class ServeConfigFile
 
         if (r.Table("api") is { } api)
         {
-            options = options with { Api = options.Api with { PublicReads = api.Bool("public-reads") ?? options.Api.PublicReads } };
-            api.RejectUnknown("public-reads");
+            options = options with
+            {
+                Api = options.Api with
+                {
+                    PublicReads = api.Bool("public-reads") ?? options.Api.PublicReads,
+                    PublicMetrics = api.Bool("public-metrics") ?? options.Api.PublicMetrics,
+                },
+            };
+            api.RejectUnknown("public-reads", "public-metrics");
         }
 
         if (r.Table("http") is { } http)

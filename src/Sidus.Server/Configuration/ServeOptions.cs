@@ -91,6 +91,12 @@ public sealed record ApiSettings
     /// default: they need an admin token, like every write.
     /// </summary>
     public bool PublicReads { get; init; }
+
+    /// <summary>
+    /// Let anyone scrape GET /metrics (counts and sizes only: no node names, MACs or addresses). Off by default: it
+    /// needs an admin token unless <see cref="PublicReads"/>.
+    /// </summary>
+    public bool PublicMetrics { get; init; }
 }
 
 public sealed record HttpSettings

@@ -40,6 +40,9 @@ public sealed class DhcpListener(DhcpServer server) : IBootListener
     /// <summary>New pools, router, DNS, domain or lease time, applied live (a reload); leases and sockets are kept.</summary>
     public void Reconfigure(DhcpServerOptions options) => server.Reconfigure(options);
 
+    /// <summary>Packets received, dropped and answered since the start.</summary>
+    public DhcpServerStatistics Statistics => server.Statistics;
+
     public string Describe() =>
         $"dhcp {server.Options.Mode.ToString().ToLowerInvariant()} on {server.Options.InterfaceName} as {server.Options.ServerAddress}: {server.Statistics}";
 

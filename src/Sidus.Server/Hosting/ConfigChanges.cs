@@ -39,6 +39,7 @@ public static class ConfigChanges
         Compare("inventory-poll", running.InventoryPollInterval, loaded.InventoryPollInterval, true);
         Compare("group", running.Group, loaded.Group, false);
         Compare("api.public-reads", running.Api.PublicReads, loaded.Api.PublicReads, true);
+        Compare("api.public-metrics", running.Api.PublicMetrics, loaded.Api.PublicMetrics, true);
         Compare("http.listen", running.Http.Listen, loaded.Http.Listen, false);
         Compare("http.port", running.Http.Port, loaded.Http.Port, false);
         Compare("tftp.enabled", running.Tftp.Enabled, loaded.Tftp.Enabled, false);

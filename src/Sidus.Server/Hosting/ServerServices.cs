@@ -44,6 +44,9 @@ internal static class ServerServices
         services.AddSingleton(inventory);
         services.AddSingleton<ServerState>();
         services.AddSingleton<RecentClients>();
+        services.AddSingleton(sp => new Metrics.ServerMetrics(
+            sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ConnectionLimits>(), sp.GetRequiredService<ErofsExports>()));
+        services.AddSingleton(sp => new Metrics.MetricsCollector(sp.GetRequiredService<Metrics.ServerMetrics>()));
         services.AddSingleton(new OverrideRenderer(options.OverrideLocations));
         services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
         services.AddSingleton(sp => Access.NodeAccess.Open(

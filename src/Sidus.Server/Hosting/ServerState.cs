@@ -21,6 +21,9 @@ public sealed class ServerState(IEnumerable<IBootListener> listeners)
     /// <summary>One line per DHCP server (one per interface).</summary>
     public IEnumerable<string> Describe() => _listeners.OfType<DhcpListener>().Select(d => d.Describe());
 
+    /// <summary>The counters of each DHCP server (one per interface), for /metrics.</summary>
+    public IEnumerable<Sidus.Wire.Dhcp.DhcpServerStatistics> DhcpStatistics() => _listeners.OfType<DhcpListener>().Select(d => d.Statistics);
+
     /// <summary>The address one of our DHCP servers has leased to <paramref name="mac"/>, if any.</summary>
     public IPAddress? LeasedAddress(MacAddress mac) =>
         _listeners.OfType<DhcpListener>().Select(d => d.LeasedAddress(mac)).FirstOrDefault(a => a is not null);

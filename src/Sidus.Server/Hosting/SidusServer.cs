@@ -154,11 +154,19 @@ public sealed class SidusServer : IAsyncDisposable
 
     private static void MapEndpoints(WebApplication app)
     {
+        // The collector listens from the start: what happens before the first scrape counts too.
+        app.Services.GetRequiredService<Metrics.MetricsCollector>();
         app.Use(LogRefusalsAsync);
+        app.Use(Metrics.MetricsEndpoint.CountAsync);
+        app.Use(Http.Api.ApiProblem.FillEmptyErrorsAsync);
         BootEndpoints.Map(app);
         ImageEndpoints.Map(app);
         ServingEndpoints.Map(app);
         ApiEndpoints.Map(app);
+        Http.Api.InventoryApi.Map(app);
+        Http.Api.ImageApi.Map(app);
+        Metrics.MetricsEndpoint.Map(app);
+        Http.Api.OpenApiDocument.Map(app);
         OverrideEndpoints.Map(app);
         NodeRequestEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);

@@ -3,13 +3,13 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Sidus.Server.Hosting;
+using Sidus.Server.Http.Api;
 
 namespace Sidus.Server.Http;
 
 /// <summary>
 /// The JSON API: <c>POST /api/nodes/{mac}/events</c> (a boot stage report: a <see cref="NodeEvent"/> from the node
-/// agent, or stage and detail as a form or query for people with curl), <c>GET /api/nodes</c>,
-/// <c>GET /api/status</c>, <c>GET /api/exports</c> (the erofs exports NBD serves), <c>POST /api/apply</c> (what
+/// agent, or stage and detail as a form or query for people with curl), <c>GET /api/status</c>, <c>GET /api/exports</c> (the erofs exports NBD serves), <c>POST /api/apply</c> (what
 /// `sidus apply -f` does, for an admin), and <c>GET /healthz</c>. The reads need an admin token unless [api]
 /// public-reads is on; /healthz is open to all.
 /// </summary>
@@ -24,10 +24,9 @@ internal static class ApiEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost(NodeRoutes.EventsTemplate, EventAsync);
-        app.MapGet("/api/nodes", ctx => ReadAsync(ctx, NodesAsync));
-        app.MapGet("/api/status", ctx => ReadAsync(ctx, StatusAsync));
-        app.MapGet("/api/exports", ctx => ReadAsync(ctx, c => HttpHelpers.JsonAsync(c, json => WriteNbd(json, c.RequestServices.GetRequiredService<ServerState>(), c.RequestServices.GetRequiredService<ErofsExports>()))));
-        app.MapPost("/api/apply", ApplyAsync);
+        app.MapGet("/api/status", ctx => ApiCall.RunAsync(ctx, ApiNeed.Read, StatusAsync));
+        app.MapGet("/api/exports", ctx => ApiCall.RunAsync(ctx, ApiNeed.Read, c => HttpHelpers.JsonAsync(c, json => WriteNbd(json, c.RequestServices.GetRequiredService<ServerState>(), c.RequestServices.GetRequiredService<ErofsExports>()))));
+        app.MapPost("/api/apply", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, ApplyAsync));
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], ctx =>
             HttpHelpers.TextAsync(ctx, $"ok inventory {ctx.RequestServices.GetRequiredService<InventoryView>().Current.Version}\n"));
     }
@@ -109,27 +108,14 @@ internal static class ApiEndpoints
             queued ? StatusCodes.Status202Accepted : StatusCodes.Status503ServiceUnavailable);
     }
 
-    /// <summary>A read of the inventory: for an admin, or for anyone when [api] public-reads is on.</summary>
-    private static async Task ReadAsync(HttpContext ctx, Func<HttpContext, Task> read)
-    {
-        if (ctx.RequestServices.GetRequiredService<RunningOptions>().Current.Api.PublicReads || await AdminAccess.RequireAsync(ctx))
-        {
-            await read(ctx);
-        }
-    }
-
     /// <summary>
     /// POST /api/apply: the body is a cluster.yaml, applied exactly as `sidus apply -f` does (one transaction;
     /// ?prune=true and ?dry-run=true as its options); the answer is the lines `sidus apply` prints. A file that does not
-    /// read is a 400 naming its line, a conflict with the stored inventory a 409; nothing changes then.
+    /// read is a 400 naming its line (a problem document with "line" and "column"), a conflict with the stored
+    /// inventory a 409; nothing changes then.
     /// </summary>
     private static async Task ApplyAsync(HttpContext ctx)
     {
-        if (!await AdminAccess.RequireAsync(ctx))
-        {
-            return;
-        }
-
         if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = MaxApplyBody;
@@ -156,17 +142,8 @@ internal static class ApiEndpoints
         }
 
         var view = ctx.RequestServices.GetRequiredService<InventoryView>();
-        Sidus.Nodes.Yaml.ApplyPlan plan;
-        try
-        {
-            var doc = Sidus.Nodes.Yaml.InventoryYaml.Parse(text, "cluster.yaml");
-            plan = await Sidus.Nodes.Yaml.InventoryApplier.ApplyAsync(view.Store, doc, prune.Value, dryRun.Value, ctx.RequestAborted);
-        }
-        catch (InventoryException e)
-        {
-            await HttpHelpers.RefuseAsync(ctx, e.Kind == InventoryErrorKind.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, e.Message);
-            return;
-        }
+        var doc = Sidus.Nodes.Yaml.InventoryYaml.Parse(text, "cluster.yaml");
+        var plan = await Sidus.Nodes.Yaml.InventoryApplier.ApplyAsync(view.Store, doc, prune.Value, dryRun.Value, ctx.RequestAborted);
 
         if (plan.Applied)
         {
@@ -222,57 +199,6 @@ internal static class ApiEndpoints
         }
 
         return buffer[..total];
-    }
-
-    private static async Task NodesAsync(HttpContext ctx)
-    {
-        var snapshot = ctx.RequestServices.GetRequiredService<InventoryView>().Current;
-        var status = (await ctx.RequestServices.GetRequiredService<InventoryView>().Store.GetBootStatusAsync(ctx.RequestAborted))
-            .Where(s => s.Node is not null).GroupBy(s => s.Node!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        await HttpHelpers.JsonAsync(ctx, json =>
-        {
-            json.WriteStartObject();
-            json.WriteNumber("inventoryVersion", snapshot.Version);
-            json.WriteStartArray("nodes");
-            foreach (var node in snapshot.Nodes)
-            {
-                var s = snapshot.Resolve(node);
-                json.WriteStartObject();
-                json.WriteString("name", node.Name);
-                json.WriteStartArray("macs");
-                foreach (var mac in node.Macs)
-                {
-                    json.WriteStringValue(mac.ToString());
-                }
-
-                json.WriteEndArray();
-                json.WriteString("ip", node.Ip?.ToString());
-                json.WriteStartArray("groups");
-                foreach (var g in node.Groups)
-                {
-                    json.WriteStringValue(g);
-                }
-
-                json.WriteEndArray();
-                Setting(json, "image", s.Image.Value, s.Image.Origin);
-                Setting(json, "mode", s.Mode.Value.ToText(), s.Mode.Origin);
-                Setting(json, "kernelArgs", s.KernelArgs.Value, s.KernelArgs.Origin);
-                if (status.TryGetValue(node.Name, out var boot))
-                {
-                    json.WriteString("stage", boot.Latest.Stage.ToText());
-                    json.WriteString("stageAt", boot.Latest.At.ToString("O", CultureInfo.InvariantCulture));
-                }
-                else
-                {
-                    json.WriteNull("stage");
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
     }
 
     private static async Task StatusAsync(HttpContext ctx)
@@ -349,14 +275,6 @@ internal static class ApiEndpoints
         }
 
         json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static void Setting(Utf8JsonWriter json, string name, string? value, string origin)
-    {
-        json.WriteStartObject(name);
-        json.WriteString("value", value);
-        json.WriteString("from", origin);
         json.WriteEndObject();
     }
 

@@ -19,10 +19,11 @@ internal static class HttpHelpers
         return $"{host}:{ctx.Connection.LocalPort}";
     }
 
+    /// <summary>Refuses with REASON: plain text, or a problem document (RFC 9457) under /api.</summary>
     public static Task RefuseAsync(HttpContext ctx, int status, string reason)
     {
         ctx.Items[RefusalKey] = reason;
-        return TextAsync(ctx, reason + "\n", status);
+        return Api.ApiProblem.Applies(ctx) ? Api.ApiProblem.WriteAsync(ctx, status, reason) : TextAsync(ctx, reason + "\n", status);
     }
 
     /// <summary>Answers text with Content-Length and no caching (scripts change with the inventory).</summary>
@@ -56,6 +57,10 @@ internal static class HttpHelpers
             await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted);
         }
     }
+
+    /// <summary>Answers a JSON document built as nodes (the shapes shared with the CLI's --json).</summary>
+    public static Task JsonAsync(HttpContext ctx, System.Text.Json.Nodes.JsonNode node, int status = StatusCodes.Status200OK) =>
+        JsonAsync(ctx, json => node.WriteTo(json), status);
 
     private static IPAddress? Plain(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
 }

@@ -48,7 +48,9 @@ public sealed class BootEventRecorder : BackgroundService
     public bool Record(BootEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return Enqueue(new EventWork(e), e.Mac, e.Stage.ToText());
+        var recorded = Enqueue(new EventWork(e), e.Mac, e.Stage.ToText());
+        Metrics.ServerMetrics.BootEvent(e.Stage, recorded);
+        return recorded;
     }
 
     /// <summary>Queues a discovered machine to be registered within <paramref name="limits"/> (same writer, same

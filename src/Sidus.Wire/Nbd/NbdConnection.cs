@@ -346,6 +346,7 @@ internal sealed class NbdConnection
             offset += want;
             left -= want;
             Interlocked.Add(ref _bytesRead, want);
+            Telemetry.WireMetrics.NbdBytes.Add(want);
         }
 
         Interlocked.Increment(ref _reads);

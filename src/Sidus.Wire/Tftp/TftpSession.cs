@@ -333,6 +333,7 @@ internal sealed class TftpSession : IDisposable
                         var elapsed = Stopwatch.GetElapsedTime(started);
                         var rate = bytes / 1e6 / Math.Max(elapsed.TotalSeconds, 1e-6);
                         TftpLog.Completed(_logger, _path, _client, bytes, (long)elapsed.TotalMilliseconds, rate, blockSize, window, _retransmits);
+                        Telemetry.WireMetrics.TftpBytes.Add(bytes);
                         return;
                     }
 

@@ -1,3 +1,4 @@
+using Shapes = Sidus.Nodes.Json.InventoryJson;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Group;
@@ -14,7 +15,7 @@ public static class GroupListCommand
             int Count(Sidus.Nodes.Group g) => snap.Nodes.Count(n => n.Groups.Contains(g.Name));
             if (r.GetValue(json))
             {
-                InventoryJson.Print(new JsonArray([.. snap.Groups.Select(g => (JsonNode?)InventoryJson.Group(g, Count(g)))]));
+                InventoryJson.Print(new JsonArray([.. snap.Groups.Select(g => (JsonNode?)Shapes.Group(g, Count(g)))]));
                 return InventoryCli.Ok;
             }
 

@@ -1,4 +1,5 @@
 using Sidus.Store.Diff;
+using Sidus.Store.Json;
 
 namespace Sidus.Cli.Commands.Image;
 
@@ -23,19 +24,7 @@ public static class DiffCommand
             var changes = TreeDiff.Compare(images.Repository, a.Root, b.Root);
             if (result.GetValue(json))
             {
-                var array = new JsonArray();
-                foreach (var c in changes)
-                {
-                    array.Append(new JsonObject
-                    {
-                        ["change"] = c.Kind.ToString().ToLowerInvariant(),
-                        ["path"] = "/" + LinuxException.Printable(c.Path).TrimStart('/'),
-                        ["type"] = c.FileKind.ToString().ToLowerInvariant(),
-                        ["what"] = new JsonArray(c.What.Select(w => (JsonNode)JsonValue.Create(w)).ToArray()),
-                    });
-                }
-
-                JsonOutput.Write(array);
+                JsonOutput.Write(VersionJson.Changes(changes));
                 return ExitCodes.Success;
             }
 

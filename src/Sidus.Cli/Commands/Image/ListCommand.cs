@@ -1,3 +1,4 @@
+using Sidus.Store.Json;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Image;
@@ -21,9 +22,7 @@ public static class ListCommand
                 var array = new JsonArray();
                 foreach (var (name, id, commit, tags) in rows)
                 {
-                    var node = VersionOutput.ToJson(id, commit);
-                    node["tags"] = new JsonArray(tags.Keys.Select(t => (JsonNode)t!).ToArray());
-                    array.Append(node);
+                    array.Append(VersionJson.Version(id, commit, tags.Keys));
                 }
 
                 JsonOutput.Write(array);

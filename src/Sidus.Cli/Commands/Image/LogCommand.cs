@@ -1,3 +1,4 @@
+using Sidus.Store.Json;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Image;
@@ -20,9 +21,7 @@ public static class LogCommand
                 var array = new JsonArray();
                 foreach (var (id, commit) in history)
                 {
-                    var node = VersionOutput.ToJson(id, commit);
-                    node["tags"] = new JsonArray((tagsById.GetValueOrDefault(id) ?? []).Select(t => (JsonNode)t!).ToArray());
-                    array.Append(node);
+                    array.Append(VersionJson.Version(id, commit, tagsById.GetValueOrDefault(id) ?? []));
                 }
 
                 JsonOutput.Write(array);

@@ -1,3 +1,5 @@
+using Sidus.Store.Json;
+
 namespace Sidus.Cli.Commands.Image;
 
 public static class ShowCommand
@@ -13,9 +15,7 @@ public static class ShowCommand
             var tags = images.Repository.Refs.Tags(commit.Image).Where(t => t.Value == id).Select(t => t.Key).ToList();
             if (result.GetValue(json))
             {
-                var node = VersionOutput.ToJson(id, commit);
-                node["tags"] = new JsonArray(tags.Select(t => (JsonNode)t!).ToArray());
-                JsonOutput.Write(node);
+                JsonOutput.Write(VersionJson.Version(id, commit, tags));
                 return ExitCodes.Success;
             }
 

@@ -1,5 +1,4 @@
-using Sidus.Store.Objects;
-using Sidus.Store.Trees;
+using Sidus.Store.Json;
 
 namespace Sidus.Cli.Commands.Image;
 
@@ -10,11 +9,7 @@ public static class VersionOutput
     {
         if (json)
         {
-            var node = ToJson(version.Id, version.Commit);
-            node["created"] = version.Created;
-            node["new_bytes"] = version.NewBytes;
-            node["pack_bytes"] = version.PackBytes;
-            JsonOutput.Write(node);
+            JsonOutput.Write(VersionJson.Result(version));
             return;
         }
 
@@ -28,19 +23,4 @@ public static class VersionOutput
         Console.WriteLine($"{c.Image}@{c.Sequence} {version.Id.Short}  {c.Files} files, {Units.Bytes(c.LogicalBytes)}; " +
                           $"new data {Units.Bytes(version.NewBytes)}, stored as {Units.Bytes(version.PackBytes)}");
     }
-
-    public static JsonObject ToJson(ObjectId id, Commit c) => new()
-    {
-        ["image"] = c.Image,
-        ["version"] = c.Sequence,
-        ["id"] = id.ToString(),
-        ["parent"] = c.Parent?.ToString(),
-        ["time"] = c.Time.ToString("O"),
-        ["message"] = c.Message,
-        ["author"] = c.Author,
-        ["files"] = c.Files,
-        ["entries"] = c.Entries,
-        ["bytes"] = c.LogicalBytes,
-        ["root_tree"] = c.Root.Tree.ToString(),
-    };
 }

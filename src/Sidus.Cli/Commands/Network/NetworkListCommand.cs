@@ -1,3 +1,4 @@
+using Shapes = Sidus.Nodes.Json.InventoryJson;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Network;
@@ -13,7 +14,7 @@ public static class NetworkListCommand
             var snap = await store.LoadAsync(ct);
             if (r.GetValue(json))
             {
-                InventoryJson.Print(new JsonArray([.. snap.Networks.Select(n => (JsonNode?)InventoryJson.Network(n))]));
+                InventoryJson.Print(new JsonArray([.. snap.Networks.Select(n => (JsonNode?)Shapes.Network(n))]));
                 return InventoryCli.Ok;
             }
 

@@ -1,3 +1,4 @@
+using Shapes = Sidus.Nodes.Json.InventoryJson;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;
@@ -22,7 +23,7 @@ public static class NodeListCommand
             var nodes = snap.Nodes.Where(n => filter is null || n.Groups.Contains(filter)).ToList();
             if (r.GetValue(json))
             {
-                InventoryJson.Print(new JsonArray([.. nodes.Select(n => (JsonNode?)InventoryJson.Node(n, snap.Resolve(n)))]));
+                InventoryJson.Print(new JsonArray([.. nodes.Select(n => (JsonNode?)Shapes.Node(n, snap.Resolve(n)))]));
                 return InventoryCli.Ok;
             }
 

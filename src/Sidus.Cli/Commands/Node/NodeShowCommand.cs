@@ -1,3 +1,4 @@
+using Shapes = Sidus.Nodes.Json.InventoryJson;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;
@@ -25,7 +26,7 @@ public static class NodeShowCommand
             var e = snap.Resolve(node);
             if (r.GetValue(json))
             {
-                InventoryJson.Print(InventoryJson.Node(node, e));
+                InventoryJson.Print(Shapes.Node(node, e));
                 return InventoryCli.Ok;
             }
 

@@ -1,3 +1,4 @@
+using BootStatusJson = Sidus.Nodes.Json.BootStatusJson;
 using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;
@@ -25,8 +26,7 @@ public static class NodeStatusCommand
         {
             var snap = await store.LoadAsync(ct);
 
-            // Event text came from the network: cleaned when stored, and again here for rows stored before that.
-            var status = (await store.GetBootStatusAsync(ct)).Select(Clean).ToList();
+            var status = await store.GetBootStatusAsync(ct);
             var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
             var wanted = (r.GetValue(names) ?? []).Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
             foreach (var w in wanted.Where(w => snap.FindNode(w) is null))
@@ -34,33 +34,12 @@ public static class NodeStatusCommand
                 return InventoryCli.Error($"no node is named '{w}'", InventoryCli.NotFound);
             }
 
-            var rows = status.Where(s => wanted.Count == 0 || (s.Node is not null && wanted.Contains(s.Node)))
-                .Select(s => (Name: s.Node, Mac: (MacAddress?)s.Mac, Status: (NodeBootStatus?)s)).ToList();
-            var reported = status.Where(s => s.Node is not null).Select(s => s.Node!).ToHashSet(StringComparer.Ordinal);
-            rows.AddRange(snap.Nodes.Where(n => !reported.Contains(n.Name) && (wanted.Count == 0 || wanted.Contains(n.Name)))
-                .Select(n => ((string?)n.Name, (MacAddress?)n.Macs[0], (NodeBootStatus?)null)));
-            rows = [.. rows.OrderBy(x => x.Name ?? "~" + x.Mac, StringComparer.Ordinal)];
+            var rows = BootStatusJson.Rows(snap, status, wanted);
 
             if (r.GetValue(json))
             {
-                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)new JsonObject
-                {
-                    ["node"] = x.Name,
-                    ["mac"] = x.Mac?.ToString(),
-                    ["stage"] = x.Status?.Latest.Stage.ToText(),
-                    ["at"] = x.Status?.Latest.At.ToString("O", CultureInfo.InvariantCulture),
-                    ["detail"] = x.Status?.Latest.Detail,
-                    ["image"] = x.Status?.Image,
-                    ["up"] = x.Status?.Up is { } up ? Up(up) : null,
-                    ["access"] = x.Name is not null && access.TryGetValue(x.Name, out var a) ? Access(a) : null,
-                    ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
-                    {
-                        ["stage"] = s.Stage.ToText(),
-                        ["at"] = s.At.ToString("O", CultureInfo.InvariantCulture),
-                        ["sinceStartMs"] = (long)s.SinceStart.TotalMilliseconds,
-                        ["detail"] = s.Detail,
-                    })]),
-                })]));
+                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)BootStatusJson.Row(
+                    x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null))]));
                 return InventoryCli.Ok;
             }
 
@@ -106,42 +85,9 @@ public static class NodeStatusCommand
         return cmd;
     }
 
-    private static NodeBootStatus Clean(NodeBootStatus s)
-    {
-        var stages = s.Stages.Select(t => t with { Detail = EventText.Clean(t.Detail), Image = EventText.Clean(t.Image), Up = EventText.Clean(t.Up) }).ToList();
-        var latest = stages[s.Stages.ToList().IndexOf(s.Latest)];
-        return s with { Stages = stages, Latest = latest };
-    }
-
     private static string Short(string? version) => version is null ? "-" : version.Length > 12 ? version[..12] : version;
 
     /// <summary>MemTotal - MemAvailable as the booted node reported it, in MiB, with shmem (the RAM root) beside.</summary>
     private static string Used(UpReport? up) =>
         up?.MemUsedKib is { } used ? $"{used / 1024} MiB (shmem {(up.ShmemKib ?? 0) / 1024})" : "-";
-
-    /// <summary>A node's credential record for scripts: its latest alarm, how many, and its latest revocation.</summary>
-    private static JsonObject Access(NodeAccessRecord a) => new()
-    {
-        ["alarm"] = a.Alarm,
-        ["alarmAt"] = a.AlarmAt?.ToString("O", CultureInfo.InvariantCulture),
-        ["alarms"] = a.Alarms,
-        ["revokedAt"] = a.RevokedAt?.ToString("O", CultureInfo.InvariantCulture),
-    };
-
-    /// <summary>The "up" report's fields for scripts: identity, and memory in KiB with the used figure worked out.</summary>
-    private static JsonObject Up(UpReport up) => new()
-    {
-        ["host"] = up.Host,
-        ["image"] = up.Image,
-        ["imageRef"] = up.ImageRef,
-        ["machineId"] = up.MachineId,
-        ["sshEd25519"] = up.SshEd25519,
-        ["memory"] = new JsonObject
-        {
-            ["totalKib"] = up.MemTotalKib,
-            ["availableKib"] = up.MemAvailableKib,
-            ["shmemKib"] = up.ShmemKib,
-            ["usedKib"] = up.MemUsedKib,
-        },
-    };
 }
