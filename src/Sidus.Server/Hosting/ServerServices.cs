@@ -45,7 +45,9 @@ internal static class ServerServices
         services.AddSingleton<ServerState>();
         services.AddSingleton<RecentClients>();
         services.AddSingleton(new OverrideRenderer(options.OverrideLocations));
-        services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
+        services.AddSingleton<BootEventFeed>();
+        services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>(), feed: sp.GetRequiredService<BootEventFeed>()));
+        services.AddSingleton<WebConsole.ConsoleSessions>();
         services.AddSingleton(sp => Access.NodeAccess.Open(
             options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access"),
             // Resolved at each ticket, not now: ServerState lists the listeners, and NBD's needs this (a cycle).

@@ -161,6 +161,7 @@ public sealed class SidusServer : IAsyncDisposable
         ApiEndpoints.Map(app);
         OverrideEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);
+        WebConsole.ConsoleEndpoints.Map(app);
     }
 
     /// <summary>Starts the host (hosted services first: the boot listeners bind, then Kestrel) and records where HTTP listens.</summary>

@@ -1,0 +1,183 @@
+using Sidus.Store.Diff;
+using Sidus.Store.Maintenance;
+
+namespace Sidus.Server.WebConsole;
+
+/// <summary>
+/// The store as the console shows it: every image with its newest version, tags and size; one image's versions
+/// (what `sidus image log` lists) with a form to compare two of them (what `sidus image diff` computes, with
+/// <see cref="TreeDiff"/>); and the store's disk use (what `sidus store stats` computes, with
+/// <see cref="StoreMaintenance"/>). Versions are immutable and read under a lease of the opened store.
+/// </summary>
+internal static class ImagesPage
+{
+    /// <summary>Changed paths listed at most on a diff page; the counts above the list are always complete.</summary>
+    public const int MaxDiffRows = 2000;
+
+    public static Markup List(HttpContext ctx, ConsoleSession session)
+    {
+        using var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire();
+        var repo = lease.Repository;
+        var nodes = ImagesInUse(ctx);
+        var body = new Html();
+        var images = repo.Refs.Images().Order(StringComparer.Ordinal).ToList();
+        if (images.Count == 0)
+        {
+            body.Add($"<p>No images yet: make one with <code>sidus image build</code> or <code>sidus image import</code>.</p>\n");
+            return ConsoleLayout.Page("Images", ConsoleLayout.Section.Images, session, body.ToMarkup());
+        }
+
+        body.Add($"""
+            <table id="images"><thead><tr><th scope="col">Image</th><th scope="col">Newest</th><th scope="col">Versions</th><th scope="col">Files</th><th scope="col">Size</th><th scope="col">Made</th><th scope="col">Tags</th><th scope="col">Nodes</th></tr></thead><tbody>
+
+            """);
+        foreach (var name in images)
+        {
+            if (repo.Refs.Head(name) is not { } head)
+            {
+                continue;
+            }
+
+            var commit = repo.ReadCommit(head);
+            var versions = repo.History(name).Count();
+            var tags = repo.Refs.Tags(name).Keys.Order(StringComparer.Ordinal);
+            body.Add($"""
+                <tr><th scope="row"><a href="{ConsoleRoutes.Image(name)}">{name}</a></th><td>@{commit.Sequence} <code>{head.Short}</code></td><td>{versions}</td><td>{commit.Files}</td><td>{ConsoleLayout.Bytes(commit.LogicalBytes)}</td><td>{ConsoleLayout.Time(commit.Time)}</td><td>{string.Join(", ", tags)}</td><td>{nodes.GetValueOrDefault(name)}</td></tr>
+
+                """);
+        }
+
+        body.Add($"</tbody></table>\n");
+        return ConsoleLayout.Page("Images", ConsoleLayout.Section.Images, session, body.ToMarkup());
+    }
+
+    public static Markup? Versions(HttpContext ctx, ConsoleSession session, string name)
+    {
+        using var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire();
+        var repo = lease.Repository;
+        if (!repo.Refs.Images().Contains(name, StringComparer.Ordinal))
+        {
+            return null;
+        }
+
+        var tagsById = repo.Refs.Tags(name).GroupBy(t => t.Value).ToDictionary(g => g.Key, g => g.Select(t => t.Key).Order(StringComparer.Ordinal).ToList());
+        var history = repo.History(name).ToList();
+        var body = new Html();
+        DiffForm(body, name, history.Select(h => h.Commit.Sequence).ToList());
+        body.Add($"""
+            <table id="versions"><thead><tr><th scope="col">Version</th><th scope="col">Id</th><th scope="col">Made</th><th scope="col">Files</th><th scope="col">Size</th><th scope="col">Tags</th><th scope="col">Message</th></tr></thead><tbody>
+
+            """);
+        foreach (var (id, commit) in history)
+        {
+            body.Add($"""
+                <tr><th scope="row">@{commit.Sequence}</th><td><code title="{id.ToString()}">{id.Short}</code></td><td>{ConsoleLayout.Time(commit.Time)}</td><td>{commit.Files}</td><td>{ConsoleLayout.Bytes(commit.LogicalBytes)}</td><td>{string.Join(", ", tagsById.GetValueOrDefault(id) ?? [])}</td><td>{commit.Message}</td></tr>
+
+                """);
+        }
+
+        body.Add($"</tbody></table>\n");
+        return ConsoleLayout.Page("Image " + name, ConsoleLayout.Section.Images, session, body.ToMarkup());
+    }
+
+    /// <summary>What differs between versions FROM and TO of image NAME; null when the image or a version is not there.</summary>
+    public static Markup? Diff(HttpContext ctx, ConsoleSession session, string name, long from, long to)
+    {
+        using var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire();
+        var repo = lease.Repository;
+        var history = repo.Refs.Images().Contains(name, StringComparer.Ordinal) ? repo.History(name).ToList() : [];
+        var a = history.FirstOrDefault(h => h.Commit.Sequence == from);
+        var b = history.FirstOrDefault(h => h.Commit.Sequence == to);
+        if (a.Commit is null || b.Commit is null)
+        {
+            return null;
+        }
+
+        var changes = TreeDiff.Compare(repo, a.Commit.Root, b.Commit.Root);
+        var body = new Html();
+        DiffForm(body, name, history.Select(h => h.Commit.Sequence).ToList(), from, to);
+        body.Add($"""
+            <p id="diff-summary">{changes.Count(c => c.Kind == ChangeKind.Added)} added, {changes.Count(c => c.Kind == ChangeKind.Removed)} removed, {changes.Count(c => c.Kind == ChangeKind.Modified)} modified between @{from} and @{to}.</p>
+            <table id="diff"><thead><tr><th scope="col">Change</th><th scope="col">Path</th><th scope="col">What changed</th></tr></thead><tbody>
+
+            """);
+        foreach (var c in changes.Take(MaxDiffRows))
+        {
+            var (mark, word) = c.Kind switch { ChangeKind.Added => ("+", "added"), ChangeKind.Removed => ("-", "removed"), _ => ("M", "modified") };
+            var path = "/" + Linux.LinuxException.Printable(c.Path).TrimStart('/');
+            body.Add($"<tr class=\"change-{word}\"><td><abbr title=\"{word}\">{mark}</abbr></td><td><code>{path}</code></td><td>{string.Join(", ", c.What)}</td></tr>\n");
+        }
+
+        body.Add($"</tbody></table>\n");
+        if (changes.Count > MaxDiffRows)
+        {
+            body.Add($"<p>… and {changes.Count - MaxDiffRows} more (all of them: <code>sidus image diff {name}@{from} {name}@{to}</code>).</p>\n");
+        }
+
+        return ConsoleLayout.Page($"Image {name}: @{from} → @{to}", ConsoleLayout.Section.Images, session, body.ToMarkup());
+    }
+
+    public static Markup Store(HttpContext ctx, ConsoleSession session)
+    {
+        StoreStats s;
+        using (var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire())
+        {
+            s = new StoreMaintenance(lease.Repository).Stats();
+        }
+
+        var body = new Html();
+        body.Add($"""
+            <dl class="facts" id="store-stats">
+            <dt>Images</dt><dd>{s.Images}</dd>
+            <dt>Versions</dt><dd>{s.Versions}</dd>
+            <dt>Objects</dt><dd>{s.Objects} in {s.Packs} packs</dd>
+            <dt>Logical size</dt><dd>{ConsoleLayout.Bytes(s.LogicalBytes)} (every version as a full copy)</dd>
+            <dt>Stored</dt><dd>{ConsoleLayout.Bytes(s.StoredBytes)}</dd>
+            <dt>Ratio</dt><dd>{s.DedupRatio:0.00}× (deduplication and compression)</dd>
+            </dl>
+            <p>The same figures as <code>sidus store stats</code>; <code>sidus store gc</code> removes what no version needs.</p>
+
+            """);
+        return ConsoleLayout.Page("Store", ConsoleLayout.Section.Store, session, body.ToMarkup());
+    }
+
+    private static void DiffForm(Html body, string name, IReadOnlyList<long> sequences, long? from = null, long? to = null)
+    {
+        if (sequences.Count < 2)
+        {
+            return;
+        }
+
+        // History is newest first: by default compare the one before the newest with the newest.
+        from ??= sequences[1];
+        to ??= sequences[0];
+        body.Add($"""
+            <form class="filters" method="get" action="{ConsoleRoutes.Image(name)}/diff">
+            <label>From <select name="from" id="diff-from">{Options(sequences, from.Value)}</select></label>
+            <label>To <select name="to" id="diff-to">{Options(sequences, to.Value)}</select></label>
+            <button type="submit">Compare</button>
+            </form>
+
+            """);
+    }
+
+    private static Markup Options(IReadOnlyList<long> sequences, long selected)
+    {
+        var html = new Html();
+        foreach (var s in sequences)
+        {
+            html.Add($"<option value=\"{s}\"{(s == selected ? new Markup(" selected") : Markup.Empty)}>@{s}</option>");
+        }
+
+        return html.ToMarkup();
+    }
+
+    /// <summary>How many nodes boot each image (by the image name of their effective setting).</summary>
+    private static Dictionary<string, long> ImagesInUse(HttpContext ctx)
+    {
+        var snapshot = ctx.RequestServices.GetRequiredService<InventoryView>().Current;
+        return snapshot.Nodes.Select(n => snapshot.Resolve(n).Image.Value).OfType<string>()
+            .Select(spec => spec.Split('@', ':')[0]).GroupBy(n => n, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
+    }
+}
