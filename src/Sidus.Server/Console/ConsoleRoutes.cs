@@ -4,7 +4,7 @@ namespace Sidus.Server.WebConsole;
 public static class ConsoleRoutes
 {
     public const string Prefix = "/console/";
-    public const string Nodes = "/console/";
+    public const string Nodes = "/console/nodes";
     public const string SignIn = "/console/sign-in";
     public const string SignOut = "/console/sign-out";
     public const string Images = "/console/images";
