@@ -101,8 +101,8 @@ internal static class ConsoleLayout
     public static Markup Time(DateTimeOffset at) =>
         Html.Of($"<time datetime=\"{at.ToString("O", CultureInfo.InvariantCulture)}\">{at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z</time>");
 
-    /// <summary>Seconds since a boot began: +12.3 s.</summary>
-    public static string Since(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"+{span.TotalSeconds:0.0} s");
+    /// <summary>Seconds since a boot began: +12.3 s (markup made of a number only; the encoder would spell "+" as a reference).</summary>
+    public static Markup Since(TimeSpan span) => new(string.Create(CultureInfo.InvariantCulture, $"+{span.TotalSeconds:0.0} s"));
 
     private static Markup Link(string href, string text, bool current) =>
         current ? Html.Of($"<a href=\"{href}\" aria-current=\"page\">{text}</a>") : Html.Of($"<a href=\"{href}\">{text}</a>");

@@ -103,7 +103,8 @@ internal static class ImagesPage
             """);
         foreach (var c in changes.Take(MaxDiffRows))
         {
-            var (mark, word) = c.Kind switch { ChangeKind.Added => ("+", "added"), ChangeKind.Removed => ("-", "removed"), _ => ("M", "modified") };
+            // Fixed marks, written as markup: the encoder would spell "+" as a character reference.
+            var (mark, word) = c.Kind switch { ChangeKind.Added => (new Markup("+"), "added"), ChangeKind.Removed => (new Markup("-"), "removed"), _ => (new Markup("M"), "modified") };
             var path = "/" + Linux.LinuxException.Printable(c.Path).TrimStart('/');
             body.Add($"<tr class=\"change-{word}\"><td><abbr title=\"{word}\">{mark}</abbr></td><td><code>{path}</code></td><td>{string.Join(", ", c.What)}</td></tr>\n");
         }
