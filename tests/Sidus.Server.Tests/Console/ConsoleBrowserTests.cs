@@ -115,14 +115,26 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         var shot = browser.Screenshot("node-booted-live");
         Assert.True(new FileInfo(shot).Length > 10_000, "the screenshot is nearly empty");
 
+        // Filtered by state: "up" lists web1 alone; when web1 then reports an error, its row leaves the view live.
+        browser.Go(Console + "/console/nodes?state=up");
+        await browser.WaitAsync(d => d.FindElement(By.Id("live")).GetAttribute("data-connected") == "true", "the live stream connected");
+        Assert.Equal(["web1"], Visible(browser));
+        Assert.Equal(202, Curl(node, NodeRoutes.Events(NodeMac), "-X", "POST", "-H", "Authorization: " + NodeCredentials.Authorization(session.Trim()),
+            "--data", "stage=error&detail=disk%20failed").Status);
+        await browser.WaitAsync(d => Visible(browser).Count == 0 && d.FindElement(By.Id("shown")).Text == "0", "web1 hidden once it is no longer up");
+        browser.Go(Console + "/console/nodes?state=never");
+        Assert.Equal(["web2"], Visible(browser));
+
         // The node's page: its boot as a timeline, its settings with their origin, its events.
+        browser.Go(Console + "/console/nodes");
         Row(browser, "web1").FindElement(By.CssSelector("th a")).Click();
         await browser.WaitAsync(d => d.FindElement(By.TagName("h1")).Text == "Node web1", "web1's page");
-        Assert.Equal(["dhcp", "script", "kernel", "agent", "root", "up"], browser.Driver.FindElements(By.CssSelector("ol.timeline .badge")).Select(e => e.Text));
+        Assert.Equal(["dhcp", "script", "kernel", "agent", "root", "up", "error"], browser.Driver.FindElements(By.CssSelector("ol.timeline .badge")).Select(e => e.Text));
         var settings = browser.Driver.FindElement(By.Id("settings")).FindElement(By.XPath("following-sibling::table")).Text;
         Assert.Contains("image deb group:rack1", settings, StringComparison.Ordinal);
         Assert.Contains("mode install node", settings, StringComparison.Ordinal);
         Assert.Contains("login prompt", browser.Driver.FindElement(By.Id("recent-events")).Text, StringComparison.Ordinal);
+        Assert.Contains("disk failed", browser.Driver.FindElement(By.Id("recent-events")).Text, StringComparison.Ordinal);
         Assert.Contains("/etc/hostname", browser.Driver.FindElement(By.Id("override-files")).Text, StringComparison.Ordinal);
         browser.Screenshot("node-page");
     }
@@ -169,6 +181,9 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         Assert.Empty(browser.Driver.FindElements(By.CssSelector("main script, main img")));
         Assert.Equal(title, browser.Driver.Title);
     }
+
+    private static List<string> Visible(ConsoleBrowser browser) =>
+        [.. browser.Driver.FindElements(By.CssSelector("#nodes tbody tr")).Where(r => r.Displayed).Select(r => r.GetAttribute("data-node")!)];
 
     private static IWebElement Row(ConsoleBrowser browser, string node) =>
         browser.Driver.FindElements(By.CssSelector("#nodes tbody tr")).Single(r => r.GetAttribute("data-node") == node);
