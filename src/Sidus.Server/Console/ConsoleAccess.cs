@@ -25,13 +25,16 @@ internal static class ConsoleAccess
         return session;
     }
 
-    /// <summary>Sets the session cookie (the id only; the browser never keeps the token).</summary>
+    /// <summary>
+    /// Sets the session cookie (the id only; the browser never keeps the token). Secure when the browser reached the
+    /// console over HTTPS: this connection's, or a TLS proxy's in front (the form's Origin, checked before, says https).
+    /// </summary>
     public static void SetCookie(HttpContext ctx, string id) =>
         ctx.Response.Cookies.Append(ConsoleSessions.CookieName, id, new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Strict,
-            Secure = ctx.Request.IsHttps,
+            Secure = ctx.Request.IsHttps || ctx.Request.Headers.Origin.ToString().StartsWith("https://", StringComparison.OrdinalIgnoreCase),
             Path = "/",
             MaxAge = ConsoleSessions.Lifetime,
             IsEssential = true,
@@ -47,9 +50,10 @@ internal static class ConsoleAccess
         });
 
     /// <summary>
-    /// Null when the request came from a page of this console (its Origin is this server's scheme and host);
-    /// otherwise why it is refused. A POST without Origin is refused too: every browser sends it with a POST, so only
-    /// a forged or scripted request lacks it.
+    /// Null when the request came from a page of this console: its Origin is http or https with this request's host
+    /// and port (https too, for a TLS proxy in front that passes the Host header on); otherwise why it is refused. A
+    /// POST without Origin is refused too: every browser sends it with a POST, so only a forged or scripted request
+    /// lacks it.
     /// </summary>
     public static string? CrossOrigin(HttpContext ctx)
     {
@@ -59,10 +63,10 @@ internal static class ConsoleAccess
             return "no Origin header (the console's forms are posted by a browser, which sends one)";
         }
 
-        var own = $"{ctx.Request.Scheme}://{ctx.Request.Host.Value}";
-        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
-            ? null
-            : $"Origin {origin} is not this console's ({own})";
+        var host = ctx.Request.Host.Value ?? string.Empty;
+        var own = origin.Equals("http://" + host, StringComparison.OrdinalIgnoreCase)
+                  || origin.Equals("https://" + host, StringComparison.OrdinalIgnoreCase);
+        return own ? null : $"Origin {origin} is not this console's ({ctx.Request.Scheme}://{host})";
     }
 
     /// <summary>Where to go after signing in: a console page of ours, never another site (an open redirect).</summary>

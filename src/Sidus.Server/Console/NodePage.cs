@@ -55,7 +55,9 @@ internal static class NodePage
         body.Add($"</tbody></table></section>\n");
         Timeline(body, node, boot);
         Events(body, events);
-        Overrides(body, ctx, snapshot, node, settings);
+        // ssh-keygen runs on a node's first render: off the request thread, as the node's own download does.
+        var overrides = await Task.Run(() => Overrides(ctx, snapshot, node, settings), ctx.RequestAborted);
+        body.Add(overrides);
         return ConsoleLayout.Page("Node " + node.Name, ConsoleLayout.Section.Nodes, session, body.ToMarkup());
     }
 
@@ -106,8 +108,9 @@ internal static class NodePage
     }
 
     /// <summary>The layer rendered here as it would be for the node's boot (first render makes its keys, as a boot would).</summary>
-    private static void Overrides(Html body, HttpContext ctx, InventorySnapshot snapshot, Node node, EffectiveSettings settings)
+    private static Markup Overrides(HttpContext ctx, InventorySnapshot snapshot, Node node, EffectiveSettings settings)
     {
+        var body = new Html();
         body.Add($"<section aria-labelledby=\"overrides\"><h2 id=\"overrides\">Overrides</h2>\n");
         IReadOnlyList<OverrideFile> layer;
         try
@@ -122,7 +125,7 @@ internal static class NodePage
         catch (OverrideException e)
         {
             body.Add($"<p class=\"error\" role=\"alert\">The override layer cannot be made: {e.Message}</p></section>\n");
-            return;
+            return body.ToMarkup();
         }
 
         body.Add($"""
@@ -136,6 +139,7 @@ internal static class NodePage
         }
 
         body.Add($"</tbody></table></section>\n");
+        return body.ToMarkup();
     }
 
     private static Markup Content(OverrideFile f, IReadOnlyList<OverrideFile> layer)

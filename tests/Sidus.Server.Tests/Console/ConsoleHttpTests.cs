@@ -146,6 +146,13 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Equal(302, (await Tools.CurlAsync(Http + ConsoleRoutes.SignOut, "-X", "POST", "-b", cookie, "-H", "Origin: " + Origin)).Status);
         Assert.Equal(302, (await Tools.CurlAsync(Http + "/console/nodes", "-b", cookie)).Status);
 
+        // Behind a TLS proxy the browser's Origin is https with the same host: accepted, and the cookie is Secure.
+        var (proxied, _, proxiedHeaders) = await Tools.CurlAsync(Http + ConsoleRoutes.SignIn, "-H", "Origin: " + Origin.Replace("http://", "https://", StringComparison.Ordinal),
+            "--data-urlencode", "token=" + _token);
+        Assert.Equal(302, proxied);
+        Assert.Contains("; secure", proxiedHeaders.Split('\n').Single(l => l.StartsWith("set-cookie:", StringComparison.OrdinalIgnoreCase)), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(403, (await Tools.CurlAsync(Http + ConsoleRoutes.SignIn, "-H", "Origin: http://127.0.0.1:1", "--data-urlencode", "token=" + _token)).Status);
+
         // An open redirect is not on offer: next= elsewhere goes to the nodes page.
         var (_, _, away) = await Tools.CurlAsync(Http + ConsoleRoutes.SignIn, "-H", "Origin: " + Origin,
             "--data-urlencode", "token=" + _token, "--data-urlencode", "next=//evil.example/x");
