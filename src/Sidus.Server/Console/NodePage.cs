@@ -33,6 +33,7 @@ internal static class NodePage
 
         var body = new Html();
         body.Add($"""
+            <p id="live" class="live" role="status" aria-live="polite" data-node="{node.Name}">Live updates start when the page has loaded.</p>
             <section aria-labelledby="machine"><h2 id="machine">Machine</h2>
             <dl class="facts">
             <dt>MACs</dt><dd>{string.Join(" ", node.Macs.Select(m => m.ToString()))}</dd>
@@ -69,16 +70,18 @@ internal static class NodePage
         body.Add($"<section aria-labelledby=\"boot\"><h2 id=\"boot\">Latest boot</h2>\n");
         if (boot is null)
         {
-            body.Add($"<p>{node.Name} has not reported a boot yet.</p></section>\n");
-            return;
+            body.Add($"<p id=\"boot-summary\">{node.Name} has not reported a boot yet.</p>\n");
+        }
+        else
+        {
+            body.Add($"""
+                <p id="boot-summary">Began {ConsoleLayout.Time(boot.Started)} (DHCP), reached <span class="badge stage-{boot.Latest.Stage.ToText()}">{boot.Latest.Stage.ToText()}</span>{(boot.Image is { } image ? Html.Of($"; image version <code>{image}</code>") : Markup.Empty)}.</p>
+
+                """);
         }
 
-        body.Add($"""
-            <p>Began {ConsoleLayout.Time(boot.Started)} (DHCP), reached <span class="badge stage-{boot.Latest.Stage.ToText()}">{boot.Latest.Stage.ToText()}</span>{(boot.Image is { } image ? Html.Of($"; image version <code>{image}</code>") : Markup.Empty)}.</p>
-            <ol class="timeline">
-
-            """);
-        foreach (var s in boot.Stages)
+        body.Add($"<ol class=\"timeline\" id=\"timeline\" data-start=\"{boot?.Started.ToUnixTimeMilliseconds() ?? 0}\">\n");
+        foreach (var s in boot?.Stages ?? [])
         {
             body.Add($"<li><span class=\"badge stage-{s.Stage.ToText()}\">{s.Stage.ToText()}</span> {ConsoleLayout.Since(s.SinceStart)} <span class=\"at\">{ConsoleLayout.Time(s.At)}</span> <span class=\"detail\">{EventText.Clean(s.Detail) ?? ""}</span></li>\n");
         }
@@ -88,14 +91,8 @@ internal static class NodePage
 
     private static void Events(Html body, IReadOnlyList<BootEvent> events)
     {
-        body.Add($"<section aria-labelledby=\"events\"><h2 id=\"events\">Recent events</h2>\n");
-        if (events.Count == 0)
-        {
-            body.Add($"<p>None stored.</p></section>\n");
-            return;
-        }
-
         body.Add($"""
+            <section aria-labelledby="events"><h2 id="events">Recent events</h2>
             <table id="recent-events"><thead><tr><th scope="col">At</th><th scope="col">MAC</th><th scope="col">Stage</th><th scope="col">Detail</th></tr></thead><tbody>
 
             """);
@@ -104,7 +101,9 @@ internal static class NodePage
             body.Add($"<tr><td>{ConsoleLayout.Time(e.At)}</td><td>{e.Mac.ToString()}</td><td>{e.Stage.ToText()}</td><td class=\"detail\">{EventText.Clean(e.Detail) ?? ""}</td></tr>\n");
         }
 
-        body.Add($"</tbody></table></section>\n");
+        body.Add($"</tbody></table>\n");
+        body.Add(events.Count == 0 ? new Markup("<p id=\"no-events\">None stored.</p>\n") : Markup.Empty);
+        body.Add($"</section>\n");
     }
 
     /// <summary>The layer rendered here as it would be for the node's boot (first render makes its keys, as a boot would).</summary>

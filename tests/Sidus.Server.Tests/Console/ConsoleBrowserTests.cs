@@ -122,21 +122,32 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         Assert.Equal(202, Curl(node, NodeRoutes.Events(NodeMac), "-X", "POST", "-H", "Authorization: " + NodeCredentials.Authorization(session.Trim()),
             "--data", "stage=error&detail=disk%20failed").Status);
         await browser.WaitAsync(d => Visible(browser).Count == 0 && d.FindElement(By.Id("shown")).Text == "0", "web1 hidden once it is no longer up");
-        browser.Go(Console + "/console/nodes?state=never");
-        Assert.Equal(["web2"], Visible(browser));
 
-        // The node's page: its boot as a timeline, its settings with their origin, its events.
+        // The node's page: its boot as a timeline, its settings with their origin, its events; a new event appears live.
         browser.Go(Console + "/console/nodes");
         Row(browser, "web1").FindElement(By.CssSelector("th a")).Click();
         await browser.WaitAsync(d => d.FindElement(By.TagName("h1")).Text == "Node web1", "web1's page");
-        Assert.Equal(["dhcp", "script", "kernel", "agent", "root", "up", "error"], browser.Driver.FindElements(By.CssSelector("ol.timeline .badge")).Select(e => e.Text));
+        await browser.WaitAsync(d => d.FindElement(By.Id("live")).GetAttribute("data-connected") == "true", "the node page's live stream connected");
+        string[] stages = ["dhcp", "script", "kernel", "agent", "root", "up", "error"];
+        Assert.Equal(stages, browser.Driver.FindElements(By.CssSelector("ol.timeline .badge")).Select(e => e.Text));
         var settings = browser.Driver.FindElement(By.Id("settings")).FindElement(By.XPath("following-sibling::table")).Text;
         Assert.Contains("image deb group:rack1", settings, StringComparison.Ordinal);
         Assert.Contains("mode install node", settings, StringComparison.Ordinal);
         Assert.Contains("login prompt", browser.Driver.FindElement(By.Id("recent-events")).Text, StringComparison.Ordinal);
-        Assert.Contains("disk failed", browser.Driver.FindElement(By.Id("recent-events")).Text, StringComparison.Ordinal);
         Assert.Contains("/etc/hostname", browser.Driver.FindElement(By.Id("override-files")).Text, StringComparison.Ordinal);
+        browser.Script("window.sidusNotReloaded = true");
+        Assert.Equal(202, Curl(node, NodeRoutes.Events(NodeMac), "-X", "POST", "-H", "Authorization: " + NodeCredentials.Authorization(session.Trim()),
+            "--data", "stage=error&detail=still%20failing").Status);
+        await browser.WaitAsync(d => d.FindElements(By.CssSelector("ol.timeline .badge")).Count == stages.Length + 1, "the new event in the node's timeline");
+        Assert.Contains("still failing", browser.Driver.FindElement(By.CssSelector("#recent-events tbody tr")).Text, StringComparison.Ordinal);
+        Assert.Equal(true, browser.Script("return window.sidusNotReloaded === true"));
         browser.Screenshot("node-page");
+
+        // Filtered by state: "error" lists web1 alone, "never" web2 alone.
+        browser.Go(Console + "/console/nodes?state=error");
+        Assert.Equal(["web1"], Visible(browser));
+        browser.Go(Console + "/console/nodes?state=never");
+        Assert.Equal(["web2"], Visible(browser));
     }
 
     [Fact]

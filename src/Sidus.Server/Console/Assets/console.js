@@ -1,13 +1,14 @@
-// The Sidus web console's only script: keeps the nodes table live from the server's boot events
+// The Sidus web console's only script: keeps the nodes table and a node's page live from the server's boot events
 // (server-sent events at /console/events). Every value is put in as text, never as markup.
 'use strict';
 (function () {
-  const table = document.getElementById('nodes');
   const live = document.getElementById('live');
-  if (!table || !live || !window.EventSource) {
+  if (!live || !window.EventSource) {
     return;
   }
 
+  const table = document.getElementById('nodes');
+  const pageNode = live.dataset.node;
   const filter = live.dataset.stateFilter || '';
   const shown = document.getElementById('shown');
   const source = new EventSource('/console/events');
@@ -30,9 +31,18 @@
     if (typeof e.node !== 'string' || !/^[a-z]+$/.test(e.stage)) {
       return;
     }
+    if (table) {
+      updateTable(e);
+    }
+    if (pageNode !== undefined && e.node === pageNode) {
+      updateNodePage(e);
+    }
+  });
+
+  function updateTable(e) {
     for (const row of table.tBodies[0].rows) {
       if (row.dataset.node === e.node) {
-        update(row, e);
+        updateRow(row, e);
       }
     }
     if (shown) {
@@ -44,9 +54,9 @@
       }
       shown.textContent = String(count);
     }
-  });
+  }
 
-  function update(row, e) {
+  function updateRow(row, e) {
     // A DHCP stage begins a new boot: its timings start over.
     const list = row.querySelector('.timings ol');
     if (e.stage === 'dhcp' || !Number(row.dataset.start)) {
@@ -57,25 +67,70 @@
     const badge = row.querySelector('.stage .badge');
     badge.textContent = e.stage;
     badge.className = 'badge stage-' + e.stage;
-
-    const at = new Date(e.atMs);
-    const time = document.createElement('time');
-    time.dateTime = at.toISOString();
-    time.textContent = at.toISOString().slice(0, 19).replace('T', ' ') + 'Z';
-    row.querySelector('.at').replaceChildren(time);
+    row.querySelector('.at').replaceChildren(time(e.atMs));
 
     const item = document.createElement('li');
-    const name = document.createElement('span');
-    name.className = 'stage-name';
-    name.textContent = e.stage;
-    const seconds = Math.max(0, e.atMs - Number(row.dataset.start)) / 1000;
-    item.append(name, ' +' + seconds.toFixed(1) + ' s');
+    item.append(span('stage-name', e.stage), ' ' + since(e.atMs, row.dataset.start));
     list.append(item);
 
     row.querySelector('.detail').textContent = e.detail || '';
     row.hidden = filter !== '' && filter !== e.stage;
-    row.classList.remove('changed');
-    void row.offsetWidth;
-    row.classList.add('changed');
+    flash(row);
+  }
+
+  function updateNodePage(e) {
+    const timeline = document.getElementById('timeline');
+    if (timeline) {
+      if (e.stage === 'dhcp' || !Number(timeline.dataset.start)) {
+        timeline.dataset.start = String(e.atMs);
+        timeline.replaceChildren();
+      }
+      const item = document.createElement('li');
+      item.append(span('badge stage-' + e.stage, e.stage), ' ' + since(e.atMs, timeline.dataset.start) + ' ',
+        span('at', ''), ' ', span('detail', e.detail || ''));
+      item.querySelector('.at').append(time(e.atMs));
+      timeline.append(item);
+    }
+
+    const events = document.getElementById('recent-events');
+    if (events) {
+      const row = events.tBodies[0].insertRow(0);
+      row.insertCell().append(time(e.atMs));
+      row.insertCell().textContent = e.mac;
+      row.insertCell().textContent = e.stage;
+      const detail = row.insertCell();
+      detail.className = 'detail';
+      detail.textContent = e.detail || '';
+      const none = document.getElementById('no-events');
+      if (none) {
+        none.remove();
+      }
+      flash(row);
+    }
+  }
+
+  function span(className, text) {
+    const s = document.createElement('span');
+    s.className = className;
+    s.textContent = text;
+    return s;
+  }
+
+  function time(ms) {
+    const at = new Date(ms);
+    const t = document.createElement('time');
+    t.dateTime = at.toISOString();
+    t.textContent = at.toISOString().slice(0, 19).replace('T', ' ') + 'Z';
+    return t;
+  }
+
+  function since(ms, start) {
+    return '+' + (Math.max(0, ms - Number(start)) / 1000).toFixed(1) + ' s';
+  }
+
+  function flash(element) {
+    element.classList.remove('changed');
+    void element.offsetWidth;
+    element.classList.add('changed');
   }
 })();
