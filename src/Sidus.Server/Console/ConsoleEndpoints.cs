@@ -33,14 +33,14 @@ internal static class ConsoleEndpoints
 
     private static Task NodeAsync(HttpContext ctx) => PageAsync(ctx, s => NodePage.RenderAsync(ctx, s, Route(ctx, "name")));
 
-    private static Task ImagesAsync(HttpContext ctx) => PageAsync(ctx, s => Task.FromResult<Markup?>(ImagesPage.List(ctx, s)));
+    private static Task ImagesAsync(HttpContext ctx) => PageAsync(ctx, s => ImagesPage.ListAsync(ctx, s));
 
-    private static Task ImageAsync(HttpContext ctx) => PageAsync(ctx, s => Task.FromResult(ImagesPage.Versions(ctx, s, Route(ctx, "name"))));
+    private static Task ImageAsync(HttpContext ctx) => PageAsync(ctx, s => ImagesPage.VersionsAsync(ctx, s, Route(ctx, "name")));
 
-    private static Task DiffAsync(HttpContext ctx) => PageAsync(ctx, s => Task.FromResult(
-        Number(ctx, "from") is { } from && Number(ctx, "to") is { } to ? ImagesPage.Diff(ctx, s, Route(ctx, "name"), from, to) : null));
+    private static Task DiffAsync(HttpContext ctx) => PageAsync(ctx, s =>
+        Number(ctx, "from") is { } from && Number(ctx, "to") is { } to ? ImagesPage.DiffAsync(ctx, s, Route(ctx, "name"), from, to) : Task.FromResult<Markup?>(null));
 
-    private static Task StoreAsync(HttpContext ctx) => PageAsync(ctx, s => Task.FromResult<Markup?>(ImagesPage.Store(ctx, s)));
+    private static Task StoreAsync(HttpContext ctx) => PageAsync(ctx, s => StorePage.RenderAsync(ctx, s));
 
     /// <summary>A page for a signed-in browser: rendered, or 404 when RENDER finds nothing by that name.</summary>
     private static async Task PageAsync(HttpContext ctx, Func<ConsoleSession, Task<Markup?>> render)

@@ -1,23 +1,58 @@
+using Sidus.Store;
 using Sidus.Store.Diff;
-using Sidus.Store.Maintenance;
 
 namespace Sidus.Server.WebConsole;
 
 /// <summary>
-/// The store as the console shows it: every image with its newest version, tags and size; one image's versions
+/// The images as the console shows them: every image with its newest version, tags and size; one image's versions
 /// (what `sidus image log` lists) with a form to compare two of them (what `sidus image diff` computes, with
-/// <see cref="TreeDiff"/>); and the store's disk use (what `sidus store stats` computes, with
-/// <see cref="StoreMaintenance"/>). Versions are immutable and read under a lease of the opened store.
+/// <see cref="TreeDiff"/>). Versions are immutable and read under a lease of the opened store.
 /// </summary>
 internal static class ImagesPage
 {
     /// <summary>Changed paths listed at most on a diff page; the counts above the list are always complete.</summary>
     public const int MaxDiffRows = 2000;
 
-    public static Markup List(HttpContext ctx, ConsoleSession session)
+    public static Task<Markup?> ListAsync(HttpContext ctx, ConsoleSession session) => ReadAsync(ctx, repo => (Markup?)List(ctx, session, repo));
+
+    public static Task<Markup?> VersionsAsync(HttpContext ctx, ConsoleSession session, string name) => ReadAsync(ctx, repo => Versions(session, repo, name));
+
+    public static Task<Markup?> DiffAsync(HttpContext ctx, ConsoleSession session, string name, long from, long to) =>
+        ReadAsync(ctx, repo => Diff(session, repo, name, from, to));
+
+    /// <summary>
+    /// Reads the store as it is now: a version imported since the server opened it is in packs not opened yet, so a
+    /// missing object reopens the store (as boots do, <see cref="ImageCatalog"/>; waiting for the once-a-second
+    /// allowance if need be) and reads again, once.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(HttpContext ctx, Func<Repository, T> read)
     {
-        using var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire();
-        var repo = lease.Repository;
+        var store = ctx.RequestServices.GetRequiredService<ImageStoreView>();
+        for (var attempt = 0; ; attempt++)
+        {
+            string missing;
+            using (var lease = store.Acquire())
+            {
+                try
+                {
+                    return read(lease.Repository);
+                }
+                catch (MissingObjectException e) when (attempt == 0)
+                {
+                    missing = e.Message;
+                }
+            }
+
+            if (!store.Reopen($"object {missing} not in the packs opened so far"))
+            {
+                await Task.Delay(ImageStoreView.ReopenInterval, ctx.RequestAborted);
+                store.Reopen($"object {missing} not in the packs opened so far");
+            }
+        }
+    }
+
+    private static Markup List(HttpContext ctx, ConsoleSession session, Repository repo)
+    {
         var nodes = ImagesInUse(ctx);
         var body = new Html();
         var images = repo.Refs.Images().Order(StringComparer.Ordinal).ToList();
@@ -51,10 +86,8 @@ internal static class ImagesPage
         return ConsoleLayout.Page("Images", ConsoleLayout.Section.Images, session, body.ToMarkup());
     }
 
-    public static Markup? Versions(HttpContext ctx, ConsoleSession session, string name)
+    private static Markup? Versions(ConsoleSession session, Repository repo, string name)
     {
-        using var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire();
-        var repo = lease.Repository;
         if (!repo.Refs.Images().Contains(name, StringComparer.Ordinal))
         {
             return null;
@@ -81,10 +114,8 @@ internal static class ImagesPage
     }
 
     /// <summary>What differs between versions FROM and TO of image NAME; null when the image or a version is not there.</summary>
-    public static Markup? Diff(HttpContext ctx, ConsoleSession session, string name, long from, long to)
+    private static Markup? Diff(ConsoleSession session, Repository repo, string name, long from, long to)
     {
-        using var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire();
-        var repo = lease.Repository;
         var history = repo.Refs.Images().Contains(name, StringComparer.Ordinal) ? repo.History(name).ToList() : [];
         var a = history.FirstOrDefault(h => h.Commit.Sequence == from);
         var b = history.FirstOrDefault(h => h.Commit.Sequence == to);
@@ -116,30 +147,6 @@ internal static class ImagesPage
         }
 
         return ConsoleLayout.Page($"Image {name}: @{from} → @{to}", ConsoleLayout.Section.Images, session, body.ToMarkup());
-    }
-
-    public static Markup Store(HttpContext ctx, ConsoleSession session)
-    {
-        StoreStats s;
-        using (var lease = ctx.RequestServices.GetRequiredService<ImageStoreView>().Acquire())
-        {
-            s = new StoreMaintenance(lease.Repository).Stats();
-        }
-
-        var body = new Html();
-        body.Add($"""
-            <dl class="facts" id="store-stats">
-            <dt>Images</dt><dd>{s.Images}</dd>
-            <dt>Versions</dt><dd>{s.Versions}</dd>
-            <dt>Objects</dt><dd>{s.Objects} in {s.Packs} packs</dd>
-            <dt>Logical size</dt><dd>{ConsoleLayout.Bytes(s.LogicalBytes)} (every version as a full copy)</dd>
-            <dt>Stored</dt><dd>{ConsoleLayout.Bytes(s.StoredBytes)}</dd>
-            <dt>Ratio</dt><dd>{s.DedupRatio:0.00}× (deduplication and compression)</dd>
-            </dl>
-            <p>The same figures as <code>sidus store stats</code>; <code>sidus store gc</code> removes what no version needs.</p>
-
-            """);
-        return ConsoleLayout.Page("Store", ConsoleLayout.Section.Store, session, body.ToMarkup());
     }
 
     private static void DiffForm(Html body, string name, IReadOnlyList<long> sequences, long? from = null, long? to = null)

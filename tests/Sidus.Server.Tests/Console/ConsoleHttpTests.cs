@@ -201,6 +201,16 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
         Assert.Contains("<dt>Images</dt><dd>1</dd>", store, StringComparison.Ordinal);
         Assert.Contains("<dt>Versions</dt><dd>2</dd>", store, StringComparison.Ordinal);
 
+        // A version imported while the server runs is in packs it has not opened yet: shown all the same.
+        var root = Path.Combine(_home, "third");
+        Directory.CreateDirectory(Path.Combine(root, "etc"));
+        await File.WriteAllTextAsync(Path.Combine(root, "etc", "motd"), "three\n");
+        var import = await Tools.SidusAsync(_home, "image", "import", "demo", root);
+        Assert.True(import.ExitCode == 0, import.Err);
+        Assert.Contains("<th scope=\"row\">@3</th>", await PageAsync("/console/images/demo", cookie), StringComparison.Ordinal);
+        Assert.Contains("between @2 and @3", await PageAsync("/console/images/demo/diff?from=2&to=3", cookie), StringComparison.Ordinal);
+        Assert.Contains("<dt>Versions</dt><dd>3</dd>", await PageAsync("/console/store", cookie), StringComparison.Ordinal);
+
         Assert.Equal(404, (await Tools.CurlAsync(Http + "/console/images/nosuch", "-b", cookie)).Status);
         Assert.Equal(404, (await Tools.CurlAsync(Http + "/console/images/demo/diff?from=1&to=9", "-b", cookie)).Status);
         Assert.Equal(404, (await Tools.CurlAsync(Http + "/console/nodes/nosuch", "-b", cookie)).Status);
