@@ -220,7 +220,7 @@ public sealed partial class ConsoleHttpTests : IAsyncLifetime
     public async Task Stream_SendsEachStoredEvent_AsOneLineOfJson()
     {
         var cookie = await SignInAsync();
-        var stream = Tools.RunAsync("curl", ["-sS", "-N", "--max-time", "8", "-b", cookie, Http + "/console/events"]);
+        var stream = Tools.RunAsync("curl", ["-sS", "-N", "--max-time", "5", "-b", cookie, Http + "/console/events"]);
         await Tools.EventuallyAsync(() => Task.FromResult(_server.Services.GetService(typeof(Sidus.Server.Inventory.BootEventFeed)) is Sidus.Server.Inventory.BootEventFeed { Watchers: 1 }),
             TimeSpan.FromSeconds(5), "the stream watching");
 
