@@ -289,6 +289,35 @@ public sealed class InventoryStore : IAsyncDisposable
     }
 
     /// <summary>
+    /// The newest <paramref name="limit"/> boot events of node <paramref name="node"/> (of every MAC it owns now, and
+    /// those stored under its name), newest first: what the web console shows as a node's recent events.
+    /// </summary>
+    public async Task<IReadOnlyList<BootEvent>> GetRecentEventsAsync(string node, int limit, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var c = await _dialect.OpenAsync(ct);
+        var events = new List<BootEvent>();
+        await using var cmd = Sql.Command(
+            c, null,
+            """
+            SELECT e.mac, e.stage, e.at, e.detail, e.image FROM boot_events e LEFT JOIN node_macs m ON m.mac = e.mac
+            WHERE COALESCE(m.node, e.node) = @n ORDER BY e.at DESC, e.id DESC LIMIT @l
+            """,
+            ("@n", node), ("@l", (long)limit));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            events.Add(new BootEvent(MacAddress.Parse(r.GetString(0)), BootStages.Parse(r.GetString(1)), Sql.FromMilliseconds(r.GetInt64(2)), r.NullableString(3), node)
+            {
+                Image = r.NullableString(4),
+            });
+        }
+
+        return events;
+    }
+
+    /// <summary>
     /// The latest boot of every machine that reported one: its events since its last DHCP stage (the start of a
     /// boot), with the time each stage took from that start. Nodes are named by their current MAC ownership.
     /// </summary>

@@ -48,7 +48,9 @@ internal static class ServerServices
             sp.GetRequiredService<ServerState>(), sp.GetRequiredService<ConnectionLimits>(), sp.GetRequiredService<ErofsExports>()));
         services.AddSingleton(sp => new Metrics.MetricsCollector(sp.GetRequiredService<Metrics.ServerMetrics>()));
         services.AddSingleton(new OverrideRenderer(options.OverrideLocations));
-        services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>()));
+        services.AddSingleton<BootEventFeed>();
+        services.AddSingleton(sp => new BootEventRecorder(inventory, sp.GetRequiredService<ILogger<BootEventRecorder>>(), feed: sp.GetRequiredService<BootEventFeed>()));
+        services.AddSingleton<WebConsole.ConsoleSessions>();
         services.AddSingleton(sp => Access.NodeAccess.Open(
             options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access"),
             // Resolved at each ticket, not now: ServerState lists the listeners, and NBD's needs this (a cycle).

@@ -170,6 +170,7 @@ public sealed class SidusServer : IAsyncDisposable
         OverrideEndpoints.Map(app);
         NodeRequestEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);
+        WebConsole.ConsoleEndpoints.Map(app);
     }
 
     /// <summary>Starts the host (hosted services first: the boot listeners bind, then Kestrel) and records where HTTP listens.</summary>

@@ -80,8 +80,18 @@ public static class AdminAccess
             return AdminVerdict.Refused(StatusCodes.Status403Forbidden, "the Authorization header is not 'Bearer TOKEN'");
         }
 
+        return Verify(ctx, header[Scheme.Length..].Trim());
+    }
+
+    /// <summary>
+    /// The verdict on <paramref name="secret"/> as an admin token, wherever the request carried it (the header, or
+    /// the web console's sign-in form): admin, or 403 with the reason. Its use is noted.
+    /// </summary>
+    public static AdminVerdict Verify(HttpContext ctx, string secret)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
         var view = ctx.RequestServices.GetRequiredService<InventoryView>();
-        var token = AdminTokenSecret.Find(header[Scheme.Length..].Trim(), view.Current.AdminTokens);
+        var token = AdminTokenSecret.Find(secret, view.Current.AdminTokens);
         if (token is null)
         {
             return AdminVerdict.Refused(StatusCodes.Status403Forbidden, "the admin token is not valid (unknown or revoked)");

@@ -37,11 +37,15 @@ public sealed class BootEventRecorder : BackgroundService
     private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(
         new BoundedChannelOptions(QueueLength) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    public BootEventRecorder(InventoryView view, ILogger<BootEventRecorder> logger, BootEventLimits? limits = null)
+    private readonly BootEventFeed? _feed;
+
+    /// <param name="feed">Where each stored event is published for live watchers (the web console); none when null.</param>
+    public BootEventRecorder(InventoryView view, ILogger<BootEventRecorder> logger, BootEventLimits? limits = null, BootEventFeed? feed = null)
     {
         _view = view;
         _logger = logger;
         _limits = limits ?? BootEventLimits.Default;
+        _feed = feed;
     }
 
     /// <summary>Queues <paramref name="e"/>; false (and logged) when the queue is full.</summary>
@@ -99,6 +103,7 @@ public sealed class BootEventRecorder : BackgroundService
                     if (await _view.Store.RecordBootEventAsync(w.Event, _limits, ct))
                     {
                         _storedSinceTrim++;
+                        Publish(w.Event);
                     }
                     else
                     {
@@ -119,6 +124,16 @@ public sealed class BootEventRecorder : BackgroundService
         catch (Exception ex) when (Hosting.LoopErrors.Survivable(ex, ct))
         {
             ServerLog.BootEventFailed(_logger, work.Mac.ToString(), ex.Message);
+        }
+    }
+
+    /// <summary>Tells live watchers about a stored event, named by the node that owns its MAC now, text cleaned as stored.</summary>
+    private void Publish(BootEvent e)
+    {
+        if (_feed is not null && _view.Current.FindByMac(e.Mac) is { } node)
+        {
+            var detail = e.Detail is { Length: > BootStages.MaxDetailLength } d ? d[..BootStages.MaxDetailLength] : e.Detail;
+            _feed.Publish(new FedBootEvent(node.Name, e.Mac, e.Stage, e.At, EventText.Clean(detail)));
         }
     }
 
