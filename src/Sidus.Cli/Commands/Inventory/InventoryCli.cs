@@ -1,5 +1,6 @@
 using Sidus.Nodes.Storage;
 using Sidus.Server.Configuration;
+using Sidus.Store.Refs;
 
 namespace Sidus.Cli.Commands.Inventory;
 
@@ -42,6 +43,8 @@ public static class InventoryCli
         {
             SecureHome(r, db);
             await using var store = await InventoryStore.OpenAsync(Location(r, db), ct: ct);
+            using var images = new LazyImages(GlobalOptions.ResolveHome(r));
+            store.Images = images.Problem;
             return await body(store);
         }
         catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
@@ -75,6 +78,16 @@ public static class InventoryCli
         {
             Console.Error.WriteLine("sidus: " + change);
         }
+    }
+
+    /// <summary>The image store of the data directory, opened only when an edit sets an image: what such a setting must name.</summary>
+    private sealed class LazyImages(string home) : IDisposable
+    {
+        private Repository? _repository;
+
+        public string? Problem(string spec) => ImageReferences.Problem(_repository ??= Repository.Open(home), spec);
+
+        public void Dispose() => _repository?.Dispose();
     }
 
     public static int Error(string message, int code = Usage)

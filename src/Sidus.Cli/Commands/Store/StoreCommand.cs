@@ -119,10 +119,9 @@ public static class StoreCommand
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
         {
             var r = new StoreMaintenance(images.Repository).CollectGarbage(images.LockWait, ct);
-            var objects = images.Repository.Objects;
             var boot = InitramfsCache.Prune(
                 InitramfsCache.DirectoryFor(images.Repository.Home),
-                v => objects.TryGetKind(v, out var kind) && kind == ObjectKind.Commit,
+                images.Repository.IsLiveVersion,
                 currentAgentHash: null);
             if (result.GetValue(json))
             {
