@@ -89,6 +89,54 @@ public sealed class ImageStore(Repository repository)
         return (0, version);
     }
 
+    /// <summary>
+    /// Removes the `image exec` work trees (with their lock and checkout cache) of images no longer in the store, and
+    /// build trees of dead processes: nothing can make a version from them any more. Returns each removed path and
+    /// its bytes. Takes each image's exec lock, so a running exec is never pulled from under.
+    /// </summary>
+    public IReadOnlyList<(string Path, long Bytes)> PruneWork()
+    {
+        var work = Path.Combine(Repository.Home, "work");
+        var removed = new List<(string, long)>();
+        if (!Directory.Exists(work))
+        {
+            return removed;
+        }
+
+        var images = Repository.Refs.Images().ToHashSet(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories(work))
+        {
+            var name = Path.GetFileName(dir);
+            if (name.StartsWith("build-", StringComparison.Ordinal) || images.Contains(name))
+            {
+                continue;
+            }
+
+            using var imageLock = StoreLock.Acquire(Path.Combine(work, name + ".lock"), $"store gc of work/{name}", LockWait, OnWaiting);
+            var bytes = TreeBytes(dir);
+            RemoveDirectory(dir);
+            File.Delete(StateCache.PathFor(Repository.CacheDirectory, dir));
+            removed.Add((dir, bytes));
+        }
+
+        foreach (var lockFile in Directory.EnumerateFiles(work, "*.lock"))
+        {
+            if (!images.Contains(Path.GetFileNameWithoutExtension(lockFile)) && !Directory.Exists(Path.ChangeExtension(lockFile, null)))
+            {
+                File.Delete(lockFile);
+            }
+        }
+
+        var before = Directory.EnumerateDirectories(work, "build-*").ToDictionary(d => d, TreeBytes);
+        RemoveStaleBuilds(work);
+        removed.AddRange(before.Where(b => !Directory.Exists(b.Key)).Select(b => (b.Key, b.Value)));
+        return removed;
+    }
+
+    private static long TreeBytes(string dir) =>
+        new DirectoryInfo(dir).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Sum(f => f is FileInfo { LinkTarget: null } file ? file.Length : 0);
+
     private string WorkDirectory()
     {
         var work = Path.Combine(Repository.Home, "work");

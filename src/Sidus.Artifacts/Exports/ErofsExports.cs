@@ -194,6 +194,37 @@ public sealed class ErofsExports
         return removed;
     }
 
+    /// <summary>
+    /// For `sidus store gc`, without a server: removes from HOME's exports the export and dm-verity record of every
+    /// version <paramref name="isLive"/> says is gone. A server still streaming one keeps its open file (Linux frees it
+    /// at the last close); it would refuse new connections for a gone version anyway.
+    /// </summary>
+    public static IReadOnlyList<(string Path, long Bytes)> PruneGone(string home, Func<ObjectId, bool> isLive)
+    {
+        var directory = Path.Combine(home, DirectoryName);
+        var removed = new List<(string, long)>();
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return removed;
+        }
+
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory))
+        {
+            var fileName = Path.GetFileName(file);
+            var stem = fileName.EndsWith(Extension, StringComparison.Ordinal) ? fileName[..^Extension.Length]
+                : fileName.EndsWith(VerityExtension, StringComparison.Ordinal) ? fileName[..^VerityExtension.Length]
+                : null;
+            if (stem is not null && ObjectId.TryParse(stem, out var version) && version.ToString() == stem && !isLive(version))
+            {
+                var bytes = new FileInfo(file).Length;
+                File.Delete(file);
+                removed.Add((file, bytes));
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>VERSION's export when it and its dm-verity record are both in place and agree; otherwise null (build it).</summary>
     public ErofsExportFile? TryCached(ObjectId version)
     {
