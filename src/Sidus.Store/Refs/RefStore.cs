@@ -21,6 +21,7 @@ public sealed partial class RefStore
         _staging = stagingDirectory;
         Directory.CreateDirectory(_images);
         Directory.CreateDirectory(_tags);
+        Directory.CreateDirectory(_removed);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
