@@ -85,6 +85,14 @@ public sealed class ImageLifecycleTests : IDisposable
         }
 
         Assert.Equal(0, JsonDocument.Parse((await Ok("node", "list", "--json")).Out).RootElement.GetArrayLength());
+
+        // The defaults alike.
+        var defaults = Path.Combine(_sidus.Home, "defaults.yaml");
+        await File.WriteAllTextAsync(defaults, "defaults:\n  mode: ram\n  image: debian:prod\n");
+        var d = await _sidus.RunAsync("apply", "-f", defaults);
+        Assert.Equal(2, d.ExitCode);
+        Assert.Contains("defaults.yaml:3:3: the defaults cannot boot 'debian:prod'", d.Err, StringComparison.Ordinal);
+
         await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("debain@12", "debian@1", StringComparison.Ordinal));
         await Ok("apply", "-f", yaml);
         Assert.Equal(2, JsonDocument.Parse((await Ok("node", "list", "--json")).Out).RootElement.GetArrayLength());
