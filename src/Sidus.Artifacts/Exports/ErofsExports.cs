@@ -195,9 +195,9 @@ public sealed class ErofsExports
     }
 
     /// <summary>
-    /// For `sidus store gc`, without a server: removes from HOME's exports the export and dm-verity record of every
-    /// version <paramref name="isLive"/> says is gone. A server still streaming one keeps its open file (Linux frees it
-    /// at the last close); it would refuse new connections for a gone version anyway.
+    /// For `sidus store gc`, beside or without a server: removes from HOME's exports the export and dm-verity record
+    /// of every version <paramref name="isLive"/> says is gone, except an export some process (a server streaming it
+    /// to a node) has open: the server removes that one itself once its last connection closes (<see cref="Prune"/>).
     /// </summary>
     public static IReadOnlyList<(string Path, long Bytes)> PruneGone(string home, Func<ObjectId, bool> isLive)
     {
@@ -208,8 +208,15 @@ public sealed class ErofsExports
             return removed;
         }
 
-        foreach (var file in System.IO.Directory.EnumerateFiles(directory))
+        var files = System.IO.Directory.EnumerateFiles(directory).ToList();
+        var open = OpenFileHolders.OpenAmong(files.Where(f => f.EndsWith(Extension, StringComparison.Ordinal)).ToList());
+        foreach (var file in files)
         {
+            if (open.Contains(Path.GetFullPath(file)) || open.Contains(Path.GetFullPath(Path.ChangeExtension(file, Extension))))
+            {
+                continue;
+            }
+
             var fileName = Path.GetFileName(file);
             var stem = fileName.EndsWith(Extension, StringComparison.Ordinal) ? fileName[..^Extension.Length]
                 : fileName.EndsWith(VerityExtension, StringComparison.Ordinal) ? fileName[..^VerityExtension.Length]

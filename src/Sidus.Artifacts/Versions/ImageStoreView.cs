@@ -105,7 +105,11 @@ public sealed class ImageStoreView : IDisposable
                 {
                     return ImageReferences.Problem(lease.Repository, spec);
                 }
-                catch (MissingObjectException) when (attempt == 0)
+                catch (MissingObjectException e) when (attempt > 0)
+                {
+                    return e.Message;
+                }
+                catch (MissingObjectException)
                 {
                     // Below: reopen, then look again.
                 }

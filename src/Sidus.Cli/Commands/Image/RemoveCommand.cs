@@ -29,7 +29,9 @@ public static class RemoveCommand
             var spec = result.GetValue(name)!;
             var (image, version, tag) = Repository.ParseSpec(spec);
             var whole = version is null && tag is null;
-            var target = whole ? (ObjectId?)null : images.Repository.Resolve(spec).Id;
+            // Resolved first: what does not exist is "not found", whoever names it.
+            var resolved = images.Repository.Resolve(spec).Id;
+            var target = whole ? (ObjectId?)null : resolved;
             var users = (await ImageUsers.ReadAsync(result, db, images.Repository, ct))
                 .Where(u => whole ? Repository.ParseSpec(u.Spec).Image == image : u.Version == target)
                 .ToList();
