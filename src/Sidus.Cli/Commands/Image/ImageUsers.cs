@@ -8,6 +8,9 @@ namespace Sidus.Cli.Commands.Image;
 public sealed record ImageUser(string Who, string Spec, ObjectId? Version)
 {
     public bool IsNode => !Who.Contains(':', StringComparison.Ordinal) && Who != "defaults";
+
+    /// <summary>The image the setting names (NAME of NAME@VER or NAME:TAG).</summary>
+    public string Image => Spec.Split('@', ':')[0];
 }
 
 /// <summary>

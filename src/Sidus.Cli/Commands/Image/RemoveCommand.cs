@@ -33,7 +33,7 @@ public static class RemoveCommand
             var resolved = images.Repository.Resolve(spec).Id;
             var target = whole ? (ObjectId?)null : resolved;
             var users = (await ImageUsers.ReadAsync(result, db, images.Repository, ct))
-                .Where(u => whole ? Repository.ParseSpec(u.Spec).Image == image : u.Version == target)
+                .Where(u => whole ? u.Image == image : u.Version == target)
                 .ToList();
             var what = whole ? $"image '{image}'" : spec;
             if (users.Count > 0 && !result.GetValue(force))
