@@ -5,6 +5,9 @@ using Sidus.Store.Sync;
 
 namespace Sidus.Store;
 
+/// <summary>A version `image rm NAME@VER` or `image prune` removed (or would remove), with the tags that named it.</summary>
+public sealed record RemovedVersion(string Image, ObjectId Id, long Sequence, IReadOnlyList<string> Tags);
+
 /// <summary>What a write to an image produced.</summary>
 public sealed record VersionResult(ObjectId Id, Commit Commit, bool Created, long NewBytes, long PackBytes);
 
@@ -85,6 +88,54 @@ public sealed class ImageStore(Repository repository)
         record.WithCommit(version.Id).Save(cachePath);
         return (0, version);
     }
+
+    /// <summary>
+    /// Removes the `image exec` work trees (with their lock and checkout cache) of images no longer in the store, and
+    /// build trees of dead processes: nothing can make a version from them any more. Returns each removed path and
+    /// its bytes. Takes each image's exec lock, so a running exec is never pulled from under.
+    /// </summary>
+    public IReadOnlyList<(string Path, long Bytes)> PruneWork()
+    {
+        var work = Path.Combine(Repository.Home, "work");
+        var removed = new List<(string, long)>();
+        if (!Directory.Exists(work))
+        {
+            return removed;
+        }
+
+        var images = Repository.Refs.Images().ToHashSet(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories(work))
+        {
+            var name = Path.GetFileName(dir);
+            if (name.StartsWith("build-", StringComparison.Ordinal) || images.Contains(name))
+            {
+                continue;
+            }
+
+            using var imageLock = StoreLock.Acquire(Path.Combine(work, name + ".lock"), $"store gc of work/{name}", LockWait, OnWaiting);
+            var bytes = TreeBytes(dir);
+            RemoveDirectory(dir);
+            File.Delete(StateCache.PathFor(Repository.CacheDirectory, dir));
+            removed.Add((dir, bytes));
+        }
+
+        foreach (var lockFile in Directory.EnumerateFiles(work, "*.lock"))
+        {
+            if (!images.Contains(Path.GetFileNameWithoutExtension(lockFile)) && !Directory.Exists(Path.ChangeExtension(lockFile, null)))
+            {
+                File.Delete(lockFile);
+            }
+        }
+
+        var before = Directory.EnumerateDirectories(work, "build-*").ToDictionary(d => d, TreeBytes);
+        RemoveStaleBuilds(work);
+        removed.AddRange(before.Where(b => !Directory.Exists(b.Key)).Select(b => (b.Key, b.Value)));
+        return removed;
+    }
+
+    private static long TreeBytes(string dir) =>
+        new DirectoryInfo(dir).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Sum(f => f is FileInfo { LinkTarget: null } file ? file.Length : 0);
 
     private string WorkDirectory()
     {
@@ -212,6 +263,79 @@ public sealed class ImageStore(Repository repository)
         var versions = Repository.History(image).Count();
         Repository.Refs.DeleteImage(image);
         return versions;
+    }
+
+    /// <summary>
+    /// Removes one version (NAME@N, NAME@HEX or NAME:TAG): it no longer resolves, its commit stays as a link of the
+    /// history, and `store gc` frees what only it used. The newest version is refused (remove the image, or roll
+    /// back first); so is a version a tag names unless <paramref name="dropTags"/>, which deletes those tags too.
+    /// </summary>
+    public RemovedVersion RemoveVersion(string spec, bool dropTags)
+    {
+        using var storeLock = Repository.LockForWriting($"image rm {spec}", LockWait, OnWaiting);
+        var (id, commit) = Repository.Resolve(spec);
+        if (Repository.Refs.Head(commit.Image) == id)
+        {
+            throw new StoreException(
+                $"{commit.Image}@{commit.Sequence} is the newest version of '{commit.Image}': 'sidus image rm {commit.Image}' removes the whole image, "
+                + $"or make another version the newest first ('sidus image rollback {commit.Image} VER')",
+                StoreErrorKind.Usage);
+        }
+
+        var tags = TagsOf(commit.Image, id);
+        if (tags.Count > 0 && !dropTags)
+        {
+            throw new StoreException(
+                $"{commit.Image}@{commit.Sequence} is tagged {string.Join(", ", tags.Select(t => $"'{t}'"))}: move or delete the tag "
+                + $"('sidus image tag --delete {commit.Image} {tags[0]}'), or use --force to remove the tag with the version",
+                StoreErrorKind.Conflict);
+        }
+
+        Forget(commit.Image, [id]);
+        return new RemovedVersion(commit.Image, id, commit.Sequence, tags);
+    }
+
+    /// <summary>
+    /// The versions of IMAGE `image prune` removes: all but the newest <paramref name="keep"/>, never one in
+    /// <paramref name="inUse"/> (what nodes boot) and, with <paramref name="keepTagged"/>, never one a tag names.
+    /// Newest first; with <paramref name="dryRun"/> nothing changes.
+    /// </summary>
+    public IReadOnlyList<RemovedVersion> Prune(string image, int keep, bool keepTagged, IReadOnlySet<ObjectId> inUse, bool dryRun)
+    {
+        if (keep < 1)
+        {
+            throw new StoreException($"--keep {keep}: keep at least the newest version (1), or remove the image with 'sidus image rm {image}'", StoreErrorKind.Usage);
+        }
+
+        Sidus.Store.Refs.RefStore.ValidateName(image, "image");
+        using var storeLock = Repository.LockForWriting($"image prune {image}", LockWait, OnWaiting);
+        var plan = Repository.History(image)
+            .Skip(keep)
+            .Where(v => !inUse.Contains(v.Id))
+            .Select(v => new RemovedVersion(image, v.Id, v.Commit.Sequence, TagsOf(image, v.Id)))
+            .Where(v => !keepTagged || v.Tags.Count == 0)
+            .ToList();
+        if (!dryRun && plan.Count > 0)
+        {
+            Forget(image, plan.Select(v => v.Id).ToList());
+        }
+
+        return plan;
+    }
+
+    private List<string> TagsOf(string image, ObjectId id) =>
+        Repository.Refs.Tags(image).Where(t => t.Value == id).Select(t => t.Key).ToList();
+
+    /// <summary>Marks VERSIONS removed, tags naming them first (a crash between leaves a tagless version, never a dangling tag).</summary>
+    private void Forget(string image, IReadOnlyList<ObjectId> versions)
+    {
+        var set = versions.ToHashSet();
+        foreach (var (tag, _) in Repository.Refs.Tags(image).Where(t => set.Contains(t.Value)))
+        {
+            Repository.Refs.DeleteTag(image, tag);
+        }
+
+        Repository.Refs.AddRemoved(image, versions);
     }
 
     public CheckoutResult Checkout(string spec, string target, CheckoutOptions options, CancellationToken cancellation)

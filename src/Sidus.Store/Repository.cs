@@ -123,8 +123,15 @@ public sealed class Repository : IDisposable
 
     public List<TreeEntry> ReadTree(ObjectId id) => TreeCodec.Decode(Objects.Read(id, ObjectKind.Tree).Span);
 
-    /// <summary>The versions of an image, newest first.</summary>
+    /// <summary>The versions of an image, newest first (those removed one by one are left out).</summary>
     public IEnumerable<(ObjectId Id, Commit Commit)> History(string image)
+    {
+        var removed = Refs.Removed(image);
+        return Chain(image).Where(v => !removed.Contains(v.Id));
+    }
+
+    /// <summary>Every commit of an image's history, newest first, removed versions included (their commits link the rest).</summary>
+    public IEnumerable<(ObjectId Id, Commit Commit)> Chain(string image)
     {
         var next = Refs.Head(image) ?? throw NotFound(image);
         var seen = new HashSet<ObjectId>();
@@ -139,6 +146,18 @@ public sealed class Repository : IDisposable
 
             next = parent;
         }
+    }
+
+    /// <summary>Whether ID is a version something can still be served from: its commit is here and it was not removed.</summary>
+    public bool IsLiveVersion(ObjectId id)
+    {
+        if (!Objects.TryGetKind(id, out var kind) || kind != ObjectKind.Commit)
+        {
+            return false;
+        }
+
+        var image = ReadCommit(id).Image;
+        return Refs.Head(image) is not null && !Refs.Removed(image).Contains(id);
     }
 
     /// <summary>
@@ -172,6 +191,11 @@ public sealed class Repository : IDisposable
         if (!byNumber && version.Length < 4)
         {
             throw new StoreException($"version id prefix '{version}' is too short: give at least 4 hex digits, or a version number", StoreErrorKind.Usage);
+        }
+
+        if (matches.Count == 0 && Chain(image).Any(v => byNumber ? v.Commit.Sequence == number : v.Id.StartsWith(version)))
+        {
+            throw new StoreException($"version '{version}' of '{image}' was removed (see 'sidus image log {image}' for the versions left)", StoreErrorKind.NotFound);
         }
 
         return matches.Count switch

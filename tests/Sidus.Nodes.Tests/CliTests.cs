@@ -14,6 +14,7 @@ public class CliTests
     public async Task NodeAdd_ListShowSetRm_EndToEnd()
     {
         using var sidus = new SidusProcess();
+        await sidus.ImportImageAsync("debian", 4);
         Assert.Equal(0, (await sidus.RunAsync("group", "add", "compute", "--image", "debian@3", "--mode", "shared", "--tag", "role=compute")).ExitCode);
         var add = await sidus.RunAsync("node", "add", "node001", "--mac", "52-54-00-AA-00-01", "--mac", "525400aa0002", "--ip", "10.0.0.10", "--group", "compute", "--kernel-args", "console=ttyS0");
         Assert.True(add.ExitCode == 0, add.Err);
@@ -201,6 +202,7 @@ public class CliTests
         using var sidus = new SidusProcess();
         Assert.Equal(0, (await sidus.RunAsync("node", "add", "n1", "--mac", "52:54:00:00:00:01")).ExitCode);
         const int Rounds = 6;
+        await sidus.ImportImageAsync("img", Rounds);
         var tagger = Task.Run(async () =>
         {
             for (var i = 0; i < Rounds; i++)
@@ -213,14 +215,14 @@ public class CliTests
         {
             for (var i = 0; i < Rounds; i++)
             {
-                var r = await sidus.RunAsync("node", "set", "n1", "--image", $"img@{i}");
+                var r = await sidus.RunAsync("node", "set", "n1", "--image", $"img@{i + 1}");
                 Assert.True(r.ExitCode == 0, r.Err);
             }
         });
         await Task.WhenAll(tagger, imager).WaitAsync(TimeSpan.FromMinutes(3));
         var show = Json(await sidus.RunAsync("node", "show", "n1", "--json"));
         Assert.Equal(Rounds, show.GetProperty("settings").GetProperty("tags").EnumerateObject().Count());
-        Assert.Equal($"img@{Rounds - 1}", show.GetProperty("settings").GetProperty("image").GetString());
+        Assert.Equal($"img@{Rounds}", show.GetProperty("settings").GetProperty("image").GetString());
         Assert.Equal(1 + (2 * Rounds), show.GetProperty("revision").GetInt64());
     }
 

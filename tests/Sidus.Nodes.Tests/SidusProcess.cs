@@ -65,5 +65,18 @@ public sealed class SidusProcess : IDisposable
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Imports VERSIONS versions of IMAGE into the home's store (a small tree, its content different each time).</summary>
+    public async Task ImportImageAsync(string image, int versions)
+    {
+        var tree = Path.Combine(Home, "src-" + image);
+        Directory.CreateDirectory(Path.Combine(tree, "etc"));
+        for (var i = 1; i <= versions; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(tree, "etc", "release"), $"{image} {i}\n");
+            var r = await RunAsync("image", "import", image, tree, "-q");
+            Assert.True(r.ExitCode == 0, r.Err);
+        }
+    }
+
     public void Dispose() => Directory.Delete(Home, recursive: true);
 }

@@ -154,6 +154,12 @@ public sealed class AdminApiTests : IAsyncLifetime
         var (bad, badBody, _) = await Tools.CurlAsync(http + "/api/apply", ["--data-binary", "@" + file, .. Tools.Bearer(_token)]);
         Assert.Equal(400, bad);
         Assert.Contains("cluster.yaml:4:5", Encoding.UTF8.GetString(badBody), StringComparison.Ordinal);
+
+        // An image that does not exist is refused the way `sidus apply` refuses it: the same check, at its key's line.
+        await File.WriteAllTextAsync(file, "nodes:\n  - name: a\n    mac: 52:54:00:00:00:01\n    image: debain@12\n");
+        var (missing, missingBody, _) = await Tools.CurlAsync(http + "/api/apply", ["--data-binary", "@" + file, .. Tools.Bearer(_token)]);
+        Assert.Equal(400, missing);
+        Assert.Contains("cluster.yaml:4:5: node 'a' cannot boot 'debain@12': there is no image 'debain'", Encoding.UTF8.GetString(missingBody), StringComparison.Ordinal);
         await File.WriteAllTextAsync(file, "nodes:\n  - name: other\n    mac: 52:54:00:00:01:01\n");
         Assert.Equal(409, (await Tools.CurlAsync(http + "/api/apply", ["--data-binary", "@" + file, .. Tools.Bearer(_token)])).Status);
         Assert.Equal(201, (await _inventory.LoadAsync()).Nodes.Length);

@@ -194,6 +194,44 @@ public sealed class ErofsExports
         return removed;
     }
 
+    /// <summary>
+    /// For `sidus store gc`, beside or without a server: removes from HOME's exports the export and dm-verity record
+    /// of every version <paramref name="isLive"/> says is gone, except an export some process (a server streaming it
+    /// to a node) has open: the server removes that one itself once its last connection closes (<see cref="Prune"/>).
+    /// </summary>
+    public static IReadOnlyList<(string Path, long Bytes)> PruneGone(string home, Func<ObjectId, bool> isLive)
+    {
+        var directory = Path.Combine(home, DirectoryName);
+        var removed = new List<(string, long)>();
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return removed;
+        }
+
+        var files = System.IO.Directory.EnumerateFiles(directory).ToList();
+        var open = OpenFileHolders.OpenAmong(files.Where(f => f.EndsWith(Extension, StringComparison.Ordinal)).ToList());
+        foreach (var file in files)
+        {
+            if (open.Contains(Path.GetFullPath(file)) || open.Contains(Path.GetFullPath(Path.ChangeExtension(file, Extension))))
+            {
+                continue;
+            }
+
+            var fileName = Path.GetFileName(file);
+            var stem = fileName.EndsWith(Extension, StringComparison.Ordinal) ? fileName[..^Extension.Length]
+                : fileName.EndsWith(VerityExtension, StringComparison.Ordinal) ? fileName[..^VerityExtension.Length]
+                : null;
+            if (stem is not null && ObjectId.TryParse(stem, out var version) && version.ToString() == stem && !isLive(version))
+            {
+                var bytes = new FileInfo(file).Length;
+                File.Delete(file);
+                removed.Add((file, bytes));
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>VERSION's export when it and its dm-verity record are both in place and agree; otherwise null (build it).</summary>
     public ErofsExportFile? TryCached(ObjectId version)
     {

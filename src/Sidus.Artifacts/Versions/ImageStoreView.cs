@@ -1,3 +1,4 @@
+using Sidus.Store.Refs;
 using Sidus.Store.Serving;
 
 namespace Sidus.Artifacts.Versions;
@@ -62,8 +63,9 @@ public sealed class ImageStoreView : IDisposable
     }
 
     /// <summary>
-    /// Whether VERSION is in the store. With REOPEN, a miss reopens the store once (when allowed) and looks again, for
-    /// versions imported since it was opened; without, the caller reopened just before.
+    /// Whether VERSION is in the store and can still be asked for: its image is there and the version was not removed
+    /// (<see cref="Repository.IsLiveVersion"/>). With REOPEN, a miss reopens the store once (when allowed) and looks
+    /// again, for versions imported since it was opened; without, the caller reopened just before.
     /// </summary>
     public bool HasVersion(ObjectId version, bool reopen)
     {
@@ -71,17 +73,14 @@ public sealed class ImageStoreView : IDisposable
         {
             using (var lease = Acquire())
             {
-                try
+                if (lease.Repository.Objects.Contains(version))
                 {
-                    lease.Repository.ReadCommit(version);
-                    return true;
+                    return lease.Repository.IsLiveVersion(version);
                 }
-                catch (MissingObjectException)
+
+                if (!reopen || attempt > 0)
                 {
-                    if (!reopen || attempt > 0)
-                    {
-                        return false;
-                    }
+                    return false;
                 }
             }
 
@@ -89,6 +88,34 @@ public sealed class ImageStoreView : IDisposable
             {
                 return false;
             }
+        }
+    }
+
+    /// <summary>
+    /// Why SPEC names no version of the store (<see cref="ImageReferences.Problem"/>), null when it does: what the
+    /// inventory's edits check (POST /api/apply). A version imported since the store was opened is found by a reopen.
+    /// </summary>
+    public string? ReferenceProblem(string spec)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using (var lease = Acquire())
+            {
+                try
+                {
+                    return ImageReferences.Problem(lease.Repository, spec);
+                }
+                catch (MissingObjectException e) when (attempt > 0)
+                {
+                    return e.Message;
+                }
+                catch (MissingObjectException)
+                {
+                    // Below: reopen, then look again.
+                }
+            }
+
+            Reopen($"image {spec} not in the packs opened so far");
         }
     }
 

@@ -12,12 +12,14 @@ public sealed class InventoryEdit
     private readonly DbTransaction _tx;
     private readonly SqlDialect _dialect;
     private readonly CancellationToken _ct;
+    private readonly Func<string, string?>? _images;
 
-    internal InventoryEdit(DbConnection connection, DbTransaction tx, SqlDialect dialect, CancellationToken ct)
+    internal InventoryEdit(DbConnection connection, DbTransaction tx, SqlDialect dialect, Func<string, string?>? images, CancellationToken ct)
     {
         _c = connection;
         _tx = tx;
         _dialect = dialect;
+        _images = images;
         _ct = ct;
     }
 
@@ -56,6 +58,7 @@ public sealed class InventoryEdit
         }
 
         await CheckNodeReferencesAsync(node);
+        ImageReferenceRule.Require(_images, node.Settings.Image, null, $"node '{node.Name}'");
         var stored = node with { Revision = 1 };
         await ExecAsync(
             "INSERT INTO nodes (name, ip, image, mode, kernel_args, tags, revision) VALUES (@name, @ip, @image, @mode, @args, @tags, 1)",
@@ -81,6 +84,7 @@ public sealed class InventoryEdit
         }
 
         await CheckNodeReferencesAsync(node);
+        ImageReferenceRule.Require(_images, node.Settings.Image, current.Settings.Image, $"node '{node.Name}'");
         var rows = await ExecAsync(
             "UPDATE nodes SET ip = @ip, image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE name = @name AND revision = @rev",
             [("@name", node.Name), ("@ip", node.Ip?.ToString()), ("@rev", current.Revision), .. Rows.SettingsParameters(node.Settings)]);
@@ -138,6 +142,8 @@ public sealed class InventoryEdit
             Throw.Conflict($"group '{group.Name}' already exists: change it with `sidus group set {group.Name}`");
         }
 
+        ImageReferenceRule.Require(_images, group.Settings.Image, null, $"group '{group.Name}'");
+
         await ExecAsync(
             "INSERT INTO groups (name, description, image, mode, kernel_args, tags, revision) VALUES (@name, @desc, @image, @mode, @args, @tags, 1)",
             [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
@@ -153,6 +159,8 @@ public sealed class InventoryEdit
             Throw.Conflict(
                 $"group '{group.Name}' was changed by someone else (revision {current.Revision}, you read {expected}): read it again and retry");
         }
+
+        ImageReferenceRule.Require(_images, group.Settings.Image, current.Settings.Image, $"group '{group.Name}'");
 
         await ExecAsync(
             "UPDATE groups SET description = @desc, image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE name = @name",
@@ -198,6 +206,7 @@ public sealed class InventoryEdit
     public async Task<NodeSettings> SetDefaultsAsync(NodeSettings defaults)
     {
         defaults = defaults.Validated();
+        ImageReferenceRule.Require(_images, defaults.Image, (await GetDefaultsAsync()).Image, "the defaults");
         await ExecAsync(
             "UPDATE defaults SET image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE id = 1",
             Rows.SettingsParameters(defaults));

@@ -26,6 +26,13 @@ public sealed class InventoryStore : IAsyncDisposable
         _log = log;
     }
 
+    /// <summary>
+    /// The image store's answer to "does this image setting name a version?" (null: it does; else why not), given by
+    /// whoever opens the inventory beside a store: every edit then refuses an image that does not exist
+    /// (<see cref="ImageReferenceRule"/>). Null: not checked (an inventory without a store).
+    /// </summary>
+    public Func<string, string?>? Images { get; set; }
+
     /// <summary>"sqlite" or "postgresql".</summary>
     public string Provider => _dialect.Provider;
 
@@ -126,7 +133,7 @@ public sealed class InventoryStore : IAsyncDisposable
         // First statement of every edit: takes the write lock (row lock on PostgreSQL, the database lock on SQLite)
         // before anything is read, so edits are serialised and none is computed from a stale read.
         await Sql.ExecuteAsync(c, tx, ct, "UPDATE meta SET value = value + 1 WHERE key = @k", ("@k", Migrations.VersionCounter));
-        var edit = new InventoryEdit(c, tx, _dialect, ct);
+        var edit = new InventoryEdit(c, tx, _dialect, Images, ct);
         var result = await work(edit);
         if (edit.Changed)
         {

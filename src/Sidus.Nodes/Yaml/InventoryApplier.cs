@@ -14,6 +14,7 @@ public static class InventoryApplier
         return store.EditAsync(async edit =>
         {
             var current = await edit.SnapshotAsync();
+            CheckImages(store.Images, current, doc);
             var plan = Plan(current, doc, prune);
             if (dryRun || plan.IsEmpty)
             {
@@ -161,6 +162,29 @@ public static class InventoryApplier
             {
                 await edit.RemoveGroupAsync(g.Name, force: false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses (dry runs too) an image setting the document changes that names no image, version or tag, at the line of
+    /// its `image:` key; the edits would refuse it anyway, without the line.
+    /// </summary>
+    private static void CheckImages(Func<string, string?>? images, InventorySnapshot current, InventoryDocument doc)
+    {
+        string? At(string holder) => doc.ImageLocations.GetValueOrDefault(holder);
+        if (doc.Defaults is { } d)
+        {
+            ImageReferenceRule.Require(images, d.Image, current.Defaults.Image, "the defaults", At("defaults"));
+        }
+
+        foreach (var g in doc.Groups)
+        {
+            ImageReferenceRule.Require(images, g.Settings.Image, current.FindGroup(g.Name)?.Settings.Image, $"group '{g.Name}'", At("group:" + g.Name));
+        }
+
+        foreach (var n in doc.Nodes)
+        {
+            ImageReferenceRule.Require(images, n.Settings.Image, current.FindNode(n.Name)?.Settings.Image, $"node '{n.Name}'", At("node:" + n.Name));
         }
     }
 

@@ -14,6 +14,9 @@ public sealed record InventoryDocument
 
     public IReadOnlyList<Node> Nodes { get; init; } = [];
 
+    /// <summary>Where each image setting was written (cluster.yaml:LINE:COL), by "defaults", "group:NAME" or "node:NAME": refusals name it.</summary>
+    public IReadOnlyDictionary<string, string> ImageLocations { get; init; } = new Dictionary<string, string>();
+
     public static InventoryDocument FromSnapshot(InventorySnapshot s) => new()
     {
         Defaults = s.Defaults,

@@ -50,7 +50,35 @@ public static class InventoryYaml
             Networks = Items(source, root, "networks").Select(n => Guard(source, n, () => ReadNetwork(source, n))).ToList(),
             Groups = Items(source, root, "groups").Select(n => Guard(source, n, () => ReadGroup(source, n))).ToList(),
             Nodes = Items(source, root, "nodes").Select(n => Guard(source, n, () => ReadNode(source, n))).ToList(),
+            ImageLocations = ImageKeys(source, root),
         };
+    }
+
+    /// <summary>Where each `image:` key is (cluster.yaml:LINE:COL), by holder: "defaults", "group:NAME", "node:NAME".</summary>
+    private static Dictionary<string, string> ImageKeys(string source, YamlMappingNode root)
+    {
+        var at = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(string holder, YamlNode? node)
+        {
+            if (node is YamlMappingNode m && m.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: "image" }) is { } key)
+            {
+                at[holder] = $"{source}:{key.Start.Line}:{key.Start.Column}";
+            }
+        }
+
+        Add("defaults", Child(root, "defaults"));
+        foreach (var (section, kind) in new[] { ("groups", "group"), ("nodes", "node") })
+        {
+            foreach (var item in Items(source, root, section).OfType<YamlMappingNode>())
+            {
+                if (Child(item, "name") is YamlScalarNode { Value: { } name })
+                {
+                    Add($"{kind}:{name.ToLowerInvariant()}", item);
+                }
+            }
+        }
+
+        return at;
     }
 
     public static void Write(InventoryDocument doc, TextWriter writer)

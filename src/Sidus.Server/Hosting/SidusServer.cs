@@ -89,6 +89,9 @@ public sealed class SidusServer : IAsyncDisposable
             var builder = CreateHostBuilder(options, logging, management.LogLevel);
             ServerServices.Add(builder.Services, options, view, management);
             app = builder.Build();
+
+            // The inventory refuses images that do not exist, POST /api/apply included: the store answers.
+            inventory.Images = app.Services.GetRequiredService<ImageStoreView>().ReferenceProblem;
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server");
             if (homeChange is not null)
             {

@@ -43,11 +43,10 @@ public static class ChrootRunner
         File.SetUnixFileMode(policyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                                          UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var lentPolicy = Path.Combine(root, PolicyPath);
-        var createdPolicy = false;
+        LentFile? lent = null;
         if (!File.Exists(lentPolicy) && Directory.Exists(Path.GetDirectoryName(lentPolicy)) && !IsSymlink(lentPolicy))
         {
-            File.Copy(policyFile, lentPolicy);
-            createdPolicy = true;
+            lent = LentFile.Put(policyFile, lentPolicy);
         }
 
         try
@@ -66,14 +65,54 @@ public static class ChrootRunner
         }
         finally
         {
-            if (createdPolicy)
-            {
-                File.Delete(lentPolicy);
-            }
+            lent?.Take();
 
             File.Delete(policyFile);
         }
     }
 
     private static bool IsSymlink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    /// <summary>
+    /// A file lent to the tree for the command's run. Adding and removing it moves its directory's mtime, which a
+    /// version records: taking it back restores that mtime unless the command changed the directory meanwhile, so a
+    /// command that changes nothing makes no new version (docs/images.md) and a real change still shows.
+    /// </summary>
+    private sealed class LentFile
+    {
+        private readonly string _path;
+        private readonly FileStatus _before;
+        private readonly FileStatus _lent;
+
+        private LentFile(string path, FileStatus before, FileStatus lent)
+        {
+            _path = path;
+            _before = before;
+            _lent = lent;
+        }
+
+        public static LentFile Put(string source, string path)
+        {
+            var before = DirectoryStatus(path);
+            File.Copy(source, path);
+            return new LentFile(path, before, DirectoryStatus(path));
+        }
+
+        public void Take()
+        {
+            var now = DirectoryStatus(_path);
+            File.Delete(_path);
+            if (now.MtimeSeconds == _lent.MtimeSeconds && now.MtimeNanoseconds == _lent.MtimeNanoseconds)
+            {
+                using var directory = Linux.DirectoryHandle.Open(Path.GetDirectoryName(_path)!);
+                directory.SetModificationTime([], _before.MtimeSeconds, _before.MtimeNanoseconds);
+            }
+        }
+
+        private static FileStatus DirectoryStatus(string path)
+        {
+            using var directory = Linux.DirectoryHandle.Open(Path.GetDirectoryName(path)!);
+            return directory.Stat([]);
+        }
+    }
 }

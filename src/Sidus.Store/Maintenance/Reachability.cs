@@ -9,16 +9,21 @@ public sealed class Reachability(Repository repository)
 
     public IReadOnlySet<ObjectId> Seen => _seen;
 
-    /// <summary>Every version named by a head (with its whole history) or a tag.</summary>
+    /// <summary>Every version named by a head (with its whole history, but for versions removed one by one) or a tag.</summary>
     public IEnumerable<(string Image, ObjectId Id)> AllVersions()
     {
         var versions = new HashSet<ObjectId>();
         foreach (var image in repository.Refs.Images())
         {
+            var removed = repository.Refs.Removed(image);
             var next = repository.Refs.Head(image);
             while (next is { } id && versions.Add(id))
             {
-                yield return (image, id);
+                if (!removed.Contains(id))
+                {
+                    yield return (image, id);
+                }
+
                 next = TryParent(id);
             }
 
@@ -28,6 +33,21 @@ public sealed class Reachability(Repository repository)
                 {
                     yield return (image, tagged);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the commits of versions removed one by one, and only them: they link the history of the versions left,
+    /// while their trees and files go.
+    /// </summary>
+    public void KeepRemovedLinks()
+    {
+        foreach (var image in repository.Refs.Images())
+        {
+            foreach (var id in repository.Refs.Removed(image))
+            {
+                _seen.Add(id);
             }
         }
     }

@@ -132,6 +132,7 @@ public sealed class StoreMaintenance(Repository repository)
                 StoreErrorKind.Corrupt));
         }
 
+        reach.KeepRemovedLinks();
         var live = reach.Seen;
         var packs = repository.Objects;
         var byPack = packs.All.GroupBy(o => o.Pack).ToList();

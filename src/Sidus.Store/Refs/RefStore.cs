@@ -10,15 +10,18 @@ public sealed partial class RefStore
 {
     private readonly string _images;
     private readonly string _tags;
+    private readonly string _removed;
     private readonly string _staging;
 
     public RefStore(string refsDirectory, string stagingDirectory)
     {
         _images = Path.Combine(refsDirectory, "images");
         _tags = Path.Combine(refsDirectory, "tags");
+        _removed = Path.Combine(refsDirectory, "removed");
         _staging = stagingDirectory;
         Directory.CreateDirectory(_images);
         Directory.CreateDirectory(_tags);
+        Directory.CreateDirectory(_removed);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -50,6 +53,8 @@ public sealed partial class RefStore
         {
             Directory.Delete(tags, recursive: true);
         }
+
+        File.Delete(Path.Combine(_removed, image));
 
         AtomicFile.SyncDirectoryOf(Path.Combine(_images, image));
     }
@@ -92,6 +97,42 @@ public sealed partial class RefStore
 
         File.Delete(path);
         return true;
+    }
+
+    /// <summary>
+    /// The versions of IMAGE removed one by one (`image rm NAME@VER`, `image prune`): their commits stay as links of
+    /// the history, but nothing resolves to them and gc frees their trees and files.
+    /// </summary>
+    public IReadOnlySet<ObjectId> Removed(string image)
+    {
+        var result = new HashSet<ObjectId>();
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(_removed, image), Encoding.ASCII);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return result;
+        }
+
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            result.Add(ObjectId.TryParse(line, out var id) ? id : throw new CorruptObjectException($"{Path.Combine(_removed, image)} holds '{line}', not a version id"));
+        }
+
+        return result;
+    }
+
+    /// <summary>Adds VERSIONS to IMAGE's removed versions (one atomic rewrite of refs/removed/IMAGE).</summary>
+    public void AddRemoved(string image, IEnumerable<ObjectId> versions)
+    {
+        var all = new SortedSet<ObjectId>(Removed(image));
+        all.UnionWith(versions);
+        Directory.CreateDirectory(_removed);
+        var temp = Path.Combine(_staging, $"ref-{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temp, string.Concat(all.Select(id => id + "\n")), Encoding.ASCII);
+        AtomicFile.Commit(temp, Path.Combine(_removed, image));
     }
 
     /// <summary>Every commit a ref points at (gc roots).</summary>

@@ -19,6 +19,7 @@ public static class ImageCommand
         image.Subcommands.Add(TagCommand.Create());
         image.Subcommands.Add(RollbackCommand.Create());
         image.Subcommands.Add(RemoveCommand.Create());
+        image.Subcommands.Add(PruneCommand.Create());
         return image;
     }
 }

@@ -1,4 +1,6 @@
 using Sidus.Nodes.Storage;
+using Sidus.Server.Configuration;
+using Sidus.Store.Refs;
 
 namespace Sidus.Cli.Commands.Inventory;
 
@@ -13,12 +15,16 @@ public static class InventoryCli
     public static Option<string?> DbOption() => new("--db")
     {
         Description = $"Inventory database: a SQLite file, or a PostgreSQL connection string like \"Host=db;Database=sidus;Username=sidus\" "
-            + $"(default: ${InventoryStore.DatabaseVariable}, else <home>/{InventoryStore.DefaultFileName})",
+            + $"(default: ${InventoryStore.DatabaseVariable}, else sidus.toml's database, else <home>/{InventoryStore.DefaultFileName})",
         HelpName = "FILE|CONNSTR",
         Recursive = true,
     };
 
-    public static string Location(ParseResult r, Option<string?> db)
+    /// <summary>
+    /// Where the inventory is: --db, else $SIDUS_DB, else sidus.toml's `database =` (read as `sidus serve` reads it:
+    /// <paramref name="config"/>, or the file <see cref="SidusConfig"/> finds), else &lt;home&gt;/inventory.db.
+    /// </summary>
+    public static string Location(ParseResult r, Option<string?> db, ServeOptions? config = null)
     {
         var given = r.GetValue(db);
         if (!string.IsNullOrWhiteSpace(given))
@@ -27,7 +33,7 @@ public static class InventoryCli
         }
 
         var env = Environment.GetEnvironmentVariable(InventoryStore.DatabaseVariable);
-        return !string.IsNullOrWhiteSpace(env) ? env : Path.Combine(GlobalOptions.ResolveHome(r), InventoryStore.DefaultFileName);
+        return !string.IsNullOrWhiteSpace(env) ? env : (config ?? SidusConfig.Read(r)).InventoryLocation;
     }
 
     /// <summary>Opens the inventory, runs <paramref name="body"/>, and turns refusals into a message and an exit code.</summary>
@@ -57,9 +63,15 @@ public static class InventoryCli
         {
             SecureHome(r, db);
             await using var store = await InventoryStore.OpenAsync(Location(r, db), ct: ct);
+            using var images = new LazyImages(GlobalOptions.ResolveHome(r));
+            store.Images = images.Problem;
             return await body(store);
         }
         catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
+        {
+            return Error(e.Message, Usage);
+        }
+        catch (ServeConfigException e)
         {
             return Error(e.Message, Usage);
         }
@@ -86,6 +98,16 @@ public static class InventoryCli
         {
             Console.Error.WriteLine("sidus: " + change);
         }
+    }
+
+    /// <summary>The image store of the data directory, opened only when an edit sets an image: what such a setting must name.</summary>
+    private sealed class LazyImages(string home) : IDisposable
+    {
+        private Repository? _repository;
+
+        public string? Problem(string spec) => ImageReferences.Problem(_repository ??= Repository.Open(home), spec);
+
+        public void Dispose() => _repository?.Dispose();
     }
 
     public static int Error(string message, int code = Usage)

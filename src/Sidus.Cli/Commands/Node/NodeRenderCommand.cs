@@ -124,15 +124,8 @@ public static class NodeRenderCommand
     /// <summary>sidus.toml as `sidus serve` would read it, for [overrides] and the DHCP domain and DNS.</summary>
     public static ServeOptions LoadOptions(ParseResult r, Option<string?> db, string? config)
     {
-        var home = GlobalOptions.ResolveHome(r);
-        var options = new ServeOptions { Home = home };
-        var file = config ?? new[] { Path.Combine(home, "sidus.toml"), ServeConfigFile.SystemPath }.FirstOrDefault(File.Exists);
-        if (file is not null)
-        {
-            options = ServeConfigFile.Load(file, options);
-        }
-
-        return options with { Database = InventoryCli.Location(r, db) };
+        var options = SidusConfig.Read(r, config);
+        return options with { Database = InventoryCli.Location(r, db, options) };
     }
 
     /// <summary>The text to show: the file's own, a fingerprint for a secret, null for binary content.</summary>

@@ -85,14 +85,7 @@ public sealed class ServeArguments
     /// <summary>The configuration: defaults, then the file, then the command line.</summary>
     public ServeOptions Build(ParseResult r, Option<string?> db)
     {
-        var home = GlobalOptions.ResolveHome(r);
-        var options = new ServeOptions { Home = home };
-        var file = r.GetValue(Config) ?? new[] { Path.Combine(home, "sidus.toml"), ServeConfigFile.SystemPath }.FirstOrDefault(File.Exists);
-        if (file is not null)
-        {
-            options = ServeConfigFile.Load(file, options) with { ConfigFile = Path.GetFullPath(file) };
-        }
-
+        var options = SidusConfig.Read(r, r.GetValue(Config));
         if (r.GetValue(db) is { Length: > 0 } || Environment.GetEnvironmentVariable(Sidus.Nodes.Storage.InventoryStore.DatabaseVariable) is { Length: > 0 })
         {
             options = options with { Database = InventoryCli.Location(r, db) };

@@ -1,3 +1,4 @@
+using Sidus.Artifacts.Exports;
 using Sidus.Artifacts.Initramfs;
 using Sidus.Store.Maintenance;
 using Sidus.Store.Objects;
@@ -19,12 +20,27 @@ public static class StoreCommand
     private static Command Stats()
     {
         var json = GlobalOptions.Json();
-        var command = new Command("stats", "Logical size of all versions vs bytes stored, and the dedup ratio") { json };
+        var command = new Command("stats", """
+            What the data directory holds: the store's versions, objects and dedup ratio, then every byte of the
+            directory by kind (objects, exports, boot files, work trees, inventory, ...), adding up to what
+            'du -sb HOME' says.
+            """)
+        {
+            json,
+        };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, _) =>
         {
             var s = new StoreMaintenance(images.Repository).Stats();
+            var home = HomeUsage.Measure(images.Repository.Home);
+            var total = home.Sum(k => k.Bytes);
             if (result.GetValue(json))
             {
+                var kinds = new JsonArray();
+                foreach (var k in home)
+                {
+                    kinds.Append(new JsonObject { ["kind"] = k.Kind, ["bytes"] = k.Bytes, ["files"] = k.Files, ["what"] = k.What });
+                }
+
                 JsonOutput.Write(new JsonObject
                 {
                     ["images"] = s.Images,
@@ -34,6 +50,9 @@ public static class StoreCommand
                     ["logical_bytes"] = s.LogicalBytes,
                     ["stored_bytes"] = s.StoredBytes,
                     ["dedup_ratio"] = Math.Round(s.DedupRatio, 3),
+                    ["home"] = images.Repository.Home,
+                    ["home_bytes"] = total,
+                    ["home_kinds"] = kinds,
                 });
                 return ExitCodes.Success;
             }
@@ -44,6 +63,13 @@ public static class StoreCommand
             Console.WriteLine($"logical:   {Units.Bytes(s.LogicalBytes)} (every version as a full copy)");
             Console.WriteLine($"stored:    {Units.Bytes(s.StoredBytes)}");
             Console.WriteLine($"ratio:     {s.DedupRatio:0.00}x (deduplication and compression)");
+            Console.WriteLine();
+            Console.WriteLine($"{images.Repository.Home}: {Units.Bytes(total)} ({total} bytes)");
+            foreach (var k in home.Where(k => k.Bytes > 0))
+            {
+                Console.WriteLine($"  {k.Kind,-16} {Units.Bytes(k.Bytes),10}  {k.Files,7} files");
+            }
+
             return ExitCodes.Success;
         }));
         return command;
@@ -108,10 +134,11 @@ public static class StoreCommand
     {
         var json = GlobalOptions.Json();
         var command = new Command("gc", """
-            Remove what no version needs (after 'image rm' or history you no longer want); packs with some live objects
-            are rewritten. Then prune the boot cache (HOME/boot/cache): the Sidus kernels and initramfs files of
-            versions no longer in the store, those made by an older Sidus, and temporary files of builds whose process
-            is gone. Files of other node agent builds are left to 'sidus serve', which knows the agent it serves.
+            Remove what no version needs (after 'image rm', 'image prune'); packs with some live objects are rewritten.
+            Then everything built from versions that are gone: the boot cache (HOME/boot/cache: Sidus kernels and
+            initramfs files of removed versions, those made by an older Sidus, temporary files of dead builds), the
+            erofs exports (HOME/exports) and the exec work trees of removed images (HOME/work). Files of other node
+            agent builds are left to 'sidus serve', which knows the agent it serves.
             """)
         {
             json, CommandRunner.Wait,
@@ -119,11 +146,12 @@ public static class StoreCommand
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
         {
             var r = new StoreMaintenance(images.Repository).CollectGarbage(images.LockWait, ct);
-            var objects = images.Repository.Objects;
             var boot = InitramfsCache.Prune(
                 InitramfsCache.DirectoryFor(images.Repository.Home),
-                v => objects.TryGetKind(v, out var kind) && kind == ObjectKind.Commit,
+                images.Repository.IsLiveVersion,
                 currentAgentHash: null);
+            var exports = ErofsExports.PruneGone(images.Repository.Home, images.Repository.IsLiveVersion);
+            var work = images.PruneWork();
             if (result.GetValue(json))
             {
                 JsonOutput.Write(new JsonObject
@@ -137,6 +165,10 @@ public static class StoreCommand
                     ["boot_cache_files_removed"] = boot.Removed.Count,
                     ["boot_cache_files_kept"] = boot.Kept,
                     ["boot_cache_bytes_freed"] = boot.BytesFreed,
+                    ["export_files_removed"] = exports.Count,
+                    ["export_bytes_freed"] = exports.Sum(e => e.Bytes),
+                    ["work_trees_removed"] = work.Count,
+                    ["work_bytes_freed"] = work.Sum(w => w.Bytes),
                 });
                 return ExitCodes.Success;
             }
@@ -148,6 +180,13 @@ public static class StoreCommand
             }
 
             Console.WriteLine($"boot cache: removed {boot.Removed.Count} files ({Units.Bytes(boot.BytesFreed)}), kept {boot.Kept}");
+            foreach (var (path, bytes) in exports.Concat(work))
+            {
+                Console.WriteLine($"removed {path} ({Units.Bytes(bytes)}): its version or image is gone");
+            }
+
+            Console.WriteLine($"exports: removed {exports.Count} files ({Units.Bytes(exports.Sum(e => e.Bytes))}); "
+                + $"work trees: removed {work.Count} ({Units.Bytes(work.Sum(w => w.Bytes))})");
             return ExitCodes.Success;
         }));
         return command;
