@@ -70,7 +70,7 @@ public static class InventoryCli
 
     public static int Error(string message, int code = Usage)
     {
-        Console.Error.WriteLine($"sidus: {message}");
+        CliError.Write(message);
         return code;
     }
 

@@ -1,5 +1,3 @@
-using Spectre.Console;
-
 namespace Sidus.Cli.Commands.Node;
 
 /// <summary>`sidus node status`: where each machine's latest boot got to, and how long each stage took.</summary>
@@ -70,19 +68,19 @@ public static class NodeStatusCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
+            var table = new TextTable("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
             foreach (var (name, mac, s) in rows)
             {
                 table.AddRow(
-                    Markup.Escape(name ?? "(unknown)"), mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
+                    name ?? "(unknown)", mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
                     s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
-                    s is null ? "-" : Markup.Escape(Short(s.Image)),
+                    s is null ? "-" : Short(s.Image),
                     s is null ? "-" : Used(s.Up),
-                    s is null ? "-" : string.Join(" ", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
-                    Markup.Escape(s?.Latest.Detail ?? ""));
+                    s is null ? "-" : string.Join(",", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
+                    s?.Latest.Detail ?? "");
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             foreach (var (name, _, _) in rows)
             {
                 if (name is null || !access.TryGetValue(name, out var a))
