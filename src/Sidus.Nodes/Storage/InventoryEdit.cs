@@ -46,10 +46,20 @@ public sealed class InventoryEdit
 
     public Task<InventorySnapshot> SnapshotAsync() => Rows.SnapshotAsync(_c, _tx, _ct);
 
+    /// <summary>Refuses a fixed address no machine can have in the subnet the networks declare (see <see cref="HostAddress"/>).</summary>
+    private async Task CheckAddressAsync(Node node)
+    {
+        if (node.Ip is { } ip)
+        {
+            HostAddress.Check(ip, await ListNetworksAsync(), $"node '{node.Name}'");
+        }
+    }
+
     /// <summary>Adds a node; refuses a taken name, a MAC or IP another node has, or a group that does not exist.</summary>
     public async Task<Node> AddNodeAsync(Node node)
     {
         node = node.Validated();
+        await CheckAddressAsync(node);
         if (await NodeExistsAsync(node.Name))
         {
             Throw.Conflict($"node '{node.Name}' already exists: change it with `sidus node set {node.Name}`");
@@ -73,6 +83,7 @@ public sealed class InventoryEdit
     public async Task<Node> UpdateNodeAsync(Node node, long? expectedRevision = null)
     {
         node = node.Validated();
+        await CheckAddressAsync(node);
         var current = await RequireNodeAsync(node.Name);
         if (expectedRevision is { } expected && current.Revision != expected)
         {
