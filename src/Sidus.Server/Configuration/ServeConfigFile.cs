@@ -35,6 +35,12 @@ public static class ServeConfigFile
     /// <summary>"sidus.toml:3:7: not valid TOML: WHAT": the place and the parser's own words, not its stack of types.</summary>
     private static string SyntaxError(string source, TomlException e)
     {
+        // The converter wraps the parser's own exception: the innermost one has the place and the plain words.
+        while (e.InnerException is TomlException inner)
+        {
+            e = inner;
+        }
+
         var what = e.Diagnostics?.FirstOrDefault()?.Message ?? e.Message;
         var where = e.Line is { } line ? $"{source}:{line}:{e.Column ?? 1}" : source;
         return $"{where}: not valid TOML: {what.TrimEnd('.')}";
