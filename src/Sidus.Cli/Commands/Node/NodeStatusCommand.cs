@@ -7,6 +7,16 @@ public static class NodeStatusCommand
     {
         var names = new Argument<string[]>("name") { Description = "Only these nodes", Arity = ArgumentArity.ZeroOrMore };
         var json = GlobalOptions.Json();
+        var watch = new Option<bool>("--watch", "-w")
+        {
+            Description = "Keep showing the status until Ctrl-C: redrawn in place on a terminal; piped (or --plain), the header once and then each row again when it changes (with --json: each changed row as one JSON line)",
+        };
+        var interval = new Option<int>("--interval")
+        {
+            Description = "With --watch: seconds between two looks at the inventory",
+            DefaultValueFactory = _ => 2,
+            HelpName = "SECONDS",
+        };
         var cmd = new Command("status", """
             Show the latest boot of each node: the last stage reached (dhcp, tftp, script, kernel, agent, root, up,
             error), when, the image version it runs (reported by the agent and the booted system), the RAM it uses
@@ -17,48 +27,33 @@ public static class NodeStatusCommand
             when its credentials were last revoked (`sidus node revoke`); --json gives them as "access".
             """)
         {
-            names, json,
+            names, json, watch, interval,
         };
         cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
         {
             var snap = await store.LoadAsync(ct);
-
-            // Event text came from the network: cleaned when stored, and again here for rows stored before that.
-            var status = (await store.GetBootStatusAsync(ct)).Select(Clean).ToList();
-            var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
             var wanted = (r.GetValue(names) ?? []).Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
             foreach (var w in wanted.Where(w => snap.FindNode(w) is null))
             {
                 return InventoryCli.Error($"no node is named '{w}'", InventoryCli.NotFound);
             }
 
-            var rows = status.Where(s => wanted.Count == 0 || (s.Node is not null && wanted.Contains(s.Node)))
-                .Select(s => (Name: s.Node, Mac: (MacAddress?)s.Mac, Status: (NodeBootStatus?)s)).ToList();
-            var reported = status.Where(s => s.Node is not null).Select(s => s.Node!).ToHashSet(StringComparer.Ordinal);
-            rows.AddRange(snap.Nodes.Where(n => !reported.Contains(n.Name) && (wanted.Count == 0 || wanted.Contains(n.Name)))
-                .Select(n => ((string?)n.Name, (MacAddress?)n.Macs[0], (NodeBootStatus?)null)));
-            rows = [.. rows.OrderBy(x => x.Name ?? "~" + x.Mac, StringComparer.Ordinal)];
+            if (r.GetValue(watch))
+            {
+                var seconds = r.GetValue(interval);
+                if (seconds is < 1 or > 3600)
+                {
+                    return InventoryCli.Error($"--interval {seconds}: give whole seconds from 1 to 3600");
+                }
 
+                await NodeStatusWatch.RunAsync(() => ReadAsync(store, wanted, ct), TimeSpan.FromSeconds(seconds), r.GetValue(json), ct);
+                return InventoryCli.Ok;
+            }
+
+            var (rows, access) = await ReadAsync(store, wanted, ct);
             if (r.GetValue(json))
             {
-                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)new JsonObject
-                {
-                    ["node"] = x.Name,
-                    ["mac"] = x.Mac?.ToString(),
-                    ["stage"] = x.Status?.Latest.Stage.ToText(),
-                    ["at"] = x.Status?.Latest.At.ToString("O", CultureInfo.InvariantCulture),
-                    ["detail"] = x.Status?.Latest.Detail,
-                    ["image"] = x.Status?.Image,
-                    ["up"] = x.Status?.Up is { } up ? Up(up) : null,
-                    ["access"] = x.Name is not null && access.TryGetValue(x.Name, out var a) ? Access(a) : null,
-                    ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
-                    {
-                        ["stage"] = s.Stage.ToText(),
-                        ["at"] = s.At.ToString("O", CultureInfo.InvariantCulture),
-                        ["sinceStartMs"] = (long)s.SinceStart.TotalMilliseconds,
-                        ["detail"] = s.Detail,
-                    })]),
-                })]));
+                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)Json(x, access))]));
                 return InventoryCli.Ok;
             }
 
@@ -68,40 +63,105 @@ public static class NodeStatusCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new TextTable("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
-            foreach (var (name, mac, s) in rows)
+            Table(rows).Write();
+            foreach (var line in AccessLines(rows, access))
             {
-                table.AddRow(
-                    name ?? "(unknown)", mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
-                    s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
-                    s is null ? "-" : Short(s.Image),
-                    s is null ? "-" : Used(s.Up),
-                    s is null ? "-" : string.Join(",", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
-                    s?.Latest.Detail ?? "");
-            }
-
-            table.Write();
-            foreach (var (name, _, _) in rows)
-            {
-                if (name is null || !access.TryGetValue(name, out var a))
-                {
-                    continue;
-                }
-
-                if (a.Alarm is { } alarm)
-                {
-                    Console.Out.WriteLine($"ALARM {name} ({a.Alarms} in all, latest {a.AlarmAt:u}): {alarm}");
-                }
-
-                if (a.RevokedAt is { } revoked)
-                {
-                    Console.Out.WriteLine($"revoked {name}: credentials issued before {revoked:u} are refused");
-                }
+                Console.Out.WriteLine(line);
             }
 
             return InventoryCli.Ok;
         }));
         return cmd;
+    }
+
+    /// <summary>One row of the table: a node (or an unknown MAC that reported) and its latest boot, if any.</summary>
+    public sealed record Row(string? Name, MacAddress? Mac, NodeBootStatus? Status)
+    {
+        /// <summary>The row's identity across polls of --watch.</summary>
+        public string Key => Name ?? "~" + Mac;
+    }
+
+    /// <summary>The rows for the WANTED nodes (all when empty), ordered by name, and the nodes' credential records.</summary>
+    public static async Task<(List<Row> Rows, Dictionary<string, NodeAccessRecord> Access)> ReadAsync(
+        Sidus.Nodes.Storage.InventoryStore store, IReadOnlySet<string> wanted, CancellationToken ct)
+    {
+        var snap = await store.LoadAsync(ct);
+
+        // Event text came from the network: cleaned when stored, and again here for rows stored before that.
+        var status = (await store.GetBootStatusAsync(ct)).Select(Clean).ToList();
+        var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
+        var rows = status.Where(s => wanted.Count == 0 || (s.Node is not null && wanted.Contains(s.Node)))
+            .Select(s => new Row(s.Node, s.Mac, s)).ToList();
+        var reported = status.Where(s => s.Node is not null).Select(s => s.Node!).ToHashSet(StringComparer.Ordinal);
+        rows.AddRange(snap.Nodes.Where(n => !reported.Contains(n.Name) && (wanted.Count == 0 || wanted.Contains(n.Name)))
+            .Select(n => new Row(n.Name, n.Macs[0], null)));
+        return ([.. rows.OrderBy(x => x.Key, StringComparer.Ordinal)], access);
+    }
+
+    public static TextTable Table(IEnumerable<Row> rows)
+    {
+        var table = new TextTable("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
+        foreach (var row in rows)
+        {
+            table.AddRow(Cells(row));
+        }
+
+        return table;
+    }
+
+    public static string?[] Cells(Row row)
+    {
+        var (name, mac, s) = row;
+        return
+        [
+            name ?? "(unknown)", mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
+            s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
+            s is null ? "-" : Short(s.Image),
+            s is null ? "-" : Used(s.Up),
+            s is null ? "-" : string.Join(",", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
+            s?.Latest.Detail ?? "",
+        ];
+    }
+
+    public static JsonObject Json(Row x, IReadOnlyDictionary<string, NodeAccessRecord> access) => new()
+    {
+        ["node"] = x.Name,
+        ["mac"] = x.Mac?.ToString(),
+        ["stage"] = x.Status?.Latest.Stage.ToText(),
+        ["at"] = x.Status?.Latest.At.ToString("O", CultureInfo.InvariantCulture),
+        ["detail"] = x.Status?.Latest.Detail,
+        ["image"] = x.Status?.Image,
+        ["up"] = x.Status?.Up is { } up ? Up(up) : null,
+        ["access"] = x.Name is not null && access.TryGetValue(x.Name, out var a) ? Access(a) : null,
+        ["stages"] = new JsonArray([.. (x.Status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
+        {
+            ["stage"] = s.Stage.ToText(),
+            ["at"] = s.At.ToString("O", CultureInfo.InvariantCulture),
+            ["sinceStartMs"] = (long)s.SinceStart.TotalMilliseconds,
+            ["detail"] = s.Detail,
+        })]),
+    };
+
+    /// <summary>The lines below the table: each node's credential alarm and latest revocation.</summary>
+    public static IEnumerable<string> AccessLines(IEnumerable<Row> rows, IReadOnlyDictionary<string, NodeAccessRecord> access)
+    {
+        foreach (var row in rows)
+        {
+            if (row.Name is not { } name || !access.TryGetValue(name, out var a))
+            {
+                continue;
+            }
+
+            if (a.Alarm is { } alarm)
+            {
+                yield return $"ALARM {name} ({a.Alarms} in all, latest {a.AlarmAt:u}): {alarm}";
+            }
+
+            if (a.RevokedAt is { } revoked)
+            {
+                yield return $"revoked {name}: credentials issued before {revoked:u} are refused";
+            }
+        }
     }
 
     private static NodeBootStatus Clean(NodeBootStatus s)
