@@ -6,7 +6,7 @@ public static class Program
     {
         var parsed = SidusCommand.Create().Parse(args);
         Rendering.OutputStyle.Current = Rendering.OutputStyle.For(parsed);
-        if (parsed.Errors.Count > 0 && !AsksForHelp(parsed))
+        if ((parsed.Errors.Count > 0 || Commands.UsageErrors.StrayOption(parsed) is not null) && !AsksForHelp(parsed))
         {
             return Commands.UsageErrors.Report(parsed);
         }

@@ -62,6 +62,10 @@ public sealed class CliOutputTests : IDisposable
         Assert.Equal(2, option.ErrLines.Length);
         Assert.Contains("did you mean 'sidus node list --group'?", option.Err, StringComparison.Ordinal);
 
+        var stray = _sidus.Run("node", "status", "--wacth");
+        Assert.Equal(ExitCodes.Usage, stray.ExitCode);
+        Assert.Equal("sidus: did you mean 'sidus node status --watch'? (see 'sidus node status --help')", stray.ErrLines[^1]);
+
         var bare = _sidus.Run("image");
         Assert.Equal(ExitCodes.Usage, bare.ExitCode);
         Assert.Equal(2, bare.ErrLines.Length);

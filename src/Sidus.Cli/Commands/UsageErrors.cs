@@ -24,7 +24,7 @@ public static partial class UsageErrors
         var command = parsed.CommandResult.Command;
         var path = CommandPath(parsed.CommandResult);
         var help = $"see '{path} --help'";
-        if (parsed.UnmatchedTokens.FirstOrDefault() is { } unknown)
+        if ((parsed.UnmatchedTokens.FirstOrDefault() ?? StrayOption(parsed)) is { } unknown)
         {
             var isOption = unknown.StartsWith('-');
             var candidates = isOption
@@ -45,6 +45,30 @@ public static partial class UsageErrors
         }
 
         return (Plainer(error), help);
+    }
+
+    /// <summary>
+    /// A "--word" the parser took as a value of an argument that takes many ("node status --wacth" asks for a node
+    /// named --wacth): a misspelt option, unless it comes after "--" (image exec NAME -- CMD --ARGS).
+    /// </summary>
+    public static string? StrayOption(ParseResult parsed)
+    {
+        var argumentTokens = parsed.CommandResult.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens)
+            .ToHashSet<System.CommandLine.Parsing.Token>(ReferenceEqualityComparer.Instance);
+        foreach (var token in parsed.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                return null;
+            }
+
+            if (argumentTokens.Contains(token) && token.Value.StartsWith("--", StringComparison.Ordinal) && token.Value.Length > 2)
+            {
+                return token.Value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The parser's message without .NET type names ("as expected type 'System.Int32'").</summary>
