@@ -59,6 +59,30 @@ public sealed class ValueRefusalTests : IDisposable
         Assert.Contains("10.0.0.0 is the network address of 10.0.0.0/23", apply.Err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_fixed_address_inside_a_pool_of_sidus_toml_is_refused_by_add_set_and_apply()
+    {
+        File.WriteAllText(Path.Combine(_sidus.Home, "sidus.toml"), """
+            [[interface]]
+            name = "eth1"
+            dhcp = "full"
+            address = "10.0.0.1/24"
+            pools = ["10.0.0.100-10.0.0.200"]
+            """);
+        var add = _sidus.Run("node", "add", "n1", "--mac", "52:54:00:00:00:01", "--ip", "10.0.0.150");
+        Assert.Equal(ExitCodes.Usage, add.ExitCode);
+        Assert.Contains("10.0.0.150 is inside the DHCP pool 10.0.0.100-10.0.0.200 of interface eth1", add.Err, StringComparison.Ordinal);
+
+        Assert.Equal(0, _sidus.Run("node", "add", "n1", "--mac", "52:54:00:00:00:01", "--ip", "10.0.0.20").ExitCode);
+        Assert.Equal(ExitCodes.Usage, _sidus.Run("node", "set", "n1", "--ip", "10.0.0.100").ExitCode);
+
+        var file = Path.Combine(_sidus.Home, "cluster.yaml");
+        File.WriteAllText(file, "version: 1\nnodes:\n  - name: n2\n    mac: 52:54:00:00:00:02\n    ip: 10.0.0.200\n");
+        var apply = _sidus.Run("apply", "-f", file);
+        Assert.Equal(ExitCodes.Usage, apply.ExitCode);
+        Assert.Contains("10.0.0.200 is inside the DHCP pool", apply.Err, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("10.0.0.1-10.0.0.50", "the server's own address 10.0.0.1")]
     [InlineData("10.0.0.0-10.0.0.0", "10.0.0.0, the network address of 10.0.0.0/24")]

@@ -21,6 +21,9 @@ public sealed class InventoryEdit
         _ct = ct;
     }
 
+    /// <summary>See <see cref="InventoryStore.FixedAddressRule"/>.</summary>
+    internal Func<IPAddress, string?>? FixedAddressRule { get; init; }
+
     /// <summary>True once this edit wrote anything; an edit that wrote nothing is rolled back and leaves the version alone.</summary>
     public bool Changed { get; private set; }
 
@@ -52,6 +55,10 @@ public sealed class InventoryEdit
         if (node.Ip is { } ip)
         {
             HostAddress.Check(ip, await ListNetworksAsync(), $"node '{node.Name}'");
+            if (FixedAddressRule?.Invoke(ip) is { } problem)
+            {
+                Throw.Invalid($"node '{node.Name}': {ip} is {problem}");
+            }
         }
     }
 

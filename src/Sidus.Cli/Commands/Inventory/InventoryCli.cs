@@ -37,6 +37,7 @@ public static class InventoryCli
         {
             SecureHome(r, db);
             await using var store = await InventoryStore.OpenAsync(Location(r, db), ct: ct);
+            store.FixedAddressRule = ConfiguredPools.Rule(r, db);
             return await body(store);
         }
         catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
