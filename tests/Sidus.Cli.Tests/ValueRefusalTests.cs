@@ -48,6 +48,10 @@ public sealed class ValueRefusalTests : IDisposable
         // A declared wider subnet makes .255 an ordinary address, and its own edges are refused.
         Assert.Equal(0, _sidus.Run("network", "set", "lab", "--subnet", "10.0.0.0/23").ExitCode);
         Assert.Equal(0, _sidus.Run("node", "add", "--range", "c[1-3]", "--mac-from", macs, "--ip-from", "10.0.0.254").ExitCode);
+        var narrower = _sidus.Run("network", "set", "lab", "--subnet", "10.0.0.0/24");
+        Assert.Equal(ExitCodes.Usage, narrower.ExitCode);
+        Assert.Contains("node 'c2' has 10.0.0.255, which would be the broadcast address of 10.0.0.0/24", narrower.Err, StringComparison.Ordinal);
+
         var set = _sidus.Run("node", "set", "c1", "--ip", "10.0.1.255");
         Assert.Equal(ExitCodes.Usage, set.ExitCode);
         Assert.Contains("10.0.1.255 is the broadcast address of 10.0.0.0/23", set.Err, StringComparison.Ordinal);

@@ -215,6 +215,25 @@ public sealed class InventoryEdit
     }
 
     /// <summary>Adds or replaces a network policy.</summary>
+    /// <summary>Refuses a subnet that would make a node's fixed address its network or broadcast address.</summary>
+    private async Task CheckFixedAddressesAsync(NetworkPolicy network)
+    {
+        if (network.Subnet is null)
+        {
+            return;
+        }
+
+        var networks = (await ListNetworksAsync()).Where(n => n.Name != network.Name).Append(network).ToList();
+        foreach (var node in await ListNodesAsync())
+        {
+            if (node.Ip is { } ip && network.Contains(ip) && HostAddress.Problem(ip, networks) is { } problem)
+            {
+                Throw.Invalid($"network '{network.Name}' {network.Subnet}: node '{node.Name}' has {ip}, which would be {problem}: "
+                    + $"change its address first (`sidus node set {node.Name} --ip IP`)");
+            }
+        }
+    }
+
     public async Task<NetworkPolicy> SetNetworkAsync(NetworkPolicy network)
     {
         network = network.Validated();
@@ -222,6 +241,8 @@ public sealed class InventoryEdit
         {
             Throw.NotFound($"network '{network.Name}' names group '{g}', which does not exist: create it with `sidus group add {g}`");
         }
+
+        await CheckFixedAddressesAsync(network);
 
         await ExecAsync(
             """
