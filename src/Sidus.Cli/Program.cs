@@ -4,13 +4,13 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        if (Console.IsOutputRedirected)
+        var parsed = SidusCommand.Create().Parse(args);
+        Rendering.OutputStyle.Current = Rendering.OutputStyle.For(parsed);
+        if ((parsed.Errors.Count > 0 || Commands.UsageErrors.StrayOption(parsed) is not null) && !AsksForHelp(parsed))
         {
-            // Tables piped to a file or a pager keep one row per line.
-            Spectre.Console.AnsiConsole.Profile.Width = 250;
+            return Commands.UsageErrors.Report(parsed);
         }
 
-        var parsed = SidusCommand.Create().Parse(args);
         var invocation = new InvocationConfiguration();
         if (parsed.CommandResult.Command.Name == "serve")
         {
@@ -20,4 +20,8 @@ public static class Program
 
         return await parsed.InvokeAsync(invocation);
     }
+
+    /// <summary>`sidus node --help` with other mistakes on the line still shows the help that was asked for.</summary>
+    private static bool AsksForHelp(ParseResult parsed) =>
+        parsed.Tokens.Any(t => t.Value is "--help" or "-h" or "-?");
 }

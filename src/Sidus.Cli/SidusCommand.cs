@@ -13,6 +13,8 @@ public static class SidusCommand
             deduplicated trees in a content-addressed store, served to nodes over the network.
             """);
         root.Options.Add(Commands.GlobalOptions.Home);
+        root.Options.Add(Commands.GlobalOptions.Plain);
+        root.Options.Add(Commands.GlobalOptions.NoHeaders);
         root.Subcommands.Add(Commands.Image.ImageCommand.Create());
         root.Subcommands.Add(Commands.Store.StoreCommand.Create());
         root.Subcommands.Add(Commands.Demo.DemoCommand.Create());

@@ -114,6 +114,64 @@ public static class ProcessRunner
         return process.ExitCode;
     }
 
+    /// <summary>
+    /// Runs TOOL with its standard output and error read line by line, each line handed to ON_LINE as it comes (from
+    /// reader threads: ON_LINE synchronizes itself), and returns its exit code. Cancellation as in
+    /// <see cref="RunAttachedAsync"/>: 10 s to clean up, then the tool is killed.
+    /// </summary>
+    public static async Task<int> RunLineByLineAsync(string tool, IEnumerable<string> arguments, string package, Action<string> onLine,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(onLine);
+        using var process = Start(tool, arguments, package, environment, capture: true);
+        process.StandardInput.Close();
+        var readers = new[] { ReadLines(process.StandardOutput, onLine), ReadLines(process.StandardError, onLine) };
+        try
+        {
+            await process.WaitForExitAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                Kill(process);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        // A daemon the tool left behind may hold the pipes open: the lines up to now are enough.
+        await Task.WhenAny(Task.WhenAll(readers), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        return process.ExitCode;
+    }
+
+    private static Task ReadLines(StreamReader reader, Action<string> onLine)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                while (reader.ReadLine() is { } line)
+                {
+                    onLine(line);
+                }
+            }
+            catch (IOException e)
+            {
+                onLine("(output lost: " + e.Message + ")");
+            }
+
+            done.SetResult();
+        })
+        {
+            IsBackground = true,
+        };
+        thread.Start();
+        return done.Task;
+    }
+
     private static Process Start(string tool, IEnumerable<string> arguments, string package,
         IReadOnlyDictionary<string, string>? environment, bool capture)
     {

@@ -47,7 +47,7 @@ public sealed class ImageStore(Repository repository)
         var staging = Path.Combine(work, $"build-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            await Build.Debootstrap.BuildAsync(request, staging, cancellation);
+            await Build.Debootstrap.BuildAsync(request, staging, staging + ".log", progress, cancellation);
             return ImportDirectory(image, staging, message, progress, cancellation);
         }
         finally
@@ -147,6 +147,16 @@ public sealed class ImageStore(Repository repository)
     /// <summary>Build trees left by a process that died (kill -9, power loss) are removed by the next build.</summary>
     private static void RemoveStaleBuilds(string work)
     {
+        // A failed build's debootstrap log is kept until the next build (its writer's process is gone by then).
+        foreach (var log in Directory.EnumerateFiles(work, "build-*.log"))
+        {
+            var parts = Path.GetFileName(log).Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                File.Delete(log);
+            }
+        }
+
         foreach (var dir in Directory.EnumerateDirectories(work, "build-*"))
         {
             var parts = Path.GetFileName(dir).Split('-');

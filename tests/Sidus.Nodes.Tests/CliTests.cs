@@ -89,6 +89,9 @@ public class CliTests
         using var sidus = new SidusProcess();
         var macFile = Path.Combine(sidus.Home, "macs.txt");
         await File.WriteAllLinesAsync(macFile, Enumerable.Range(1, 12).Select(i => $"52:54:00:00:10:{i:x2}"));
+
+        // In a declared /16, counting on past 10.0.0.255 is right (without it .255 is refused: ValueRefusalTests).
+        Assert.Equal(0, (await sidus.RunAsync("network", "set", "lab", "--subnet", "10.0.0.0/16")).ExitCode);
         var r = await sidus.RunAsync("node", "add", "--range", "node[001-012]", "--mac-from", macFile, "--ip-from", "10.0.0.250");
         Assert.True(r.ExitCode == 0, r.Err);
         var list = Json(await sidus.RunAsync("node", "list", "--json")).EnumerateArray().ToList();

@@ -118,7 +118,7 @@ public class YamlTests
 
     [Theory]
     [InlineData("nodes:\n  - name: a\n    mac: 02:00:00:00:00:01\n    imgae: x\n", "4:5", "unknown key 'imgae'")]
-    [InlineData("nodes:\n  - name: a\n    mac: nope\n", "2:5", "not a MAC")]
+    [InlineData("nodes:\n  - name: a\n    mac: nope\n", "3:10", "not a MAC")]
     [InlineData("nodes:\n  - name: a\n    mac: 02:00:00:00:00:01\n    kernel-args: \"a\\nb\"\n", "2:5", "newline")]
     [InlineData("nodes: [a, b\n", "", "not valid YAML")]
     [InlineData("version: 2\n", "1:10", "version 1")]

@@ -16,7 +16,7 @@ public sealed class DebootstrapTests : IDisposable
         var source = _store.Dir("rootfs");
         await Debootstrap.BuildAsync(
             new BuildRequest("bookworm", Debootstrap.DefaultMirror, [], "minbase", Debootstrap.HostArchitecture()),
-            source, CancellationToken.None);
+            source, source + ".log", null, CancellationToken.None);
         Assert.True(File.Exists(Path.Combine(source, "usr/bin/apt-get")), "debootstrap produced a Debian tree");
 
         var first = _store.Import("debian", source);

@@ -39,46 +39,46 @@ public static class CommandRunner
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("sidus: interrupted; nothing half-done was kept.");
+                CliError.Write("interrupted; nothing half-done was kept.");
                 return ExitCodes.Interrupted;
             }
             catch (StoreException e)
             {
-                Console.Error.WriteLine("sidus: " + e.Message);
+                CliError.Write(e.Message);
                 return ExitCodes.For(e.Kind);
             }
             catch (LinuxException e)
             {
-                Console.Error.WriteLine("sidus: " + e.Message + Advice(e.Errno));
+                CliError.Write(e.Message, Advice(e.Errno));
                 return ExitCodes.Failure;
             }
             catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
             {
                 // HomeAccess's refusal: it says who may and what to do.
-                Console.Error.WriteLine("sidus: " + e.Message);
+                CliError.Write(e.Message);
                 return ExitCodes.Failure;
             }
             catch (UnauthorizedAccessException e)
             {
-                Console.Error.WriteLine("sidus: " + e.Message + " (run as root, or choose a --home you can write)");
+                CliError.Write(e.Message, "run as root, or choose a --home you can write");
                 return ExitCodes.Failure;
             }
             catch (IOException e)
             {
-                Console.Error.WriteLine("sidus: " + e.Message + Advice(e.HResult & 0xFFFF));
+                CliError.Write(e.Message, Advice(e.HResult & 0xFFFF));
                 return ExitCodes.Failure;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Console.Error.WriteLine($"sidus: internal error, please report it with this text:\n{e}");
+                CliError.Write($"internal error, please report it with this text:\n{e}");
                 return InternalError;
             }
         }, CancellationToken.None);
 
-    private static string Advice(int errno) => errno switch
+    private static string? Advice(int errno) => errno switch
     {
-        Errno.ENOSPC => " (the disk is full: free space, then run the command again; nothing partial was kept)",
-        Errno.EACCES or Errno.EPERM => " (run as root: image trees hold files of many owners)",
-        _ => string.Empty,
+        Errno.ENOSPC => "the disk is full: free space, then run the command again; nothing partial was kept",
+        Errno.EACCES or Errno.EPERM => "run as root: image trees hold files of many owners",
+        _ => null,
     };
 }

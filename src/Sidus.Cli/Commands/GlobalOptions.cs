@@ -10,6 +10,18 @@ public static class GlobalOptions
         HelpName = "DIR",
     };
 
+    public static readonly Option<bool> Plain = new("--plain")
+    {
+        Description = "Tables without alignment or cutting: one row a line, cells separated by a tab (the default when output is not a terminal)",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> NoHeaders = new("--no-headers")
+    {
+        Description = "Tables without their header row",
+        Recursive = true,
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON for scripts" };
 
     /// <summary>The data directory the user chose, or the default for who runs the command.</summary>

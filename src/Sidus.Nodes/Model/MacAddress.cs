@@ -44,6 +44,18 @@ public readonly record struct MacAddress : IComparable<MacAddress>
         }
     }
 
+    /// <summary>
+    /// Why no network card can have this address (all-zero, broadcast, or multicast: the lowest bit of the first
+    /// octet set), or null when it is an ordinary unicast address.
+    /// </summary>
+    public string? NotACardProblem => Value switch
+    {
+        0 => "the all-zero MAC, which no network card has",
+        Mask => "the broadcast MAC, which no network card has",
+        _ when ((Value >> 40) & 1) != 0 => $"a multicast MAC (the first octet {Value >> 40:x2} is odd), which no network card has",
+        _ => null,
+    };
+
     public static MacAddress Parse(string text) =>
         TryParse(text, out var mac)
             ? mac

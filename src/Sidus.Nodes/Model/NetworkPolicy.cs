@@ -59,7 +59,12 @@ public sealed record NetworkPolicy
         {
             if (!IPNetwork.TryParse(Subnet, out var net) || net.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
             {
-                Throw.Invalid($"network '{name}': '{Subnet}' is not an IPv4 subnet like 10.0.0.0/24");
+                Throw.Invalid($"network '{name}': '{Subnet}' is not an IPv4 subnet like 10.0.0.0/24{HostBitsHint(Subnet)}");
+            }
+
+            if (HostBitsHint(Subnet) is { Length: > 0 } hint && !Subnet.StartsWith(net.BaseAddress + "/", StringComparison.Ordinal))
+            {
+                Throw.Invalid($"network '{name}': '{Subnet}' is an address, not a subnet{hint}");
             }
 
             subnet = net.ToString();
@@ -76,6 +81,21 @@ public sealed record NetworkPolicy
             Subnet = subnet,
             DefaultGroup = DefaultGroup is null ? null : Names.Label(DefaultGroup, "group"),
         };
+    }
+
+    /// <summary>" (did you mean 10.0.0.0/24?)" for "10.0.0.5/24": an address with its prefix is not the subnet's name.</summary>
+    private static string HostBitsHint(string text)
+    {
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !IPAddress.TryParse(text[..slash], out var address) || address.AddressFamily != AddressFamily.InterNetwork
+            || !int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) || prefix > 32)
+        {
+            return string.Empty;
+        }
+
+        var mask = prefix == 0 ? 0 : uint.MaxValue << (32 - prefix);
+        var network = new IPAddress(BinaryPrimitives.ReverseEndianness(BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes()) & mask));
+        return $" (an address inside it was given: the subnet is {network}/{prefix})";
     }
 
     /// <summary>True when unknown machines on this network get boot instructions (discover and boot).</summary>

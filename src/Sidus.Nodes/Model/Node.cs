@@ -42,6 +42,11 @@ public sealed record Node
             {
                 Throw.Invalid($"node '{name}' lists MAC {mac} twice");
             }
+
+            if (mac.NotACardProblem is { } problem)
+            {
+                Throw.Invalid($"node '{name}': {mac} is {problem}: copy the MAC from the machine's label, its firmware or `sidus node discovered`");
+            }
         }
 
         var groups = Groups.IsDefault ? [] : Groups.Select(g => Names.Label(g, "group")).ToImmutableArray();

@@ -23,6 +23,9 @@ public sealed class InventoryEdit
         _ct = ct;
     }
 
+    /// <summary>See <see cref="InventoryStore.FixedAddressRule"/>.</summary>
+    internal Func<IPAddress, string?>? FixedAddressRule { get; init; }
+
     /// <summary>True once this edit wrote anything; an edit that wrote nothing is rolled back and leaves the version alone.</summary>
     public bool Changed { get; private set; }
 
@@ -48,10 +51,24 @@ public sealed class InventoryEdit
 
     public Task<InventorySnapshot> SnapshotAsync() => Rows.SnapshotAsync(_c, _tx, _ct);
 
+    /// <summary>Refuses a fixed address no machine can have in the subnet the networks declare (see <see cref="HostAddress"/>).</summary>
+    private async Task CheckAddressAsync(Node node)
+    {
+        if (node.Ip is { } ip)
+        {
+            HostAddress.Check(ip, await ListNetworksAsync(), $"node '{node.Name}'");
+            if (FixedAddressRule?.Invoke(ip) is { } problem)
+            {
+                Throw.Invalid($"node '{node.Name}': {ip} is {problem}");
+            }
+        }
+    }
+
     /// <summary>Adds a node; refuses a taken name, a MAC or IP another node has, or a group that does not exist.</summary>
     public async Task<Node> AddNodeAsync(Node node)
     {
         node = node.Validated();
+        await CheckAddressAsync(node);
         if (await NodeExistsAsync(node.Name))
         {
             Throw.Conflict($"node '{node.Name}' already exists: change it with `sidus node set {node.Name}`");
@@ -76,6 +93,7 @@ public sealed class InventoryEdit
     public async Task<Node> UpdateNodeAsync(Node node, long? expectedRevision = null)
     {
         node = node.Validated();
+        await CheckAddressAsync(node);
         var current = await RequireNodeAsync(node.Name);
         if (expectedRevision is { } expected && current.Revision != expected)
         {
@@ -214,6 +232,25 @@ public sealed class InventoryEdit
     }
 
     /// <summary>Adds or replaces a network policy.</summary>
+    /// <summary>Refuses a subnet that would make a node's fixed address its network or broadcast address.</summary>
+    private async Task CheckFixedAddressesAsync(NetworkPolicy network)
+    {
+        if (network.Subnet is null)
+        {
+            return;
+        }
+
+        var networks = (await ListNetworksAsync()).Where(n => n.Name != network.Name).Append(network).ToList();
+        foreach (var node in await ListNodesAsync())
+        {
+            if (node.Ip is { } ip && network.Contains(ip) && HostAddress.Problem(ip, networks) is { } problem)
+            {
+                Throw.Invalid($"network '{network.Name}' {network.Subnet}: node '{node.Name}' has {ip}, which would be {problem}: "
+                    + $"change its address first (`sidus node set {node.Name} --ip IP`)");
+            }
+        }
+    }
+
     public async Task<NetworkPolicy> SetNetworkAsync(NetworkPolicy network)
     {
         network = network.Validated();
@@ -221,6 +258,8 @@ public sealed class InventoryEdit
         {
             Throw.NotFound($"network '{network.Name}' names group '{g}', which does not exist: create it with `sidus group add {g}`");
         }
+
+        await CheckFixedAddressesAsync(network);
 
         await ExecAsync(
             """

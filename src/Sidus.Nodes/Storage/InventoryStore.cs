@@ -109,6 +109,12 @@ public sealed class InventoryStore : IAsyncDisposable
     }
 
     /// <summary>
+    /// Why a node's fixed address may not be used beyond what the inventory knows (the CLI sets it to refuse an
+    /// address inside a DHCP pool of sidus.toml), or null when it may.
+    /// </summary>
+    public Func<IPAddress, string?>? FixedAddressRule { get; set; }
+
+    /// <summary>
     /// Runs <paramref name="work"/> in one write transaction and commits what it wrote (nothing is committed if it
     /// throws or wrote nothing). Writers queue behind each other; what the work reads holds until it commits.
     /// </summary>
@@ -133,7 +139,7 @@ public sealed class InventoryStore : IAsyncDisposable
         // First statement of every edit: takes the write lock (row lock on PostgreSQL, the database lock on SQLite)
         // before anything is read, so edits are serialised and none is computed from a stale read.
         await Sql.ExecuteAsync(c, tx, ct, "UPDATE meta SET value = value + 1 WHERE key = @k", ("@k", Migrations.VersionCounter));
-        var edit = new InventoryEdit(c, tx, _dialect, Images, ct);
+        var edit = new InventoryEdit(c, tx, _dialect, Images, ct) { FixedAddressRule = FixedAddressRule };
         var result = await work(edit);
         if (edit.Changed)
         {

@@ -202,7 +202,7 @@ public static class InventoryYaml
         {
             Name = name,
             Subnet = OptionalScalar(source, m, "subnet"),
-            Unknown = OptionalScalar(source, m, "unknown") is { } p ? NetworkPolicy.ParsePolicy(p) : UnknownMachinePolicy.Ignore,
+            Unknown = ParsedValue(source, m, "unknown", NetworkPolicy.ParsePolicy) ?? UnknownMachinePolicy.Ignore,
             DefaultGroup = OptionalScalar(source, m, "group"),
         }.Validated();
     }
@@ -225,12 +225,12 @@ public static class InventoryYaml
         var m = AsMapping(source, node, "a node");
         var name = RequiredScalar(source, m, "name", "a node");
         CheckKeys(source, m, NodeKeys, $"node '{name}'");
-        var macs = StringList(source, m, "mac", "macs").Select(MacAddress.Parse).ToImmutableArray();
+        var macs = ScalarNodes(m, "mac", "macs").Select(v => Guard(source, v, () => MacAddress.Parse(Scalar(source, v)))).ToImmutableArray();
         return new Node
         {
             Name = name,
             Macs = macs,
-            Ip = OptionalScalar(source, m, "ip") is { } ip ? Names.Ipv4(ip) : null,
+            Ip = Parsed(source, m, "ip", Names.Ipv4),
             Groups = [.. StringList(source, m, "group", "groups")],
             Settings = ReadSettings(source, m, $"node '{name}'"),
         }.Validated();
@@ -250,10 +250,36 @@ public static class InventoryYaml
         return new NodeSettings
         {
             Image = OptionalScalar(source, m, "image"),
-            Mode = OptionalScalar(source, m, "mode") is { } mode ? BootModeSetting.Parse(mode) : null,
+            Mode = ParsedValue(source, m, "mode", BootModeSetting.Parse),
             KernelArgs = OptionalScalar(source, m, "kernel-args"),
             Tags = tags.ToImmutable(),
         };
+    }
+
+    /// <summary>KEY's value parsed by PARSE; a refusal names the line of KEY's value, not of the item holding it.</summary>
+    private static T? Parsed<T>(string source, YamlMappingNode m, string key, Func<string, T> parse)
+        where T : class =>
+        Child(m, key) is { } v ? Guard(source, v, () => parse(Scalar(source, v))) : null;
+
+    private static T? ParsedValue<T>(string source, YamlMappingNode m, string key, Func<string, T> parse)
+        where T : struct =>
+        Child(m, key) is { } v ? Guard(source, v, () => parse(Scalar(source, v))) : null;
+
+    /// <summary>The value nodes of SINGLE (one value) and PLURAL (a list or one value).</summary>
+    private static List<YamlNode> ScalarNodes(YamlMappingNode m, string single, string plural)
+    {
+        var list = new List<YamlNode>();
+        if (Child(m, single) is { } one)
+        {
+            list.Add(one);
+        }
+
+        if (Child(m, plural) is { } many)
+        {
+            list.AddRange(many is YamlSequenceNode seq ? seq.Children : [many]);
+        }
+
+        return list;
     }
 
     private static List<string> StringList(string source, YamlMappingNode m, string single, string plural)

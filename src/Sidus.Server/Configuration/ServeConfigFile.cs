@@ -32,6 +32,20 @@ public static class ServeConfigFile
         return Parse(File.ReadAllText(path), path, defaults);
     }
 
+    /// <summary>"sidus.toml:3:7: not valid TOML: WHAT": the place and the parser's own words, not its stack of types.</summary>
+    private static string SyntaxError(string source, TomlException e)
+    {
+        // The converter wraps the parser's own exception: the innermost one has the place and the plain words.
+        while (e.InnerException is TomlException inner)
+        {
+            e = inner;
+        }
+
+        var what = e.Diagnostics?.FirstOrDefault()?.Message ?? e.Message;
+        var where = e.Line is { } line ? $"{source}:{line}:{e.Column ?? 1}" : source;
+        return $"{where}: not valid TOML: {what.TrimEnd('.')}";
+    }
+
     public static ServeOptions Parse(string text, string source, ServeOptions defaults)
     {
         ArgumentNullException.ThrowIfNull(defaults);
@@ -42,7 +56,7 @@ public static class ServeConfigFile
         }
         catch (TomlException e)
         {
-            throw new ServeConfigException($"{source} is not valid TOML: {e.Message}", e);
+            throw new ServeConfigException(SyntaxError(source, e), e);
         }
 
         var r = new TableReader(root, source, string.Empty);

@@ -60,6 +60,24 @@ public static class ServeSetup
     /// <summary>File name of an interface's lease journal in the data directory.</summary>
     public static string LeaseFile(string home, string interfaceName) => Path.Combine(home, $"dhcp-leases-{interfaceName}.journal");
 
+    /// <summary>What a pool must never lend: the server's own address, the subnet's network and broadcast addresses.</summary>
+    private static string? PoolProblem(DhcpPool pool, Ip4 server, IPNetwork subnet)
+    {
+        if (pool.Contains(server))
+        {
+            return $"the server's own address {server}";
+        }
+
+        var network = Ip4.FromIPAddress(subnet.BaseAddress);
+        var broadcast = new Ip4(network.Value | ~Ip4.MaskFromPrefix(subnet.PrefixLength).Value);
+        if (subnet.PrefixLength <= 30 && pool.Contains(network))
+        {
+            return $"{network}, the network address of {subnet}";
+        }
+
+        return subnet.PrefixLength <= 30 && pool.Contains(broadcast) ? $"{broadcast}, the broadcast address of {subnet}" : null;
+    }
+
     /// <summary>The DHCP server settings for one interface (address and subnet already resolved).</summary>
     public static DhcpServerOptions DhcpOptions(ServeOptions options, InterfaceSettings i)
     {
@@ -91,6 +109,11 @@ public static class ServeSetup
             if (!subnet.Contains(pool.First.ToIPAddress()) || !subnet.Contains(pool.Last.ToIPAddress()))
             {
                 throw new ServeConfigException($"interface {i.Name}: pool {text} is not inside its subnet {subnet}");
+            }
+
+            if (PoolProblem(pool, Ip4.FromIPAddress(i.Address), subnet) is { } problem)
+            {
+                throw new ServeConfigException($"interface {i.Name}: pool {text} holds {problem}: make the pool a range that leaves it out");
             }
 
             pools.Add(pool);

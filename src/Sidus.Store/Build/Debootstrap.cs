@@ -1,3 +1,5 @@
+using Sidus.Store.Import;
+
 namespace Sidus.Store.Build;
 
 /// <summary>What `sidus image build` asks debootstrap for.</summary>
@@ -11,7 +13,9 @@ public static class Debootstrap
 {
     public const string DefaultMirror = "http://deb.debian.org/debian";
 
-    public static async Task BuildAsync(BuildRequest request, string target, CancellationToken cancellation)
+    /// <summary>Builds into TARGET; debootstrap's output goes to LOG_PATH (kept when it fails) and PROGRESS.</summary>
+    public static async Task BuildAsync(BuildRequest request, string target, string logPath, IProgress<TransferProgress>? progress,
+        CancellationToken cancellation)
     {
         var unshare = ExternalTool.Require("unshare", "util-linux");
         var debootstrap = ExternalTool.Require("debootstrap", "debootstrap");
@@ -28,15 +32,21 @@ public static class Debootstrap
 
         arguments.Add($"--arch={request.Architecture}");
         arguments.AddRange([request.Suite, target, request.Mirror]);
-        var code = await ExternalTool.RunAsync(unshare, arguments, cancellation);
-        if (code != 0)
+        int code;
+        using (var log = new DebootstrapLog(logPath, progress))
         {
-            var log = Path.Combine(target, "debootstrap", "debootstrap.log");
-            var hint = File.Exists(log) ? $" (its log: {log}, kept until the next sidus write)" : string.Empty;
-            throw new StoreException(
-                $"debootstrap failed with exit code {code}{hint}: check the suite name, the mirror ({request.Mirror}) and the network; nothing was stored",
-                StoreErrorKind.Failure);
+            code = await ExternalTool.RunLineByLineAsync(unshare, arguments, log.Add, cancellation);
+            if (code != 0)
+            {
+                throw new StoreException(
+                    $"debootstrap failed with exit code {code}; its last lines:\n{log.Tail}\n"
+                    + $"its whole output: {logPath} (kept until the next build); check the suite name, the mirror ({request.Mirror}) "
+                    + "and the network; nothing was stored",
+                    StoreErrorKind.Failure);
+            }
         }
+
+        File.Delete(logPath);
     }
 
     public static string HostArchitecture() => System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch

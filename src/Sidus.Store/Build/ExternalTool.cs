@@ -9,6 +9,19 @@ public static class ExternalTool
     public static string Require(string tool, string package) =>
         Find(tool) ?? throw new StoreException($"'{tool}' is not installed: install it with 'apt-get install {package}'", StoreErrorKind.Failure);
 
+    /// <summary>Runs the tool with each line of its output handed to ON_LINE; returns its exit code.</summary>
+    public static async Task<int> RunLineByLineAsync(string file, IEnumerable<string> arguments, Action<string> onLine, CancellationToken cancellation)
+    {
+        try
+        {
+            return await ProcessRunner.RunLineByLineAsync(file, arguments, Path.GetFileName(file), onLine, cancellation: cancellation);
+        }
+        catch (ToolStartException e)
+        {
+            throw new StoreException(e.Message, e);
+        }
+    }
+
     /// <summary>Runs the tool, its output going to our stderr/stdout as it comes; returns its exit code.</summary>
     public static async Task<int> RunAsync(string file, IEnumerable<string> arguments, CancellationToken cancellation,
         IReadOnlyDictionary<string, string>? environment = null)

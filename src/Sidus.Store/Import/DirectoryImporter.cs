@@ -256,5 +256,5 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
     }
 }
 
-/// <summary>Where a long operation stands: items and bytes done of the totals known so far.</summary>
-public readonly record struct TransferProgress(string Stage, long Items, long TotalItems, long Bytes, long TotalBytes);
+/// <summary>How far a long operation got: ITEMS of TOTAL_ITEMS (0: not known) counted in UNIT, and bytes.</summary>
+public readonly record struct TransferProgress(string Stage, long Items, long TotalItems, long Bytes, long TotalBytes, string Unit = "files");

@@ -415,6 +415,8 @@ public sealed class TreeSync
             }
         }
 
+        // The stage starts here: the first report marks when bytes began to move, so the rate shown is right.
+        _options.Progress?.Report(new TransferProgress("writing files", Interlocked.Read(ref _done), _writes.Count, Interlocked.Read(ref _bytes), _totalBytes));
         await _content.DeliverAsync(wanted, (content, data) => WriteFiles(_byContent[content], data), cancellation);
         _options.Progress?.Report(new TransferProgress("writing files", _writes.Count, _writes.Count, _bytes, _totalBytes));
     }

@@ -72,11 +72,6 @@ public static class BashCompletion
         return script.ToString();
     }
 
-    /// <summary>The script for zsh: its bash-compatible completion runs the same function.</summary>
-    public static string RenderForZsh(IReadOnlyList<CommandPath> paths, string executable = "sidus") =>
-        "#compdef " + executable + "\n# zsh runs the bash completion through bashcompinit.\n" +
-        "autoload -U +X bashcompinit && bashcompinit\n" + Render(paths, executable);
-
     /// <summary>A command's key in the script: "/image/build" ("" for the root).</summary>
     private static string Key(CommandPath path) => string.Concat(path.Words.Skip(1).Select(w => "/" + w));
 

@@ -10,7 +10,8 @@ public static class CompletionCommand
         var command = new Command("completion", """
             Print the shell completion script for sidus. Load it for this shell with
             `source <(sidus completion bash)`, or install it for everyone as
-            /usr/share/bash-completion/completions/sidus (zsh: a file named _sidus in a directory of $fpath).
+            /usr/share/bash-completion/completions/sidus. zsh: `sidus completion zsh > "${fpath[1]}/_sidus"`
+            (or /usr/share/zsh/vendor-completions/_sidus), then start a new shell.
             """)
         {
             shell,
@@ -18,7 +19,7 @@ public static class CompletionCommand
         command.SetAction(result =>
         {
             var paths = CommandPath.Walk(SidusCommand.Create());
-            Console.Out.Write(result.GetValue(shell) == "zsh" ? BashCompletion.RenderForZsh(paths) : BashCompletion.Render(paths));
+            Console.Out.Write(result.GetValue(shell) == "zsh" ? ZshCompletion.Render(paths) : BashCompletion.Render(paths));
             return ExitCodes.Success;
         });
         return command;

@@ -45,7 +45,7 @@ public static class ManPagesCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"sidus: cannot write the man pages to {target}: {e.Message}");
+                CliError.Write($"cannot write the man pages to {target}: {e.Message}");
                 return ExitCodes.Failure;
             }
         });

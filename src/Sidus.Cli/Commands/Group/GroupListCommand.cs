@@ -1,5 +1,4 @@
 using Shapes = Sidus.Nodes.Json.InventoryJson;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Group;
 
@@ -25,17 +24,17 @@ public static class GroupListCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("NAME", "NODES", "IMAGE", "MODE", "KERNEL ARGS", "TAGS", "DESCRIPTION");
+            var table = new TextTable("NAME", "NODES", "IMAGE", "MODE", "KERNEL ARGS", "TAGS", "DESCRIPTION");
             foreach (var g in snap.Groups)
             {
                 var s = g.Settings;
                 table.AddRow(
-                    Markup.Escape(g.Name), Count(g).ToString(CultureInfo.InvariantCulture), Markup.Escape(s.Image ?? "-"), s.Mode?.ToText() ?? "-",
-                    Markup.Escape(s.KernelArgs ?? "-"), Markup.Escape(string.Join(" ", s.Tags.Select(t => $"{t.Key}={t.Value}"))),
-                    Markup.Escape(g.Description ?? ""));
+                    g.Name, Count(g).ToString(CultureInfo.InvariantCulture), s.Image ?? "-", s.Mode?.ToText() ?? "-",
+                    s.KernelArgs ?? "-", string.Join(",", s.Tags.Select(t => $"{t.Key}={t.Value}")),
+                    g.Description ?? "");
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return InventoryCli.Ok;
         }));
         return cmd;

@@ -25,7 +25,7 @@ public static class ExecCommand
             progress.Dispose();
             if (version is null)
             {
-                Console.Error.WriteLine($"sidus: the command exited with code {code}; no version was recorded (the next exec starts again from the newest version of {image})");
+                CliError.Write($"the command exited with code {code}; no version was recorded", $"the next exec starts again from the newest version of {image}");
                 return code;
             }
 

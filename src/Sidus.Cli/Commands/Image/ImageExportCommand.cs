@@ -7,14 +7,11 @@ public static class ImageExportCommand
     public static Command Create()
     {
         var spec = new Argument<string>("image") { Description = "NAME (newest version), NAME@N, NAME@IDPREFIX or NAME:TAG" };
-        var format = new Option<ExportFormat>("--format", "-f")
-        {
-            Description = "tar: PAX tar with xattrs, ACLs, ns times, holes (GNU tar: tar --xattrs --xattrs-include='*' --acls -xpf). " +
+        var format = Choice.Option<ExportFormat>("--format", "-f");
+        format.Description = "tar: PAX tar with xattrs, ACLs, ns times, holes (GNU tar: tar --xattrs --xattrs-include='*' --acls -xpf). " +
                           "squashfs: built with sqfstar (squashfs-tools). erofs: built with mkfs.erofs (erofs-utils). " +
-                          "cpio: newc, as the kernel unpacks an initramfs (no xattrs, holes written as zeros)",
-            Required = true,
-            HelpName = "tar|squashfs|erofs|cpio",
-        };
+                          "cpio: newc, as the kernel unpacks an initramfs (no xattrs, holes written as zeros)";
+        format.Required = true;
         var output = new Option<string>("--output", "-o")
         {
             Description = "File to write (written as FILE.tmp, renamed when complete); '-' writes tar or cpio to standard output",

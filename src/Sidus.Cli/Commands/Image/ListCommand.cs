@@ -1,5 +1,4 @@
 using Sidus.Store.Json;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Image;
 
@@ -8,7 +7,7 @@ public static class ListCommand
     public static Command Create()
     {
         var json = GlobalOptions.Json();
-        var command = new Command("list", "List images with their newest version") { json };
+        var command = new Command("list", "List images with their newest version, and their tags (a tag that names an older version shows it: prod=@6)") { json };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, _) =>
         {
             var repo = images.Repository;
@@ -35,17 +34,22 @@ public static class ListCommand
                 return ExitCodes.Success;
             }
 
-            var table = new Table().Border(TableBorder.Simple)
-                .AddColumns("IMAGE", "VERSION", "ID", "FILES", "SIZE", "TIME", "TAGS");
+            var table = new TextTable("IMAGE", "VERSION", "ID", "FILES", "SIZE", "TIME", "TAGS");
             foreach (var (name, id, commit, tags) in rows)
             {
-                table.AddRow(Markup.Escape(name), commit.Sequence.ToString(), id.Short, commit.Files.ToString(),
-                    Units.Bytes(commit.LogicalBytes), Units.Time(commit.Time), Markup.Escape(string.Join(",", tags.Keys)));
+                table.AddRow(name, commit.Sequence.ToString(), id.Short, commit.Files.ToString(),
+                    Units.Bytes(commit.LogicalBytes), Units.Time(commit.Time), TagsText(repo, id, tags));
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return ExitCodes.Success;
         }));
         return command;
     }
+
+    /// <summary>The image's tags: bare when they name the version shown (as `image show` lists them), else with the
+    /// version they name ("prod=@6").</summary>
+    private static string TagsText(Repository repo, Sidus.Store.Objects.ObjectId newest, IReadOnlyDictionary<string, Sidus.Store.Objects.ObjectId> tags) =>
+        string.Join(",", tags.OrderBy(t => t.Key, StringComparer.Ordinal)
+            .Select(t => t.Value == newest ? t.Key : $"{t.Key}=@{repo.ReadCommit(t.Value).Sequence}"));
 }

@@ -1,5 +1,4 @@
 using Sidus.Store.Json;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Image;
 
@@ -28,14 +27,14 @@ public static class LogCommand
                 return ExitCodes.Success;
             }
 
-            var table = new Table().Border(TableBorder.Simple).AddColumns("VERSION", "ID", "TIME", "FILES", "SIZE", "TAGS", "MESSAGE");
+            var table = new TextTable("VERSION", "ID", "TIME", "FILES", "SIZE", "TAGS", "MESSAGE");
             foreach (var (id, commit) in history)
             {
                 table.AddRow(commit.Sequence.ToString(), id.Short, Units.Time(commit.Time), commit.Files.ToString(),
-                    Units.Bytes(commit.LogicalBytes), Markup.Escape(string.Join(",", tagsById.GetValueOrDefault(id) ?? [])), Markup.Escape(commit.Message));
+                    Units.Bytes(commit.LogicalBytes), string.Join(",", tagsById.GetValueOrDefault(id) ?? []), commit.Message);
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return ExitCodes.Success;
         }));
         return command;

@@ -65,6 +65,7 @@ public static class InventoryCli
             await using var store = await InventoryStore.OpenAsync(Location(r, db), ct: ct);
             using var images = new LazyImages(GlobalOptions.ResolveHome(r));
             store.Images = images.Problem;
+            store.FixedAddressRule = ConfiguredPools.Rule(r, db);
             return await body(store);
         }
         catch (UnauthorizedAccessException e) when (e.InnerException is LinuxException)
@@ -112,7 +113,7 @@ public static class InventoryCli
 
     public static int Error(string message, int code = Usage)
     {
-        Console.Error.WriteLine($"sidus: {message}");
+        CliError.Write(message);
         return code;
     }
 

@@ -1,5 +1,4 @@
 using Shapes = Sidus.Nodes.Json.InventoryJson;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Network;
 
@@ -25,13 +24,13 @@ public static class NetworkListCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("NAME", "SUBNET", "UNKNOWN", "GROUP");
+            var table = new TextTable("NAME", "SUBNET", "UNKNOWN", "GROUP");
             foreach (var n in snap.Networks)
             {
-                table.AddRow(Markup.Escape(n.Name), Markup.Escape(n.Subnet ?? "(any)"), NetworkPolicy.PolicyText(n.Unknown), Markup.Escape(n.DefaultGroup ?? "-"));
+                table.AddRow(n.Name, n.Subnet ?? "(any)", NetworkPolicy.PolicyText(n.Unknown), n.DefaultGroup ?? "-");
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return InventoryCli.Ok;
         }));
         return cmd;

@@ -53,6 +53,16 @@ public static class NodeAddCommand
 
                 var first = r.GetValue(ipFrom) is { } f ? Names.Ipv4(f) : null;
                 var nodes = BulkNodes.Build(NameRange.Expand(pattern), macList, first, groupList, s);
+                var networks = (await store.LoadAsync(ct)).Networks;
+                foreach (var n in nodes.Where(n => n.Ip is not null))
+                {
+                    if (HostAddress.Problem(n.Ip!, networks) is { } problem)
+                    {
+                        return InventoryCli.Error(
+                            $"--ip-from {first}: {n.Name} would get {n.Ip}, {problem}; choose a first address from which all {nodes.Count} nodes fit inside the subnet");
+                    }
+                }
+
                 await store.EditAsync(async e =>
                 {
                     foreach (var n in nodes)

@@ -1,5 +1,3 @@
-using Spectre.Console;
-
 namespace Sidus.Cli.Commands.Node;
 
 /// <summary>`sidus node discovered`: unknown machines that asked to boot on a network with the discover policy.</summary>
@@ -58,15 +56,15 @@ public static class NodeDiscoveredCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("MAC", "ARCH", "NETWORK", "GROUP", "FIRST SEEN", "LAST SEEN", "TIMES");
+            var table = new TextTable("MAC", "ARCH", "NETWORK", "GROUP", "FIRST SEEN", "LAST SEEN", "TIMES");
             foreach (var d in list)
             {
-                table.AddRow(d.Mac.ToString(), Markup.Escape(d.Architecture ?? "-"), Markup.Escape(d.Network ?? "-"), Markup.Escape(d.Group ?? "-"),
+                table.AddRow(d.Mac.ToString(), d.Architecture ?? "-", d.Network ?? "-", d.Group ?? "-",
                     d.FirstSeen.ToString("u", CultureInfo.InvariantCulture), d.LastSeen.ToString("u", CultureInfo.InvariantCulture),
                     d.TimesSeen.ToString(CultureInfo.InvariantCulture));
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return InventoryCli.Ok;
         }));
         return cmd;

@@ -1,5 +1,4 @@
 using Shapes = Sidus.Nodes.Json.InventoryJson;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;
 
@@ -33,16 +32,16 @@ public static class NodeListCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("NAME", "MACS", "IP", "GROUPS", "IMAGE", "MODE");
+            var table = new TextTable("NAME", "MACS", "IP", "GROUPS", "IMAGE", "MODE");
             foreach (var n in nodes)
             {
                 var e = snap.Resolve(n);
                 table.AddRow(
-                    Markup.Escape(n.Name), string.Join(" ", n.Macs), n.Ip?.ToString() ?? "-", Markup.Escape(string.Join(",", n.Groups)),
-                    Markup.Escape(e.Image.Value ?? "-"), e.Mode.Value.ToText());
+                    n.Name, string.Join(",", n.Macs), n.Ip?.ToString() ?? "-", string.Join(",", n.Groups),
+                    e.Image.Value ?? "-", e.Mode.Value.ToText());
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return InventoryCli.Ok;
         }));
         return cmd;

@@ -1,5 +1,4 @@
 using Shapes = Sidus.Nodes.Json.InventoryJson;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;
 
@@ -35,16 +34,16 @@ public static class NodeShowCommand
             Console.Out.WriteLine($"ip        {node.Ip?.ToString() ?? "- (from the pool)"}");
             Console.Out.WriteLine($"groups    {(node.Groups.Length == 0 ? "-" : string.Join(", ", node.Groups))}");
             Console.Out.WriteLine($"revision  {node.Revision}");
-            var table = new Table().AddColumns("SETTING", "VALUE", "FROM");
-            table.AddRow("image", Markup.Escape(e.Image.Value ?? "-"), Markup.Escape(e.Image.Origin));
-            table.AddRow("mode", e.Mode.Value.ToText(), Markup.Escape(e.Mode.Origin));
-            table.AddRow("kernel-args", Markup.Escape(e.KernelArgs.Value ?? "-"), Markup.Escape(e.KernelArgs.Origin));
+            var table = new TextTable("SETTING", "VALUE", "FROM");
+            table.AddRow("image", e.Image.Value ?? "-", e.Image.Origin);
+            table.AddRow("mode", e.Mode.Value.ToText(), e.Mode.Origin);
+            table.AddRow("kernel-args", e.KernelArgs.Value ?? "-", e.KernelArgs.Origin);
             foreach (var (k, v) in e.Tags)
             {
-                table.AddRow(Markup.Escape("tag " + k), Markup.Escape(v.Value), Markup.Escape(v.Origin));
+                table.AddRow("tag " + k, v.Value, v.Origin);
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return InventoryCli.Ok;
         }));
         return cmd;

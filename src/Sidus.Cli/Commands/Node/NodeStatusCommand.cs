@@ -1,5 +1,4 @@
 using BootStatusJson = Sidus.Nodes.Json.BootStatusJson;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Node;
 
@@ -10,6 +9,16 @@ public static class NodeStatusCommand
     {
         var names = new Argument<string[]>("name") { Description = "Only these nodes", Arity = ArgumentArity.ZeroOrMore };
         var json = GlobalOptions.Json();
+        var watch = new Option<bool>("--watch", "-w")
+        {
+            Description = "Keep showing the status until Ctrl-C: redrawn in place on a terminal; piped (or --plain), the header once and then each row again when it changes (with --json: each changed row as one JSON line)",
+        };
+        var interval = new Option<int>("--interval")
+        {
+            Description = "With --watch: seconds between two looks at the inventory",
+            DefaultValueFactory = _ => 2,
+            HelpName = "SECONDS",
+        };
         var cmd = new Command("status", """
             Show the latest boot of each node: the last stage reached (dhcp, tftp, script, kernel, agent, root, up,
             error), when, the image version it runs (reported by the agent and the booted system), the RAM it uses
@@ -20,26 +29,33 @@ public static class NodeStatusCommand
             when its credentials were last revoked (`sidus node revoke`); --json gives them as "access".
             """)
         {
-            names, json,
+            names, json, watch, interval,
         };
         cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
         {
             var snap = await store.LoadAsync(ct);
-
-            var status = await store.GetBootStatusAsync(ct);
-            var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
             var wanted = (r.GetValue(names) ?? []).Select(n => n.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
             foreach (var w in wanted.Where(w => snap.FindNode(w) is null))
             {
                 return InventoryCli.Error($"no node is named '{w}'", InventoryCli.NotFound);
             }
 
-            var rows = BootStatusJson.Rows(snap, status, wanted);
+            if (r.GetValue(watch))
+            {
+                var seconds = r.GetValue(interval);
+                if (seconds is < 1 or > 3600)
+                {
+                    return InventoryCli.Error($"--interval {seconds}: give whole seconds from 1 to 3600");
+                }
 
+                await NodeStatusWatch.RunAsync(() => ReadAsync(store, wanted, ct), TimeSpan.FromSeconds(seconds), r.GetValue(json), ct);
+                return InventoryCli.Ok;
+            }
+
+            var (rows, access) = await ReadAsync(store, wanted, ct);
             if (r.GetValue(json))
             {
-                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)BootStatusJson.Row(
-                    x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null))]));
+                InventoryJson.Print(new JsonArray([.. rows.Select(x => (JsonNode?)Json(x, access))]));
                 return InventoryCli.Ok;
             }
 
@@ -49,40 +65,83 @@ public static class NodeStatusCommand
                 return InventoryCli.Ok;
             }
 
-            var table = new Table().AddColumns("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
-            foreach (var (name, mac, s) in rows)
+            Table(rows).Write();
+            foreach (var line in AccessLines(rows, access))
             {
-                table.AddRow(
-                    Markup.Escape(name ?? "(unknown)"), mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
-                    s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
-                    s is null ? "-" : Markup.Escape(Short(s.Image)),
-                    s is null ? "-" : Used(s.Up),
-                    s is null ? "-" : string.Join(" ", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
-                    Markup.Escape(s?.Latest.Detail ?? ""));
-            }
-
-            AnsiConsole.Write(table);
-            foreach (var (name, _, _) in rows)
-            {
-                if (name is null || !access.TryGetValue(name, out var a))
-                {
-                    continue;
-                }
-
-                if (a.Alarm is { } alarm)
-                {
-                    Console.Out.WriteLine($"ALARM {name} ({a.Alarms} in all, latest {a.AlarmAt:u}): {alarm}");
-                }
-
-                if (a.RevokedAt is { } revoked)
-                {
-                    Console.Out.WriteLine($"revoked {name}: credentials issued before {revoked:u} are refused");
-                }
+                Console.Out.WriteLine(line);
             }
 
             return InventoryCli.Ok;
         }));
         return cmd;
+    }
+
+    /// <summary>One row of the table: a node (or an unknown MAC that reported) and its latest boot, if any.</summary>
+    public sealed record Row(string? Name, MacAddress? Mac, NodeBootStatus? Status)
+    {
+        /// <summary>The row's identity across polls of --watch.</summary>
+        public string Key => Name ?? "~" + Mac;
+    }
+
+    /// <summary>The rows for the WANTED nodes (all when empty), ordered by name, and the nodes' credential records.</summary>
+    public static async Task<(List<Row> Rows, Dictionary<string, NodeAccessRecord> Access)> ReadAsync(
+        Sidus.Nodes.Storage.InventoryStore store, IReadOnlySet<string> wanted, CancellationToken ct)
+    {
+        var snap = await store.LoadAsync(ct);
+        var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
+        var rows = BootStatusJson.Rows(snap, await store.GetBootStatusAsync(ct), wanted).Select(x => new Row(x.Name, x.Mac, x.Status)).ToList();
+        return (rows, access);
+    }
+
+    public static TextTable Table(IEnumerable<Row> rows)
+    {
+        var table = new TextTable("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
+        foreach (var row in rows)
+        {
+            table.AddRow(Cells(row));
+        }
+
+        return table;
+    }
+
+    public static string?[] Cells(Row row)
+    {
+        var (name, mac, s) = row;
+        return
+        [
+            name ?? "(unknown)", mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
+            s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
+            s is null ? "-" : Short(s.Image),
+            s is null ? "-" : Used(s.Up),
+            s is null ? "-" : string.Join(",", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
+            s?.Latest.Detail ?? "",
+        ];
+    }
+
+    /// <summary>The row as `--json` prints it and the API answers it (one shape, <see cref="BootStatusJson"/>).</summary>
+    public static JsonObject Json(Row x, IReadOnlyDictionary<string, NodeAccessRecord> access) =>
+        BootStatusJson.Row(x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null);
+
+    /// <summary>The lines below the table: each node's credential alarm and latest revocation.</summary>
+    public static IEnumerable<string> AccessLines(IEnumerable<Row> rows, IReadOnlyDictionary<string, NodeAccessRecord> access)
+    {
+        foreach (var row in rows)
+        {
+            if (row.Name is not { } name || !access.TryGetValue(name, out var a))
+            {
+                continue;
+            }
+
+            if (a.Alarm is { } alarm)
+            {
+                yield return $"ALARM {name} ({a.Alarms} in all, latest {a.AlarmAt:u}): {alarm}";
+            }
+
+            if (a.RevokedAt is { } revoked)
+            {
+                yield return $"revoked {name}: credentials issued before {revoked:u} are refused";
+            }
+        }
     }
 
     private static string Short(string? version) => version is null ? "-" : version.Length > 12 ? version[..12] : version;

@@ -1,5 +1,4 @@
 using Sidus.Nodes.Access;
-using Spectre.Console;
 
 namespace Sidus.Cli.Commands.Token;
 
@@ -25,16 +24,16 @@ public static class TokenListCommand
             }
 
             var now = DateTimeOffset.UtcNow;
-            var table = new Table().AddColumns("NAME", "CREATED", "EXPIRES", "LAST USED");
+            var table = new TextTable("NAME", "CREATED", "EXPIRES", "LAST USED");
             foreach (var t in tokens)
             {
                 table.AddRow(
-                    Markup.Escape(t.Name), Time(t.Created),
+                    t.Name, Time(t.Created),
                     t.Expires is null ? "never" : Time(t.Expires) + (t.IsExpired(now) ? " (expired)" : ""),
                     t.LastUsed is null ? "never" : Time(t.LastUsed));
             }
 
-            AnsiConsole.Write(table);
+            table.Write();
             return InventoryCli.Ok;
         }));
         return cmd;
