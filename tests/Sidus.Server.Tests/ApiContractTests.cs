@@ -137,7 +137,11 @@ public sealed class ApiContractTests : IAsyncLifetime
         new("/api/images/{name}/rollback", "POST", "/api/images/demo/rollback", "{}", 400),
         new("/api/images/{name}/tags/{tag}", "DELETE", "/api/images/demo/tags/prod", null, 204),
         new("/api/images/{name}/tags/{tag}", "DELETE", "/api/images/demo/tags/prod", null, 404),
-        new("/api/images/{name}", "DELETE", "/api/images/demo", null, 204),
+        new("/api/images/{name}/versions/{version}", "DELETE", "/api/images/demo/versions/1", null, 204),
+        new("/api/images/{name}/versions/{version}", "DELETE", "/api/images/demo/versions/1", null, 404),
+        new("/api/images/{name}/versions/{version}", "DELETE", "/api/images/demo/versions/3", null, 409), // n1 boots it
+        new("/api/images/{name}", "DELETE", "/api/images/demo", null, 409), // n1 boots it
+        new("/api/images/{name}", "DELETE", "/api/images/demo?force=true", null, 204),
         new("/api/images/{name}", "DELETE", "/api/images/demo", null, 404),
         new("/metrics", "GET", "/metrics", null, 200),
         new("/metrics", "GET", "/metrics", null, 401, Auth: false),

@@ -3,8 +3,8 @@ using System.Net.Sockets;
 namespace Sidus.Nodes;
 
 /// <summary>
-/// Whether an IPv4 address can be a machine's own: not a subnet's network or broadcast address, not multicast,
-/// loopback or all-zero. The subnet is the most specific one the inventory's networks declare; without one, a /24
+/// Whether an IPv4 address can be a machine's own: not a subnet's network or broadcast address, not multicast or
+/// all-zero. Loopback is accepted: a "node" on the server's own machine is how tests and trials reach it. The subnet is the most specific one the inventory's networks declare; without one, a /24
 /// is assumed (its .0 and .255 refused), and declaring a wider subnet lifts that.
 /// </summary>
 public static class HostAddress
@@ -30,11 +30,6 @@ public static class HostAddress
         if (value >> 28 == 0xE)
         {
             return "a multicast address (224.0.0.0/4)";
-        }
-
-        if (value >> 24 == 127)
-        {
-            return "a loopback address (127.0.0.0/8)";
         }
 
         var declared = networks.Where(n => n.Subnet is not null && n.Contains(ip)).MaxBy(n => n.PrefixLength);

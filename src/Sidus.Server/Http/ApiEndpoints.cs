@@ -142,8 +142,17 @@ internal static class ApiEndpoints
         }
 
         var view = ctx.RequestServices.GetRequiredService<InventoryView>();
-        var doc = Sidus.Nodes.Yaml.InventoryYaml.Parse(text, "cluster.yaml");
-        var plan = await Sidus.Nodes.Yaml.InventoryApplier.ApplyAsync(view.Store, doc, prune.Value, dryRun.Value, ctx.RequestAborted);
+        Sidus.Nodes.Yaml.ApplyPlan plan;
+        try
+        {
+            var doc = Sidus.Nodes.Yaml.InventoryYaml.Parse(text, "cluster.yaml");
+            plan = await Sidus.Nodes.Yaml.InventoryApplier.ApplyAsync(view.Store, doc, prune.Value, dryRun.Value, ctx.RequestAborted);
+        }
+        catch (InventoryException e) when (e.Kind == InventoryErrorKind.NotFound)
+        {
+            // What the file names and is missing (an image, a group) is the file's fault: 400, not a missing resource.
+            throw new InventoryException(InventoryErrorKind.Invalid, e.Message, e);
+        }
 
         if (plan.Applied)
         {

@@ -28,7 +28,7 @@ public static class PruneCommand
         command.SetAction((result, cancellation) => CommandRunner.RunAsync(result, cancellation, async (images, ct) =>
         {
             var image = result.GetValue(name)!;
-            var inUse = (await ImageUsers.ReadAsync(result, db, images.Repository, ct))
+            var inUse = (await ImageUsersCli.ReadAsync(result, db, images.Repository, ct))
                 .Where(u => u.Version is not null).Select(u => u.Version!.Value).ToHashSet();
             var dry = result.GetValue(dryRun);
             var removed = images.Prune(image, result.GetValue(keep), result.GetValue(keepTagged), inUse, dry);

@@ -1,3 +1,4 @@
+using Sidus.Server.Images;
 using Sidus.Store.Objects;
 using Sidus.Cli.Commands.Inventory;
 
@@ -30,11 +31,8 @@ public static class RemoveCommand
             var (image, version, tag) = Repository.ParseSpec(spec);
             var whole = version is null && tag is null;
             // Resolved first: what does not exist is "not found", whoever names it.
-            var resolved = images.Repository.Resolve(spec).Id;
-            var target = whole ? (ObjectId?)null : resolved;
-            var users = (await ImageUsers.ReadAsync(result, db, images.Repository, ct))
-                .Where(u => whole ? u.Image == image : u.Version == target)
-                .ToList();
+            images.Repository.Resolve(spec);
+            var users = ImageUsers.Of(await ImageUsersCli.ReadAsync(result, db, images.Repository, ct), images.Repository, spec);
             var what = whole ? $"image '{image}'" : spec;
             if (users.Count > 0 && !result.GetValue(force))
             {

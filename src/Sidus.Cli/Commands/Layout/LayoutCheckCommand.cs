@@ -115,12 +115,15 @@ public static class LayoutCheckCommand
             return;
         }
 
-        Console.Out.WriteLine($"{"ID",-10} {"TYPE",-9} {"ON",-8} {"#",2} {"START",9} {"SIZE",9}  DETAIL");
+        var table = new TextTable("ID", "TYPE", "ON", "#", "START", "SIZE", "DETAIL");
         foreach (var v in plan.Volumes)
         {
-            var start = v.Start is { } s ? ByteSize.Format(s) : string.Empty;
-            Console.Out.WriteLine($"{v.Id,-10} {v.Type,-9} {v.Parent ?? string.Empty,-8} {v.Number?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,2} {start,9} {ByteSize.Format(v.Size),9}  {v.Detail}{(v.Preserve ? " (preserved)" : string.Empty)}".TrimEnd());
+            table.AddRow(
+                v.Id, v.Type, v.Parent, v.Number?.ToString(CultureInfo.InvariantCulture), v.Start is { } s ? ByteSize.Format(s) : null,
+                ByteSize.Format(v.Size), (v.Detail ?? string.Empty) + (v.Preserve ? " (preserved)" : string.Empty));
         }
+
+        table.Write();
     }
 
     private static string Describe(LayoutItem item) => item switch

@@ -27,6 +27,7 @@ public static class ImageApi
         app.MapDelete("/api/images/{name}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, RemoveImageAsync));
         app.MapGet("/api/images/{name}/versions", ctx => ApiCall.RunAsync(ctx, ApiNeed.Read, c => AnswerAsync(c, ListVersions)));
         app.MapGet("/api/images/{name}/versions/{version}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Read, c => AnswerAsync(c, ShowVersion)));
+        app.MapDelete("/api/images/{name}/versions/{version}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, RemoveVersionAsync));
         app.MapPut("/api/images/{name}/tags/{tag}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, SetTagAsync));
         app.MapDelete("/api/images/{name}/tags/{tag}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, RemoveTagAsync));
         app.MapGet("/api/images/{name}/diff", ctx => ApiCall.RunAsync(ctx, ApiNeed.Read, c => AnswerAsync(c, Diff)));
@@ -145,14 +146,59 @@ public static class ImageApi
         await HttpHelpers.JsonAsync(ctx, VersionJson.Result(result), StatusCodes.Status201Created);
     }
 
-    /// <summary>DELETE an image with its versions and tags (`image rm`); its data goes at the next `sidus store gc`.</summary>
+    /// <summary>
+    /// DELETE an image with its versions and tags (`image rm`); its data goes at the next `sidus store gc`. Refused
+    /// (409, naming them) while nodes, groups or the defaults boot it, unless ?force=true.
+    /// </summary>
     private static async Task RemoveImageAsync(HttpContext ctx)
     {
         var image = Image(Name(ctx));
-        var versions = await ChangeAsync(ctx, images => images.Remove(image));
+        var force = Force(ctx);
+        var versions = await ChangeAsync(ctx, images =>
+        {
+            images.Repository.Resolve(image); // a missing image is 404, whoever still names it
+            RefuseInUse(ctx, images.Repository, image, $"image '{image}'", force);
+            return images.Remove(image);
+        });
         Changed(ctx, $"removed image {image} ({versions} versions)");
         ctx.Response.StatusCode = StatusCodes.Status204NoContent;
     }
+
+    /// <summary>
+    /// DELETE one version (`image rm NAME@VER`): refused while something boots it or a tag names it, unless
+    /// ?force=true (which deletes its tags too); the newest version cannot go alone.
+    /// </summary>
+    private static async Task RemoveVersionAsync(HttpContext ctx)
+    {
+        var spec = Within(Image(Name(ctx)), ctx.Request.RouteValues["version"] as string ?? string.Empty);
+        var force = Force(ctx);
+        var removed = await ChangeAsync(ctx, images =>
+        {
+            images.Repository.Resolve(spec);
+            RefuseInUse(ctx, images.Repository, spec, spec, force);
+            return images.RemoveVersion(spec, dropTags: force);
+        });
+        Changed(ctx, $"removed {removed.Image}@{removed.Sequence}");
+        ctx.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static void RefuseInUse(HttpContext ctx, Repository repository, string spec, string what, bool force)
+    {
+        var snapshot = ctx.RequestServices.GetRequiredService<InventoryView>().Current;
+        var users = Images.ImageUsers.Of(Images.ImageUsers.Of(snapshot, repository), repository, spec);
+        if (users.Count > 0 && !force)
+        {
+            throw new StoreException(
+                $"{what} is in use by {Images.ImageUsers.Describe(users)}: give them another image, or add ?force=true", StoreErrorKind.Conflict);
+        }
+    }
+
+    private static bool Force(HttpContext ctx) => ctx.Request.Query["force"].ToString() switch
+    {
+        "" or "false" => false,
+        "true" => true,
+        var other => throw new StoreException($"force is true or false, not '{other}'", StoreErrorKind.Usage),
+    };
 
     /// <summary>An image name from the URL (a bare name: versions and tags have their own segments).</summary>
     private static string Image(string name)

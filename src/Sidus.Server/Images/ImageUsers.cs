@@ -1,8 +1,7 @@
+using Sidus.Store;
 using Sidus.Store.Objects;
-using Sidus.Cli.Commands.Inventory;
-using Sidus.Nodes.Storage;
 
-namespace Sidus.Cli.Commands.Image;
+namespace Sidus.Server.Images;
 
 /// <summary>One holder of an image setting: a node (its effective image), a group or the defaults.</summary>
 public sealed record ImageUser(string Who, string Spec, ObjectId? Version)
@@ -14,25 +13,19 @@ public sealed record ImageUser(string Who, string Spec, ObjectId? Version)
 }
 
 /// <summary>
-/// What the inventory boots from the store, read before `image rm` and `image prune` remove anything: every node's
-/// effective image (node, its groups, the defaults) and the image set on each group and on the defaults, each with the
-/// version it names today.
+/// What the inventory boots from the store, read before `image rm`, `image prune` and the API's DELETE remove
+/// anything: every node's effective image (node, its groups, the defaults) and the image set on each group and on the
+/// defaults, each with the version it names today.
 /// </summary>
 public static class ImageUsers
 {
     /// <summary>Most users named in a message; the rest are counted.</summary>
     public const int Named = 6;
 
-    public static async Task<IReadOnlyList<ImageUser>> ReadAsync(ParseResult r, Option<string?> db, Repository repository, CancellationToken ct)
+    public static IReadOnlyList<ImageUser> Of(InventorySnapshot snapshot, Repository repository)
     {
-        var location = InventoryCli.Location(r, db);
-        if (!InventoryStore.IsPostgres(location) && !File.Exists(location))
-        {
-            return [];
-        }
-
-        await using var inventory = await InventoryStore.OpenAsync(location, ct: ct);
-        var snapshot = await inventory.LoadAsync(ct);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(repository);
         var users = new List<ImageUser>();
         void Add(string who, string? spec)
         {
@@ -56,9 +49,20 @@ public static class ImageUsers
         return users;
     }
 
-    /// <summary>"node1, node2 (node), group:gpu and 3 more": who, for a refusal.</summary>
+    /// <summary>The users of SPEC: of the whole image when it names no version or tag, else of the version it names.</summary>
+    public static IReadOnlyList<ImageUser> Of(IReadOnlyList<ImageUser> users, Repository repository, string spec)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        var (image, version, tag) = Repository.ParseSpec(spec);
+        var whole = version is null && tag is null;
+        var target = whole ? (ObjectId?)null : repository.Resolve(spec).Id;
+        return [.. users.Where(u => whole ? u.Image == image : u.Version == target)];
+    }
+
+    /// <summary>"node node1 (demo@4), group:gpu (demo:prod) and 3 more": who, for a refusal.</summary>
     public static string Describe(IReadOnlyList<ImageUser> users)
     {
+        ArgumentNullException.ThrowIfNull(users);
         var named = users.Take(Named).Select(u => u.IsNode ? $"node {u.Who} ({u.Spec})" : $"{u.Who} ({u.Spec})");
         return string.Join(", ", named) + (users.Count > Named ? $" and {users.Count - Named} more" : string.Empty);
     }
