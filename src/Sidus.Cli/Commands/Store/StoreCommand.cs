@@ -1,3 +1,4 @@
+using Sidus.Server.Images;
 using Sidus.Artifacts.Exports;
 using Sidus.Artifacts.Initramfs;
 using Sidus.Store.Maintenance;

@@ -1,6 +1,7 @@
 using Sidus.Artifacts.Exports;
+using Sidus.Linux;
 
-namespace Sidus.Cli.Commands.Store;
+namespace Sidus.Server.Images;
 
 /// <summary>Bytes of one kind of thing the data directory holds, and how many files.</summary>
 public sealed record HomeUsageKind(string Kind, string What, long Bytes, long Files);
