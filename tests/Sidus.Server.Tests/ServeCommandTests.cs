@@ -111,7 +111,7 @@ public sealed class ServeCommandTests : IDisposable
 
                 Assert.True(body is not null, "sidus serve did not answer:\n" + output);
                 using var doc = System.Text.Json.JsonDocument.Parse(body);
-                var served = doc.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()).ToList();
+                var served = doc.RootElement.EnumerateArray().Select(n => n.GetProperty("name").GetString()).ToList();
                 Assert.Equal(["n65"], served);
             }
             finally
