@@ -117,7 +117,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         try
         {
             using var boot = new ServeBoot(fixture);
-            BootToUp(boot, Firmware.Bios, "shared", image: Fresh);
+            BootToUp(boot, Firmware.Bios, "shared", image: Fresh, addAfterServe: true);
             var asked = boot.ServeText.Split('\n')
                 .Where(l => l.Contains($"Script for {boot.Mac}", StringComparison.Ordinal) && l.Contains("preparing", StringComparison.Ordinal)).ToList();
             output.WriteLine($"{asked.Count} 'preparing' answer(s) before the boot script:\n" + string.Join('\n', asked));
@@ -209,12 +209,29 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>Boots the node to "up" and checks every stage; returns the detail of its dhcp stage.</summary>
+    /// <param name="addAfterServe">Add the node once the server runs, so its warm-up (at start, then every 30 s) has
+    /// not built the node's files yet when the node asks: the script request starts the build.</param>
     private string BootToUp(ServeBoot boot, Firmware firmware, string mode, int memoryMiB = ServeBoot.DefaultMemoryMiB, string image = BootImageFixture.Image,
-        string kernelArgs = "console=ttyS0 panic=-1")
+        string kernelArgs = "console=ttyS0 panic=-1", bool addAfterServe = false)
     {
+        if (addAfterServe)
+        {
+            boot.StartServe();
+        }
+
         var add = boot.Sidus("node", "add", Node, "--mac", boot.Mac, "--image", image, "--mode", mode == RamSync ? "ram" : mode, "--kernel-args", kernelArgs);
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
-        boot.StartServe();
+        if (addAfterServe)
+        {
+            Assert.True(
+                DisklessBoot.WaitFor(() => boot.ServeText.Contains("Inventory reloaded: 1 nodes", StringComparison.Ordinal), TimeSpan.FromSeconds(30)),
+                "the server did not see the new node:\n" + ServeBoot.Tail(boot.ServeText, 3000));
+        }
+        else
+        {
+            boot.StartServe();
+        }
+
         boot.PowerOn(firmware, memoryMiB);
         var (up, status) = boot.WaitForStage(Node, "up", BootLimit);
         output.WriteLine($"{firmware} {mode}: power-on to up (test clock): {boot.Clock.Elapsed.TotalSeconds:F1} s");
