@@ -47,28 +47,9 @@ public static class OverrideFolders
                 continue;
             }
 
-            var nearest = names.Select(n => (n, d: Distance(n, name))).Where(x => x.d <= 2).OrderBy(x => x.d).ThenBy(x => x.n, StringComparer.Ordinal).Select(x => x.n).FirstOrDefault();
+            var nearest = names.Select(n => (n, d: Sidus.Linux.Typos.Distance(name, n))).Where(x => x.d <= 2).OrderBy(x => x.d).ThenBy(x => x.n, StringComparer.Ordinal).Select(x => x.n).FirstOrDefault();
             var hint = nearest is null ? $"add the {kind} or remove the folder" : $"did you mean '{nearest}'?";
             warnings.Add($"{entry}: there is no {kind} '{name}', so no node gets these files ({hint})");
         }
-    }
-
-    /// <summary>Levenshtein distance, for "did you mean".</summary>
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
     }
 }

@@ -81,21 +81,7 @@ internal static class ConsoleLayout
     }
 
     /// <summary>A byte count as people read it: 1.5 MiB.</summary>
-    public static string Bytes(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double value = bytes;
-        var unit = 0;
-        while (Math.Abs(value) >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-
-        return unit == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B")
-            : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
-    }
+    public static string Bytes(long bytes) => Sidus.Linux.ByteUnits.Format(bytes);
 
     /// <summary>A time in UTC, to the second, in a &lt;time&gt; element with its exact value.</summary>
     public static Markup Time(DateTimeOffset at) =>
