@@ -136,4 +136,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(481, LogLevel.Information, "Overrides of {Node} applied again on the running node: {Result}")]
     public static partial void OverridesReapplied(ILogger logger, string node, string result);
+
+    [LoggerMessage(490, LogLevel.Information, "Install of {Node}: {What}")]
+    public static partial void InstallStep(ILogger logger, string node, string what);
+
+    [LoggerMessage(491, LogLevel.Warning, "Install of {Node} refused: {Reason}")]
+    public static partial void InstallRefused(ILogger logger, string node, string reason);
 }

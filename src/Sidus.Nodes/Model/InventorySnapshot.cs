@@ -41,6 +41,12 @@ public sealed class InventorySnapshot
     /// <summary>When the admin last asked the running node to apply its overrides again (`sidus node apply-overrides`).</summary>
     public DateTimeOffset? OverridesRequestedAt(string node) => _overridesRequested.TryGetValue(node, out var at) ? at : null;
 
+    /// <summary>What installed nodes' disks hold, by node name (docs/installed-nodes.md).</summary>
+    public IReadOnlyDictionary<string, InstalledRecord> Installs { get; init; } = FrozenDictionary<string, InstalledRecord>.Empty;
+
+    /// <summary>The version node NODE's disk holds, or null when it is not installed.</summary>
+    public InstalledRecord? Installed(string node) => Installs.TryGetValue(node, out var record) ? record : null;
+
     /// <summary>When the node's credentials were last revoked (`sidus node revoke`): any issued before are refused.</summary>
     public DateTimeOffset? RevokedAt(string node) => _revoked.TryGetValue(node, out var at) ? at : null;
 

@@ -144,6 +144,26 @@ public sealed class InventoryEdit
             [("@n", node.Name), ("@t", Sql.ToMilliseconds(at))]);
     }
 
+    /// <summary>Node NAME's disk now holds VERSION (IMAGEREF): installed at AT, or, with UPDATED, brought there by an update.</summary>
+    public async Task RecordInstalledAsync(string name, string version, string imageRef, DateTimeOffset at, bool updated)
+    {
+        var node = await RequireNodeAsync(name);
+        await ExecAsync(
+            updated
+                ? "UPDATE node_installs SET version = @v, image_ref = @r, updated_at = @t WHERE node = @n"
+                : "INSERT INTO node_installs (node, version, image_ref, installed_at) VALUES (@n, @v, @r, @t) " +
+                  "ON CONFLICT (node) DO UPDATE SET version = excluded.version, image_ref = excluded.image_ref, installed_at = excluded.installed_at, updated_at = NULL",
+            [("@n", node.Name), ("@v", version), ("@r", imageRef), ("@t", Sql.ToMilliseconds(at))]);
+    }
+
+    /// <summary>Forgets that node NAME is installed (`sidus node reinstall`): its next network boot installs it again.
+    /// False when it was not installed.</summary>
+    public async Task<bool> ForgetInstalledAsync(string name)
+    {
+        var node = await RequireNodeAsync(name);
+        return await ExecAsync("DELETE FROM node_installs WHERE node = @n", [("@n", node.Name)]) > 0;
+    }
+
     public async Task RequestOverridesAsync(string name, DateTimeOffset at)
     {
         var node = await RequireNodeAsync(name);

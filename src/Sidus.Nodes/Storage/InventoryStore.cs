@@ -397,6 +397,15 @@ public sealed class InventoryStore : IAsyncDisposable
     public Task RevokeCredentialsAsync(string name, DateTimeOffset at, CancellationToken ct = default) =>
         EditAsync(e => e.RevokeCredentialsAsync(name, at), ct);
 
+    /// <summary>Records what node NAME's disk holds (the install's or an update's report). An edit: the server's next
+    /// scripts for the node boot its disk.</summary>
+    public Task RecordInstalledAsync(string name, string version, string imageRef, DateTimeOffset at, bool updated, CancellationToken ct = default) =>
+        EditAsync(e => e.RecordInstalledAsync(name, version, imageRef, at, updated), ct);
+
+    /// <summary>`sidus node reinstall`: forgets the install, so the node's next network boot installs it again.</summary>
+    public Task<bool> ForgetInstalledAsync(string name, CancellationToken ct = default) =>
+        EditAsync(e => e.ForgetInstalledAsync(name), ct);
+
     /// <summary>
     /// Asks the running node NAME to fetch and apply its override layer again (`sidus node apply-overrides`). An
     /// edit: the change counter moves, so the server reloads and answers the node's waiting agent.

@@ -96,6 +96,16 @@ internal static class Migrations
                 overrides_applied_at BIGINT, overrides_answered_request BIGINT, overrides_result TEXT)
             """,
         ]),
+        (7, _ =>
+        [
+            // Installed nodes (docs/installed-nodes.md): the version a node's disk holds, since when, and when an
+            // update last brought it there. A node with a row boots its disk; `sidus node reinstall` removes the row.
+            """
+            CREATE TABLE node_installs (
+                node TEXT PRIMARY KEY REFERENCES nodes (name) ON DELETE CASCADE, version TEXT NOT NULL,
+                image_ref TEXT NOT NULL, installed_at BIGINT NOT NULL, updated_at BIGINT)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -132,8 +132,19 @@ internal static class Rows
             }
         }
 
+        var installed = new Dictionary<string, InstalledRecord>(StringComparer.Ordinal);
+        await using (var cmd = Sql.Command(c, tx, "SELECT node, version, image_ref, installed_at, updated_at FROM node_installs"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                installed[r.GetString(0)] = new InstalledRecord(
+                    r.GetString(0), r.GetString(1), r.GetString(2), Sql.FromMilliseconds(r.GetInt64(3)), r.IsDBNull(4) ? null : Sql.FromMilliseconds(r.GetInt64(4)));
+            }
+        }
+
         var tokens = await AdminTokensAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested);
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested) { Installs = installed };
     }
 
     public static async Task<List<Access.AdminToken>> AdminTokensAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)

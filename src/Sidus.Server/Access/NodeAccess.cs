@@ -51,11 +51,13 @@ public sealed class NodeAccess
     private readonly ConcurrentDictionary<ulong, DateTimeOffset> _alarmed = new();
     private readonly Func<MacAddress, IPAddress?> _leased;
     private readonly Func<bool> _allowUnverified;
+    private readonly Func<string, ObjectId, bool> _keyOpens;
 
     internal NodeAccess(
         byte[] key, NodeBootJournal journal, InventoryView inventory, Func<IPAddress, MacAddress?> neighbour, TimeProvider time, ILogger logger,
-        Func<MacAddress, IPAddress?>? leased = null, Func<bool>? allowUnverified = null)
+        Func<MacAddress, IPAddress?>? leased = null, Func<bool>? allowUnverified = null, Func<string, ObjectId, bool>? keyOpens = null)
     {
+        _keyOpens = keyOpens ?? ((_, _) => false);
         _key = key;
         _journal = journal;
         _inventory = inventory;
@@ -68,10 +70,22 @@ public sealed class NodeAccess
 
     /// <summary>The server's: its key and journal in HOME/server, the kernel's neighbour table, its DHCP leases and
     /// [overrides] allow-unverified (read at each ticket, so a reload changes it).</summary>
-    public static NodeAccess Open(string home, InventoryView inventory, ILogger logger, Func<MacAddress, IPAddress?> leased, Func<bool> allowUnverified) => new(
+    /// <param name="keyOpens">Whether an installed node's key opens a version: NODE, VERSION (the node's image's
+    /// versions and the one its disk holds).</param>
+    public static NodeAccess Open(
+        string home, InventoryView inventory, ILogger logger, Func<MacAddress, IPAddress?> leased, Func<bool> allowUnverified, Func<string, ObjectId, bool> keyOpens) => new(
         NodeAuthKey.LoadOrCreate(home),
         new NodeBootJournal(Path.Combine(home, "server", "node-boots"), TicketLifetime),
-        inventory, a => NeighbourTable.Find(a), TimeProvider.System, logger, leased, allowUnverified);
+        inventory, a => NeighbourTable.Find(a), TimeProvider.System, logger, leased, allowUnverified, keyOpens);
+
+    /// <summary>
+    /// An installed node's key, issued to the install's SESSION (an installing boot of the node): it belongs to that
+    /// boot, so the node's next network boot that claims a session (a reinstall) supersedes it, as
+    /// `sidus node revoke` ends it. It carries no address: an installed node takes whatever lease DHCP gives it, and
+    /// every use is still bound to its MACs by the neighbour table.
+    /// </summary>
+    internal string IssueKey(NodeToken session) =>
+        new NodeToken(NodeTokenKind.Key, session.Mac, ObjectId.Zero, session.Boot, _time.GetUtcNow(), null).Sign(_key);
 
     /// <summary>
     /// A ticket for MAC's boot of VERSION, asked from CLIENT; or null and why not. The asking address must be tied to
@@ -184,9 +198,10 @@ public sealed class NodeAccess
             return AccessDecision.Refused(StatusCodes.Status403Forbidden, "the credential was not issued by this server (or was altered)");
         }
 
-        if ((token.Kind == NodeTokenKind.Ticket && !need.Ticket) || (token.Kind == NodeTokenKind.Session && !need.Session))
+        if ((token.Kind == NodeTokenKind.Ticket && !need.Ticket) || (token.Kind is NodeTokenKind.Session or NodeTokenKind.Key && !need.Session))
         {
-            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"a boot {(token.Kind == NodeTokenKind.Ticket ? "ticket" : "session")} does not open {need.What}");
+            var what = token.Kind switch { NodeTokenKind.Ticket => "a boot ticket", NodeTokenKind.Session => "a boot session", _ => "a node key" };
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"{what} does not open {need.What}");
         }
 
         var snapshot = _inventory.Current;
@@ -216,9 +231,16 @@ public sealed class NodeAccess
             return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credential of {subject} was superseded by its boot claimed at {current.At:u}");
         }
 
-        if (need.Version is { } version && token.Version != version)
+        if (need.Version is { } version && token.Kind == NodeTokenKind.Key)
         {
-            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credential of {subject} is for version {token.Version.Short}, not {version.Short}");
+            if (!_keyOpens(subject, version))
+            {
+                return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the key of {subject} does not open version {version.Short}: it is not a version of the node's image");
+            }
+        }
+        else if (need.Version is { } version2 && token.Version != version2)
+        {
+            return AccessDecision.Refused(StatusCodes.Status403Forbidden, $"the credential of {subject} is for version {token.Version.Short}, not {version2.Short}");
         }
 
         if (need.Node is { } wanted && !string.Equals(wanted, subject, StringComparison.Ordinal))

@@ -12,6 +12,10 @@ internal enum NodeTokenKind : byte
 
     /// <summary>What a claim gives the agent: good for the version's content, its NBD export, the node's overrides and events.</summary>
     Session = 2,
+
+    /// <summary>An installed node's own credential (docs/installed-nodes.md): what a session opens, for every version
+    /// the node may run, across boots, until the node is revoked or installed again. Its version field is zero.</summary>
+    Key = 3,
 }
 
 /// <summary>

@@ -54,7 +54,8 @@ internal static class ServerServices
         services.AddSingleton(sp => Access.NodeAccess.Open(
             options.Home, inventory, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Access"),
             // Resolved at each ticket, not now: ServerState lists the listeners, and NBD's needs this (a cycle).
-            mac => sp.GetRequiredService<ServerState>().LeasedAddress(mac), () => sp.GetRequiredService<RunningOptions>().Current.Overrides.AllowUnverified));
+            mac => sp.GetRequiredService<ServerState>().LeasedAddress(mac), () => sp.GetRequiredService<RunningOptions>().Current.Overrides.AllowUnverified,
+            (node, version) => Install.InstalledNodes.KeyOpens(inventory.Current, sp.GetRequiredService<ImageCatalog>(), node, version)));
     }
 
     private static void AddImages(IServiceCollection services, ServeOptions options)

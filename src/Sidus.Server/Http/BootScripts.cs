@@ -89,6 +89,14 @@ public sealed class BootScripts(
         var name = settingsOf.Node;
         var target = NodeBootTarget.Resolve(images, settingsOf, mode);
         var effectiveMode = target.Mode;
+        if (effectiveMode == BootMode.Install && mode is null && node is not null && snapshot.Installed(node.Name) is { } installed)
+        {
+            // Installed: the server stays in control (`sidus node reinstall`), the disk boots what it holds.
+            return new ScriptAnswer(
+                IpxeScript.Local($"{name}: installed with {installed.ImageRef}: booting from the local disk (sidus node reinstall {name} installs it again)"),
+                name, $"local disk (installed {installed.ImageRef})", false);
+        }
+
         switch (effectiveMode)
         {
             case BootMode.Local:
@@ -126,16 +134,17 @@ public sealed class BootScripts(
             return AskAgain(mac, attempt, name, $"node {name}: no boot ticket: {misplaced}", "ticket refused: " + misplaced) with { NotTheNode = true };
         }
 
-        // Ram and shared modes boot the Sidus initramfs, whose agent reads sidus.server as a URL and sidus.image as
-        // the version id; install mode keeps the image's own initramfs for now.
+        // Ram, shared and install modes boot the Sidus initramfs, whose agent reads sidus.server as a URL and
+        // sidus.image as the version id. Install mode mounts the version's export to run the image's own tools
+        // (sfdisk, mkfs, grub-install) against the node's disks.
         var agent = target.BootsAgent;
-        var isShared = effectiveMode == BootMode.Shared;
-        if (isShared && shared is null)
+        var needsExport = effectiveMode is BootMode.Shared or BootMode.Install;
+        if (needsExport && shared is null)
         {
             return AskAgain(
                 mac, attempt, name,
-                $"node {name} boots in shared mode, but this server does not serve NBD: enable [nbd] in sidus.toml (or drop --no-nbd), or set the node's mode to ram",
-                "shared mode without NBD");
+                $"node {name} boots in {effectiveMode.ToText()} mode, but this server does not serve NBD: enable [nbd] in sidus.toml (or drop --no-nbd), or set the node's mode to ram",
+                $"{effectiveMode.ToText()} mode without NBD");
         }
 
         var exported = agent && shared is not null;

@@ -63,4 +63,24 @@ internal static class HttpHelpers
         JsonAsync(ctx, json => node.WriteTo(json), status);
 
     private static IPAddress? Plain(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+
+    /// <summary>The request's body as UTF-8 text, or null when it holds more than LIMIT characters.</summary>
+    public static async Task<string?> ReadTextAsync(HttpContext ctx, int limit)
+    {
+        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
+        var buffer = new char[limit + 1];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await reader.ReadAsync(buffer.AsMemory(read), ctx.RequestAborted);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return read > limit ? null : new string(buffer, 0, read);
+    }
 }

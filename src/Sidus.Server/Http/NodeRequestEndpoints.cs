@@ -73,8 +73,7 @@ internal static class NodeRequestEndpoints
             return;
         }
 
-        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
-        var body = await ReadLimitedAsync(reader, BootStages.MaxDetailLength + 32, ctx.RequestAborted);
+        var body = await HttpHelpers.ReadTextAsync(ctx, BootStages.MaxDetailLength + 32);
         if (body is null || !NodeRequests.TryParseAnswer(body, out var request, out var result))
         {
             await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, "expected 'REQUEST-MS RESULT' (text/plain, one line)");
@@ -106,23 +105,5 @@ internal static class NodeRequestEndpoints
         }
 
         return await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"the requests of {node.Name}", Node: node.Name)) is null ? null : node;
-    }
-
-    private static async Task<string?> ReadLimitedAsync(StreamReader reader, int limit, CancellationToken ct)
-    {
-        var buffer = new char[limit + 1];
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await reader.ReadAsync(buffer.AsMemory(read), ct);
-            if (n == 0)
-            {
-                break;
-            }
-
-            read += n;
-        }
-
-        return read > limit ? null : new string(buffer, 0, read);
     }
 }

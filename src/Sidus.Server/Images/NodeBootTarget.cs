@@ -11,7 +11,7 @@ public sealed record NodeBootTarget(EffectiveSettings Settings, BootMode Mode, I
     public string? ImageSpec => Settings.Image.Value;
 
     /// <summary>Whether the mode boots the Sidus initramfs (node agent as /init): ram and shared.</summary>
-    public bool BootsAgent => Mode is BootMode.Ram or BootMode.Shared;
+    public bool BootsAgent => Mode is BootMode.Ram or BootMode.Shared or BootMode.Install;
 
     /// <param name="images">Where the image is resolved (afresh each time: a new head is used by the next boot).</param>
     /// <param name="settings">The node's effective settings (or an unknown machine's, from its network's groups).</param>

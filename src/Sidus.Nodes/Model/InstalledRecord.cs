@@ -1,0 +1,5 @@
+namespace Sidus.Nodes;
+
+/// <summary>What an installed node's disk holds: a version (its id and IMAGE@SEQ), installed at
+/// <see cref="InstalledAt"/>, and brought there by an update at <see cref="UpdatedAt"/> when one did.</summary>
+public sealed record InstalledRecord(string Node, string Version, string ImageRef, DateTimeOffset InstalledAt, DateTimeOffset? UpdatedAt);

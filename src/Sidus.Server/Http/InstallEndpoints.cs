@@ -1,0 +1,163 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Sidus.Nodes.Layouts;
+using Sidus.Server.Access;
+using Sidus.Server.Install;
+using Sidus.Store.Objects;
+
+namespace Sidus.Server.Http;
+
+/// <summary>
+/// The installing agent's routes (<see cref="InstallPlan"/>, docs/installed-nodes.md): the plan for its disks, its
+/// key, and the report that the disk holds the version. Each needs the node's own credential: the plan and the key
+/// the installing boot's session (an installed node never gets a second key from its first), the report the session
+/// or, after an update, the key.
+/// </summary>
+internal static class InstallEndpoints
+{
+    private const int MaxDisksText = 64 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost(InstallPlan.PlanTemplate, PlanAsync);
+        app.MapPost(InstallPlan.KeyTemplate, KeyAsync);
+        app.MapPost(InstallPlan.InstalledTemplate, DoneAsync);
+    }
+
+    private static async Task PlanAsync(HttpContext ctx)
+    {
+        if (await NodeAsync(ctx, "the install plan") is not var (node, decision))
+        {
+            return;
+        }
+
+        var snapshot = ctx.RequestServices.GetRequiredService<InventoryView>().Current;
+        var settings = snapshot.Resolve(node);
+        var logger = Log(ctx);
+        if (settings.Mode.Value != BootMode.Install)
+        {
+            await RefuseAsync(ctx, logger, node, StatusCodes.Status409Conflict, $"node {node.Name} is in mode {settings.Mode.Value.ToText()}, not install: nothing is installed");
+            return;
+        }
+
+        var images = ctx.RequestServices.GetRequiredService<ImageCatalog>();
+        var lookup = decision.Token is { } token ? images.Version(token.Version) : settings.Image.Value is { } spec ? images.Lookup(spec) : null;
+        if (lookup?.Files is not { } files)
+        {
+            await RefuseAsync(ctx, logger, node, StatusCodes.Status409Conflict, $"node {node.Name}: its version cannot be found ({lookup?.Problem ?? "no image set"})");
+            return;
+        }
+
+        string? body = await HttpHelpers.ReadTextAsync(ctx, MaxDisksText);
+        (string Firmware, IReadOnlyList<DiskFacts> Disks) found;
+        try
+        {
+            found = InstallPlan.ParseDisks(body ?? throw new FormatException($"more than {MaxDisksText} characters"));
+        }
+        catch (FormatException e)
+        {
+            await RefuseAsync(ctx, logger, node, StatusCodes.Status400BadRequest, "the disks could not be read: " + e.Message);
+            return;
+        }
+
+        var (layout, layoutName) = LayoutOf(snapshot, settings);
+        InstallPlan plan;
+        try
+        {
+            plan = InstallPlanner.Plan(layout, layoutName, found.Firmware, found.Disks, files.Version.ToString(),
+                $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}", settings.KernelArgs.Value ?? string.Empty);
+        }
+        catch (InstallPlanException e)
+        {
+            await RefuseAsync(ctx, logger, node, StatusCodes.Status409Conflict, e.Message);
+            return;
+        }
+
+        ServerLog.InstallStep(logger, node.Name, $"plan for {plan.ImageRef} with layout {layoutName} on {string.Join(", ", plan.Disks.Select(d => d.Id + "=" + d.Device))} ({found.Firmware})");
+        await HttpHelpers.TextAsync(ctx, plan.Format());
+    }
+
+    private static async Task KeyAsync(HttpContext ctx)
+    {
+        if (await NodeAsync(ctx, "a node key") is not var (node, decision))
+        {
+            return;
+        }
+
+        if (decision.Token is not { Kind: NodeTokenKind.Session } session)
+        {
+            await RefuseAsync(ctx, Log(ctx), node, StatusCodes.Status403Forbidden, "a node key is given only to the node's installing boot (its session)");
+            return;
+        }
+
+        var key = ctx.RequestServices.GetRequiredService<NodeAccess>().IssueKey(session);
+        ServerLog.InstallStep(Log(ctx), node.Name, "key issued");
+        await HttpHelpers.TextAsync(ctx, key + "\n");
+    }
+
+    private static async Task DoneAsync(HttpContext ctx)
+    {
+        if (await NodeAsync(ctx, "the install report") is not var (node, decision))
+        {
+            return;
+        }
+
+        var body = await HttpHelpers.ReadTextAsync(ctx, 200);
+        if (!InstallPlan.TryParseDone(body, out var updated, out var version))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, "expected 'installed VERSIONID' or 'updated VERSIONID' (text/plain)");
+            return;
+        }
+
+        var images = ctx.RequestServices.GetRequiredService<ImageCatalog>();
+        var id = ObjectId.Parse(version);
+        if (decision.Token is { Kind: NodeTokenKind.Session } session && session.Version != id)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status403Forbidden, $"this boot installs {session.Version.Short}, not {id.Short}");
+            return;
+        }
+
+        if (images.Version(id).Files is not { } files)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no version {version} in this store");
+            return;
+        }
+
+        var imageRef = $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}";
+        var store = ctx.RequestServices.GetRequiredService<InventoryView>().Store;
+        await store.RecordInstalledAsync(node.Name, version, imageRef, DateTimeOffset.UtcNow, updated, ctx.RequestAborted);
+        ServerLog.InstallStep(Log(ctx), node.Name, (updated ? "updated to " : "installed with ") + imageRef);
+        ctx.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>The layout a node installs with: its own, its group's or the defaults' (`sidus layout`), else Sidus's default.</summary>
+    private static (Layout Layout, string Name) LayoutOf(InventorySnapshot snapshot, EffectiveSettings settings) =>
+        (DefaultLayout.Parse(), DefaultLayout.Name);
+
+    private static async Task RefuseAsync(HttpContext ctx, ILogger logger, Node node, int status, string reason)
+    {
+        ServerLog.InstallRefused(logger, node.Name, reason);
+        await HttpHelpers.RefuseAsync(ctx, status, reason);
+    }
+
+    /// <summary>The node of the route's MAC and the credential's decision when the caller is that node (or an admin).</summary>
+    private static async Task<(Node Node, AccessDecision Decision)?> NodeAsync(HttpContext ctx, string what)
+    {
+        var text = ctx.Request.RouteValues["mac"] as string;
+        if (!MacAddress.TryParse(text, out var mac))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{text}' is not a MAC address");
+            return null;
+        }
+
+        if (ctx.RequestServices.GetRequiredService<InventoryView>().Current.FindByMac(mac) is not { } node)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no node has MAC {mac}");
+            return null;
+        }
+
+        return await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"{what} of {node.Name}", Node: node.Name)) is { } decision ? (node, decision) : null;
+    }
+
+    private static ILogger Log(HttpContext ctx) => ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Install");
+}
