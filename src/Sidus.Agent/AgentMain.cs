@@ -54,12 +54,12 @@ internal static class AgentMain
             return await StopAsync(malformed);
         }
 
-        if (line.ModeOrDefault is not (BootMode.Ram or BootMode.Shared))
+        if (line.ModeOrDefault is not (BootMode.Ram or BootMode.Shared or BootMode.Install))
         {
-            return await StopAsync($"{AgentKernelArguments.Names.Mode}={line.ModeOrDefault.ToText()} is not supported by this agent (ram and shared are)");
+            return await StopAsync($"{AgentKernelArguments.Names.Mode}={line.ModeOrDefault.ToText()} is not supported by this agent (ram, shared and install are)");
         }
 
-        if ((line.ModeOrDefault == BootMode.Shared || line.RamFromExport) && SharedRoot.Check(line) is { } wrong)
+        if ((line.ModeOrDefault is BootMode.Shared or BootMode.Install || line.RamFromExport) && SharedRoot.Check(line) is { } wrong)
         {
             return await StopAsync(wrong);
         }
@@ -108,6 +108,11 @@ internal static class AgentMain
         reporter.Server = line.Server;
         await reporter.ReportAsync(NodeEventStages.Agent, $"lease {lease.Address}/{lease.PrefixLength} on {name} from {lease.ServerId} after {clock.Elapsed.TotalSeconds:F1} s");
 
+        if (line.ModeOrDefault == BootMode.Install)
+        {
+            return await InstallAsync(line, http, reporter, modules, release);
+        }
+
         Directory.CreateDirectory(NewRoot);
         string detail;
         try
@@ -137,6 +142,30 @@ internal static class AgentMain
             return await StopAsync($"switching to the image's init failed: {e.Message}");
         }
 
+        return 0;
+    }
+
+    /// <summary>
+    /// Mode install: the version onto the node's disks (<see cref="Install.Installer"/>), then a reboot into them. A
+    /// refusal (the layout does not fit, the image lacks a tool) stops here with the reason on the console and at
+    /// the server, as any boot that cannot go on: nothing preserved was touched.
+    /// </summary>
+    private static async Task<int> InstallAsync(AgentKernelArguments line, HttpClient http, EventReporter reporter, ModuleLoader modules, string release)
+    {
+        string detail;
+        try
+        {
+            detail = await Install.Installer.RunAsync(line, http, reporter, modules, release);
+        }
+        catch (Exception e) when (e is Install.InstallException or UnbootableException or IOException or LinuxException)
+        {
+            await reporter.ReportAsync(NodeEventStages.Failed, "install: " + e.Message);
+            return await StopAsync("install: " + e.Message);
+        }
+
+        AgentConsole.Say(detail + "; rebooting into the disk");
+        await reporter.ReportAsync(NodeEventStages.Root, detail + "; rebooting into the disk");
+        ProcessRoot.Reboot();
         return 0;
     }
 

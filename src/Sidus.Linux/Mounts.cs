@@ -7,7 +7,9 @@ public static unsafe class Mounts
     public const ulong MS_NOSUID = 0x2;
     public const ulong MS_NODEV = 0x4;
     public const ulong MS_NOEXEC = 0x8;
+    public const ulong MS_BIND = 0x1000;
     public const ulong MS_MOVE = 0x2000;
+    public const ulong MS_REC = 0x4000;
 
     /// <summary>Mounts a filesystem; throws <see cref="LinuxException"/> with the errno when the kernel refuses.</summary>
     public static void Mount(string source, string target, string? fstype, ulong flags, string? data = null)

@@ -66,4 +66,20 @@ public static unsafe class ProcessRoot
             }
         }
     }
+
+    /// <summary>LINUX_REBOOT_CMD_RESTART: what reboot(2) does once every filesystem is written and unmounted.</summary>
+    private const int RebootRestart = 0x01234567;
+
+    /// <summary>Writes every filesystem's dirty data out: sync(2).</summary>
+    public static void Sync() => Libc.sync();
+
+    /// <summary>Writes every filesystem's dirty data out (sync(2)), then restarts the machine; returns only by throwing.</summary>
+    public static void Reboot()
+    {
+        Libc.sync();
+        if (Libc.reboot(RebootRestart) != 0)
+        {
+            throw LinuxException.FromLastError("reboot", "the machine");
+        }
+    }
 }

@@ -57,6 +57,41 @@ internal static class DiskSignature
             : new(DiskContentKind.Other, $"unrecognised data in its first {start.Length / 1024} KiB");
     }
 
+    /// <summary>The filesystem at the start of a volume as a layout names it (ext4 for any ext2/3/4, xfs, btrfs, vfat,
+    /// swap), or "" when none of those.</summary>
+    public static string FilesystemType(ReadOnlySpan<byte> s)
+    {
+        if (s.Length >= ExtMagicOffset + 2 && BinaryPrimitives.ReadUInt16LittleEndian(s[ExtMagicOffset..]) == ExtMagic)
+        {
+            return "ext4";
+        }
+
+        if (At(s, 0, "XFSB"u8))
+        {
+            return "xfs";
+        }
+
+        if (At(s, BtrfsMagicOffset, "_BHRfS_M"u8))
+        {
+            return "btrfs";
+        }
+
+        foreach (var offset in SwapMagicOffsets)
+        {
+            if (At(s, offset, "SWAPSPACE2"u8))
+            {
+                return "swap";
+            }
+        }
+
+        return At(s, 0x52, "FAT32"u8) || At(s, 0x36, "FAT1"u8) ? "vfat" : string.Empty;
+    }
+
+    /// <summary>The partition table at the start of a disk: gpt, msdos, or "none".</summary>
+    public static string TableType(ReadOnlySpan<byte> s) =>
+        At(s, SectorLength, "EFI PART"u8) ? "gpt" :
+        s.Length >= MbrSignatureOffset + 2 && s[MbrSignatureOffset] == 0x55 && s[MbrSignatureOffset + 1] == 0xAA && FilesystemType(s).Length == 0 ? "msdos" : "none";
+
     private static string? Named(ReadOnlySpan<byte> s)
     {
         if (At(s, 0, "XFSB"u8))

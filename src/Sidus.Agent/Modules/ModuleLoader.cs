@@ -14,9 +14,10 @@ internal sealed class ModuleLoader
     private readonly List<(string Pattern, string Module)> _aliases = [];
     private readonly HashSet<string> _loaded = new(StringComparer.Ordinal);
 
-    public ModuleLoader(string release)
+    /// <param name="under">Another root whose /lib/modules to load from (an image holds every module of its kernel).</param>
+    public ModuleLoader(string release, string under = "")
     {
-        _root = "/lib/modules/" + release;
+        _root = under + "/lib/modules/" + release;
         foreach (var line in ReadLines(_root + "/modules.dep"))
         {
             var colon = line.IndexOf(':', StringComparison.Ordinal);

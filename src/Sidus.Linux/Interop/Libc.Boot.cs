@@ -16,6 +16,12 @@ internal static unsafe partial class Libc
     public static partial int chroot(byte* path);
 
     [LibraryImport(Lib, SetLastError = true)]
+    public static partial int reboot(int command);
+
+    [LibraryImport(Lib)]
+    public static partial void sync();
+
+    [LibraryImport(Lib, SetLastError = true)]
     public static partial int chdir(byte* path);
 
     [LibraryImport(Lib, SetLastError = true)]

@@ -23,6 +23,9 @@ public static class InstalledNode
     /// <summary>The version the disk holds: one line, <c>VERSIONID IMAGE@SEQ</c>.</summary>
     public const string VersionFile = StateDirectory + "/version";
 
+    /// <summary>The agent itself on an installed node (its units find it here, or at /run/sidus/agent on a diskless one).</summary>
+    public const string AgentPath = StateDirectory + "/agent";
+
     /// <summary>Paths no sync writes, deletes or reports as drift, whatever the image holds: the node's own state.</summary>
     public static readonly IReadOnlyList<string> AlwaysKept = [ConfigDirectory, StateDirectory];
 

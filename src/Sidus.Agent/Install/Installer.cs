@@ -1,0 +1,459 @@
+using Sidus.Agent.Boot;
+using Sidus.Agent.Fetch;
+using Sidus.Agent.Modules;
+
+namespace Sidus.Agent.Install;
+
+/// <summary>
+/// Mode install (docs/installed-nodes.md): the image's own tools from its export, the node's disks found in sysfs,
+/// the plan from the server (its layout matched to them, what is preserved checked), then partitions, filesystems,
+/// the version written with the sync engine (every file checked by its hash), fstab by UUID, the node's key and
+/// overrides, GRUB (BIOS, UEFI's removable path, never the firmware's boot order), the report, and a reboot into the
+/// disk. Nothing is written to a disk before the plan and the image's tools are known good; a preserved partition
+/// or filesystem is never written at all.
+/// </summary>
+internal static class Installer
+{
+    public const string Tools = "/run/sidus/tools";
+    public const string Target = "/run/sidus/target";
+
+    /// <summary>Per layout fstype: the tool that makes it and the Debian package that has the tool.</summary>
+    private static readonly Dictionary<string, (string Tool, string Package)> Makers = new(StringComparer.Ordinal)
+    {
+        ["ext4"] = ("mkfs.ext4", "e2fsprogs"),
+        ["xfs"] = ("mkfs.xfs", "xfsprogs"),
+        ["btrfs"] = ("mkfs.btrfs", "btrfs-progs"),
+        ["vfat"] = ("mkfs.vfat", "dosfstools"),
+        ["swap"] = ("mkswap", "util-linux"),
+    };
+
+    private static readonly Dictionary<string, (string Gpt, string Msdos)> PartitionTypes = new(StringComparer.Ordinal)
+    {
+        [InstallPlan.Roles.Linux] = ("0FC63DAF-8483-4772-8E79-3D69D8477DE4", "83"),
+        [InstallPlan.Roles.Esp] = ("C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "ef"),
+        [InstallPlan.Roles.BiosGrub] = ("21686148-6449-6E6F-744E-656564454649", "83"),
+        [InstallPlan.Roles.Swap] = ("0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", "82"),
+        [InstallPlan.Roles.Raid] = ("A19D880F-05FC-4D3B-A006-743F0F84911E", "fd"),
+        [InstallPlan.Roles.Lvm] = ("E6D6D379-F507-44C2-A23C-238F2A3DF928", "8e"),
+    };
+
+    private const string BiosModules = "/usr/lib/grub/i386-pc";
+    private const string EfiModules = "/usr/lib/grub/x86_64-efi";
+
+    public static async Task<string> RunAsync(AgentKernelArguments line, HttpClient http, EventReporter reporter, ModuleLoader modules, string release)
+    {
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(Tools);
+        await SharedRoot.AssembleAsync(line, modules, reporter, Tools);
+        var tools = new ToolRoot(Tools);
+        tools.BindKernelTrees();
+        var fromImage = new ModuleLoader(release, Tools);
+
+        var firmware = Directory.Exists("/sys/firmware/efi") ? InstallPlan.Uefi : InstallPlan.Bios;
+        var disks = DiskScan.Find();
+        await StepAsync(reporter, $"install: {firmware} firmware, disks: " +
+            (disks.Count == 0 ? "none" : string.Join("; ", disks.Select(d => $"{d.Name} {d.Bytes / 1073741824.0:F1} GiB {d.Table}" + (d.Serial is null ? string.Empty : $" serial {d.Serial}")))));
+        var plan = await PlanAsync(http, reporter, firmware, disks);
+        await StepAsync(reporter, $"install: plan for {plan.ImageRef}: " + string.Join("; ", plan.Partitions.Select(p =>
+            $"{p.Id} {p.Size / 1048576} MiB on {plan.Disks.First(d => d.Id == p.Disk).Device}" + (p.Preserve ? " (preserved)" : string.Empty))));
+        CheckImage(tools, plan);
+
+        foreach (var disk in plan.Disks)
+        {
+            Partition(tools, plan, disk);
+        }
+
+        var devices = await VolumesAsync(plan);
+        Format(tools, plan, devices, reporter);
+        foreach (var fs in new[] { "vfat", "nls_cp437", "nls_ascii", "nls_utf8", "xfs", "btrfs" }.Where(f => plan.Formats.Any(x => x.FsType == "vfat" || x.FsType == f)))
+        {
+            fromImage.LoadByName(fs);
+        }
+
+        var mounted = MountTarget(plan, devices);
+        try
+        {
+            await StepAsync(reporter, $"install: writing {plan.ImageRef} to {string.Join(", ", mounted)}");
+            var stats = await new RootFetcher(http, reporter.Server!, reporter).FetchAsync(plan.Version, line.Manifest, Target);
+            await StepAsync(reporter, $"install: wrote {stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB in {stats.Elapsed.TotalSeconds:F1} s " +
+                $"({stats.Bytes / 1048576.0 / Math.Max(stats.Elapsed.TotalSeconds, 0.001):F1} MiB/s), every file checked by its SHA-256");
+            foreach (var mount in plan.Mounts)
+            {
+                // Preserved filesystems were never mounted: their mount points are made now, empty, in the new root.
+                Directory.CreateDirectory(Target + mount.Path);
+            }
+
+            WriteFstab(tools, plan, devices);
+            await WriteNodeFilesAsync(http, reporter, line, plan);
+            await Overrides.ApplyAsync(Target, line, http, reporter);
+            InstallBootloader(plan, devices, reporter);
+        }
+        finally
+        {
+            Unmount(mounted);
+            tools.Unbind();
+        }
+
+        await ReportDoneAsync(http, reporter, plan);
+        return $"installed {plan.ImageRef} in {clock.Elapsed.TotalSeconds:F0} s";
+    }
+
+    private static async Task<InstallPlan> PlanAsync(HttpClient http, EventReporter reporter, string firmware, List<DiskFacts> disks)
+    {
+        var backoff = new Backoff(2, 60);
+        while (true)
+        {
+            string problem;
+            try
+            {
+                using var body = new StringContent(InstallPlan.FormatDisks(firmware, disks), Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync(reporter.Server + InstallPlan.Plan(reporter.Mac!), body);
+                var text = await response.Content.ReadAsStringAsync();
+                if (response.IsSuccessStatusCode)
+                {
+                    return InstallPlan.Parse(text);
+                }
+
+                if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
+                {
+                    // The layout does not fit, or this node may not install: the admin must change something first.
+                    throw new InstallException("the server refused the install: " + ProblemText(text));
+                }
+
+                problem = $"the server answered {(int)response.StatusCode} for the install plan: {ProblemText(text)}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                problem = $"cannot ask {reporter.Server} for the install plan: {e.Message}";
+            }
+
+            var wait = backoff.Next();
+            AgentConsole.Fail($"{problem}; asking again in {wait.TotalSeconds:F0} s");
+            await Task.Delay(wait);
+        }
+    }
+
+    /// <summary>Refuses, before any disk is touched, an image that lacks a tool the plan needs, naming every package to add.</summary>
+    private static void CheckImage(ToolRoot tools, InstallPlan plan)
+    {
+        var missing = new SortedSet<string>(StringComparer.Ordinal);
+        void Need(bool present, string package)
+        {
+            if (!present)
+            {
+                missing.Add(package);
+            }
+        }
+
+        Need(tools.Find("sfdisk") is not null, "fdisk");
+        Need(tools.Find("blkid") is not null, "util-linux");
+        foreach (var f in plan.Formats.Where(f => !f.Preserve))
+        {
+            var (tool, package) = Makers[f.FsType];
+            Need(tools.Find(tool) is not null, package);
+        }
+
+        Need(tools.Find("grub-install") is not null && tools.Find("update-grub") is not null, "grub2-common");
+        Need(firmware(plan) == InstallPlan.Bios ? tools.Has(BiosModules) : tools.Has(EfiModules), firmware(plan) == InstallPlan.Bios ? "grub-pc-bin" : "grub-efi-amd64-bin");
+        var kernels = Directory.Exists(Tools + "/boot") ? Directory.GetFiles(Tools + "/boot", "vmlinuz-*") : [];
+        Need(kernels.Length > 0, "linux-image-amd64");
+        if (missing.Count > 0)
+        {
+            throw new InstallException(
+                $"{plan.ImageRef} cannot be installed: it lacks {string.Join(", ", missing)}. Nothing was written to any disk. Add them with: " +
+                $"sidus image exec {plan.ImageRef.Split('@')[0]} -- apt-get install -y {string.Join(' ', missing)}");
+        }
+
+        static string firmware(InstallPlan p) => p.Firmware;
+    }
+
+    private static void Partition(ToolRoot tools, InstallPlan plan, PlannedDisk disk)
+    {
+        var parts = plan.Partitions.Where(p => p.Disk == disk.Id).OrderBy(p => p.Number).ToList();
+        if (disk.Preserve)
+        {
+            AgentConsole.Say($"{disk.Device}: preserved, its partition table is left as it is");
+            return;
+        }
+
+        var gpt = disk.Table == InstallPlan.Gpt;
+        var script = new StringBuilder($"label: {(gpt ? "gpt" : "dos")}\nunit: sectors\n");
+        foreach (var p in parts)
+        {
+            var type = gpt ? PartitionTypes[p.Role].Gpt : PartitionTypes[p.Role].Msdos;
+            script.Append(CultureInfo.InvariantCulture, $"start={p.Start / 512}, size={p.Size / 512}, type={type}");
+            script.Append(gpt ? $", name={p.Id}\n" : p.Role == InstallPlan.Roles.Esp || (p.Role == InstallPlan.Roles.Linux && p == parts.FirstOrDefault(x => x.Role == InstallPlan.Roles.Linux)) ? ", bootable\n" : "\n");
+        }
+
+        var keeps = parts.Any(p => p.Preserve);
+        AgentConsole.Say($"{disk.Device}: writing a {disk.Table} table with {parts.Count} partitions" + (keeps ? " (the preserved ones at their place, their data untouched)" : string.Empty));
+        // --wipe never when something is preserved: wiping the disk's signatures could reach a kept partition's.
+        tools.Must("sfdisk", ["--no-reread", "--no-tell-kernel", "--wipe", keeps ? "never" : "always", "--wipe-partitions", "never", "/dev/" + disk.Device], "fdisk", script.ToString());
+        tools.Must("partx", ["--update", "/dev/" + disk.Device], "util-linux");
+    }
+
+    /// <summary>The device of every partition and disk the formats name, once the kernel shows the new partitions.</summary>
+    private static async Task<Dictionary<string, string>> VolumesAsync(InstallPlan plan)
+    {
+        var devices = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var d in plan.Disks)
+        {
+            devices[d.Id] = "/dev/" + d.Device;
+        }
+
+        var deadline = Stopwatch.StartNew();
+        foreach (var p in plan.Partitions)
+        {
+            var disk = plan.Disks.First(d => d.Id == p.Disk).Device;
+            string? name;
+            while ((name = DiskScan.PartitionDevice(disk, p.Number)) is null || !File.Exists("/dev/" + name))
+            {
+                if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+                {
+                    throw new InstallException($"partition {p.Number} of {disk} did not appear in /sys/block/{disk} after the table was written");
+                }
+
+                await Task.Delay(200);
+            }
+
+            devices[p.Id] = "/dev/" + name;
+        }
+
+        return devices;
+    }
+
+    private static void Format(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices, EventReporter reporter)
+    {
+        foreach (var f in plan.Formats)
+        {
+            var device = devices[f.Volume];
+            if (f.Preserve)
+            {
+                AgentConsole.Say($"{device}: {f.FsType} '{f.Id}' preserved, not formatted");
+                continue;
+            }
+
+            var (tool, package) = Makers[f.FsType];
+            List<string> args = f.FsType switch
+            {
+                "ext4" => ["-F", "-q", "-E", "nodiscard"],
+                "xfs" or "btrfs" => ["-f", "-q"],
+                "vfat" => ["-F", "32"],
+                _ => ["-f"],
+            };
+            if (f.Label is { } label)
+            {
+                args.AddRange(f.FsType == "vfat" ? ["-n", label.ToUpperInvariant()] : ["-L", label]);
+            }
+
+            if (f.Options is { } options)
+            {
+                args.AddRange(options.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            }
+
+            args.Add(device);
+            AgentConsole.Say($"{device}: making {f.FsType} '{f.Id}'");
+            tools.Must(tool, args, package);
+        }
+
+        _ = reporter.ReportAsync(NodeEventStages.Root, $"install: {plan.Formats.Count(f => !f.Preserve)} filesystems made");
+    }
+
+    /// <summary>Mounts the new filesystems under <see cref="Target"/>, root first; swap and preserved ones are not mounted.</summary>
+    private static List<string> MountTarget(InstallPlan plan, Dictionary<string, string> devices)
+    {
+        var mounted = new List<string>();
+        foreach (var m in plan.Mounts.OrderBy(m => m.Path == "/" ? 0 : m.Path.Count(c => c == '/')).ThenBy(m => m.Path, StringComparer.Ordinal))
+        {
+            var f = plan.Formats.First(x => x.Id == m.Format);
+            if (f.FsType == "swap" || f.Preserve)
+            {
+                continue;
+            }
+
+            var at = m.Path == "/" ? Target : Target + m.Path;
+            Directory.CreateDirectory(at);
+            try
+            {
+                // vfat: "quiet" makes the owner and mode the sync sets on its root succeed silently (FAT has neither).
+                Mounts.Mount(devices[f.Volume], at, f.FsType, 0, f.FsType == "vfat" ? "quiet,umask=0077" : null);
+            }
+            catch (LinuxException e)
+            {
+                throw new InstallException($"mounting {devices[f.Volume]} ({f.FsType}) on {m.Path} failed: {e.Message}");
+            }
+
+            mounted.Add($"{devices[f.Volume]} on {m.Path}");
+        }
+
+        return mounted;
+    }
+
+    private static void WriteFstab(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices)
+    {
+        var fstab = new StringBuilder("# written by Sidus at install (layout of ").Append(plan.ImageRef).Append("); filesystems by UUID\n");
+        foreach (var m in plan.Mounts.OrderBy(m => m.Path == "/" ? 0 : 1).ThenBy(m => m.Path, StringComparer.Ordinal))
+        {
+            var f = plan.Formats.First(x => x.Id == m.Format);
+            var uuid = tools.Must("blkid", ["-s", "UUID", "-o", "value", devices[f.Volume]], "util-linux").Trim();
+            var source = uuid.Length > 0 ? "UUID=" + uuid : devices[f.Volume];
+            var (path, options, pass) = f.FsType switch
+            {
+                "swap" => ("none", m.Options ?? "sw", 0),
+                "vfat" => (m.Path, m.Options ?? "umask=0077", 2),
+                _ when m.Path == "/" => (m.Path, m.Options ?? "errors=remount-ro", 1),
+                _ => (m.Path, m.Options ?? "defaults", 2),
+            };
+            fstab.Append(CultureInfo.InvariantCulture, $"{source}\t{path}\t{f.FsType}\t{options}\t0\t{pass}\n");
+        }
+
+        Directory.CreateDirectory(Target + "/etc");
+        File.WriteAllText(Target + "/etc/fstab", fstab.ToString());
+    }
+
+    /// <summary>The node's own files (<see cref="InstalledNode"/>): its key, its agent's settings, the version, the agent itself.</summary>
+    private static async Task WriteNodeFilesAsync(HttpClient http, EventReporter reporter, AgentKernelArguments line, InstallPlan plan)
+    {
+        Directory.CreateDirectory(Target + InstalledNode.ConfigDirectory);
+        Directory.CreateDirectory(Target + InstalledNode.StateDirectory);
+        var key = await AskKeyAsync(http, reporter);
+        var keyFile = Target + InstalledNode.KeyFile;
+        File.WriteAllText(keyFile + ".new", string.Empty);
+        File.SetUnixFileMode(keyFile + ".new", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(keyFile + ".new", key + "\n");
+        File.Move(keyFile + ".new", keyFile, overwrite: true);
+        File.WriteAllText(Target + InstalledNode.SettingsFile, new InstalledNode.Settings(reporter.Server!, reporter.Mac!, line.Node ?? line.Hostname ?? "node").Format());
+        File.WriteAllText(Target + InstalledNode.VersionFile, $"{plan.Version} {plan.ImageRef}\n");
+        var agent = Target + InstalledNode.AgentPath;
+        File.Copy(System.Environment.ProcessPath ?? "/init", agent, overwrite: true);
+        File.SetUnixFileMode(agent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute |
+            UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+    }
+
+    private static async Task<string> AskKeyAsync(HttpClient http, EventReporter reporter)
+    {
+        var backoff = new Backoff(2, 30);
+        for (var attempt = 1; ; attempt++)
+        {
+            string problem;
+            try
+            {
+                using var response = await http.PostAsync(reporter.Server + InstallPlan.Key(reporter.Mac!), new StringContent(string.Empty));
+                var text = (await response.Content.ReadAsStringAsync()).Trim();
+                if (response.IsSuccessStatusCode && NodeCredentials.IsWellFormed(text))
+                {
+                    return text;
+                }
+
+                problem = $"{(int)response.StatusCode}: {ProblemText(text)}";
+                if ((int)response.StatusCode is >= 400 and < 500)
+                {
+                    throw new InstallException("the server refused this node a key: " + problem);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                problem = e.Message;
+            }
+
+            var wait = backoff.Next();
+            AgentConsole.Fail($"asking for the node's key: {problem}; again in {wait.TotalSeconds:F0} s");
+            await Task.Delay(wait);
+        }
+    }
+
+    /// <summary>
+    /// GRUB into the installed system, run there: for BIOS (i386-pc) into the disk holding the bios_grub partition or
+    /// an msdos table, for UEFI (x86_64-efi) onto the ESP's removable path EFI/BOOT/BOOTX64.EFI with --no-nvram: the
+    /// firmware's boot order is never touched, so network boot stays first and the server stays in control. A layout
+    /// with both (Sidus's default) gets both, so the disk boots under either firmware. Then grub.cfg from the
+    /// image's kernels and the node's kernel arguments (/etc/default/grub.d/90-sidus.cfg, from the override layer).
+    /// </summary>
+    private static void InstallBootloader(InstallPlan plan, Dictionary<string, string> devices, EventReporter reporter)
+    {
+        var system = new ToolRoot(Target);
+        system.BindKernelTrees();
+        try
+        {
+            var biosDisk = plan.Partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.BiosGrub)?.Disk ??
+                           plan.Disks.FirstOrDefault(d => d.Table == InstallPlan.Msdos)?.Id;
+            var esp = plan.Partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.Esp);
+            var done = new List<string>();
+            if (biosDisk is not null && system.Has(BiosModules))
+            {
+                system.Must("grub-install", ["--target=i386-pc", "--recheck", devices[biosDisk]], "grub-pc-bin");
+                done.Add($"BIOS on {devices[biosDisk]}");
+            }
+
+            if (esp is not null && system.Has(EfiModules))
+            {
+                system.Must("grub-install", ["--target=x86_64-efi", "--efi-directory=/boot/efi", "--removable", "--no-nvram", "--no-uefi-secure-boot"], "grub-efi-amd64-bin");
+                done.Add($"UEFI on {devices[esp.Id]} (EFI/BOOT/BOOTX64.EFI, firmware boot order untouched)");
+            }
+
+            system.Must("update-grub", [], "grub2-common");
+            AgentConsole.Say("GRUB: " + string.Join("; ", done));
+            _ = reporter.ReportAsync(NodeEventStages.Root, "install: GRUB " + string.Join("; ", done));
+        }
+        finally
+        {
+            system.Unbind();
+        }
+    }
+
+    private static void Unmount(List<string> mounted)
+    {
+        ProcessRoot.Sync();
+        foreach (var what in Enumerable.Reverse(mounted))
+        {
+            var at = what[(what.IndexOf(" on ", StringComparison.Ordinal) + 4)..];
+            var path = at == "/" ? Target : Target + at;
+            try
+            {
+                Mounts.Unmount(path);
+            }
+            catch (LinuxException e)
+            {
+                AgentConsole.Fail($"unmounting {path}: {e.Message}; detaching it");
+                Mounts.Unmount(path, 2);
+            }
+        }
+    }
+
+    private static async Task ReportDoneAsync(HttpClient http, EventReporter reporter, InstallPlan plan)
+    {
+        var backoff = new Backoff(2, 30);
+        for (var attempt = 1; attempt <= 10; attempt++)
+        {
+            try
+            {
+                using var body = new StringContent(InstallPlan.FormatDone(false, plan.Version), Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync(reporter.Server + InstallPlan.Installed(reporter.Mac!), body);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                AgentConsole.Fail($"the server did not take the install report ({(int)response.StatusCode}): {ProblemText(await response.Content.ReadAsStringAsync())}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                AgentConsole.Fail($"reporting the install: {e.Message}");
+            }
+
+            await backoff.WaitAsync();
+        }
+
+        // The disk is complete: booting it is right even if the server did not hear of it. Its next network boot
+        // (still mode install) would install again; the admin sees the failed report in the node's events.
+        AgentConsole.Fail("the server never took the install report: the node boots its disk now, but its next network boot installs it again");
+    }
+
+    private static Task StepAsync(EventReporter reporter, string detail)
+    {
+        AgentConsole.Say(detail);
+        return reporter.ReportAsync(NodeEventStages.Root, detail);
+    }
+
+    private static string ProblemText(string text) => text.Length > 400 ? text[..400] + "..." : text.Trim();
+}
