@@ -9,7 +9,8 @@ namespace Sidus.Nodes.Json;
 public static class BootStatusJson
 {
     /// <summary>One row: a node (NAME, or null for a machine not in the inventory) with its boot STATUS, if any.</summary>
-    public static JsonObject Row(string? name, MacAddress? mac, NodeBootStatus? status, NodeAccessRecord? access) => new()
+    /// <param name="installed">What the node's disk holds when it is an installed node.</param>
+    public static JsonObject Row(string? name, MacAddress? mac, NodeBootStatus? status, NodeAccessRecord? access, InstalledRecord? installed = null) => new()
     {
         ["node"] = name,
         ["mac"] = mac?.ToString(),
@@ -19,6 +20,7 @@ public static class BootStatusJson
         ["image"] = status?.Image,
         ["up"] = status?.Up is { } up ? Up(up) : null,
         ["access"] = access is null ? null : Access(access),
+        ["installed"] = installed is null ? null : Installed(installed),
         ["stages"] = new JsonArray([.. (status?.Stages ?? []).Select(s => (JsonNode?)new JsonObject
         {
             ["stage"] = s.Stage.ToText(),
@@ -53,6 +55,15 @@ public static class BootStatusJson
         var latest = stages[s.Stages.ToList().IndexOf(s.Latest)];
         return s with { Stages = stages, Latest = latest };
     }
+
+    /// <summary>An installed node's disk: the version it matches (id and IMAGE@SEQ), when installed and last updated.</summary>
+    public static JsonObject Installed(InstalledRecord i) => new()
+    {
+        ["version"] = i.Version,
+        ["imageRef"] = i.ImageRef,
+        ["installedAt"] = i.InstalledAt.ToString("O", CultureInfo.InvariantCulture),
+        ["updatedAt"] = i.UpdatedAt?.ToString("O", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>A node's credential record for scripts: its latest alarm, how many, and its latest revocation.</summary>
     public static JsonObject Access(NodeAccessRecord a) => new()

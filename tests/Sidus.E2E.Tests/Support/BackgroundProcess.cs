@@ -7,6 +7,8 @@ internal sealed class BackgroundProcess : IDisposable
 {
     private readonly Process _process;
 
+    private bool _disposed;
+
     public BackgroundProcess(string file, IEnumerable<string> arguments, string logPath)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -38,6 +40,12 @@ internal sealed class BackgroundProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -44,6 +44,41 @@ public sealed class BootImageFixture
         Boot = new InitramfsBuilder(Repository).GetOrBuild(Version, AgentPath, CancellationToken.None);
     }
 
+    /// <summary>The image installed to disks by the install tests: this one plus what an install needs.</summary>
+    public const string InstallImage = "e2e-install";
+
+    /// <summary>Packages the install needs in the image: sfdisk, mkfs.vfat, GRUB for BIOS and UEFI, update-grub.</summary>
+    public static readonly IReadOnlyList<string> InstallPackages = ["fdisk", "dosfstools", "e2fsprogs", "grub-pc-bin", "grub-efi-amd64-bin", "grub2-common"];
+
+    /// <summary>
+    /// Makes <see cref="InstallImage"/> once: the boot image's version imported under the new name, then the install's
+    /// packages added with `image exec` (apt-get from Debian's mirror), so the boot image's own versions never move.
+    /// </summary>
+    public string EnsureInstallImage()
+    {
+        lock (Gate)
+        {
+            if (Repository.Refs.Head(InstallImage) is not null)
+            {
+                return InstallImage;
+            }
+
+            var store = new ImageStore(Repository);
+            var tree = Path.Combine(Home, "work", "install-image-base");
+            Sidus.Store.Sync.TreeSync.Checkout(Repository, Version, tree, new Sidus.Store.Checkout.CheckoutOptions(), CancellationToken.None);
+            store.Import(InstallImage, tree, "e2e install image: the boot image", null, CancellationToken.None);
+            Directory.Delete(tree, recursive: true);
+            var (code, _) = store.ExecAsync(InstallImage, ["apt-get", "install", "-y", "--no-install-recommends", .. InstallPackages], "e2e install image: install tools",
+                null, CancellationToken.None).GetAwaiter().GetResult();
+            if (code != 0)
+            {
+                throw new InvalidOperationException($"apt-get install {string.Join(' ', InstallPackages)} in the install image failed ({code})");
+            }
+
+            return InstallImage;
+        }
+    }
+
     public string Home { get; }
     public Repository Repository { get; }
     public ObjectId Version { get; }

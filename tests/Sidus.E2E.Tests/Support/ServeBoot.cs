@@ -32,6 +32,7 @@ internal sealed partial class ServeBoot : IDisposable
 
     private readonly BootImageFixture _fixture;
     private readonly OwnedResources _owned = new();
+    private BackgroundProcess? _vm;
 
     public ServeBoot(BootImageFixture fixture)
     {
@@ -117,7 +118,8 @@ internal sealed partial class ServeBoot : IDisposable
     /// <summary>Powers the VM on with MEMORYMIB of RAM: network boot only, no disk. The firmware's own console goes to
     /// the serial log too (SeaBIOS and OVMF copy the screen there with -nographic), so iPXE's messages can be read.</summary>
     /// <summary>Powers the VM on: network first; <paramref name="disk"/> (a raw image) as its virtio disk when given.</summary>
-    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null)
+    /// <param name="reboot">Let a reboot restart the VM (an installed node reboots into its disk); else QEMU exits.</param>
+    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null, bool reboot = false)
     {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         if (!File.Exists(IpxeRom))
@@ -128,7 +130,7 @@ internal sealed partial class ServeBoot : IDisposable
         List<string> arguments =
         [
             "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", memoryMiB.ToString(CultureInfo.InvariantCulture), "-smp", "2", "-nographic", "-display", "none",
-            "-monitor", "none", "-no-reboot", "-boot", "n", "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
+            "-monitor", "none", .. (reboot ? Array.Empty<string>() : ["-no-reboot"]), "-boot", "n", "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=n0,mac={Mac}" + (firmware == Firmware.Uefi ? ",romfile=" + IpxeRom : string.Empty) + (disk is null ? string.Empty : ",bootindex=1"),
             "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog,
         ];
@@ -152,7 +154,14 @@ internal sealed partial class ServeBoot : IDisposable
         }
 
         Clock = Stopwatch.StartNew();
-        Own(new BackgroundProcess("ip", arguments, Path.Combine(Work, "qemu.log")));
+        _vm = Own(new BackgroundProcess("ip", arguments, Path.Combine(Work, "qemu.log")));
+    }
+
+    /// <summary>Powers the VM off (QEMU killed): its disk is free for another VM.</summary>
+    public void StopVm()
+    {
+        _vm?.Dispose();
+        _vm = null;
     }
 
     /// <summary>The node's `sidus node status --json` entry, or null when it has none yet.</summary>

@@ -23,6 +23,7 @@ public static class NodeCommand
         cmd.Subcommands.Add(NodeAdoptCommand.Create(db));
         cmd.Subcommands.Add(NodeStatusCommand.Create(db));
         cmd.Subcommands.Add(NodeRevokeCommand.Create(db));
+        cmd.Subcommands.Add(NodeReinstallCommand.Create(db));
         cmd.Subcommands.Add(NodeApplyOverridesCommand.Create(db));
         cmd.Subcommands.Add(NodeRenderCommand.Create(db));
         return cmd;

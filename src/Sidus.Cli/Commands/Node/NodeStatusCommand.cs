@@ -77,7 +77,7 @@ public static class NodeStatusCommand
     }
 
     /// <summary>One row of the table: a node (or an unknown MAC that reported) and its latest boot, if any.</summary>
-    public sealed record Row(string? Name, MacAddress? Mac, NodeBootStatus? Status)
+    public sealed record Row(string? Name, MacAddress? Mac, NodeBootStatus? Status, InstalledRecord? Installed = null)
     {
         /// <summary>The row's identity across polls of --watch.</summary>
         public string Key => Name ?? "~" + Mac;
@@ -89,13 +89,13 @@ public static class NodeStatusCommand
     {
         var snap = await store.LoadAsync(ct);
         var access = (await store.GetAccessRecordsAsync(ct)).ToDictionary(a => a.Node, StringComparer.Ordinal);
-        var rows = BootStatusJson.Rows(snap, await store.GetBootStatusAsync(ct), wanted).Select(x => new Row(x.Name, x.Mac, x.Status)).ToList();
+        var rows = BootStatusJson.Rows(snap, await store.GetBootStatusAsync(ct), wanted).Select(x => new Row(x.Name, x.Mac, x.Status, x.Name is null ? null : snap.Installed(x.Name))).ToList();
         return (rows, access);
     }
 
     public static TextTable Table(IEnumerable<Row> rows)
     {
-        var table = new TextTable("NODE", "MAC", "STAGE", "AT", "IMAGE", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
+        var table = new TextTable("NODE", "MAC", "STAGE", "AT", "IMAGE", "DISK", "RAM USED", "STAGES (time since DHCP)", "DETAIL");
         foreach (var row in rows)
         {
             table.AddRow(Cells(row));
@@ -106,12 +106,13 @@ public static class NodeStatusCommand
 
     public static string?[] Cells(Row row)
     {
-        var (name, mac, s) = row;
+        var (name, mac, s, installed) = row;
         return
         [
             name ?? "(unknown)", mac?.ToString() ?? "-", s?.Latest.Stage.ToText() ?? "-",
             s?.Latest.At.ToString("u", CultureInfo.InvariantCulture) ?? "-",
             s is null ? "-" : Short(s.Image),
+            installed is null ? "-" : "installed " + installed.ImageRef,
             s is null ? "-" : Used(s.Up),
             s is null ? "-" : string.Join(",", s.Stages.Select(t => $"{t.Stage.ToText()}+{t.SinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s")),
             s?.Latest.Detail ?? "",
@@ -120,7 +121,7 @@ public static class NodeStatusCommand
 
     /// <summary>The row as `--json` prints it and the API answers it (one shape, <see cref="BootStatusJson"/>).</summary>
     public static JsonObject Json(Row x, IReadOnlyDictionary<string, NodeAccessRecord> access) =>
-        BootStatusJson.Row(x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null);
+        BootStatusJson.Row(x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null, x.Installed);
 
     /// <summary>The lines below the table: each node's credential alarm and latest revocation.</summary>
     public static IEnumerable<string> AccessLines(IEnumerable<Row> rows, IReadOnlyDictionary<string, NodeAccessRecord> access)

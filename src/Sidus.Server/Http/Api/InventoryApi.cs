@@ -130,7 +130,8 @@ public static class InventoryApi
         var store = Store(ctx);
         var access = (await store.GetAccessRecordsAsync(ctx.RequestAborted)).ToDictionary(a => a.Node, StringComparer.Ordinal);
         return [.. BootStatusJson.Rows(snap, await store.GetBootStatusAsync(ctx.RequestAborted), wanted).Select(x =>
-            BootStatusJson.Row(x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null))];
+            BootStatusJson.Row(x.Name, x.Mac, x.Status, x.Name is not null && access.TryGetValue(x.Name, out var a) ? a : null,
+                x.Name is null ? null : snap.Installed(x.Name)))];
     }
 
     private static async Task ListGroupsAsync(HttpContext ctx)
