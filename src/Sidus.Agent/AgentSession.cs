@@ -18,7 +18,7 @@ internal static class AgentSession
 
     public static string? Current { get; private set; }
 
-    /// <summary>The session kept by an earlier step of this boot, or null.</summary>
+    /// <summary>The session kept by an earlier step of this boot, or an installed node's key, or null.</summary>
     public static string? Load(string path = DefaultPath)
     {
         try
@@ -28,7 +28,9 @@ internal static class AgentSession
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            Current = null;
+            // An installed node has no boot session: it speaks with its key (Install/Installer.cs writes it).
+            Current = path == DefaultPath && File.Exists(InstalledNode.KeyFile) && File.ReadAllText(InstalledNode.KeyFile).Trim() is var key &&
+                      NodeCredentials.IsWellFormed(key) ? key : null;
         }
 
         return Current;

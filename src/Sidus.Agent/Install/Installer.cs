@@ -65,21 +65,32 @@ internal static class Installer
 
         var devices = await VolumesAsync(plan);
         Format(tools, plan, devices, reporter);
-        foreach (var fs in new[] { "vfat", "nls_cp437", "nls_ascii", "nls_utf8", "xfs", "btrfs" }.Where(f => plan.Formats.Any(x => x.FsType == "vfat" || x.FsType == f)))
+        // The filesystems' modules from the image (the initramfs has ext4 only); vfat needs its code pages too.
+        foreach (var module in plan.Formats.Select(f => f.FsType).Distinct().SelectMany(t => t switch
         {
-            fromImage.LoadByName(fs);
+            "vfat" => ["vfat", "nls_cp437", "nls_ascii", "nls_utf8"],
+            "xfs" or "btrfs" => [t],
+            _ => Array.Empty<string>(),
+        }))
+        {
+            fromImage.LoadByName(module);
         }
 
-        var mounted = MountTarget(plan, devices);
+        // A mount point the image has (a separate /boot) is mounted before the version is written, so its files land
+        // there; one it lacks (/boot/efi without grub-efi's postinst, /scratch) after: the sync makes the target
+        // equal to the image and never deletes across a filesystem.
+        var before = plan.Mounts.Where(m => m.Path == "/" || Directory.Exists(Tools + m.Path)).ToList();
+        var mounted = MountTarget(plan, devices, before);
         try
         {
             await StepAsync(reporter, $"install: writing {plan.ImageRef} to {string.Join(", ", mounted)}");
             var stats = await new RootFetcher(http, reporter.Server!, reporter).FetchAsync(plan.Version, line.Manifest, Target);
+            mounted.AddRange(MountTarget(plan, devices, plan.Mounts.Except(before).ToList()));
             await StepAsync(reporter, $"install: wrote {stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB in {stats.Elapsed.TotalSeconds:F1} s " +
                 $"({stats.Bytes / 1048576.0 / Math.Max(stats.Elapsed.TotalSeconds, 0.001):F1} MiB/s), every file checked by its SHA-256");
-            foreach (var mount in plan.Mounts)
+            foreach (var mount in plan.Mounts.Where(m => m.Path != "/"))
             {
-                // Preserved filesystems were never mounted: their mount points are made now, empty, in the new root.
+                // Preserved filesystems are never mounted: their mount points are made, empty, in the new root.
                 Directory.CreateDirectory(Target + mount.Path);
             }
 
@@ -260,10 +271,10 @@ internal static class Installer
     }
 
     /// <summary>Mounts the new filesystems under <see cref="Target"/>, root first; swap and preserved ones are not mounted.</summary>
-    private static List<string> MountTarget(InstallPlan plan, Dictionary<string, string> devices)
+    private static List<string> MountTarget(InstallPlan plan, Dictionary<string, string> devices, List<PlannedMount> mounts)
     {
         var mounted = new List<string>();
-        foreach (var m in plan.Mounts.OrderBy(m => m.Path == "/" ? 0 : m.Path.Count(c => c == '/')).ThenBy(m => m.Path, StringComparer.Ordinal))
+        foreach (var m in mounts.OrderBy(m => m.Path == "/" ? 0 : m.Path.Count(c => c == '/')).ThenBy(m => m.Path, StringComparer.Ordinal))
         {
             var f = plan.Formats.First(x => x.Id == m.Format);
             if (f.FsType == "swap" || f.Preserve)

@@ -1,0 +1,111 @@
+using Sidus.Nodes.Layouts;
+using Sidus.Server.Install;
+using Sidus.Wire.Contracts;
+
+namespace Sidus.Server.Tests.Install;
+
+/// <summary>The server's half of an install: a layout laid onto the disks an agent reports, refusals before any write.</summary>
+public sealed class InstallPlannerTests
+{
+    private const string Version = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private const long GiB = 1L << 30;
+    private const long MiB = 1L << 20;
+
+    private static DiskFacts Disk(string name, long bytes, string? serial = null, bool removable = false, string table = "none", params ExistingPartition[] parts) =>
+        new(name, bytes, removable, serial, null, "pci-0000:00:0" + name[^1] + ".0", null, table, parts);
+
+    private static InstallPlan Plan(string yaml, string firmware, params DiskFacts[] disks) =>
+        InstallPlanner.Plan(LayoutYaml.Parse(yaml, "test.yaml"), "test", firmware, disks, Version, "demo@1", "console=ttyS0");
+
+    private const string Preserving = """
+        version: 1
+        items:
+          - { id: d, type: disk, match: { serial: DATA1 } }
+          - { id: bios, type: partition, disk: d, size: 1MiB, flags: [bios_grub] }
+          - { id: rootp, type: partition, disk: d, size: 2GiB }
+          - { id: keep, type: partition, disk: d, size: rest, preserve: true }
+          - { id: root-fs, type: format, volume: rootp, fstype: ext4 }
+          - { id: keep-fs, type: format, volume: keep, fstype: ext4, preserve: true }
+          - { id: root, type: mount, device: root-fs, path: / }
+          - { id: data, type: mount, device: keep-fs, path: /data }
+        """;
+
+    [Fact]
+    public void DefaultLayout_OnTheFirstNonRemovableDisk_BootsBothFirmwares()
+    {
+        var plan = InstallPlanner.Plan(DefaultLayout.Parse(), DefaultLayout.Name, InstallPlan.Bios, [Disk("sda", 8 * GiB, removable: true), Disk("vdb", 10 * GiB)], Version, "demo@1", "");
+        Assert.Equal("vdb", Assert.Single(plan.Disks).Device);
+        Assert.Equal([InstallPlan.Roles.BiosGrub, InstallPlan.Roles.Esp, InstallPlan.Roles.Linux], plan.Partitions.Select(p => p.Role));
+        Assert.Equal(MiB, plan.Partitions[0].Start);
+        Assert.Equal(10 * GiB - MiB, plan.Partitions[^1].Start + plan.Partitions[^1].Size);
+        Assert.Contains(plan.Mounts, m => m.Path == "/boot/efi");
+        Assert.Equal(InstallPlan.Uefi, InstallPlanner.Plan(DefaultLayout.Parse(), DefaultLayout.Name, InstallPlan.Uefi, [Disk("vda", 10 * GiB)], Version, "demo@1", "").Firmware);
+    }
+
+    [Fact]
+    public void Preserved_PartitionWhereTheDiskHasIt_IsKept()
+    {
+        var keep = new ExistingPartition(3, 2 * GiB + 2 * MiB, 8 * GiB - 2 * GiB - 3 * MiB, "ext4");
+        var plan = Plan(Preserving, InstallPlan.Bios, Disk("vda", 8 * GiB), Disk("vdb", 8 * GiB, "DATA1", table: "gpt", parts: keep));
+        var kept = plan.Partitions.Single(p => p.Id == "keep");
+        Assert.True(kept.Preserve);
+        Assert.Equal((keep.Start, keep.Size), (kept.Start, kept.Size));
+        Assert.Equal("vdb", plan.Disks[0].Device);
+    }
+
+    [Fact]
+    public void Preserved_PartitionMissingOrMoved_RefusedSayingNothingWasTouched()
+    {
+        var missing = Assert.Throws<InstallPlanException>(() => Plan(Preserving, InstallPlan.Bios, Disk("vdb", 8 * GiB, "DATA1")));
+        Assert.Contains("vdb has no partition 3", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was touched", missing.Message, StringComparison.Ordinal);
+        var moved = Assert.Throws<InstallPlanException>(() => Plan(Preserving, InstallPlan.Bios,
+            Disk("vdb", 8 * GiB, "DATA1", table: "gpt", parts: new ExistingPartition(3, 4 * GiB, GiB, "ext4"))));
+        Assert.Contains($"starts at {4 * GiB}", moved.Message, StringComparison.Ordinal);
+        var otherFs = Assert.Throws<InstallPlanException>(() => Plan(Preserving, InstallPlan.Bios,
+            Disk("vdb", 8 * GiB, "DATA1", table: "gpt", parts: new ExistingPartition(3, 2 * GiB + 2 * MiB, 8 * GiB - 2 * GiB - 3 * MiB, "xfs"))));
+        Assert.Contains("preserved as ext4", otherFs.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoMatchingDisk_TooSmall_OrAmbiguous_Refused()
+    {
+        var none = Assert.Throws<InstallPlanException>(() => Plan(Preserving, InstallPlan.Bios, Disk("vda", 8 * GiB, "OTHER")));
+        Assert.Contains("wants serial DATA1, and no disk of this node matches (found: vda 8 GiB serial OTHER", none.Message, StringComparison.Ordinal);
+        var small = Assert.Throws<InstallPlanException>(() => Plan(Preserving, InstallPlan.Bios, Disk("vdb", GiB, "DATA1")));
+        Assert.Contains("does not fit this node's disks", small.Message, StringComparison.Ordinal);
+        var bySize = "version: 1\nitems:\n  - { id: d, type: disk, match: { size: 1GiB-100GiB } }\n  - { id: p, type: partition, disk: d, size: rest }\n" +
+                     "  - { id: f, type: format, volume: p, fstype: ext4 }\n  - { id: m, type: mount, device: f, path: / }\n";
+        var two = Assert.Throws<InstallPlanException>(() => Plan(bySize, InstallPlan.Uefi, Disk("vda", 8 * GiB), Disk("vdb", 9 * GiB)));
+        Assert.Contains("which 2 disks match", two.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Firmware_NeedsItsBootPartition()
+    {
+        const string rootOnly = "version: 1\nitems:\n  - { id: d, type: disk, match: { first: true } }\n  - { id: p, type: partition, disk: d, size: rest }\n" +
+                                "  - { id: f, type: format, volume: p, fstype: ext4 }\n  - { id: m, type: mount, device: f, path: / }\n";
+        Assert.Contains("needs an EFI system partition", Assert.Throws<InstallPlanException>(() => Plan(rootOnly, InstallPlan.Uefi, Disk("vda", 8 * GiB))).Message, StringComparison.Ordinal);
+        Assert.Contains("needs a bios_grub partition", Assert.Throws<InstallPlanException>(() => Plan(rootOnly, InstallPlan.Bios, Disk("vda", 8 * GiB))).Message, StringComparison.Ordinal);
+        var msdos = rootOnly.Replace("match: { first: true } }", "match: { first: true }, table: msdos }", StringComparison.Ordinal);
+        Assert.Equal(InstallPlan.Msdos, Plan(msdos, InstallPlan.Bios, Disk("vda", 8 * GiB)).Disks[0].Table);
+    }
+
+    [Fact]
+    public void RaidAndLvm_RefusedForNow_WithWhy()
+    {
+        const string raid = """
+            version: 1
+            items:
+              - { id: a, type: disk, match: { serial: A } }
+              - { id: b, type: disk, match: { serial: B } }
+              - { id: pa, type: partition, disk: a, size: rest, flags: [raid] }
+              - { id: pb, type: partition, disk: b, size: rest, flags: [raid] }
+              - { id: md, type: raid, level: 1, devices: [pa, pb] }
+              - { id: f, type: format, volume: md, fstype: ext4 }
+              - { id: m, type: mount, device: f, path: / }
+            """;
+        var e = Assert.Throws<InstallPlanException>(() => Plan(raid, InstallPlan.Bios, Disk("vda", 8 * GiB, "A"), Disk("vdb", 8 * GiB, "B")));
+        Assert.Contains("does not build md RAID or LVM yet", e.Message, StringComparison.Ordinal);
+    }
+}
