@@ -28,7 +28,7 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
     {
         var (status, body, _) = await Tools.CurlAsync($"{f.Http}/boot/52:54:00:00:01:01.ipxe");
         Assert.Equal(200, status);
-        Assert.Contains("sidus.node=n1 ", Text(body), StringComparison.Ordinal);
+        Assert.Contains("node n1: ", Text(body), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -50,7 +50,8 @@ public sealed class HttpBootTests(ServerFixture f) : IClassFixture<ServerFixture
         Assert.Contains($"chain /boot/{ServerFixture.UrlMac(3)}.ipxe?mode=shared || goto failed", menu, StringComparison.Ordinal);
 
         var (_, chosen, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(3)}.ipxe?mode=install");
-        Assert.Contains("sidus.mode=install", Text(chosen), StringComparison.Ordinal);
+        Assert.Contains("node n3: ", Text(chosen), StringComparison.Ordinal);
+        Assert.Contains($"/boot/{ServerFixture.UrlMac(3)}.ipxe?attempt=2", Text(chosen), StringComparison.Ordinal);
 
         var (bad, _, _) = await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(3)}.ipxe?mode=reboot-everything");
         Assert.Equal(400, bad);

@@ -82,7 +82,7 @@ internal sealed record NodeToken(NodeTokenKind Kind, MacAddress Mac, ObjectId Ve
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(key, bytes[..PayloadLength], expected);
         if (!CryptographicOperations.FixedTimeEquals(expected[..SignatureLength], bytes.Slice(PayloadLength, SignatureLength)) ||
-            bytes[KindOffset] is not ((byte)NodeTokenKind.Ticket or (byte)NodeTokenKind.Session))
+            bytes[KindOffset] is not ((byte)NodeTokenKind.Ticket or (byte)NodeTokenKind.Session or (byte)NodeTokenKind.Key))
         {
             return null;
         }

@@ -147,6 +147,18 @@ public sealed class BootScripts(
                 $"{effectiveMode.ToText()} mode without NBD");
         }
 
+        // Arguments that cannot fit the kernel's command line are refused before any build starts (the export's
+        // NBD and dm-verity arguments only lengthen it, and are checked again below).
+        var early = new AgentKernelArguments
+        {
+            Mac = mac.ToString(), Node = name, Hostname = name, Mode = effectiveMode, Image = files.Version.ToString(),
+            ImageRef = $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}", Server = $"http://{server}", Ticket = ticket,
+        }.Format();
+        if (IpxeText.CheckKernelArgs(operatorArgs.Length > 0 ? early + " " + operatorArgs : early) is { } cannotFit)
+        {
+            return AskAgain(mac, attempt, name, $"node {name}: {cannotFit}", "kernel arguments refused: " + cannotFit);
+        }
+
         var exported = agent && shared is not null;
         AgentBootFiles? made = null;
         ErofsExportFile? export = null;

@@ -61,7 +61,8 @@ public sealed class InstallHttpTests(ServerFixture f) : IClassFixture<ServerFixt
         key = key.Trim();
         Assert.True(NodeCredentials.IsWellFormed(key));
 
-        Assert.Equal(200, (await Tools.CurlAsync(f.Http + ContentRoutes.ManifestOf(f.VersionId), NodeSessions.Bearer(key))).Status);
+        var (opened, openedBody, _) = await Tools.CurlAsync(f.Http + ContentRoutes.ManifestOf(f.VersionId), NodeSessions.Bearer(key));
+        Assert.True(opened == 200, $"{opened}: {Text(openedBody)}");
         var other = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         var (refused, why, _) = await Tools.CurlAsync(f.Http + ContentRoutes.ManifestOf(other), NodeSessions.Bearer(key));
         Assert.Equal(403, refused);
@@ -100,11 +101,11 @@ public sealed class InstallHttpTests(ServerFixture f) : IClassFixture<ServerFixt
         Assert.Equal(f.VersionId, installed.GetProperty("version").GetString());
         Assert.Equal("deb@1", installed.GetProperty("imageRef").GetString());
         var table = await Tools.SidusAsync(f.Home, "node", "status", "n5", "--plain");
-        Assert.Contains("installed deb@1", table.Out, StringComparison.Ordinal);
+        Assert.Contains("installed deb@1", Text(table.Out), StringComparison.Ordinal);
 
         var reinstall = await Tools.SidusAsync(f.Home, "node", "reinstall", "n5");
         Assert.True(reinstall.ExitCode == 0, reinstall.Err);
-        Assert.Contains("n5: installs at its next network boot", reinstall.Out, StringComparison.Ordinal);
+        Assert.Contains("n5: installs at its next network boot", Text(reinstall.Out), StringComparison.Ordinal);
         await Tools.EventuallyAsync(async () =>
             !Text((await Tools.CurlAsync($"{f.Http}/boot/{ServerFixture.UrlMac(5)}.ipxe")).Body).Contains("local disk", StringComparison.Ordinal),
             TimeSpan.FromSeconds(10), "the reinstalled node no longer told to boot its disk");
