@@ -100,17 +100,39 @@ internal static class ClusterLayouts
     private static string Fragment(string text, YamlNode node)
     {
         var start = (int)node.Start.Index;
-        var end = Math.Min((int)LastEnd(node).Index, text.Length);
-        return text[start..end].TrimEnd() + "\n";
+        return text[start..Math.Min(EndIndex(text, node), text.Length)].TrimEnd() + "\n";
     }
 
-    /// <summary>Where NODE's content ends: a block collection's End reaches into what follows it (comments, the next key).</summary>
-    private static Mark LastEnd(YamlNode node) => node switch
+    /// <summary>
+    /// Where NODE's text ends. Not its End mark: a block collection's reaches into what follows (comments, the next
+    /// key), and YamlDotNet's End of a flow collection is just past its opening bracket. So: a scalar's end, a block
+    /// collection's last value's, a flow collection's closing bracket after its last value.
+    /// </summary>
+    private static int EndIndex(string text, YamlNode node)
     {
-        YamlMappingNode { Style: MappingStyle.Flow } or YamlSequenceNode { Style: SequenceStyle.Flow } => node.End,
-        YamlMappingNode { Children.Count: > 0 } m => LastEnd(m.Children.Last().Value),
-        YamlSequenceNode { Children.Count: > 0 } q => LastEnd(q.Children[^1]),
-        _ => node.End,
+        switch (node)
+        {
+            case YamlMappingNode { Style: MappingStyle.Flow } or YamlSequenceNode { Style: SequenceStyle.Flow }:
+                var close = node is YamlMappingNode ? '}' : ']';
+                var pos = LastChild(node) is { } last ? EndIndex(text, last) : (int)node.Start.Index + 1;
+                while (pos < text.Length && text[pos] != close)
+                {
+                    pos++;
+                }
+
+                return pos + 1;
+            case YamlMappingNode or YamlSequenceNode:
+                return LastChild(node) is { } child ? EndIndex(text, child) : (int)node.End.Index;
+            default:
+                return (int)node.End.Index;
+        }
+    }
+
+    private static YamlNode? LastChild(YamlNode node) => node switch
+    {
+        YamlMappingNode { Children.Count: > 0 } m => m.Children.Last().Value,
+        YamlSequenceNode { Children.Count: > 0 } q => q.Children[^1],
+        _ => null,
     };
 
     /// <summary>TEXT with up to WIDTH leading spaces taken off every line.</summary>
