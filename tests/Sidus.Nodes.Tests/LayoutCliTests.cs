@@ -50,4 +50,79 @@ public class LayoutCliTests
         Assert.Contains("uefi.yaml:7:", bad.Err, StringComparison.Ordinal);
         Assert.Contains("'ext5' is not one of ext4, xfs, btrfs, vfat, swap", bad.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StoredLayouts_SetListShowRm_NodeSetting_AndApplyWithAFile()
+    {
+        using var sidus = new SidusProcess();
+        var file = Path.Combine(sidus.Home, "uefi.yaml");
+        await File.WriteAllTextAsync(file, Layout);
+
+        var set = await sidus.RunAsync("layout", "set", "compute", file);
+        Assert.True(set.ExitCode == 0, set.Err);
+        Assert.Equal("stored layout compute revision 1 (7 items)\n", set.Out);
+        Assert.Contains("warning: " + file + ": no bios_grub partition", set.Err, StringComparison.Ordinal);
+        var again = await sidus.RunWithInputAsync(Layout.Replace("512MiB", "1GiB", StringComparison.Ordinal), "layout", "set", "compute", "-");
+        Assert.Equal("stored layout compute revision 2 (7 items)\n", again.Out);
+        var bad = await sidus.RunWithInputAsync(Layout.Replace("fstype: ext4", "fstype: ext5", StringComparison.Ordinal), "layout", "set", "compute", "-");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("<stdin>:7:", bad.Err, StringComparison.Ordinal);
+
+        var shown = await sidus.RunAsync("layout", "show", "compute", "--revision", "1");
+        Assert.Equal(Layout + "\n", shown.Out);
+        Assert.Contains("revision 1 of 2", shown.Err, StringComparison.Ordinal);
+        Assert.Equal(2, (await sidus.RunAsync("layout", "show", "compute", "--revision", "7")).ExitCode);
+        Assert.Equal(2, (await sidus.RunAsync("layout", "show", "ghost")).ExitCode);
+
+        Assert.Equal(0, (await sidus.RunAsync("group", "add", "gpu", "--layout", "compute")).ExitCode);
+        Assert.Equal(0, (await sidus.RunAsync("node", "add", "n1", "--mac", "52:54:00:00:00:01", "--group", "gpu")).ExitCode);
+        var missing = await sidus.RunAsync("node", "set", "n1", "--layout", "ghost");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("names layout 'ghost', which does not exist", missing.Err, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^layout\s+compute\s+group:gpu\s*$", (await sidus.RunAsync("node", "show", "n1")).Out);
+        var effective = JsonDocument.Parse((await sidus.RunAsync("node", "show", "n1", "--json")).Out).RootElement.GetProperty("effective").GetProperty("layout");
+        Assert.Equal(("compute", "group:gpu"), (effective.GetProperty("value").GetString(), effective.GetProperty("from").GetString()));
+
+        var list = await sidus.RunAsync("layout", "list");
+        Assert.Matches(@"(?m)^compute\s+2\s+2\s+\S+ \S+\s+2$", list.Out);
+        var listed = JsonDocument.Parse((await sidus.RunAsync("layout", "list", "--json")).Out).RootElement[0];
+        Assert.Equal(["node n1", "group:gpu"], listed.GetProperty("usedBy").EnumerateArray().Select(u => u.GetString()));
+
+        var refused = await sidus.RunAsync("layout", "rm", "compute");
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("used by node n1, group:gpu", refused.Err, StringComparison.Ordinal);
+
+        // apply: a layout from a file beside the cluster file, given to the node; the group's is cleared.
+        Directory.CreateDirectory(Path.Combine(sidus.Home, "site", "layouts"));
+        await File.WriteAllTextAsync(Path.Combine(sidus.Home, "site", "layouts", "big.yaml"), Layout.Replace("512MiB", "2GiB", StringComparison.Ordinal));
+        var cluster = Path.Combine(sidus.Home, "site", "cluster.yaml");
+        await File.WriteAllTextAsync(cluster, """
+            layouts:
+              big: { file: layouts/big.yaml }
+            groups:
+              - name: gpu
+            nodes:
+              - name: n1
+                mac: 52:54:00:00:00:01
+                group: gpu
+                layout: big
+            """);
+        var apply = await sidus.RunAsync("apply", "-f", cluster);
+        Assert.True(apply.ExitCode == 0, apply.Err);
+        Assert.Contains("+ layout big", apply.Out, StringComparison.Ordinal);
+        Assert.Contains("layout: compute -> -", apply.Out, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^layout\s+big\s+node\s*$", (await sidus.RunAsync("node", "show", "n1")).Out);
+
+        var rm = await sidus.RunAsync("layout", "rm", "compute");
+        Assert.True(rm.ExitCode == 0, rm.Err);
+        Assert.Equal(2, (await sidus.RunAsync("layout", "rm", "compute")).ExitCode);
+        Assert.Equal(0, (await sidus.RunAsync("node", "set", "n1", "--layout", "")).ExitCode);
+        Assert.Matches(@"(?m)^layout\s+-\s+built-in\s*$", (await sidus.RunAsync("node", "show", "n1")).Out);
+        foreach (var verb in new[] { "set", "list", "show", "rm" })
+        {
+            var help = await sidus.RunAsync("layout", verb, "--help");
+            Assert.Equal(0, help.ExitCode);
+            Assert.Contains("--db", help.Out, StringComparison.Ordinal);
+        }
+    }
 }

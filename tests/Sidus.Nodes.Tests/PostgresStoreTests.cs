@@ -18,7 +18,7 @@ public class PostgresStoreTests(PostgresCluster pg)
         await using var a = await InventoryStore.OpenAsync(cs);
         await using var b = await InventoryStore.OpenAsync(cs);
         Assert.Equal("postgresql", a.Provider);
-        Assert.Equal(5, await b.GetSchemaVersionAsync());
+        Assert.Equal(7, await b.GetSchemaVersionAsync());
     }
 
     [Fact]
@@ -96,6 +96,32 @@ public class PostgresStoreTests(PostgresCluster pg)
         var v = await copy.GetVersionAsync();
         Assert.True((await InventoryApplier.ApplyAsync(copy, InventoryYaml.Parse(yaml), prune: true, dryRun: false)).IsEmpty);
         Assert.Equal(v, await copy.GetVersionAsync());
+    }
+
+    [Fact]
+    public async Task Layouts_HistoryResolutionAndRemoval_AsOnSqlite()
+    {
+        await using var store = await InventoryStore.OpenAsync(pg.NewDatabase());
+        var t = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+        await store.EditAsync(e => e.SetLayoutAsync("small", LayoutStoreTests.Text(), t));
+        await store.EditAsync(e => e.SetLayoutAsync("small", LayoutStoreTests.Text("1GiB"), t.AddMinutes(1)));
+        await store.EditAsync(async e =>
+        {
+            await e.AddGroupAsync(new Group { Name = "gpu", Settings = new() { Layout = "small" } });
+            await e.AddNodeAsync(new Node { Name = "a", Macs = [Mac(1)], Groups = ["gpu"] });
+        });
+        var history = await store.GetLayoutHistoryAsync("small");
+        Assert.Equal([(1L, LayoutStoreTests.Text(), t), (2L, LayoutStoreTests.Text("1GiB"), t.AddMinutes(1))], history.Select(h => (h.Revision, h.Text, h.At)));
+        var snap = await store.LoadAsync();
+        Assert.Equal(("small", "group:gpu"), (snap.Resolve(snap.FindNode("a")!).Layout.Value, snap.Resolve(snap.FindNode("a")!).Layout.Origin));
+        Assert.Equal((2L, 2L), (snap.Layout("small")!.Revision, snap.Layout("small")!.Revisions));
+
+        var bad = await Assert.ThrowsAsync<InventoryException>(() => store.EditAsync(e => e.SetLayoutAsync("small", "items: [", t, "x.yaml")));
+        Assert.StartsWith("x.yaml:", bad.Message, StringComparison.Ordinal);
+        var inUse = await Assert.ThrowsAsync<InventoryException>(() => store.EditAsync(e => e.RemoveLayoutAsync("small", force: false)));
+        Assert.Contains("node a, group:gpu", inUse.Message, StringComparison.Ordinal);
+        await store.EditAsync(e => e.RemoveLayoutAsync("small", force: true));
+        Assert.Empty((await store.LoadAsync()).Layouts);
     }
 
     [Fact]

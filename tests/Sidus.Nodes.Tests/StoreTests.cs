@@ -186,7 +186,7 @@ public class StoreTests
     public async Task Open_SetsWalAndSchemaVersion()
     {
         await using var inv = await TempInventory.CreateAsync();
-        Assert.Equal(5, await inv.Store.GetSchemaVersionAsync());
+        Assert.Equal(7, await inv.Store.GetSchemaVersionAsync());
         await using var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False");
         await c.OpenAsync();
         await using var cmd = c.CreateCommand();
@@ -199,8 +199,8 @@ public class StoreTests
         Assert.NotNull(await again.GetNodeAsync("a"));
         cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
         // One row per migration (1: the tables, 2: the boot events' image and up report, 3: admin tokens, 4: node
-        // credentials, 5: requests to running nodes); reopening adds none.
-        Assert.Equal(5L, (long)(await cmd.ExecuteScalarAsync())!);
+        // credentials, 5: requests to running nodes, 6: disk layouts); reopening adds none.
+        Assert.Equal(6L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 
     [Fact]

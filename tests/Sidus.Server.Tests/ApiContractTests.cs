@@ -65,6 +65,15 @@ public sealed class ApiContractTests : IAsyncLifetime
     /// <summary>One call: the document's path and method, the URL's path, a body, and the status this call must get.</summary>
     private sealed record Call(string Template, string Method, string Path, string? Body, int Expect, bool Auth = true);
 
+    /// <summary>A layout's PUT body: one disk, an ESP of ESP_SIZE, the rest root.</summary>
+    private static string LayoutBody(string espSize) => new System.Text.Json.Nodes.JsonObject
+    {
+        ["text"] = "version: 1\nitems:\n  - {id: d, type: disk, match: {first: true}}\n"
+            + $"  - {{id: esp, type: partition, disk: d, size: {espSize}, flags: [esp]}}\n"
+            + "  - {id: rootp, type: partition, disk: d, size: rest}\n  - {id: espfs, type: format, volume: esp, fstype: vfat}\n"
+            + "  - {id: rootfs, type: format, volume: rootp, fstype: ext4}\n  - {id: root, type: mount, device: rootfs, path: /}\n",
+    }.ToJsonString();
+
     /// <summary>Every operation, in an order that makes sense (create, read, change, remove), with some refusals.</summary>
     private static readonly Call[] Calls =
     [
@@ -105,6 +114,20 @@ public sealed class ApiContractTests : IAsyncLifetime
         new("/api/networks", "GET", "/api/networks", null, 200),
         new("/api/networks/{name}", "GET", "/api/networks/lab", null, 200),
         new("/api/networks/{name}", "GET", "/api/networks/nope", null, 404),
+        new("/api/layouts/{name}", "PUT", "/api/layouts/small", LayoutBody("512MiB"), 201),
+        new("/api/layouts/{name}", "PUT", "/api/layouts/small", LayoutBody("1GiB"), 200),
+        new("/api/layouts/{name}", "PUT", "/api/layouts/small", LayoutBody("lots"), 400),
+        new("/api/layouts/{name}", "PUT", "/api/layouts/small", """{"text": "items: []", "colour": "red"}""", 400),
+        new("/api/layouts", "GET", "/api/layouts", null, 200),
+        new("/api/layouts/{name}", "GET", "/api/layouts/small", null, 200),
+        new("/api/layouts/{name}", "GET", "/api/layouts/small?revision=1", null, 200),
+        new("/api/layouts/{name}", "GET", "/api/layouts/small?revision=9", null, 404),
+        new("/api/layouts/{name}", "GET", "/api/layouts/ghost", null, 404),
+        new("/api/nodes/{name}", "PATCH", "/api/nodes/n2", """{"settings": {"layout": "small"}}""", 200),
+        new("/api/nodes/{name}", "PATCH", "/api/nodes/n2", """{"settings": {"layout": "ghost"}}""", 404),
+        new("/api/layouts/{name}", "DELETE", "/api/layouts/small", null, 409),
+        new("/api/layouts/{name}", "DELETE", "/api/layouts/small?force=true", null, 204),
+        new("/api/layouts/{name}", "DELETE", "/api/layouts/small", null, 404),
         new("/api/groups/{name}", "DELETE", "/api/groups/gpu", null, 409),
         new("/api/networks/{name}", "DELETE", "/api/networks/lab", null, 204),
         new("/api/networks/{name}", "DELETE", "/api/networks/lab", null, 404),
@@ -200,7 +223,8 @@ public sealed class ApiContractTests : IAsyncLifetime
     [Fact]
     public async Task Answers_AreTheCliJson()
     {
-        await _inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "n2", Macs = [ServerFixture.Mac(2)], Settings = new NodeSettings { KernelArgs = "quiet", Tags = ImmutableTags("rack", "r1") } }));
+        await _inventory.EditAsync(e => e.SetLayoutAsync("small", System.Text.Json.Nodes.JsonNode.Parse(LayoutBody("512MiB"))!["text"]!.GetValue<string>(), DateTimeOffset.UtcNow));
+        await _inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "n2", Macs = [ServerFixture.Mac(2)], Settings = new NodeSettings { KernelArgs = "quiet", Layout = "small", Tags = ImmutableTags("rack", "r1") } }));
         await using var server = await StartAsync();
         var http = $"http://127.0.0.1:{server.HttpEndpoint.Port}";
         (string Api, string[] Cli)[] pairs =
@@ -209,6 +233,8 @@ public sealed class ApiContractTests : IAsyncLifetime
             ("/api/nodes/n2", ["node", "show", "n2", "--json"]),
             ("/api/groups", ["group", "list", "--json"]),
             ("/api/networks", ["network", "list", "--json"]),
+            ("/api/layouts", ["layout", "list", "--json"]),
+            ("/api/layouts/small", ["layout", "show", "small", "--json"]),
             ("/api/boots", ["node", "status", "--json"]),
             ("/api/images", ["image", "list", "--json"]),
             ("/api/images/demo", ["image", "show", "demo", "--json"]),
@@ -225,6 +251,39 @@ public sealed class ApiContractTests : IAsyncLifetime
             using var fromCli = JsonDocument.Parse(printed.Text);
             Assert.True(JsonElement.DeepEquals(fromApi.RootElement, fromCli.RootElement), $"{api} differs from sidus {string.Join(' ', cli)}:\n{Encoding.UTF8.GetString(body)}\n---\n{printed.Text}");
         }
+    }
+
+    [Fact]
+    public async Task Layout_PutGetHistoryAndRefusal_TheProblemNamesTheLine()
+    {
+        await using var server = await StartAsync();
+        var url = $"http://127.0.0.1:{server.HttpEndpoint.Port}/api/layouts/small";
+        string[] Put(string body) => ["-X", "PUT", "-H", "Content-Type: application/json", "--data-binary", body, .. Tools.Bearer(_token)];
+
+        var (created, first, _) = await Tools.CurlAsync(url, Put(LayoutBody("512MiB")));
+        Assert.True(created == 201, Encoding.UTF8.GetString(first));
+        var (changed, second, _) = await Tools.CurlAsync(url, Put(LayoutBody("1GiB")));
+        Assert.Equal(200, changed);
+        var layout = JsonDocument.Parse(second).RootElement;
+        Assert.Equal((2, 2), (layout.GetProperty("revision").GetInt64(), layout.GetProperty("revisions").GetInt64()));
+        Assert.Contains("size: 1GiB", layout.GetProperty("text").GetString(), StringComparison.Ordinal);
+        var (_, old, _) = await Tools.CurlAsync(url + "?revision=1", Tools.Bearer(_token));
+        Assert.Contains("size: 512MiB", JsonDocument.Parse(old).RootElement.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, (await _inventory.LoadAsync()).Layout("small")!.Revision);
+
+        // What a GET gave can be PUT back; with a revision that moved on since, it is refused.
+        var (again, _, _) = await Tools.CurlAsync(url, Put(Encoding.UTF8.GetString(second)));
+        Assert.Equal(200, again);
+        var (stale, _, _) = await Tools.CurlAsync(url, Put(Encoding.UTF8.GetString(first).Replace("512MiB", "2GiB", StringComparison.Ordinal)));
+        Assert.Equal(409, stale);
+
+        // Line 4 of the text: an ESP size that is no size; the problem has the line and column.
+        var (refused, problem, _) = await Tools.CurlAsync(url, Put(LayoutBody("lots")));
+        Assert.Equal(400, refused);
+        var p = JsonDocument.Parse(problem).RootElement;
+        Assert.StartsWith("small:4:", p.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, p.GetProperty("line").GetInt32());
+        Assert.Equal(2, (await _inventory.LoadAsync()).Layout("small")!.Revision);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public static class InventoryJson
         ["image"] = s.Image,
         ["mode"] = s.Mode?.ToText(),
         ["kernelArgs"] = s.KernelArgs,
+        ["layout"] = s.Layout,
         ["tags"] = Tags(s.Tags),
     };
 
@@ -41,6 +42,7 @@ public static class InventoryJson
             ["image"] = Origin(e.Image.Value, e.Image.Origin),
             ["mode"] = Origin(e.Mode.Value.ToText(), e.Mode.Origin),
             ["kernelArgs"] = Origin(e.KernelArgs.Value, e.KernelArgs.Origin),
+            ["layout"] = Origin(e.Layout.Value, e.Layout.Origin),
             ["tags"] = tags,
         };
     }
@@ -73,6 +75,28 @@ public static class InventoryJson
         ["group"] = n.DefaultGroup,
         ["revision"] = n.Revision,
     };
+
+    /// <summary>
+    /// A stored layout at one revision: name, revision, how many revisions it has, when that revision was stored, its
+    /// users (<see cref="Layouts.LayoutUsers"/>) and, unless <paramref name="withText"/> is false (the list), its YAML.
+    /// </summary>
+    public static JsonObject Layout(Layouts.StoredLayout l, IReadOnlyList<string> users, bool withText)
+    {
+        var o = new JsonObject
+        {
+            ["name"] = l.Name,
+            ["revision"] = l.Revision,
+            ["revisions"] = l.Revisions,
+            ["updated"] = l.At.ToString("O", CultureInfo.InvariantCulture),
+            ["usedBy"] = Strings(users),
+        };
+        if (withText)
+        {
+            o["text"] = l.Text;
+        }
+
+        return o;
+    }
 
     /// <summary>A JSON array of strings, without the generic, reflection-based JsonArray.Add&lt;T&gt;.</summary>
     public static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);

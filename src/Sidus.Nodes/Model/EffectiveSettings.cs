@@ -9,7 +9,14 @@ public sealed record EffectiveSettings(
     Setting<string?> Image,
     Setting<BootMode> Mode,
     Setting<string?> KernelArgs,
-    ImmutableSortedDictionary<string, Setting<string>> Tags);
+    ImmutableSortedDictionary<string, Setting<string>> Tags)
+{
+    /// <summary>
+    /// The disk layout a node in mode install is laid out with, by name (null: none set). Its text is
+    /// <see cref="InventorySnapshot.Layout"/> of that name.
+    /// </summary>
+    public Setting<string?> Layout { get; init; } = new(null, SettingsResolver.BuiltInOrigin);
+}
 
 /// <summary>Resolves settings by precedence. Pure: the caller passes the levels.</summary>
 public static class SettingsResolver
@@ -43,6 +50,7 @@ public static class SettingsResolver
         var image = new Setting<string?>(null, BuiltInOrigin);
         var mode = new Setting<BootMode>(BuiltInMode, BuiltInOrigin);
         var args = new Setting<string?>(null, BuiltInOrigin);
+        var layout = new Setting<string?>(null, BuiltInOrigin);
         var tags = ImmutableSortedDictionary.CreateBuilder<string, Setting<string>>(StringComparer.Ordinal);
 
         // Walk from the weakest level up so a stronger level simply overwrites.
@@ -64,12 +72,17 @@ public static class SettingsResolver
                 args = new(s.KernelArgs, origin);
             }
 
+            if (s.Layout is not null)
+            {
+                layout = new(s.Layout, origin);
+            }
+
             foreach (var (key, value) in s.Tags)
             {
                 tags[key] = new(value, origin);
             }
         }
 
-        return new EffectiveSettings(node.Name, image, mode, args, tags.ToImmutable());
+        return new EffectiveSettings(node.Name, image, mode, args, tags.ToImmutable()) { Layout = layout };
     }
 }

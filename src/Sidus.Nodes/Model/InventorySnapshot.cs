@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Sidus.Nodes.Layouts;
 
 namespace Sidus.Nodes;
 
@@ -14,6 +15,7 @@ public sealed class InventorySnapshot
     private readonly FrozenDictionary<MacAddress, Node> _byMac;
     private readonly FrozenDictionary<string, DateTimeOffset> _revoked;
     private readonly FrozenDictionary<string, DateTimeOffset> _overridesRequested;
+    private readonly FrozenDictionary<string, StoredLayout> _layouts;
 
     public InventorySnapshot(
         long version,
@@ -23,7 +25,8 @@ public sealed class InventorySnapshot
         IEnumerable<NetworkPolicy> networks,
         IEnumerable<Access.AdminToken>? adminTokens = null,
         IReadOnlyDictionary<string, DateTimeOffset>? revoked = null,
-        IReadOnlyDictionary<string, DateTimeOffset>? overridesRequested = null)
+        IReadOnlyDictionary<string, DateTimeOffset>? overridesRequested = null,
+        IEnumerable<StoredLayout>? layouts = null)
     {
         AdminTokens = [.. (adminTokens ?? []).OrderBy(t => t.Name, StringComparer.Ordinal)];
         Version = version;
@@ -35,6 +38,8 @@ public sealed class InventorySnapshot
         _groups = Groups.ToFrozenDictionary(g => g.Name, StringComparer.Ordinal);
         _byMac = Nodes.SelectMany(n => n.Macs.Select(m => (m, n))).ToFrozenDictionary(p => p.m, p => p.n);
         _revoked = (revoked ?? new Dictionary<string, DateTimeOffset>()).ToFrozenDictionary(StringComparer.Ordinal);
+        Layouts = [.. (layouts ?? []).OrderBy(l => l.Name, StringComparer.Ordinal)];
+        _layouts = Layouts.ToFrozenDictionary(l => l.Name, StringComparer.Ordinal);
         _overridesRequested = (overridesRequested ?? new Dictionary<string, DateTimeOffset>()).ToFrozenDictionary(StringComparer.Ordinal);
     }
 
@@ -63,6 +68,16 @@ public sealed class InventorySnapshot
 
     /// <summary>The admin tokens (names and hashes; the secrets are never stored).</summary>
     public ImmutableArray<Access.AdminToken> AdminTokens { get; }
+
+    /// <summary>The disk layouts stored, each at its current (latest) revision.</summary>
+    public ImmutableArray<StoredLayout> Layouts { get; }
+
+    /// <summary>
+    /// The current revision of layout NAME, or null when none is stored by that name (a node can still name it after
+    /// `layout rm --force`: an install must then refuse). For an install: <c>snapshot.Layout(resolved.Layout.Value)</c>
+    /// gives the text (<see cref="StoredLayout.Text"/>) and the parsed layout (<see cref="StoredLayout.Parse"/>).
+    /// </summary>
+    public StoredLayout? Layout(string name) => _layouts.GetValueOrDefault(name.ToLowerInvariant());
 
     public Node? FindNode(string name) => _nodes.GetValueOrDefault(name.ToLowerInvariant());
 

@@ -14,6 +14,9 @@ public sealed record NodeSettings
 
     public string? KernelArgs { get; init; }
 
+    /// <summary>The name of a disk layout stored in the inventory (docs/layouts.md), for mode install.</summary>
+    public string? Layout { get; init; }
+
     public ImmutableSortedDictionary<string, string> Tags { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     /// <summary>Checks every member and returns the normalised copy; throws <see cref="InventoryException"/>.</summary>
@@ -30,14 +33,15 @@ public sealed record NodeSettings
         {
             Image = Image is null ? null : Names.ImageRef(Image),
             KernelArgs = KernelArgs is null ? null : Names.KernelArgs(KernelArgs),
+            Layout = Layout is null ? null : Names.Label(Layout, "layout"),
             Tags = tags.ToImmutable(),
         };
     }
 
     public bool Equals(NodeSettings? other) =>
-        other is not null && Image == other.Image && Mode == other.Mode && KernelArgs == other.KernelArgs
+        other is not null && Image == other.Image && Mode == other.Mode && KernelArgs == other.KernelArgs && Layout == other.Layout
         && Tags.Count == other.Tags.Count
         && Tags.All(t => other.Tags.TryGetValue(t.Key, out var v) && v == t.Value);
 
-    public override int GetHashCode() => HashCode.Combine(Image, Mode, KernelArgs, Tags.Count);
+    public override int GetHashCode() => HashCode.Combine(Image, Mode, KernelArgs, Layout, Tags.Count);
 }

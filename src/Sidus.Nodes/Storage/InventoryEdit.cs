@@ -1,3 +1,5 @@
+using Sidus.Nodes.Layouts;
+
 namespace Sidus.Nodes.Storage;
 
 /// <summary>
@@ -76,9 +78,10 @@ public sealed class InventoryEdit
 
         await CheckNodeReferencesAsync(node);
         ImageReferenceRule.Require(_images, node.Settings.Image, null, $"node '{node.Name}'");
+        await RequireLayoutAsync(node.Settings.Layout, null, $"node '{node.Name}'");
         var stored = node with { Revision = 1 };
         await ExecAsync(
-            "INSERT INTO nodes (name, ip, image, mode, kernel_args, tags, revision) VALUES (@name, @ip, @image, @mode, @args, @tags, 1)",
+            "INSERT INTO nodes (name, ip, image, mode, kernel_args, tags, layout, revision) VALUES (@name, @ip, @image, @mode, @args, @tags, @layout, 1)",
             [("@name", node.Name), ("@ip", node.Ip?.ToString()), .. Rows.SettingsParameters(node.Settings)]);
         await WriteNodeListsAsync(stored);
         await ExecAsync("DELETE FROM discovered WHERE mac IN (" + string.Join(", ", node.Macs.Select((_, i) => "@m" + i)) + ")",
@@ -103,8 +106,9 @@ public sealed class InventoryEdit
 
         await CheckNodeReferencesAsync(node);
         ImageReferenceRule.Require(_images, node.Settings.Image, current.Settings.Image, $"node '{node.Name}'");
+        await RequireLayoutAsync(node.Settings.Layout, current.Settings.Layout, $"node '{node.Name}'");
         var rows = await ExecAsync(
-            "UPDATE nodes SET ip = @ip, image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE name = @name AND revision = @rev",
+            "UPDATE nodes SET ip = @ip, image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, revision = revision + 1 WHERE name = @name AND revision = @rev",
             [("@name", node.Name), ("@ip", node.Ip?.ToString()), ("@rev", current.Revision), .. Rows.SettingsParameters(node.Settings)]);
         if (rows != 1)
         {
@@ -181,9 +185,10 @@ public sealed class InventoryEdit
         }
 
         ImageReferenceRule.Require(_images, group.Settings.Image, null, $"group '{group.Name}'");
+        await RequireLayoutAsync(group.Settings.Layout, null, $"group '{group.Name}'");
 
         await ExecAsync(
-            "INSERT INTO groups (name, description, image, mode, kernel_args, tags, revision) VALUES (@name, @desc, @image, @mode, @args, @tags, 1)",
+            "INSERT INTO groups (name, description, image, mode, kernel_args, tags, layout, revision) VALUES (@name, @desc, @image, @mode, @args, @tags, @layout, 1)",
             [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
         return group with { Revision = 1 };
     }
@@ -199,9 +204,10 @@ public sealed class InventoryEdit
         }
 
         ImageReferenceRule.Require(_images, group.Settings.Image, current.Settings.Image, $"group '{group.Name}'");
+        await RequireLayoutAsync(group.Settings.Layout, current.Settings.Layout, $"group '{group.Name}'");
 
         await ExecAsync(
-            "UPDATE groups SET description = @desc, image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE name = @name",
+            "UPDATE groups SET description = @desc, image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, revision = revision + 1 WHERE name = @name",
             [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
         return group with { Revision = current.Revision + 1 };
     }
@@ -244,14 +250,78 @@ public sealed class InventoryEdit
     public async Task<NodeSettings> SetDefaultsAsync(NodeSettings defaults)
     {
         defaults = defaults.Validated();
-        ImageReferenceRule.Require(_images, defaults.Image, (await GetDefaultsAsync()).Image, "the defaults");
+        var before = await GetDefaultsAsync();
+        ImageReferenceRule.Require(_images, defaults.Image, before.Image, "the defaults");
+        await RequireLayoutAsync(defaults.Layout, before.Layout, "the defaults");
         await ExecAsync(
-            "UPDATE defaults SET image = @image, mode = @mode, kernel_args = @args, tags = @tags, revision = revision + 1 WHERE id = 1",
+            "UPDATE defaults SET image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, revision = revision + 1 WHERE id = 1",
             Rows.SettingsParameters(defaults));
         return defaults;
     }
 
-    /// <summary>Adds or replaces a network policy.</summary>
+    /// <summary>Every revision of layout NAME, oldest first; empty when there is none.</summary>
+    public async Task<IReadOnlyList<StoredLayout>> GetLayoutHistoryAsync(string name) =>
+        await Rows.LayoutHistoryAsync(_c, _tx, name.ToLowerInvariant(), _ct);
+
+    /// <summary>
+    /// Stores TEXT as the new revision of layout NAME (made if new), after the checks of `sidus layout check`
+    /// (<see cref="StoredLayout.Check"/>: errors name SOURCE, the line and the field). The same text as the current
+    /// revision adds none: Added is false then.
+    /// </summary>
+    public async Task<(StoredLayout Layout, bool Added)> SetLayoutAsync(string name, string text, DateTimeOffset at, string? source = null)
+    {
+        name = Names.Label(name, "layout");
+        StoredLayout.Check(text, source ?? $"layout {name}");
+        var history = await GetLayoutHistoryAsync(name);
+        if (history.Count > 0 && history[^1].Text == text)
+        {
+            return (history[^1], false);
+        }
+
+        var revision = (history.Count == 0 ? 0 : history[^1].Revision) + 1;
+        await ExecAsync(
+            "INSERT INTO layout_revisions (name, revision, text, at) VALUES (@n, @r, @t, @a)",
+            [("@n", name), ("@r", revision), ("@t", text), ("@a", Sql.ToMilliseconds(at))]);
+        return (new StoredLayout(name, revision, text, at, history.Count + 1), true);
+    }
+
+    /// <summary>
+    /// Removes layout NAME with its history. Refuses while nodes, groups or the defaults use it (named in the message)
+    /// unless <paramref name="force"/>: their settings then name a layout that is gone, and an install refuses them.
+    /// </summary>
+    public async Task RemoveLayoutAsync(string name, bool force)
+    {
+        name = name.ToLowerInvariant();
+        if ((await GetLayoutHistoryAsync(name)).Count == 0)
+        {
+            Throw.NotFound($"no layout is named '{name}' (`sidus layout list` shows the layouts)");
+        }
+
+        var users = LayoutUsers.Of(await SnapshotAsync(), name);
+        if (users.Count > 0 && !force)
+        {
+            Throw.Conflict(
+                $"layout '{name}' is used by {LayoutUsers.Describe(users)}: give them another layout (or --clear-layout), or use --force "
+                + "(their installs then refuse until they name a layout that exists)");
+        }
+
+        await ExecAsync("DELETE FROM layout_revisions WHERE name = @n", [("@n", name)]);
+    }
+
+    /// <summary>Refuses a layout setting that changed from BEFORE to a name no layout has (a later `layout rm --force` blocks no unrelated edit).</summary>
+    private async Task RequireLayoutAsync(string? layout, string? before, string holder)
+    {
+        if (layout is null || layout == before)
+        {
+            return;
+        }
+
+        if (await Sql.ScalarAsync(_c, _tx, _ct, "SELECT 1 FROM layout_revisions WHERE name = @n LIMIT 1", ("@n", layout)) is null)
+        {
+            Throw.NotFound($"{holder} names layout '{layout}', which does not exist: store it with `sidus layout set {layout} FILE`");
+        }
+    }
+
     /// <summary>Refuses a subnet that would make a node's fixed address its network or broadcast address.</summary>
     private async Task CheckFixedAddressesAsync(NetworkPolicy network)
     {

@@ -484,6 +484,14 @@ public sealed class InventoryStore : IAsyncDisposable
         return await Sql.ExecuteAsync(c, null, ct, "DELETE FROM boot_events WHERE at < @t", ("@t", Sql.ToMilliseconds(before)));
     }
 
+    /// <summary>Every revision of layout NAME, oldest first (`sidus layout show NAME --revision N`); empty when there is none.</summary>
+    public async Task<IReadOnlyList<Layouts.StoredLayout>> GetLayoutHistoryAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        await using var tx = await _dialect.BeginReadAsync(c, ct);
+        return await Rows.LayoutHistoryAsync(c, tx, name.ToLowerInvariant(), ct);
+    }
+
     internal Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => _dialect.OpenAsync(ct);
 
     public ValueTask DisposeAsync() => _dialect.DisposeAsync();

@@ -96,6 +96,19 @@ internal static class Migrations
                 overrides_applied_at BIGINT, overrides_answered_request BIGINT, overrides_result TEXT)
             """,
         ]),
+        (6, _ =>
+        [
+            // Disk layouts (docs/layouts.md): every `sidus layout set` adds a revision; the latest is the current one.
+            // A layout exists while it has a revision. Nodes, groups and the defaults name one by its name.
+            """
+            CREATE TABLE layout_revisions (
+                name TEXT NOT NULL, revision BIGINT NOT NULL, text TEXT NOT NULL, at BIGINT NOT NULL,
+                PRIMARY KEY (name, revision))
+            """,
+            "ALTER TABLE nodes ADD COLUMN layout TEXT",
+            "ALTER TABLE groups ADD COLUMN layout TEXT",
+            "ALTER TABLE defaults ADD COLUMN layout TEXT",
+        ]),
         (7, _ =>
         [
             // Installed nodes (docs/installed-nodes.md): the version a node's disk holds, since when, and when an

@@ -8,13 +8,13 @@ internal static class Rows
         var where = name is null ? "" : " WHERE name = @n";
         var byNode = new Dictionary<string, (List<MacAddress> Macs, List<string> Groups)>(StringComparer.Ordinal);
         var rows = new List<(string Name, string? Ip, NodeSettings Settings, long Revision)>();
-        await using (var cmd = Sql.Command(c, tx, $"SELECT name, ip, image, mode, kernel_args, tags, revision FROM nodes{where} ORDER BY name", ("@n", name)))
+        await using (var cmd = Sql.Command(c, tx, $"SELECT name, ip, image, mode, kernel_args, tags, layout, revision FROM nodes{where} ORDER BY name", ("@n", name)))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
                 var n = r.GetString(0);
-                rows.Add((n, r.NullableString(1), ReadSettings(r, 2), r.GetInt64(6)));
+                rows.Add((n, r.NullableString(1), ReadSettings(r, 2), r.GetInt64(7)));
                 byNode[n] = ([], []);
             }
         }
@@ -59,7 +59,7 @@ internal static class Rows
     {
         var where = name is null ? "" : " WHERE name = @n";
         var list = new List<Group>();
-        await using var cmd = Sql.Command(c, tx, $"SELECT name, description, image, mode, kernel_args, tags, revision FROM groups{where} ORDER BY name", ("@n", name));
+        await using var cmd = Sql.Command(c, tx, $"SELECT name, description, image, mode, kernel_args, tags, layout, revision FROM groups{where} ORDER BY name", ("@n", name));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
@@ -68,7 +68,7 @@ internal static class Rows
                 Name = r.GetString(0),
                 Description = r.NullableString(1),
                 Settings = ReadSettings(r, 2),
-                Revision = r.GetInt64(6),
+                Revision = r.GetInt64(7),
             });
         }
 
@@ -77,7 +77,7 @@ internal static class Rows
 
     public static async Task<NodeSettings> DefaultsAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
     {
-        await using var cmd = Sql.Command(c, tx, "SELECT image, mode, kernel_args, tags FROM defaults WHERE id = 1");
+        await using var cmd = Sql.Command(c, tx, "SELECT image, mode, kernel_args, tags, layout FROM defaults WHERE id = 1");
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? ReadSettings(r, 0) : NodeSettings.Empty;
     }
@@ -144,7 +144,44 @@ internal static class Rows
         }
 
         var tokens = await AdminTokensAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested) { Installs = installed };
+        var layouts = await LayoutsAsync(c, tx, ct);
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested, layouts) { Installs = installed };
+    }
+
+    /// <summary>Every stored layout at its latest revision, with its count of revisions.</summary>
+    public static async Task<List<Layouts.StoredLayout>> LayoutsAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
+    {
+        var list = new List<Layouts.StoredLayout>();
+        await using var cmd = Sql.Command(
+            c, tx,
+            """
+            SELECT r.name, r.revision, r.text, r.at, h.n FROM layout_revisions r
+            JOIN (SELECT name, MAX(revision) AS top, COUNT(*) AS n FROM layout_revisions GROUP BY name) h ON h.name = r.name AND h.top = r.revision
+            ORDER BY r.name
+            """);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new(r.GetString(0), r.GetInt64(1), r.GetString(2), Sql.FromMilliseconds(r.GetInt64(3)), r.GetInt64(4)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Every revision of layout NAME, oldest first (empty when there is no such layout).</summary>
+    public static async Task<List<Layouts.StoredLayout>> LayoutHistoryAsync(DbConnection c, DbTransaction? tx, string name, CancellationToken ct)
+    {
+        var rows = new List<(long Revision, string Text, long At)>();
+        await using (var cmd = Sql.Command(c, tx, "SELECT revision, text, at FROM layout_revisions WHERE name = @n ORDER BY revision", ("@n", name)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add((r.GetInt64(0), r.GetString(1), r.GetInt64(2)));
+            }
+        }
+
+        return [.. rows.Select(x => new Layouts.StoredLayout(name, x.Revision, x.Text, Sql.FromMilliseconds(x.At), rows.Count))];
     }
 
     public static async Task<List<Access.AdminToken>> AdminTokensAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
@@ -162,13 +199,14 @@ internal static class Rows
         return list;
     }
 
-    /// <summary>Reads image, mode, kernel_args, tags starting at column <paramref name="first"/>.</summary>
+    /// <summary>Reads image, mode, kernel_args, tags, layout starting at column <paramref name="first"/>.</summary>
     private static NodeSettings ReadSettings(DbDataReader r, int first) => new()
     {
         Image = r.NullableString(first),
         Mode = r.NullableString(first + 1) is { } m ? BootModeSetting.Parse(m) : null,
         KernelArgs = r.NullableString(first + 2),
         Tags = TagCodec.Decode(r.NullableString(first + 3)),
+        Layout = r.NullableString(first + 4),
     };
 
     public static (string, object?)[] SettingsParameters(NodeSettings s) =>
@@ -177,6 +215,7 @@ internal static class Rows
         ("@mode", s.Mode?.ToText()),
         ("@args", s.KernelArgs),
         ("@tags", TagCodec.Encode(s.Tags)),
+        ("@layout", s.Layout),
     ];
 
     public static ImmutableArray<T> OrEmpty<T>(this ImmutableArray<T> a) => a.IsDefault ? [] : a;

@@ -15,6 +15,7 @@ public static class InventoryApplier
         {
             var current = await edit.SnapshotAsync();
             CheckImages(store.Images, current, doc);
+            CheckLayouts(current, doc);
             var plan = Plan(current, doc, prune);
             if (dryRun || plan.IsEmpty)
             {
@@ -30,6 +31,18 @@ public static class InventoryApplier
     public static ApplyPlan Plan(InventorySnapshot current, InventoryDocument doc, bool prune)
     {
         var changes = new List<PlannedChange>();
+        foreach (var l in doc.Layouts)
+        {
+            if (current.Layout(l.Name) is not { } old)
+            {
+                changes.Add(new(ChangeKind.Add, "layout", l.Name, []));
+            }
+            else if (old.Text != l.Text)
+            {
+                changes.Add(new(ChangeKind.Change, "layout", l.Name, [$"revision {old.Revision} -> {old.Revision + 1}"]));
+            }
+        }
+
         foreach (var g in doc.Groups)
         {
             var old = current.FindGroup(g.Name);
@@ -87,6 +100,8 @@ public static class InventoryApplier
             changes.AddRange(current.Networks.Where(n => !docNets.Contains(n.Name)).Select(n => new PlannedChange(ChangeKind.Remove, "network", n.Name, [])));
             var docGroups = doc.Groups.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
             changes.AddRange(current.Groups.Where(g => !docGroups.Contains(g.Name)).Select(g => new PlannedChange(ChangeKind.Remove, "group", g.Name, [])));
+            var docLayouts = doc.Layouts.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+            changes.AddRange(current.Layouts.Where(l => !docLayouts.Contains(l.Name)).Select(l => new PlannedChange(ChangeKind.Remove, "layout", l.Name, [])));
         }
 
         return new ApplyPlan(changes, Applied: false);
@@ -94,6 +109,13 @@ public static class InventoryApplier
 
     private static async Task ExecuteAsync(InventoryEdit edit, InventorySnapshot current, InventoryDocument doc, bool prune)
     {
+        // Layouts first: the groups, defaults and nodes below may name them.
+        var now = DateTimeOffset.UtcNow;
+        foreach (var l in doc.Layouts)
+        {
+            await edit.SetLayoutAsync(l.Name, l.Text, now, l.At);
+        }
+
         foreach (var g in doc.Groups)
         {
             if (current.FindGroup(g.Name) is { } old)
@@ -162,6 +184,12 @@ public static class InventoryApplier
             {
                 await edit.RemoveGroupAsync(g.Name, force: false);
             }
+
+            var docLayouts = doc.Layouts.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var l in current.Layouts.Where(l => !docLayouts.Contains(l.Name)))
+            {
+                await edit.RemoveLayoutAsync(l.Name, force: false);
+            }
         }
     }
 
@@ -188,12 +216,45 @@ public static class InventoryApplier
         }
     }
 
+    /// <summary>
+    /// Refuses (dry runs too) a layout setting the document changes that names a layout neither stored nor in its
+    /// `layouts:`, at the line of its `layout:` key.
+    /// </summary>
+    private static void CheckLayouts(InventorySnapshot current, InventoryDocument doc)
+    {
+        var known = doc.Layouts.Select(l => l.Name).Concat(current.Layouts.Select(l => l.Name)).ToHashSet(StringComparer.Ordinal);
+        void Require(string? layout, string? before, string holder, string key)
+        {
+            if (layout is not null && layout != before && !known.Contains(layout))
+            {
+                var at = doc.LayoutLocations.GetValueOrDefault(key);
+                Throw.NotFound($"{(at is null ? string.Empty : at + ": ")}{holder} names layout '{layout}', which is neither stored nor under 'layouts:'");
+            }
+        }
+
+        if (doc.Defaults is { } d)
+        {
+            Require(d.Layout, current.Defaults.Layout, "the defaults", "defaults");
+        }
+
+        foreach (var g in doc.Groups)
+        {
+            Require(g.Settings.Layout, current.FindGroup(g.Name)?.Settings.Layout, $"group '{g.Name}'", "group:" + g.Name);
+        }
+
+        foreach (var n in doc.Nodes)
+        {
+            Require(n.Settings.Layout, current.FindNode(n.Name)?.Settings.Layout, $"node '{n.Name}'", "node:" + n.Name);
+        }
+    }
+
     /// <summary>Refuses a document that contradicts itself, naming both places.</summary>
     public static void CheckDocument(InventoryDocument doc)
     {
         Unique(doc.Nodes.Select(n => n.Name), "node");
         Unique(doc.Groups.Select(g => g.Name), "group");
         Unique(doc.Networks.Select(n => n.Name), "network");
+        Unique(doc.Layouts.Select(l => l.Name), "layout");
         var macOwner = new Dictionary<MacAddress, string>();
         var ipOwner = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var n in doc.Nodes)
@@ -293,6 +354,11 @@ public static class InventoryApplier
         if (old.KernelArgs != desired.KernelArgs)
         {
             d.Add($"kernel-args: {old.KernelArgs ?? "-"} -> {desired.KernelArgs ?? "-"}");
+        }
+
+        if (old.Layout != desired.Layout)
+        {
+            d.Add($"layout: {old.Layout ?? "-"} -> {desired.Layout ?? "-"}");
         }
 
         foreach (var key in old.Tags.Keys.Union(desired.Tags.Keys).Order(StringComparer.Ordinal))

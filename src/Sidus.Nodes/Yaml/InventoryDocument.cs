@@ -14,6 +14,12 @@ public sealed record InventoryDocument
 
     public IReadOnlyList<Node> Nodes { get; init; } = [];
 
+    /// <summary>The disk layouts of the `layouts:` map, applied before the groups and nodes that name them.</summary>
+    public IReadOnlyList<LayoutDefinition> Layouts { get; init; } = [];
+
+    /// <summary>Where each layout setting was written (cluster.yaml:LINE:COL), by holder as <see cref="ImageLocations"/>.</summary>
+    public IReadOnlyDictionary<string, string> LayoutLocations { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Where each image setting was written (cluster.yaml:LINE:COL), by "defaults", "group:NAME" or "node:NAME": refusals name it.</summary>
     public IReadOnlyDictionary<string, string> ImageLocations { get; init; } = new Dictionary<string, string>();
 
@@ -23,5 +29,9 @@ public sealed record InventoryDocument
         Networks = s.Networks,
         Groups = s.Groups,
         Nodes = s.Nodes,
+        Layouts = [.. s.Layouts.Select(l => new LayoutDefinition(l.Name, l.Text, null))],
     };
 }
+
+/// <summary>One layout of the `layouts:` map: its name, its text (checked already) and where it was written.</summary>
+public sealed record LayoutDefinition(string Name, string Text, string? At);

@@ -9,13 +9,18 @@ namespace Sidus.Nodes.Yaml;
 /// </summary>
 public static class InventoryYaml
 {
-    private static readonly string[] TopKeys = ["version", "defaults", "networks", "groups", "nodes"];
-    private static readonly string[] SettingKeys = ["image", "mode", "kernel-args", "tags"];
+    private static readonly string[] TopKeys = ["version", "layouts", "defaults", "networks", "groups", "nodes"];
+    private static readonly string[] SettingKeys = ["image", "mode", "kernel-args", "layout", "tags"];
     private static readonly string[] NodeKeys = ["name", "mac", "macs", "ip", "group", "groups", .. SettingKeys];
     private static readonly string[] GroupKeys = ["name", "description", .. SettingKeys];
     private static readonly string[] NetworkKeys = ["name", "subnet", "unknown", "group"];
 
-    public static InventoryDocument Parse(string text, string source = "cluster.yaml")
+    /// <summary>
+    /// Reads TEXT, a cluster.yaml named SOURCE in messages. A layout given as <c>file: PATH</c> is read with
+    /// <paramref name="readLayoutFile"/> (PATH as written: the caller resolves it against the cluster file's
+    /// directory, and says how the file is named in messages); without it (the HTTP API) such a layout is refused.
+    /// </summary>
+    public static InventoryDocument Parse(string text, string source = "cluster.yaml", Func<string, (string Text, string Source)>? readLayoutFile = null)
     {
         var stream = new YamlStream();
         try
@@ -50,17 +55,19 @@ public static class InventoryYaml
             Networks = Items(source, root, "networks").Select(n => Guard(source, n, () => ReadNetwork(source, n))).ToList(),
             Groups = Items(source, root, "groups").Select(n => Guard(source, n, () => ReadGroup(source, n))).ToList(),
             Nodes = Items(source, root, "nodes").Select(n => Guard(source, n, () => ReadNode(source, n))).ToList(),
-            ImageLocations = ImageKeys(source, root),
+            Layouts = ClusterLayouts.Read(source, text, Child(root, "layouts"), readLayoutFile, (at, message) => Fail<Exception>(source, at, message)),
+            ImageLocations = SettingKeyLocations(source, root, "image"),
+            LayoutLocations = SettingKeyLocations(source, root, "layout"),
         };
     }
 
-    /// <summary>Where each `image:` key is (cluster.yaml:LINE:COL), by holder: "defaults", "group:NAME", "node:NAME".</summary>
-    private static Dictionary<string, string> ImageKeys(string source, YamlMappingNode root)
+    /// <summary>Where each KEY setting is (cluster.yaml:LINE:COL), by holder: "defaults", "group:NAME", "node:NAME".</summary>
+    private static Dictionary<string, string> SettingKeyLocations(string source, YamlMappingNode root, string settingKey)
     {
         var at = new Dictionary<string, string>(StringComparer.Ordinal);
         void Add(string holder, YamlNode? node)
         {
-            if (node is YamlMappingNode m && m.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: "image" }) is { } key)
+            if (node is YamlMappingNode m && m.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: { } v } && v == settingKey) is { } key)
             {
                 at[holder] = $"{source}:{key.Start.Line}:{key.Start.Column}";
             }
@@ -84,6 +91,18 @@ public static class InventoryYaml
     public static void Write(InventoryDocument doc, TextWriter writer)
     {
         var root = new YamlMappingNode { { "version", InventoryDocument.FormatVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        if (doc.Layouts.Count > 0)
+        {
+            // As literal blocks: the text comes back byte for byte, so applying the export adds no revision.
+            var layouts = new YamlMappingNode();
+            foreach (var l in doc.Layouts)
+            {
+                layouts.Add(new YamlScalarNode(l.Name), new YamlScalarNode(l.Text) { Style = ScalarStyle.Literal });
+            }
+
+            root.Add("layouts", layouts);
+        }
+
         if (doc.Defaults is { } d)
         {
             root.Add("defaults", WriteSettings(new YamlMappingNode(), d));
@@ -174,6 +193,11 @@ public static class InventoryYaml
             m.Add("kernel-args", Quoted(s.KernelArgs));
         }
 
+        if (s.Layout is not null)
+        {
+            m.Add("layout", s.Layout);
+        }
+
         if (!s.Tags.IsEmpty)
         {
             var tags = new YamlMappingNode();
@@ -252,6 +276,7 @@ public static class InventoryYaml
             Image = OptionalScalar(source, m, "image"),
             Mode = ParsedValue(source, m, "mode", BootModeSetting.Parse),
             KernelArgs = OptionalScalar(source, m, "kernel-args"),
+            Layout = OptionalScalar(source, m, "layout"),
             Tags = tags.ToImmutable(),
         };
     }

@@ -60,10 +60,10 @@ internal static class InstallEndpoints
             return;
         }
 
-        var (layout, layoutName) = LayoutOf(snapshot, settings);
         InstallPlan plan;
         try
         {
+            var (layout, layoutName) = LayoutOf(snapshot, settings);
             plan = InstallPlanner.Plan(layout, layoutName, found.Firmware, found.Disks, files.Version.ToString(),
                 $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}", settings.KernelArgs.Value ?? string.Empty);
         }
@@ -73,7 +73,7 @@ internal static class InstallEndpoints
             return;
         }
 
-        ServerLog.InstallStep(logger, node.Name, $"plan for {plan.ImageRef} with layout {layoutName} on {string.Join(", ", plan.Disks.Select(d => d.Id + "=" + d.Device))} ({found.Firmware})");
+        ServerLog.InstallStep(logger, node.Name, $"plan for {plan.ImageRef} with layout {settings.Layout.Value ?? DefaultLayout.Name} on {string.Join(", ", plan.Disks.Select(d => d.Id + "=" + d.Device))} ({found.Firmware})");
         await HttpHelpers.TextAsync(ctx, plan.Format());
     }
 
@@ -130,9 +130,32 @@ internal static class InstallEndpoints
         ctx.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    /// <summary>The layout a node installs with: its own, its group's or the defaults' (`sidus layout`), else Sidus's default.</summary>
-    private static (Layout Layout, string Name) LayoutOf(InventorySnapshot snapshot, EffectiveSettings settings) =>
-        (DefaultLayout.Parse(), DefaultLayout.Name);
+    /// <summary>
+    /// The layout a node installs with: its own, its group's or the defaults' (`sidus layout`), else Sidus's default.
+    /// A layout named but no longer stored (removed with --force) is refused: falling back to another could wipe a
+    /// disk the admin meant to lay out otherwise.
+    /// </summary>
+    private static (Layout Layout, string Name) LayoutOf(InventorySnapshot snapshot, EffectiveSettings settings)
+    {
+        if (settings.Layout.Value is not { } name)
+        {
+            return (DefaultLayout.Parse(), DefaultLayout.Name);
+        }
+
+        if (snapshot.Layout(name) is not { } stored)
+        {
+            throw new InstallPlanException($"the node's layout {name} ({settings.Layout.Origin}) is not stored any more: sidus layout set {name} FILE, or set another");
+        }
+
+        try
+        {
+            return (stored.Parse(), $"{name} (revision {stored.Revision})");
+        }
+        catch (LayoutException e)
+        {
+            throw new InstallPlanException($"layout {name} cannot be read: {e.Message}");
+        }
+    }
 
     private static async Task RefuseAsync(HttpContext ctx, ILogger logger, Node node, int status, string reason)
     {

@@ -17,12 +17,15 @@ public static class ApplyCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be added, changed and removed; change nothing" };
         var prune = new Option<bool>("--prune")
         {
-            Description = "Also remove nodes, groups and networks the file does not list (and clear defaults it does not set)",
+            Description = "Also remove nodes, groups, networks and layouts the file does not list (and clear defaults it does not set)",
         };
         var cmd = new Command("apply", """
-            Make the inventory match a cluster.yaml: add and change the groups, nodes, networks and defaults it
-            lists, all in one transaction (nothing changes if any part is refused). Prints each change.
-            Exit codes: 0 applied (or nothing to do), 1 invalid file, 2 a named group does not exist, 3 conflict.
+            Make the inventory match a cluster.yaml: add and change the layouts, groups, nodes, networks and
+            defaults it lists, all in one transaction (nothing changes if any part is refused). Prints each
+            change. Layouts (`layouts:`, NAME: the layout inline, or file: PATH relative to the cluster file)
+            are stored before the groups and nodes that name them; a changed layout gets a new revision.
+            Exit codes: 0 applied (or nothing to do), 1 invalid file, 2 a named group or layout does not
+            exist, 3 conflict.
             """)
         {
             db, file, dryRun, prune,
@@ -42,7 +45,7 @@ public static class ApplyCommand
 
             return await InventoryCli.RunAsync(r, db, ct, async store =>
             {
-                var doc = InventoryYaml.Parse(text, path == "-" ? "<stdin>" : path);
+                var doc = InventoryYaml.Parse(text, path == "-" ? "<stdin>" : path, f => ReadLayoutFile(path, f));
                 var plan = await InventoryApplier.ApplyAsync(store, doc, r.GetValue(prune), r.GetValue(dryRun), ct);
                 foreach (var line in plan.Describe())
                 {
@@ -58,5 +61,20 @@ public static class ApplyCommand
             });
         });
         return cmd;
+    }
+
+    /// <summary>A `file:` of the layouts map: relative to the cluster file's directory (the current one for stdin).</summary>
+    private static (string Text, string Source) ReadLayoutFile(string clusterFile, string file)
+    {
+        var dir = clusterFile == "-" ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(clusterFile))!;
+        var full = Path.Combine(dir, file);
+        try
+        {
+            return (File.ReadAllText(full), Path.IsPathRooted(file) ? file : Path.GetRelativePath(Directory.GetCurrentDirectory(), full));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InventoryException(InventoryErrorKind.Invalid, $"{clusterFile}: layouts: cannot read {full}: {e.Message}", e);
+        }
     }
 }

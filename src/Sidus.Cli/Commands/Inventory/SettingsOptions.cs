@@ -1,15 +1,22 @@
 namespace Sidus.Cli.Commands.Inventory;
 
-/// <summary>The settings options nodes and groups share (--image, --mode, --kernel-args, --tag) and their --clear-* forms.</summary>
+/// <summary>The settings options nodes and groups share (--image, --mode, --kernel-args, --layout, --tag) and their --clear-* forms.</summary>
 public sealed class SettingsOptions
 {
     private readonly Option<string?> _image = new("--image") { Description = "Image to boot: NAME, NAME@VERSION or NAME:TAG", HelpName = "IMAGE" };
     private readonly Option<string?> _mode = new("--mode") { Description = $"Boot mode: {BootModes.Choices}", HelpName = "MODE" };
     private readonly Option<string?> _args = new("--kernel-args") { Description = "Kernel command-line arguments (one line; no '${')", HelpName = "ARGS" };
+    private readonly Option<string?> _layout = new("--layout")
+    {
+        Description = "Disk layout for mode install, stored with `sidus layout set` ('' unsets it)",
+        HelpName = "NAME",
+    };
+
     private readonly Option<string[]> _tags = new("--tag") { Description = "Set a free-form tag (repeatable)", HelpName = "KEY=VALUE" };
     private readonly Option<bool> _clearImage = new("--clear-image") { Description = "Unset the image (inherit it)" };
     private readonly Option<bool> _clearMode = new("--clear-mode") { Description = "Unset the boot mode (inherit it)" };
     private readonly Option<bool> _clearArgs = new("--clear-kernel-args") { Description = "Unset the kernel arguments (inherit them)" };
+    private readonly Option<bool> _clearLayout = new("--clear-layout") { Description = "Unset the disk layout (inherit it)" };
     private readonly Option<string[]> _removeTags = new("--remove-tag") { Description = "Remove a tag (repeatable)", HelpName = "KEY" };
     private readonly Option<bool> _clearTags = new("--clear-tags") { Description = "Remove every tag set here" };
     private readonly bool _withClear;
@@ -25,12 +32,14 @@ public sealed class SettingsOptions
         cmd.Options.Add(_image);
         cmd.Options.Add(_mode);
         cmd.Options.Add(_args);
+        cmd.Options.Add(_layout);
         cmd.Options.Add(_tags);
         if (_withClear)
         {
             cmd.Options.Add(_clearImage);
             cmd.Options.Add(_clearMode);
             cmd.Options.Add(_clearArgs);
+            cmd.Options.Add(_clearLayout);
             cmd.Options.Add(_removeTags);
             cmd.Options.Add(_clearTags);
         }
@@ -39,8 +48,8 @@ public sealed class SettingsOptions
     /// <summary>True when any settings option was given.</summary>
     public bool AnyGiven(ParseResult r) =>
         r.GetValue(_image) is not null || r.GetValue(_mode) is not null || r.GetValue(_args) is not null
-        || r.GetValue(_tags) is { Length: > 0 }
-        || (_withClear && (r.GetValue(_clearImage) || r.GetValue(_clearMode) || r.GetValue(_clearArgs)
+        || r.GetValue(_layout) is not null || r.GetValue(_tags) is { Length: > 0 }
+        || (_withClear && (r.GetValue(_clearImage) || r.GetValue(_clearMode) || r.GetValue(_clearArgs) || r.GetValue(_clearLayout)
             || r.GetValue(_removeTags) is { Length: > 0 } || r.GetValue(_clearTags)));
 
     /// <summary>The settings after the given options: set values win, then clears; unmentioned members stay.</summary>
@@ -53,8 +62,14 @@ public sealed class SettingsOptions
                 throw new InventoryException(InventoryErrorKind.Invalid, "--image and --clear-image contradict each other");
             }
 
+            if (r.GetValue(_layout) is { Length: > 0 } && r.GetValue(_clearLayout))
+            {
+                throw new InventoryException(InventoryErrorKind.Invalid, "--layout and --clear-layout contradict each other");
+            }
+
             s = s with
             {
+                Layout = r.GetValue(_clearLayout) ? null : s.Layout,
                 Image = r.GetValue(_clearImage) ? null : s.Image,
                 Mode = r.GetValue(_clearMode) ? null : s.Mode,
                 KernelArgs = r.GetValue(_clearArgs) ? null : s.KernelArgs,
@@ -74,6 +89,7 @@ public sealed class SettingsOptions
             Image = r.GetValue(_image) is { } i ? Names.ImageRef(i) : s.Image,
             Mode = r.GetValue(_mode) is { } m ? BootModeSetting.Parse(m) : s.Mode,
             KernelArgs = r.GetValue(_args) is { } a ? Names.KernelArgs(a) : s.KernelArgs,
+            Layout = r.GetValue(_layout) is { } l ? (l.Length == 0 ? null : Names.Label(l, "layout")) : s.Layout,
             Tags = tags,
         };
     }

@@ -38,6 +38,7 @@ public static class NodeShowCommand
             table.AddRow("image", e.Image.Value ?? "-", e.Image.Origin);
             table.AddRow("mode", e.Mode.Value.ToText(), e.Mode.Origin);
             table.AddRow("kernel-args", e.KernelArgs.Value ?? "-", e.KernelArgs.Origin);
+            table.AddRow("layout", e.Layout.Value is { } l ? l + (snap.Layout(l) is null ? " (not stored)" : string.Empty) : "-", e.Layout.Origin);
             foreach (var (k, v) in e.Tags)
             {
                 table.AddRow("tag " + k, v.Value, v.Origin);

@@ -45,7 +45,7 @@ public static partial class ApiCall
             var place = YamlPlace().Match(e.Message);
             await ApiProblem.WriteAsync(ctx, Status(e.Kind), e.Message,
                 place.Success ? int.Parse(place.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : null,
-                place.Success ? int.Parse(place.Groups[2].ValueSpan, CultureInfo.InvariantCulture) : null);
+                place.Success && place.Groups[2].Success ? int.Parse(place.Groups[2].ValueSpan, CultureInfo.InvariantCulture) : null);
         }
         catch (StoreException e)
         {
@@ -116,8 +116,8 @@ public static partial class ApiCall
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    /// <summary>"cluster.yaml:4:5: ..." as InventoryYaml names the place of an error.</summary>
-    [GeneratedRegex(@"^[^:\s]+:(\d+):(\d+): ")]
+    /// <summary>"cluster.yaml:4:5: ..." as InventoryYaml names the place of an error ("NAME:4: ..." for some of a layout's).</summary>
+    [GeneratedRegex(@"^[^:\s]+:(\d+)(?::(\d+))?: ")]
     private static partial Regex YamlPlace();
 }
 

@@ -37,10 +37,12 @@ public static class InventoryApi
         app.MapPut("/api/networks/{name}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, c => WriteNetworkAsync(c, patch: false)));
         app.MapPatch("/api/networks/{name}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, c => WriteNetworkAsync(c, patch: true)));
         app.MapDelete("/api/networks/{name}", ctx => ApiCall.RunAsync(ctx, ApiNeed.Write, RemoveNetworkAsync));
+
+        LayoutApi.Map(app);
     }
 
     /// <summary>The inventory as stored now: a change made by the CLI a moment ago is seen, not only after the next poll.</summary>
-    private static async Task<InventorySnapshot> CurrentAsync(HttpContext ctx)
+    internal static async Task<InventorySnapshot> CurrentAsync(HttpContext ctx)
     {
         await ctx.RequestServices.GetRequiredService<InventoryReloader>().ReloadIfChangedAsync(ctx.RequestAborted);
         return ctx.RequestServices.GetRequiredService<InventoryView>().Current;
@@ -235,10 +237,10 @@ public static class InventoryApi
         ctx.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static Sidus.Nodes.Storage.InventoryStore Store(HttpContext ctx) => ctx.RequestServices.GetRequiredService<InventoryView>().Store;
+    internal static Sidus.Nodes.Storage.InventoryStore Store(HttpContext ctx) => ctx.RequestServices.GetRequiredService<InventoryView>().Store;
 
     /// <summary>Logs who changed what, and serves the new inventory from the next request on (not the next poll).</summary>
-    private static async Task<InventorySnapshot> ChangedAsync(HttpContext ctx, string summary)
+    internal static async Task<InventorySnapshot> ChangedAsync(HttpContext ctx, string summary)
     {
         ServerLog.AdminApplied(
             ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Admin"),

@@ -14,7 +14,7 @@ public static class InventoryInput
 {
     private static readonly string[] NodeFields = ["name", "macs", "ip", "groups", "settings", "revision", "effective"];
     private static readonly string[] GroupFields = ["name", "description", "settings", "revision", "nodes"];
-    private static readonly string[] SettingsFields = ["image", "mode", "kernelArgs", "tags"];
+    private static readonly string[] SettingsFields = ["image", "mode", "kernelArgs", "layout", "tags"];
     private static readonly string[] NetworkFields = ["name", "subnet", "unknown", "group", "revision"];
 
     /// <summary>A node from BODY, on top of OLD (a PATCH) or of nothing (a PUT); NAME is the URL's.</summary>
@@ -101,7 +101,7 @@ public static class InventoryInput
 
         if (s.ValueKind != JsonValueKind.Object)
         {
-            throw Invalid("'settings' must be an object {image, mode, kernelArgs, tags}");
+            throw Invalid("'settings' must be an object {image, mode, kernelArgs, layout, tags}");
         }
 
         Check(s, SettingsFields, "settings");
@@ -124,6 +124,11 @@ public static class InventoryInput
         if (old is null || s.TryGetProperty("kernelArgs", out _))
         {
             settings = settings with { KernelArgs = OptionalString(s, "kernelArgs") is { } a ? Names.KernelArgs(a) : null };
+        }
+
+        if (old is null || s.TryGetProperty("layout", out _))
+        {
+            settings = settings with { Layout = OptionalString(s, "layout") is { } l ? Names.Label(l, "layout") : null };
         }
 
         var tags = old is null ? ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal) : settings.Tags;
