@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Sidus.E2E.Tests.Support;
 using Xunit.Abstractions;
@@ -18,13 +19,40 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     private static readonly TimeSpan AloneLimit = TimeSpan.FromMinutes(5);
     private const long DiskBytes = 4L << 30;
 
-    [Fact]
-    public void Bios_InstallsToTheDisk_BootsItLocally_AndWithoutTheServer() => InstallAndBoot(Firmware.Bios, "inst-bios", alone: true);
+    /// <summary>
+    /// bios_grub, ESP, swap, root, and /data preserved: the disk already has the table up to /data and an ext4 there
+    /// holding a file, as a node installed before would. 4 GiB: /data is the last 509 MiB.
+    /// </summary>
+    private const string PreservingLayout = """
+        version: 1
+        description: E2E, BIOS with swap and a kept /data
+        items:
+          - { id: d, type: disk, match: { first: true } }
+          - { id: bios, type: partition, disk: d, size: 1MiB, flags: [bios_grub] }
+          - { id: esp, type: partition, disk: d, size: 256MiB, flags: [esp] }
+          - { id: swapp, type: partition, disk: d, size: 256MiB, flags: [swap] }
+          - { id: rootp, type: partition, disk: d, size: 3GiB }
+          - { id: datap, type: partition, disk: d, size: rest, preserve: true }
+          - { id: esp-fs, type: format, volume: esp, fstype: vfat }
+          - { id: swap-fs, type: format, volume: swapp, fstype: swap }
+          - { id: root-fs, type: format, volume: rootp, fstype: ext4, label: root }
+          - { id: data-fs, type: format, volume: datap, fstype: ext4, preserve: true }
+          - { id: root, type: mount, device: root-fs, path: / }
+          - { id: efi, type: mount, device: esp-fs, path: /boot/efi }
+          - { id: data, type: mount, device: data-fs, path: /data }
+        """;
+
+    private const long DataStartMiB = 1 + 1 + 256 + 256 + 3072;
+    private const string KeptText = "kept across the install\n";
 
     [Fact]
-    public void Uefi_InstallsToTheDisk_BootsItLocally() => InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false);
+    public void Bios_InstallsWithALayout_KeepsThePreservedPartition_BootsLocally_AndWithoutTheServer() =>
+        InstallAndBoot(Firmware.Bios, "inst-bios", alone: true, layout: PreservingLayout);
 
-    private void InstallAndBoot(Firmware firmware, string node, bool alone)
+    [Fact]
+    public void Uefi_InstallsTheDefaultLayout_BootsItLocally() => InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null);
+
+    private void InstallAndBoot(Firmware firmware, string node, bool alone, string? layout)
     {
         var image = fixture.EnsureInstallImage();
         using var boot = new ServeBoot(fixture);
@@ -34,7 +62,18 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
             f.SetLength(DiskBytes);
         }
 
-        var add = boot.Sidus("node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--kernel-args", "console=ttyS0,115200");
+        List<string> settings = ["node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--kernel-args", "console=ttyS0,115200"];
+        if (layout is not null)
+        {
+            var file = Path.Combine(boot.Work, "layout.yaml");
+            File.WriteAllText(file, layout);
+            var set = boot.Sidus("layout", "set", "e2e-keep", file);
+            Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
+            settings.AddRange(["--layout", "e2e-keep"]);
+            KeptPartition(boot.Work, disk);
+        }
+
+        var add = boot.Sidus([.. settings]);
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
         boot.StartServe();
         boot.PowerOn(firmware, disk: disk, reboot: true);
@@ -64,12 +103,22 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         Assert.StartsWith(image + "@", installedAs.GetProperty("imageRef").GetString(), StringComparison.Ordinal);
         Assert.Contains("Reached target", serialText[serialText.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..], StringComparison.Ordinal);
         Assert.Contains($"local disk (installed {image}@", boot.ServeText, StringComparison.Ordinal);
+        if (layout is not null)
+        {
+            Assert.Contains("datap 509 MiB on vda (preserved)", serialText, StringComparison.Ordinal);
+        }
+
         if (!alone)
         {
             return;
         }
 
         boot.StopVm();
+        if (layout is not null)
+        {
+            Assert.Contains(KeptText.Trim(), ReadKept(boot.Work, disk), StringComparison.Ordinal);
+        }
+
         var alonePath = Path.Combine(boot.Work, "alone.log");
         using var vm = new BackgroundProcess(Tool.Require("qemu-system-x86_64", "qemu-system-x86"),
             ["-accel", "tcg", "-m", "768", "-smp", "2", "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
@@ -78,6 +127,34 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var login = DisklessBoot.WaitFor(() => Read(Path.Combine(boot.Work, "alone-serial.log")).Contains(" login:", StringComparison.Ordinal), AloneLimit);
         output.WriteLine($"no server, no network: power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
         Assert.True(login, "the disk did not boot on its own:\n" + ServeBoot.Tail(Read(Path.Combine(boot.Work, "alone-serial.log")), 6000));
+    }
+
+    /// <summary>The disk as a node installed before would have it: the layout's table, and /data's ext4 holding keep.txt.</summary>
+    private static void KeptPartition(string work, string disk)
+    {
+        var seed = Path.Combine(work, "data-seed");
+        Directory.CreateDirectory(seed);
+        File.WriteAllText(Path.Combine(seed, "keep.txt"), KeptText);
+        var data = Path.Combine(work, "data.img");
+        var dataMiB = DiskBytes / (1 << 20) - 1 - DataStartMiB;
+        Tool.Require("mkfs.ext4", "e2fsprogs");
+        Tool.Run("mkfs.ext4", "-q", "-F", "-d", seed, data, dataMiB.ToString(CultureInfo.InvariantCulture) + "M");
+        var table = Path.Combine(work, "table.sfdisk");
+        static string Sectors(long mib) => (mib * 2048).ToString(CultureInfo.InvariantCulture);
+        File.WriteAllText(table, "label: gpt\n" +
+            $"start={Sectors(1)}, size={Sectors(1)}\nstart={Sectors(2)}, size={Sectors(256)}\nstart={Sectors(258)}, size={Sectors(256)}\n" +
+            $"start={Sectors(514)}, size={Sectors(3072)}\nstart={Sectors(DataStartMiB)}, size={Sectors(dataMiB)}\n");
+        Tool.Require("sfdisk", "fdisk");
+        Tool.Run("sh", "-c", $"sfdisk --quiet '{disk}' < '{table}'");
+        Tool.Run("dd", $"if={data}", $"of={disk}", "bs=1M", $"seek={DataStartMiB}", "conv=notrunc,sparse", "status=none");
+    }
+
+    /// <summary>keep.txt of the disk's /data partition, read with debugfs (nothing mounted on the host).</summary>
+    private static string ReadKept(string work, string disk)
+    {
+        var data = Path.Combine(work, "data-after.img");
+        Tool.Run("dd", $"if={disk}", $"of={data}", "bs=1M", $"skip={DataStartMiB}", "status=none");
+        return Tool.Run("debugfs", "-R", "cat /keep.txt", data);
     }
 
     private static string Read(string path)

@@ -145,7 +145,7 @@ internal static class Installer
     }
 
     /// <summary>Refuses, before any disk is touched, an image that lacks a tool the plan needs, naming every package to add.</summary>
-    private static void CheckImage(ToolRoot tools, InstallPlan plan)
+    internal static void CheckImage(ToolRoot tools, InstallPlan plan)
     {
         var missing = new SortedSet<string>(StringComparer.Ordinal);
         void Need(bool present, string package)
@@ -165,8 +165,9 @@ internal static class Installer
         }
 
         Need(tools.Find("grub-install") is not null && tools.Find("update-grub") is not null, "grub2-common");
-        Need(firmware(plan) == InstallPlan.Bios ? tools.Has(BiosModules) : tools.Has(EfiModules), firmware(plan) == InstallPlan.Bios ? "grub-pc-bin" : "grub-efi-amd64-bin");
-        var kernels = Directory.Exists(Tools + "/boot") ? Directory.GetFiles(Tools + "/boot", "vmlinuz-*") : [];
+        var bios = plan.Firmware == InstallPlan.Bios;
+        Need(tools.Has(bios ? BiosModules : EfiModules), bios ? "grub-pc-bin" : "grub-efi-amd64-bin");
+        var kernels = Directory.Exists(tools.Root + "/boot") ? Directory.GetFiles(tools.Root + "/boot", "vmlinuz-*") : [];
         Need(kernels.Length > 0, "linux-image-amd64");
         if (missing.Count > 0)
         {
@@ -174,8 +175,6 @@ internal static class Installer
                 $"{plan.ImageRef} cannot be installed: it lacks {string.Join(", ", missing)}. Nothing was written to any disk. Add them with: " +
                 $"sidus image exec {plan.ImageRef.Split('@')[0]} -- apt-get install -y {string.Join(' ', missing)}");
         }
-
-        static string firmware(InstallPlan p) => p.Firmware;
     }
 
     private static void Partition(ToolRoot tools, InstallPlan plan, PlannedDisk disk)
@@ -303,7 +302,10 @@ internal static class Installer
     private static void WriteFstab(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices)
     {
         var fstab = new StringBuilder("# written by Sidus at install (layout of ").Append(plan.ImageRef).Append("); filesystems by UUID\n");
-        foreach (var m in plan.Mounts.OrderBy(m => m.Path == "/" ? 0 : 1).ThenBy(m => m.Path, StringComparer.Ordinal))
+        // Swap has no mount item: every swap filesystem of the layout is enabled from fstab.
+        var entries = plan.Mounts.OrderBy(m => m.Path == "/" ? 0 : 1).ThenBy(m => m.Path, StringComparer.Ordinal)
+            .Concat(plan.Formats.Where(f => f.FsType == "swap" && plan.Mounts.All(m => m.Format != f.Id)).Select(f => new PlannedMount(f.Id, "none", null)));
+        foreach (var m in entries)
         {
             var f = plan.Formats.First(x => x.Id == m.Format);
             var uuid = tools.Must("blkid", ["-s", "UUID", "-o", "value", devices[f.Volume]], "util-linux").Trim();

@@ -1,0 +1,92 @@
+using Sidus.Agent.Boot;
+using Sidus.Agent.Install;
+using Sidus.Wire.Contracts;
+
+namespace Sidus.Agent.Tests;
+
+/// <summary>
+/// The installing agent's checks that need no VM: an image lacking what the plan needs is refused before any disk is
+/// touched, naming the packages; the filesystems and tables it finds on a disk are the ones the real mkfs and sfdisk
+/// made (files here, formatted by Debian's tools).
+/// </summary>
+public sealed class InstallCodeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sidus-install-code-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static InstallPlan Plan(string firmware) => new(
+        new string('a', 64), "demo@3", firmware, string.Empty,
+        [new PlannedDisk("d", "vda", InstallPlan.Gpt, false)],
+        [new PlannedPartition("esp", "d", 1, 1 << 20, 256 << 20, InstallPlan.Roles.Esp, false), new PlannedPartition("r", "d", 2, 257 << 20, 1 << 30, InstallPlan.Roles.Linux, false)],
+        [new PlannedFormat("esp-fs", "esp", "vfat", null, null, false), new PlannedFormat("r-fs", "r", "xfs", null, null, false)],
+        [new PlannedMount("r-fs", "/", null), new PlannedMount("esp-fs", "/boot/efi", null)]);
+
+    private void Touch(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_dir + path)!);
+        File.WriteAllText(_dir + path, string.Empty);
+    }
+
+    [Fact]
+    public void CheckImage_Lacking_NamesEveryPackage_AndTheCommand()
+    {
+        var e = Assert.Throws<InstallException>(() => Installer.CheckImage(new ToolRoot(_dir), Plan(InstallPlan.Uefi)));
+        Assert.Contains("demo@3 cannot be installed: it lacks dosfstools, fdisk, grub-efi-amd64-bin, grub2-common, linux-image-amd64, util-linux, xfsprogs.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was written to any disk", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("sidus image exec demo -- apt-get install -y dosfstools fdisk grub-efi-amd64-bin grub2-common linux-image-amd64 util-linux xfsprogs", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckImage_WithTheToolsOfItsFirmware_Passes_OtherFirmwareRefused()
+    {
+        foreach (var tool in new[] { "/usr/sbin/sfdisk", "/usr/sbin/blkid", "/usr/sbin/mkfs.vfat", "/usr/sbin/mkfs.xfs", "/usr/sbin/grub-install", "/usr/sbin/update-grub", "/boot/vmlinuz-6.1.0-1-amd64" })
+        {
+            Touch(tool);
+        }
+
+        Directory.CreateDirectory(_dir + "/usr/lib/grub/x86_64-efi");
+        Installer.CheckImage(new ToolRoot(_dir), Plan(InstallPlan.Uefi));
+        var bios = Assert.Throws<InstallException>(() => Installer.CheckImage(new ToolRoot(_dir), Plan(InstallPlan.Bios)));
+        Assert.Contains("it lacks grub-pc-bin.", bios.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ext4", "mkfs.ext4", "-q -F")]
+    [InlineData("vfat", "mkfs.vfat", "")]
+    [InlineData("swap", "mkswap", "-f")]
+    public void FilesystemType_OfWhatTheRealToolMade(string expected, string tool, string options)
+    {
+        var image = Path.Combine(_dir, expected + ".img");
+        using (var f = File.Create(image))
+        {
+            f.SetLength(64L << 20);
+        }
+
+        var result = Sidus.Linux.ProcessRunner.Run(tool, [.. options.Split(' ', StringSplitOptions.RemoveEmptyEntries), image], "e2fsprogs dosfstools util-linux");
+        Assert.True(result.ExitCode == 0, result.Errors);
+        var start = File.ReadAllBytes(image).AsSpan(0, DiskSignature.ProbeLength);
+        Assert.Equal(expected, DiskSignature.FilesystemType(start));
+        Assert.Equal("none", DiskSignature.TableType(start));
+    }
+
+    [Fact]
+    public void TableType_GptAndMsdos_FromSfdisk_BlankIsNone()
+    {
+        foreach (var (label, expected) in new[] { ("gpt", "gpt"), ("dos", "msdos") })
+        {
+            var image = Path.Combine(_dir, label + ".img");
+            using (var f = File.Create(image))
+            {
+                f.SetLength(64L << 20);
+            }
+
+            var result = Sidus.Linux.ProcessRunner.Run("sfdisk", ["--quiet", image], "fdisk", feed: s => s.Write(System.Text.Encoding.ASCII.GetBytes($"label: {label}\nstart=2048, size=4096\n")));
+            Assert.True(result.ExitCode == 0, result.Errors);
+            Assert.Equal(expected, DiskSignature.TableType(File.ReadAllBytes(image).AsSpan(0, DiskSignature.ProbeLength)));
+        }
+
+        Assert.Equal("none", DiskSignature.TableType(new byte[DiskSignature.ProbeLength]));
+        Assert.Equal(string.Empty, DiskSignature.FilesystemType(new byte[DiskSignature.ProbeLength]));
+    }
+}
