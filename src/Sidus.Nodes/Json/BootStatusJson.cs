@@ -82,6 +82,10 @@ public static class BootStatusJson
         ["imageRef"] = up.ImageRef,
         ["machineId"] = up.MachineId,
         ["sshEd25519"] = up.SshEd25519,
+        ["root"] = up.Root,
+        ["lower"] = up.Lower,
+        ["upper"] = up.Upper,
+        ["boot"] = up.Boot,
         ["memory"] = new JsonObject
         {
             ["totalKib"] = up.MemTotalKib,
