@@ -186,7 +186,7 @@ public class StoreTests
     public async Task Open_SetsWalAndSchemaVersion()
     {
         await using var inv = await TempInventory.CreateAsync();
-        Assert.Equal(7, await inv.Store.GetSchemaVersionAsync());
+        Assert.Equal(8, await inv.Store.GetSchemaVersionAsync());
         await using var c = new SqliteConnection($"Data Source={inv.DbPath};Pooling=False");
         await c.OpenAsync();
         await using var cmd = c.CreateCommand();

@@ -134,7 +134,7 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(1), AnyVersion);
         var start = await Tools.CurlAsync(url, NodeSessions.Bearer(session));
         Assert.Equal(200, start.Status);
-        Assert.True(NodeRequests.TryParsePoll(Encoding.UTF8.GetString(start.Body), out var pending, out var at) && !pending && at == 0, Encoding.UTF8.GetString(start.Body));
+        Assert.True(NodeRequests.TryParsePoll(Encoding.UTF8.GetString(start.Body), out var pending, out var at) && pending == NodeRequests.None && at == 0, Encoding.UTF8.GetString(start.Body));
         Assert.Equal(400, (await Tools.CurlAsync(Http + $"/api/nodes/{ServerFixture.Mac(1)}/requests?seen=soon", NodeSessions.Bearer(session))).Status);
 
         var held = Tools.CurlAsync(Http + NodeRequests.Poll(ServerFixture.Mac(1).ToString(), 0), NodeSessions.Bearer(session));
@@ -147,7 +147,7 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         }
 
         var answer = await held;
-        Assert.True(NodeRequests.TryParsePoll(Encoding.UTF8.GetString(answer.Body), out pending, out at) && pending, Encoding.UTF8.GetString(answer.Body));
+        Assert.True(NodeRequests.TryParsePoll(Encoding.UTF8.GetString(answer.Body), out pending, out at) && pending == NodeRequests.Overrides, Encoding.UTF8.GetString(answer.Body));
         Assert.Equal(asked.ToUnixTimeMilliseconds(), at);
 
         // The answer is kept only for the request it names.

@@ -51,12 +51,16 @@ internal static class AgentService
                     return 1;
                 }
 
-                if (response.IsSuccessStatusCode && NodeRequests.TryParsePoll(text, out var overrides, out var at))
+                if (response.IsSuccessStatusCode && NodeRequests.TryParsePoll(text, out var kind, out var at))
                 {
                     backoff = new Backoff(2, 60);
-                    if (overrides && seen is not null)
+                    if (kind == NodeRequests.Overrides && seen is not null)
                     {
                         await AnswerAsync(http, server, mac, at, await ApplyOverridesAsync(root, http, reporter));
+                    }
+                    else if (kind == NodeRequests.Job && seen is not null)
+                    {
+                        await NodeJobs.RunAsync(root, http, server, mac, reporter);
                     }
 
                     seen = at;

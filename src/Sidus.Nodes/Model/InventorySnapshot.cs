@@ -46,6 +46,12 @@ public sealed class InventorySnapshot
     /// <summary>When the admin last asked the running node to apply its overrides again (`sidus node apply-overrides`).</summary>
     public DateTimeOffset? OverridesRequestedAt(string node) => _overridesRequested.TryGetValue(node, out var at) ? at : null;
 
+    /// <summary>When each node was last given a job (`sidus node update`, `sidus node drift`), by node name.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> JobsRequested { get; init; } = FrozenDictionary<string, DateTimeOffset>.Empty;
+
+    /// <summary>When node NODE was last given a job, or null.</summary>
+    public DateTimeOffset? JobRequestedAt(string node) => JobsRequested.TryGetValue(node, out var at) ? at : null;
+
     /// <summary>What installed nodes' disks hold, by node name (docs/installed-nodes.md).</summary>
     public IReadOnlyDictionary<string, InstalledRecord> Installs { get; init; } = FrozenDictionary<string, InstalledRecord>.Empty;
 

@@ -168,6 +168,16 @@ public sealed class InventoryEdit
         return await ExecAsync("DELETE FROM node_installs WHERE node = @n", [("@n", node.Name)]) > 0;
     }
 
+    /// <summary>Gives node NAME a job (its text, <c>NodeJob.Format</c>) asked at AT; it replaces an earlier one.</summary>
+    public async Task RequestJobAsync(string name, string job, DateTimeOffset at)
+    {
+        var node = await RequireNodeAsync(name);
+        await ExecAsync(
+            "INSERT INTO node_jobs (node, job, requested_at) VALUES (@n, @j, @t) " +
+            "ON CONFLICT (node) DO UPDATE SET job = excluded.job, requested_at = excluded.requested_at, answered_at = NULL, succeeded = NULL, result = NULL",
+            [("@n", node.Name), ("@j", job), ("@t", Sql.ToMilliseconds(at))]);
+    }
+
     public async Task RequestOverridesAsync(string name, DateTimeOffset at)
     {
         var node = await RequireNodeAsync(name);

@@ -413,6 +413,54 @@ public sealed class InventoryStore : IAsyncDisposable
     public Task RequestOverridesAsync(string name, DateTimeOffset at, CancellationToken ct = default) =>
         EditAsync(e => e.RequestOverridesAsync(name, at), ct);
 
+    /// <summary>
+    /// Gives nodes jobs (`sidus node update`, `sidus node drift`): NAME → the job's text. An edit: the server reloads
+    /// and answers the nodes' waiting agents.
+    /// </summary>
+    public Task RequestJobsAsync(IReadOnlyDictionary<string, string> jobs, DateTimeOffset at, CancellationToken ct = default) =>
+        EditAsync(async e =>
+        {
+            foreach (var (name, job) in jobs)
+            {
+                await e.RequestJobAsync(name, job, at);
+            }
+        }, ct);
+
+    /// <summary>Node NAME's job text and when it was asked, or null.</summary>
+    public async Task<(string Job, DateTimeOffset RequestedAt)?> GetJobAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        await using var cmd = Sql.Command(c, null, "SELECT job, requested_at FROM node_jobs WHERE node = @n", ("@n", name));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? (r.GetString(0), Sql.FromMilliseconds(r.GetInt64(1))) : null;
+    }
+
+    /// <summary>The agent's answer to node NAME's job of REQUEST (ignored when a newer job replaced it).</summary>
+    public async Task RecordJobAnswerAsync(string name, DateTimeOffset request, DateTimeOffset at, bool succeeded, string result, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        await Sql.ExecuteAsync(
+            c, null, ct,
+            "UPDATE node_jobs SET answered_at = @t, succeeded = @s, result = @r WHERE node = @n AND requested_at = @q",
+            ("@n", name), ("@t", Sql.ToMilliseconds(at)), ("@s", succeeded ? 1L : 0L), ("@r", result), ("@q", Sql.ToMilliseconds(request)));
+    }
+
+    /// <summary>Node NAME's latest job and the answer to it: null answer fields while it runs.</summary>
+    public async Task<NodeJobRecord?> GetJobAnswerAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await _dialect.OpenAsync(ct);
+        await using var cmd = Sql.Command(c, null, "SELECT requested_at, answered_at, succeeded, result FROM node_jobs WHERE node = @n", ("@n", name));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        return new NodeJobRecord(
+            Sql.FromMilliseconds(r.GetInt64(0)), r.IsDBNull(1) ? null : Sql.FromMilliseconds(r.GetInt64(1)), r.IsDBNull(2) ? null : r.GetInt64(2) == 1,
+            r.IsDBNull(3) ? null : r.GetString(3));
+    }
+
     /// <summary>The node agent's answer to the request of <paramref name="request"/>: when, and its result line.</summary>
     public async Task RecordOverridesAppliedAsync(string name, DateTimeOffset request, DateTimeOffset at, string result, CancellationToken ct = default)
     {

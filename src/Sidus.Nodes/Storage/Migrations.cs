@@ -119,6 +119,16 @@ internal static class Migrations
                 image_ref TEXT NOT NULL, installed_at BIGINT NOT NULL, updated_at BIGINT)
             """,
         ]),
+        (8, _ =>
+        [
+            // `sidus node update` and `sidus node drift` (docs/installed-nodes.md): the latest job given to an installed
+            // node's agent (its text, Sidus.Wire.Contracts.NodeJob) and the agent's answer to it.
+            """
+            CREATE TABLE node_jobs (
+                node TEXT PRIMARY KEY REFERENCES nodes (name) ON DELETE CASCADE, job TEXT NOT NULL, requested_at BIGINT NOT NULL,
+                answered_at BIGINT, succeeded BIGINT, result TEXT)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -143,9 +143,19 @@ internal static class Rows
             }
         }
 
+        var jobs = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using (var cmd = Sql.Command(c, tx, "SELECT node, requested_at FROM node_jobs"))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                jobs[r.GetString(0)] = Sql.FromMilliseconds(r.GetInt64(1));
+            }
+        }
+
         var tokens = await AdminTokensAsync(c, tx, ct);
         var layouts = await LayoutsAsync(c, tx, ct);
-        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested, layouts) { Installs = installed };
+        return new InventorySnapshot(version, nodes, groups, defaults, networks, tokens, revoked, requested, layouts) { Installs = installed, JobsRequested = jobs };
     }
 
     /// <summary>Every stored layout at its latest revision, with its count of revisions.</summary>

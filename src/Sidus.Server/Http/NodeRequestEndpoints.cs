@@ -15,6 +15,8 @@ internal static class NodeRequestEndpoints
     {
         app.MapGet(NodeRequests.Template, PollAsync);
         app.MapPost(NodeRequests.AnswerTemplate, AnswerAsync);
+        app.MapGet(NodeJob.Template, JobAsync);
+        app.MapPost(NodeJob.Template, JobAnswerAsync);
     }
 
     private static async Task PollAsync(HttpContext ctx)
@@ -25,11 +27,17 @@ internal static class NodeRequestEndpoints
         }
 
         var view = ctx.RequestServices.GetRequiredService<InventoryView>();
-        long Latest() => view.Current.OverridesRequestedAt(node.Name)?.ToUnixTimeMilliseconds() ?? 0;
+        long Ms(DateTimeOffset? at) => at?.ToUnixTimeMilliseconds() ?? 0;
+        (string Kind, long At)[] Requests() =>
+        [
+            (NodeRequests.Overrides, Ms(view.Current.OverridesRequestedAt(node.Name))),
+            (NodeRequests.Job, Ms(view.Current.JobRequestedAt(node.Name))),
+        ];
+        long Latest() => Requests().Max(r => r.At);
         var seenText = ctx.Request.Query[NodeRequests.SeenParameter].FirstOrDefault();
         if (seenText is null)
         {
-            await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(false, Latest()));
+            await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(NodeRequests.None, Latest()));
             return;
         }
 
@@ -46,10 +54,11 @@ internal static class NodeRequestEndpoints
             while (true)
             {
                 var changed = view.Changed;
-                var latest = Latest();
-                if (latest > seen)
+
+                // The oldest request newer than what the node has seen first: it then asks again with that one seen.
+                if (Requests().Where(r => r.At > seen).OrderBy(r => r.At).FirstOrDefault() is { Kind: not null } waiting)
                 {
-                    await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(true, latest));
+                    await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(waiting.Kind, waiting.At));
                     return;
                 }
 
@@ -58,12 +67,52 @@ internal static class NodeRequestEndpoints
         }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
         {
-            await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(false, Latest()));
+            await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(NodeRequests.None, Latest()));
         }
         catch (OperationCanceledException)
         {
             // The node went away.
         }
+    }
+
+    /// <summary>The node's job (<see cref="NodeJob"/>'s text), for its agent service.</summary>
+    private static async Task JobAsync(HttpContext ctx)
+    {
+        if (await NodeAsync(ctx) is not { } node)
+        {
+            return;
+        }
+
+        var job = await ctx.RequestServices.GetRequiredService<InventoryView>().Store.GetJobAsync(node.Name, ctx.RequestAborted);
+        if (job is null)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"node {node.Name} has no job");
+            return;
+        }
+
+        await HttpHelpers.TextAsync(ctx, job.Value.Job);
+    }
+
+    /// <summary>The agent's answer to its job: the job's time, ok or failed, and its report.</summary>
+    private static async Task JobAnswerAsync(HttpContext ctx)
+    {
+        if (await NodeAsync(ctx) is not { } node)
+        {
+            return;
+        }
+
+        var body = await HttpHelpers.ReadTextAsync(ctx, NodeJob.MaxResultLength + 64);
+        if (body is null || !NodeJob.TryParseResult(body, out var at, out var succeeded, out var result))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"expected 'REQUEST-MS ok|failed' then the result (text/plain, at most {NodeJob.MaxResultLength} characters)");
+            return;
+        }
+
+        var store = ctx.RequestServices.GetRequiredService<InventoryView>().Store;
+        await store.RecordJobAnswerAsync(node.Name, DateTimeOffset.FromUnixTimeMilliseconds(at), DateTimeOffset.UtcNow, succeeded, result, ctx.RequestAborted);
+        var logger = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Install");
+        ServerLog.InstallStep(logger, node.Name, $"job of {DateTimeOffset.FromUnixTimeMilliseconds(at):u} {(succeeded ? "done" : "failed")}");
+        ctx.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     private static async Task AnswerAsync(HttpContext ctx)

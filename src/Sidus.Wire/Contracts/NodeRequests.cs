@@ -4,7 +4,8 @@ namespace Sidus.Wire.Contracts;
 /// What the admin asks of a running node (`sidus node apply-overrides`), as its agent service waits for it. The agent
 /// asks <c>GET /api/nodes/{mac}/requests?seen=MS</c> with its session; the server holds the question up to
 /// <see cref="Wait"/> and answers one line, <c>overrides MS</c> when a request newer than SEEN (Unix milliseconds)
-/// is waiting, else <c>none MS</c> (MS: the latest request, 0 when there is none). Without <c>seen</c> it answers
+/// is waiting, <c>job MS</c> when a job is (<see cref="NodeJob"/>: the oldest waiting request is answered first), else
+/// <c>none MS</c> (MS: the latest request, 0 when there is none). Without <c>seen</c> it answers
 /// at once, so the agent learns where it starts. Once done, the agent posts <c>MS RESULT</c> (text/plain) to
 /// <c>/api/nodes/{mac}/requests/overrides</c>: the request it answers and one result line.
 /// </summary>
@@ -17,22 +18,29 @@ public static class NodeRequests
     /// <summary>How long the server holds a poll: under every idle limit between the two, so it never looks dead.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(25);
 
-    private const string Overrides = "overrides";
-    private const string None = "none";
+    /// <summary>The poll's answer when the overrides are to be applied again.</summary>
+    public const string Overrides = "overrides";
+
+    /// <summary>The poll's answer when a job waits (<see cref="NodeJob"/>, GET it at <see cref="NodeJob.Route"/>).</summary>
+    public const string Job = "job";
+
+    /// <summary>The poll's answer when nothing newer than SEEN waits.</summary>
+    public const string None = "none";
 
     public static string Poll(string mac, long? seen) =>
         $"/api/nodes/{mac}/requests" + (seen is { } s ? $"?{SeenParameter}={s.ToString(CultureInfo.InvariantCulture)}" : string.Empty);
 
     public static string Answer(string mac) => $"/api/nodes/{mac}/requests/overrides";
 
-    public static string FormatPoll(bool overrides, long at) => $"{(overrides ? Overrides : None)} {at.ToString(CultureInfo.InvariantCulture)}\n";
+    /// <summary>KIND (<see cref="Overrides"/>, <see cref="Job"/> or <see cref="None"/>) and the time it names.</summary>
+    public static string FormatPoll(string kind, long at) => $"{kind} {at.ToString(CultureInfo.InvariantCulture)}\n";
 
-    public static bool TryParsePoll(string text, out bool overrides, out long at)
+    public static bool TryParsePoll(string text, out string kind, out long at)
     {
         var parts = (text ?? string.Empty).Trim().Split(' ');
-        overrides = parts.Length == 2 && parts[0] == Overrides;
+        kind = parts.Length == 2 && parts[0] is Overrides or Job or None ? parts[0] : None;
         at = 0;
-        return parts.Length == 2 && parts[0] is Overrides or None &&
+        return parts.Length == 2 && parts[0] is Overrides or Job or None &&
                long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out at);
     }
 

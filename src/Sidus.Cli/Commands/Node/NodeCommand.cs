@@ -24,6 +24,8 @@ public static class NodeCommand
         cmd.Subcommands.Add(NodeStatusCommand.Create(db));
         cmd.Subcommands.Add(NodeRevokeCommand.Create(db));
         cmd.Subcommands.Add(NodeReinstallCommand.Create(db));
+        cmd.Subcommands.Add(NodeUpdateCommand.CreateUpdate(db));
+        cmd.Subcommands.Add(NodeUpdateCommand.CreateDrift(db));
         cmd.Subcommands.Add(NodeApplyOverridesCommand.Create(db));
         cmd.Subcommands.Add(NodeRenderCommand.Create(db));
         return cmd;

@@ -1,0 +1,160 @@
+namespace Sidus.Cli.Commands.Node;
+
+/// <summary>
+/// `sidus node update` and `sidus node drift` (docs/installed-nodes.md): installed nodes brought to a version while
+/// they run, or asked what changed on them, through each node's sidus-agent service.
+/// </summary>
+public static class NodeUpdateCommand
+{
+    public static Command CreateUpdate(Option<string?> db)
+    {
+        var targets = new Argument<string[]>("target") { Description = "Nodes (names or MACs) and groups to update", Arity = ArgumentArity.ZeroOrMore };
+        var all = new Option<bool>("--all") { Description = "Every installed node" };
+        var to = new Option<string?>("--to") { Description = "The version: IMAGE, IMAGE@N or IMAGE:TAG of the nodes' image (default: what each node is set to boot)", HelpName = "IMAGE@VER" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List every change and the drift, change nothing" };
+        var noDelete = new Option<bool>("--no-delete") { Description = "Leave files the version does not have" };
+        var keepDrift = new Option<bool>("--keep-drift") { Description = "Leave files changed on the node since its last sync as they are" };
+        var exclude = new Option<string[]>("--exclude") { Description = "A path the update leaves alone, besides the defaults (repeatable)", HelpName = "PATH", AllowMultipleArgumentsPerToken = false };
+        var parallel = new Option<int>("--parallel") { Description = "Nodes updated at once", DefaultValueFactory = _ => 10, HelpName = "N" };
+        var wait = Wait(600);
+        var json = GlobalOptions.Json();
+        var cmd = new Command("update", """
+            Bring installed nodes to a version while they run, moving only what changed: each node's sidus-agent
+            service fetches the version's manifest and only the contents its disk lacks (checked by SHA-256), writes
+            each changed file beside its target and renames it over it (metadata set first), deletes what the version
+            no longer has after the new files are in place, then applies the node's overrides again. Files changed on
+            the node since its last sync (drift) are listed before they are overwritten (--keep-drift leaves them).
+            Never touched: /home, /tmp, /var/log, the node's machine state and keys, fstab, its overrides, other
+            filesystems (a preserved /data), and each --exclude. Says per node what changed, the bytes moved, the drift
+            and whether a reboot is needed (kernel, initramfs, systemd, libc). An interrupted update leaves every file
+            old or new, and the next one completes it. The server must be running.
+            Exit codes: 0 every node updated, 1 a node failed, refused or did not answer, 2 no such node or version.
+            """)
+        {
+            targets, all, to, dryRun, noDelete, keepDrift, exclude, parallel, wait, json,
+        };
+        cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
+        {
+            var snapshot = await store.LoadAsync(ct);
+            var (nodes, unknown) = NodeJobsCli.Select(snapshot, r.GetValue(targets) ?? [], r.GetValue(all));
+            if (unknown.Count > 0)
+            {
+                return InventoryCli.Error($"no node or group is named '{unknown[0]}' (`sidus node list`, `sidus group list`)", InventoryCli.NotFound);
+            }
+
+            if (nodes.Count == 0)
+            {
+                return InventoryCli.Error(r.GetValue(all) ? "no node is installed" : "name the nodes or groups to update, or --all");
+            }
+
+            var home = GlobalOptions.ResolveHome(r);
+            (string Id, string Ref)? wanted = null;
+            if (r.GetValue(to) is { } spec)
+            {
+                wanted = NodeJobsCli.Resolve(home, spec, out var problem);
+                if (wanted is null)
+                {
+                    return InventoryCli.Error($"--to {spec}: {problem}", InventoryCli.NotFound);
+                }
+            }
+
+            (NodeJob?, string?) JobOf(Sidus.Nodes.Node node)
+            {
+                if (snapshot.Installed(node.Name) is null)
+                {
+                    return (null, $"not installed (mode {snapshot.Resolve(node).Mode.Value.ToText()}): nothing to update");
+                }
+
+                var image = snapshot.Resolve(node).Image.Value;
+                var target = wanted ?? (image is null ? null : NodeJobsCli.Resolve(home, image, out _));
+                if (target is not { } version)
+                {
+                    return (null, $"its image {image ?? "(none)"} cannot be resolved in this store");
+                }
+
+                if (image is not null && version.Ref.Split('@')[0] != image.Split('@', ':')[0])
+                {
+                    return (null, $"--to names image {version.Ref.Split('@')[0]}, the node boots {image}: its key opens only its own image (sidus node set {node.Name} --image ...)");
+                }
+
+                return (new NodeJob(NodeJob.Update, 0, version.Id, version.Ref, r.GetValue(dryRun), r.GetValue(noDelete), r.GetValue(keepDrift), r.GetValue(exclude) ?? []), null);
+            }
+
+            return await RunAsync(store, nodes, JobOf, Math.Max(1, r.GetValue(parallel)), r.GetValue(wait), r.GetValue(json), ct);
+        }));
+        return cmd;
+    }
+
+    public static Command CreateDrift(Option<string?> db)
+    {
+        var targets = new Argument<string[]>("target") { Description = "Nodes (names or MACs) and groups to ask", Arity = ArgumentArity.OneOrMore };
+        var wait = Wait(120);
+        var json = GlobalOptions.Json();
+        var cmd = new Command("drift", """
+            Report the files changed on installed nodes since they were installed or last updated (added, removed,
+            modified, metadata), without changing anything: each node's agent compares its disk with the record its
+            last sync left. The update's excludes are not reported. The server must be running.
+            Exit codes: 0 every node answered, 1 a node failed or did not answer, 2 no such node.
+            """)
+        {
+            targets, wait, json,
+        };
+        cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
+        {
+            var snapshot = await store.LoadAsync(ct);
+            var (nodes, unknown) = NodeJobsCli.Select(snapshot, r.GetValue(targets)!, all: false);
+            if (unknown.Count > 0)
+            {
+                return InventoryCli.Error($"no node or group is named '{unknown[0]}' (`sidus node list`, `sidus group list`)", InventoryCli.NotFound);
+            }
+
+            (NodeJob?, string?) JobOf(Sidus.Nodes.Node node) => snapshot.Installed(node.Name) is null
+                ? (null, $"not installed (mode {snapshot.Resolve(node).Mode.Value.ToText()})")
+                : (new NodeJob(NodeJob.Drift, 0), null);
+            return await RunAsync(store, nodes, JobOf, nodes.Count, r.GetValue(wait), r.GetValue(json), ct, listDrift: true);
+        }));
+        return cmd;
+    }
+
+    private static Option<int> Wait(int seconds) => new("--wait")
+    {
+        Description = "Seconds to wait for each node's answer",
+        DefaultValueFactory = _ => seconds,
+        HelpName = "SECONDS",
+    };
+
+    private static async Task<int> RunAsync(
+        Sidus.Nodes.Storage.InventoryStore store, List<Sidus.Nodes.Node> nodes, Func<Sidus.Nodes.Node, (NodeJob?, string?)> jobOf, int parallel, int wait, bool json,
+        CancellationToken ct, bool listDrift = false)
+    {
+        var outcomes = await NodeJobsCli.RunAsync(store, nodes, jobOf, parallel, TimeSpan.FromSeconds(Math.Max(1, wait)), o =>
+        {
+            if (json)
+            {
+                return;
+            }
+
+            Console.Out.WriteLine(listDrift && o.Result is { } d ? DriftLine(o.Node, d) : NodeJobsCli.Line(o));
+            foreach (var item in o.Result?.Drift ?? [])
+            {
+                Console.Out.WriteLine($"  {item.Kind,-8} {item.Path}");
+            }
+        }, ct);
+        if (json)
+        {
+            InventoryJson.Print(new JsonArray([.. outcomes.Select(o => (JsonNode?)new JsonObject
+            {
+                ["node"] = o.Node,
+                ["succeeded"] = o.Succeeded,
+                ["message"] = o.Message,
+                ["result"] = o.Result is null ? null : JsonNode.Parse(o.Result.ToJson()),
+            })]));
+        }
+
+        return outcomes.All(o => o.Succeeded) ? InventoryCli.Ok : InventoryCli.Usage;
+    }
+
+    private static string DriftLine(string node, NodeUpdateResult r) =>
+        !r.DriftKnown ? $"{node}: drift unknown: no record of its last sync" :
+        r.Drift.Count == 0 ? $"{node}: no drift since {r.Ref ?? "its last sync"}" : $"{node}: {r.Drift.Count} changed since {r.Ref ?? "its last sync"}:";
+}
