@@ -63,6 +63,21 @@ public sealed class SyncExcludes
         return _whole.Contains(path.ToArray());
     }
 
+    /// <summary>True when an excluded path lies strictly under PATH (a directory to keep, and to look into, for
+    /// what is excluded inside it: /var/lib holds /var/lib/sidus even when the image has no /var/lib).</summary>
+    public bool HoldsExcluded(ReadOnlySpan<byte> path)
+    {
+        foreach (var excluded in _whole.Concat(_contents))
+        {
+            if (excluded.Length > path.Length && excluded[path.Length] == (byte)'/' && excluded.AsSpan().StartsWith(path))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static int NextSlash(ReadOnlySpan<byte> path, int after)
     {
         var next = path[(after + 1)..].IndexOf((byte)'/');

@@ -82,6 +82,26 @@ public sealed class TreeSync
         return sync.GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Drift alone (`sidus-agent drift`): TARGET against the state cache of the sync that left it (STATEFILE), every
+    /// changed path named to OPTIONS' <see cref="CheckoutOptions.OnDrift"/>; nothing is changed and no tree is needed.
+    /// </summary>
+    public static CheckoutResult Drift(string target, string stateFile, CheckoutOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var sync = new TreeSync(EmptyTree.Instance, EmptyTree.Instance, options with { DryRun = true, KeepDrift = false }, null);
+        if (StateCache.Load(stateFile) is not { } last)
+        {
+            return sync.Result();
+        }
+
+        using var root = DirectoryHandle.Open(target);
+        sync._device = root.Stat([]).Device;
+        sync._driftKnown = true;
+        sync.ScanDrift(root, last);
+        return sync.Result();
+    }
+
     public async Task<CheckoutResult> RunAsync(string target, CancellationToken cancellation)
     {
         // A handle per directory of the tree stays open until its metadata is set, at the end: thousands for an image.
@@ -198,7 +218,12 @@ public sealed class TreeSync
             }
 
             seen.Add(path);
-            if (!last.Contains(path))
+            if (!last.Contains(path) && status.Kind == FileKind.Directory && _options.Excludes.HoldsExcluded(path))
+            {
+                using var holder = dir.OpenChild(entry.Name);
+                ScanDriftIn(holder, path, last, seen);
+            }
+            else if (!last.Contains(path))
             {
                 Drift(DriftKind.Added, path);
             }
@@ -263,7 +288,7 @@ public sealed class TreeSync
                 {
                     var leftover = existing.Name.AsSpan().StartsWith(".sidus-"u8);
                     var kept = DirectoryHandle.Join(relative, existing.Name);
-                    if (!leftover && (_options.NoDelete || Leave(kept) ||
+                    if (!leftover && (_options.NoDelete || Leave(kept) || _options.Excludes.HoldsExcluded(kept) ||
                                       (_options.StayOnFilesystem && dir.TryStat(existing.Name, out var other, out _) && OtherFilesystem(other))))
                     {
                         _partial.Add(dir);
@@ -820,6 +845,20 @@ public sealed class TreeSync
     /// </summary>
     private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes(
         $".sidus-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_temporaries):x}-{Random.Shared.NextInt64():x16}");
+
+    /// <summary>The tree of <see cref="Drift"/>, which lays nothing out.</summary>
+    private sealed class EmptyTree : ITreeSource, IContentSource
+    {
+        public static readonly EmptyTree Instance = new();
+
+        public ObjectId Version => ObjectId.Zero;
+
+        public TreeEntry Root { get; } = new() { Name = [], Kind = FileKind.Directory };
+
+        public IReadOnlyList<TreeEntry> ReadTree(ObjectId tree) => [];
+
+        public ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation) => ValueTask.CompletedTask;
+    }
 
     private sealed record WriteJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing, bool KnownSame)
     {
