@@ -41,7 +41,7 @@ for n in 1 2; do
   [[ -d $work/tree-v$n ]] || "$sidus" --home "$home" image checkout "$image@$n" "$work/tree-v$n" -q
 done
 token_file=$work/admin.token
-[[ -s $token_file ]] || "$sidus" --home "$home" token create "bench-$RANDOM" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' > "$token_file"
+[[ -s $token_file ]] || "$sidus" --home "$home" token create "bench-$RANDOM" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' > "$token_file"
 
 netns_pair_names upd
 pids=()
@@ -68,7 +68,7 @@ ip netns exec "$cli" curl -sf "http://$sip:8080/healthz" >/dev/null || { cat "$w
 
 wire() { ip netns exec "$cli" sh -c "echo \$(( \$(cat /sys/class/net/$vcli/statistics/rx_bytes) + \$(cat /sys/class/net/$vcli/statistics/tx_bytes) ))"; }
 declare -A T B
-# measure KEY RUN COMMAND... : wall seconds and wire bytes of one run, appended to T[KEY] and B[KEY].
+# measure KEY RUN COMMAND... (run in the client's namespace; paths without blanks): wall seconds and wire bytes of one run, appended to T[KEY] and B[KEY].
 measure() {
   local key=$1 run=$2; shift 2
   sync
@@ -81,26 +81,30 @@ measure() {
   printf '%-16s run %d  %8.3f s  %12d bytes\n' "$key" "$run" "$t" "$((b1 - b0))"
 }
 
-sidus_update() { "$agent" update --root "$work/node-sidus" --server "http://$sip:8080" --token-file "$token_file" --to "$1" --json; }
-rsync_pull() { rsync -aHAX --delete "rsync://$sip/$1/" "$work/node-rsync/"; }
+sidus_update() { echo "$agent" update --root "$work/node-sidus" --server "http://$sip:8080" --token-file "$token_file" --to "$1" --json; }
+rsync_pull() { echo rsync -aHAX --delete "rsync://$sip/$1/" "$work/node-rsync/"; }
 
 for run in $(seq "$runs"); do
   rm -rf "$work/node-sidus" "$work/node-rsync"; mkdir -p "$work/node-rsync"
   # Alternate who goes first, so neither always meets the colder cache.
   if (( run % 2 )); then order="sidus rsync"; else order="rsync sidus"; fi
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure sidus.install "$run" sidus_update "$v1"; else measure rsync.install "$run" rsync_pull v1; fi
+    if [[ $tool == sidus ]]; then measure sidus.install "$run" $(sidus_update "$v1"); else measure rsync.install "$run" $(rsync_pull v1); fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure sidus.noop "$run" sidus_update "$v1"; else measure rsync.noop "$run" rsync_pull v1; fi
+    if [[ $tool == sidus ]]; then measure sidus.noop "$run" $(sidus_update "$v1"); else measure rsync.noop "$run" $(rsync_pull v1); fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure sidus.update "$run" sidus_update "$v2"; else measure rsync.update "$run" rsync_pull v2; fi
+    if [[ $tool == sidus ]]; then measure sidus.update "$run" $(sidus_update "$v2"); else measure rsync.update "$run" $(rsync_pull v2); fi
   done
 done
 
-echo "== correctness: the updated directories against version 2 (rsync -naHAXc, expect nothing but /var/lib/sidus)"
-echo "sidus: $(rsync -naHAXc --delete -i --exclude=/var/lib/sidus "$work/tree-v2/" "$work/node-sidus/" | wc -l) differences"
+echo "== correctness: the updated directories against version 2 (rsync -naHAXc, expect nothing)"
+# An update leaves the node's own paths alone (UpdateExcludes.Defaults: /var/log, /var/cache, /etc/hostname...).
+excludes=$(printf -- '--exclude=%s ' /home /root /tmp /var/tmp /var/log /var/cache /var/spool /var/backups /var/lib/dhcp \
+  /var/lib/systemd /etc/machine-id /var/lib/dbus/machine-id '/etc/ssh/ssh_host_*' /etc/fstab /etc/hostname /etc/adjtime \
+  /boot/grub /boot/efi /lost+found /proc /sys /dev /run /mnt /media /etc/sidus /var/lib/sidus)
+echo "sidus: $(rsync -naHAXc --delete -i $excludes "$work/tree-v2/" "$work/node-sidus/" | wc -l) differences (default excludes left out)"
 echo "rsync: $(rsync -naHAXc --delete -i "$work/tree-v2/" "$work/node-rsync/" | wc -l) differences"
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

@@ -271,6 +271,12 @@ internal static class ServingEndpoints
     /// <summary>The request's body, refused (as malformed) beyond LIMIT bytes.</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpContext ctx, int limit)
     {
+        // The server's default limit is a boot event's; this body is a list of ids.
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
         using var buffer = new MemoryStream();
         var chunk = new byte[16384];
         int n;
