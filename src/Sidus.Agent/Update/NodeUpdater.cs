@@ -102,6 +102,17 @@ internal static class NodeUpdater
                 $"no --to VERSION and no node settings ({settingsFile}) to ask the server which version this node should run"), cancellation);
         Say(options, $"updating {root} to {target.Ref} ({target.Id[..12]}) from {server}" + (previous is null ? "" : $"; it holds {previous.Ref}"));
 
+        var excludesText = string.Join('\n', excludes.Paths.Order(StringComparer.Ordinal)) + "\n";
+        if (previous?.Id == target.Id && Settled(root, target, excludes, excludesText) is { } settled)
+        {
+            Say(options, $"{root} is exactly as the last update to this version left it: nothing to do");
+            return new NodeUpdateResult
+            {
+                Version = target.Id, Ref = previous.Ref, Previous = previous.Ref, DryRun = options.DryRun, Unchanged = settled.Unchanged,
+                DriftKnown = true, Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds,
+            };
+        }
+
         var (manifestText, manifestHash, manifestBytes) = await ManifestAsync(http, server, target.Id, cancellation);
         var entries = ManifestReader.Parse(manifestText);
         var tree = new ManifestTree(ObjectId.Parse(target.Id), manifestHash, entries);
@@ -162,6 +173,7 @@ internal static class NodeUpdater
             var versionFile = Under(root, InstalledNode.VersionFile);
             Directory.CreateDirectory(Path.GetDirectoryName(versionFile)!);
             AtomicFile.WriteText(versionFile, target.Format());
+            AtomicFile.WriteText(Under(root, InstalledNode.ExcludesFile), excludesText);
             if (kernelChanged)
             {
                 bootloader = await RegenerateBootloaderAsync(root, cancellation);
@@ -187,6 +199,28 @@ internal static class NodeUpdater
             RebootReasons = [.. reboot],
             Bootloader = bootloader,
         };
+    }
+
+    /// <summary>
+    /// The result of the drift scan when ROOT is exactly what the last sync to TARGET left, with the same excludes:
+    /// nothing changed since, so syncing again would do nothing (a version's files never change on the server).
+    /// Null when anything differs: then the full sync runs, and reports the drift.
+    /// </summary>
+    private static CheckoutResult? Settled(string root, NodeVersion target, SyncExcludes excludes, string excludesText)
+    {
+        var excludesFile = Under(root, InstalledNode.ExcludesFile);
+        if (!File.Exists(excludesFile) || File.ReadAllText(excludesFile) != excludesText)
+        {
+            return null;
+        }
+
+        var scan = TreeSync.Drift(root, Under(root, InstalledNode.StateCacheFile), new CheckoutOptions
+        {
+            Excludes = excludes,
+            StayOnFilesystem = true,
+            OnDrift = (_, _) => { },
+        });
+        return scan.Exact && scan.LastVersion?.ToString() == target.Id ? scan : null;
     }
 
     private static void Found(List<DriftItem> drift, UpdateOptions options, DriftKind kind, byte[] path)
@@ -228,7 +262,7 @@ internal static class NodeUpdater
             throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for the manifest of {version[..12]}: {Encoding.UTF8.GetString(body).Trim()}");
         }
 
-        return (Encoding.UTF8.GetString(body), Sha256.Hash(body), body.Length);
+        return (Encoding.UTF8.GetString(body), System.Security.Cryptography.SHA256.HashData(body), body.Length);
     }
 
     /// <summary>

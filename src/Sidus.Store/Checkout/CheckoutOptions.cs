@@ -1,4 +1,5 @@
 using Sidus.Store.Import;
+using Sidus.Store.Objects;
 using Sidus.Store.Sync;
 
 namespace Sidus.Store.Checkout;
@@ -83,4 +84,11 @@ public sealed record CheckoutResult(long Created, long Updated, long Deleted, lo
 
     /// <summary>Paths the drift scan found changed since the last sync.</summary>
     public long Drifted { get; init; }
+
+    /// <summary>From <see cref="TreeSync.Drift"/>: the target is exactly what the last sync left (no drift, no
+    /// directory touched), so a sync to the same version with the same excludes has nothing to do.</summary>
+    public bool Exact { get; init; }
+
+    /// <summary>From <see cref="TreeSync.Drift"/>: the version the last sync made the target equal to.</summary>
+    public ObjectId? LastVersion { get; init; }
 }

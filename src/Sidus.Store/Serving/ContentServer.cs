@@ -79,9 +79,10 @@ public static class ContentServer
         }
     }
 
-    /// <summary>zstd level of <see cref="WriteContentsAsync"/>: fast (hundreds of MB/s on one core) and about a third
-    /// smaller than the raw bytes of a Debian tree's binaries; a link is rarely faster than level 3 compresses.</summary>
-    public const int ContentsZstdLevel = 3;
+    /// <summary>zstd level of <see cref="WriteContentsAsync"/>: the fastest (about 500 MB/s a core), which still
+    /// halves a Debian tree's bytes (bench/RESULTS.md, node updates): on a fast link a higher level costs more time
+    /// than the bytes it saves.</summary>
+    public const int ContentsZstdLevel = 1;
 
     /// <summary>Smaller data goes raw: a frame of zstd saves nothing on it.</summary>
     private const int CompressFrom = 512;

@@ -41,6 +41,7 @@ public sealed class TreeSync
     private readonly HashSet<DirectoryHandle> _partial = [];
     private ulong _device;
     private bool _driftKnown;
+    private bool _directoriesMoved;
     private long _drifted;
     private readonly Dictionary<ObjectId, List<WriteJob>> _byContent = [];
     private StateCache? _oldCache;
@@ -96,10 +97,12 @@ public sealed class TreeSync
         }
 
         using var root = DirectoryHandle.Open(target);
-        sync._device = root.Stat([]).Device;
+        var status = root.Stat([]);
+        sync._device = status.Device;
         sync._driftKnown = true;
+        sync._directoriesMoved = last.Lookup([], status) is null;
         sync.ScanDrift(root, last);
-        return sync.Result();
+        return sync.Result() with { Unchanged = last.Count, Exact = sync._drifted == 0 && !sync._directoriesMoved, LastVersion = last.Commit };
     }
 
     public async Task<CheckoutResult> RunAsync(string target, CancellationToken cancellation)
@@ -229,6 +232,9 @@ public sealed class TreeSync
             }
             else if (status.Kind == FileKind.Directory)
             {
+                // Not drift itself (its mtime moves with every name added or removed, reported as those names),
+                // but then the target is not exactly what the last sync left (a chmod, say).
+                _directoriesMoved |= last.Lookup(path, status) is null;
                 using var child = dir.OpenChild(entry.Name);
                 ScanDriftIn(child, path, last, seen);
             }

@@ -25,6 +25,10 @@ public static class InstalledNode
     /// updates at /).</summary>
     public const string StateCacheFile = StateDirectory + "/sync.state";
 
+    /// <summary>The excludes of the last complete sync, one a line: with them unchanged, a node at its version
+    /// whose state cache shows no change at all is not synced again (its update is a stat walk).</summary>
+    public const string ExcludesFile = StateDirectory + "/sync.excludes";
+
     /// <summary>The version the disk holds: one line, <c>VERSIONID IMAGE@SEQ</c>.</summary>
     public const string VersionFile = StateDirectory + "/version";
 
