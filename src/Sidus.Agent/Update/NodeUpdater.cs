@@ -202,14 +202,17 @@ internal static class NodeUpdater
     }
 
     /// <summary>
-    /// The result of the drift scan when ROOT is exactly what the last sync to TARGET left, with the same excludes:
+    /// The result of the drift scan when ROOT is exactly what the last sync to TARGET left, its excludes still excluded:
     /// nothing changed since, so syncing again would do nothing (a version's files never change on the server).
     /// Null when anything differs: then the full sync runs, and reports the drift.
     /// </summary>
     private static CheckoutResult? Settled(string root, NodeVersion target, SyncExcludes excludes, string excludesText)
     {
+        // Every path synced now must have been synced then: the last sync's excludes are all still excluded (the
+        // install's, only the node's own files, are a part of the defaults).
         var excludesFile = Under(root, InstalledNode.ExcludesFile);
-        if (!File.Exists(excludesFile) || File.ReadAllText(excludesFile) != excludesText)
+        var now = excludesText.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        if (!File.Exists(excludesFile) || !File.ReadAllText(excludesFile).Split('\n', StringSplitOptions.RemoveEmptyEntries).All(now.Contains))
         {
             return null;
         }
