@@ -173,6 +173,7 @@ public sealed class SidusServer : IAsyncDisposable
         OverrideEndpoints.Map(app);
         NodeRequestEndpoints.Map(app);
         InstallEndpoints.Map(app);
+        NodeTargetEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);
         WebConsole.ConsoleEndpoints.Map(app);
     }

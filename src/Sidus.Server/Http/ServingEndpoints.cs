@@ -24,6 +24,7 @@ internal static class ServingEndpoints
         app.MapMethods(ContentRoutes.Manifest, [HttpMethods.Get, HttpMethods.Head], ManifestAsync);
         app.MapMethods(ContentRoutes.Batch, [HttpMethods.Get, HttpMethods.Head], BatchAsync);
         app.MapMethods(ContentRoutes.Content, [HttpMethods.Get, HttpMethods.Head], ContentAsync);
+        app.MapPost(ContentRoutes.Contents, ContentsAsync);
     }
 
     private static ILogger Log(HttpContext ctx) =>
@@ -196,6 +197,100 @@ internal static class ServingEndpoints
         }
 
         await SendAsync(ctx, what, () => ContentServer.WriteBatchAsync(lease.Serving, ids, ctx.Response.Body, ctx.RequestAborted));
+    }
+
+    /// <summary>
+    /// Only the contents a node lacks (<see cref="ContentsRequest"/>), for an update: every id must be a content of
+    /// the version (the same credential check as the batches: a node's opens only its own version), each verified
+    /// before the status line goes out; the answer streams as <see cref="ContentsFrame"/>s, zstd where smaller.
+    /// </summary>
+    private static async Task ContentsAsync(HttpContext ctx)
+    {
+        if (!TryId(ctx, "version", out var version))
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
+            return;
+        }
+
+        if (await NodeAuthorization.RequireAsync(ctx, new AccessNeed("contents of " + version.Short, version)) is null)
+        {
+            return;
+        }
+
+        List<ObjectId> ids;
+        bool zstd;
+        try
+        {
+            var body = await ReadBodyAsync(ctx, 1 + ContentsRequest.MaxIds * ContentsRequest.IdLength);
+            var request = ContentsRequest.Decode(body);
+            ids = [.. request.Ids.Select(id => ObjectId.Read(id))];
+            zstd = request.AcceptZstd;
+        }
+        catch (InvalidDataException e)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+
+        using var lease = ctx.RequestServices.GetRequiredService<ImageCatalog>().Store.Acquire();
+        var repository = lease.Repository;
+        if (!repository.Objects.TryGetKind(version, out var kind) || kind != ObjectKind.Commit)
+        {
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no image version {version.Short} in the store");
+            return;
+        }
+
+        var what = $"{ids.Count.ToString(CultureInfo.InvariantCulture)} contents of {version.Short}";
+        try
+        {
+            var inVersion = lease.Serving.Batches(version, ctx.RequestAborted).SelectMany(b => b).Select(item => ObjectId.Read(item.Content)).ToHashSet();
+            foreach (var stranger in ids.Where(id => !inVersion.Contains(id)).Take(1))
+            {
+                // The same answer whether the content exists elsewhere or not: a node learns nothing of other versions.
+                await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no file content {stranger.Short} in version {version.Short}");
+                return;
+            }
+
+            foreach (var id in ids)
+            {
+                await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
+            }
+        }
+        catch (StoreException e)
+        {
+            ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), e.Message);
+            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"a content of {what} is damaged on the server: {e.Message}");
+            return;
+        }
+
+        ctx.Response.ContentType = "application/octet-stream";
+        ctx.Response.Headers.CacheControl = "no-store";
+        await SendAsync(ctx, what, () => ContentServer.WriteContentsAsync(lease.Serving, ids, zstd, ctx.Response.Body, ctx.RequestAborted));
+    }
+
+    /// <summary>The request's body, refused (as malformed) beyond LIMIT bytes.</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpContext ctx, int limit)
+    {
+        // The server's default limit is a boot event's; this body is a list of ids.
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int n;
+        while ((n = await ctx.Request.Body.ReadAsync(chunk, ctx.RequestAborted)) > 0)
+        {
+            if (buffer.Length + n > limit)
+            {
+                throw new InvalidDataException($"a contents request is at most {limit} bytes");
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
     }
 
     /// <summary>Whether content ID is a file of VERSION (its batches list every content of the version once).</summary>

@@ -47,6 +47,18 @@ public sealed class StateCache
             : null;
     }
 
+    /// <summary>Whether the last sync left PATH.</summary>
+    public bool Contains(byte[] path) => _records.ContainsKey(path);
+
+    /// <summary>The paths the last sync left.</summary>
+    public IEnumerable<byte[]> Paths => _records.Keys;
+
+    /// <summary>For a recorded PATH whose stat no longer matches: true when only its ctime moved (owner, mode,
+    /// xattrs), false when its data, size or mtime changed or it is another file now.</summary>
+    public bool OnlyMetadataChanged(byte[] path, FileStatus status) =>
+        _records.TryGetValue(path, out var r) && r.Inode == status.Inode && r.Size == status.Size &&
+        r.MtimeSeconds == status.MtimeSeconds && r.MtimeNanoseconds == status.MtimeNanoseconds;
+
     public void Add(byte[] path, FileStatus status, ObjectId content, IReadOnlyList<Extent>? extents, bool hasXattrs)
     {
         lock (_records)

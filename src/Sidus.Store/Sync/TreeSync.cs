@@ -31,7 +31,18 @@ public sealed class TreeSync
 
     /// <summary>Directories whose listing this run changed (their mtime moved); marked from several threads (deliveries of data), under its lock.</summary>
     private readonly HashSet<DirectoryHandle> _dirty = [];
-    private readonly Dictionary<uint, (DirectoryHandle Dir, byte[] Name, byte[] Path)> _linkPrimaries = [];
+    private readonly Dictionary<uint, (DirectoryHandle Dir, TreeEntry Entry, byte[] Path)> _linkPrimaries = [];
+
+    /// <summary>Drifted paths kept as they are (<see cref="CheckoutOptions.KeepDrift"/>): left alone as excludes are.</summary>
+    private readonly HashSet<byte[]> _kept = new(ByteComparer.Instance);
+
+    /// <summary>Directories left holding names the tree lacks (excluded, kept, no-delete, mounts): their state-cache
+    /// record says so, so the next sync reads their listing instead of trusting it.</summary>
+    private readonly HashSet<DirectoryHandle> _partial = [];
+    private ulong _device;
+    private bool _driftKnown;
+    private bool _directoriesMoved;
+    private long _drifted;
     private readonly Dictionary<ObjectId, List<WriteJob>> _byContent = [];
     private StateCache? _oldCache;
     private StateCache? _newCache;
@@ -72,6 +83,28 @@ public sealed class TreeSync
         return sync.GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Drift alone (`sidus-agent drift`): TARGET against the state cache of the sync that left it (STATEFILE), every
+    /// changed path named to OPTIONS' <see cref="CheckoutOptions.OnDrift"/>; nothing is changed and no tree is needed.
+    /// </summary>
+    public static CheckoutResult Drift(string target, string stateFile, CheckoutOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var sync = new TreeSync(EmptyTree.Instance, EmptyTree.Instance, options with { DryRun = true, KeepDrift = false }, null);
+        if (StateCache.Load(stateFile) is not { } last)
+        {
+            return sync.Result();
+        }
+
+        using var root = DirectoryHandle.Open(target);
+        var status = root.Stat([]);
+        sync._device = status.Device;
+        sync._driftKnown = true;
+        sync._directoriesMoved = last.Lookup([], status) is null;
+        sync.ScanDrift(root, last);
+        return sync.Result() with { Unchanged = last.Count, Exact = sync._drifted == 0 && !sync._directoriesMoved, LastVersion = last.Commit };
+    }
+
     public async Task<CheckoutResult> RunAsync(string target, CancellationToken cancellation)
     {
         // A handle per directory of the tree stays open until its metadata is set, at the end: thousands for an image.
@@ -88,8 +121,9 @@ public sealed class TreeSync
             return Result();
         }
 
-        var cachePath = _cacheDirectory is null ? null : StateCache.PathFor(_cacheDirectory, target);
-        _oldCache = _options.Checksum || cachePath is null ? null : StateCache.Load(cachePath);
+        var cachePath = _options.StateFile ?? (_cacheDirectory is null ? null : StateCache.PathFor(_cacheDirectory, target));
+        var lastSync = cachePath is null ? null : StateCache.Load(cachePath);
+        _oldCache = _options.Checksum ? null : lastSync;
         _newCache = cachePath is null ? null : StateCache.Empty(_tree.Version);
         if (!_options.DryRun && cachePath is not null)
         {
@@ -101,6 +135,14 @@ public sealed class TreeSync
         try
         {
             var rootStatus = root.Stat([]);
+            _device = rootStatus.Device;
+            if (_options.OnDrift is not null && lastSync is not null)
+            {
+                // Before anything changes: what the target holds now against what the last sync left.
+                _driftKnown = true;
+                ScanDrift(root, lastSync);
+            }
+
             var rootJob = new DirectoryJob(root, rootEntry, [], rootStatus, UnchangedDirectory([], rootStatus, rootEntry));
             SyncDirectory(root, rootEntry.Tree, [], rootJob.Unchanged, cancellation);
             CheckExisting(cancellation);
@@ -140,7 +182,79 @@ public sealed class TreeSync
         return Result();
     }
 
-    private CheckoutResult Result() => new(_created, _updated, _deleted, _unchanged, _bytes);
+    private CheckoutResult Result() => new(_created, _updated, _deleted, _unchanged, _bytes) { DriftKnown = _driftKnown, Drifted = _drifted };
+
+    /// <summary>True when PATH is left alone this run: excluded, or drift kept.</summary>
+    private bool Leave(byte[] path) => _options.Excludes.Contains(path) || (_kept.Count > 0 && _kept.Contains(path));
+
+    private bool OtherFilesystem(in FileStatus status) => _options.StayOnFilesystem && status.Device != _device;
+
+    /// <summary>
+    /// Walks the target (not excluded paths, not other filesystems) against LAST, the state cache of the sync that
+    /// left it: names it did not leave are added (their contents not listed), records whose stat moved are modified
+    /// or changed in metadata only, records no longer there are removed (the topmost only). Directories are reported
+    /// through their names: their own mtime moves with every name added or removed.
+    /// </summary>
+    private void ScanDrift(DirectoryHandle root, StateCache last)
+    {
+        var seen = new HashSet<byte[]>(ByteComparer.Instance) { Array.Empty<byte>() };
+        ScanDriftIn(root, [], last, seen);
+        foreach (var path in last.Paths.Where(p => !seen.Contains(p)).Order(ByteComparer.Instance))
+        {
+            var slash = Array.LastIndexOf(path, (byte)'/');
+            if ((slash < 0 || seen.Contains(path[..slash])) && !_options.Excludes.Contains(path))
+            {
+                Drift(DriftKind.Removed, path);
+            }
+        }
+    }
+
+    private void ScanDriftIn(DirectoryHandle dir, byte[] relative, StateCache last, HashSet<byte[]> seen)
+    {
+        foreach (var entry in dir.ReadEntries().OrderBy(e => e.Name, ByteComparer.Instance))
+        {
+            var path = DirectoryHandle.Join(relative, entry.Name);
+            if (_options.Excludes.Contains(path) || entry.Name.AsSpan().StartsWith(".sidus-"u8) ||
+                !dir.TryStat(entry.Name, out var status, out _) || OtherFilesystem(status))
+            {
+                continue;
+            }
+
+            seen.Add(path);
+            if (!last.Contains(path) && status.Kind == FileKind.Directory && _options.Excludes.HoldsExcluded(path))
+            {
+                using var holder = dir.OpenChild(entry.Name);
+                ScanDriftIn(holder, path, last, seen);
+            }
+            else if (!last.Contains(path))
+            {
+                Drift(DriftKind.Added, path);
+            }
+            else if (status.Kind == FileKind.Directory)
+            {
+                // Not drift itself (its mtime moves with every name added or removed, reported as those names),
+                // but then the target is not exactly what the last sync left (a chmod, say).
+                _directoriesMoved |= last.Lookup(path, status) is null;
+                using var child = dir.OpenChild(entry.Name);
+                ScanDriftIn(child, path, last, seen);
+            }
+            else if (last.Lookup(path, status) is null)
+            {
+                Drift(last.OnlyMetadataChanged(path, status) ? DriftKind.Metadata : DriftKind.Modified, path);
+            }
+        }
+    }
+
+    private void Drift(DriftKind kind, byte[] path)
+    {
+        _drifted++;
+        if (_options.KeepDrift)
+        {
+            _kept.Add(path);
+        }
+
+        _options.OnDrift!(kind, path);
+    }
 
     /// <summary>
     /// True when sidus itself left this directory as it is (same inode, mtime and ctime as recorded): then no name
@@ -164,7 +278,7 @@ public sealed class TreeSync
         }
 
         // A directory's record holds the tree it was made equal to: its listing is known only for that tree.
-        _newCache?.Add(job.Path, status, job.Entry.Tree, null, job.Entry.Xattrs.Count > 0);
+        _newCache?.Add(job.Path, status, _partial.Contains(job.Handle) ? ObjectId.Zero : job.Entry.Tree, null, job.Entry.Xattrs.Count > 0);
     }
 
     private void SyncDirectory(DirectoryHandle dir, ObjectId treeId, byte[] relative, bool unchanged, CancellationToken cancellation)
@@ -178,6 +292,15 @@ public sealed class TreeSync
             {
                 if (!wanted.Contains(existing.Name))
                 {
+                    var leftover = existing.Name.AsSpan().StartsWith(".sidus-"u8);
+                    var kept = DirectoryHandle.Join(relative, existing.Name);
+                    if (!leftover && (_options.NoDelete || Leave(kept) || _options.Excludes.HoldsExcluded(kept) ||
+                                      (_options.StayOnFilesystem && dir.TryStat(existing.Name, out var other, out _) && OtherFilesystem(other))))
+                    {
+                        _partial.Add(dir);
+                        continue;
+                    }
+
                     // Removed once the new files are in place: a running root keeps working meanwhile.
                     Change(SyncAction.Delete, DirectoryHandle.Join(relative, existing.Name), ref _deleted);
                     if (!_options.DryRun)
@@ -192,10 +315,20 @@ public sealed class TreeSync
         foreach (var entry in desired)
         {
             var path = DirectoryHandle.Join(relative, entry.Name);
+            if (Leave(path))
+            {
+                continue;
+            }
+
             var exists = dir.TryStat(entry.Name, out var status, out var errno);
             if (!exists && errno != Errno.ENOENT)
             {
                 throw new LinuxException(errno, "stat", LinuxException.Printable(path));
+            }
+
+            if (exists && OtherFilesystem(status))
+            {
+                continue;
             }
 
             if (exists && status.Kind != entry.Kind)
@@ -223,7 +356,7 @@ public sealed class TreeSync
                 case FileKind.Regular:
                     if (entry.LinkGroup != 0)
                     {
-                        _linkPrimaries[entry.LinkGroup] = (dir, entry.Name, path);
+                        _linkPrimaries[entry.LinkGroup] = (dir, entry, path);
                     }
 
                     PlanFile(dir, entry, path, exists ? status : null);
@@ -237,7 +370,7 @@ public sealed class TreeSync
 
                     if (entry.LinkGroup != 0)
                     {
-                        _linkPrimaries[entry.LinkGroup] = (dir, entry.Name, path);
+                        _linkPrimaries[entry.LinkGroup] = (dir, entry, path);
                     }
 
                     SyncSpecial(dir, entry, path, exists ? status : null);
@@ -536,9 +669,11 @@ public sealed class TreeSync
 
     private void RunLinks()
     {
+        var relinked = new HashSet<uint>();
         foreach (var job in _links)
         {
-            var (primaryDir, primaryName, _) = _linkPrimaries[job.Entry.LinkGroup];
+            var (primaryDir, primaryEntry, _) = _linkPrimaries[job.Entry.LinkGroup];
+            var primaryName = primaryEntry.Name;
             if (_options.DryRun)
             {
                 if (job.Existing is null || !primaryDir.TryStat(primaryName, out var p, out _) || p.Inode != job.Existing.Value.Inode)
@@ -565,8 +700,20 @@ public sealed class TreeSync
 
             if (job.Entry.Kind == FileKind.Regular)
             {
-                Record(job.Dir, job.Entry, job.Path);
+                relinked.Add(job.Entry.LinkGroup);
             }
+        }
+
+        // Making a link moves the ctime of every name of the file: each is recorded once they all are made.
+        foreach (var job in _links.Where(j => relinked.Contains(j.Entry.LinkGroup)))
+        {
+            Record(job.Dir, job.Entry, job.Path);
+        }
+
+        foreach (var group in relinked)
+        {
+            var (dir, entry, path) = _linkPrimaries[group];
+            Record(dir, entry, path);
         }
     }
 
@@ -704,6 +851,20 @@ public sealed class TreeSync
     /// </summary>
     private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes(
         $".sidus-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_temporaries):x}-{Random.Shared.NextInt64():x16}");
+
+    /// <summary>The tree of <see cref="Drift"/>, which lays nothing out.</summary>
+    private sealed class EmptyTree : ITreeSource, IContentSource
+    {
+        public static readonly EmptyTree Instance = new();
+
+        public ObjectId Version => ObjectId.Zero;
+
+        public TreeEntry Root { get; } = new() { Name = [], Kind = FileKind.Directory };
+
+        public IReadOnlyList<TreeEntry> ReadTree(ObjectId tree) => [];
+
+        public ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation) => ValueTask.CompletedTask;
+    }
 
     private sealed record WriteJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing, bool KnownSame)
     {

@@ -20,6 +20,15 @@ public static class InstalledNode
     /// <summary>What the agent records between runs: the state cache of the last sync, the installed version.</summary>
     public const string StateDirectory = "/var/lib/sidus";
 
+    /// <summary>The state cache of the last sync (what it left, with stat data): a no-op update is a stat walk, and
+    /// drift is what changed since. One file whatever the root's mount point (the install writes at /target, the
+    /// updates at /).</summary>
+    public const string StateCacheFile = StateDirectory + "/sync.state";
+
+    /// <summary>The excludes of the last complete sync, one a line: with them unchanged, a node at its version
+    /// whose state cache shows no change at all is not synced again (its update is a stat walk).</summary>
+    public const string ExcludesFile = StateDirectory + "/sync.excludes";
+
     /// <summary>The version the disk holds: one line, <c>VERSIONID IMAGE@SEQ</c>.</summary>
     public const string VersionFile = StateDirectory + "/version";
 

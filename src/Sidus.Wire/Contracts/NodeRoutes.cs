@@ -25,6 +25,10 @@ public static class NodeRoutes
     /// <summary>GET: the node's override layer, a tar archive.</summary>
     public const string OverridesTemplate = "/api/nodes/{mac}/overrides.tar";
 
+    /// <summary>GET, with the node's credential (or an admin's): the version the node should run now, as the
+    /// inventory resolves its image (text/plain, one <see cref="NodeVersion"/> line); 404 with the reason when it has none.</summary>
+    public const string TargetTemplate = "/api/nodes/{mac}/target";
+
     /// <summary>POST the boot's ticket (text/plain); the answer is the session (text/plain), or 403/409 with the reason
     /// (<see cref="NodeCredentials"/>).</summary>
     public const string Claim = "/api/boot/claim";
@@ -34,6 +38,8 @@ public static class NodeRoutes
     public static string ImageFile(string version, string file) => $"/images/{version}/{file}";
 
     public static string Events(string mac) => $"/api/nodes/{mac}/events";
+
+    public static string Target(string mac) => $"/api/nodes/{mac}/target";
 
     public static string Overrides(string mac) => $"/api/nodes/{mac}/overrides.tar";
 

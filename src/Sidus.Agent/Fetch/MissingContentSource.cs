@@ -1,0 +1,185 @@
+using Sidus.Store;
+using Sidus.Store.Compression;
+using Sidus.Store.Objects;
+using Sidus.Store.Sync;
+
+namespace Sidus.Agent.Fetch;
+
+/// <summary>
+/// File data from the server for an update: only the contents the sync found missing, asked for by id
+/// (<see cref="ContentsRequest"/>, POST <see cref="ContentRoutes.Contents"/>) in requests of up to
+/// <see cref="RequestBytes"/>, <see cref="ContentBatchPlan.ParallelBatches"/> in flight, zstd where the server finds
+/// it smaller. Every content is checked against its SHA-256 before it is handed over; one that does not match fails
+/// the update (nothing of it is written). A request cut by the network is asked again, less what was written, up to
+/// <see cref="Attempts"/> times.
+/// </summary>
+internal sealed class MissingContentSource(HttpClient http, string server, string version, IReadOnlyDictionary<ObjectId, byte[]> paths) : IContentSource
+{
+    /// <summary>File data per request: large enough that a request's overhead vanishes, small enough to retry.</summary>
+    public const long RequestBytes = 32L << 20;
+    public const int Attempts = 4;
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
+    private long _received;
+    private int _requests;
+
+    /// <summary>Bytes of the answers' bodies (frames, as sent).</summary>
+    public long BytesReceived => Interlocked.Read(ref _received);
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public async ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation)
+    {
+        var requests = new List<List<ContentWant>>();
+        List<ContentWant>? current = null;
+        long size = 0;
+        foreach (var want in wanted)
+        {
+            if (current is null || current.Count == ContentsRequest.MaxIds || size + want.Length > RequestBytes)
+            {
+                requests.Add(current = []);
+                size = 0;
+            }
+
+            current.Add(want);
+            size += want.Length;
+        }
+
+        using var gate = new SemaphoreSlim(ContentBatchPlan.ParallelBatches);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        await Task.WhenAll(requests.Select(async request =>
+        {
+            await gate.WaitAsync(failed.Token);
+            try
+            {
+                await FetchWithRetryAsync(request, write, failed.Token);
+            }
+            catch
+            {
+                // One failure ends the update: the other requests stop rather than write on.
+                await failed.CancelAsync();
+                throw;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+
+    private async Task FetchWithRetryAsync(List<ContentWant> request, ContentWriter write, CancellationToken cancellation)
+    {
+        var left = request;
+        var backoff = new Backoff(0.5, 4);
+        for (var attempt = 1; ; attempt++)
+        {
+            var done = new HashSet<ObjectId>();
+            try
+            {
+                await FetchAsync(left, done, write, cancellation);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException && attempt >= Attempts)
+            {
+                throw new UpdateFailedException($"fetching contents from {server} failed {Attempts} times, last: {Reason(e)}");
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException && !cancellation.IsCancellationRequested)
+            {
+                AgentConsole.Fail($"fetching {left.Count} contents from {server}: {Reason(e)}; retrying ({attempt} of {Attempts - 1})");
+                left = [.. left.Where(w => !done.Contains(w.Content))];
+                await Task.Delay(backoff.Next(), cancellation);
+            }
+        }
+    }
+
+    private async Task FetchAsync(List<ContentWant> request, HashSet<ObjectId> done, ContentWriter write, CancellationToken cancellation)
+    {
+        Interlocked.Increment(ref _requests);
+        var ids = request.Select(w =>
+        {
+            var id = new byte[ObjectId.Size];
+            w.Content.Write(id);
+            return id;
+        }).ToList();
+        using var message = new HttpRequestMessage(HttpMethod.Post, server + ContentRoutes.ContentsOf(version))
+        {
+            Content = new ByteArrayContent(ContentsRequest.Encode(ids, acceptZstd: true)),
+        };
+
+        // Headers only: the frames are written as they arrive, so a cut answer keeps what came before it.
+        using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellation);
+        if (!response.IsSuccessStatusCode)
+        {
+            var reason = (await response.Content.ReadAsStringAsync(cancellation)).Trim();
+            throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for {request.Count} contents of {version[..12]}: {reason}");
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        async Task ReadAsync(Memory<byte> buffer)
+        {
+            idle.CancelAfter(IdleLimit);
+            try
+            {
+                await stream.ReadExactlyAsync(buffer, idle.Token);
+            }
+            catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellation.IsCancellationRequested)
+            {
+                throw new IOException($"the server sent nothing for {IdleLimit.TotalSeconds:F0} s");
+            }
+            catch (EndOfStreamException)
+            {
+                throw new IOException("the server's answer ended early");
+            }
+
+            Interlocked.Add(ref _received, buffer.Length);
+        }
+
+        var header = new byte[ContentsFrame.HeaderLength];
+        foreach (var want in request)
+        {
+            await ReadAsync(header);
+            var (frameId, length, encoding, sent) = ContentsFrame.ReadHeader(header);
+            var id = ObjectId.Read(frameId);
+            if (id != want.Content || length != want.Length)
+            {
+                throw new InvalidDataException($"the contents answer is out of step: expected {want.Content} ({want.Length} bytes), got {id} ({length} bytes)");
+            }
+
+            var received = new byte[sent];
+            await ReadAsync(received);
+            var data = received;
+            if (encoding == ContentsFrame.Zstd)
+            {
+                data = new byte[length];
+                try
+                {
+                    Zstd.Decompress(received, data);
+                }
+                catch (CorruptObjectException e)
+                {
+                    throw new CorruptContentException($"the data of {Where(id)} does not decompress: {e.Message}");
+                }
+            }
+
+            // OpenSSL's SHA-256 (several times the managed one's speed): an installed system has it, and the sync
+            // engine hashing the root's existing files needs it anyway. The initramfs's fetch keeps the managed one.
+            var actual = System.Security.Cryptography.SHA256.HashData(data);
+            if (ObjectId.Read(actual) != id)
+            {
+                throw new CorruptContentException(
+                    $"the data of {Where(id)} is corrupt on the server: content {id} hashes to {Convert.ToHexStringLower(actual)}; nothing of it was written");
+            }
+
+            write(id, [data]);
+            done.Add(id);
+        }
+    }
+
+    /// <summary>The message and what caused it ("An error occurred while sending the request" alone says nothing).</summary>
+    private static string Reason(Exception e) => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
+
+    private string Where(ObjectId id) => paths.TryGetValue(id, out var path) ? "/" + LinuxException.Printable(path) : id.ToString();
+}
+
+/// <summary>An update cannot go on: the message says why, for the person or script that ran it.</summary>
+internal sealed class UpdateFailedException(string message) : Exception(message);

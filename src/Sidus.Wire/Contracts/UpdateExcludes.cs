@@ -1,0 +1,51 @@
+namespace Sidus.Wire.Contracts;
+
+/// <summary>
+/// The paths an update of an installed node leaves alone by default (docs/installed-nodes.md, "Updating"): neither
+/// written, deleted nor reported as drift. The one list: `sidus-agent update` adds the node's override paths and
+/// --exclude to it. Mounts of other filesystems (a preserved /data) are never crossed, whatever the list says.
+/// </summary>
+public static class UpdateExcludes
+{
+    public static readonly IReadOnlyList<(string Path, string Why)> Defaults =
+    [
+        ("/home", "users' files live there, not in the image"),
+        ("/root", "root's shell history, keys and scratch files"),
+        ("/tmp", "scratch space of running programs"),
+        ("/var/tmp", "scratch space that survives reboots"),
+        ("/var/log", "the node's own logs and journal"),
+        ("/var/cache", "caches the node's programs rebuild (apt's, man's); the image's are no better"),
+        ("/var/spool", "mail and print queues, cron tabs of users"),
+        ("/var/backups", "dpkg's and passwd's backups of the node"),
+        ("/var/lib/dhcp", "the node's DHCP leases"),
+        ("/var/lib/systemd/random-seed", "the node's entropy seed: never the same on two machines"),
+        ("/var/lib/systemd/timers", "when the node's timers last ran"),
+        ("/var/lib/systemd/timesync", "the clock's last known time"),
+        ("/var/lib/systemd/linger", "users allowed to linger on this node"),
+        ("/etc/machine-id", "the node's identity for systemd and journald"),
+        ("/var/lib/dbus/machine-id", "the same identity, for D-Bus"),
+        ("/etc/ssh/ssh_host_rsa_key", "the node's SSH host keys: a new one warns every user"),
+        ("/etc/ssh/ssh_host_rsa_key.pub", "the node's SSH host keys"),
+        ("/etc/ssh/ssh_host_ecdsa_key", "the node's SSH host keys"),
+        ("/etc/ssh/ssh_host_ecdsa_key.pub", "the node's SSH host keys"),
+        ("/etc/ssh/ssh_host_ed25519_key", "the node's SSH host keys"),
+        ("/etc/ssh/ssh_host_ed25519_key.pub", "the node's SSH host keys"),
+        ("/etc/fstab", "written by the install for this node's disks (by UUID)"),
+        ("/etc/hostname", "the node's name"),
+        ("/etc/adjtime", "the node's clock drift"),
+        ("/boot/grub/grub.cfg", "generated on the node for its own disks (regenerated when the kernel changes)"),
+        ("/boot/grub/grubenv", "the bootloader's saved state"),
+        ("/boot/efi", "the EFI system partition: the bootloader's, written by the install"),
+        ("/lost+found", "fsck's, on the node's root filesystem"),
+        ("/proc", "kernel interfaces, never files"),
+        ("/sys", "kernel interfaces, never files"),
+        ("/dev", "device nodes made by the kernel at boot"),
+        ("/run", "runtime state, a tmpfs"),
+        ("/mnt", "where the node mounts what it mounts"),
+        ("/media", "removable media"),
+        .. InstalledNode.AlwaysKept.Select(path => (path, "the node's own key, settings and sync state")),
+    ];
+
+    /// <summary>The default paths alone.</summary>
+    public static IEnumerable<string> Paths => Defaults.Select(d => d.Path);
+}

@@ -1,0 +1,353 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Sidus.Nodes;
+using Sidus.Nodes.Storage;
+using Sidus.Server.Configuration;
+using Sidus.Server.Hosting;
+using Sidus.Store;
+using Sidus.Store.Checkout;
+using Sidus.Store.Sync;
+using Sidus.Wire.Contracts;
+
+namespace Sidus.Server.Tests;
+
+/// <summary>
+/// Issue 9, updating: the real agent (`sidus-agent update --root DIR`, sidus-agent.dll) brings a plain directory from
+/// version 1 to version 2 of a live server over loopback, checked by rsync (-naHAXc, as a peer) against checkouts of
+/// each version; drift reported then overwritten or kept; excludes and --no-delete honoured; a dry run changes
+/// nothing; a damaged content is refused with nothing half-written; an agent killed mid-update leaves old-or-new
+/// files and the next run completes it.
+/// </summary>
+public sealed class NodeUpdateTests : IAsyncLifetime
+{
+    private static readonly string Mac = ServerFixture.Mac(9).ToString();
+    private string _home = Path.Combine(Path.GetTempPath(), "sidus-update-" + Guid.NewGuid().ToString("N")[..12]);
+    private SidusServer _server = null!;
+    private string _v1 = "", _v2 = "", _token = "";
+
+    private string Http => $"http://127.0.0.1:{_server.HttpEndpoint.Port}";
+
+    private string Root => Path.Combine(_home, "node");
+
+    private string Ref(int n) => Path.Combine(_home, "ref" + n);
+
+    public async Task InitializeAsync() => await SetUpAsync(bigFiles: 0);
+
+    private async Task SetUpAsync(int bigFiles, bool damageV2 = false)
+    {
+        Directory.CreateDirectory(_home);
+        var v1 = Path.Combine(_home, "src1");
+        var v2 = Path.Combine(_home, "src2");
+        MakeTree(v1, version: 1, bigFiles: 0);
+        MakeTree(v2, version: 2, bigFiles);
+        using (var repository = Repository.Open(_home))
+        {
+            var images = new ImageStore(repository);
+            _v1 = images.ImportDirectory("deb", v1, "v1", null, CancellationToken.None).Id.ToString();
+            _v2 = images.ImportDirectory("deb", v2, "v2", null, CancellationToken.None).Id.ToString();
+            TreeSync.Checkout(repository, Sidus.Store.Objects.ObjectId.Parse(_v1), Ref(1), new CheckoutOptions(), CancellationToken.None);
+            TreeSync.Checkout(repository, Sidus.Store.Objects.ObjectId.Parse(_v2), Ref(2), new CheckoutOptions(), CancellationToken.None);
+        }
+
+        if (damageV2)
+        {
+            // The newest pack holds what version 2 added: one byte of it flipped.
+            var pack = new DirectoryInfo(Path.Combine(_home, "store", "packs")).GetFiles("*.pack").OrderBy(f => f.LastWriteTimeUtc).Last();
+            await using var stream = new FileStream(pack.FullName, FileMode.Open, FileAccess.ReadWrite);
+            stream.Position = pack.Length / 2;
+            var b = stream.ReadByte();
+            stream.Position = pack.Length / 2;
+            stream.WriteByte((byte)(b ^ 0x55));
+        }
+
+        await using (var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName)))
+        {
+            _token = (await inventory.EditAsync(e => e.AddAdminTokenAsync("update-tests", DateTimeOffset.UtcNow, null))).Secret;
+            await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "n9", Macs = [ServerFixture.Mac(9)], Settings = new NodeSettings { Image = "deb" } }));
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(_home, "token"), _token);
+        _server = await SidusServer.StartAsync(new ServeOptions
+        {
+            Home = _home,
+            Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
+            Tftp = new TftpSettings { Enabled = false },
+            InventoryPollInterval = TimeSpan.FromMilliseconds(200),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        Directory.Delete(_home, recursive: true);
+    }
+
+    /// <summary>A small root: text, a random 1 MB binary, symlinks, a hard link, a kernel, users' and the node's own files.</summary>
+    private static void MakeTree(string root, int version, int bigFiles)
+    {
+        void Put(string path, string text)
+        {
+            var full = Path.Combine(root, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllText(full, text);
+        }
+
+        Put("etc/os-release", $"NAME=Test\nVERSION={version}\n");
+        Put("etc/motd", "welcome\n");
+        Put("etc/hostname", "image\n");
+        Put("home/user/notes", $"image notes {version}\n");
+        Put("var/log/syslog", "");
+        Put("var/lib/dpkg/status", $"Package: test\nVersion: {version}\n");
+        Put("usr/share/doc/readme", string.Concat(Enumerable.Repeat("documentation line\n", 2000)));
+        Put(version == 1 ? "usr/share/old" : "usr/share/new", "only in v" + version + "\n");
+        Put($"boot/vmlinuz-6.1.0-{version}", "kernel " + version);
+        for (var i = 0; i < 20; i++)
+        {
+            Put($"usr/lib/python/m{i}.py", $"# module {i}\n" + string.Concat(Enumerable.Repeat($"x{i} = {i * version}\n", 200)));
+        }
+
+        var random = new Random(version);
+        var bin = new byte[1 << 20];
+        random.NextBytes(bin);
+        File.WriteAllBytes(Path.Combine(root, "usr/lib/libbig.so"), version == 1 ? bin : [.. bin[..^100], .. new byte[100]]);
+        for (var i = 0; i < bigFiles; i++)
+        {
+            var data = new byte[4 << 20];
+            new Random(100 + i).NextBytes(data);
+            File.WriteAllBytes(Path.Combine(root, $"usr/lib/blob{i}.bin"), data);
+        }
+
+        File.CreateSymbolicLink(Path.Combine(root, "usr/lib/libbig.so.1"), version == 1 ? "libbig.so" : "libbig.so");
+        File.CreateSymbolicLink(Path.Combine(root, "etc/alias"), version == 1 ? "motd" : "os-release");
+        Directory.CreateDirectory(Path.Combine(root, "usr/bin"));
+        File.WriteAllText(Path.Combine(root, "usr/bin/tool"), "#!/bin/sh\necho " + version + "\n");
+        File.SetUnixFileMode(Path.Combine(root, "usr/bin/tool"), (UnixFileMode)Convert.ToInt32("755", 8));
+        Assert.Equal(0, Syscall("ln", Path.Combine(root, "usr/bin/tool"), Path.Combine(root, "usr/bin/tool2")));
+    }
+
+    private static int Syscall(string program, params string[] args)
+    {
+        using var p = Process.Start(program, args);
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    private async Task<Tools.Result> AgentAsync(params string[] args)
+    {
+        var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
+        return await Tools.RunAsync("dotnet", [agentDll, .. args], TimeSpan.FromSeconds(120));
+    }
+
+    private Task<Tools.Result> UpdateAsync(params string[] extra) =>
+        AgentAsync(["update", "--root", Root, "--server", Http, "--token-file", Path.Combine(_home, "token"), .. extra]);
+
+    /// <summary>What rsync (checksums, hard links, ACLs, xattrs) would change in the node's root to make it REF: nothing, apart from EXCLUDE.</summary>
+    private async Task<string> RsyncDifferencesAsync(string reference, params string[] exclude)
+    {
+        var run = await Tools.RunAsync("rsync", ["-naHAXc", "--delete", "-i", "--exclude=/var/lib/sidus", .. exclude.Select(e => "--exclude=" + e), reference + "/", Root + "/"]);
+        Assert.True(run.ExitCode == 0, run.Err);
+        return run.Text.Trim();
+    }
+
+    [Fact]
+    public async Task Update_V1ThenV2_RootEqualsEachVersion_DriftReportedThenOverwritten_NoOpMovesLittle()
+    {
+        var first = await UpdateAsync("--to", _v1, "--json");
+        Assert.True(first.ExitCode == 0, first.Text + first.Err);
+        Assert.Equal("", await RsyncDifferencesAsync(Ref(1)));
+        var install = NodeUpdateResult.FromJson(first.Text);
+        Assert.False(install.DriftKnown);
+        Assert.True(install.Created > 30, first.Text);
+        Assert.Equal($"{_v1} ?\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/lib/sidus/version")));
+
+        var noop = NodeUpdateResult.FromJson((await UpdateAsync("--to", _v1, "--json")).Text);
+        Assert.Equal((0, 0, 0), (noop.Created, noop.Updated, noop.Deleted));
+        Assert.True(noop.DriftKnown);
+        Assert.Empty(noop.Drift);
+        Assert.True(noop.BytesReceived < 20_000, $"a no-op fetched {noop.BytesReceived} bytes");
+
+        // Local changes since: reported by `drift`, then by the update before it overwrites them.
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/motd"), "changed here\n");
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/added"), "mine\n");
+        File.Delete(Path.Combine(Root, "usr/lib/python/m3.py"));
+        File.SetUnixFileMode(Path.Combine(Root, "usr/bin/tool"), (UnixFileMode)Convert.ToInt32("700", 8));
+        await File.WriteAllTextAsync(Path.Combine(Root, "var/log/syslog"), "the node's own log\n");
+        var drift = await AgentAsync("drift", "--root", Root);
+        Assert.Equal(0, drift.ExitCode);
+        Assert.Equal("modified /etc/motd|added    /etc/added|removed  /usr/lib/python/m3.py|metadata /usr/bin/tool|metadata /usr/bin/tool2".Split('|').Order(),
+            drift.Text.Split('\n').Where(l => l.StartsWith("modified", StringComparison.Ordinal) || l.StartsWith("added", StringComparison.Ordinal) ||
+                                              l.StartsWith("removed", StringComparison.Ordinal) || l.StartsWith("metadata", StringComparison.Ordinal)).Order());
+
+        // No --to: the version the server says this node should run (its image's head, version 2).
+        Directory.CreateDirectory(Path.Combine(Root, "etc/sidus"));
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/sidus/agent.conf"), new InstalledNode.Settings(Http, Mac, "n9").Format());
+        var update = await AgentAsync("update", "--root", Root, "--token-file", Path.Combine(_home, "token"));
+        Assert.True(update.ExitCode == 0, update.Text + update.Err);
+        Assert.Contains("drift modified /etc/motd", update.Text, StringComparison.Ordinal);
+        Assert.Contains($"matches deb@2 ({_v2[..12]}), was ?", update.Text, StringComparison.Ordinal);
+        Assert.Contains("drift: 5 paths overwritten", update.Text, StringComparison.Ordinal);
+        Assert.Contains("reboot needed: the kernel changed", update.Text, StringComparison.Ordinal);
+        Assert.Equal("", await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home", "/etc/sidus"));
+        Assert.Equal("the node's own log\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/log/syslog")));
+        Assert.Equal("image notes 1\n", await File.ReadAllTextAsync(Path.Combine(Root, "home/user/notes")));
+        Assert.Equal($"{_v2} deb@2\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/lib/sidus/version")));
+        Assert.Empty(Directory.GetFiles(Root, ".sidus-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Update_KeepDrift_NoDelete_Exclude_DryRun()
+    {
+        Assert.Equal(0, (await UpdateAsync("--to", _v1)).ExitCode);
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/motd"), "changed here\n");
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/added"), "mine\n");
+
+        // A dry run lists every change and changes nothing.
+        var before = await RsyncDifferencesAsync(Ref(1));
+        var dry = await UpdateAsync("--to", _v2, "--dry-run");
+        Assert.True(dry.ExitCode == 0, dry.Text + dry.Err);
+        Assert.Contains("create   /usr/share/new", dry.Text, StringComparison.Ordinal);
+        Assert.Contains("delete   /usr/share/old", dry.Text, StringComparison.Ordinal);
+        Assert.Contains("update   /usr/lib/libbig.so", dry.Text, StringComparison.Ordinal);
+        Assert.Contains("would match", dry.Text, StringComparison.Ordinal);
+        Assert.Equal(before, await RsyncDifferencesAsync(Ref(1)));
+        Assert.Equal($"{_v1} ?\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/lib/sidus/version")));
+
+        var kept = await UpdateAsync("--to", _v2, "--keep-drift", "--no-delete", "--exclude", "/usr/lib/python/*", "--json");
+        Assert.True(kept.ExitCode == 0, kept.Text + kept.Err);
+        var result = NodeUpdateResult.FromJson(kept.Text);
+        Assert.True(result.DriftKept);
+        Assert.Equal(["/etc/added", "/etc/motd"], result.Drift.Select(d => d.Path));
+        Assert.Equal("changed here\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/motd")));
+        Assert.Equal("mine\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/added")));
+        Assert.True(File.Exists(Path.Combine(Root, "usr/share/old")), "--no-delete deleted a file");
+        Assert.Contains("x1 = 1\n", await File.ReadAllTextAsync(Path.Combine(Root, "usr/lib/python/m1.py")), StringComparison.Ordinal);
+        Assert.Equal("", await RsyncDifferencesAsync(Ref(2), "/etc/motd", "/etc/added", "/usr/share/old", "/boot/vmlinuz-6.1.0-1", "/usr/lib/python/*", "/var/log", "/etc/hostname", "/home"));
+
+        // The next update, without those options, still sees the kept drift and now overwrites it.
+        var full = NodeUpdateResult.FromJson((await UpdateAsync("--to", _v2, "--json")).Text);
+        Assert.Contains(full.Drift, d => d.Path == "/etc/motd");
+        Assert.Equal("", await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home"));
+    }
+
+    [Fact]
+    public async Task Update_BadUsageOrCredential_ClearMessages()
+    {
+        Assert.Equal(2, (await AgentAsync("update", "--frobnicate")).ExitCode);
+        Assert.Equal(2, (await AgentAsync("update", "--exclude", "relative/path")).ExitCode);
+        var noServer = await AgentAsync("update", "--root", Root);
+        Assert.Equal(1, noServer.ExitCode);
+        Assert.Contains("no server: give --server URL", noServer.Err, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(_home, "bad"), "sidus-adm-nothing");
+        var refused = await AgentAsync("update", "--root", Root, "--server", Http, "--token-file", Path.Combine(_home, "bad"), "--to", _v1);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("the server answered 40", refused.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Root, "etc")));
+    }
+
+    /// <summary>Starts again with a store whose version 2 adds BIGFILES files of 4 MiB, its newest pack damaged when DAMAGE.</summary>
+    private async Task RestartAsync(int bigFiles, bool damage)
+    {
+        await DisposeAsync();
+        _home = Path.Combine(Path.GetTempPath(), "sidus-update-" + Guid.NewGuid().ToString("N")[..12]);
+        await SetUpAsync(bigFiles, damage);
+    }
+
+    /// <summary>
+    /// After a failed or killed update: every path where the root differs from version 1 holds version 2's file (no
+    /// file is half-written or a mix), no temporary file is left, the version file still says version 1.
+    /// </summary>
+    private async Task AssertOldOrNewAsync()
+    {
+        var differences = await RsyncDifferencesAsync(Ref(1), "/var/log", "/etc/hostname", "/home");
+        foreach (var line in differences.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var path = line[(line.IndexOf(' ', StringComparison.Ordinal) + 1)..].Trim();
+            path = path.Split(" -> ")[0].Split(" => ")[0];
+            var node = Path.Combine(Root, path);
+            var v2 = Path.Combine(Ref(2), path);
+            if (line.StartsWith("*deleting", StringComparison.Ordinal) || Directory.Exists(node))
+            {
+                Assert.True(Path.Exists(v2), $"{path}: neither version 1's nor version 2's");
+                continue;
+            }
+
+            bool Same(string version) => new FileInfo(node).LinkTarget is { } link
+                ? link == new FileInfo(version).LinkTarget
+                : File.Exists(version) && File.ReadAllBytes(node).AsSpan().SequenceEqual(File.ReadAllBytes(version));
+            Assert.True(Same(v2) || Same(Path.Combine(Ref(1), path)), $"{path} is neither version 1's nor version 2's ({line})");
+        }
+
+        Assert.Empty(Directory.GetFiles(Root, ".sidus-*", SearchOption.AllDirectories));
+        Assert.Equal($"{_v1} ?\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/lib/sidus/version")));
+    }
+
+    private async Task CompleteAsync()
+    {
+        var rerun = await UpdateAsync("--to", _v2, "--json");
+        Assert.True(rerun.ExitCode == 0, rerun.Text + rerun.Err);
+        Assert.False(NodeUpdateResult.FromJson(rerun.Text).DriftKnown);
+        Assert.Equal("", await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home"));
+        Assert.Empty(Directory.GetFiles(Root, ".sidus-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Update_DamagedContent_RefusedNothingHalfWritten()
+    {
+        await RestartAsync(bigFiles: 4, damage: true);
+        Assert.Equal(0, (await UpdateAsync("--to", _v1)).ExitCode);
+        var failed = await UpdateAsync("--to", _v2);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("sidus-agent update: FAILED: ", failed.Err, StringComparison.Ordinal);
+        Assert.Contains("the server answered 500", failed.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Root, "usr/lib/blob0.bin")));
+        await AssertOldOrNewAsync();
+    }
+
+    [Fact]
+    public async Task Update_ServerGoneMidTransfer_FailsClearly_FilesOldOrNew_NextRunCompletes()
+    {
+        await RestartAsync(bigFiles: 24, damage: false);
+        Assert.Equal(0, (await UpdateAsync("--to", _v1)).ExitCode);
+        Tools.Result cut;
+        using (var proxy = new CutProxy(_server.HttpEndpoint, limit: 40 << 20, stall: false))
+        {
+            cut = await AgentAsync("update", "--root", Root, "--server", proxy.Url, "--token-file", Path.Combine(_home, "token"), "--to", _v2);
+            Assert.True(cut.ExitCode == 1, cut.Text + cut.Err);
+            Assert.Contains("sidus-agent update: FAILED: ", cut.Err, StringComparison.Ordinal);
+            Assert.True(proxy.Tripped);
+        }
+
+        var written = Directory.GetFiles(Path.Combine(Root, "usr/lib"), "blob*.bin").Length;
+        Assert.True(written is > 0 and < 24, $"{written} of 24 new files written before the cut: not mid-transfer\n{cut.Err}");
+        await AssertOldOrNewAsync();
+        await CompleteAsync();
+    }
+
+    [Fact]
+    public async Task Update_AgentKilledMidUpdate_FilesOldOrNew_NextRunCompletes()
+    {
+        await RestartAsync(bigFiles: 24, damage: false);
+        Assert.Equal(0, (await UpdateAsync("--to", _v1)).ExitCode);
+        using (var proxy = new CutProxy(_server.HttpEndpoint, limit: 40 << 20, stall: true))
+        {
+            var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
+            using var agent = Process.Start(new ProcessStartInfo("dotnet",
+                [agentDll, "update", "--root", Root, "--server", proxy.Url, "--token-file", Path.Combine(_home, "token"), "--to", _v2])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            agent.BeginErrorReadLine();
+            agent.BeginOutputReadLine();
+            await Tools.EventuallyAsync(() => Task.FromResult(proxy.Tripped || agent.HasExited), TimeSpan.FromSeconds(60), "the update half done");
+            await Task.Delay(500);
+            Assert.False(agent.HasExited, "the update ended before it was killed");
+            agent.Kill(); // SIGKILL
+            await agent.WaitForExitAsync();
+        }
+
+        await AssertOldOrNewAsync();
+        await CompleteAsync();
+    }
+}
