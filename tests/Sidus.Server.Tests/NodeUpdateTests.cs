@@ -195,6 +195,101 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         Assert.Empty(Directory.GetFiles(Root, ".sidus-*", SearchOption.AllDirectories));
     }
 
+    /// <summary>
+    /// `sidus node update` and `sidus node drift` end to end without a VM: the node's key (issued to a session as
+    /// the install asks for it), the real agent service on a plain directory, the real CLI giving the job through the
+    /// inventory; the result shown, the override layer written again and left out of the drift, the node recorded
+    /// at the new version.
+    /// </summary>
+    [Fact]
+    public async Task NodeUpdateAndDrift_ThroughTheAgentService_WithTheNodesKey()
+    {
+        await using (var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName)))
+        {
+            await inventory.EditAsync(e => e.EditNodeAsync("n9", n => n with { Ip = IPAddress.Loopback, Settings = n.Settings with { Mode = BootMode.Install } }));
+            await inventory.RecordInstalledAsync("n9", _v1, "deb@1", DateTimeOffset.UtcNow, updated: false);
+        }
+
+        var view = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Sidus.Server.Inventory.InventoryView>(_server.Services);
+        await Tools.EventuallyAsync(() => Task.FromResult(view.Current.Installed("n9") is not null), TimeSpan.FromSeconds(10), "the server reading the install");
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(9), _v1);
+        var (status, key, _) = await Tools.CurlAsync(Http + InstallPlan.Key(Mac), [.. NodeSessions.Bearer(session), "-X", "POST", "--data", ""]);
+        Assert.True(status == 200, Encoding.UTF8.GetString(key));
+        var keyFile = Path.Combine(_home, "node.key");
+        await File.WriteAllBytesAsync(keyFile, key);
+        Assert.True((await AgentAsync("update", "--root", Root, "--server", Http, "--token-file", keyFile, "--to", _v1)).ExitCode == 0);
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/motd"), "changed here\n");
+
+        var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
+        using var agent = Process.Start(new ProcessStartInfo("dotnet", [agentDll, "service", "--root", Root, "--server", Http, "--mac", Mac, "--session", keyFile])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var said = new StringBuilder();
+        agent.OutputDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
+        agent.ErrorDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
+        agent.BeginOutputReadLine();
+        agent.BeginErrorReadLine();
+        try
+        {
+            await Tools.EventuallyAsync(() => Task.FromResult(Said().Contains("service: waiting on", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the agent service starting");
+            var drift = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
+            Assert.True(drift.ExitCode == 0, drift.Text + drift.Err + Said());
+            Assert.Contains("n9: 1 changed since", drift.Text, StringComparison.Ordinal);
+            Assert.Contains("modified /etc/motd", drift.Text, StringComparison.Ordinal);
+
+            var dry = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@2", "--dry-run", "--wait", "60");
+            Assert.True(dry.ExitCode == 0, dry.Text + dry.Err + Said());
+            Assert.Contains("n9: dry run,", dry.Text, StringComparison.Ordinal);
+            Assert.Equal("changed here\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/motd")));
+
+            var run = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@2", "--json", "--wait", "60");
+            Assert.True(run.ExitCode == 0, run.Text + run.Err + Said());
+            var outcome = System.Text.Json.JsonDocument.Parse(run.Text).RootElement[0];
+            Assert.True(outcome.GetProperty("succeeded").GetBoolean(), run.Text);
+            var result = NodeUpdateResult.FromJson(outcome.GetProperty("result").GetRawText());
+            Assert.Equal(_v2, result.Version);
+            Assert.Equal("deb@2", result.Ref);
+            Assert.Contains(result.Drift, d => d.Path == "/etc/motd");
+            Assert.DoesNotContain(result.Drift, d => d.Path.StartsWith("/etc/systemd", StringComparison.Ordinal));
+            Assert.True(result.Created > 0 && result.Deleted > 0, run.Text);
+            // The layer's directories the image lacks hold only excluded files: rsync says it would not delete them.
+            var differences = (await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home", "/etc/sidus", "/etc/hosts", "/etc/machine-id", "/etc/ssh",
+                "/etc/systemd/system", "/etc/systemd/network", "/etc/default/grub.d")).Split('\n')
+                .Where(l => l.Length > 0 && !l.StartsWith("cannot delete non-empty directory: etc/", StringComparison.Ordinal))
+                .Where(l => l != ".d..t...... etc/"); // the layer's files, written after the sync, moved /etc's time
+            Assert.True(!differences.Any(), string.Join("\n", differences));
+            Assert.Equal("n9\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/hostname")));
+            Assert.True(File.Exists(Path.Combine(Root, "etc/systemd/system/sidus-agent.service")), "the override layer was not written again");
+
+            var statusRun = await Tools.SidusAsync(_home, "node", "status", "n9", "--json");
+            var installed = System.Text.Json.JsonDocument.Parse(statusRun.Text).RootElement[0].GetProperty("installed");
+            Assert.Equal("deb@2", installed.GetProperty("imageRef").GetString());
+            Assert.NotNull(installed.GetProperty("updatedAt").GetString());
+
+            var clean = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
+            Assert.Contains("n9: no drift since deb@2", clean.Text, StringComparison.Ordinal);
+
+            // Not installed, or another image: refused before any node is asked.
+            var other = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "nosuch@1");
+            Assert.Equal(2, other.ExitCode);
+        }
+        finally
+        {
+            agent.Kill();
+            await agent.WaitForExitAsync();
+        }
+
+        string Said()
+        {
+            lock (said)
+            {
+                return said.ToString();
+            }
+        }
+    }
+
     [Fact]
     public async Task Update_KeepDrift_NoDelete_Exclude_DryRun()
     {

@@ -55,6 +55,26 @@ internal static class OverrideExtractor
         return new ExtractResult(written, refused);
     }
 
+    /// <summary>
+    /// The files and links the layer writes, as absolute paths ("/etc/hostname"): an update leaves them alone, they
+    /// are the node's (directories are not listed: the image's own are updated as any).
+    /// </summary>
+    public static List<string> Paths(byte[] tar)
+    {
+        var paths = new List<string>();
+        using var reader = new TarReader(new MemoryStream(tar, writable: false));
+        var refused = new List<string>();
+        while (paths.Count < MaxEntries && Next(reader, refused) is { } entry)
+        {
+            if (Check(entry) is null && entry.EntryType != TarEntryType.Directory)
+            {
+                paths.Add("/" + entry.Name.TrimStart('.').TrimStart('/'));
+            }
+        }
+
+        return paths;
+    }
+
     /// <summary>The next entry, or null at the end or when the archive is damaged (said in <paramref name="refused"/>).</summary>
     private static TarEntry? Next(TarReader reader, List<string> refused)
     {

@@ -1,5 +1,5 @@
 using Sidus.Agent.Boot;
-using Sidus.Agent.Fetch;
+using Sidus.Agent.Update;
 using Sidus.Agent.Modules;
 
 namespace Sidus.Agent.Install;
@@ -84,10 +84,10 @@ internal static class Installer
         try
         {
             await StepAsync(reporter, $"install: writing {plan.ImageRef} to {string.Join(", ", mounted)}");
-            var stats = await new RootFetcher(http, reporter.Server!, reporter).FetchAsync(plan.Version, line.Manifest, Target);
+            var written = await WriteVersionAsync(reporter, plan);
             mounted.AddRange(MountTarget(plan, devices, plan.Mounts.Except(before).ToList()));
-            await StepAsync(reporter, $"install: wrote {stats.Files} files, {stats.Bytes / 1048576.0:F1} MiB in {stats.Elapsed.TotalSeconds:F1} s " +
-                $"({stats.Bytes / 1048576.0 / Math.Max(stats.Elapsed.TotalSeconds, 0.001):F1} MiB/s), every file checked by its SHA-256");
+            await StepAsync(reporter, $"install: wrote {written.Created} files and links, {written.BytesWritten / 1048576.0:F1} MiB " +
+                $"({written.BytesReceived / 1048576.0:F1} MiB received) in {written.Seconds:F1} s, every file checked by its SHA-256");
             foreach (var mount in plan.Mounts.Where(m => m.Path != "/"))
             {
                 // Preserved filesystems are never mounted: their mount points are made, empty, in the new root.
@@ -98,6 +98,7 @@ internal static class Installer
             await WriteNodeFilesAsync(http, reporter, line, plan);
             await Overrides.ApplyAsync(Target, line, http, reporter);
             InstallBootloader(plan, devices, reporter);
+            await SettleAsync(http, reporter, plan);
         }
         finally
         {
@@ -107,6 +108,65 @@ internal static class Installer
 
         await ReportDoneAsync(http, reporter, plan);
         return $"installed {plan.ImageRef} in {clock.Elapsed.TotalSeconds:F0} s";
+    }
+
+    /// <summary>
+    /// The version onto the mounted target by the one update engine, as `sidus node update` runs it later: only the
+    /// contents it lacks travel (all of them, the first time), and its state cache and version file are left where
+    /// the node's updates read them, so the first update is a stat walk and knows the drift. Into the target's own
+    /// mounts (a separate /boot), with the node's key and state kept. A failure (the server gone, a corrupt
+    /// content) is said and retried: what was written stays, only what is missing travels again.
+    /// </summary>
+    private static async Task<NodeUpdateResult> WriteVersionAsync(EventReporter reporter, InstallPlan plan)
+    {
+        var options = new UpdateOptions
+        {
+            Root = Target, Server = reporter.Server, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = false,
+            Say = AgentConsole.Say,
+        };
+        var backoff = new Backoff(5, 60);
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await NodeUpdater.RunAsync(options, CancellationToken.None);
+            if (result.Problem is null)
+            {
+                return result;
+            }
+
+            if (attempt == 10)
+            {
+                throw new InstallException($"writing {plan.ImageRef} failed {attempt} times, the last: {result.Problem}");
+            }
+
+            var wait = backoff.Next();
+            await reporter.ReportAsync(NodeEventStages.Failed, $"install: writing {plan.ImageRef}: {result.Problem}; again in {wait.TotalSeconds:F0} s");
+            AgentConsole.Fail($"writing {plan.ImageRef}: {result.Problem}; again in {wait.TotalSeconds:F0} s (attempt {attempt})");
+            await Task.Delay(wait);
+        }
+    }
+
+    /// <summary>
+    /// The engine's record of the disk as the install leaves it (the overrides, fstab, the bootloader written after
+    /// the version): one more pass with an update's excludes and the layer's paths, as `sidus node update` will
+    /// make, so the first drift check finds nothing the install itself did.
+    /// </summary>
+    private static async Task SettleAsync(HttpClient http, EventReporter reporter, InstallPlan plan)
+    {
+        var layer = await Overrides.FetchAsync(http, reporter);
+        var result = await NodeUpdater.RunAsync(new UpdateOptions
+        {
+            Root = Target, Server = reporter.Server, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = true,
+            Excludes = layer is null ? [] : OverrideExtractor.Paths(layer),
+        }, CancellationToken.None);
+        if (result.Problem is { } problem)
+        {
+            // The disk is complete; only the record is not: the first update then compares by content.
+            AgentConsole.Fail($"install: the final pass over the disk failed ({problem}): the first update will check every file");
+        }
+        else
+        {
+            AgentConsole.Say($"install: final pass: {result.Unchanged} unchanged, {result.Created} created, {result.Updated} updated, {result.Deleted} deleted");
+        }
     }
 
     private static async Task<InstallPlan> PlanAsync(HttpClient http, EventReporter reporter, string firmware, List<DiskFacts> disks)
@@ -336,7 +396,7 @@ internal static class Installer
         File.WriteAllText(keyFile + ".new", key + "\n");
         File.Move(keyFile + ".new", keyFile, overwrite: true);
         File.WriteAllText(Target + InstalledNode.SettingsFile, new InstalledNode.Settings(reporter.Server!, reporter.Mac!, line.Node ?? line.Hostname ?? "node").Format());
-        File.WriteAllText(Target + InstalledNode.VersionFile, $"{plan.Version} {plan.ImageRef}\n");
+        AtomicFile.WriteText(Target + InstalledNode.VersionFile, new NodeVersion(plan.Version, plan.ImageRef).Format());
         var agent = Target + InstalledNode.AgentPath;
         File.Copy(System.Environment.ProcessPath ?? "/init", agent, overwrite: true);
         File.SetUnixFileMode(agent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute |

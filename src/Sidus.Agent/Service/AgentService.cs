@@ -60,7 +60,7 @@ internal static class AgentService
                     }
                     else if (kind == NodeRequests.Job && seen is not null)
                     {
-                        await NodeJobs.RunAsync(root, http, server, mac, reporter);
+                        await NodeJobs.RunAsync(root, http, server, mac, reporter, session);
                     }
 
                     seen = at;

@@ -93,7 +93,8 @@ internal static class NodeUpdater
         var token = (await File.ReadAllTextAsync(tokenFile, cancellation)).Trim();
         using var http = AgentMain.NewHttpClient();
         http.Timeout = TimeSpan.FromMinutes(10);
-        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", NodeCredentials.Authorization(token));
+        // Replaces what the client took from this boot's session or the node's key (AgentSession): the token given wins.
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(NodeCredentials.Scheme, token);
 
         var target = options.To is { } to
             ? (to.Length == NodeVersion.IdLength && to.All(char.IsAsciiHexDigitLower) ? new NodeVersion(to, previous?.Id == to ? previous.Ref : "?")
@@ -140,7 +141,7 @@ internal static class NodeUpdater
             DryRun = options.DryRun,
             Excludes = excludes,
             NoDelete = options.NoDelete,
-            StayOnFilesystem = true,
+            StayOnFilesystem = options.StayOnFilesystem,
             KeepDrift = options.KeepDrift,
             StateFile = Under(root, InstalledNode.StateCacheFile),
             OnDrift = (kind, path) => Found(drift, options, kind, path),

@@ -17,6 +17,10 @@ internal sealed record UpdateOptions
     /// <summary>A version id; null: the version the server says the node should run (<see cref="NodeRoutes.TargetTemplate"/>).</summary>
     public string? To { get; init; }
 
+    /// <summary>Never cross into another filesystem (a running node's preserved /data). The install turns it off: it
+    /// writes into the target's own mounts (a separate /boot).</summary>
+    public bool StayOnFilesystem { get; init; } = true;
+
     public bool DryRun { get; init; }
     public bool NoDelete { get; init; }
     public bool KeepDrift { get; init; }

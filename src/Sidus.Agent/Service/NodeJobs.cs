@@ -1,0 +1,120 @@
+using Sidus.Agent.Boot;
+using Sidus.Agent.Update;
+
+namespace Sidus.Agent.Service;
+
+/// <summary>
+/// The service's half of `sidus node update` and `sidus node drift` (<see cref="NodeJob"/>): the job fetched, carried
+/// out by the one update engine (<see cref="NodeUpdater"/>, as `sidus-agent update` runs it), the result posted back.
+/// After a real update the node's overrides are applied again (the update left their paths alone) and the server is
+/// told the version the disk now holds.
+/// </summary>
+internal static class NodeJobs
+{
+    public static async Task RunAsync(string root, HttpClient http, string server, string mac, EventReporter reporter, string? tokenFile)
+    {
+        NodeJob job;
+        try
+        {
+            using var response = await http.GetAsync(server + NodeJob.Route(mac));
+            var text = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                AgentConsole.Fail($"service: the job could not be fetched ({(int)response.StatusCode}): {text.Trim()}");
+                return;
+            }
+
+            job = NodeJob.Parse(text);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        {
+            AgentConsole.Fail($"service: the job could not be fetched: {e.Message}");
+            return;
+        }
+
+        // The node's override layer: its paths are the node's, never the image's (left alone, never drift), and it is
+        // written again after a real update.
+        var layer = await Overrides.FetchAsync(http, reporter);
+        var overridden = layer is null ? [] : OverrideExtractor.Paths(layer);
+        var options = new UpdateOptions
+        {
+            Root = root, Server = server, TokenFile = tokenFile, To = job.To, DryRun = job.DryRun, NoDelete = job.NoDelete, KeepDrift = job.KeepDrift,
+            Excludes = [.. job.Excludes ?? [], .. overridden], Say = line => AgentConsole.Say("update: " + line),
+        };
+        AgentConsole.Say($"service: {job.Kind}" + (job.To is null ? string.Empty : $" to {job.ToRef}") + (job.DryRun ? " (dry run)" : string.Empty));
+        var result = job.Kind == NodeJob.Drift ? NodeUpdater.Drift(options) : await NodeUpdater.RunAsync(options, CancellationToken.None);
+        if (job.Kind == NodeJob.Update && !job.DryRun && result.Problem is null)
+        {
+            // The update wrote "?" as the name when given an id: the job names it.
+            if (job.ToRef is { } name && result.Version is { } id)
+            {
+                AtomicFile.WriteText(Path.Combine(root, InstalledNode.VersionFile.TrimStart('/')), new NodeVersion(id, name).Format());
+                result = result with { Ref = name };
+            }
+
+            if (layer is not null)
+            {
+                var written = OverrideExtractor.Extract(new MemoryStream(layer, writable: false), root);
+                AgentConsole.Say($"update: overrides applied again: {written.Written} files" + (written.Refused.Count > 0 ? $", {written.Refused.Count} refused" : string.Empty));
+            }
+            await TellInstalledAsync(http, server, mac, result.Version!);
+            await reporter.ReportAsync(NodeEventStages.Root, $"updated to {result.Ref}: {result.Created} created, {result.Updated} updated, {result.Deleted} deleted" +
+                (result.RebootNeeded ? "; reboot needed: " + string.Join(", ", result.RebootReasons) : string.Empty));
+        }
+
+        var json = result.ToJson();
+        if (json.Length > NodeJob.MaxResultLength)
+        {
+            // A drift list too long to keep: its first paths, and how many there were.
+            var kept = result.Drift.Take(500).ToList();
+            json = (result with { Drift = kept, Problem = result.Problem ?? null }).ToJson();
+            AgentConsole.Say($"service: the drift list ({result.Drift.Count} paths) was cut to its first {kept.Count} for the server");
+        }
+
+        await AnswerAsync(http, server, mac, NodeJob.FormatResult(job.At, result.Problem is null, json));
+    }
+
+    private static async Task TellInstalledAsync(HttpClient http, string server, string mac, string version)
+    {
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            try
+            {
+                using var body = new StringContent(InstallPlan.FormatDone(true, version), Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync(server + InstallPlan.Installed(mac), body);
+                if (response.IsSuccessStatusCode || (int)response.StatusCode is >= 400 and < 500)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                AgentConsole.Fail($"service: could not tell {server} the new version: {e.Message}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2 * attempt));
+        }
+    }
+
+    private static async Task AnswerAsync(HttpClient http, string server, string mac, string body)
+    {
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            try
+            {
+                using var content = new StringContent(body, Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync(server + NodeJob.Route(mac), content);
+                if (response.IsSuccessStatusCode || (int)response.StatusCode is >= 400 and < 500)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                AgentConsole.Fail($"service: could not give the job's result to {server}: {e.Message}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2 * attempt));
+        }
+    }
+}
