@@ -54,7 +54,7 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
 
     private void InstallAndBoot(Firmware firmware, string node, bool alone, string? layout)
     {
-        var image = fixture.EnsureInstallImage();
+        var image = fixture.EnsureInstallImage() + "@2";
         using var boot = new ServeBoot(fixture);
         var disk = Path.Combine(boot.Work, "disk.img");
         using (var f = File.Create(disk))
@@ -100,9 +100,9 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         output.WriteLine($"up report root: {root}");
         Assert.StartsWith("ext4:", root, StringComparison.Ordinal);
         var installedAs = status.GetProperty("installed");
-        Assert.StartsWith(image + "@", installedAs.GetProperty("imageRef").GetString(), StringComparison.Ordinal);
+        Assert.Equal(image, installedAs.GetProperty("imageRef").GetString());
         Assert.Contains("Reached target", serialText[serialText.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..], StringComparison.Ordinal);
-        Assert.Contains($"local disk (installed {image}@", boot.ServeText, StringComparison.Ordinal);
+        Assert.Contains($"local disk (installed {image})", boot.ServeText, StringComparison.Ordinal);
         if (layout is not null)
         {
             Assert.Contains("datap 509 MiB on vda (preserved)", serialText, StringComparison.Ordinal);
@@ -113,7 +113,14 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
             return;
         }
 
+        UpdateWhileRunning(boot, node);
         boot.StopVm();
+        var updated = Path.Combine(boot.Work, "root-after.img");
+        Tool.Run("dd", $"if={disk}", $"of={updated}", "bs=1M", "skip=514", "count=3072", "conv=sparse", "status=none");
+        Assert.Contains("updated", Tool.Run("debugfs", "-R", "cat /etc/e2e-updated", updated), StringComparison.Ordinal);
+        Assert.Contains("File not found", Tool.Run("sh", "-c", $"debugfs -R 'stat /usr/share/doc/fdisk/copyright' '{updated}' 2>&1"), StringComparison.Ordinal);
+        Assert.Contains(BootImageFixture.InstallImage + "@3", Tool.Run("debugfs", "-R", "cat /var/lib/sidus/version", updated), StringComparison.Ordinal);
+        File.Delete(updated);
         if (layout is not null)
         {
             Assert.Contains(KeptText.Trim(), ReadKept(boot.Work, disk), StringComparison.Ordinal);
@@ -127,6 +134,27 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var login = DisklessBoot.WaitFor(() => Read(Path.Combine(boot.Work, "alone-serial.log")).Contains(" login:", StringComparison.Ordinal), AloneLimit);
         output.WriteLine($"no server, no network: power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
         Assert.True(login, "the disk did not boot on its own:\n" + ServeBoot.Tail(Read(Path.Combine(boot.Work, "alone-serial.log")), 6000));
+    }
+
+    /// <summary>
+    /// `sidus node update` of the running installed node to @3 through its sidus-agent service: the change travels,
+    /// the drift its first boot made (e2e-drift.service) is reported before it is overwritten, the node is recorded
+    /// at @3.
+    /// </summary>
+    private void UpdateWhileRunning(ServeBoot boot, string node)
+    {
+        var target = BootImageFixture.InstallImage + "@3";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = boot.SidusWithin(TimeSpan.FromMinutes(5), "node", "update", node, "--to", target, "--json", "--wait", "240");
+        output.WriteLine($"sidus node update in the VM: {clock.Elapsed.TotalSeconds:F1} s\n{run.Output}");
+        Assert.True(run.Code == 0, run.Output + "\nserial:\n" + ServeBoot.Tail(boot.Serial, 4000));
+        var outcome = JsonDocument.Parse(run.Output[run.Output.IndexOf('[', StringComparison.Ordinal)..]).RootElement[0];
+        var result = outcome.GetProperty("result");
+        Assert.Equal(target, result.GetProperty("ref").GetString());
+        Assert.True(result.GetProperty("created").GetInt64() >= 1 && result.GetProperty("deleted").GetInt64() >= 1, run.Output);
+        var drift = result.GetProperty("drift").EnumerateArray().Select(d => d.GetProperty("path").GetString()).ToList();
+        Assert.Contains("/etc/issue.net", drift);
+        Assert.Equal(target, boot.Status(node)!.Value.GetProperty("installed").GetProperty("imageRef").GetString());
     }
 
     /// <summary>The disk as a node installed before would have it: the layout's table, and /data's ext4 holding keep.txt.</summary>

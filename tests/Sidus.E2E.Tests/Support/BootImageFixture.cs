@@ -51,31 +51,59 @@ public sealed class BootImageFixture
     public static readonly IReadOnlyList<string> InstallPackages = ["fdisk", "dosfstools", "e2fsprogs", "grub-pc-bin", "grub-efi-amd64-bin", "grub2-common"];
 
     /// <summary>
-    /// Makes <see cref="InstallImage"/> once: the boot image's version imported under the new name, then the install's
-    /// packages added with `image exec` (apt-get from Debian's mirror), so the boot image's own versions never move.
+    /// Makes <see cref="InstallImage"/> once, three versions the boot image's own never see:
+    /// @1 the boot image's version imported under the new name;
+    /// @2 what an install needs (apt-get from Debian's mirror), and a unit that changes two files at the first boot
+    /// from the disk, as an admin's hand would (the drift an update reports);
+    /// @3 the update: a file added, one removed.
     /// </summary>
     public string EnsureInstallImage()
     {
         lock (Gate)
         {
-            if (Repository.Refs.Head(InstallImage) is not null)
-            {
-                return InstallImage;
-            }
-
             var store = new ImageStore(Repository);
-            var tree = Path.Combine(Home, "work", "install-image-base");
-            Sidus.Store.Sync.TreeSync.Checkout(Repository, Version, tree, new Sidus.Store.Checkout.CheckoutOptions(), CancellationToken.None);
-            store.Import(InstallImage, tree, "e2e install image: the boot image", null, CancellationToken.None);
-            Directory.Delete(tree, recursive: true);
-            var (code, _) = store.ExecAsync(InstallImage, ["apt-get", "install", "-y", "--no-install-recommends", .. InstallPackages], "e2e install image: install tools",
-                null, CancellationToken.None).GetAwaiter().GetResult();
-            if (code != 0)
+            if (Repository.Refs.Head(InstallImage) is null)
             {
-                throw new InvalidOperationException($"apt-get install {string.Join(' ', InstallPackages)} in the install image failed ({code})");
+                var tree = Path.Combine(Home, "work", "install-image-base");
+                Sidus.Store.Sync.TreeSync.Checkout(Repository, Version, tree, new Sidus.Store.Checkout.CheckoutOptions(), CancellationToken.None);
+                store.Import(InstallImage, tree, "e2e install image: the boot image", null, CancellationToken.None);
+                Directory.Delete(tree, recursive: true);
             }
 
+            Exec(store, 2, "e2e install image: install tools and a first-boot drift", $$"""
+                set -e
+                apt-get install -y --no-install-recommends {{string.Join(' ', InstallPackages)}}
+                cat > /usr/local/sbin/e2e-drift <<'END'
+                #!/bin/sh
+                test -e /etc/e2e-drifted || { echo changed-on-the-node >> /etc/issue.net; touch /etc/e2e-drifted; }
+                END
+                chmod 755 /usr/local/sbin/e2e-drift
+                cat > /etc/systemd/system/e2e-drift.service <<'END'
+                [Unit]
+                Description=E2E: change files as an admin would
+                [Service]
+                Type=oneshot
+                ExecStart=/usr/local/sbin/e2e-drift
+                END
+                ln -sf ../e2e-drift.service /etc/systemd/system/multi-user.target.wants/e2e-drift.service
+                """);
+            Exec(store, 3, "e2e install image: the update", "echo updated > /etc/e2e-updated && rm -f /usr/share/doc/fdisk/copyright");
             return InstallImage;
+        }
+    }
+
+    /// <summary>Version SEQUENCE of the install image made by SCRIPT when it is not there yet.</summary>
+    private void Exec(ImageStore store, int sequence, string message, string script)
+    {
+        if (Repository.Resolve(InstallImage).Commit.Sequence >= sequence)
+        {
+            return;
+        }
+
+        var (code, _) = store.ExecAsync(InstallImage, ["sh", "-c", script], message, null, CancellationToken.None).GetAwaiter().GetResult();
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"making {InstallImage}@{sequence} failed ({code}): {script}");
         }
     }
 

@@ -71,7 +71,10 @@ internal sealed partial class ServeBoot : IDisposable
     public string ServeText => Read(ServeLog);
 
     /// <summary>Runs the real `sidus` with the fixture's home and this boot's inventory; returns exit code and output.</summary>
-    public (int Code, string Output) Sidus(params string[] arguments)
+    public (int Code, string Output) Sidus(params string[] arguments) => SidusWithin(TimeSpan.FromSeconds(60), arguments);
+
+    /// <summary><see cref="Sidus"/> for a command that may take up to LIMIT (an update waiting on a VM).</summary>
+    public (int Code, string Output) SidusWithin(TimeSpan limit, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])[SidusDll, "--home", _fixture.Home, .. arguments])
@@ -83,7 +86,7 @@ internal sealed partial class ServeBoot : IDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
             return (-1, "timed out");
