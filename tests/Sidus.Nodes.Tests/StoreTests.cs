@@ -199,8 +199,9 @@ public class StoreTests
         Assert.NotNull(await again.GetNodeAsync("a"));
         cmd.CommandText = "SELECT COUNT(*) FROM schema_version";
         // One row per migration (1: the tables, 2: the boot events' image and up report, 3: admin tokens, 4: node
-        // credentials, 5: requests to running nodes, 6: disk layouts); reopening adds none.
-        Assert.Equal(6L, (long)(await cmd.ExecuteScalarAsync())!);
+        // credentials, 5: requests to running nodes, 6: disk layouts, 7: installed nodes, 8: their jobs); reopening
+        // adds none.
+        Assert.Equal(8L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 
     [Fact]
