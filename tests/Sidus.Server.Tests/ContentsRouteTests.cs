@@ -62,11 +62,11 @@ public sealed class ContentsRouteTests(ServerFixture f) : IClassFixture<ServerFi
     }
 
     [Fact]
-    public async Task Contents_MalformedOrTooLong_400()
+    public async Task Contents_Malformed_400_TooLong_413()
     {
         Assert.Equal(400, (await PostAsync([0, 1, 2], Tools.Bearer(f.AdminToken))).Status);
         Assert.Equal(400, (await PostAsync([9, .. new byte[32]], Tools.Bearer(f.AdminToken))).Status);
-        Assert.Equal(400, (await PostAsync(new byte[1 + ((ContentsRequest.MaxIds + 1) * 32)], Tools.Bearer(f.AdminToken))).Status);
+        Assert.Equal(413, (await PostAsync(new byte[1 + ((ContentsRequest.MaxIds + 1) * 32)], Tools.Bearer(f.AdminToken))).Status);
     }
 
     [Fact]
