@@ -239,7 +239,13 @@ public sealed class NodeUpdateTests : IAsyncLifetime
     [Fact]
     public async Task Update_BadUsageOrCredential_ClearMessages()
     {
-        Assert.Equal(2, (await AgentAsync("update", "--frobnicate")).ExitCode);
+        var help = await AgentAsync("update", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.All(help.Text.Split('\n'), line => Assert.True(line.Length <= 80, line));
+        Assert.Contains("--keep-drift", help.Text, StringComparison.Ordinal);
+        var unknown = await AgentAsync("update", "--frobnicate");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown option '--frobnicate'", unknown.Err, StringComparison.Ordinal);
         Assert.Equal(2, (await AgentAsync("update", "--exclude", "relative/path")).ExitCode);
         var noServer = await AgentAsync("update", "--root", Root);
         Assert.Equal(1, noServer.ExitCode);
