@@ -179,7 +179,11 @@ public sealed class NodeUpdateTests : IAsyncLifetime
             drift.Text.Split('\n').Where(l => l.StartsWith("modified", StringComparison.Ordinal) || l.StartsWith("added", StringComparison.Ordinal) ||
                                               l.StartsWith("removed", StringComparison.Ordinal) || l.StartsWith("metadata", StringComparison.Ordinal)).Order());
 
-        // No --to: the version the server says this node should run (its image's head, version 2).
+        // No --to: the version the server says this node should run (its image's head, version 2). The node's
+        // override files (here /etc/issue, as the overrides wrote it) are its own: neither drift nor deleted.
+        Directory.CreateDirectory(Path.Combine(_home, "overrides/global/etc"));
+        await File.WriteAllTextAsync(Path.Combine(_home, "overrides/global/etc/issue"), "from the overrides\n");
+        await File.WriteAllTextAsync(Path.Combine(Root, "etc/issue"), "from the overrides\n");
         Directory.CreateDirectory(Path.Combine(Root, "etc/sidus"));
         await File.WriteAllTextAsync(Path.Combine(Root, "etc/sidus/agent.conf"), new InstalledNode.Settings(Http, Mac, "n9").Format());
         var update = await AgentAsync("update", "--root", Root, "--token-file", Path.Combine(_home, "token"));
@@ -188,8 +192,10 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         Assert.Contains($"matches deb@2 ({_v2[..12]}), was ?", update.Text, StringComparison.Ordinal);
         Assert.Contains("drift: 5 paths overwritten", update.Text, StringComparison.Ordinal);
         Assert.Contains("reboot needed: the kernel changed", update.Text, StringComparison.Ordinal);
-        Assert.Equal("", await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home", "/etc/sidus"));
+        Assert.Equal("", await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home", "/etc/sidus", "/etc/issue"));
         Assert.Equal("the node's own log\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/log/syslog")));
+        Assert.Equal("from the overrides\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/issue")));
+        Assert.DoesNotContain("/etc/issue", update.Text, StringComparison.Ordinal);
         Assert.Equal("image notes 1\n", await File.ReadAllTextAsync(Path.Combine(Root, "home/user/notes")));
         Assert.Equal($"{_v2} deb@2\n", await File.ReadAllTextAsync(Path.Combine(Root, "var/lib/sidus/version")));
         Assert.Empty(Directory.GetFiles(Root, ".sidus-*", SearchOption.AllDirectories));
@@ -328,7 +334,13 @@ public sealed class NodeUpdateTests : IAsyncLifetime
     [Fact]
     public async Task Update_BadUsageOrCredential_ClearMessages()
     {
-        Assert.Equal(2, (await AgentAsync("update", "--frobnicate")).ExitCode);
+        var help = await AgentAsync("update", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.All(help.Text.Split('\n'), line => Assert.True(line.Length <= 80, line));
+        Assert.Contains("--keep-drift", help.Text, StringComparison.Ordinal);
+        var unknown = await AgentAsync("update", "--frobnicate");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown option '--frobnicate'", unknown.Err, StringComparison.Ordinal);
         Assert.Equal(2, (await AgentAsync("update", "--exclude", "relative/path")).ExitCode);
         var noServer = await AgentAsync("update", "--root", Root);
         Assert.Equal(1, noServer.ExitCode);

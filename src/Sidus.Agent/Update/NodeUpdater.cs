@@ -71,9 +71,6 @@ internal static class NodeUpdater
             throw new UpdateFailedException($"{root} is a file, not a directory");
         }
 
-        // The defaults keep a node's own state; a root that holds no version yet (an empty directory) has none, and
-        // gets the whole image but the node's own files.
-        var excludes = new SyncExcludes([.. previous is null ? InstalledNode.AlwaysKept : UpdateExcludes.Paths, .. options.Excludes]);
         var settingsFile = Under(root, InstalledNode.SettingsFile);
         InstalledNode.Settings? settings = null;
         if (File.Exists(settingsFile))
@@ -101,6 +98,11 @@ internal static class NodeUpdater
                 : throw new UpdateFailedException($"--to '{to}' is not a version id (64 lower-case hex digits; 'sidus image log NAME' lists them)"))
             : await TargetAsync(http, server, settings?.Mac ?? throw new UpdateFailedException(
                 $"no --to VERSION and no node settings ({settingsFile}) to ask the server which version this node should run"), cancellation);
+        // The defaults keep a node's own state; a root that holds no version yet (an empty directory) has none, and
+        // gets the whole image but the node's own files. The node's override files are its own too: the update
+        // leaves them as the overrides wrote them.
+        var overrides = settings is null ? [] : await OverridePathsAsync(http, server, settings.Mac, options, cancellation);
+        var excludes = new SyncExcludes([.. previous is null ? InstalledNode.AlwaysKept : UpdateExcludes.Paths, .. overrides, .. options.Excludes]);
         Say(options, $"updating {root} to {target.Ref} ({target.Id[..12]}) from {server}" + (previous is null ? "" : $"; it holds {previous.Ref}"));
 
         var excludesText = string.Join('\n', excludes.Paths.Order(StringComparer.Ordinal)) + "\n";
@@ -255,6 +257,29 @@ internal static class NodeUpdater
         }
 
         return NodeVersion.Parse(text) ?? throw new UpdateFailedException($"the server's target version is not 'VERSIONID IMAGE@SEQ': {text.Trim()}");
+    }
+
+    /// <summary>The files and symlinks of the node's override layer (`/etc/motd`...), as excludes; none when it has no layer.</summary>
+    private static async Task<List<string>> OverridePathsAsync(HttpClient http, string server, string mac, UpdateOptions options, CancellationToken cancellation)
+    {
+        using var response = await http.GetAsync(server + NodeRoutes.Overrides(mac), cancellation);
+        if (!response.IsSuccessStatusCode)
+        {
+            Say(options, $"no override layer for {mac} ({(int)response.StatusCode}): no override paths excluded");
+            return [];
+        }
+
+        var paths = new List<string>();
+        await using var tar = new System.Formats.Tar.TarReader(await response.Content.ReadAsStreamAsync(cancellation));
+        while (await tar.GetNextEntryAsync(copyData: false, cancellation) is { } entry && paths.Count < Boot.OverrideExtractor.MaxEntries)
+        {
+            if (entry.EntryType != System.Formats.Tar.TarEntryType.Directory && Boot.OverrideExtractor.Check(entry) is null)
+            {
+                paths.Add("/" + entry.Name.TrimEnd('/'));
+            }
+        }
+
+        return paths;
     }
 
     private static async Task<(string Text, byte[] Hash, long Bytes)> ManifestAsync(HttpClient http, string server, string version, CancellationToken cancellation)

@@ -6,8 +6,9 @@ namespace Sidus.Agent.Update;
 internal static class UpdateCommand
 {
     public const string UpdateHelp = """
-        Usage: sidus-agent update [--root DIR] [--server URL] [--token-file F] [--to VERSION]
-                                  [--dry-run] [--no-delete] [--exclude PATH]... [--keep-drift] [--json]
+        Usage: sidus-agent update [--root DIR] [--server URL] [--token-file F]
+                                  [--to VERSION] [--dry-run] [--no-delete]
+                                  [--exclude PATH]... [--keep-drift] [--json]
 
         Brings this installed node (or DIR) to a version of the Sidus server: only
         the files that differ are fetched, each written beside its target and
@@ -15,7 +16,8 @@ internal static class UpdateCommand
         (drift) are listed first, then overwritten (kept with --keep-drift).
 
           --root DIR        the root to update (default /)
-          --server URL      the server (default: 'server =' in ROOT/etc/sidus/agent.conf)
+          --server URL      the server (default: 'server =' in
+                            ROOT/etc/sidus/agent.conf)
           --token-file F    the credential (default ROOT/etc/sidus/node.key; an admin
                             token from 'sidus token create' also works)
           --to VERSION      a version id (default: the one the server says this

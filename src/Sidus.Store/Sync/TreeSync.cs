@@ -39,6 +39,7 @@ public sealed class TreeSync
     /// <summary>Directories left holding names the tree lacks (excluded, kept, no-delete, mounts): their state-cache
     /// record says so, so the next sync reads their listing instead of trusting it.</summary>
     private readonly HashSet<DirectoryHandle> _partial = [];
+    private readonly List<byte[]> _mounts = [];
     private ulong _device;
     private bool _driftKnown;
     private bool _directoriesMoved;
@@ -202,7 +203,7 @@ public sealed class TreeSync
         foreach (var path in last.Paths.Where(p => !seen.Contains(p)).Order(ByteComparer.Instance))
         {
             var slash = Array.LastIndexOf(path, (byte)'/');
-            if ((slash < 0 || seen.Contains(path[..slash])) && !_options.Excludes.Contains(path))
+            if ((slash < 0 || seen.Contains(path[..slash])) && !_options.Excludes.Contains(path) && !UnderMount(path))
             {
                 Drift(DriftKind.Removed, path);
             }
@@ -214,9 +215,15 @@ public sealed class TreeSync
         foreach (var entry in dir.ReadEntries().OrderBy(e => e.Name, ByteComparer.Instance))
         {
             var path = DirectoryHandle.Join(relative, entry.Name);
-            if (_options.Excludes.Contains(path) || entry.Name.AsSpan().StartsWith(".sidus-"u8) ||
-                !dir.TryStat(entry.Name, out var status, out _) || OtherFilesystem(status))
+            if (_options.Excludes.Contains(path) || entry.Name.AsSpan().StartsWith(".sidus-"u8) || !dir.TryStat(entry.Name, out var status, out _))
             {
+                continue;
+            }
+
+            if (OtherFilesystem(status))
+            {
+                // Another filesystem mounted here (a preserved /data): neither looked into nor missing.
+                _mounts.Add(path);
                 continue;
             }
 
@@ -244,6 +251,9 @@ public sealed class TreeSync
             }
         }
     }
+
+    private bool UnderMount(byte[] path) =>
+        _mounts.Any(m => path.AsSpan().SequenceEqual(m) || (path.Length > m.Length && path[m.Length] == (byte)'/' && path.AsSpan().StartsWith(m)));
 
     private void Drift(DriftKind kind, byte[] path)
     {
