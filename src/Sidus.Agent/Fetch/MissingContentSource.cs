@@ -161,9 +161,7 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
                 }
             }
 
-            // OpenSSL's SHA-256 (several times the managed one's speed): an installed system has it, and the sync
-            // engine hashing the root's existing files needs it anyway. The initramfs's fetch keeps the managed one.
-            var actual = System.Security.Cryptography.SHA256.HashData(data);
+            var actual = Sha256.HashFast(data);
             if (ObjectId.Read(actual) != id)
             {
                 throw new CorruptContentException(

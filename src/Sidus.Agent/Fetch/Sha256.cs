@@ -21,6 +21,16 @@ internal static class Sha256
     ];
 
     public const int HashLength = 32;
+
+    /// <summary>Where the system's OpenSSL would be: an installed system has it, an initramfs has not.</summary>
+    private static readonly bool HasOpenSsl = new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib" }
+        .Any(d => File.Exists(d + "/libssl.so.3") || File.Exists(d + "/libssl.so.1.1"));
+
+    /// <summary>
+    /// OpenSSL's SHA-256 (several times this one's speed) when the system has it, else this one: without OpenSSL,
+    /// .NET's own aborts the process, and in an initramfs the agent is PID 1.
+    /// </summary>
+    public static byte[] HashFast(ReadOnlySpan<byte> data) => HasOpenSsl ? System.Security.Cryptography.SHA256.HashData(data) : Hash(data);
     private const int BlockLength = 64;
 
     public static byte[] Hash(ReadOnlySpan<byte> data)

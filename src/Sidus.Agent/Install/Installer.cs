@@ -98,7 +98,7 @@ internal static class Installer
             await WriteNodeFilesAsync(http, reporter, line, plan);
             await Overrides.ApplyAsync(Target, line, http, reporter);
             InstallBootloader(plan, devices, reporter);
-            await SettleAsync(http, reporter, plan);
+            await SettleAsync(reporter, plan);
         }
         finally
         {
@@ -150,13 +150,12 @@ internal static class Installer
     /// the version): one more pass with an update's excludes and the layer's paths, as `sidus node update` will
     /// make, so the first drift check finds nothing the install itself did.
     /// </summary>
-    private static async Task SettleAsync(HttpClient http, EventReporter reporter, InstallPlan plan)
+    private static async Task SettleAsync(EventReporter reporter, InstallPlan plan)
     {
-        var layer = await Overrides.FetchAsync(http, reporter);
+        // The node's settings are on the disk now: the engine leaves the override layer's paths alone, as updates will.
         var result = await NodeUpdater.RunAsync(new UpdateOptions
         {
             Root = Target, Server = reporter.Server, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = true,
-            Excludes = layer is null ? [] : OverrideExtractor.Paths(layer),
         }, CancellationToken.None);
         if (result.Problem is { } problem)
         {

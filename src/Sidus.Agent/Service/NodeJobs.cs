@@ -1,4 +1,3 @@
-using Sidus.Agent.Boot;
 using Sidus.Agent.Update;
 
 namespace Sidus.Agent.Service;
@@ -32,14 +31,12 @@ internal static class NodeJobs
             return;
         }
 
-        // The node's override layer: its paths are the node's, never the image's (left alone, never drift), and it is
-        // written again after a real update.
-        var layer = await Overrides.FetchAsync(http, reporter);
-        var overridden = layer is null ? [] : OverrideExtractor.Paths(layer);
+        // The engine leaves the node's override paths alone (it reads them from the layer; drift, from the last
+        // sync's record); the layer is written again after a real update.
         var options = new UpdateOptions
         {
             Root = root, Server = server, TokenFile = tokenFile, To = job.To, DryRun = job.DryRun, NoDelete = job.NoDelete, KeepDrift = job.KeepDrift,
-            Excludes = [.. job.Excludes ?? [], .. overridden], Say = line => AgentConsole.Say("update: " + line),
+            Excludes = job.Excludes ?? [], Say = line => AgentConsole.Say("update: " + line),
         };
         AgentConsole.Say($"service: {job.Kind}" + (job.To is null ? string.Empty : $" to {job.ToRef}") + (job.DryRun ? " (dry run)" : string.Empty));
         var result = job.Kind == NodeJob.Drift ? NodeUpdater.Drift(options) : await NodeUpdater.RunAsync(options, CancellationToken.None);
@@ -52,11 +49,7 @@ internal static class NodeJobs
                 result = result with { Ref = name };
             }
 
-            if (layer is not null)
-            {
-                var written = OverrideExtractor.Extract(new MemoryStream(layer, writable: false), root);
-                AgentConsole.Say($"update: overrides applied again: {written.Written} files" + (written.Refused.Count > 0 ? $", {written.Refused.Count} refused" : string.Empty));
-            }
+            AgentConsole.Say("update: overrides " + await AgentService.ApplyOverridesAsync(root, http, reporter));
             await TellInstalledAsync(http, server, mac, result.Version!);
             await reporter.ReportAsync(NodeEventStages.Root, $"updated to {result.Ref}: {result.Created} created, {result.Updated} updated, {result.Deleted} deleted" +
                 (result.RebootNeeded ? "; reboot needed: " + string.Join(", ", result.RebootReasons) : string.Empty));

@@ -48,7 +48,8 @@ internal static class NodeUpdater
         {
             var result = TreeSync.Drift(root, Under(root, InstalledNode.StateCacheFile), new CheckoutOptions
             {
-                Excludes = new SyncExcludes([.. UpdateExcludes.Paths, .. options.Excludes]),
+                // The last sync's own excludes (the node's override paths among them), else the defaults.
+                Excludes = new SyncExcludes([.. LastExcludes(root) ?? UpdateExcludes.Paths, .. options.Excludes]),
                 StayOnFilesystem = true,
                 OnDrift = (kind, path) => Found(drift, options, kind, path),
             });
@@ -259,6 +260,13 @@ internal static class NodeUpdater
         return NodeVersion.Parse(text) ?? throw new UpdateFailedException($"the server's target version is not 'VERSIONID IMAGE@SEQ': {text.Trim()}");
     }
 
+    /// <summary>The excludes the last complete sync of ROOT recorded, or null.</summary>
+    private static List<string>? LastExcludes(string root)
+    {
+        var file = Under(root, InstalledNode.ExcludesFile);
+        return File.Exists(file) ? [.. File.ReadAllLines(file).Where(l => l.Length > 0)] : null;
+    }
+
     /// <summary>The files and symlinks of the node's override layer (`/etc/motd`...), as excludes; none when it has no layer.</summary>
     private static async Task<List<string>> OverridePathsAsync(HttpClient http, string server, string mac, UpdateOptions options, CancellationToken cancellation)
     {
@@ -269,17 +277,7 @@ internal static class NodeUpdater
             return [];
         }
 
-        var paths = new List<string>();
-        await using var tar = new System.Formats.Tar.TarReader(await response.Content.ReadAsStreamAsync(cancellation));
-        while (await tar.GetNextEntryAsync(copyData: false, cancellation) is { } entry && paths.Count < Boot.OverrideExtractor.MaxEntries)
-        {
-            if (entry.EntryType != System.Formats.Tar.TarEntryType.Directory && Boot.OverrideExtractor.Check(entry) is null)
-            {
-                paths.Add("/" + entry.Name.TrimEnd('/'));
-            }
-        }
-
-        return paths;
+        return Boot.OverrideExtractor.Paths(await response.Content.ReadAsByteArrayAsync(cancellation));
     }
 
     private static async Task<(string Text, byte[] Hash, long Bytes)> ManifestAsync(HttpClient http, string server, string version, CancellationToken cancellation)
@@ -291,7 +289,7 @@ internal static class NodeUpdater
             throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for the manifest of {version[..12]}: {Encoding.UTF8.GetString(body).Trim()}");
         }
 
-        return (Encoding.UTF8.GetString(body), System.Security.Cryptography.SHA256.HashData(body), body.Length);
+        return (Encoding.UTF8.GetString(body), Fetch.Sha256.HashFast(body), body.Length);
     }
 
     /// <summary>
