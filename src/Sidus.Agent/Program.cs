@@ -6,6 +6,8 @@ using Sidus.Agent;
 // point it at a plain directory and a server, for tests. "update" / "drift": an installed node's update and drift
 // report (Update/UpdateCommand.cs; --root points them at any directory). "exec-in ROOT PROGRAM ARGS": chroot and
 // exec (the install runs the image's tools so, Install/ToolRoot.cs).
+// Without OpenSSL (the initramfs) the store's ids are hashed by the agent's own SHA-256 (Fetch/Sha256.cs).
+Sidus.Agent.Fetch.Sha256.UseWhereNoOpenSsl();
 return args switch
 {
     ["service"] => await Sidus.Agent.Service.AgentService.RunAsync("/"),

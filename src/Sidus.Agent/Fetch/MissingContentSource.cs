@@ -102,7 +102,7 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         }).ToList();
         using var message = new HttpRequestMessage(HttpMethod.Post, server + ContentRoutes.ContentsOf(version))
         {
-            Content = new ByteArrayContent(ContentsRequest.Encode(ids, acceptZstd: true)),
+            Content = new ByteArrayContent(ContentsRequest.Encode(ids, acceptZstd: Zstd.Available)),
         };
 
         // Headers only: the frames are written as they arrive, so a cut answer keeps what came before it.

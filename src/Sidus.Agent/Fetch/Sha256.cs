@@ -31,6 +31,15 @@ internal static class Sha256
     /// .NET's own aborts the process, and in an initramfs the agent is PID 1.
     /// </summary>
     public static byte[] HashFast(ReadOnlySpan<byte> data) => HasOpenSsl ? System.Security.Cryptography.SHA256.HashData(data) : Hash(data);
+
+    /// <summary>Has the store's object ids (state caches, links' ids) hashed here when the system has no OpenSSL.</summary>
+    public static void UseWhereNoOpenSsl()
+    {
+        if (!HasOpenSsl)
+        {
+            Sidus.Store.Objects.ObjectId.Hasher = (data, digest) => Hash(data).CopyTo(digest);
+        }
+    }
     private const int BlockLength = 64;
 
     public static byte[] Hash(ReadOnlySpan<byte> data)

@@ -9,6 +9,11 @@ namespace Sidus.Store.Compression;
 public static unsafe partial class Zstd
 {
     private const string Lib = "libzstd.so.1";
+
+    private static readonly Lazy<bool> Loadable = new(() => System.Runtime.InteropServices.NativeLibrary.TryLoad(Lib, out _));
+
+    /// <summary>Whether this system has libzstd (an initramfs with only libc has not: the node agent then asks for raw data).</summary>
+    public static bool Available => Loadable.Value;
     private const int CompressionLevelParameter = 100;
     private const int ChecksumFlagParameter = 201;
 

@@ -45,10 +45,27 @@ public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
         BinaryPrimitives.WriteUInt64BigEndian(destination[24..], _d);
     }
 
+    /// <summary>SHA-256 of DATA into DIGEST (32 bytes).</summary>
+    public delegate void HashFunction(ReadOnlySpan<byte> data, Span<byte> digest);
+
+    /// <summary>
+    /// What <see cref="Hash"/> uses instead of .NET's SHA-256, when set: the node agent in an initramfs sets its
+    /// managed one, since .NET's calls OpenSSL, which an initramfs lacks (the process would abort, and it is PID 1).
+    /// </summary>
+    public static HashFunction? Hasher { get; set; }
+
     public static ObjectId Hash(ReadOnlySpan<byte> data)
     {
         Span<byte> digest = stackalloc byte[Size];
-        SHA256.HashData(data, digest);
+        if (Hasher is { } hasher)
+        {
+            hasher(data, digest);
+        }
+        else
+        {
+            SHA256.HashData(data, digest);
+        }
+
         return Read(digest);
     }
 
