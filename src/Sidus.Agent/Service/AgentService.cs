@@ -102,7 +102,14 @@ internal static class AgentService
         return line;
     }
 
-    private static async Task AnswerAsync(HttpClient http, string server, string mac, long request, string result)
+    private static Task AnswerAsync(HttpClient http, string server, string mac, long request, string result) =>
+        PostAsync(http, server + NodeRequests.Answer(mac), NodeRequests.FormatAnswer(request, result), "the result");
+
+    /// <summary>
+    /// POSTs BODY (text/plain) to URL, five tries with backoff when the server does not answer or fails (a 4xx is an
+    /// answer: it is not asked again); WHAT names it in the console's complaint.
+    /// </summary>
+    public static async Task PostAsync(HttpClient http, string url, string body, string what)
     {
         var backoff = new Backoff(1, 10);
         for (var attempt = 1; attempt <= 5; attempt++)
@@ -110,8 +117,8 @@ internal static class AgentService
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                using var body = new StringContent(NodeRequests.FormatAnswer(request, result), Encoding.UTF8, "text/plain");
-                using var response = await http.PostAsync(server + NodeRequests.Answer(mac), body, timeout.Token);
+                using var content = new StringContent(body, Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync(url, content, timeout.Token);
                 if (response.IsSuccessStatusCode || (int)response.StatusCode is >= 400 and < 500)
                 {
                     return;
@@ -119,7 +126,7 @@ internal static class AgentService
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
             {
-                AgentConsole.Fail($"service: could not give the result to {server}: {e.Message}");
+                AgentConsole.Fail($"service: could not give {what} to {url}: {e.Message}");
             }
 
             await backoff.WaitAsync();

@@ -50,7 +50,7 @@ internal static class NodeJobs
             }
 
             AgentConsole.Say("update: overrides " + await AgentService.ApplyOverridesAsync(root, http, reporter));
-            await TellInstalledAsync(http, server, mac, result.Version!);
+            await AgentService.PostAsync(http, server + InstallPlan.Installed(mac), InstallPlan.FormatDone(true, result.Version!), "the new version");
             await reporter.ReportAsync(NodeEventStages.Root, $"updated to {result.Ref}: {result.Created} created, {result.Updated} updated, {result.Deleted} deleted" +
                 (result.RebootNeeded ? "; reboot needed: " + string.Join(", ", result.RebootReasons) : string.Empty));
         }
@@ -64,50 +64,6 @@ internal static class NodeJobs
             AgentConsole.Say($"service: the drift list ({result.Drift.Count} paths) was cut to its first {kept.Count} for the server");
         }
 
-        await AnswerAsync(http, server, mac, NodeJob.FormatResult(job.At, result.Problem is null, json));
-    }
-
-    private static async Task TellInstalledAsync(HttpClient http, string server, string mac, string version)
-    {
-        for (var attempt = 1; attempt <= 5; attempt++)
-        {
-            try
-            {
-                using var body = new StringContent(InstallPlan.FormatDone(true, version), Encoding.UTF8, "text/plain");
-                using var response = await http.PostAsync(server + InstallPlan.Installed(mac), body);
-                if (response.IsSuccessStatusCode || (int)response.StatusCode is >= 400 and < 500)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                AgentConsole.Fail($"service: could not tell {server} the new version: {e.Message}");
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2 * attempt));
-        }
-    }
-
-    private static async Task AnswerAsync(HttpClient http, string server, string mac, string body)
-    {
-        for (var attempt = 1; attempt <= 5; attempt++)
-        {
-            try
-            {
-                using var content = new StringContent(body, Encoding.UTF8, "text/plain");
-                using var response = await http.PostAsync(server + NodeJob.Route(mac), content);
-                if (response.IsSuccessStatusCode || (int)response.StatusCode is >= 400 and < 500)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                AgentConsole.Fail($"service: could not give the job's result to {server}: {e.Message}");
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2 * attempt));
-        }
+        await AgentService.PostAsync(http, server + NodeJob.Route(mac), NodeJob.FormatResult(job.At, result.Problem is null, json), "the job's result");
     }
 }

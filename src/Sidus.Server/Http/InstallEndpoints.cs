@@ -26,7 +26,7 @@ internal static class InstallEndpoints
 
     private static async Task PlanAsync(HttpContext ctx)
     {
-        if (await NodeAsync(ctx, "the install plan") is not var (node, decision))
+        if (await NodeRoute.RequireAsync(ctx, "the install plan") is not var (node, decision))
         {
             return;
         }
@@ -79,7 +79,7 @@ internal static class InstallEndpoints
 
     private static async Task KeyAsync(HttpContext ctx)
     {
-        if (await NodeAsync(ctx, "a node key") is not var (node, decision))
+        if (await NodeRoute.RequireAsync(ctx, "a node key") is not var (node, decision))
         {
             return;
         }
@@ -97,7 +97,7 @@ internal static class InstallEndpoints
 
     private static async Task DoneAsync(HttpContext ctx)
     {
-        if (await NodeAsync(ctx, "the install report") is not var (node, decision))
+        if (await NodeRoute.RequireAsync(ctx, "the install report") is not var (node, decision))
         {
             return;
         }
@@ -161,25 +161,6 @@ internal static class InstallEndpoints
     {
         ServerLog.InstallRefused(logger, node.Name, reason);
         await HttpHelpers.RefuseAsync(ctx, status, reason);
-    }
-
-    /// <summary>The node of the route's MAC and the credential's decision when the caller is that node (or an admin).</summary>
-    private static async Task<(Node Node, AccessDecision Decision)?> NodeAsync(HttpContext ctx, string what)
-    {
-        var text = ctx.Request.RouteValues["mac"] as string;
-        if (!MacAddress.TryParse(text, out var mac))
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{text}' is not a MAC address");
-            return null;
-        }
-
-        if (ctx.RequestServices.GetRequiredService<InventoryView>().Current.FindByMac(mac) is not { } node)
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no node has MAC {mac}");
-            return null;
-        }
-
-        return await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"{what} of {node.Name}", Node: node.Name)) is { } decision ? (node, decision) : null;
     }
 
     private static ILogger Log(HttpContext ctx) => ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Sidus.Server.Install");

@@ -138,21 +138,5 @@ internal static class NodeRequestEndpoints
     }
 
     /// <summary>The node of the route's MAC when the caller is that node (or an admin); else answers and gives null.</summary>
-    private static async Task<Node?> NodeAsync(HttpContext ctx)
-    {
-        var text = ctx.Request.RouteValues["mac"] as string;
-        if (!MacAddress.TryParse(text, out var mac))
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"'{text}' is not a MAC address");
-            return null;
-        }
-
-        if (ctx.RequestServices.GetRequiredService<InventoryView>().Current.FindByMac(mac) is not { } node)
-        {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no node has MAC {mac}");
-            return null;
-        }
-
-        return await NodeAuthorization.RequireAsync(ctx, new AccessNeed($"the requests of {node.Name}", Node: node.Name)) is null ? null : node;
-    }
+    private static async Task<Node?> NodeAsync(HttpContext ctx) => (await NodeRoute.RequireAsync(ctx, "the requests"))?.Node;
 }
