@@ -21,6 +21,22 @@ public static class BootableRoot
         }
     }
 
+    /// <summary>
+    /// The boot script FETCH answers once it names a kernel: while a version's Sidus initramfs is being made the server
+    /// answers "preparing, ask again" (asked again here each second, at most a minute, as iPXE would).
+    /// </summary>
+    public static string ScriptWhenReady(Func<string> fetch)
+    {
+        var script = fetch();
+        for (var attempt = 0; attempt < 60 && !script.Contains("\nkernel ", StringComparison.Ordinal); attempt++)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+            script = fetch();
+        }
+
+        return script;
+    }
+
     public static byte[] Random(int length)
     {
         var bytes = new byte[length];

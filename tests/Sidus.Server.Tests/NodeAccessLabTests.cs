@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Sidus.Nodes;
 using Sidus.Nodes.Storage;
@@ -40,7 +39,7 @@ public sealed partial class NodeAccessLabTests : IDisposable
         victim.Ip("addr", "replace", lease.Address + "/24", "dev", DhcpClients.Interface);
 
         // The node's own boot: script with a ticket, claim, session, its overrides.
-        var script = Curl(victim, NodeRoutes.Script(VictimMac.Replace(':', '-'))).Body;
+        var script = BootableRoot.ScriptWhenReady(() => Curl(victim, NodeRoutes.Script(VictimMac.Replace(':', '-'))).Body);
         var ticket = Ticket().Match(script).Groups[1].Value;
         Assert.True(ticket.Length > 0, "no ticket in the node's script:\n" + script);
         var (claimed, session) = Curl(victim, NodeRoutes.Claim, "-X", "POST", "--data-binary", ticket);
@@ -87,12 +86,11 @@ public sealed partial class NodeAccessLabTests : IDisposable
         Assert.Contains("Node credential refused to " + FixedIp, _lab.ServerLog, StringComparison.Ordinal);
     }
 
-    /// <summary>A home with one image (a kernel in /boot) and the two nodes, install mode (their own kernel), then serve.</summary>
+    /// <summary>A home with one image (a kernel in /boot) and the two nodes (ram mode), then serve.</summary>
     private async Task StartAsync()
     {
         var root = Path.Combine(_lab.Home, "root");
-        Directory.CreateDirectory(Path.Combine(root, "boot"));
-        await File.WriteAllBytesAsync(Path.Combine(root, "boot", "vmlinuz-6.1.0-18-amd64"), RandomNumberGenerator.GetBytes(100_000));
+        await BootableRoot.WriteAsync(root);
         using (var repository = Repository.Open(_lab.Home))
         {
             new ImageStore(repository).ImportDirectory("deb", root, "access test", null, CancellationToken.None);
@@ -101,7 +99,7 @@ public sealed partial class NodeAccessLabTests : IDisposable
         Directory.Delete(root, recursive: true);
         await using (var inventory = await InventoryStore.OpenAsync(Path.Combine(_lab.Home, InventoryStore.DefaultFileName)))
         {
-            var settings = new NodeSettings { Image = "deb", Mode = BootMode.Install };
+            var settings = new NodeSettings { Image = "deb", Mode = BootMode.Ram };
             await inventory.EditAsync(async e =>
             {
                 await e.AddNodeAsync(new Node { Name = "victim", Macs = [MacAddress.Parse(VictimMac)], Settings = settings });

@@ -275,7 +275,7 @@ public sealed class NodeUpdateTests : IAsyncLifetime
             Assert.NotNull(installed.GetProperty("updatedAt").GetString());
 
             var clean = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
-            Assert.Contains("n9: no drift since deb@2", clean.Text, StringComparison.Ordinal);
+            Assert.True(clean.Text.Contains("n9: no drift since deb@2", StringComparison.Ordinal), clean.Text + clean.Err);
 
             // Not installed, or another image: refused before any node is asked.
             var other = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "nosuch@1");
@@ -456,5 +456,30 @@ public sealed class NodeUpdateTests : IAsyncLifetime
 
         await AssertOldOrNewAsync();
         await CompleteAsync();
+    }
+
+    [Fact]
+    public async Task Update_DiskFull_FailsClearly_FilesOldOrNew_NextRunCompletesOnceThereIsRoom()
+    {
+        // The node's root is a 48 MiB filesystem: version 1 fits, version 2's 24 new files of 4 MiB do not.
+        await RestartAsync(bigFiles: 24, damage: false);
+        Directory.CreateDirectory(Root);
+        Assert.Equal(0, Syscall("mount", "-t", "tmpfs", "-o", "size=48m", "sidus-full", Root));
+        try
+        {
+            Assert.Equal(0, (await UpdateAsync("--to", _v1)).ExitCode);
+            var full = await UpdateAsync("--to", _v2);
+            Assert.True(full.ExitCode == 1, full.Text + full.Err);
+            Assert.Contains("sidus-agent update: FAILED: ", full.Err, StringComparison.Ordinal);
+            Assert.Contains("No space left on device", full.Err, StringComparison.Ordinal);
+            await AssertOldOrNewAsync();
+
+            Assert.Equal(0, Syscall("mount", "-o", "remount,size=200m", Root));
+            await CompleteAsync();
+        }
+        finally
+        {
+            Syscall("umount", "-l", Root);
+        }
     }
 }

@@ -144,15 +144,13 @@ public sealed class QemuBootTests : IDisposable
 
     private async Task PrepareHomeAsync()
     {
-        var root = Path.Combine(_home, "root", "boot");
-        Directory.CreateDirectory(root);
-        await File.WriteAllBytesAsync(Path.Combine(root, "vmlinuz-6.1.0-18-amd64"), new byte[4096]);
+        await BootableRoot.WriteAsync(Path.Combine(_home, "root"));
         using (var repository = Repository.Open(_home))
         {
             new ImageStore(repository).ImportDirectory("deb", Path.Combine(_home, "root"), "qemu test", null, CancellationToken.None);
         }
 
         await using var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName));
-        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "vm1", Macs = [MacAddress.Parse(VmMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Install } }));
+        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "vm1", Macs = [MacAddress.Parse(VmMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Ram } }));
     }
 }

@@ -143,11 +143,11 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
         return attacker;
     }
 
-    /// <summary>An image with a kernel, a node (install mode) booting it, and a TFTP root with one file.</summary>
+    /// <summary>An image with a kernel, a node (ram mode) booting it, and a TFTP root with one file.</summary>
     private async Task<string> PrepareHomeAsync()
     {
         var root = _lab.TempFile("root");
-        Directory.CreateDirectory(Path.Combine(root, "boot"));
+        await BootableRoot.WriteAsync(root);
         await File.WriteAllBytesAsync(Path.Combine(root, "boot", "vmlinuz-" + BootableRoot.Release), _kernel);
         await File.WriteAllBytesAsync(Path.Combine(root, "boot", "initrd.img-" + BootableRoot.Release), BootableRoot.Random(1000));
         Directory.CreateDirectory(TftpRoot);
@@ -161,7 +161,7 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
         await using var inventory = await InventoryStore.OpenAsync(Path.Combine(_lab.Home, InventoryStore.DefaultFileName));
         await inventory.EditAsync(e => e.AddNodeAsync(new Node
         {
-            Name = "n1", Macs = [MacAddress.Parse(NodeMac)], Settings = new NodeSettings { Image = "tiny", Mode = BootMode.Install },
+            Name = "n1", Macs = [MacAddress.Parse(NodeMac)], Settings = new NodeSettings { Image = "tiny", Mode = BootMode.Ram },
         }));
         return version;
     }
@@ -178,12 +178,12 @@ public sealed class ServeFloodTests(ITestOutputHelper output) : IDisposable
         }
 
         var leased = clock.Elapsed;
-        var script = Get(client, "/boot/" + NodeMac.Replace(':', '-') + ".ipxe");
+        var script = BootableRoot.ScriptWhenReady(() => System.Text.Encoding.UTF8.GetString(Get(client, "/boot/" + NodeMac.Replace(':', '-') + ".ipxe")));
         // The kernel's URL as the script gives it: with the boot's ticket (docs/node-access.md).
-        var kernelUrl = System.Text.Encoding.UTF8.GetString(script).Split('\n')
+        var kernelUrl = script.Split('\n')
             .Where(l => l.StartsWith("kernel ", StringComparison.Ordinal)).Select(l => l.Split(' ')[1]).FirstOrDefault();
-        Assert.True(kernelUrl is not null && kernelUrl.StartsWith($"/images/{version}/vmlinuz?ticket=", StringComparison.Ordinal),
-            "no kernel line with a ticket in the script:\n" + System.Text.Encoding.UTF8.GetString(script));
+        Assert.True(kernelUrl is not null && kernelUrl.StartsWith($"/images/{version}/sidus-vmlinuz?ticket=", StringComparison.Ordinal),
+            "no kernel line with a ticket in the script:\n" + script);
         var scripted = clock.Elapsed;
         Assert.Equal(_kernel, Get(client, kernelUrl));
         var kernel = clock.Elapsed;

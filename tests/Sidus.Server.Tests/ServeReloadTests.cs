@@ -50,9 +50,13 @@ public sealed partial class ServeReloadTests : IDisposable
 
         // The kernel as the node's script names it: with the boot's ticket, issued to the node at its leased address.
         Assert.True(_client.Run("ip", ["addr", "replace", first.Address + "/24", "dev", "veth1"]).Succeeded, "the lease's address on the client");
-        var script = _client.Run("curl", ["-sS", "--fail", $"http://10.77.0.1:8080/boot/{ClientMac.Replace(':', '-')}.ipxe"]);
-        var kernelUrl = "http://10.77.0.1:8080" + Regex.Match(script.StandardOutput, @"kernel (/images/\S+\?ticket=\S+)").Groups[1].Value;
-        Assert.True(kernelUrl.Contains("ticket=", StringComparison.Ordinal), "no ticket in the script:\n" + script);
+        // The image's own kernel, with the ticket the script gives for the Sidus one (its initramfs made first:
+        // until then the server answers "preparing, ask again").
+        var kernelLine = KernelLine();
+        var script = BootableRoot.ScriptWhenReady(() => _client.Run("curl", ["-sS", "--fail", $"http://10.77.0.1:8080/boot/{ClientMac.Replace(':', '-')}.ipxe"]).StandardOutput);
+        var kernelMatch = kernelLine.Match(script);
+        Assert.True(kernelMatch.Success, "no kernel with a ticket in the script:\n" + script);
+        var kernelUrl = $"http://10.77.0.1:8080{kernelMatch.Groups["dir"].Value}vmlinuz{kernelMatch.Groups["ticket"].Value}";
 
         // A download that spans the reload: 56 MiB at 8 MiB/s, 7 s.
         var download = Path.Combine(_home, "kernel.download");
@@ -137,10 +141,9 @@ public sealed partial class ServeReloadTests : IDisposable
 
     private async Task<(string Version, byte[] Kernel)> PrepareHomeAsync()
     {
-        var root = Path.Combine(_home, "root", "boot");
-        Directory.CreateDirectory(root);
+        await BootableRoot.WriteAsync(Path.Combine(_home, "root"));
         var kernel = RandomNumberGenerator.GetBytes(KernelBytes);
-        await File.WriteAllBytesAsync(Path.Combine(root, "vmlinuz-6.1.0-18-amd64"), kernel);
+        await File.WriteAllBytesAsync(Path.Combine(_home, "root", "boot", "vmlinuz-" + BootableRoot.Release), kernel);
         string version;
         using (var repository = Repository.Open(_home))
         {
@@ -149,9 +152,12 @@ public sealed partial class ServeReloadTests : IDisposable
 
         Directory.Delete(Path.Combine(_home, "root"), recursive: true);
         await using var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName));
-        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "box", Macs = [MacAddress.Parse(ClientMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Install } }));
+        await inventory.EditAsync(e => e.AddNodeAsync(new Node { Name = "box", Macs = [MacAddress.Parse(ClientMac)], Settings = new NodeSettings { Image = "deb", Mode = BootMode.Ram } }));
         return (version, kernel);
     }
+
+    [GeneratedRegex(@"kernel (?<dir>/images/[0-9a-f]+/)sidus-vmlinuz(?<ticket>\?ticket=[A-Za-z0-9_-]+)")]
+    private static partial Regex KernelLine();
 
     [GeneratedRegex(@"EVENT bound ip=(?<ip>\S+) router=(?<router>\S*) dns=(?<dns>[^\n]*)")]
     private static partial Regex Bound();

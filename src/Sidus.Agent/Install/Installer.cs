@@ -121,7 +121,7 @@ internal static class Installer
     {
         var options = new UpdateOptions
         {
-            Root = Target, Server = reporter.Server, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = false,
+            Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = false,
             Say = AgentConsole.Say,
         };
         var backoff = new Backoff(5, 60);
@@ -155,7 +155,7 @@ internal static class Installer
         // The node's settings are on the disk now: the engine leaves the override layer's paths alone, as updates will.
         var result = await NodeUpdater.RunAsync(new UpdateOptions
         {
-            Root = Target, Server = reporter.Server, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = true,
+            Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = true,
         }, CancellationToken.None);
         if (result.Problem is { } problem)
         {

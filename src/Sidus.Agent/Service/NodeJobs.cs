@@ -35,7 +35,7 @@ internal static class NodeJobs
         // sync's record); the layer is written again after a real update.
         var options = new UpdateOptions
         {
-            Root = root, Server = server, TokenFile = tokenFile, To = job.To, DryRun = job.DryRun, NoDelete = job.NoDelete, KeepDrift = job.KeepDrift,
+            Root = root, Server = server, Mac = mac, TokenFile = tokenFile, To = job.To, DryRun = job.DryRun, NoDelete = job.NoDelete, KeepDrift = job.KeepDrift,
             Excludes = job.Excludes ?? [], Say = line => AgentConsole.Say("update: " + line),
         };
         AgentConsole.Say($"service: {job.Kind}" + (job.To is null ? string.Empty : $" to {job.ToRef}") + (job.DryRun ? " (dry run)" : string.Empty));

@@ -48,8 +48,9 @@ internal static class NodeUpdater
         {
             var result = TreeSync.Drift(root, Under(root, InstalledNode.StateCacheFile), new CheckoutOptions
             {
-                // The last sync's own excludes (the node's override paths among them), else the defaults.
-                Excludes = new SyncExcludes([.. LastExcludes(root) ?? UpdateExcludes.Paths, .. options.Excludes]),
+                // What an update leaves alone: the defaults, and the last sync's own excludes (the node's override
+                // paths, its --exclude paths). The install's are fewer (it writes all but the node's own files).
+                Excludes = new SyncExcludes([.. UpdateExcludes.Paths, .. LastExcludes(root) ?? [], .. options.Excludes]),
                 StayOnFilesystem = true,
                 OnDrift = (kind, path) => Found(drift, options, kind, path),
             });
@@ -97,12 +98,12 @@ internal static class NodeUpdater
         var target = options.To is { } to
             ? (to.Length == NodeVersion.IdLength && to.All(char.IsAsciiHexDigitLower) ? new NodeVersion(to, previous?.Id == to ? previous.Ref : "?")
                 : throw new UpdateFailedException($"--to '{to}' is not a version id (64 lower-case hex digits; 'sidus image log NAME' lists them)"))
-            : await TargetAsync(http, server, settings?.Mac ?? throw new UpdateFailedException(
+            : await TargetAsync(http, server, options.Mac ?? settings?.Mac ?? throw new UpdateFailedException(
                 $"no --to VERSION and no node settings ({settingsFile}) to ask the server which version this node should run"), cancellation);
         // The defaults keep a node's own state; a root that holds no version yet (an empty directory) has none, and
         // gets the whole image but the node's own files. The node's override files are its own too: the update
         // leaves them as the overrides wrote them.
-        var overrides = settings is null ? [] : await OverridePathsAsync(http, server, settings.Mac, options, cancellation);
+        var overrides = (options.Mac ?? settings?.Mac) is { } mac ? await OverridePathsAsync(http, server, mac, options, cancellation) : [];
         var excludes = new SyncExcludes([.. previous is null ? InstalledNode.AlwaysKept : UpdateExcludes.Paths, .. overrides, .. options.Excludes]);
         Say(options, $"updating {root} to {target.Ref} ({target.Id[..12]}) from {server}" + (previous is null ? "" : $"; it holds {previous.Ref}"));
 
@@ -174,10 +175,14 @@ internal static class NodeUpdater
         string? bootloader = null;
         if (!options.DryRun)
         {
+            // The version file claims the tree: the tree is on the disk first, so that a power cut after the claim
+            // cannot leave a node recorded at a version it only half holds.
+            ProcessRoot.Sync();
             var versionFile = Under(root, InstalledNode.VersionFile);
             Directory.CreateDirectory(Path.GetDirectoryName(versionFile)!);
             AtomicFile.WriteText(versionFile, target.Format());
             AtomicFile.WriteText(Under(root, InstalledNode.ExcludesFile), excludesText);
+            ProcessRoot.Sync();
             if (kernelChanged)
             {
                 bootloader = await RegenerateBootloaderAsync(root, cancellation);

@@ -14,6 +14,10 @@ internal sealed record UpdateOptions
     /// <summary>The credential's file; null: ROOT's <see cref="InstalledNode.KeyFile"/>.</summary>
     public string? TokenFile { get; init; }
 
+    /// <summary>The node's MAC (its override layer's paths are left alone, and its target version asked for); null:
+    /// the <c>mac =</c> of ROOT's <see cref="InstalledNode.SettingsFile"/>, or none for a plain directory.</summary>
+    public string? Mac { get; init; }
+
     /// <summary>A version id; null: the version the server says the node should run (<see cref="NodeRoutes.TargetTemplate"/>).</summary>
     public string? To { get; init; }
 

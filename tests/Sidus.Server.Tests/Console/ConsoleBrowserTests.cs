@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using OpenQA.Selenium;
 using Sidus.Nodes;
@@ -91,7 +90,7 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         await browser.WaitAsync(d => Stage(browser, "web1") == "dhcp", "web1 at stage dhcp");
 
         node.Ip("addr", "replace", lease.Address + "/24", "dev", DhcpClients.Interface);
-        var script = Curl(node, NodeRoutes.Script(NodeMac.Replace(':', '-'))).Body;
+        var script = BootableRoot.ScriptWhenReady(() => Curl(node, NodeRoutes.Script(NodeMac.Replace(':', '-'))).Body);
         var kernel = KernelUrl().Match(script).Groups[1].Value;
         Assert.True(kernel.Length > 0, "no kernel URL in the node's script:\n" + script);
         await browser.WaitAsync(d => Stage(browser, "web1") == "script", "web1 at stage script");
@@ -132,7 +131,7 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         Assert.Equal(stages, browser.Driver.FindElements(By.CssSelector("ol.timeline .badge")).Select(e => e.Text));
         var settings = browser.Driver.FindElement(By.Id("settings")).FindElement(By.XPath("following-sibling::table")).Text;
         Assert.Contains("image deb group:rack1", settings, StringComparison.Ordinal);
-        Assert.Contains("mode install node", settings, StringComparison.Ordinal);
+        Assert.Contains("mode ram node", settings, StringComparison.Ordinal);
         Assert.Contains("login prompt", browser.Driver.FindElement(By.Id("recent-events")).Text, StringComparison.Ordinal);
         Assert.Contains("/etc/hostname", browser.Driver.FindElement(By.Id("override-files")).Text, StringComparison.Ordinal);
         browser.Script("window.sidusNotReloaded = true");
@@ -162,7 +161,7 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         var node = _lab.AddClient(NodeMac);
         var lease = DhcpClients.Udhcpc(_lab, node, Ipxe);
         node.Ip("addr", "replace", lease.Address + "/24", "dev", DhcpClients.Interface);
-        var script = Curl(node, NodeRoutes.Script(NodeMac.Replace(':', '-'))).Body;
+        var script = BootableRoot.ScriptWhenReady(() => Curl(node, NodeRoutes.Script(NodeMac.Replace(':', '-'))).Body);
         var (claimed, session) = Curl(node, NodeRoutes.Claim, "-X", "POST", "--data-binary", Ticket().Match(script).Groups[1].Value);
         Assert.Equal(200, claimed);
         Assert.Equal(202, Curl(node, NodeRoutes.Events(NodeMac), "-X", "POST", "-H", "Authorization: " + NodeCredentials.Authorization(session.Trim()),
@@ -226,8 +225,7 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
     private async Task<string> StartAsync()
     {
         var root = Path.Combine(_lab.Home, "root");
-        Directory.CreateDirectory(Path.Combine(root, "boot"));
-        await File.WriteAllBytesAsync(Path.Combine(root, "boot", "vmlinuz-6.1.0-18-amd64"), RandomNumberGenerator.GetBytes(100_000));
+        await BootableRoot.WriteAsync(root);
         using (var repository = Repository.Open(_lab.Home))
         {
             new ImageStore(repository).ImportDirectory("deb", root, "console test", null, CancellationToken.None);
@@ -240,8 +238,8 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
             {
                 await e.AddGroupAsync(new Sidus.Nodes.Group { Name = "rack1", Settings = new NodeSettings { Image = "deb" } });
                 await e.AddGroupAsync(new Sidus.Nodes.Group { Name = "rack2", Settings = new NodeSettings { Image = "deb" } });
-                await e.AddNodeAsync(new Node { Name = "web1", Macs = [MacAddress.Parse(NodeMac)], Groups = ["rack1"], Settings = new NodeSettings { Mode = BootMode.Install } });
-                await e.AddNodeAsync(new Node { Name = "web2", Macs = [MacAddress.Parse(OtherMac)], Groups = ["rack2"], Settings = new NodeSettings { Mode = BootMode.Install } });
+                await e.AddNodeAsync(new Node { Name = "web1", Macs = [MacAddress.Parse(NodeMac)], Groups = ["rack1"], Settings = new NodeSettings { Mode = BootMode.Ram } });
+                await e.AddNodeAsync(new Node { Name = "web2", Macs = [MacAddress.Parse(OtherMac)], Groups = ["rack2"], Settings = new NodeSettings { Mode = BootMode.Ram } });
             });
         }
 
@@ -262,7 +260,7 @@ public sealed partial class ConsoleBrowserTests(ITestOutputHelper output) : IDis
         return (int.Parse(text[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture), text[..cut]);
     }
 
-    [GeneratedRegex(@"kernel (/images/[0-9a-f]+/vmlinuz\?ticket=[A-Za-z0-9_-]+)")]
+    [GeneratedRegex(@"kernel (/images/[0-9a-f]+/sidus-vmlinuz\?ticket=[A-Za-z0-9_-]+)")]
     private static partial Regex KernelUrl();
 
     [GeneratedRegex(@"vmlinuz\?ticket=([A-Za-z0-9_-]+)")]
