@@ -24,15 +24,10 @@ image=e2e-debian
 sidus="$repo/sidus"
 command -v rsync >/dev/null || { echo "missing rsync (apt-get install rsync)" >&2; exit 1; }
 source "$repo/bench/lib/netns-pair.sh"
+source "$repo/bench/lib/agent.sh"
 
 "$sidus" --help >/dev/null   # the AOT CLI, built once outside the timings
-agent_dir=$work/agent
-if [[ ! -x $agent_dir/sidus-agent || -n $(find "$repo/src/Sidus.Agent" "$repo/src/Sidus.Store" "$repo/src/Sidus.Wire" -name '*.cs' -newer "$agent_dir/sidus-agent" | head -1) ]]; then
-  echo "publishing the NativeAOT agent..."
-  dotnet publish "$repo/src/Sidus.Agent/Sidus.Agent.csproj" -c Aot -p:Optimize=true -r linux-x64 -p:PublishAot=true \
-    -p:SelfContained=true -o "$agent_dir" --nologo -v q >/dev/null
-fi
-agent=$agent_dir/sidus-agent
+bench_agent "$repo" "$work/agent"
 
 v1=$("$sidus" --home "$home" image log "$image" --json | python3 -c 'import json,sys; v=json.load(sys.stdin); print(next(x["id"] for x in v if x["version"]==1))')
 v2=$("$sidus" --home "$home" image log "$image" --json | python3 -c 'import json,sys; v=json.load(sys.stdin); print(next(x["id"] for x in v if x["version"]==2))')

@@ -111,6 +111,49 @@ public sealed class ServingCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task WriteContents_ManyNodesAtOnce_CompressEachContentOnce_SameBytes()
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("a line of a config file\n", 4000)));
+        var source = _store.Dir("text");
+        File.WriteAllBytes(Path.Combine(source, "notes"), text);
+        _store.Import("text", source);
+        var ids = new[] { ObjectId.Hash(text), _id };
+        using var server = Repository.Open(_store.Home);
+
+        var cache = new ServingCache(server);
+        using var go = new ManualResetEventSlim();
+        var nodes = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            go.Wait(TimeSpan.FromSeconds(10));
+            using var output = new MemoryStream();
+            await ContentServer.WriteContentsAsync(cache, ids, zstd: true, output, CancellationToken.None);
+            return output.ToArray();
+        })).ToArray();
+        go.Set();
+        var answers = await Task.WhenAll(nodes).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, cache.Compressed.Made);
+        Assert.Equal(30, cache.Compressed.Reused);
+        Assert.All(answers, a => Assert.Equal(answers[0], a));
+        var (_, length, encoding, sent) = Sidus.Wire.Contracts.ContentsFrame.ReadHeader(answers[0]);
+        Assert.Equal((text.Length, Sidus.Wire.Contracts.ContentsFrame.Zstd), (length, encoding));
+        var unpacked = new byte[text.Length];
+        Zstd.Decompress(answers[0].AsSpan(Sidus.Wire.Contracts.ContentsFrame.HeaderLength, (int)sent), unpacked);
+        Assert.Equal(text, unpacked);
+
+        // A cache too small to keep anything: the same answer, compressed each time.
+        var tiny = new ServingCache(server, compressedBytes: 1);
+        for (var i = 0; i < 3; i++)
+        {
+            using var output = new MemoryStream();
+            await ContentServer.WriteContentsAsync(tiny, ids, zstd: true, output, CancellationToken.None);
+            Assert.Equal(answers[0], output.ToArray());
+        }
+
+        Assert.Equal(6, tiny.Compressed.Made);
+        Assert.Equal(0, tiny.Compressed.Bytes);
+    }
+
+    [Fact]
     public void VerifiedIdSet_Full_StartsAgainEmpty()
     {
         var set = new VerifiedIdSet(2);

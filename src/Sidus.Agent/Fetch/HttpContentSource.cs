@@ -13,7 +13,6 @@ namespace Sidus.Agent.Fetch;
 internal sealed class HttpContentSource(HttpClient http, string server, string version, IReadOnlyList<ManifestEntry> manifest,
     Func<string, Backoff, Task> failAndWait) : IContentSource
 {
-    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
     private int _requests;
     private long _hashTicks;
     private long _writeTicks;
@@ -98,8 +97,7 @@ internal sealed class HttpContentSource(HttpClient http, string server, string v
         ContentWriter write, Action<long> onWritten, CancellationToken cancellation)
     {
         Interlocked.Increment(ref _requests);
-        // Headers only: the body is read as it comes, so a slow but live link (300 nodes on one gigabit port) is not
-        // cut by a whole-request timeout; a stalled one is, by the idle limit on every read.
+        // Headers only: the body is read as it comes (IdleReader).
         using var response = await http.GetAsync(server + ContentRoutes.BatchOf(version, index), HttpCompletionOption.ResponseHeadersRead, cancellation);
         if (!response.IsSuccessStatusCode)
         {
@@ -107,19 +105,8 @@ internal sealed class HttpContentSource(HttpClient http, string server, string v
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        async Task ReadAsync(Memory<byte> buffer)
-        {
-            idle.CancelAfter(IdleLimit);
-            try
-            {
-                await stream.ReadExactlyAsync(buffer, idle.Token);
-            }
-            catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellation.IsCancellationRequested)
-            {
-                throw new IOException($"the server sent nothing for {IdleLimit.TotalSeconds:F0} s");
-            }
-        }
+        using var reader = new IdleReader(stream, cancellation);
+        Task ReadAsync(Memory<byte> buffer) => reader.ReadExactlyAsync(buffer);
 
         var header = new byte[ContentBatchFrame.HeaderLength];
         foreach (var item in items)

@@ -18,7 +18,6 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     /// <summary>File data per request: large enough that a request's overhead vanishes, small enough to retry.</summary>
     public const long RequestBytes = 32L << 20;
     public const int Attempts = 4;
-    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
     private long _received;
     private int _requests;
 
@@ -114,23 +113,10 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var reader = new IdleReader(stream, cancellation);
         async Task ReadAsync(Memory<byte> buffer)
         {
-            idle.CancelAfter(IdleLimit);
-            try
-            {
-                await stream.ReadExactlyAsync(buffer, idle.Token);
-            }
-            catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellation.IsCancellationRequested)
-            {
-                throw new IOException($"the server sent nothing for {IdleLimit.TotalSeconds:F0} s");
-            }
-            catch (EndOfStreamException)
-            {
-                throw new IOException("the server's answer ended early");
-            }
-
+            await reader.ReadExactlyAsync(buffer);
             Interlocked.Add(ref _received, buffer.Length);
         }
 

@@ -36,11 +36,22 @@ internal static class ServingEndpoints
         return ctx.Request.RouteValues[key] is string { Length: HexIdLength } text && ObjectId.TryParse(text, out id);
     }
 
+    /// <summary>The route's version id; null once a 400 answer said it is not one.</summary>
+    private static async Task<ObjectId?> VersionAsync(HttpContext ctx)
+    {
+        if (TryId(ctx, "version", out var version))
+        {
+            return version;
+        }
+
+        await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
+        return null;
+    }
+
     private static async Task ManifestAsync(HttpContext ctx)
     {
-        if (!TryId(ctx, "version", out var version))
+        if (await VersionAsync(ctx) is not { } version)
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
             return;
         }
 
@@ -135,9 +146,8 @@ internal static class ServingEndpoints
 
     private static async Task BatchAsync(HttpContext ctx)
     {
-        if (!TryId(ctx, "version", out var version))
+        if (await VersionAsync(ctx) is not { } version)
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
             return;
         }
 
@@ -206,9 +216,8 @@ internal static class ServingEndpoints
     /// </summary>
     private static async Task ContentsAsync(HttpContext ctx)
     {
-        if (!TryId(ctx, "version", out var version))
+        if (await VersionAsync(ctx) is not { } version)
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status400BadRequest, $"'{ctx.Request.RouteValues["version"]}' is not a version id (64 hex digits)");
             return;
         }
 

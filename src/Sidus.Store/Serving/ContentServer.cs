@@ -106,16 +106,14 @@ public static class ContentServer
             var length = ContentStore.Length(cache.Repository.Objects, content);
             if (zstd && length is >= CompressFrom and <= CompressUpTo)
             {
-                var data = new byte[length];
-                var at = 0;
-                foreach (var piece in cache.Read(content))
+                byte[]? data = null;
+                var packed = cache.Compressed.GetOrMake(content, () =>
                 {
-                    piece.Span.CopyTo(data.AsSpan(at));
-                    at += piece.Length;
-                }
-
-                var packed = Compression.Zstd.Compress(data, ContentsZstdLevel);
-                var (encoding, body) = packed.Length < length - length / 10 ? (ContentsFrame.Zstd, packed) : (ContentsFrame.Raw, data);
+                    data = Whole(cache, content, length);
+                    var made = Compression.Zstd.Compress(data, ContentsZstdLevel);
+                    return made.Length < length - length / 10 ? made : null;
+                });
+                var (encoding, body) = packed is not null ? (ContentsFrame.Zstd, packed) : (ContentsFrame.Raw, data ?? Whole(cache, content, length));
                 ContentsFrame.WriteHeader(header, id, length, encoding, body.Length);
                 await output.WriteAsync(header, cancellation);
                 await output.WriteAsync(body, cancellation);
@@ -129,6 +127,20 @@ public static class ContentServer
                 await output.WriteAsync(piece, cancellation);
             }
         }
+    }
+
+    /// <summary>CONTENT's LENGTH bytes in one array.</summary>
+    private static byte[] Whole(ServingCache cache, ObjectId content, long length)
+    {
+        var data = new byte[length];
+        var at = 0;
+        foreach (var piece in cache.Read(content))
+        {
+            piece.Span.CopyTo(data.AsSpan(at));
+            at += piece.Length;
+        }
+
+        return data;
     }
 
     private static void FrameHeader(byte[] header, ObjectId id, long length)

@@ -7,7 +7,7 @@ namespace Sidus.Store.Serving;
 /// What a server remembers about one opened store (<see cref="PackSet"/>) so that many nodes fetching the same
 /// version cost little more than one: which contents were verified (each is hashed once per process, by the first
 /// request that needs it, while concurrent requests for it wait for that one check), decompressed frames shared by
-/// all requests, and the manifests made.
+/// all requests, the contents compressed for the wire, and the manifests made.
 /// </summary>
 /// <remarks>
 /// Verified once means: a pack damaged on disk AFTER its object was verified in this process is no longer caught
@@ -19,6 +19,7 @@ public sealed class ServingCache
 {
     public const int DefaultVerifiedCapacity = 1 << 18;
     public const long DefaultFrameBytes = 256L << 20;
+    public const long DefaultCompressedBytes = 256L << 20;
     private const int MaxManifests = 8;
 
     private readonly ConcurrentDictionary<ObjectId, Task> _checking = new();
@@ -26,11 +27,13 @@ public sealed class ServingCache
     private readonly ConcurrentDictionary<ObjectId, Lazy<List<List<BatchItem>>>> _batches = new();
     private int _checksRun;
 
-    public ServingCache(Repository repository, int verifiedCapacity = DefaultVerifiedCapacity, long frameBytes = DefaultFrameBytes)
+    public ServingCache(Repository repository, int verifiedCapacity = DefaultVerifiedCapacity, long frameBytes = DefaultFrameBytes,
+        long compressedBytes = DefaultCompressedBytes)
     {
         ArgumentNullException.ThrowIfNull(repository);
         Repository = repository;
         Verified = new VerifiedIdSet(verifiedCapacity);
+        Compressed = new CompressedFrameCache(compressedBytes);
         if (frameBytes > 0)
         {
             repository.Objects.SharedFrames = new SharedFrameCache(frameBytes);
@@ -40,6 +43,9 @@ public sealed class ServingCache
     public Repository Repository { get; }
 
     public VerifiedIdSet Verified { get; }
+
+    /// <summary>The contents answers' zstd bodies, compressed once for every node that asks.</summary>
+    public CompressedFrameCache Compressed { get; }
 
     /// <summary>How many content checks ran (hashing the data), as opposed to answered from <see cref="Verified"/>.</summary>
     public int Checks => Volatile.Read(ref _checksRun);

@@ -33,19 +33,14 @@ public static class ApplyCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(file)!;
-            string text;
-            try
+            if (await InventoryCli.ReadInputAsync(path, ct) is not ({ } text, { } shown))
             {
-                text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return InventoryCli.Error($"cannot read {path}: {e.Message}");
+                return InventoryCli.Usage;
             }
 
             return await InventoryCli.RunAsync(r, db, ct, async store =>
             {
-                var doc = InventoryYaml.Parse(text, path == "-" ? "<stdin>" : path, f => ReadLayoutFile(path, f));
+                var doc = InventoryYaml.Parse(text, shown, f => ReadLayoutFile(path, f));
                 var plan = await InventoryApplier.ApplyAsync(store, doc, r.GetValue(prune), r.GetValue(dryRun), ct);
                 foreach (var line in plan.Describe())
                 {

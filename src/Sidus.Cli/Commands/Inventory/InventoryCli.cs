@@ -111,6 +111,21 @@ public static class InventoryCli
         public void Dispose() => _repository?.Dispose();
     }
 
+    /// <summary>The text of the file PATH ("-": standard input), and the name to show in messages ("&lt;stdin&gt;" for
+    /// "-"); null, with the reason said, when it cannot be read.</summary>
+    public static async Task<(string Text, string Shown)?> ReadInputAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return path == "-" ? (await Console.In.ReadToEndAsync(ct), "<stdin>") : (await File.ReadAllTextAsync(path, ct), path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error($"cannot read {path}: {e.Message}");
+            return null;
+        }
+    }
+
     public static int Error(string message, int code = Usage)
     {
         CliError.Write(message);

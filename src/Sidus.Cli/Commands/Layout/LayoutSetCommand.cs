@@ -25,21 +25,16 @@ public static class LayoutSetCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(file)!;
-            string text;
-            try
+            if (await InventoryCli.ReadInputAsync(path, ct) is not ({ } text, { } shown))
             {
-                text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return InventoryCli.Error($"cannot read {path}: {e.Message}");
+                return InventoryCli.Usage;
             }
 
             return await InventoryCli.RunAsync(r, db, ct, async store =>
             {
                 var (stored, added) = await store.EditAsync(
-                    e => e.SetLayoutAsync(r.GetValue(name)!, text, DateTimeOffset.UtcNow, path == "-" ? "<stdin>" : path), ct);
-                var layout = StoredLayout.Check(text, path == "-" ? "<stdin>" : path);
+                    e => e.SetLayoutAsync(r.GetValue(name)!, text, DateTimeOffset.UtcNow, shown), ct);
+                var layout = StoredLayout.Check(text, shown);
                 foreach (var warning in layout.Warnings)
                 {
                     Console.Error.WriteLine("warning: " + warning);
