@@ -30,8 +30,15 @@ cleanup() { [[ -z $serve_pid ]] || kill "$serve_pid" 2>/dev/null || true; wait 2
 trap cleanup EXIT
 netns_pair_up
 
+# Every simulated node shares the client namespace's one address: the per-address connection limit (8, for a real
+# boot network) is raised so that it counts nodes, not addresses.
+cat > "$work/serve-many.toml" <<CONF
+[limits]
+http-connections-per-source = 1000
+CONF
 start_serve() {
-  ip netns exec "$srv" "$sidus" --home "$home" serve --no-tftp --no-nbd --listen "$sip" --http-port 8080 > "$work/serve-many.log" 2>&1 &
+  ip netns exec "$srv" "$sidus" --home "$home" serve --config "$work/serve-many.toml" --no-tftp --no-nbd --listen "$sip" --http-port 8080 \
+    > "$work/serve-many.log" 2>&1 &
   serve_pid=$!
   for _ in $(seq 150); do ip netns exec "$cli" curl -sf "http://$sip:8080/healthz" >/dev/null && return; sleep 0.2; done
   cat "$work/serve-many.log" >&2; echo "sidus serve did not start" >&2; exit 1

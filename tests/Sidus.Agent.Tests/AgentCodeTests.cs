@@ -26,6 +26,27 @@ public sealed class AgentCodeTests
         }
     }
 
+    [Fact]
+    public void Sha256_InPiecesOfEveryShape_MatchesPlatform()
+    {
+        var data = new byte[1000];
+        new Random(11).NextBytes(data);
+        var random = new Random(12);
+        for (var round = 0; round < 200; round++)
+        {
+            var length = random.Next(data.Length + 1);
+            using var hash = new Sha256.Incremental();
+            for (var at = 0; at < length;)
+            {
+                var piece = Math.Min(length - at, random.Next(0, 150));
+                hash.Append(data.AsSpan(at, piece));
+                at += piece;
+            }
+
+            Assert.Equal(SHA256.HashData(data.AsSpan(0, length)), hash.Finish());
+        }
+    }
+
     [Theory]
     [InlineData("pci:v00001AF4d00001000sv*sd*bc*sc*i*", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", true)]
     [InlineData("pci:v00001AF4d00001000sv*sd*bc*sc*i*", "pci:v00001AF4d00001041sv00001AF4sd00000001bc02sc00i00", false)]

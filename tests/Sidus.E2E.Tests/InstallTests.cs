@@ -50,9 +50,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         InstallAndBoot(Firmware.Bios, "inst-bios", alone: true, layout: PreservingLayout);
 
     [Fact]
-    public void Uefi_InstallsTheDefaultLayout_BootsItLocally() => InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null);
+    public void Uefi_InstallsTheDefaultLayout_ServerKilledMidWrite_BootsItLocally() =>
+        InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null, killServe: true);
 
-    private void InstallAndBoot(Firmware firmware, string node, bool alone, string? layout)
+    private void InstallAndBoot(Firmware firmware, string node, bool alone, string? layout, bool killServe = false)
     {
         var image = fixture.EnsureInstallImage() + "@2";
         using var boot = new ServeBoot(fixture);
@@ -77,6 +78,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
         boot.StartServe();
         boot.PowerOn(firmware, disk: disk, reboot: true);
+        if (killServe)
+        {
+            KillServeMidWrite(boot);
+        }
 
         // Installed, rebooted, told "local" by the script, and up from its disk: the "up" report's root is ext4.
         JsonElement status = default;
@@ -123,6 +128,9 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         Assert.Contains("updated", Tool.Run("debugfs", "-R", "cat /etc/e2e-updated", updated), StringComparison.Ordinal);
         Assert.Contains("File not found", Tool.Run("sh", "-c", $"debugfs -R 'stat /usr/share/doc/fdisk/copyright' '{updated}' 2>&1"), StringComparison.Ordinal);
         Assert.Contains(BootImageFixture.InstallImage + "@3", Tool.Run("debugfs", "-R", "cat /var/lib/sidus/version", updated), StringComparison.Ordinal);
+        var differences = RootDifferences(boot, updated, BootImageFixture.InstallImage + "@3");
+        output.WriteLine("rsync -naHAXc between @3 and the updated root (its excludes left out):\n" + differences);
+        Assert.True(differences.Length == 0, "the updated root differs from @3 beyond its excludes:\n" + differences);
         File.Delete(updated);
         if (layout is not null)
         {
@@ -137,6 +145,23 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var login = DisklessBoot.WaitFor(() => Read(Path.Combine(boot.Work, "alone-serial.log")).Contains(" login:", StringComparison.Ordinal), AloneLimit);
         output.WriteLine($"no server, no network: power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
         Assert.True(login, "the disk did not boot on its own:\n" + ServeBoot.Tail(Read(Path.Combine(boot.Work, "alone-serial.log")), 6000));
+    }
+
+    /// <summary>
+    /// The server dies (SIGKILL) while the node writes the version: the agent says so and tries again; the server
+    /// started again, the install goes on from what was written (the rest of the test sees it finish and boot).
+    /// </summary>
+    private void KillServeMidWrite(ServeBoot boot)
+    {
+        Assert.True(DisklessBoot.WaitFor(() => boot.Serial.Contains("install: writing ", StringComparison.Ordinal), InstallLimit),
+            "the install never started writing:\n" + ServeBoot.Tail(boot.Serial, 4000));
+        Thread.Sleep(TimeSpan.FromSeconds(2));
+        Assert.DoesNotContain("install: wrote ", boot.Serial, StringComparison.Ordinal);
+        boot.KillServe();
+        var failed = DisklessBoot.WaitFor(() => boot.Serial.Contains("again in", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        output.WriteLine("after the kill:\n" + string.Join('\n', boot.Serial.Split('\n').Where(l => l.Contains("again in", StringComparison.Ordinal))));
+        Assert.True(failed, "the agent did not notice the server gone:\n" + ServeBoot.Tail(boot.Serial, 4000));
+        boot.StartServe();
     }
 
     /// <summary>
@@ -158,6 +183,34 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var drift = result.GetProperty("drift").EnumerateArray().Select(d => d.GetProperty("path").GetString()).ToList();
         Assert.Contains("/etc/issue.net", drift);
         Assert.Equal(target, boot.Status(node)!.Value.GetProperty("installed").GetProperty("imageRef").GetString());
+    }
+
+    /// <summary>
+    /// What rsync (checksums, hard links, ACLs, xattrs) finds between a checkout of VERSION and the root filesystem
+    /// IMAGE (mounted read-only on a loop device), leaving out what the node's last update excluded (its record in
+    /// /var/lib/sidus/sync.excludes: the defaults and the override layer's paths), the node's own state and the
+    /// layout's other mount points. Directory times are not compared: a running system's files move them.
+    /// </summary>
+    private static string RootDifferences(ServeBoot boot, string image, string version)
+    {
+        var reference = Path.Combine(boot.Work, "reference");
+        var checkout = boot.SidusWithin(TimeSpan.FromMinutes(5), "image", "checkout", version, reference, "-q");
+        Assert.True(checkout.Code == 0, checkout.Output);
+        var mount = Path.Combine(boot.Work, "root-mount");
+        Directory.CreateDirectory(mount);
+        Tool.Run("mount", "-o", "loop,ro", image, mount);
+        try
+        {
+            var excludes = File.ReadAllLines(Path.Combine(mount, "var/lib/sidus/sync.excludes")).Where(l => l.Length > 0)
+                .Concat(["/var/lib/sidus", "/lost+found", "/data", "/boot/efi"]);
+            return Tool.Run(TimeSpan.FromMinutes(5), Tool.Require("rsync", "rsync"),
+                ["-naHAXc", "--delete", "--omit-dir-times", "-i", .. excludes.Select(e => "--exclude=" + e), reference + "/", mount + "/"]).Trim();
+        }
+        finally
+        {
+            Tool.Run("umount", mount);
+            Directory.Delete(reference, recursive: true);
+        }
     }
 
     /// <summary>The disk as a node installed before would have it: the layout's table, and /data's ext4 holding keep.txt.</summary>

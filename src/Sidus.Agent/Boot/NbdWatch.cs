@@ -24,7 +24,15 @@ internal static class NbdWatch
     /// <summary>Set by the ram copy just before it closes the connection itself: that death is not to be mended.</summary>
     private static volatile bool s_detaching;
 
-    public static async Task<int> RunAsync()
+    /// <summary>
+    /// The same watch on a thread of the running agent: the install's tools root (sfdisk, mkfs, GRUB) is the export
+    /// too, and a server restarted mid-install must not leave it unreadable. No pages are locked: the agent runs from
+    /// the initramfs, which is RAM already.
+    /// </summary>
+    public static void StartBeside() =>
+        new Thread(() => RunAsync(lockMemory: false).GetAwaiter().GetResult()) { IsBackground = true, Name = "nbd-watch" }.Start();
+
+    public static async Task<int> RunAsync(bool lockMemory = true)
     {
         NbdState state;
         try
@@ -48,7 +56,10 @@ internal static class NbdWatch
         using var events = OpenEvents();
         try
         {
-            ProcessMemory.LockCurrent();
+            if (lockMemory)
+            {
+                ProcessMemory.LockCurrent();
+            }
         }
         catch (LinuxException e)
         {

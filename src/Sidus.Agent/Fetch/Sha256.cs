@@ -1,4 +1,5 @@
 using System.Numerics;
+using Sidus.Store.Objects;
 
 namespace Sidus.Agent.Fetch;
 
@@ -32,46 +33,90 @@ internal static class Sha256
     /// </summary>
     public static byte[] HashFast(ReadOnlySpan<byte> data) => HasOpenSsl ? System.Security.Cryptography.SHA256.HashData(data) : Hash(data);
 
-    /// <summary>Has the store's object ids (state caches, links' ids) hashed here when the system has no OpenSSL.</summary>
+    /// <summary>Has the store's object ids (state caches, links' ids, files already on the target) hashed here when
+    /// the system has no OpenSSL.</summary>
     public static void UseWhereNoOpenSsl()
     {
         if (!HasOpenSsl)
         {
-            Sidus.Store.Objects.ObjectId.Hasher = (data, digest) => Hash(data).CopyTo(digest);
+            ObjectId.Hasher = (data, digest) => Hash(data).CopyTo(digest);
+            ObjectId.IncrementalHasher = () => new Incremental();
         }
     }
     private const int BlockLength = 64;
 
     public static byte[] Hash(ReadOnlySpan<byte> data)
     {
-        Span<uint> h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-        Span<uint> w = stackalloc uint[64];
-        var full = data.Length / BlockLength * BlockLength;
-        for (var i = 0; i < full; i += BlockLength)
+        using var hash = new Incremental();
+        hash.Append(data);
+        return hash.Finish();
+    }
+
+    /// <summary>The same SHA-256 over data given in pieces (a file read by extents).</summary>
+    internal sealed class Incremental : ObjectId.IIncrementalHash
+    {
+        private readonly uint[] _h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+        private readonly uint[] _w = new uint[64];
+        private readonly byte[] _partial = new byte[BlockLength];
+        private int _held;
+        private ulong _length;
+
+        public void Append(ReadOnlySpan<byte> data)
         {
-            Block(h, w, data.Slice(i, BlockLength));
+            _length += (ulong)data.Length;
+            if (_held > 0)
+            {
+                var take = Math.Min(BlockLength - _held, data.Length);
+                data[..take].CopyTo(_partial.AsSpan(_held));
+                _held += take;
+                data = data[take..];
+                if (_held < BlockLength)
+                {
+                    return;
+                }
+
+                Block(_h, _w, _partial);
+                _held = 0;
+            }
+
+            var full = data.Length / BlockLength * BlockLength;
+            for (var i = 0; i < full; i += BlockLength)
+            {
+                Block(_h, _w, data.Slice(i, BlockLength));
+            }
+
+            data[full..].CopyTo(_partial);
+            _held = data.Length - full;
         }
 
-        // Padding: 0x80, zeros, then the bit length; one or two final blocks.
-        Span<byte> tail = stackalloc byte[BlockLength * 2];
-        tail.Clear();
-        var rest = data[full..];
-        rest.CopyTo(tail);
-        tail[rest.Length] = 0x80;
-        var tailLength = rest.Length + 1 + 8 <= BlockLength ? BlockLength : BlockLength * 2;
-        BinaryPrimitives.WriteUInt64BigEndian(tail[(tailLength - 8)..], (ulong)data.Length * 8);
-        for (var i = 0; i < tailLength; i += BlockLength)
+        /// <summary>The digest; the padding is 0x80, zeros, then the bit length: one or two final blocks.</summary>
+        public byte[] Finish()
         {
-            Block(h, w, tail.Slice(i, BlockLength));
+            Span<byte> tail = stackalloc byte[BlockLength * 2];
+            tail.Clear();
+            _partial.AsSpan(0, _held).CopyTo(tail);
+            tail[_held] = 0x80;
+            var tailLength = _held + 1 + 8 <= BlockLength ? BlockLength : BlockLength * 2;
+            BinaryPrimitives.WriteUInt64BigEndian(tail[(tailLength - 8)..], _length * 8);
+            for (var i = 0; i < tailLength; i += BlockLength)
+            {
+                Block(_h, _w, tail.Slice(i, BlockLength));
+            }
+
+            var digest = new byte[HashLength];
+            for (var i = 0; i < 8; i++)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(digest.AsSpan(i * 4), _h[i]);
+            }
+
+            return digest;
         }
 
-        var digest = new byte[HashLength];
-        for (var i = 0; i < 8; i++)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(digest.AsSpan(i * 4), h[i]);
-        }
+        ObjectId ObjectId.IIncrementalHash.Finish() => ObjectId.Read(Finish());
 
-        return digest;
+        public void Dispose()
+        {
+        }
     }
 
     private static void Block(Span<uint> h, Span<uint> w, ReadOnlySpan<byte> block)

@@ -45,6 +45,7 @@ internal static class Installer
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(Tools);
         await SharedRoot.AssembleAsync(line, modules, reporter, Tools);
+        Boot.NbdWatch.StartBeside();
         var tools = new ToolRoot(Tools);
         tools.BindKernelTrees();
         var fromImage = new ModuleLoader(release, Tools);

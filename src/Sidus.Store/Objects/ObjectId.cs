@@ -69,6 +69,31 @@ public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
         return Read(digest);
     }
 
+    /// <summary>SHA-256 over data given in pieces, ending in an id.</summary>
+    public interface IIncrementalHash : IDisposable
+    {
+        void Append(ReadOnlySpan<byte> data);
+
+        ObjectId Finish();
+    }
+
+    /// <summary>What <see cref="StartHash"/> makes instead of .NET's incremental SHA-256, when set (see <see cref="Hasher"/>).</summary>
+    public static Func<IIncrementalHash>? IncrementalHasher { get; set; }
+
+    /// <summary>A new incremental SHA-256: <see cref="IncrementalHasher"/>'s, else .NET's.</summary>
+    public static IIncrementalHash StartHash() => IncrementalHasher?.Invoke() ?? new SystemHash();
+
+    private sealed class SystemHash : IIncrementalHash
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
+
+        public ObjectId Finish() => FromHash(_hash);
+
+        public void Dispose() => _hash.Dispose();
+    }
+
     public static ObjectId FromHash(IncrementalHash hash)
     {
         Span<byte> digest = stackalloc byte[Size];

@@ -657,7 +657,8 @@ public sealed class TreeSync
             return true;
         }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Through ObjectId's hook: in an initramfs (no OpenSSL) the agent's own SHA-256.
+        using var hash = ObjectId.StartHash();
         var buffer = new byte[256 * 1024];
         foreach (var e in extents ?? [new Extent(0, status.Size)])
         {
@@ -669,12 +670,12 @@ public sealed class TreeSync
                     return false;
                 }
 
-                hash.AppendData(buffer, 0, n);
+                hash.Append(buffer.AsSpan(0, n));
                 at += n;
             }
         }
 
-        return ObjectId.FromHash(hash) == entry.Content;
+        return hash.Finish() == entry.Content;
     }
 
     private void RunLinks()

@@ -33,6 +33,7 @@ internal sealed partial class ServeBoot : IDisposable
     private readonly BootImageFixture _fixture;
     private readonly OwnedResources _owned = new();
     private BackgroundProcess? _vm;
+    private BackgroundProcess? _serve;
 
     public ServeBoot(BootImageFixture fixture)
     {
@@ -108,11 +109,18 @@ internal sealed partial class ServeBoot : IDisposable
         }
 
         arguments.AddRange(["--interface", "br0", "--dhcp", "full", "--pool", Pool, "--agent", _fixture.AgentPath]);
-        Own(new BackgroundProcess("ip", arguments, ServeLog));
+        _serve = Own(new BackgroundProcess("ip", arguments, ServeLog));
         if (!DisklessBoot.WaitFor(() => ServeText.Contains("HTTP listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
         {
             throw new InvalidOperationException("sidus serve did not start:\n" + ServeText);
         }
+    }
+
+    /// <summary>Kills `sidus serve` (SIGKILL, as a crash would); <see cref="StartServe"/> starts it again.</summary>
+    public void KillServe()
+    {
+        _serve?.Dispose();
+        _serve = null;
     }
 
     /// <summary>The VM's RAM unless a test asks for another size: room for a ram node's copy of the export.</summary>
