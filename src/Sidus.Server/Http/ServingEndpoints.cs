@@ -48,6 +48,18 @@ internal static class ServingEndpoints
         return null;
     }
 
+    /// <summary>Whether the store holds VERSION as an image version; false once a 404 answer said it does not.</summary>
+    private static async Task<bool> HasVersionAsync(HttpContext ctx, ImageStoreView.Lease lease, ObjectId version)
+    {
+        if (lease.Repository.Objects.TryGetKind(version, out var kind) && kind == ObjectKind.Commit)
+        {
+            return true;
+        }
+
+        await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no image version {version.Short} in the store");
+        return false;
+    }
+
     private static async Task ManifestAsync(HttpContext ctx)
     {
         if (await VersionAsync(ctx) is not { } version)
@@ -65,9 +77,8 @@ internal static class ServingEndpoints
         string hash;
         using (var lease = store.Acquire())
         {
-            if (!lease.Repository.Objects.TryGetKind(version, out var kind) || kind != ObjectKind.Commit)
+            if (!await HasVersionAsync(ctx, lease, version))
             {
-                await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no image version {version.Short} in the store");
                 return;
             }
 
@@ -165,9 +176,8 @@ internal static class ServingEndpoints
 
         using var lease = ctx.RequestServices.GetRequiredService<ImageCatalog>().Store.Acquire();
         var repository = lease.Repository;
-        if (!repository.Objects.TryGetKind(version, out var kind) || kind != ObjectKind.Commit)
+        if (!await HasVersionAsync(ctx, lease, version))
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no image version {version.Short} in the store");
             return;
         }
 
@@ -242,10 +252,8 @@ internal static class ServingEndpoints
         }
 
         using var lease = ctx.RequestServices.GetRequiredService<ImageCatalog>().Store.Acquire();
-        var repository = lease.Repository;
-        if (!repository.Objects.TryGetKind(version, out var kind) || kind != ObjectKind.Commit)
+        if (!await HasVersionAsync(ctx, lease, version))
         {
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status404NotFound, $"no image version {version.Short} in the store");
             return;
         }
 
