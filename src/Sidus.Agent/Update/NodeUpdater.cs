@@ -175,14 +175,18 @@ internal static class NodeUpdater
         string? bootloader = null;
         if (!options.DryRun)
         {
-            // The version file claims the tree: the tree is on the disk first, so that a power cut after the claim
-            // cannot leave a node recorded at a version it only half holds.
-            ProcessRoot.Sync();
+            // The version file claims the tree: the root's filesystem is flushed first (the install flushes its
+            // other mounts before it reboots), so that a power cut after the claim cannot leave a node recorded at
+            // a version it only half holds. The two files below are durable as they are written.
+            using (var rootDirectory = DirectoryHandle.Open(root))
+            {
+                rootDirectory.SyncFilesystem();
+            }
+
             var versionFile = Under(root, InstalledNode.VersionFile);
             Directory.CreateDirectory(Path.GetDirectoryName(versionFile)!);
             AtomicFile.WriteText(versionFile, target.Format());
             AtomicFile.WriteText(Under(root, InstalledNode.ExcludesFile), excludesText);
-            ProcessRoot.Sync();
             if (kernelChanged)
             {
                 bootloader = await RegenerateBootloaderAsync(root, cancellation);

@@ -29,21 +29,25 @@ public static class LayoutCheckCommand
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var path = r.GetValue(file)!;
+            if (await InventoryCli.ReadInputAsync(path, ct) is not ({ } text, { } shown))
+            {
+                return InventoryCli.Usage;
+            }
+
             Sidus.Nodes.Layouts.Layout layout;
             LayoutPlan? plan = null;
             try
             {
-                var text = path == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
-                layout = LayoutYaml.Parse(text, path == "-" ? "<stdin>" : path);
+                layout = LayoutYaml.Parse(text, shown);
                 var sizes = r.GetValue(diskSize) ?? [];
                 if (sizes.Length > 0)
                 {
                     plan = LayoutPlan.Make(layout, DiskSizes(layout, sizes));
                 }
             }
-            catch (Exception e) when (e is LayoutException or IOException or UnauthorizedAccessException)
+            catch (LayoutException e)
             {
-                return InventoryCli.Error(e is LayoutException ? e.Message : $"cannot read {path}: {e.Message}");
+                return InventoryCli.Error(e.Message);
             }
 
             foreach (var warning in layout.Warnings)
