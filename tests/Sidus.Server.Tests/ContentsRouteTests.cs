@@ -78,5 +78,10 @@ public sealed class ContentsRouteTests(ServerFixture f) : IClassFixture<ServerFi
         Assert.Equal(200, status);
         var (_, length, encoding, sent) = ContentsFrame.ReadHeader(answer);
         Assert.Equal((f.Kernel.Length, ContentsFrame.Raw, (long)f.Kernel.Length), (length, encoding, sent));
+
+        // What the server compressed (or found not worth it) for one node is shared, but never past the access check:
+        // a session of another version is still refused the same content once the cache holds it.
+        var other = await NodeSessions.SessionAsync(f.Server, ServerFixture.Mac(0x63), OtherVersion);
+        Assert.Equal(403, (await PostAsync(ContentsRequest.Encode([kernel], acceptZstd: true), NodeSessions.Bearer(other))).Status);
     }
 }
