@@ -156,7 +156,7 @@ public sealed unsafe class DirectoryHandle : IDisposable
             (long)sx.Size,
             (long)sx.Blocks,
             sx.Ino,
-            ((ulong)sx.DevMajor << 32) | sx.DevMinor,
+            FileStatus.DeviceNumber(sx.DevMajor, sx.DevMinor),
             sx.Nlink,
             sx.MtimeSec,
             sx.MtimeNsec,

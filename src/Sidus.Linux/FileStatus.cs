@@ -32,6 +32,9 @@ public readonly record struct FileStatus(
 {
     public const uint S_IFMT = 0xF000;
 
+    /// <summary>How <see cref="Device"/> holds a filesystem's device number (as /proc/self/mountinfo gives it).</summary>
+    public static ulong DeviceNumber(uint major, uint minor) => ((ulong)major << 32) | minor;
+
     /// <summary>True when the file has fewer allocated blocks than its size needs: it may have holes.</summary>
     public bool MayBeSparse => Kind == FileKind.Regular && Blocks * 512 < Size;
 

@@ -75,6 +75,72 @@ public static class TreeDiff
         }
     }
 
+    /// <summary>The changes from a stored version (null: none yet) to a tree still in memory (a capture's dry run).</summary>
+    public static List<PathChange> Compare(Repository repository, TreeEntry? oldRoot, MemoryTree newTree)
+    {
+        var changes = new List<PathChange>();
+        var what = oldRoot is null ? [] : Differences(oldRoot, newTree.Root.Entry, compareTree: false);
+        if (what.Count > 0)
+        {
+            changes.Add(new PathChange(ChangeKind.Modified, "/"u8.ToArray(), FileKind.Directory, what));
+        }
+
+        CompareWithMemory(repository, oldRoot?.Tree ?? ObjectId.Zero, newTree.Root, [], changes);
+        return changes;
+    }
+
+    private static void CompareWithMemory(Repository repository, ObjectId oldTree, MemoryNode newer, byte[] prefix, List<PathChange> changes)
+    {
+        var older = oldTree.IsZero ? [] : repository.ReadTree(oldTree);
+        var children = newer.Children?.Values.ToList() ?? [];
+        int i = 0, j = 0;
+        while (i < older.Count || j < children.Count)
+        {
+            var order = i == older.Count ? 1 : j == children.Count ? -1 : older[i].Name.AsSpan().SequenceCompareTo(children[j].Entry.Name);
+            if (order < 0)
+            {
+                Removed(repository, older[i++], prefix, changes);
+                continue;
+            }
+
+            var b = children[j++];
+            var path = DirectoryHandle.Join(prefix, b.Entry.Name);
+            if (order > 0)
+            {
+                AddedFromMemory(b, path, changes);
+                continue;
+            }
+
+            var a = older[i++];
+            if (a.Kind != b.Entry.Kind)
+            {
+                Removed(repository, a, prefix, changes);
+                AddedFromMemory(b, path, changes);
+                continue;
+            }
+
+            var what = Differences(a, b.Entry, compareTree: false);
+            if (what.Count > 0)
+            {
+                changes.Add(new PathChange(ChangeKind.Modified, path, a.Kind, what));
+            }
+
+            if (a.Kind == FileKind.Directory)
+            {
+                CompareWithMemory(repository, a.Tree, b, path, changes);
+            }
+        }
+    }
+
+    private static void AddedFromMemory(MemoryNode node, byte[] path, List<PathChange> changes)
+    {
+        changes.Add(new PathChange(ChangeKind.Added, path, node.Entry.Kind, []));
+        foreach (var child in node.Children?.Values ?? Enumerable.Empty<MemoryNode>())
+        {
+            AddedFromMemory(child, DirectoryHandle.Join(path, child.Entry.Name), changes);
+        }
+    }
+
     private static void Added(Repository repository, TreeEntry entry, byte[] prefix, List<PathChange> changes)
     {
         var path = DirectoryHandle.Join(prefix, entry.Name);

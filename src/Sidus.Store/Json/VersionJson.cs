@@ -34,6 +34,21 @@ public static class VersionJson
         return node;
     }
 
+    /// <summary>What `image capture` did: the client's tree, what travelled, and the version or (dry run) the changes.</summary>
+    public static JsonObject Capture(Capture.CaptureResult capture) => new()
+    {
+        ["host"] = capture.Host,
+        ["entries"] = capture.Entries,
+        ["files"] = capture.Files,
+        ["bytes"] = capture.Bytes,
+        ["contents_sent"] = capture.ContentsSent,
+        ["content_bytes"] = capture.ContentBytes,
+        ["wire_bytes"] = capture.WireBytes,
+        ["excludes"] = new JsonArray([.. capture.Excludes.Select(e => (JsonNode?)JsonValue.Create(e))]),
+        ["result"] = capture.Version is { } v ? Result(v) : null,
+        ["changes"] = capture.Changes is { } c ? Changes(c) : null,
+    };
+
     /// <summary>What a write made (build, import, exec, rollback): the version, whether it is new, and the data it added.</summary>
     public static JsonObject Result(VersionResult version)
     {

@@ -229,7 +229,10 @@ public static class ContentStore
         }
     }
 
-    /// <summary>A file's data as one stream: all of it, or only its data extents when it is sparse.</summary>
+    /// <summary>A file's data as one stream: all of it, or only its data extents (in order) when it is sparse.</summary>
+    public static Stream OpenData(SafeFileHandle file, IReadOnlyList<Extent>? extents, long dataLength) =>
+        new FileDataStream(file, extents, dataLength);
+
     private sealed class FileDataStream(SafeFileHandle file, IReadOnlyList<Extent>? extents, long dataLength) : ReadOnlyStream
     {
         private readonly IReadOnlyList<Extent> _extents = extents ?? [new Extent(0, dataLength)];

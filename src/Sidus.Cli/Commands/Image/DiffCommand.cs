@@ -28,17 +28,23 @@ public static class DiffCommand
                 return ExitCodes.Success;
             }
 
-            foreach (var c in changes)
-            {
-                var mark = c.Kind switch { ChangeKind.Added => "+", ChangeKind.Removed => "-", _ => "M" };
-                var path = "/" + LinuxException.Printable(c.Path).TrimStart('/');
-                var suffix = c.FileKind == Sidus.Linux.FileKind.Directory && path != "/" ? "/" : string.Empty;
-                Console.WriteLine(c.What.Count == 0 ? $"{mark} {path}{suffix}" : $"{mark} {path}{suffix}  ({string.Join(", ", c.What)})");
-            }
-
-            Console.Error.WriteLine($"{changes.Count(c => c.Kind == ChangeKind.Added)} added, {changes.Count(c => c.Kind == ChangeKind.Removed)} removed, {changes.Count(c => c.Kind == ChangeKind.Modified)} modified");
+            PrintChanges(changes);
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>One line a change (+, -, M and what changed), then the counts on stderr: diff's and capture's.</summary>
+    public static void PrintChanges(IReadOnlyList<PathChange> changes)
+    {
+        foreach (var c in changes)
+        {
+            var mark = c.Kind switch { ChangeKind.Added => "+", ChangeKind.Removed => "-", _ => "M" };
+            var path = "/" + LinuxException.Printable(c.Path).TrimStart('/');
+            var suffix = c.FileKind == Sidus.Linux.FileKind.Directory && path != "/" ? "/" : string.Empty;
+            Console.WriteLine(c.What.Count == 0 ? $"{mark} {path}{suffix}" : $"{mark} {path}{suffix}  ({string.Join(", ", c.What)})");
+        }
+
+        Console.Error.WriteLine($"{changes.Count(c => c.Kind == ChangeKind.Added)} added, {changes.Count(c => c.Kind == ChangeKind.Removed)} removed, {changes.Count(c => c.Kind == ChangeKind.Modified)} modified");
     }
 }

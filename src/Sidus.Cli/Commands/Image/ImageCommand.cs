@@ -8,6 +8,7 @@ public static class ImageCommand
         var image = new Command("image", "Images: build, import, change (exec), inspect, compare, tag, roll back, check out and export versions");
         image.Subcommands.Add(BuildCommand.Create());
         image.Subcommands.Add(ImportCommand.Create());
+        image.Subcommands.Add(CaptureCommand.Create());
         image.Subcommands.Add(ExecCommand.Create());
         image.Subcommands.Add(CheckoutCommand.Create());
         image.Subcommands.Add(ImageExportCommand.Create());

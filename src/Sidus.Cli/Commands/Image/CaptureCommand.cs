@@ -1,0 +1,97 @@
+using Sidus.Store.Capture;
+using Sidus.Store.Diff;
+using Sidus.Store.Json;
+
+namespace Sidus.Cli.Commands.Image;
+
+public static class CaptureCommand
+{
+    /// <summary>The walker sent to the client, when not the sidus-walk beside sidus (tests, other builds).</summary>
+    public const string WalkerVariable = "SIDUS_WALKER";
+
+    public static Command Create()
+    {
+        var name = new Argument<string>("name") { Description = "Image to add a version to (created if new)" };
+        var client = new Argument<string>("client") { Description = "The golden client: ssh://[USER@]HOST[:PORT] (log in as root: the walker reads every file)" };
+        var exclude = new Option<string[]>("--exclude")
+        {
+            Description = "A path to leave out, absolute: /srv/data (it and all under it) or /srv/data/* (what is in it); repeatable",
+            HelpName = "PATH",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var excludeFile = new Option<string?>("--exclude-file") { Description = "More excludes, one path a line (# comments)", HelpName = "FILE" };
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print every path that would change against the image's newest version; record nothing (a drift check)" };
+        var identity = new Option<string?>("--identity", "-i") { Description = "The SSH private key to log in with (default: ssh's own choice: agent, ~/.ssh/config)", HelpName = "KEY" };
+        var sshOption = new Option<string[]>("--ssh-option", "-o")
+        {
+            Description = "An ssh -o option (ProxyJump=bastion, UserKnownHostsFile=FILE...); repeatable. Host keys are always checked",
+            HelpName = "OPTION",
+        };
+        var message = new Option<string?>("--message", "-m") { Description = "What this version is (default: capture of HOST (ADDRESS))" };
+        var json = GlobalOptions.Json();
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
+        var command = new Command("capture", """
+            Capture a running machine (a golden client) over SSH as a new version of an image. Sidus sends its
+            walker (sidus-walk) over ssh, runs it and removes it: the client needs only sshd. The walker reads the
+            root and the client's other local filesystems byte for byte (no /proc, /sys, /run, /tmp contents, no
+            network or FUSE mounts), leaves out machine state (SSH host keys, machine-id, leases, logs: see
+            docs/capture.md), the image's /etc/sidus/capture.exclude and --exclude, and sends only the contents
+            the store lacks, compressed. A recapture hashes only files changed since the last one.
+            """)
+        {
+            name, client, exclude, excludeFile, dryRun, identity, sshOption, message, json, quiet, CommandRunner.Wait,
+        };
+        command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
+        {
+            var target = SshTarget.Parse(result.GetValue(client)!);
+            var excludes = (result.GetValue(exclude) ?? []).ToList();
+            if (result.GetValue(excludeFile) is { } file)
+            {
+                excludes.AddRange(CaptureExcludes.Parse(File.ReadAllText(file)));
+            }
+
+            var asJson = result.GetValue(json);
+            var options = new CaptureOptions { Excludes = excludes, DryRun = result.GetValue(dryRun), Message = result.GetValue(message) };
+            var walkerPath = Environment.GetEnvironmentVariable(WalkerVariable) ?? Path.Combine(AppContext.BaseDirectory, "sidus-walk");
+            using var progress = new ConsoleProgress(!result.GetValue(quiet) && !asJson);
+            using var walker = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? []);
+            CaptureResult capture;
+            try
+            {
+                capture = ImageCapture.Run(images, result.GetValue(name)!, target.ToString(), walker, options, progress, ct);
+            }
+            catch (StoreException) when (walker.Finish(TimeSpan.FromSeconds(10)) is var (code, errors) && code is SshWalker.SshFailure or SshWalker.WrongArchitecture or SshWalker.NowhereToRun)
+            {
+                throw SshWalker.Failed(target, code, errors);
+            }
+
+            walker.Finish(TimeSpan.FromSeconds(30));
+            progress.Dispose();
+            Print(capture, asJson);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static void Print(CaptureResult capture, bool json)
+    {
+        if (json)
+        {
+            JsonOutput.Write(VersionJson.Capture(capture));
+            return;
+        }
+
+        if (capture.Changes is { } changes)
+        {
+            DiffCommand.PrintChanges(changes);
+            Console.Error.WriteLine(changes.Count == 0
+                ? $"{capture.Host}: {capture.Entries} entries, no change: the client matches the image's newest version"
+                : $"{capture.Host}: {capture.Entries} entries; a capture would record these changes (dry run: nothing recorded)");
+            return;
+        }
+
+        Console.Error.WriteLine($"{capture.Host}: {capture.Entries} entries, {capture.Files} files, {Units.Bytes(capture.Bytes)}; " +
+                                $"{capture.ContentsSent} contents sent ({Units.Bytes(capture.ContentBytes)}), {Units.Bytes(capture.WireBytes)} on the wire");
+        VersionOutput.Print(capture.Version!, json: false);
+    }
+}

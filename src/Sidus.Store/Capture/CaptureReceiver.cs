@@ -1,0 +1,332 @@
+using System.Buffers;
+using Sidus.Store.Import;
+using Sidus.Store.Packs;
+
+namespace Sidus.Store.Capture;
+
+/// <summary>
+/// The server's side of a capture: reads the walker's tree into memory and then the contents the store lacks,
+/// treating every byte as hostile. Names with a slash, "." or "..", a path longer than Linux allows, a directory
+/// named twice or hard-linked (a loop), more entries than any system holds, contents whose hash does not match,
+/// a walker that stops halfway: each is refused with a <see cref="CaptureRefusedException"/>, before anything is
+/// recorded. Symlinks are kept as they are and never followed, so a symlink loop is only data.
+/// </summary>
+public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgress>? progress)
+{
+    private readonly BlockReader _blocks = new(fromWalker);
+    private readonly Dictionary<ObjectId, (byte[] Path, long Length)> _contents = [];
+    private RecordReader? _reader;
+
+    /// <summary>The client's name, as its walker says.</summary>
+    public string Host { get; private set; } = "";
+
+    public long Entries { get; private set; }
+    public long Files { get; private set; }
+    public long Bytes { get; private set; }
+
+    /// <summary>The distinct contents of the tree (not empty), each with the first path holding it and its length.</summary>
+    public IReadOnlyDictionary<ObjectId, (byte[] Path, long Length)> Contents => _contents;
+
+    /// <summary>Bytes received from the walker so far (compressed, as on the wire).</summary>
+    public long WireBytes => _blocks.WireBytes;
+
+    public MemoryTree ReceiveTree(CancellationToken cancellation)
+    {
+        _reader = new RecordReader(_blocks, "the walker");
+        Host = CaptureProtocol.ReadHello(_reader);
+        if (NextRecord() != CaptureProtocol.EntryRecord)
+        {
+            throw new CaptureRefusedException("the walker's tree does not start with its root directory");
+        }
+
+        var (rootEntry, _) = CaptureProtocol.ReadEntry(_reader);
+        if (rootEntry.Kind != FileKind.Directory || rootEntry.Name.Length != 0)
+        {
+            throw new CaptureRefusedException("the walker's tree does not start with its root directory");
+        }
+
+        var tree = new MemoryTree(rootEntry);
+        var open = new Stack<(MemoryNode Node, byte[] Path)>();
+        open.Push((tree.Root, []));
+        var links = new Dictionary<uint, List<MemoryNode>>();
+        Entries = 1;
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var record = NextRecord();
+            if (record == CaptureProtocol.UpRecord && open.Count > 0)
+            {
+                open.Pop();
+                continue;
+            }
+
+            if (record == CaptureProtocol.EndRecord)
+            {
+                var told = _reader.Varint();
+                if (open.Count > 0 || told != (ulong)Entries)
+                {
+                    throw new CaptureRefusedException($"the walker ended its tree early ({Entries} entries received, {told} told, {open.Count} directories still open)");
+                }
+
+                MarkLinks(links);
+                Report("receiving the tree");
+                return tree;
+            }
+
+            if (record != CaptureProtocol.EntryRecord || open.Count == 0)
+            {
+                throw new CaptureRefusedException($"the walker sent a record '{(char)record}' where an entry was expected");
+            }
+
+            var (entry, group) = CaptureProtocol.ReadEntry(_reader);
+            var (parent, parentPath) = open.Peek();
+            var path = DirectoryHandle.Join(parentPath, entry.Name);
+            CheckName(entry.Name, parent, path.Length + 1);
+            if (++Entries > CaptureProtocol.MaxEntries)
+            {
+                throw new CaptureRefusedException($"the walker sent more than {CaptureProtocol.MaxEntries} entries: no system holds that many; refused as a tree that never ends");
+            }
+
+            var node = new MemoryNode(entry);
+            parent.Children![entry.Name] = node;
+            if (group != 0)
+            {
+                Link(node, group, links);
+            }
+
+            if (entry.Kind == FileKind.Directory)
+            {
+                open.Push((node, path));
+            }
+            else if (entry.Kind == FileKind.Regular)
+            {
+                CheckContent(entry, path);
+            }
+
+            if ((Entries & 8191) == 0)
+            {
+                Report("receiving the tree");
+            }
+        }
+    }
+
+    /// <summary>Receives the data of WANTED (in that order) into WRITER (null: a dry run asks for none), each
+    /// checked against its content id.</summary>
+    public void ReceiveContents(ObjectWriter? writer, IReadOnlyList<ObjectId> wanted, CancellationToken cancellation)
+    {
+        var reader = _reader ?? throw new InvalidOperationException("the tree comes first");
+        var total = wanted.Sum(id => _contents[id].Length);
+        var done = 0L;
+        var received = 0;
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var record = NextRecord();
+            if (record == CaptureProtocol.EndRecord)
+            {
+                if (received != wanted.Count)
+                {
+                    throw new CaptureRefusedException($"the walker ended after {received} of the {wanted.Count} contents asked for");
+                }
+
+                progress?.Report(new TransferProgress("receiving contents", received, wanted.Count, done, total));
+                return;
+            }
+
+            var id = reader.Id();
+            if (received >= wanted.Count || wanted[received] != id)
+            {
+                throw new CaptureRefusedException($"the walker sent content {id.Short}, which was not asked for (or not in this order)");
+            }
+
+            var (path, length) = _contents[id];
+            if (record == CaptureProtocol.VanishedRecord)
+            {
+                throw new CaptureRefusedException($"{Printable(path)} vanished on the client during the capture: run the capture again");
+            }
+
+            if (record != CaptureProtocol.ContentRecord)
+            {
+                throw new CaptureRefusedException($"the walker sent a record '{(char)record}' where a content was expected");
+            }
+
+            var told = reader.Varint();
+            if (told != (ulong)length)
+            {
+                throw new CaptureRefusedException($"the walker sent {told} bytes for {Printable(path)}, whose tree entry holds {length}");
+            }
+
+            var stored = Store(writer!, length);
+            if (stored != id)
+            {
+                throw new CaptureRefusedException(
+                    $"the data sent for {Printable(path)} does not match its hash (it changed on the client during the capture?): run the capture again; nothing was recorded");
+            }
+
+            received++;
+            done += length;
+            if ((received & 255) == 0 || length > 1024 * 1024)
+            {
+                progress?.Report(new TransferProgress("receiving contents", received, wanted.Count, done, total));
+            }
+        }
+    }
+
+    private ObjectId Store(ObjectWriter writer, long length)
+    {
+        if (length <= ContentStore.ChunkingThreshold)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+            try
+            {
+                var data = buffer.AsSpan(0, (int)length);
+                _reader!.Raw(data);
+                var id = ObjectId.Hash(data);
+                writer.Put(id, ObjectKind.Blob, data);
+                return id;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        return ContentStore.StoreStream(writer, new ExactStream(_blocks, length));
+    }
+
+    private byte NextRecord()
+    {
+        var record = _reader!.Byte();
+        if (record == CaptureProtocol.FailureRecord)
+        {
+            var why = Encoding.UTF8.GetString(_reader.Bytes(CaptureProtocol.MaxTextLength, "a message"));
+            throw new CaptureRefusedException($"the walker on {(Host.Length > 0 ? Host : "the client")} failed: {why}");
+        }
+
+        return record;
+    }
+
+    private static void CheckName(byte[] name, MemoryNode parent, int pathLength)
+    {
+        if (name.Length == 0 || name.AsSpan().IndexOfAny((byte)'/', (byte)0) >= 0 || name is [(byte)'.'] or [(byte)'.', (byte)'.'])
+        {
+            throw new CaptureRefusedException($"the walker sent the name '{LinuxException.Printable(name)}', which no directory can hold (empty, '.', '..', or with '/' or NUL)");
+        }
+
+        if (pathLength > CaptureProtocol.MaxPathLength)
+        {
+            throw new CaptureRefusedException($"the walker sent a path longer than Linux allows ({CaptureProtocol.MaxPathLength} bytes)");
+        }
+
+        if (parent.Children!.ContainsKey(name))
+        {
+            throw new CaptureRefusedException($"the walker sent '{LinuxException.Printable(name)}' twice in one directory");
+        }
+    }
+
+    private static void Link(MemoryNode node, uint group, Dictionary<uint, List<MemoryNode>> links)
+    {
+        if (node.Entry.Kind == FileKind.Directory)
+        {
+            throw new CaptureRefusedException($"the walker sent the directory '{LinuxException.Printable(node.Entry.Name)}' as a hard link: a directory loop, refused");
+        }
+
+        if (!links.TryGetValue(group, out var members))
+        {
+            links[group] = [node];
+            node.Link = new LinkKey();
+            return;
+        }
+
+        var first = members[0];
+        members.Add(node);
+        var a = first.Entry;
+        var b = node.Entry;
+        if (a.Kind != b.Kind || a.Content != b.Content || a.Size != b.Size || a.Target?.AsSpan().SequenceEqual(b.Target) == false)
+        {
+            throw new CaptureRefusedException($"the walker sent '{LinuxException.Printable(b.Name)}' as a hard link of a different file");
+        }
+
+        node.Link = first.Link;
+    }
+
+    /// <summary>Names of one file are hard links when the tree holds two or more of them (the others may be
+    /// excluded): marked so, as a stored version marks them, for a dry run's comparison.</summary>
+    private static void MarkLinks(Dictionary<uint, List<MemoryNode>> links)
+    {
+        foreach (var (group, members) in links)
+        {
+            foreach (var member in members)
+            {
+                member.Link = members.Count > 1 ? member.Link : null;
+                member.Entry.LinkGroup = members.Count > 1 ? group : 0;
+            }
+        }
+    }
+
+    private void CheckContent(TreeEntry entry, byte[] path)
+    {
+        var end = 0L;
+        foreach (var extent in entry.Extents ?? [])
+        {
+            if (extent.Offset < end || extent.Length <= 0 || extent.Offset > entry.Size - extent.Length)
+            {
+                throw new CaptureRefusedException($"the walker sent holes for '{LinuxException.Printable(entry.Name)}' that do not fit its size");
+            }
+
+            end = extent.Offset + extent.Length;
+        }
+
+        var length = entry.DataLength;
+        if ((length == 0) != entry.Content.IsZero)
+        {
+            throw new CaptureRefusedException($"the walker sent '{LinuxException.Printable(entry.Name)}' with a content id that does not fit its length");
+        }
+
+        Files++;
+        Bytes += entry.Size;
+        if (length == 0)
+        {
+            return;
+        }
+
+        if (_contents.TryGetValue(entry.Content, out var known))
+        {
+            if (known.Length != length)
+            {
+                throw new CaptureRefusedException($"the walker sent one content id for two lengths ({Printable(known.Path)})");
+            }
+
+            return;
+        }
+
+        _contents[entry.Content] = (path, length);
+    }
+
+    private static string Printable(byte[] path) => "/" + LinuxException.Printable(path);
+
+    private void Report(string stage) => progress?.Report(new TransferProgress(stage, Entries, 0, Bytes, 0, "entries"));
+
+    /// <summary>Exactly LENGTH bytes of the walker's stream: ending sooner is the walker stopping halfway.</summary>
+    private sealed class ExactStream(Stream inner, long length) : ReadOnlyStream
+    {
+        private long _left = length;
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_left == 0)
+            {
+                return 0;
+            }
+
+            var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
+            if (n == 0)
+            {
+                throw new CaptureRefusedException("the walker stopped halfway (its output ended inside a file's data)");
+            }
+
+            _left -= n;
+            return n;
+        }
+    }
+}

@@ -1,0 +1,397 @@
+using System.Buffers;
+using Sidus.Store.Sync;
+
+namespace Sidus.Store.Capture;
+
+/// <summary>
+/// The golden client's side of a capture (sidus-walk): reads the root with the import's byte-exact rules, stays on
+/// local filesystems, leaves out what the request excludes, and answers the server: first the whole tree with each
+/// file's content id, then the data of the contents the server lacks. A state cache kept on the client
+/// (<see cref="DefaultStatePath"/>, excluded by every capture) lets a recapture hash only the files that changed.
+/// </summary>
+public sealed class CaptureWalker(Stream fromServer, Stream toServer, string root, string? statePath, TextWriter log)
+{
+    /// <summary>Where the walker keeps its state cache on the client: under /var/lib/sidus, which no capture takes.</summary>
+    public const string DefaultStatePath = "/var/lib/sidus/capture.state";
+
+    private readonly List<WalkedFile> _files = [];
+    private readonly Dictionary<(ulong Dev, ulong Ino), uint> _groups = [];
+    private readonly Dictionary<(ulong Dev, ulong Ino), WalkedFile> _firstOfGroup = [];
+    private readonly StateCache _record = StateCache.Empty(ObjectId.Zero);
+    private LocalFilesystems _local = null!;
+    private SyncExcludes _excludes = SyncExcludes.None;
+    private StateCache? _cache;
+
+    public int Run(CancellationToken cancellation)
+    {
+        var output = new BlockWriter(toServer);
+        try
+        {
+            var request = CaptureProtocol.ReadRequest(fromServer);
+            CaptureProtocol.WriteHello(output, Environment.MachineName);
+            if (!Directory.Exists("/proc/self/fd"))
+            {
+                throw new IOException("/proc is not mounted on the client: the walker reads extended attributes through it");
+            }
+
+            _excludes = new SyncExcludes(request.Excludes);
+            _cache = statePath is null ? null : StateCache.Load(statePath);
+            _local = LocalFilesystems.Read(log);
+            using var top = DirectoryHandle.Open(root);
+            var rootStatus = top.Stat([]);
+            var tree = new WalkedNode(EntryFor(top, [], rootStatus), [], 0) { Children = [] };
+            Walk(top, tree, [], rootStatus.Device, cancellation);
+            Hash(top, cancellation);
+
+            var records = new ByteWriter(64 * 1024);
+            var count = Emit(tree, records, output);
+            records.Byte(CaptureProtocol.EndRecord);
+            records.Varint((ulong)count);
+            output.Write(records.WrittenSpan);
+            output.Flush();
+
+            var wanted = ReadWanted();
+            if (wanted is null)
+            {
+                return 1;
+            }
+
+            SendContents(top, wanted, output, cancellation);
+            output.WriteByte(CaptureProtocol.EndRecord);
+            output.Flush();
+            if (fromServer.ReadByte() != CaptureProtocol.DoneAnswer)
+            {
+                log.WriteLine("sidus-walk: the server did not record the capture");
+                return 1;
+            }
+
+            if (statePath is not null && !request.DryRun)
+            {
+                SaveState();
+            }
+
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or StoreException)
+        {
+            // The server shows the reason; the stream may be cut anywhere, so it also goes to stderr.
+            log.WriteLine("sidus-walk: " + e.Message);
+            try
+            {
+                var failure = new ByteWriter(256);
+                failure.Byte(CaptureProtocol.FailureRecord);
+                failure.Bytes(Encoding.UTF8.GetBytes(e.Message.Length > 4000 ? e.Message[..4000] : e.Message));
+                output.Write(failure.WrittenSpan);
+                output.Flush();
+            }
+            catch (IOException)
+            {
+            }
+
+            return 1;
+        }
+    }
+
+    private void Walk(DirectoryHandle dir, WalkedNode node, byte[] relative, ulong device, CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var names = dir.ReadEntries();
+        names.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        foreach (var (name, _) in names)
+        {
+            var path = DirectoryHandle.Join(relative, name);
+            if (_excludes.Contains(path) || !dir.TryStat(name, out var status, out _))
+            {
+                continue; // Excluded, or gone since the directory was read.
+            }
+
+            var child = new WalkedNode(EntryFor(dir, name, status), path, LinkGroupOf(status));
+            node.Children!.Add(child);
+            if (status.Kind == FileKind.Directory)
+            {
+                child.Children = [];
+                if (status.Device != device && !_local.Holds(status.Device, device))
+                {
+                    continue; // A mount point of /proc, a network or FUSE filesystem: the directory, not its contents.
+                }
+
+                using var sub = dir.OpenChild(name);
+                Walk(sub, child, path, status.Device, cancellation);
+            }
+            else if (status.Kind == FileKind.Regular)
+            {
+                var file = new WalkedFile(child, status);
+                if (child.LinkGroup != 0 && !_firstOfGroup.TryAdd((status.Device, status.Inode), file))
+                {
+                    file.SameAs = _firstOfGroup[(status.Device, status.Inode)];
+                }
+
+                _files.Add(file);
+            }
+        }
+    }
+
+    private uint LinkGroupOf(FileStatus status)
+    {
+        if (status.LinkCount < 2 || status.Kind == FileKind.Directory)
+        {
+            return 0;
+        }
+
+        var key = (status.Device, status.Inode);
+        if (!_groups.TryGetValue(key, out var group))
+        {
+            group = (uint)_groups.Count + 1;
+            _groups[key] = group;
+        }
+
+        return group;
+    }
+
+    private static TreeEntry EntryFor(DirectoryHandle dir, byte[] name, FileStatus status) => new()
+    {
+        Name = name,
+        Kind = status.Kind,
+        Permissions = status.Permissions,
+        Uid = status.Uid,
+        Gid = status.Gid,
+        MtimeSeconds = status.MtimeSeconds,
+        MtimeNanoseconds = status.MtimeNanoseconds,
+        Xattrs = dir.ReadXattrs(name),
+        Size = status.Kind == FileKind.Regular ? status.Size : 0,
+        Target = status.Kind == FileKind.Symlink ? dir.ReadLink(name) : null,
+        RdevMajor = status.Kind is FileKind.CharDevice or FileKind.BlockDevice ? status.RdevMajor : 0,
+        RdevMinor = status.Kind is FileKind.CharDevice or FileKind.BlockDevice ? status.RdevMinor : 0,
+    };
+
+    /// <summary>Each file's content id: from the state cache where its stat is unchanged, else read and hashed.</summary>
+    private void Hash(DirectoryHandle top, CancellationToken cancellation)
+    {
+        var primaries = _files.Where(f => f.SameAs is null).ToList();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
+        Parallel.ForEach(primaries, options, file =>
+        {
+            var entry = file.Node.Entry;
+            if (_cache?.Lookup(file.Node.Path, file.Status) is { } cached)
+            {
+                entry.Content = cached.Content;
+                entry.Extents = cached.Extents;
+            }
+            else
+            {
+                (entry.Content, entry.Extents) = HashFile(top, file);
+            }
+
+            _record.Add(file.Node.Path, file.Status, entry.Content, entry.Extents, entry.Xattrs.Count > 0);
+        });
+        foreach (var file in _files.Where(f => f.SameAs is not null))
+        {
+            file.Node.Entry.Content = file.SameAs!.Node.Entry.Content;
+            file.Node.Entry.Extents = file.SameAs.Node.Entry.Extents;
+        }
+    }
+
+    private static (ObjectId, IReadOnlyList<Extent>?) HashFile(DirectoryHandle top, WalkedFile file)
+    {
+        if (file.Status.Size == 0)
+        {
+            return (ObjectId.Zero, null);
+        }
+
+        try
+        {
+            using var handle = top.OpenRead(file.Node.Path);
+            var extents = DataExtents(handle, file.Status);
+            var length = extents?.Sum(e => e.Length) ?? file.Status.Size;
+            if (length == 0)
+            {
+                return (ObjectId.Zero, extents);
+            }
+
+            using var data = ContentStore.OpenData(handle, extents, length);
+            using var hash = ObjectId.StartHash();
+            var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+            try
+            {
+                for (int n; (n = data.Read(buffer)) > 0;)
+                {
+                    hash.Append(buffer.AsSpan(0, n));
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return (hash.Finish(), extents);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"cannot read /{LinuxException.Printable(file.Node.Path)}: {e.Message}", e);
+        }
+    }
+
+    private static List<Extent>? DataExtents(SafeFileHandle handle, FileStatus status)
+    {
+        if (!status.MayBeSparse)
+        {
+            return null;
+        }
+
+        var found = FileOps.DataExtents(handle, status.Size);
+        return found.Count == 1 && found[0] == (0, status.Size) ? null : found.Select(e => new Extent(e.Offset, e.Length)).ToList();
+    }
+
+    /// <summary>Writes NODE and everything under it depth-first; returns the entries written.</summary>
+    private static long Emit(WalkedNode node, ByteWriter records, Stream output)
+    {
+        CaptureProtocol.WriteEntry(records, node.Entry, node.LinkGroup);
+        var count = 1L;
+        if (node.Children is not null)
+        {
+            foreach (var child in node.Children)
+            {
+                count += Emit(child, records, output);
+            }
+
+            records.Byte(CaptureProtocol.UpRecord);
+        }
+
+        if (records.Length >= 32 * 1024)
+        {
+            output.Write(records.WrittenSpan);
+            records.Clear();
+        }
+
+        return count;
+    }
+
+    private List<ObjectId>? ReadWanted()
+    {
+        var reader = new RecordReader(fromServer, "the server");
+        var answer = reader.Byte();
+        if (answer != CaptureProtocol.WantedAnswer)
+        {
+            log.WriteLine($"sidus-walk: the server answered '{(char)answer}' to the tree: it refused it");
+            return null;
+        }
+
+        var count = reader.Length(CaptureProtocol.MaxWanted, "the wanted list");
+        var wanted = new List<ObjectId>(count);
+        for (var i = 0; i < count; i++)
+        {
+            wanted.Add(reader.Id());
+        }
+
+        return wanted;
+    }
+
+    private void SendContents(DirectoryHandle top, List<ObjectId> wanted, Stream output, CancellationToken cancellation)
+    {
+        var byContent = new Dictionary<ObjectId, WalkedFile>();
+        foreach (var file in _files.Where(f => f.SameAs is null))
+        {
+            byContent.TryAdd(file.Node.Entry.Content, file);
+        }
+
+        var header = new ByteWriter(64);
+        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
+        {
+            foreach (var id in wanted)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                header.Clear();
+                if (!byContent.TryGetValue(id, out var file))
+                {
+                    throw new IOException($"the server asked for content {id.Short}, which no file here has");
+                }
+
+                SafeFileHandle handle;
+                try
+                {
+                    handle = top.OpenRead(file.Node.Path);
+                }
+                catch (IOException)
+                {
+                    header.Byte(CaptureProtocol.VanishedRecord);
+                    header.Id(id);
+                    output.Write(header.WrittenSpan);
+                    continue;
+                }
+
+                using (handle)
+                {
+                    var length = file.Node.Entry.DataLength;
+                    header.Byte(CaptureProtocol.ContentRecord);
+                    header.Id(id);
+                    header.Varint((ulong)length);
+                    output.Write(header.WrittenSpan);
+                    SendData(handle, file.Node.Entry.Extents, length, buffer, output);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Sends exactly LENGTH bytes: a file that shrank since it was hashed is padded with zeros, and the
+    /// server, finding the hash wrong, names it as changed during the capture.</summary>
+    private static void SendData(SafeFileHandle handle, IReadOnlyList<Extent>? extents, long length, byte[] buffer, Stream output)
+    {
+        using var data = ContentStore.OpenData(handle, extents, length);
+        var left = length;
+        while (left > 0)
+        {
+            int n;
+            try
+            {
+                n = data.Read(buffer.AsSpan(0, (int)Math.Min(buffer.Length, left)));
+            }
+            catch (IOException)
+            {
+                n = 0;
+            }
+
+            if (n == 0)
+            {
+                buffer.AsSpan(0, (int)Math.Min(buffer.Length, left)).Clear();
+                n = (int)Math.Min(buffer.Length, left);
+            }
+
+            output.Write(buffer, 0, n);
+            left -= n;
+        }
+    }
+
+    private void SaveState()
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(statePath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            _record.Save(statePath!);
+        }
+        catch (IOException e)
+        {
+            // The capture is recorded; only the next one is slower (it hashes every file again).
+            log.WriteLine($"sidus-walk: cannot keep the state cache {statePath}: {e.Message}");
+        }
+    }
+
+    private sealed class WalkedNode(TreeEntry entry, byte[] path, uint linkGroup)
+    {
+        public TreeEntry Entry { get; } = entry;
+        public byte[] Path { get; } = path;
+        public uint LinkGroup { get; } = linkGroup;
+        public List<WalkedNode>? Children { get; set; }
+    }
+
+    private sealed class WalkedFile(WalkedNode node, FileStatus status)
+    {
+        public WalkedNode Node { get; } = node;
+        public FileStatus Status { get; } = status;
+        public WalkedFile? SameAs { get; set; }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Buffers;
+using Sidus.Store.Compression;
+using Sidus.Store.Formats;
+
+namespace Sidus.Store.Capture;
+
+/// <summary>
+/// The walker's half of the capture's byte stream: records are gathered into blocks of up to
+/// <see cref="CaptureProtocol.BlockTarget"/> bytes, each sent as one zstd frame (or raw, where libzstd is missing or
+/// the data does not shrink). Block header: kind byte (0 raw, 1 zstd), varint raw length, varint stored length.
+/// </summary>
+public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireLevel) : Stream
+{
+    private readonly byte[] _buffer = new byte[CaptureProtocol.BlockTarget];
+    private int _used;
+
+    /// <summary>Bytes written to the underlying stream so far (headers and compressed data).</summary>
+    public long WireBytes { get; private set; }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = Math.Min(buffer.Length, _buffer.Length - _used);
+            buffer[..n].CopyTo(_buffer.AsSpan(_used));
+            _used += n;
+            buffer = buffer[n..];
+            if (_used == _buffer.Length)
+            {
+                SendBlock();
+            }
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    /// <summary>Sends what is gathered and flushes the underlying stream: the reader can act on it now.</summary>
+    public override void Flush()
+    {
+        SendBlock();
+        output.Flush();
+    }
+
+    private void SendBlock()
+    {
+        if (_used == 0)
+        {
+            return;
+        }
+
+        var raw = _buffer.AsSpan(0, _used);
+        var compressed = ArrayPool<byte>.Shared.Rent(Zstd.Available ? Zstd.CompressBound(_used) : 1);
+        try
+        {
+            var stored = Zstd.Available ? Zstd.Compress(raw, compressed, level) : int.MaxValue;
+            var header = new ByteWriter(16);
+            var useZstd = stored < _used;
+            header.Byte(useZstd ? (byte)1 : (byte)0);
+            header.Varint((ulong)_used);
+            header.Varint((ulong)(useZstd ? stored : _used));
+            output.Write(header.WrittenSpan);
+            output.Write(useZstd ? compressed.AsSpan(0, stored) : raw);
+            WireBytes += header.Length + (useZstd ? stored : _used);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(compressed);
+        }
+
+        _used = 0;
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// The server's half: reads the walker's blocks and hands out their bytes. A block that claims more than
+/// <see cref="CaptureProtocol.MaxBlock"/> bytes, or does not decompress to what it claims, is refused.
+/// </summary>
+public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
+{
+    private byte[] _block = [];
+    private int _position;
+    private int _length;
+
+    /// <summary>Bytes read from the underlying stream so far.</summary>
+    public long WireBytes { get; private set; }
+
+    public override int ReadByte() => _position < _length || NextBlock() ? _block[_position++] : -1;
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_position == _length && !NextBlock())
+        {
+            return 0;
+        }
+
+        var n = Math.Min(buffer.Length, _length - _position);
+        _block.AsSpan(_position, n).CopyTo(buffer);
+        _position += n;
+        return n;
+    }
+
+    private bool NextBlock()
+    {
+        var kind = input.ReadByte();
+        if (kind < 0)
+        {
+            return false;
+        }
+
+        WireBytes++;
+        var raw = ReadLength();
+        var stored = ReadLength();
+        if (kind > 1 || (kind == 0 && stored != raw) || raw == 0)
+        {
+            throw new CaptureRefusedException($"the walker sent a malformed block (kind {kind}, {raw} bytes in {stored})");
+        }
+
+        var data = new byte[stored];
+        input.ReadExactly(data);
+        WireBytes += stored;
+        if (kind == 0)
+        {
+            _block = data;
+        }
+        else
+        {
+            _block = new byte[raw];
+            try
+            {
+                Zstd.Decompress(data, _block);
+            }
+            catch (CorruptObjectException e)
+            {
+                throw new CaptureRefusedException($"the walker sent a block that does not decompress: {e.Message}");
+            }
+        }
+
+        _position = 0;
+        _length = raw;
+        return true;
+    }
+
+    private int ReadLength()
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 35; shift += 7)
+        {
+            var b = input.ReadByte();
+            if (b < 0)
+            {
+                throw new EndOfStreamException();
+            }
+
+            WireBytes++;
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value <= CaptureProtocol.MaxBlock
+                    ? (int)value
+                    : throw new CaptureRefusedException($"the walker sent a block of {value} bytes (at most {CaptureProtocol.MaxBlock})");
+            }
+        }
+
+        throw new CaptureRefusedException("the walker sent a block length that never ends");
+    }
+}

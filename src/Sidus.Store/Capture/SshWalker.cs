@@ -1,0 +1,129 @@
+using System.IO.Compression;
+using Sidus.Store.Build;
+
+namespace Sidus.Store.Capture;
+
+/// <summary>
+/// Starts the walker on a golden client through the system's OpenSSH client, so ~/.ssh/config, agents, jump hosts
+/// and known_hosts work as the admin set them. One connection: a small sh script reads the gzipped walker (an exact
+/// number of bytes, with dd), writes it to a private temporary directory where programs may run (/dev/shm, which no
+/// capture takes, so a drift check sees no change of its own making; else /tmp, /var/tmp or home), and execs it; the walker deletes its own directory at once, so nothing stays behind
+/// even when the capture is killed. BatchMode and StrictHostKeyChecking=yes come first on ssh's command line (its
+/// first value of an option wins): no password prompt, and an unknown or changed host key is refused.
+/// </summary>
+public static class SshWalker
+{
+    /// <summary>The only walker this build has (uname -m of the clients it can capture).</summary>
+    public const string Architecture = "x86_64";
+
+    /// <summary>ssh's exit code for its own failures (connection, authentication, host key).</summary>
+    public const int SshFailure = 255;
+    public const int WrongArchitecture = 97;
+    public const int NowhereToRun = 98;
+
+    private const int DdBlock = 65536;
+
+    // $1 = the walker's architecture, $2 = whole dd blocks of the gzipped walker, $3 = the bytes after them.
+    private const string Script = """
+        set -e
+        m=$(uname -m)
+        [ "$m" = "$1" ] || { echo "sidus: the client is $m, and this sidus has a walker for $1 only" >&2; exit 97; }
+        umask 077
+        d=$(mktemp -d /dev/shm/sidus-walk.XXXXXXXX 2>/dev/null || mktemp -d /tmp/sidus-walk.XXXXXXXX)
+        { dd bs=65536 count=$2 iflag=fullblock; [ "$3" = 0 ] || dd bs=$3 count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk"
+        chmod 700 "$d/sidus-walk"
+        for t in /tmp /var/tmp "$HOME" ""; do
+          "$d/sidus-walk" probe </dev/null >/dev/null 2>&1 && exec "$d/sidus-walk" capture --remove "$d"
+          [ -n "$t" ] || break
+          e=$(mktemp -d "$t/sidus-walk.XXXXXXXX") || continue
+          cp "$d/sidus-walk" "$e/"; rm -rf "$d"; d=$e
+        done
+        rm -rf "$d"
+        echo "sidus: no directory on the client lets the walker run (/dev/shm, /tmp, /var/tmp and home are all noexec)" >&2
+        exit 98
+        """;
+
+    /// <summary>The ssh arguments for TARGET: ours first, then the admin's options, then the destination.</summary>
+    public static List<string> Arguments(SshTarget target, string? identity, IEnumerable<string> options, string remoteCommand)
+    {
+        var arguments = new List<string> { "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes" };
+        if (identity is not null)
+        {
+            arguments.AddRange(["-i", identity, "-o", "IdentitiesOnly=yes"]);
+        }
+
+        foreach (var option in options)
+        {
+            arguments.AddRange(["-o", option]);
+        }
+
+        if (target.Port is { } port)
+        {
+            arguments.AddRange(["-p", port.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (target.User is { } user)
+        {
+            arguments.AddRange(["-l", user]);
+        }
+
+        arguments.AddRange(["--", target.Host, remoteCommand]);
+        return arguments;
+    }
+
+    /// <summary>Connects, sends the walker and starts it; the returned process speaks the capture protocol.</summary>
+    public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options)
+    {
+        var ssh = ExternalTool.Require("ssh", "openssh-client");
+        if (!File.Exists(walkerPath))
+        {
+            throw new StoreException($"the walker is missing ({walkerPath}): run ./sidus once (it builds sidus-walk next to the sidus binary)", StoreErrorKind.NotFound);
+        }
+
+        var walker = Gzip(walkerPath);
+        var command = $"/bin/sh -c '{Script}' sidus-walk {Architecture} {walker.Length / DdBlock} {walker.Length % DdBlock}";
+        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, command));
+        try
+        {
+            process.ToWalker.Write(walker);
+            process.ToWalker.Flush();
+        }
+        catch (IOException)
+        {
+            // ssh ended before it took the walker: its own words say why.
+            var (code, errors) = process.Finish(TimeSpan.FromSeconds(30));
+            process.Dispose();
+            throw Failed(target, code, errors);
+        }
+
+        return process;
+    }
+
+    /// <summary>The error for a walker connection that ended with CODE and ERRORS (ssh's or the script's).</summary>
+    public static StoreException Failed(SshTarget target, int code, string errors)
+    {
+        var said = errors.Trim().Length > 0 ? errors.Trim() : $"exit code {code}";
+        var hint = code switch
+        {
+            SshFailure when errors.Contains("Host key verification failed", StringComparison.Ordinal) ||
+                             errors.Contains("HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) =>
+                $"the client's host key is unknown or changed. Check its fingerprint on the client (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add it to known_hosts (ssh-keyscan {target.Host} >> ~/.ssh/known_hosts); sidus never accepts a key by itself",
+            SshFailure => $"ssh could not reach or log in to {target}: check that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host}' works without a password (a key, --identity, or an agent)",
+            WrongArchitecture => "capture that client with a sidus built for its architecture",
+            _ => "the capture stopped on the client",
+        };
+        return new StoreException($"{said}\n{hint}. Nothing was recorded.", StoreErrorKind.Failure);
+    }
+
+    private static byte[] Gzip(string path)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var input = File.OpenRead(path))
+        {
+            input.CopyTo(gzip);
+        }
+
+        return output.ToArray();
+    }
+}
