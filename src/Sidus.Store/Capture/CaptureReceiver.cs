@@ -11,7 +11,8 @@ namespace Sidus.Store.Capture;
 /// a walker that stops halfway: each is refused with a <see cref="CaptureRefusedException"/>, before anything is
 /// recorded. Symlinks are kept as they are and never followed, so a symlink loop is only data.
 /// </summary>
-public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgress>? progress)
+/// <param name="maxEntries">The most entries accepted (tests lower it to reach the limit quickly).</param>
+public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgress>? progress, long maxEntries = CaptureProtocol.MaxEntries)
 {
     private readonly BlockReader _blocks = new(fromWalker);
     private readonly Dictionary<ObjectId, (byte[] Path, long Length)> _contents = [];
@@ -82,9 +83,9 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
             var (parent, parentPath) = open.Peek();
             var path = DirectoryHandle.Join(parentPath, entry.Name);
             CheckName(entry.Name, parent, path.Length + 1);
-            if (++Entries > CaptureProtocol.MaxEntries)
+            if (++Entries > maxEntries)
             {
-                throw new CaptureRefusedException($"the walker sent more than {CaptureProtocol.MaxEntries} entries: no system holds that many; refused as a tree that never ends");
+                throw new CaptureRefusedException($"the walker sent more than {maxEntries} entries: no system holds that many; refused as a tree that never ends");
             }
 
             var node = new MemoryNode(entry);
