@@ -142,4 +142,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(491, LogLevel.Warning, "Install of {Node} refused: {Reason}")]
     public static partial void InstallRefused(ILogger logger, string node, string reason);
+
+    [LoggerMessage(520, LogLevel.Information, "Capture of {Node}'s overlay: {What}")]
+    public static partial void NodeCaptured(ILogger logger, string node, string what);
+
+    [LoggerMessage(521, LogLevel.Warning, "Capture of {Node}'s overlay refused: {Reason}")]
+    public static partial void NodeCaptureRefused(ILogger logger, string node, string reason);
 }

@@ -31,6 +31,14 @@ internal static class NodeJobs
             return;
         }
 
+        if (job.Kind == NodeJob.Capture)
+        {
+            var (succeeded, captured) = await OverlayCapture.RunAsync(http, server, mac, job);
+            AgentConsole.Say("service: capture " + (succeeded ? "sent" : "failed: " + captured));
+            await AgentService.PostAsync(http, server + NodeJob.Route(mac), NodeJob.FormatResult(job.At, succeeded, captured), "the job's result");
+            return;
+        }
+
         // The engine leaves the node's override paths alone (it reads them from the layer; drift, from the last
         // sync's record); the layer is written again after a real update.
         var options = new UpdateOptions

@@ -172,6 +172,7 @@ public sealed class SidusServer : IAsyncDisposable
         Http.Api.OpenApiDocument.Map(app);
         OverrideEndpoints.Map(app);
         NodeRequestEndpoints.Map(app);
+        NodeCaptureEndpoint.Map(app);
         InstallEndpoints.Map(app);
         NodeTargetEndpoints.Map(app);
         Access.NodeAuthorization.Map(app);

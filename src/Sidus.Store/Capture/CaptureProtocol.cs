@@ -32,6 +32,10 @@ public static class CaptureProtocol
     public const int MaxTextLength = 64 * 1024;
     public const int MaxWanted = (int)(MaxEntries / 4);
 
+    // The request's flags.
+    public const byte DryRunFlag = 1;
+    public const byte SendAllFlag = 2;
+
     // Records of the walker's stream.
     public const byte EntryRecord = (byte)'N';
     public const byte UpRecord = (byte)'U';
@@ -50,7 +54,7 @@ public static class CaptureProtocol
         var w = new ByteWriter(4096);
         w.Raw(Magic);
         w.Byte(Version);
-        w.Byte(request.DryRun ? (byte)1 : (byte)0);
+        w.Byte((byte)((request.DryRun ? DryRunFlag : 0) | (request.SendAll ? SendAllFlag : 0)));
         w.Varint((ulong)request.Excludes.Count);
         foreach (var exclude in request.Excludes)
         {
@@ -77,7 +81,7 @@ public static class CaptureProtocol
             throw new CaptureRefusedException($"the server speaks capture protocol {version}, this walker {Version}: use the walker of the same sidus");
         }
 
-        var dryRun = reader.Byte() == 1;
+        var flags = reader.Byte();
         var count = reader.Length(MaxExcludes, "excludes");
         var excludes = new List<string>(count);
         for (var i = 0; i < count; i++)
@@ -85,7 +89,7 @@ public static class CaptureProtocol
             excludes.Add(Encoding.UTF8.GetString(reader.Bytes(MaxPathLength, "an exclude")));
         }
 
-        return new CaptureRequest(excludes, dryRun);
+        return new CaptureRequest(excludes, (flags & DryRunFlag) != 0, (flags & SendAllFlag) != 0);
     }
 
     /// <summary>The walker's first words: who it runs on, for the version's message.</summary>
@@ -222,8 +226,9 @@ public static class CaptureProtocol
         value <= (ulong)max ? (long)value : throw new CaptureRefusedException($"the walker sent {what} out of range ({value})");
 }
 
-/// <summary>What the server asks of the walker.</summary>
-public sealed record CaptureRequest(IReadOnlyList<string> Excludes, bool DryRun);
+/// <summary>What the server asks of the walker. SEND_ALL: every content right after the tree, in the order the tree
+/// first names them, without waiting for a wanted list (a one-way stream: a node's overlay posted over HTTP).</summary>
+public sealed record CaptureRequest(IReadOnlyList<string> Excludes, bool DryRun, bool SendAll = false);
 
 /// <summary>The client sent what the server will not take; nothing was recorded.</summary>
 public sealed class CaptureRefusedException(string message) : StoreException(message, StoreErrorKind.Failure);

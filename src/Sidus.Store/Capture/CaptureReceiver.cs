@@ -16,6 +16,7 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
 {
     private readonly BlockReader _blocks = new(fromWalker);
     private readonly Dictionary<ObjectId, (byte[] Path, long Length)> _contents = [];
+    private readonly List<ObjectId> _order = [];
     private RecordReader? _reader;
 
     /// <summary>The client's name, as its walker says.</summary>
@@ -27,6 +28,9 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
 
     /// <summary>The distinct contents of the tree (not empty), each with the first path holding it and its length.</summary>
     public IReadOnlyDictionary<ObjectId, (byte[] Path, long Length)> Contents => _contents;
+
+    /// <summary>The same contents in the order the tree first names them (the order of a send-all walker).</summary>
+    public IReadOnlyList<ObjectId> ContentOrder => _order;
 
     /// <summary>Bytes received from the walker so far (compressed, as on the wire).</summary>
     public long WireBytes => _blocks.WireBytes;
@@ -302,6 +306,7 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
         }
 
         _contents[entry.Content] = (path, length);
+        _order.Add(entry.Content);
     }
 
     private static string Printable(byte[] path) => "/" + LinuxException.Printable(path);

@@ -36,6 +36,12 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
 
             _excludes = new SyncExcludes(request.Excludes);
             _cache = statePath is null ? null : StateCache.Load(statePath);
+            if (statePath is not null && !request.DryRun)
+            {
+                // Made before the walk, so the walk sees its parent's mtime as the capture leaves it.
+                Directory.CreateDirectory(Path.GetDirectoryName(statePath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             _local = LocalFilesystems.Read(log);
             using var top = DirectoryHandle.Open(root);
             var rootStatus = top.Stat([]);
@@ -50,7 +56,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             output.Write(records.WrittenSpan);
             output.Flush();
 
-            var wanted = ReadWanted();
+            var wanted = request.SendAll ? (request.DryRun ? [] : AllContents()) : ReadWanted();
             if (wanted is null)
             {
                 return 1;
@@ -59,6 +65,11 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             SendContents(top, wanted, output, cancellation);
             output.WriteByte(CaptureProtocol.EndRecord);
             output.Flush();
+            if (request.SendAll)
+            {
+                return 0;
+            }
+
             if (fromServer.ReadByte() != CaptureProtocol.DoneAnswer)
             {
                 log.WriteLine("sidus-walk: the server did not record the capture");
@@ -266,6 +277,10 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         return count;
     }
 
+    /// <summary>Every content of the tree once, in the order the tree first names them (the receiver's order).</summary>
+    private List<ObjectId> AllContents() =>
+        [.. _files.Where(f => f.SameAs is null && !f.Node.Entry.Content.IsZero).Select(f => f.Node.Entry.Content).Distinct()];
+
     private List<ObjectId>? ReadWanted()
     {
         var reader = new RecordReader(fromServer, "the server");
@@ -370,7 +385,6 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(statePath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             _record.Save(statePath!);
         }
         catch (IOException e)

@@ -110,6 +110,44 @@ public static class ImageCapture
         }
     }
 
+    /// <summary>
+    /// A shared-mode node's overlay (its agent's send-all walker stream, FROM_NODE) laid over BASE, the version it
+    /// booted, as a new version of IMAGE (or, DRY_RUN, only the changes). Refused when IMAGE is BASE's image and has a
+    /// newer version than BASE: the node's changes would silently undo that version's.
+    /// </summary>
+    public static CaptureResult ReceiveOverlay(ImageStore store, string image, ObjectId baseId, Stream fromNode, bool dryRun, string message,
+        CancellationToken cancellation)
+    {
+        Refs.RefStore.ValidateName(image, "image");
+        var repository = store.Repository;
+        var baseCommit = repository.ReadCommit(baseId);
+        if (image == baseCommit.Image && repository.Refs.Head(image) is { } head && head != baseId)
+        {
+            throw new StoreException(
+                $"{image} has a newer version (@{repository.ReadCommit(head).Sequence}) than the node booted (@{baseCommit.Sequence}): " +
+                $"its changes are over @{baseCommit.Sequence}. Capture them into another image (--to NAME), or boot the node on the newest version first; nothing was recorded",
+                StoreErrorKind.Conflict);
+        }
+
+        var receiver = new CaptureReceiver(fromNode, null);
+        var upper = receiver.ReceiveTree(cancellation);
+        var merged = OverlayUpper.Merge(MemoryTree.Load(repository.ReadTree, baseCommit.Root), upper);
+        var changes = TreeDiff.Compare(repository, baseCommit.Root, merged);
+        if (dryRun)
+        {
+            receiver.ReceiveContents(null, [], cancellation);
+            return Result(receiver, [], 0, 0, null, changes);
+        }
+
+        var version = store.Write(image, $"node capture into {image}", message, writer =>
+        {
+            receiver.ReceiveContents(writer, receiver.ContentOrder, cancellation);
+            return merged;
+        }, expectedHead: image == baseCommit.Image ? baseId : repository.Refs.Head(image));
+        var bytes = receiver.ContentOrder.Sum(id => receiver.Contents[id].Length);
+        return Result(receiver, [], receiver.ContentOrder.Count, bytes, version, changes);
+    }
+
     /// <summary>Sends the wanted list and receives those contents (none for a dry run).</summary>
     private static void Exchange(ICaptureChannel channel, CaptureReceiver receiver, Packs.ObjectWriter? writer,
         IReadOnlyList<ObjectId> wanted, CancellationToken cancellation)

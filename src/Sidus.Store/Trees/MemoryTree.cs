@@ -12,6 +12,38 @@ public sealed class MemoryTree
 
     public MemoryNode Root { get; }
 
+    /// <summary>A stored version's whole tree, in memory to be changed (a node's overlay laid over it).</summary>
+    public static MemoryTree Load(Func<ObjectId, List<TreeEntry>> readTree, TreeEntry root)
+    {
+        var tree = new MemoryTree(root.WithName([]));
+        var links = new Dictionary<uint, LinkKey>();
+        Fill(readTree, tree.Root, root.Tree, links);
+        return tree;
+    }
+
+    private static void Fill(Func<ObjectId, List<TreeEntry>> readTree, MemoryNode dir, ObjectId id, Dictionary<uint, LinkKey> links)
+    {
+        foreach (var entry in readTree(id))
+        {
+            var node = new MemoryNode(entry);
+            dir.Children![entry.Name] = node;
+            if (entry.Kind == FileKind.Directory)
+            {
+                Fill(readTree, node, entry.Tree, links);
+            }
+            else if (entry.LinkGroup != 0)
+            {
+                if (!links.TryGetValue(entry.LinkGroup, out var key))
+                {
+                    key = new LinkKey();
+                    links[entry.LinkGroup] = key;
+                }
+
+                node.Link = key;
+            }
+        }
+    }
+
     /// <summary>The directory at PATH (components), created with default metadata where missing.</summary>
     public MemoryNode Directory(IReadOnlyList<byte[]> path, Func<byte[], TreeEntry> makeDirectory)
     {

@@ -1,28 +1,35 @@
 namespace Sidus.Wire.Contracts;
 
 /// <summary>
-/// A job the admin gives an installed node's agent service (docs/installed-nodes.md): bring the disk to a version
-/// (`sidus node update`) or report what changed on it since (`sidus node drift`). The service learns of it from its
+/// A job the admin gives a node's agent service (docs/installed-nodes.md, docs/capture.md): bring an installed node's
+/// disk to a version (`sidus node update`), report what changed on it since (`sidus node drift`), or send a
+/// shared-mode node's overlay to the server (`sidus node capture`: the agent POSTs it to <see cref="CaptureTemplate"/>
+/// and reports the server's answer). The service learns of it from its
 /// held poll (<see cref="NodeRequests"/>: <c>job MS</c>), GETs <see cref="Template"/> for this text, carries it out
 /// and POSTs <c>MS</c> then its result (<see cref="FormatResult"/>) to the same route. One line per setting, each
 /// value escaped as a URI component:
 /// <code>
 /// sidus-job 1
-/// kind update          (update | drift)
+/// kind update          (update | drift | capture)
 /// at 1733200000000     (the request, Unix ms: the answer names it)
 /// to HEX IMAGE@SEQ     (update: the version to bring the disk to)
-/// dry-run              (update: list every change, make none)
+/// dry-run              (update, capture: list every change, make none)
+/// into IMAGE           (capture: the image the new version goes to; default the one the node booted)
 /// no-delete            (update: leave files the version does not have)
 /// keep-drift           (update: leave files changed on the node as they are)
 /// exclude /opt/local   (update: one line per path the update leaves alone, besides the defaults)
 /// </code>
 /// </summary>
 public sealed record NodeJob(string Kind, long At, string? To = null, string? ToRef = null, bool DryRun = false, bool NoDelete = false, bool KeepDrift = false,
-    IReadOnlyList<string>? Excludes = null)
+    IReadOnlyList<string>? Excludes = null, string? Into = null)
 {
     public const string Template = "/api/nodes/{mac}/requests/job";
+
+    /// <summary>Where a capture job's agent POSTs its overlay (the capture walker's send-all stream), ?at=MS naming the job.</summary>
+    public const string CaptureTemplate = "/api/nodes/{mac}/requests/capture";
     public const string Update = "update";
     public const string Drift = "drift";
+    public const string Capture = "capture";
 
     /// <summary>Largest result the server keeps (a drift list is cut there, its count kept).</summary>
     public const int MaxResultLength = 64 * 1024;
@@ -30,6 +37,9 @@ public sealed record NodeJob(string Kind, long At, string? To = null, string? To
     private const string Header = "sidus-job 1";
 
     public static string Route(string mac) => Template.Replace("{mac}", mac, StringComparison.Ordinal);
+
+    public static string CaptureRoute(string mac, long at) =>
+        CaptureTemplate.Replace("{mac}", mac, StringComparison.Ordinal) + "?at=" + at.ToString(CultureInfo.InvariantCulture);
 
     public string Format()
     {
@@ -42,6 +52,11 @@ public sealed record NodeJob(string Kind, long At, string? To = null, string? To
         }
 
         text.Append(DryRun ? "dry-run\n" : string.Empty).Append(NoDelete ? "no-delete\n" : string.Empty).Append(KeepDrift ? "keep-drift\n" : string.Empty);
+        if (Into is not null)
+        {
+            text.Append("into ").Append(Uri.EscapeDataString(Into)).Append('\n');
+        }
+
         foreach (var path in Excludes ?? [])
         {
             text.Append("exclude ").Append(Uri.EscapeDataString(path)).Append('\n');
@@ -66,7 +81,8 @@ public sealed record NodeJob(string Kind, long At, string? To = null, string? To
             var parts = line.Trim().Split(' ');
             job = parts switch
             {
-                ["kind", Update or Drift] => job with { Kind = parts[1] },
+                ["kind", Update or Drift or Capture] => job with { Kind = parts[1] },
+                ["into", var image] => job with { Into = Uri.UnescapeDataString(image) },
                 ["at", var ms] when long.TryParse(ms, NumberStyles.None, CultureInfo.InvariantCulture, out var at) => job with { At = at },
                 ["to", var hex, var name] when hex.Length == 64 && hex.All(char.IsAsciiHexDigitLower) => job with { To = hex, ToRef = Uri.UnescapeDataString(name) },
                 ["dry-run"] => job with { DryRun = true },

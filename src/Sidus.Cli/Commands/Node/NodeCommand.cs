@@ -26,6 +26,7 @@ public static class NodeCommand
         cmd.Subcommands.Add(NodeReinstallCommand.Create(db));
         cmd.Subcommands.Add(NodeUpdateCommand.CreateUpdate(db));
         cmd.Subcommands.Add(NodeUpdateCommand.CreateDrift(db));
+        cmd.Subcommands.Add(NodeCaptureCommand.Create(db));
         cmd.Subcommands.Add(NodeApplyOverridesCommand.Create(db));
         cmd.Subcommands.Add(NodeRenderCommand.Create(db));
         return cmd;

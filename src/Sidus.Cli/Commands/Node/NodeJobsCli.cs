@@ -107,6 +107,25 @@ internal static class NodeJobsCli
         return outcomes;
     }
 
+    /// <summary>Gives NODE one JOB (its time set now) and waits up to LIMIT for the answer; null when none came.</summary>
+    public static async Task<NodeJobRecord?> AskAsync(InventoryStore store, string node, NodeJob job, TimeSpan limit, CancellationToken ct)
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await store.RequestJobsAsync(new Dictionary<string, string> { [node] = (job with { At = at.ToUnixTimeMilliseconds() }).Format() }, at, ct);
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await store.GetJobAnswerAsync(node, ct) is { AnsweredAt: not null } answer)
+            {
+                return answer;
+            }
+
+            await Task.Delay(Poll, ct);
+        }
+
+        return null;
+    }
+
     private static Outcome Read(string name, NodeJobRecord answer)
     {
         try

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sidus.E2E.Tests.Support;
+using Sidus.Store.Capture;
+using Xunit.Abstractions;
+
+namespace Sidus.E2E.Tests;
+
+/// <summary>
+/// `sidus image capture` of a golden client through Debian's real sshd and OpenSSH client: a fresh debootstrap'd
+/// Debian root served in a network namespace of the test's own. The captured version is judged byte for byte by
+/// rsync -naHAXc and a stat/xattr walk; a recapture after a package is installed sends only that package's files;
+/// host keys are checked; a capture killed with SIGKILL leaves the store as it was and the next one completes.
+/// </summary>
+public sealed class CaptureTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<string> Walker = new(PublishWalker);
+    private string _namespace = "";
+
+    [Fact]
+    public void GoldenClient_CapturedOverSsh_EqualsItsTree_RecaptureSendsOnlyTheChange_HostKeysChecked_KillLosesNothing()
+    {
+        var repository = BootImageFixture.RepositoryRoot();
+        using var root = FreshDebianRoot.Create(repository);
+        using var ns = new NetworkNamespace();
+        using var client = new GoldenClient(ns, root.Location);
+        _namespace = ns.Name;
+        var home = TestWorkDirectory.Create("sidus-capture-home-");
+        var checkout = TestWorkDirectory.Create("sidus-capture-out-");
+        try
+        {
+            // The first capture: every content travels (compressed).
+            var clock = Stopwatch.StartNew();
+            var first = CaptureJson(home, client, "golden");
+            output.WriteLine($"first capture: {clock.Elapsed.TotalSeconds:0.0} s, {first}");
+            Assert.True((bool)first["result"]!["created"]!);
+            var files = (long)first["files"]!;
+            Assert.True(files > 3000, $"a debootstrap'd root holds thousands of files, the capture saw {files}");
+            Assert.True((long)first["contents_sent"]! > 2000);
+            Assert.True((long)first["wire_bytes"]! < (long)first["content_bytes"]!, "the contents travel compressed");
+
+            // Byte for byte, apart from the excludes (and /proc, a mount point whose directory the capture sees as procfs's root).
+            var excluded = CaptureExcludes.Defaults.Select(d => d.Path).Append("/proc").ToList();
+            Sidus(home, "image", "checkout", "golden@1", Path.Combine(checkout, "v1"), "-q");
+            Assert.Equal("", TreeComparison.Rsync(root.Location, Path.Combine(checkout, "v1"), excluded));
+            var (walkCode, walk) = TreeComparison.StatAndXattrs(root.Location, Path.Combine(checkout, "v1"), excluded);
+            output.WriteLine("stat/xattr walk: " + walk.Trim());
+            Assert.True(walkCode == 0, walk);
+            Assert.False(File.Exists(Path.Combine(checkout, "v1", "etc/machine-id")) && File.Exists(root.Inside("/etc/machine-id")) &&
+                         new FileInfo(root.Inside("/etc/machine-id")).Length > 0 && File.ReadAllText(Path.Combine(checkout, "v1", "etc/machine-id")) ==
+                         File.ReadAllText(root.Inside("/etc/machine-id")), "the client's machine-id is never captured");
+            Assert.True(File.Exists(root.Inside(CaptureWalker.DefaultStatePath)), "the walker keeps its state cache on the client");
+            Assert.False(Directory.Exists(Path.Combine(checkout, "v1", "var/lib/sidus")), "the state cache is never part of the image");
+
+            // Nothing of the walker is left on the client.
+            Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
+
+            // A package installed on the client: the recapture sends only its files, and a dry run before it lists them.
+            InstallPackage(root);
+            var dry = Sidus(home, ["image", "capture", "golden", client.Url, "--dry-run", .. client.CaptureOptions()]);
+            Assert.Contains("+ /usr/bin/sidus-capture-hello", dry.Output);
+            Assert.Contains("M /var/lib/dpkg/status", dry.Output);
+            Assert.Single(ImageVersions(home, "golden"));
+            clock.Restart();
+            var second = CaptureJson(home, client, "golden");
+            output.WriteLine($"recapture: {clock.Elapsed.TotalSeconds:0.0} s, {second}");
+            var sent = (long)second["contents_sent"]!;
+            var diff = Sidus(home, "image", "diff", "golden@1", "golden@2").Output;
+            output.WriteLine(diff);
+            var changedContents = diff.Split('\n').Count(line => line.StartsWith("+ ", StringComparison.Ordinal) && !line.EndsWith('/') ||
+                                                                 line.Contains("content", StringComparison.Ordinal));
+            Assert.InRange(sent, 2, changedContents);
+            Assert.True((long)second["wire_bytes"]! < (long)first["wire_bytes"]! / 20,
+                $"the recapture sent {second["wire_bytes"]} bytes, the first {first["wire_bytes"]}");
+            Sidus(home, "image", "checkout", "golden@2", Path.Combine(checkout, "v2"), "-q");
+            Assert.Equal("", TreeComparison.Rsync(root.Location, Path.Combine(checkout, "v2"), excluded));
+
+            // Unchanged client: no new version; the dry run says so.
+            var third = CaptureJson(home, client, "golden");
+            Assert.False((bool)third["result"]!["created"]!);
+            Assert.Equal(0L, (long)third["contents_sent"]!);
+
+            // Host keys: an unknown one and a changed one are refused, and nothing is recorded.
+            var empty = Path.Combine(home, "empty_known_hosts");
+            File.WriteAllText(empty, "");
+            var unknown = Sidus(home, ["image", "capture", "golden", client.Url, .. client.CaptureOptions(empty)], expectSuccess: false);
+            Assert.NotEqual(0, unknown.Code);
+            Assert.Contains("host key", unknown.Error);
+            var other = Path.Combine(home, "other_key");
+            Tool.Run(Tool.Require("ssh-keygen", "openssh-client"), "-q", "-t", "ed25519", "-N", "", "-f", other);
+            var changed = Path.Combine(home, "changed_known_hosts");
+            File.WriteAllText(changed, $"{GoldenClient.Address} {File.ReadAllText(other + ".pub").Trim()}\n");
+            var mismatch = Sidus(home, ["image", "capture", "golden", client.Url, .. client.CaptureOptions(changed)], expectSuccess: false);
+            Assert.NotEqual(0, mismatch.Code);
+            Assert.Contains("host key", mismatch.Error);
+            output.WriteLine("changed host key: " + mismatch.Error.Trim());
+            Assert.Equal(2, ImageVersions(home, "golden").Count);
+
+            // kill -9 of the capture while contents travel: the store is as it was, the next capture completes.
+            KillMidCapture(home, client);
+            Assert.DoesNotContain("copy", Sidus(home, "image", "list").Output);
+            Sidus(home, "store", "verify");
+            var again = CaptureJson(home, client, "copy");
+            Assert.True((bool)again["result"]!["created"]!);
+            Assert.Equal(0L, (long)again["contents_sent"]!); // the same tree as golden@3's: every content is in the store
+            Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
+        }
+        finally
+        {
+            var failures = new List<Exception>();
+            TestWorkDirectory.Remove(home, failures);
+            TestWorkDirectory.Remove(checkout, failures);
+        }
+    }
+
+    private void KillMidCapture(string home, GoldenClient client)
+    {
+        // A new image of the same client with a store that lacks nothing would send no contents: a fresh store does.
+        var fresh = Path.Combine(home, "fresh");
+        var start = SidusStart(fresh, ["image", "capture", "copy", client.Url, .. client.CaptureOptions()]);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+
+        // Killed once the pack being written in the store's staging directory holds a few MiB: mid-transfer.
+        var staging = Path.Combine(fresh, "store", "tmp");
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        long written = 0;
+        while (DateTime.UtcNow < deadline && !process.HasExited && written < 8 << 20)
+        {
+            Thread.Sleep(20);
+            written = Directory.Exists(staging)
+                ? new DirectoryInfo(staging).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Exists ? f.Length : 0)
+                : 0;
+        }
+
+        if (process.HasExited)
+        {
+            Assert.Fail("the capture ended before it could be killed: " + stderr.Result);
+        }
+
+        process.Kill(entireProcessTree: true); // SIGKILL to sidus (under ip netns exec) and its ssh
+        process.WaitForExit();
+        output.WriteLine($"killed with {written >> 20} MiB written to the staging pack: exit {process.ExitCode}, {stderr.Result.Trim()} {stdout.Result.Trim()}");
+        Assert.DoesNotContain("copy", Sidus(fresh, "image", "list").Output);
+        Sidus(fresh, "store", "verify");
+        var done = CaptureJson(fresh, client, "copy");
+        Assert.True((bool)done["result"]!["created"]!);
+        Assert.True((long)done["contents_sent"]! > 2000);
+    }
+
+    /// <summary>A real package, made with dpkg-deb and installed by the client's own dpkg: its files, dpkg's
+    /// status and its info files are what changed.</summary>
+    private static void InstallPackage(FreshDebianRoot root)
+    {
+        var package = Path.Combine(root.Location, "tmp", "sidus-capture-hello");
+        Directory.CreateDirectory(Path.Combine(package, "DEBIAN"));
+        Directory.CreateDirectory(Path.Combine(package, "usr/bin"));
+        Directory.CreateDirectory(Path.Combine(package, "usr/share/doc/sidus-capture-hello"));
+        File.WriteAllText(Path.Combine(package, "DEBIAN/control"),
+            "Package: sidus-capture-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: Sidus tests <tests@sidus.invalid>\nDescription: a package the capture test installs\n");
+        File.WriteAllText(Path.Combine(package, "usr/bin/sidus-capture-hello"), "#!/bin/sh\necho hello from the golden client\n");
+        File.SetUnixFileMode(Path.Combine(package, "usr/bin/sidus-capture-hello"), (UnixFileMode)0x1ED);
+        File.WriteAllText(Path.Combine(package, "usr/share/doc/sidus-capture-hello/README"), string.Concat(Enumerable.Repeat("a file of the package\n", 500)));
+        var (code, text) = root.Run(TimeSpan.FromMinutes(2), "sh", "-c",
+            "dpkg-deb --root-owner-group --build /tmp/sidus-capture-hello /tmp/sidus-capture-hello.deb && dpkg -i /tmp/sidus-capture-hello.deb && rm -rf /tmp/sidus-capture-hello /tmp/sidus-capture-hello.deb");
+        Assert.True(code == 0, text);
+    }
+
+    private JsonObject CaptureJson(string home, GoldenClient client, string image) =>
+        JsonNode.Parse(Sidus(home, ["image", "capture", image, client.Url, "--json", .. client.CaptureOptions()]).Output)!.AsObject();
+
+    private List<JsonNode?> ImageVersions(string home, string image) =>
+        [.. JsonNode.Parse(Sidus(home, "image", "log", image, "--json").Output)!.AsArray()];
+
+    private (int Code, string Output, string Error) Sidus(string home, params string[] arguments) => Sidus(home, arguments, expectSuccess: true);
+
+    private (int Code, string Output, string Error) Sidus(string home, string[] arguments, bool expectSuccess = true)
+    {
+        using var process = Process.Start(SidusStart(home, arguments))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("sidus " + string.Join(' ', arguments));
+        }
+
+        var result = (process.ExitCode, stdout.Result, stderr.Result);
+        if (expectSuccess && result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"sidus {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.Item3}{result.Item2}");
+        }
+
+        return result;
+    }
+
+    /// <summary>The sidus CLI run as the admin would, in the client's namespace (ssh reaches its loopback there).</summary>
+    private ProcessStartInfo SidusStart(string home, string[] arguments)
+    {
+        var start = new ProcessStartInfo(Tool.Require("ip", "iproute2"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in (string[])["netns", "exec", _namespace, "dotnet", Path.Combine(AppContext.BaseDirectory, "sidus.dll"), "--home", home, .. arguments])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["SIDUS_WALKER"] = Walker.Value;
+        return start;
+    }
+
+    private static string PublishWalker()
+    {
+        var root = BootImageFixture.RepositoryRoot();
+        var output = Path.Combine(root, "tests/Sidus.E2E.Tests/bin/walker");
+        Tool.Run(TimeSpan.FromMinutes(8), Tool.Require("dotnet", "dotnet-sdk"), "publish", Path.Combine(root, "src/Sidus.Walker/Sidus.Walker.csproj"),
+            "-c", "Aot", "-p:Optimize=true", "-r", "linux-x64", "-p:PublishAot=true", "-p:SelfContained=true", "-o", output, "--nologo", "-v", "q");
+        return Path.Combine(output, "sidus-walk");
+    }
+}
