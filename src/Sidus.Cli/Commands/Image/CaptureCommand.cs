@@ -31,12 +31,15 @@ public static class CaptureCommand
         var json = GlobalOptions.Json();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
         var command = new Command("capture", """
-            Capture a running machine (a golden client) over SSH as a new version of an image. Sidus sends its
-            walker (sidus-walk) over ssh, runs it and removes it: the client needs only sshd. The walker reads the
-            root and the client's other local filesystems byte for byte (no /proc, /sys, /run, /tmp contents, no
-            network or FUSE mounts), leaves out machine state (SSH host keys, machine-id, leases, logs: see
-            docs/capture.md), the image's /etc/sidus/capture.exclude and --exclude, and sends only the contents
-            the store lacks, compressed. A recapture hashes only files changed since the last one.
+            Capture a running machine (a golden client) over SSH as a new version of an
+            image. Sidus sends its walker (sidus-walk) over ssh, runs it and removes it:
+            the client needs only sshd. The walker reads the root and the client's other
+            local filesystems byte for byte (no /proc, /sys, /run, /tmp contents, no
+            network or FUSE mounts), leaves out machine state (SSH host keys,
+            machine-id, leases, logs: see docs/capture.md), the image's
+            /etc/sidus/capture.exclude and --exclude, and sends only the contents the
+            store lacks, compressed. A recapture hashes only files changed since the
+            last one.
             """)
         {
             name, client, exclude, excludeFile, dryRun, identity, sshOption, message, json, quiet, CommandRunner.Wait,

@@ -18,10 +18,12 @@ public static class NodeCaptureCommand
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for each of the node's answers", DefaultValueFactory = _ => 300, HelpName = "SECONDS" };
         var json = GlobalOptions.Json();
         var cmd = new Command("capture", """
-            Make what a shared-mode node changed in its overlay (tmpfs or disk) a new version of its image: files it
-            wrote, and files it deleted (overlayfs whiteouts), laid over the version it booted. The changes are listed
-            first; the version is recorded after confirmation (or --yes). The node's agent sends its overlay to
-            `sidus serve`, which must be running. Exit codes: 0 recorded (or listed), 1 refused or failed, 2 no such node.
+            Make what a shared-mode node changed in its overlay (tmpfs or disk) a new
+            version of its image: files it wrote, and files it deleted (overlayfs
+            whiteouts), laid over the version it booted. The changes are listed first;
+            the version is recorded after confirmation (or --yes). The node's agent
+            sends its overlay to `sidus serve`, which must be running. Exit codes: 0
+            recorded (or listed), 1 refused or failed, 2 no such node.
             """)
         {
             target, to, dryRun, yes, wait, json,
