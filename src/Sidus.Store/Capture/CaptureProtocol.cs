@@ -29,6 +29,9 @@ public static class CaptureProtocol
     public const long MaxEntries = 20_000_000;
 
     public const int MaxExcludes = 10_000;
+
+    /// <summary>Progress reports (one a second) accepted before the tree: a week of hashing.</summary>
+    public const int MaxProgressRecords = 7 * 24 * 3600;
     public const int MaxTextLength = 64 * 1024;
     public const int MaxWanted = (int)(MaxEntries / 4);
 
@@ -43,6 +46,10 @@ public static class CaptureProtocol
     public const byte ContentRecord = (byte)'X';
     public const byte VanishedRecord = (byte)'V';
     public const byte FailureRecord = (byte)'Q';
+
+    /// <summary>Before the tree, once a second: entries walked, files hashed of files found, bytes hashed, bytes read
+    /// (the rest came from the state cache).</summary>
+    public const byte ProgressRecord = (byte)'P';
 
     // The server's answers after the tree.
     public const byte WantedAnswer = (byte)'W';

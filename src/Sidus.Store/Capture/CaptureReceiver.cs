@@ -39,7 +39,26 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
     {
         _reader = new RecordReader(_blocks, "the walker");
         Host = CaptureProtocol.ReadHello(_reader);
-        if (NextRecord() != CaptureProtocol.EntryRecord)
+        var first = NextRecord();
+        for (var reports = 0; first == CaptureProtocol.ProgressRecord; reports++)
+        {
+            if (reports > CaptureProtocol.MaxProgressRecords)
+            {
+                throw new CaptureRefusedException($"the walker sent progress for over {CaptureProtocol.MaxProgressRecords} s without its tree; refused as a walk that never ends");
+            }
+
+            var walked = (long)_reader.Varint();
+            var hashed = (long)_reader.Varint();
+            var found = (long)_reader.Varint();
+            var hashedBytes = (long)_reader.Varint();
+            var readBytes = (long)_reader.Varint();
+            progress?.Report(hashed == 0
+                ? new TransferProgress($"{Host}: walking", walked, 0, 0, 0, "entries")
+                : new TransferProgress($"{Host}: hashing ({ByteUnits.Format(readBytes)} read, the rest unchanged)", hashed, found, hashedBytes, 0));
+            first = NextRecord();
+        }
+
+        if (first != CaptureProtocol.EntryRecord)
         {
             throw new CaptureRefusedException("the walker's tree does not start with its root directory");
         }

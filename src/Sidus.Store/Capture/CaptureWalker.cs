@@ -18,6 +18,13 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     private readonly Dictionary<(ulong Dev, ulong Ino), uint> _groups = [];
     private readonly Dictionary<(ulong Dev, ulong Ino), WalkedFile> _firstOfGroup = [];
     private readonly StateCache _record = StateCache.Empty(ObjectId.Zero);
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
+    private readonly Lock _progressLock = new();
+    private bool _progressStopped;
+    private long _walked;
+    private long _hashedFiles;
+    private long _hashedBytes;
+    private long _readBytes;
     private LocalFilesystems _local = null!;
     private SyncExcludes _excludes = SyncExcludes.None;
     private StateCache? _cache;
@@ -46,8 +53,16 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             using var top = DirectoryHandle.Open(root);
             var rootStatus = top.Stat([]);
             var tree = new WalkedNode(EntryFor(top, [], rootStatus), [], 0) { Children = [] };
-            Walk(top, tree, [], rootStatus.Device, cancellation);
-            Hash(top, cancellation);
+            using (new Timer(_ => SendProgress(output), null, ProgressEvery, ProgressEvery))
+            {
+                Walk(top, tree, [], rootStatus.Device, cancellation);
+                Hash(top, cancellation);
+            }
+
+            lock (_progressLock)
+            {
+                _progressStopped = true; // a callback still running waits here; none writes after this
+            }
 
             var records = new ByteWriter(64 * 1024);
             var count = Emit(tree, records, output);
@@ -116,6 +131,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
                 continue; // Excluded, or gone since the directory was read.
             }
 
+            Interlocked.Increment(ref _walked);
             var child = new WalkedNode(EntryFor(dir, name, status), path, LinkGroupOf(status));
             node.Children!.Add(child);
             if (status.Kind == FileKind.Directory)
@@ -175,6 +191,38 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         RdevMinor = status.Kind is FileKind.CharDevice or FileKind.BlockDevice ? status.RdevMinor : 0,
     };
 
+    /// <summary>
+    /// Tells the server how the walk and the hashing go, once a second until the tree is sent: the admin sees it, and
+    /// a client hashing a large disk for minutes is never taken for one that hangs.
+    /// </summary>
+    private void SendProgress(Stream output)
+    {
+        lock (_progressLock)
+        {
+            if (_progressStopped)
+            {
+                return;
+            }
+
+            var w = new ByteWriter(64);
+            w.Byte(CaptureProtocol.ProgressRecord);
+            w.Varint((ulong)Interlocked.Read(ref _walked));
+            w.Varint((ulong)Interlocked.Read(ref _hashedFiles));
+            w.Varint((ulong)_files.Count);
+            w.Varint((ulong)Interlocked.Read(ref _hashedBytes));
+            w.Varint((ulong)Interlocked.Read(ref _readBytes));
+            try
+            {
+                output.Write(w.WrittenSpan);
+                output.Flush();
+            }
+            catch (IOException)
+            {
+                // The connection is gone: the walk's own writes report it.
+            }
+        }
+    }
+
     /// <summary>Each file's content id: from the state cache where its stat is unchanged, else read and hashed.</summary>
     private void Hash(DirectoryHandle top, CancellationToken cancellation)
     {
@@ -191,9 +239,12 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             else
             {
                 (entry.Content, entry.Extents) = HashFile(top, file);
+                Interlocked.Add(ref _readBytes, file.Status.Size);
             }
 
             _record.Add(file.Node.Path, file.Status, entry.Content, entry.Extents, entry.Xattrs.Count > 0);
+            Interlocked.Increment(ref _hashedFiles);
+            Interlocked.Add(ref _hashedBytes, file.Status.Size);
         });
         foreach (var file in _files.Where(f => f.SameAs is not null))
         {
