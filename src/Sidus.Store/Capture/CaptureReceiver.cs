@@ -135,16 +135,19 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
     }
 
     /// <summary>Receives the data of WANTED (in that order) into WRITER (null: a dry run asks for none), each
-    /// checked against its content id.</summary>
+    /// checked against its content id. Small contents are hashed and stored by worker threads while the next ones
+    /// arrive; a large one is chunked as it streams in.</summary>
     public void ReceiveContents(ObjectWriter? writer, IReadOnlyList<ObjectId> wanted, CancellationToken cancellation)
     {
         var reader = _reader ?? throw new InvalidOperationException("the tree comes first");
         var total = wanted.Sum(id => _contents[id].Length);
         var done = 0L;
         var received = 0;
+        using var workers = new ContentWorkers(writer);
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
+            workers.ThrowIfFailed();
             var record = NextRecord();
             if (record == CaptureProtocol.EndRecord)
             {
@@ -153,6 +156,7 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                     throw new CaptureRefusedException($"the walker ended after {received} of the {wanted.Count} contents asked for");
                 }
 
+                workers.Finish();
                 progress?.Report(new TransferProgress("receiving contents", received, wanted.Count, done, total));
                 return;
             }
@@ -180,11 +184,15 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                 throw new CaptureRefusedException($"the walker sent {told} bytes for {Printable(path)}, whose tree entry holds {length}");
             }
 
-            var stored = Store(writer!, length);
-            if (stored != id)
+            if (length <= ContentStore.ChunkingThreshold)
             {
-                throw new CaptureRefusedException(
-                    $"the data sent for {Printable(path)} does not match its hash (it changed on the client during the capture?): run the capture again; nothing was recorded");
+                var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+                reader.Raw(buffer.AsSpan(0, (int)length));
+                workers.Add(new PendingContent(id, buffer, (int)length, path));
+            }
+            else if (ContentStore.StoreStream(writer!, new ExactStream(_blocks, length)) != id)
+            {
+                throw Mismatch(path);
             }
 
             received++;
@@ -196,26 +204,96 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
         }
     }
 
-    private ObjectId Store(ObjectWriter writer, long length)
+    private static CaptureRefusedException Mismatch(byte[] path) => new(
+        $"the data sent for {Printable(path)} does not match its hash (it changed on the client during the capture?): run the capture again; nothing was recorded");
+
+    private sealed record PendingContent(ObjectId Id, byte[] Buffer, int Length, byte[] Path);
+
+    /// <summary>Threads that hash and store received contents, so that the reader is free to read the next ones.</summary>
+    private sealed class ContentWorkers : IDisposable
     {
-        if (length <= ContentStore.ChunkingThreshold)
+        private readonly BlockingCollection<PendingContent> _queue = new(boundedCapacity: 64);
+        private readonly Task[] _threads;
+        private readonly ObjectWriter? _writer;
+        private Exception? _failure;
+
+        public ContentWorkers(ObjectWriter? writer)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent((int)length);
-            try
+            _writer = writer;
+            _threads = writer is null
+                ? []
+                : [.. Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Factory.StartNew(Work, TaskCreationOptions.LongRunning))];
+        }
+
+        public void Add(PendingContent content)
+        {
+            if (_writer is null)
             {
-                var data = buffer.AsSpan(0, (int)length);
-                _reader!.Raw(data);
-                var id = ObjectId.Hash(data);
-                writer.Put(id, ObjectKind.Blob, data);
-                return id;
+                ArrayPool<byte>.Shared.Return(content.Buffer);
+                throw new CaptureRefusedException("the walker sent contents where none were asked for");
             }
-            finally
+
+            _queue.Add(content);
+        }
+
+        public void ThrowIfFailed()
+        {
+            if (Volatile.Read(ref _failure) is { } failure)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
             }
         }
 
-        return ContentStore.StoreStream(writer, new ExactStream(_blocks, length));
+        /// <summary>Waits until every content is stored; throws the first failure.</summary>
+        public void Finish()
+        {
+            _queue.CompleteAdding();
+            Task.WaitAll(_threads);
+            ThrowIfFailed();
+        }
+
+        private void Work()
+        {
+            foreach (var content in _queue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    if (Volatile.Read(ref _failure) is null)
+                    {
+                        var data = content.Buffer.AsSpan(0, content.Length);
+                        if (ObjectId.Hash(data) != content.Id)
+                        {
+                            throw Mismatch(content.Path);
+                        }
+
+                        _writer!.Put(content.Id, ObjectKind.Blob, data);
+                    }
+                }
+                catch (Exception e) when (e is CaptureRefusedException or IOException)
+                {
+                    Interlocked.CompareExchange(ref _failure, e, null);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(content.Buffer);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            // After a refusal the reader stops: the workers drain what is queued (storing nothing more) and end.
+            _queue.CompleteAdding();
+            try
+            {
+                Task.WaitAll(_threads);
+            }
+            catch (AggregateException)
+            {
+            }
+
+            _queue.Dispose();
+        }
     }
 
     private byte NextRecord()

@@ -83,7 +83,11 @@ public static class ImageCapture
             var message = options.Message ?? $"capture of {receiver.Host} ({source})";
             var version = store.Write(image, $"image capture {image}", message, writer =>
             {
-                var wanted = receiver.Contents.Keys.Where(id => !writer.Has(id)).ToList();
+                // Asked for grouped as the import stores them (by extension, then name): similar files share frames.
+                var wanted = receiver.Contents.Where(c => !writer.Has(c.Key))
+                    .OrderBy(c => DirectoryImporter.Extension(c.Value.Path), ByteComparer.Instance)
+                    .ThenBy(c => DirectoryImporter.BaseName(c.Value.Path), ByteComparer.Instance)
+                    .Select(c => c.Key).ToList();
                 wantedCount = wanted.Count;
                 wantedBytes = wanted.Sum(id => receiver.Contents[id].Length);
                 Exchange(channel, receiver, writer, wanted, cancellation);

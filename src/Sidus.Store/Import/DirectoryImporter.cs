@@ -193,13 +193,14 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
         return runs;
     }
 
-    private static byte[] BaseName(byte[] path)
+    /// <summary>The last component of PATH (files are grouped by it, and by <see cref="Extension"/>, to compress together).</summary>
+    internal static byte[] BaseName(byte[] path)
     {
         var slash = path.AsSpan().LastIndexOf((byte)'/');
         return slash < 0 ? path : path[(slash + 1)..];
     }
 
-    private static byte[] Extension(byte[] path)
+    internal static byte[] Extension(byte[] path)
     {
         var name = BaseName(path);
         var dot = name.AsSpan().LastIndexOf((byte)'.');
