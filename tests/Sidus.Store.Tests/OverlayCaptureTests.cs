@@ -32,6 +32,10 @@ public sealed class OverlayCaptureTests : IDisposable
         Assert.Contains("+ /opt/old/b", changes);
         Assert.DoesNotContain(changes, c => c.Contains("/usr/", StringComparison.Ordinal));
 
+        // The node's identity and logs are excluded: /etc/hostname stays the image's, and /var (copied up for a log
+        // only) is no change at all.
+        Assert.DoesNotContain(changes, c => c.Contains("hostname", StringComparison.Ordinal) || c.Contains("/var", StringComparison.Ordinal));
+
         var captured = Receive(baseVersion, upper, "demo", dryRun: false);
         Assert.True(captured.Version!.Created);
         Assert.Equal(baseVersion.Id, captured.Version.Commit.Parent);
@@ -70,7 +74,8 @@ public sealed class OverlayCaptureTests : IDisposable
     {
         var lower = _store.Dir("lower");
         Shell.Sh($"""
-            cd '{lower}' && mkdir -p etc usr/bin opt/old srv && echo welcome > etc/motd && echo Debian > etc/issue
+            cd '{lower}' && mkdir -p etc usr/bin opt/old srv var/log && echo welcome > etc/motd && echo Debian > etc/issue
+            echo debian > etc/hostname
             echo tool > usr/bin/tool && chmod 755 usr/bin/tool && echo a > opt/old/a
             """);
         var baseVersion = _store.Import("demo", lower);
@@ -83,6 +88,7 @@ public sealed class OverlayCaptureTests : IDisposable
             touch -r '{lower}/etc' etc && chmod 755 etc && setfattr -n trusted.overlay.origin -v 0x00fb '{upper}/etc'
             echo 'node7 was here' > etc/motd && setfattr -n user.note -v kept etc/motd
             mknod etc/issue c 0 0
+            echo node7 > etc/hostname && mkdir -p var/log && echo booted > var/log/syslog
             echo hello > srv/new/hello.txt
             echo b > opt/old/b && setfattr -n trusted.overlay.opaque -v y opt/old
             """);
@@ -107,7 +113,8 @@ public sealed class OverlayCaptureTests : IDisposable
         var errors = new StringWriter();
         Assert.True(new CaptureWalker(request, stream, upper, null, errors).Run(CancellationToken.None) == 0, errors.ToString());
         stream.Position = 0;
-        return ImageCapture.ReceiveOverlay(_store.Images, image, baseVersion.Id, stream, dryRun, "test", CancellationToken.None);
+        var excludes = CaptureExcludes.Defaults.Select(d => d.Path).ToList();
+        return ImageCapture.ReceiveOverlay(_store.Images, image, baseVersion.Id, stream, excludes, dryRun, "test", CancellationToken.None);
     }
 
     private static string Mark(ChangeKind kind) => kind switch { ChangeKind.Added => "+", ChangeKind.Removed => "-", _ => "M" };

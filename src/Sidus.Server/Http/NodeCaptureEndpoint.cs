@@ -46,6 +46,17 @@ internal static class NodeCaptureEndpoint
             return;
         }
 
+        List<string> overrides;
+        try
+        {
+            overrides = await OverrideEndpoints.PathsAsync(ctx, ctx.RequestServices.GetRequiredService<InventoryView>().Current, node);
+        }
+        catch (Sidus.Nodes.Overrides.OverrideException e)
+        {
+            await RefuseAsync(ctx, logger, node.Name, StatusCodes.Status500InternalServerError, $"the overrides of {node.Name} do not render: {e.Message}");
+            return;
+        }
+
         if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = null; // an overlay may hold gigabytes; the receiver bounds what it keeps
@@ -62,7 +73,8 @@ internal static class NodeCaptureEndpoint
                 var images = new ImageStore(repository) { LockWait = Api.ImageApi.LockWait };
                 var baseCommit = repository.ReadCommit(baseId);
                 var image = job.Into ?? baseCommit.Image;
-                var result = ImageCapture.ReceiveOverlay(images, image, baseId, ctx.Request.Body, job.DryRun,
+                var excludes = CaptureExcludes.Defaults.Select(d => d.Path).Concat(overrides).Distinct(StringComparer.Ordinal).ToList();
+                var result = ImageCapture.ReceiveOverlay(images, image, baseId, ctx.Request.Body, excludes, job.DryRun,
                     $"node capture of {node.Name} (over {baseCommit.Image}@{baseCommit.Sequence})", ctx.RequestAborted);
                 return Answer(result, $"{baseCommit.Image}@{baseCommit.Sequence}");
             }, ctx.RequestAborted);

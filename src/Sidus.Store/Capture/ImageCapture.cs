@@ -119,8 +119,9 @@ public static class ImageCapture
     /// booted, as a new version of IMAGE (or, DRY_RUN, only the changes). Refused when IMAGE is BASE's image and has a
     /// newer version than BASE: the node's changes would silently undo that version's.
     /// </summary>
-    public static CaptureResult ReceiveOverlay(ImageStore store, string image, ObjectId baseId, Stream fromNode, bool dryRun, string message,
-        CancellationToken cancellation)
+    /// <param name="excludes">Paths the capture leaves as BASE has them (the defaults, the node's override files).</param>
+    public static CaptureResult ReceiveOverlay(ImageStore store, string image, ObjectId baseId, Stream fromNode, IReadOnlyList<string> excludes,
+        bool dryRun, string message, CancellationToken cancellation)
     {
         Refs.RefStore.ValidateName(image, "image");
         var repository = store.Repository;
@@ -135,12 +136,12 @@ public static class ImageCapture
 
         var receiver = new CaptureReceiver(fromNode, null);
         var upper = receiver.ReceiveTree(cancellation);
-        var merged = OverlayUpper.Merge(MemoryTree.Load(repository.ReadTree, baseCommit.Root), upper);
+        var merged = OverlayUpper.Merge(MemoryTree.Load(repository.ReadTree, baseCommit.Root), upper, new SyncExcludes(excludes));
         var changes = TreeDiff.Compare(repository, baseCommit.Root, merged);
         if (dryRun)
         {
             receiver.ReceiveContents(null, [], cancellation);
-            return Result(receiver, [], 0, 0, null, changes);
+            return Result(receiver, [.. excludes], 0, 0, null, changes);
         }
 
         var version = store.Write(image, $"node capture into {image}", message, writer =>
@@ -149,7 +150,7 @@ public static class ImageCapture
             return merged;
         }, expectedHead: image == baseCommit.Image ? baseId : repository.Refs.Head(image));
         var bytes = receiver.ContentOrder.Sum(id => receiver.Contents[id].Length);
-        return Result(receiver, [], receiver.ContentOrder.Count, bytes, version, changes);
+        return Result(receiver, [.. excludes], receiver.ContentOrder.Count, bytes, version, changes);
     }
 
     /// <summary>Sends the wanted list and receives those contents (none for a dry run).</summary>

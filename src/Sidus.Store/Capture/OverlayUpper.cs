@@ -16,23 +16,32 @@ public static class OverlayUpper
     private static ReadOnlySpan<byte> Redirect => "trusted.overlay.redirect"u8;
     private static ReadOnlySpan<byte> Metacopy => "trusted.overlay.metacopy"u8;
 
-    /// <summary>Lays UPPER over LOWER (changed in place, and returned). The root keeps LOWER's metadata: the upper
-    /// layer's root is the directory the agent made at boot, not the node's.</summary>
-    public static MemoryTree Merge(MemoryTree lower, MemoryTree upper)
+    /// <summary>Lays UPPER over LOWER (changed in place, and returned), but for EXCLUDED paths, which stay as LOWER has
+    /// them. The root keeps LOWER's metadata: the upper layer's root is the directory the agent made at boot, not the
+    /// node's. A directory copied up only for what is excluded (its mode, owner and xattrs as LOWER's, nothing left
+    /// under it) is no change either.</summary>
+    public static MemoryTree Merge(MemoryTree lower, MemoryTree upper, Sync.SyncExcludes excluded)
     {
-        Merge(lower.Root, upper.Root, []);
+        Merge(lower.Root, upper.Root, [], excluded);
         return lower;
     }
 
-    private static void Merge(MemoryNode lower, MemoryNode upper, byte[] path)
+    /// <summary>Applies UPPER's entries to LOWER; returns whether anything was applied.</summary>
+    private static bool Merge(MemoryNode lower, MemoryNode upper, byte[] path, Sync.SyncExcludes excluded)
     {
+        var applied = false;
         foreach (var (name, child) in upper.Children!)
         {
             var childPath = DirectoryHandle.Join(path, name);
+            if (excluded.Contains(childPath))
+            {
+                continue;
+            }
+
             var entry = child.Entry;
             if (IsWhiteout(entry))
             {
-                lower.Children!.Remove(name);
+                applied |= lower.Children!.Remove(name);
                 continue;
             }
 
@@ -40,28 +49,39 @@ public static class OverlayUpper
             if (entry.Kind == FileKind.Directory && !opaque &&
                 lower.Children!.TryGetValue(name, out var existing) && existing.Entry.Kind == FileKind.Directory)
             {
-                existing.Entry = entry;
-                Merge(existing, child, childPath);
+                var below = Merge(existing, child, childPath, excluded);
+                if (below || !SameButTime(existing.Entry, entry))
+                {
+                    existing.Entry = entry;
+                    applied = true;
+                }
+
                 continue;
             }
 
             if (entry.Kind == FileKind.Directory)
             {
-                CleanBelow(child, childPath);
+                CleanBelow(child, childPath, excluded);
             }
 
             lower.Children![name] = child;
+            applied = true;
         }
+
+        return applied;
     }
 
-    /// <summary>A new or opaque directory: its own entries, without overlay attributes or whiteouts (nothing under
-    /// it to hide).</summary>
-    private static void CleanBelow(MemoryNode dir, byte[] path)
+    private static bool SameButTime(TreeEntry a, TreeEntry b) =>
+        a.Permissions == b.Permissions && a.Uid == b.Uid && a.Gid == b.Gid && Diff.TreeDiff.Differences(a, b, compareTree: false).All(what => what == "mtime");
+
+    /// <summary>A new or opaque directory: its own entries, without overlay attributes, whiteouts (nothing under it
+    /// to hide) or excluded paths.</summary>
+    private static void CleanBelow(MemoryNode dir, byte[] path, Sync.SyncExcludes excluded)
     {
         foreach (var (name, child) in dir.Children!.ToList())
         {
             var childPath = DirectoryHandle.Join(path, name);
-            if (IsWhiteout(child.Entry))
+            if (IsWhiteout(child.Entry) || excluded.Contains(childPath))
             {
                 dir.Children!.Remove(name);
                 continue;
@@ -70,7 +90,7 @@ public static class OverlayUpper
             Clean(child.Entry, childPath);
             if (child.Entry.Kind == FileKind.Directory)
             {
-                CleanBelow(child, childPath);
+                CleanBelow(child, childPath, excluded);
             }
         }
     }
