@@ -73,7 +73,7 @@ internal static class NodeCaptureEndpoint
                 var images = new ImageStore(repository) { LockWait = Api.ImageApi.LockWait };
                 var baseCommit = repository.ReadCommit(baseId);
                 var image = job.Into ?? baseCommit.Image;
-                var excludes = CaptureExcludes.Defaults.Select(d => d.Path).Concat(overrides).Distinct(StringComparer.Ordinal).ToList();
+                var excludes = CaptureExcludes.Combine(ImageCapture.ImageExcludes(repository, baseCommit.Image), overrides);
                 var result = ImageCapture.ReceiveOverlay(images, image, baseId, ctx.Request.Body, excludes, job.DryRun,
                     $"node capture of {node.Name} (over {baseCommit.Image}@{baseCommit.Sequence})", ctx.RequestAborted);
                 return Answer(result, $"{baseCommit.Image}@{baseCommit.Sequence}");
