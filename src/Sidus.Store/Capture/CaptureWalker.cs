@@ -1,4 +1,5 @@
 using System.Buffers;
+using Sidus.Store.Import;
 using Sidus.Store.Sync;
 
 namespace Sidus.Store.Capture;
@@ -52,7 +53,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             _local = LocalFilesystems.Read(log);
             using var top = DirectoryHandle.Open(root);
             var rootStatus = top.Stat([]);
-            var tree = new WalkedNode(EntryFor(top, [], rootStatus), [], 0) { Children = [] };
+            var tree = new WalkedNode(DirectoryImporter.EntryFor([], rootStatus, top), [], 0) { Children = [] };
             using (new Timer(_ => SendProgress(output), null, ProgressEvery, ProgressEvery))
             {
                 Walk(top, tree, [], rootStatus.Device, cancellation);
@@ -132,7 +133,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             }
 
             Interlocked.Increment(ref _walked);
-            var child = new WalkedNode(EntryFor(dir, name, status), path, LinkGroupOf(status));
+            var child = new WalkedNode(DirectoryImporter.EntryFor(name, status, dir), path, LinkGroupOf(status));
             node.Children!.Add(child);
             if (status.Kind == FileKind.Directory)
             {
@@ -174,22 +175,6 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
 
         return group;
     }
-
-    private static TreeEntry EntryFor(DirectoryHandle dir, byte[] name, FileStatus status) => new()
-    {
-        Name = name,
-        Kind = status.Kind,
-        Permissions = status.Permissions,
-        Uid = status.Uid,
-        Gid = status.Gid,
-        MtimeSeconds = status.MtimeSeconds,
-        MtimeNanoseconds = status.MtimeNanoseconds,
-        Xattrs = dir.ReadXattrs(name),
-        Size = status.Kind == FileKind.Regular ? status.Size : 0,
-        Target = status.Kind == FileKind.Symlink ? dir.ReadLink(name) : null,
-        RdevMajor = status.Kind is FileKind.CharDevice or FileKind.BlockDevice ? status.RdevMajor : 0,
-        RdevMinor = status.Kind is FileKind.CharDevice or FileKind.BlockDevice ? status.RdevMinor : 0,
-    };
 
     /// <summary>
     /// Tells the server how the walk and the hashing go, once a second until the tree is sent: the admin sees it, and
@@ -263,7 +248,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         try
         {
             using var handle = top.OpenRead(file.Node.Path);
-            var extents = DataExtents(handle, file.Status);
+            var extents = DirectoryImporter.DataExtents(handle, file.Status);
             var length = extents?.Sum(e => e.Length) ?? file.Status.Size;
             if (length == 0)
             {
@@ -291,17 +276,6 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         {
             throw new IOException($"cannot read /{LinuxException.Printable(file.Node.Path)}: {e.Message}", e);
         }
-    }
-
-    private static List<Extent>? DataExtents(SafeFileHandle handle, FileStatus status)
-    {
-        if (!status.MayBeSparse)
-        {
-            return null;
-        }
-
-        var found = FileOps.DataExtents(handle, status.Size);
-        return found.Count == 1 && found[0] == (0, status.Size) ? null : found.Select(e => new Extent(e.Offset, e.Length)).ToList();
     }
 
     /// <summary>Writes NODE and everything under it depth-first; returns the entries written.</summary>

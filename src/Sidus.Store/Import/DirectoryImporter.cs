@@ -73,7 +73,8 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
         }
     }
 
-    private static TreeEntry EntryFor(byte[] name, FileStatus status, DirectoryHandle dir)
+    /// <summary>The entry of NAME in DIR: the import's byte-exact rules, which the capture's walker follows too.</summary>
+    internal static TreeEntry EntryFor(byte[] name, FileStatus status, DirectoryHandle dir)
     {
         var entry = new TreeEntry
         {
@@ -223,17 +224,8 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
         try
         {
             using var file = root.OpenRead(job.Path);
-            IReadOnlyList<Extent>? extents = null;
-            var dataLength = job.Status.Size;
-            if (job.Status.MayBeSparse)
-            {
-                var found = FileOps.DataExtents(file, job.Status.Size);
-                if (found.Count != 1 || found[0] != (0, job.Status.Size))
-                {
-                    extents = found.Select(e => new Extent(e.Offset, e.Length)).ToList();
-                    dataLength = extents.Sum(e => e.Length);
-                }
-            }
+            var extents = DataExtents(file, job.Status);
+            var dataLength = extents?.Sum(e => e.Length) ?? job.Status.Size;
 
             job.Node.Entry.Extents = extents;
             if (dataLength == 0)
@@ -249,6 +241,18 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
                 $"cannot read {LinuxException.Printable(job.Path)} in the source: {e.Message}. Fix its permissions or remove it, then import again; nothing was stored.",
                 e);
         }
+    }
+
+    /// <summary>A sparse file's data extents (its holes are recorded, not stored); null for a file without holes.</summary>
+    internal static List<Extent>? DataExtents(SafeFileHandle file, FileStatus status)
+    {
+        if (!status.MayBeSparse)
+        {
+            return null;
+        }
+
+        var found = FileOps.DataExtents(file, status.Size);
+        return found.Count == 1 && found[0] == (0, status.Size) ? null : found.Select(e => new Extent(e.Offset, e.Length)).ToList();
     }
 
     private sealed record FileJob(MemoryNode Node, byte[] Path, FileStatus Status)
