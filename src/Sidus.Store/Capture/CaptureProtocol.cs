@@ -148,7 +148,9 @@ public static class CaptureProtocol
             case FileKind.Regular:
                 w.Varint((ulong)entry.Size);
                 w.Id(entry.Content);
-                w.Varint((ulong)(entry.Extents?.Count ?? 0));
+                // As in the store's trees: 0 for a file without holes, else the count of data extents plus one
+                // (a file that is all holes has an empty list, not none).
+                w.Varint(entry.Extents is null ? 0 : (ulong)entry.Extents.Count + 1);
                 foreach (var extent in entry.Extents ?? [])
                 {
                     w.Varint((ulong)extent.Offset);
@@ -201,11 +203,11 @@ public static class CaptureProtocol
             case FileKind.Regular:
                 entry.Size = (long)CheckedLong(r.Varint(), long.MaxValue, "a size");
                 entry.Content = r.Id();
-                var extents = r.Length(TreeCodec.MaxExtents, "extents");
-                if (extents > 0)
+                var extentField = r.Length(TreeCodec.MaxExtents + 1, "extents");
+                if (extentField > 0)
                 {
-                    var list = new List<Extent>(Math.Min(extents, 4096));
-                    for (var i = 0; i < extents; i++)
+                    var list = new List<Extent>(Math.Min(extentField - 1, 4096));
+                    for (var i = 0; i < extentField - 1; i++)
                     {
                         list.Add(new Extent((long)CheckedLong(r.Varint(), long.MaxValue, "an extent"), (long)CheckedLong(r.Varint(), long.MaxValue, "an extent")));
                     }

@@ -125,7 +125,15 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
         }
 
         var data = new byte[stored];
-        input.ReadExactly(data);
+        try
+        {
+            input.ReadExactly(data);
+        }
+        catch (EndOfStreamException)
+        {
+            throw Stopped();
+        }
+
         WireBytes += stored;
         if (kind == 0)
         {
@@ -157,7 +165,7 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
             var b = input.ReadByte();
             if (b < 0)
             {
-                throw new EndOfStreamException();
+                throw Stopped();
             }
 
             WireBytes++;
@@ -172,4 +180,7 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
 
         throw new CaptureRefusedException("the walker sent a block length that never ends");
     }
+
+    /// <summary>The stream ended inside a block: a walker killed or cut off mid-write, said as the records say it.</summary>
+    private static CaptureRefusedException Stopped() => new("the walker stopped halfway (its output ended inside a block)");
 }

@@ -75,6 +75,7 @@ public static class ImageCapture
                 var head = store.Repository.Refs.Head(image);
                 var changes = TreeDiff.Compare(store.Repository, head is { } h ? store.Repository.ReadCommit(h).Root : null, tree);
                 Exchange(channel, receiver, null, [], cancellation);
+                Done(channel);
                 return Result(receiver, excludes, 0, 0, null, changes);
             }
 
@@ -93,8 +94,7 @@ public static class ImageCapture
                 Exchange(channel, receiver, writer, wanted, cancellation);
                 return tree;
             });
-            channel.ToWalker.WriteByte(CaptureProtocol.DoneAnswer);
-            channel.ToWalker.Flush();
+            Done(channel);
             return Result(receiver, excludes, wantedCount, wantedBytes, version, null);
         }
         catch (Exception e) when (e is CaptureRefusedException or IOException && e is not StoreException { Kind: not StoreErrorKind.Failure })
@@ -168,6 +168,14 @@ public static class ImageCapture
         channel.ToWalker.Write(list.WrittenSpan);
         channel.ToWalker.Flush();
         receiver.ReceiveContents(writer, wanted, cancellation);
+    }
+
+    /// <summary>Tells the walker the capture is over (a dry run's too: it then ends with success, keeping its
+    /// state cache as it was).</summary>
+    private static void Done(ICaptureChannel channel)
+    {
+        channel.ToWalker.WriteByte(CaptureProtocol.DoneAnswer);
+        channel.ToWalker.Flush();
     }
 
     private static CaptureResult Result(CaptureReceiver receiver, List<string> excludes, int sent, long bytes, VersionResult? version,

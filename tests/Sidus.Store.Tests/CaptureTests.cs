@@ -1,0 +1,271 @@
+using System.Text;
+using Sidus.Linux;
+using Sidus.Store.Capture;
+using Sidus.Store.Objects;
+using Sidus.Store.Trees;
+using Sidus.Store.Diff;
+using Sidus.Store.Sync;
+using Sidus.Store.Tests.Support;
+
+namespace Sidus.Store.Tests;
+
+/// <summary>
+/// Capture of a golden client with the real walker in this process (two pipes instead of ssh): the version equals an
+/// import of the same tree, a recapture sends only what changed, excludes leave out what they name, a dry run
+/// lists the changes and records nothing. The ssh transport has its own end-to-end test.
+/// </summary>
+public sealed class CaptureTests : IDisposable
+{
+    private const string Source = "ssh://golden.example";
+    private readonly StoreFixture _store = new();
+
+    public void Dispose() => _store.Dispose();
+
+    [Fact]
+    public void Capture_OfEveryKindOfFile_IsTheSameTreeAsAnImportOfIt()
+    {
+        var root = _store.Dir("golden");
+        TreeFactory.Everything(root);
+        // /etc/hostname is left out by default: renamed (a rename keeps its owner, xattrs and time), so both the
+        // capture and the import see the same tree.
+        File.Move(Path.Combine(root, "etc/hostname"), Path.Combine(root, "etc/host-name"));
+
+        var (result, exitCode) = Capture("captured", root, _store.Dir("state") + "/capture.state");
+        var imported = _store.Import("imported", root);
+
+        Assert.Equal(0, exitCode);
+        var captured = result.Version!;
+        Assert.True(captured.Created);
+        Assert.Equal(imported.Commit.Root.Tree, captured.Commit.Root.Tree);
+        Assert.Empty(TreeDiff.Differences(imported.Commit.Root, captured.Commit.Root, compareTree: true));
+        Assert.Empty(TreeDiff.Compare(_store.Repository, imported.Commit.Root, captured.Commit.Root));
+
+        Assert.Equal(Environment.MachineName, result.Host);
+        Assert.Equal($"capture of {Environment.MachineName} ({Source})", captured.Commit.Message);
+        Assert.Equal(imported.Commit.Entries + 1, result.Entries); // The capture counts the root directory too.
+        Assert.Equal(imported.Commit.Files, result.Files);
+        // The capture's bytes count each name of a hard-linked file (the version's, each file once).
+        var files = Paths(_store.Repository, captured.Commit.Root).Values.Where(e => e.Kind == FileKind.Regular).ToList();
+        Assert.Equal(files.Sum(e => e.Size), result.Bytes);
+        var contents = Contents(_store.Repository, captured.Commit.Root);
+        Assert.Equal(contents.Count, result.ContentsSent);
+        Assert.Equal(contents.Values.Sum(), result.ContentBytes);
+        Assert.True(result.WireBytes < result.ContentBytes, $"{result.WireBytes} bytes on the wire for {result.ContentBytes}: compressed");
+        Assert.Equal(CaptureExcludes.Defaults.Select(d => d.Path), result.Excludes);
+    }
+
+    [Fact]
+    public void Recapture_SendsOnlyWhatChanged_AndNothingWhenNothingDid()
+    {
+        var root = _store.Dir("golden");
+        Write(root, "etc/a", "aaaa");
+        Write(root, "etc/b", "bbbb");
+        Directory.CreateDirectory(Path.Combine(root, "usr"));
+        File.WriteAllBytes(Path.Combine(root, "usr/big"), FormatTests.XorShiftBytes(300_000));
+        // Where sidus-walk keeps it on a real client: under /var/lib/sidus, which every capture leaves out.
+        var state = Path.Combine(root, "var/lib/sidus/capture.state");
+
+        var first = Capture("golden", root, state).Result;
+        Assert.Equal(3, first.ContentsSent);
+        Assert.True(File.Exists(state), "the walker keeps its state cache");
+
+        Write(root, "etc/a", "AAAA");
+        Write(root, "etc/new", "a new file");
+        var second = Capture("golden", root, state).Result;
+        Assert.True(second.Version!.Created);
+        Assert.Equal(2, second.ContentsSent);
+        Assert.Equal(4 + 10, second.ContentBytes);
+        var paths = Paths(_store.Repository, second.Version.Commit.Root);
+        Assert.Contains("/var/lib", paths.Keys);
+        Assert.DoesNotContain("/var/lib/sidus", paths.Keys);
+        Assert.Equal(ObjectId.Hash("AAAA"u8), paths["/etc/a"].Content);
+
+        var third = Capture("golden", root, state).Result;
+        Assert.Equal(0, third.ContentsSent);
+        Assert.Equal(0, third.ContentBytes);
+        Assert.False(third.Version!.Created);
+        Assert.Equal(second.Version.Id, _store.Repository.Refs.Head("golden"));
+
+        // The cache is what spares the walker its reading: a record whose stat still matches is believed as it
+        // is. Told that etc/b holds "AAAA" (same size), the walker sends that without reading the file.
+        var cache = StateCache.Load(state)!;
+        using (var etc = DirectoryHandle.Open(Path.Combine(root, "etc")))
+        {
+            var status = etc.Stat("b"u8.ToArray());
+            Assert.NotNull(cache.Lookup("etc/b"u8.ToArray(), status));
+            cache.Add("etc/b"u8.ToArray(), status, ObjectId.Hash("AAAA"u8), null, hasXattrs: false);
+        }
+
+        cache.Save(state);
+        var trusting = Capture("golden", root, state).Result;
+        Assert.Equal(ObjectId.Hash("AAAA"u8), Paths(_store.Repository, trusting.Version!.Commit.Root)["/etc/b"].Content);
+    }
+
+    [Fact]
+    public void Excludes_TheDefaultsTheImagesAndTheCommands_LeaveOutWhatTheyName()
+    {
+        var root = _store.Dir("golden");
+        foreach (var file in new[]
+        {
+            "etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ed25519_key.pub", "etc/ssh/sshd_config", "etc/machine-id",
+            "var/log/syslog", "var/log/apt/history.log", "var/lib/sidus/node.key", "var/lib/dpkg/status",
+            "opt/scratch/junk", "srv/secret/key", "srv/public/index",
+        })
+        {
+            Write(root, file, file);
+        }
+
+        Write(root, "etc/sidus/capture.exclude", "# the image's own\n/opt/scratch/*\n\n");
+        var options = new CaptureOptions { Excludes = ["/srv/secret"] };
+
+        var first = Capture("golden", root, null, options).Result;
+        var paths = Paths(_store.Repository, first.Version!.Commit.Root).Keys.ToHashSet();
+        foreach (var absent in new[]
+        {
+            "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub", "/etc/machine-id", "/var/log/syslog",
+            "/var/log/apt", "/var/lib/sidus", "/srv/secret",
+        })
+        {
+            Assert.DoesNotContain(absent, paths);
+        }
+
+        // The image had no list yet: its scratch space is still taken this time.
+        foreach (var present in new[] { "/etc/ssh/sshd_config", "/var/log", "/var/lib/dpkg/status", "/opt/scratch/junk", "/srv/public/index" })
+        {
+            Assert.Contains(present, paths);
+        }
+
+        Assert.Contains("/srv/secret", first.Excludes);
+        Assert.DoesNotContain("/opt/scratch/*", first.Excludes);
+        Assert.Equal(["/opt/scratch/*"], ImageCapture.ImageExcludes(_store.Repository, "golden"));
+
+        var second = Capture("golden", root, null).Result;
+        paths = Paths(_store.Repository, second.Version!.Commit.Root).Keys.ToHashSet();
+        Assert.Contains("/opt/scratch", paths);
+        Assert.DoesNotContain("/opt/scratch/junk", paths);
+        Assert.Contains("/srv/secret/key", paths);
+        Assert.Contains("/opt/scratch/*", second.Excludes);
+        Assert.DoesNotContain("/srv/secret", second.Excludes);
+    }
+
+    [Theory]
+    [InlineData("etc/secret")]
+    [InlineData("/etc/../root")]
+    public void Excludes_NotAbsolute_AreRefusedBeforeTheWalkerIsAsked(string exclude)
+    {
+        var before = StoreListing.Of(_store.Home);
+        var channel = new ScriptedChannel([]);
+
+        var e = Assert.Throws<StoreException>(() => ImageCapture.Run(_store.Images, "golden", Source, channel,
+            new CaptureOptions { Excludes = [exclude] }, null, CancellationToken.None));
+
+        Assert.Equal(StoreErrorKind.Usage, e.Kind);
+        Assert.Contains($"exclude '{exclude}' is not an absolute path", e.Message);
+        Assert.Equal(0, channel.Sent.Length);
+        Assert.Equal(before, StoreListing.Of(_store.Home));
+    }
+
+    [Fact]
+    public void DryRun_ListsEveryChangedPath_AndRecordsNothing()
+    {
+        var root = _store.Dir("golden");
+        Write(root, "etc/kept", "kept");
+        Write(root, "etc/changed", "one");
+        Write(root, "etc/removed", "removed");
+        Write(root, "usr/lib/x", "x");
+        var state = _store.Dir("state") + "/capture.state";
+        var first = Capture("golden", root, state).Result;
+        var stateTime = File.GetLastWriteTimeUtc(state);
+
+        Write(root, "etc/changed", "two");
+        File.Delete(Path.Combine(root, "etc/removed"));
+        Write(root, "etc/added", "added");
+        var before = StoreListing.Of(_store.Home);
+        var dry = Capture("golden", root, state, new CaptureOptions { DryRun = true }).Result;
+
+        Assert.Null(dry.Version);
+        Assert.Equal(0, dry.ContentsSent);
+        Assert.Equal(
+            ["Added etc/added", "Modified etc", "Modified etc/changed", "Removed etc/removed"],
+            dry.Changes!.Select(c => $"{c.Kind} {LinuxException.Printable(c.Path)}").Order(StringComparer.Ordinal));
+        Assert.Contains("content", dry.Changes!.Single(c => c.Path.AsSpan().SequenceEqual("etc/changed"u8)).What);
+        Assert.Equal(first.Version!.Id, _store.Repository.Refs.Head("golden"));
+        Assert.Equal(before, StoreListing.Of(_store.Home));
+        Assert.Equal(stateTime, File.GetLastWriteTimeUtc(state));
+    }
+
+    [Fact]
+    public void DryRun_OfAnUnchangedTree_ReportsNothing_HardLinksIncluded()
+    {
+        var root = _store.Dir("golden");
+        TreeFactory.Everything(root);
+        Capture("golden", root, null);
+
+        var dry = Capture("golden", root, null, new CaptureOptions { DryRun = true }).Result;
+
+        Assert.Empty(dry.Changes!.Select(c => $"{c.Kind} {LinuxException.Printable(c.Path)} {string.Join(',', c.What)}"));
+    }
+
+    [Fact]
+    public void SymlinkLoops_AreCapturedAsSymlinks_NeverFollowed()
+    {
+        // Neither side follows a symlink: the walker reads links with lstat/readlink and the server stores the
+        // target as bytes. A loop is only data, as on the client, and the capture ends.
+        var root = _store.Dir("golden");
+        Directory.CreateDirectory(Path.Combine(root, "usr/bin"));
+        File.CreateSymbolicLink(Path.Combine(root, "a"), "b");
+        File.CreateSymbolicLink(Path.Combine(root, "b"), "a");
+        File.CreateSymbolicLink(Path.Combine(root, "usr/bin/X11"), ".");
+
+        var result = Capture("golden", root, null).Result;
+
+        var paths = Paths(_store.Repository, result.Version!.Commit.Root);
+        Assert.Equal(6, result.Entries); // /, a, b, usr, usr/bin, X11.
+        Assert.Equal("b", Encoding.UTF8.GetString(paths["/a"].Target!));
+        Assert.Equal("a", Encoding.UTF8.GetString(paths["/b"].Target!));
+        Assert.Equal(FileKind.Symlink, paths["/usr/bin/X11"].Kind);
+        Assert.Equal(".", Encoding.UTF8.GetString(paths["/usr/bin/X11"].Target!));
+    }
+
+    private (CaptureResult Result, int ExitCode) Capture(string image, string root, string? statePath, CaptureOptions? options = null)
+    {
+        using var walker = PipeWalker.Capture(root, statePath);
+        var result = ImageCapture.Run(_store.Images, image, Source, walker, options ?? new CaptureOptions(), null, CancellationToken.None);
+        var exitCode = walker.Finish();
+        Assert.True(exitCode == 0, "the walker failed: " + walker.Errors);
+        return (result, exitCode);
+    }
+
+    private static void Write(string root, string path, string text)
+    {
+        var full = Path.Combine(root, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, text);
+    }
+
+    /// <summary>Every path of a stored tree ("/etc/a"), with its entry.</summary>
+    internal static Dictionary<string, TreeEntry> Paths(Repository repository, TreeEntry root)
+    {
+        var paths = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        void Walk(ObjectId tree, string prefix)
+        {
+            foreach (var entry in repository.ReadTree(tree))
+            {
+                var path = prefix + "/" + LinuxException.Printable(entry.Name);
+                paths[path] = entry;
+                if (entry.Kind == FileKind.Directory)
+                {
+                    Walk(entry.Tree, path);
+                }
+            }
+        }
+
+        Walk(root.Tree, "");
+        return paths;
+    }
+
+    /// <summary>The distinct contents of a stored tree with data, and their lengths.</summary>
+    private static Dictionary<ObjectId, long> Contents(Repository repository, TreeEntry root) =>
+        Paths(repository, root).Values.Where(e => e.Kind == FileKind.Regular && e.DataLength > 0)
+            .GroupBy(e => e.Content).ToDictionary(g => g.Key, g => g.First().DataLength);
+}
