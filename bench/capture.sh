@@ -174,9 +174,12 @@ for case in first recapture unchanged; do
   done
 done
 ratio() { echo "scale=3; $1 / $2" | bc; }
-echo "== ratios sidus/rsync (goal)"
-echo "first time       $(ratio "$(median <<< "${T[sidus.first]}")" "$(median <<< "${T[rsync.first]}")")  (<= 1)"
+# paired CASE: sidus's time over rsync's of each run (the two measured back to back), the load's drift cancelled.
+paired() { paste <(tr ' ' '\n' <<< "${T[sidus.$1]}" | grep -v '^$') <(tr ' ' '\n' <<< "${T[rsync.$1]}" | grep -v '^$') | awk '{ printf "%.3f ", $1 / $2 }'; }
+per_run() { printf 'per run %.3f (%s)' "$(median <<< "$(paired "$1")")" "$(spread %.3f <<< "$(paired "$1")")"; }
+echo "== ratios sidus/rsync (goal): of the medians; the median (min-max) of each run's own ratio"
+echo "first time       $(ratio "$(median <<< "${T[sidus.first]}")" "$(median <<< "${T[rsync.first]}")")  $(per_run first)  (<= 1)"
 echo "first bytes      $(ratio "$(median <<< "${B[sidus.first]}")" "$(median <<< "${B[rsync.first]}")")"
-echo "recapture time   $(ratio "$(median <<< "${T[sidus.recapture]}")" "$(median <<< "${T[rsync.recapture]}")")  (<= 0.5)"
+echo "recapture time   $(ratio "$(median <<< "${T[sidus.recapture]}")" "$(median <<< "${T[rsync.recapture]}")")  $(per_run recapture)  (<= 0.5)"
 echo "recapture bytes  $(ratio "$(median <<< "${B[sidus.recapture]}")" "$(median <<< "${B[rsync.recapture]}")")  (<= 1)"
-echo "unchanged time   $(ratio "$(median <<< "${T[sidus.unchanged]}")" "$(median <<< "${T[rsync.unchanged]}")")  (no goal: the fixed cost)"
+echo "unchanged time   $(ratio "$(median <<< "${T[sidus.unchanged]}")" "$(median <<< "${T[rsync.unchanged]}")")  $(per_run unchanged)  (no goal: the fixed cost)"
