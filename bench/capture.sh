@@ -13,13 +13,17 @@
 # spread (min-max) and the ratios against the issue's goals. Both leave out the same paths: capture's defaults
 # (src/Sidus.Store/Capture/CaptureExcludes.cs, read from the source so the lists never drift apart).
 #
-#   bench/capture.sh [RUNS]      (default 3; needs root, rsync, openssh-server, openssh-client)
+#   bench/capture.sh [RUNS] [RATE]   (default 3 runs, no rate limit; needs root, rsync, openssh-server/-client, bc)
+# RATE (e.g. 1gbit) shapes the client -> server direction, which carries the tree, with tbf (a real link's limit).
+# Its queue is kept short (5 ms): a 100 ms queue makes the round trip 100 ms, and ssh's 2 MB channel window then
+# caps both tools near 20 MB/s whatever the rate (seen: rsync 17 s for 342 MB at "1gbit").
 #
 # The trees are the two versions of bench/node-update.sh (see its header for how they are made), copied once into
 # the work dir ($SIDUS_BENCH_WORK, default /var/tmp/sidus-bench-capture) from $SIDUS_BENCH_TREES (default
 # /var/tmp/sidus-bench-update). The client's root is a third copy, $work/client, set to v1 or v2 with rsync.
 set -euo pipefail
 runs=${1:-3}
+rate=${2:-}
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work=${SIDUS_BENCH_WORK:-/var/tmp/sidus-bench-capture}
 trees=${SIDUS_BENCH_TREES:-/var/tmp/sidus-bench-update}
@@ -60,6 +64,7 @@ cleanup() {
 }
 trap cleanup EXIT
 netns_pair_up
+[[ -z $rate ]] || ip netns exec "$cli" tc qdisc add dev "$vcli" root tbf rate "$rate" burst 1mb latency 5ms
 
 # A real sshd serving $work/client as the golden client. ChrootDirectory needs root-owned path components that no
 # group or other may write, so it runs in a mount namespace of its own with the tree bind-mounted under a fresh
