@@ -2,8 +2,8 @@
 # Capture of a golden client (issue 10): `sidus image capture NAME ssh://root@CLIENT` vs
 # `rsync -aHAX --numeric-ids --delete -e ssh root@CLIENT:/ DIR` pulling the same tree, over the same veth link between
 # two network namespaces this script creates and removes. The golden client is a real OpenSSH sshd in the "client"
-# namespace, chrooted into a copy of a Debian tree; sidus and rsync run in the "server" namespace. Two cases,
-# interleaved (the order of the two tools alternating), RUNS times each:
+# namespace, chrooted into a copy of a Debian tree; sidus and rsync run in the "server" namespace. Three
+# cases, interleaved (the order of the two tools alternating), RUNS times each:
 #   first      the client at version 1; sidus into an empty store (no state cache on the client), rsync into an
 #              empty directory
 #   recapture  the client changed to version 2 (v1 + python3, curl, vim-tiny); sidus's store holds v1 and the
