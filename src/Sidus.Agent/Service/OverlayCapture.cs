@@ -7,7 +7,9 @@ namespace Sidus.Agent.Service;
 /// The node's half of `sidus node capture` (docs/capture.md, "A diskless node's changes"): the upper layer of the
 /// root's overlay (tmpfs or disk: every file the node changed, whiteouts for what it deleted) walked by the capture
 /// walker in its one-way form (tree, then every content) and streamed to the server, which lays it over the version
-/// the node booted. The server's answer is the job's result.
+/// the node booted. The server's answer is the job's result. Left out, so the version stays any node's image: what
+/// every capture leaves out (<see cref="CaptureExcludes.Defaults"/>: the node's identity, logs, scratch space), the
+/// image's own list, and the files of the node's override layer (written at every boot, per node).
 /// </summary>
 internal static class OverlayCapture
 {
@@ -19,9 +21,16 @@ internal static class OverlayCapture
             return (false, "this node's root is not an overlay (a shared-mode node's is): there are no changes to capture");
         }
 
-        AgentConsole.Say($"service: capture of {upper}" + (job.DryRun ? " (dry run)" : string.Empty));
+        var overrides = await OverridePathsAsync(http, server, mac);
+        if (overrides.Problem is { } problem)
+        {
+            return (false, problem);
+        }
+
+        var excludes = CaptureExcludes.Combine(ImageExcludes(), overrides.Paths);
+        AgentConsole.Say($"service: capture of {upper}, {excludes.Count} paths left out" + (job.DryRun ? " (dry run)" : string.Empty));
         var request = new MemoryStream();
-        CaptureProtocol.WriteRequest(request, new CaptureRequest([], job.DryRun, SendAll: true));
+        CaptureProtocol.WriteRequest(request, new CaptureRequest(excludes, job.DryRun, SendAll: true));
         request.Position = 0;
         using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
         using var body = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);
@@ -55,6 +64,31 @@ internal static class OverlayCapture
             return (false, $"the overlay could not be sent: {e.Message} {errors.ToString().Trim()}".Trim());
         }
     }
+
+    /// <summary>The files and links of the node's override layer: the node's own, never the image's. Without the layer
+    /// there is no capture (its files would become the image's).</summary>
+    private static async Task<(List<string> Paths, string? Problem)> OverridePathsAsync(HttpClient http, string server, string mac)
+    {
+        try
+        {
+            using var response = await http.GetAsync(server + NodeRoutes.Overrides(mac));
+            if (response.IsSuccessStatusCode)
+            {
+                return (Boot.OverrideExtractor.Paths(await response.Content.ReadAsByteArrayAsync()), null);
+            }
+
+            return ([], $"the node's override layer could not be fetched ({(int)response.StatusCode}: {(await response.Content.ReadAsStringAsync()).Trim()}): " +
+                        "its files would be captured as the image's; nothing was sent");
+        }
+        catch (HttpRequestException e)
+        {
+            return ([], $"the node's override layer could not be fetched ({e.Message}); nothing was sent");
+        }
+    }
+
+    /// <summary>The image's own capture excludes, as the node's root has them (none when it has no list).</summary>
+    private static List<string> ImageExcludes() =>
+        File.Exists(CaptureExcludes.ImageListPath) ? CaptureExcludes.Parse(File.ReadAllText(CaptureExcludes.ImageListPath)) : [];
 
     /// <summary>The upper directory of the overlay mounted at / (from MOUNTINFO's super options), or null.</summary>
     public static string? UpperDirectory(string mountinfo)
