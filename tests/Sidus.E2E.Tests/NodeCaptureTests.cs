@@ -73,8 +73,8 @@ public sealed class NodeCaptureTests(BootImageFixture fixture, ITestOutputHelper
                 var version = result.GetProperty("id").GetString()!;
                 Assert.Equal(version, fixture.Repository.Refs.Head(Captured)?.ToString());
 
-                // The version's diff against the booted one: the admin's three changes, and besides them only what the
-                // system had changed before them (its own files, rewritten since: journal, timers...).
+                // The version's diff against the booted one: the admin's three changes (and their directories), and besides
+                // them only the directories the baseline showed.
                 var diff = boot.Sidus("image", "diff", $"{BootImageFixture.Image}@{fixture.Version}", $"{Captured}@{version}", "--json");
                 Assert.True(diff.Code == 0, "sidus image diff failed: " + diff.Output);
                 var changes = Changes(JsonDocument.Parse(diff.Output).RootElement);
@@ -121,7 +121,7 @@ public sealed class NodeCaptureTests(BootImageFixture fixture, ITestOutputHelper
         }
     }
 
-    /// <summary>Powers the VM on (its BOOT-th boot), waits for "up" on VERSION and for the node's shell.</summary>
+    /// <summary>Powers the VM on (its NUMBER-th boot), waits for "up" on VERSION and for the node's shell.</summary>
     private NodeShell BootWithShell(ServeBoot boot, string version, int number)
     {
         var socket = Path.Combine(boot.Work, $"shell-{number}.sock");
