@@ -60,6 +60,17 @@ public sealed class NodeCaptureTests(BootImageFixture fixture, ITestOutputHelper
                 var (wrote, said) = shell.Run($"mkdir -p {NewDirectory} && echo 'note {token}' > {NewFile} && echo 'motd {token}' > {ReplacedFile} && rm {DeletedFile}");
                 Assert.True(wrote == 0, "the writes failed on the node: " + said);
 
+                // What the admin reads before saying yes: one line a change, as `image diff` prints them.
+                var (listed, text) = boot.SidusWithin(TimeSpan.FromSeconds(400), "node", "capture", Node, "--to", Captured, "--dry-run", "--wait", "180");
+                output.WriteLine("node capture --dry-run (text):\n" + text);
+                Assert.True(listed == 0, "the text dry run failed: " + text);
+                var lines = text.Split('\n');
+                Assert.Contains($"+ {NewDirectory}/", lines);
+                Assert.Contains($"+ {NewFile}", lines);
+                Assert.Contains(lines, l => l.StartsWith($"M {ReplacedFile}  (", StringComparison.Ordinal));
+                Assert.Contains($"- {DeletedFile}", lines);
+                Assert.Contains(lines, l => l.StartsWith($"{Node}: dry run: ", StringComparison.Ordinal) && l.Contains(" added, 1 removed, ", StringComparison.Ordinal));
+
                 var dryRun = CaptureJson(boot, "--dry-run");
                 Assert.True(JsonNull(dryRun, "result"), "a dry run recorded a version: " + dryRun);
                 Assert.Null(fixture.Repository.Refs.Head(Captured));
