@@ -168,6 +168,55 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A job given during the node's boot before its service first polled (`sidus node capture` right after "up") is
+    /// carried out: the first poll starts the service just before it. One older than the boot's session, or answered,
+    /// stays behind.
+    /// </summary>
+    [Fact]
+    public async Task Requests_JobGivenBeforeTheServiceWaits_FirstPollStartsJustBeforeIt()
+    {
+        var mac = ServerFixture.Mac(1).ToString();
+        var before = await GiveJobAsync();
+        await Task.Delay(50);
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(1), AnyVersion);
+        Assert.Equal((NodeRequests.None, before), await FirstPollAsync(session, before));
+
+        await Task.Delay(50);
+        var during = await GiveJobAsync();
+        Assert.Equal((NodeRequests.None, during - 1), await FirstPollAsync(session, during - 1));
+        var next = await Tools.CurlAsync(Http + NodeRequests.Poll(mac, during - 1), NodeSessions.Bearer(session));
+        Assert.True(NodeRequests.TryParsePoll(Encoding.UTF8.GetString(next.Body), out var kind, out var at), Encoding.UTF8.GetString(next.Body));
+        Assert.Equal((NodeRequests.Job, during), (kind, at));
+
+        var answered = await Tools.CurlAsync(Http + NodeJob.Route(mac), [.. NodeSessions.Bearer(session), "--data-binary", NodeJob.FormatResult(during, true, "{}")]);
+        Assert.Equal(204, answered.Status);
+        Assert.Equal((NodeRequests.None, during), await FirstPollAsync(session, during));
+    }
+
+    /// <summary>Gives n1 a drift job now; its time.</summary>
+    private async Task<long> GiveJobAsync()
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await using var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName));
+        await inventory.RequestJobsAsync(new Dictionary<string, string> { ["n1"] = new NodeJob(NodeJob.Drift, at.ToUnixTimeMilliseconds()).Format() }, at);
+        return at.ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>The first poll's answer once the server has reloaded the inventory (it answers EXPECTED; else the last).</summary>
+    private async Task<(string Kind, long At)> FirstPollAsync(string session, long expected)
+    {
+        var answer = (Kind: string.Empty, At: -1L);
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); DateTime.UtcNow < deadline && answer.At != expected; await Task.Delay(100))
+        {
+            var poll = await Tools.CurlAsync(Http + NodeRequests.Poll(ServerFixture.Mac(1).ToString(), null), NodeSessions.Bearer(session));
+            Assert.True(NodeRequests.TryParsePoll(Encoding.UTF8.GetString(poll.Body), out var kind, out var at), Encoding.UTF8.GetString(poll.Body));
+            answer = (kind, at);
+        }
+
+        return answer;
+    }
+
     private static string Said(StringBuilder said)
     {
         lock (said)

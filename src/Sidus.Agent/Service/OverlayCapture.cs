@@ -21,7 +21,9 @@ internal static class OverlayCapture
 
         AgentConsole.Say($"service: capture of {upper}" + (job.DryRun ? " (dry run)" : string.Empty));
         var request = new MemoryStream();
-        CaptureProtocol.WriteRequest(request, new CaptureRequest([], job.DryRun, SendAll: true));
+        // The default excludes are not even sent (a journal can be large); the server applies them again, with the
+        // image's list and the node's override files: what a version holds is its decision, not the node's.
+        CaptureProtocol.WriteRequest(request, new CaptureRequest([.. CaptureExcludes.Defaults.Select(d => d.Path)], job.DryRun, SendAll: true));
         request.Position = 0;
         using var toServer = new AnonymousPipeServerStream(PipeDirection.Out);
         using var body = new AnonymousPipeClientStream(PipeDirection.In, toServer.ClientSafePipeHandle);

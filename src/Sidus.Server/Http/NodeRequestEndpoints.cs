@@ -21,10 +21,12 @@ internal static class NodeRequestEndpoints
 
     private static async Task PollAsync(HttpContext ctx)
     {
-        if (await NodeAsync(ctx) is not { } node)
+        if (await NodeRoute.RequireAsync(ctx, "the requests") is not { } access)
         {
             return;
         }
+
+        var (node, decision) = access;
 
         var view = ctx.RequestServices.GetRequiredService<InventoryView>();
         long Ms(DateTimeOffset? at) => at?.ToUnixTimeMilliseconds() ?? 0;
@@ -37,7 +39,7 @@ internal static class NodeRequestEndpoints
         var seenText = ctx.Request.Query[NodeRequests.SeenParameter].FirstOrDefault();
         if (seenText is null)
         {
-            await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(NodeRequests.None, Latest()));
+            await HttpHelpers.TextAsync(ctx, NodeRequests.FormatPoll(NodeRequests.None, await StartAsync(ctx, view, node, decision, Latest())));
             return;
         }
 
@@ -91,6 +93,22 @@ internal static class NodeRequestEndpoints
         }
 
         await HttpHelpers.TextAsync(ctx, job.Value.Job);
+    }
+
+    /// <summary>
+    /// Where a starting service begins: the latest request, or just before a job given during this boot and not answered
+    /// yet (given between the node's claim and its service's first poll, as `sidus node capture` right after "up"
+    /// does): the service's next poll then carries it out. A job older than this boot's session stays behind.
+    /// </summary>
+    private static async Task<long> StartAsync(HttpContext ctx, InventoryView view, Node node, AccessDecision decision, long latest)
+    {
+        if (decision.Token is not { Kind: NodeTokenKind.Session } session || view.Current.JobRequestedAt(node.Name) is not { } job || job < session.Issued)
+        {
+            return latest;
+        }
+
+        var answer = await view.Store.GetJobAnswerAsync(node.Name, ctx.RequestAborted);
+        return answer is { AnsweredAt: null } && answer.RequestedAt == job ? Math.Min(latest, job.ToUnixTimeMilliseconds() - 1) : latest;
     }
 
     /// <summary>The agent's answer to its job: the job's time, ok or failed, and its report.</summary>

@@ -59,9 +59,13 @@ public static class OverlayUpper
                 continue;
             }
 
-            if (entry.Kind == FileKind.Directory)
+            if (entry.Kind == FileKind.Directory && child.Children!.Count > 0)
             {
                 CleanBelow(child, childPath, excluded);
+                if (child.Children.Count == 0 && !lower.Children!.ContainsKey(name))
+                {
+                    continue; // made only to hold what is left out (/etc/ssh for the node's host keys): no change
+                }
             }
 
             lower.Children![name] = child;

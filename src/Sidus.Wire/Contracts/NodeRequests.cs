@@ -6,7 +6,8 @@ namespace Sidus.Wire.Contracts;
 /// <see cref="Wait"/> and answers one line, <c>overrides MS</c> when a request newer than SEEN (Unix milliseconds)
 /// is waiting, <c>job MS</c> when a job is (<see cref="NodeJob"/>: the oldest waiting request is answered first), else
 /// <c>none MS</c> (MS: the latest request, 0 when there is none). Without <c>seen</c> it answers
-/// at once, so the agent learns where it starts. Once done, the agent posts <c>MS RESULT</c> (text/plain) to
+/// at once, so the agent learns where it starts: the latest request, or just before a job given during this boot
+/// (after the node's session) that no one has answered yet, which the service then carries out. Once done, the agent posts <c>MS RESULT</c> (text/plain) to
 /// <c>/api/nodes/{mac}/requests/overrides</c>: the request it answers and one result line.
 /// </summary>
 public static class NodeRequests

@@ -130,7 +130,8 @@ internal sealed partial class ServeBoot : IDisposable
     /// the serial log too (SeaBIOS and OVMF copy the screen there with -nographic), so iPXE's messages can be read.</summary>
     /// <summary>Powers the VM on: network first; <paramref name="disk"/> (a raw image) as its virtio disk when given.</summary>
     /// <param name="reboot">Let a reboot restart the VM (an installed node reboots into its disk); else QEMU exits.</param>
-    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null, bool reboot = false)
+    /// <param name="devices">More QEMU arguments (a control port: <see cref="VmControlPort.QemuArguments"/>).</param>
+    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null, bool reboot = false, IReadOnlyList<string>? devices = null)
     {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         if (!File.Exists(IpxeRom))
@@ -151,6 +152,7 @@ internal sealed partial class ServeBoot : IDisposable
             arguments.AddRange(["-drive", $"file={disk},format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=2"]);
         }
 
+        arguments.AddRange(devices ?? []);
         if (firmware == Firmware.Uefi)
         {
             if (!File.Exists(OvmfCode) || !File.Exists(OvmfVars))
