@@ -192,8 +192,9 @@ public sealed class ImageStore(Repository repository)
     }
 
     /// <summary>Builds a tree with BUILD (which stores file data through the writer) and records it as a version.</summary>
+    /// <param name="compressionLevel">zstd level of the new pack (default: the store's).</param>
     public VersionResult Write(string image, string operation, string message, Func<ObjectWriter, MemoryTree> build,
-        bool always = false, ObjectId? expectedHead = null)
+        bool always = false, ObjectId? expectedHead = null, int? compressionLevel = null)
     {
         Sidus.Store.Refs.RefStore.ValidateName(image, "image");
         using var storeLock = Repository.LockForWriting(operation, LockWait, OnWaiting);
@@ -204,7 +205,7 @@ public sealed class ImageStore(Repository repository)
                 StoreErrorKind.Conflict);
         }
 
-        using var writer = Repository.CreateWriter();
+        using var writer = compressionLevel is { } level ? Repository.CreateWriter(level) : Repository.CreateWriter();
         var tree = build(writer);
         var (root, stats) = tree.Write(writer);
         if (!always && Repository.Refs.Head(image) is { } head)

@@ -119,6 +119,9 @@ public sealed class Repository : IDisposable
 
     public ObjectWriter CreateWriter() => new(Objects, StagingDirectory, CompressionLevel);
 
+    /// <summary>A writer that compresses at LEVEL (a capture trades a little space for keeping up with the network).</summary>
+    public ObjectWriter CreateWriter(int level) => new(Objects, StagingDirectory, level);
+
     public Commit ReadCommit(ObjectId id) => Commit.Decode(Objects.Read(id, ObjectKind.Commit).Span);
 
     public List<TreeEntry> ReadTree(ObjectId id) => TreeCodec.Decode(Objects.Read(id, ObjectKind.Tree).Span);

@@ -21,6 +21,10 @@ public static class CaptureProtocol
     /// <summary>zstd level of the wire: the fastest that still halves a root tree's data.</summary>
     public const int WireLevel = 1;
 
+    /// <summary>zstd level of the packs a capture writes: level 6 (the store's) compresses slower than a gigabit link
+    /// brings the data (bench/RESULTS.md, "Capture"); level 3 keeps up, for about 5 % more space.</summary>
+    public const int StoreLevel = 3;
+
     /// <summary>Linux's PATH_MAX: no path in a tree is longer, so no deeper tree can be real.</summary>
     public const int MaxPathLength = 4096;
 

@@ -93,7 +93,7 @@ public static class ImageCapture
                 wantedBytes = wanted.Sum(id => receiver.Contents[id].Length);
                 Exchange(channel, receiver, writer, wanted, cancellation);
                 return tree;
-            });
+            }, compressionLevel: CaptureProtocol.StoreLevel);
             Done(channel);
             return Result(receiver, excludes, wantedCount, wantedBytes, version, null);
         }
@@ -148,7 +148,7 @@ public static class ImageCapture
         {
             receiver.ReceiveContents(writer, receiver.ContentOrder, cancellation);
             return merged;
-        }, expectedHead: image == baseCommit.Image ? baseId : repository.Refs.Head(image));
+        }, expectedHead: image == baseCommit.Image ? baseId : repository.Refs.Head(image), compressionLevel: CaptureProtocol.StoreLevel);
         var bytes = receiver.ContentOrder.Sum(id => receiver.Contents[id].Length);
         return Result(receiver, [.. excludes], receiver.ContentOrder.Count, bytes, version, changes);
     }
