@@ -90,14 +90,15 @@ internal static class OverrideEndpoints
         }
     }
 
-    /// <summary>The paths of NODE's override layer ("/etc/hostname"...), rendered as the node gets it (a capture of
-    /// its overlay leaves them out: the overrides write them on every node).</summary>
+    /// <summary>The files and symlinks of NODE's override layer ("/etc/hostname"...; not its directories, which hold
+    /// the image's files too), rendered as the node gets it: a capture of its overlay leaves them out, since the
+    /// overrides write them on every node.</summary>
     public static Task<List<string>> PathsAsync(HttpContext ctx, InventorySnapshot snapshot, Node node)
     {
         var options = ctx.RequestServices.GetRequiredService<RunningOptions>().Current;
         var renderer = ctx.RequestServices.GetRequiredService<OverrideRenderer>();
         var context = new RenderContext(snapshot, node, Image(ctx, snapshot, node), Site(options, HttpHelpers.Server(ctx), HttpHelpers.Client(ctx)));
-        return Task.Run(() => renderer.Render(context).Select(file => "/" + file.Path.TrimStart('/')).ToList(), ctx.RequestAborted);
+        return Task.Run(() => renderer.Render(context).Where(file => file.Kind != OverrideKind.Directory).Select(file => "/" + file.Path.TrimStart('/')).ToList(), ctx.RequestAborted);
     }
 
     private static ImageInfo? Image(HttpContext ctx, InventorySnapshot snapshot, Node node)
