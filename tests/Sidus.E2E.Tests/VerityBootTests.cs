@@ -35,6 +35,8 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         lab.StartNbd(fixture.Version.ToString(), export.Path);
         var vm = lab.StartVm("vnode2", extra: export.Argument);
         var refused = DisklessBoot.WaitFor(() => lab.EventsOf(vm).Any(e => e.Stage == "failed" && e.Detail.Contains("fails verification", StringComparison.Ordinal)), SharedBootLab.BootLimit);
+        // The agent reports to the server before it prints its REFUSED line on the console: give the serial a moment.
+        DisklessBoot.WaitFor(() => vm.Serial.Contains("REFUSED: export", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         lab.Report(vm, output);
         Assert.True(refused, "no 'fails verification' failure reported; serial:\n" + SharedBootLab.Tail(vm.Serial));
         Assert.Contains($"REFUSED: export {fixture.Version} fails verification against root hash {export.RootHash}", vm.Serial, StringComparison.Ordinal);
