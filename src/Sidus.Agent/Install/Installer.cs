@@ -65,6 +65,13 @@ internal static class Installer
         }
 
         var devices = await VolumesAsync(plan);
+        foreach (var p in plan.Partitions.Where(p => !p.Preserve))
+        {
+            // What an earlier install left at the same offsets (an md superblock, an LVM label) would be found again.
+            tools.Must("wipefs", ["--all", "--quiet", devices[p.Id]], "util-linux");
+        }
+
+        VolumeBuilder.Build(tools, plan, devices, fromImage, line.Hostname);
         Format(tools, plan, devices, reporter);
         // The filesystems' modules from the image (the initramfs has ext4 only); vfat needs its code pages too.
         foreach (var module in plan.Formats.Select(f => f.FsType).Distinct().SelectMany(t => t switch
@@ -96,6 +103,12 @@ internal static class Installer
             }
 
             WriteFstab(tools, plan, devices);
+            if (plan.Raids.Count > 0)
+            {
+                Directory.CreateDirectory(Target + "/etc/mdadm");
+                File.WriteAllText(Target + "/etc/mdadm/mdadm.conf", VolumeBuilder.MdadmConf(tools, plan));
+            }
+
             await WriteNodeFilesAsync(http, reporter, line, plan);
             await Overrides.ApplyAsync(Target, line, http, reporter);
             InstallBootloader(plan, devices, reporter);
@@ -104,6 +117,7 @@ internal static class Installer
         finally
         {
             Unmount(mounted);
+            VolumeBuilder.Stop(tools, plan);
             tools.Unbind();
         }
 
@@ -217,7 +231,9 @@ internal static class Installer
         }
 
         Need(tools.Find("sfdisk") is not null, "fdisk");
-        Need(tools.Find("blkid") is not null, "util-linux");
+        Need(tools.Find("blkid") is not null && tools.Find("wipefs") is not null, "util-linux");
+        Need(plan.Raids.Count == 0 || tools.Find("mdadm") is not null, "mdadm");
+        Need(plan.Groups.Count == 0 || tools.Find("lvm") is not null, "lvm2");
         foreach (var f in plan.Formats.Where(f => !f.Preserve))
         {
             var (tool, package) = Makers[f.FsType];
@@ -243,6 +259,14 @@ internal static class Installer
         if (disk.Preserve)
         {
             AgentConsole.Say($"{disk.Device}: preserved, its partition table is left as it is");
+            return;
+        }
+
+        if (parts.Count == 0)
+        {
+            // Used whole (by an array, a volume group or a filesystem): a table would only be in its way.
+            AgentConsole.Say($"{disk.Device}: used whole, no partition table; its old signatures wiped");
+            tools.Must("wipefs", ["--all", "--quiet", "/dev/" + disk.Device], "util-linux");
             return;
         }
 
@@ -448,14 +472,19 @@ internal static class Installer
         system.BindKernelTrees();
         try
         {
-            var biosDisk = plan.Partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.BiosGrub)?.Disk ??
-                           plan.Disks.FirstOrDefault(d => d.Table == InstallPlan.Msdos)?.Id;
+            // Every disk that can hold GRUB gets it: with the root on an array, any disk left boots.
+            var biosDisks = plan.Partitions.Where(p => p.Role == InstallPlan.Roles.BiosGrub).Select(p => p.Disk).Distinct().ToList();
+            if (biosDisks.Count == 0)
+            {
+                biosDisks = [.. plan.Disks.Where(d => d.Table == InstallPlan.Msdos && !d.Preserve && plan.Partitions.Any(p => p.Disk == d.Id)).Select(d => d.Id)];
+            }
+
             var esp = plan.Partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.Esp);
             var done = new List<string>();
-            if (biosDisk is not null && system.Has(BiosModules))
+            foreach (var disk in system.Has(BiosModules) ? biosDisks : [])
             {
-                system.Must("grub-install", ["--target=i386-pc", "--recheck", devices[biosDisk]], "grub-pc-bin");
-                done.Add($"BIOS on {devices[biosDisk]}");
+                system.Must("grub-install", ["--target=i386-pc", "--recheck", devices[disk]], "grub-pc-bin");
+                done.Add($"BIOS on {devices[disk]}");
             }
 
             if (esp is not null && system.Has(EfiModules))
@@ -464,6 +493,8 @@ internal static class Installer
                 done.Add($"UEFI on {devices[esp.Id]} (EFI/BOOT/BOOTX64.EFI, firmware boot order untouched)");
             }
 
+            // grub-mkconfig names the root by UUID only when udev's link for it exists; no udev runs here.
+            LinkByUuid(system, plan, devices);
             system.Must("update-grub", [], "grub2-common");
             AgentConsole.Say("GRUB: " + string.Join("; ", done));
             _ = reporter.ReportAsync(NodeEventStages.Root, "install: GRUB " + string.Join("; ", done));
@@ -471,6 +502,21 @@ internal static class Installer
         finally
         {
             system.Unbind();
+        }
+    }
+
+    /// <summary>/dev/disk/by-uuid/UUID for each filesystem made, as udev would link them.</summary>
+    private static void LinkByUuid(ToolRoot system, InstallPlan plan, Dictionary<string, string> devices)
+    {
+        Directory.CreateDirectory("/dev/disk/by-uuid");
+        foreach (var f in plan.Formats.Where(f => f.FsType != "swap"))
+        {
+            var uuid = system.Must("blkid", ["-s", "UUID", "-o", "value", devices[f.Volume]], "util-linux").Trim();
+            var link = "/dev/disk/by-uuid/" + uuid;
+            if (uuid.Length > 0 && !uuid.Contains('/', StringComparison.Ordinal) && !File.Exists(link))
+            {
+                File.CreateSymbolicLink(link, devices[f.Volume]);
+            }
         }
     }
 

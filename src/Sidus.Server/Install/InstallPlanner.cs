@@ -19,11 +19,11 @@ public static class InstallPlanner
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(found);
-        if (layout.Items.FirstOrDefault(i => i is RaidItem or VolumeGroupItem or LogicalVolumeItem) is { } unsupported)
+        if (layout.Items.FirstOrDefault(i => i is RaidItem or VolumeGroupItem or LogicalVolumeItem && i.Preserve) is { } kept)
         {
             throw new InstallPlanException(
-                $"layout {layoutName}: {unsupported.Type} '{unsupported.Id}' (line {unsupported.Line}): the install does not build md RAID or LVM yet; " +
-                "use partitions, or set up RAID/LVM by hand and preserve them");
+                $"layout {layoutName}: {kept.Type} '{kept.Id}' (line {kept.Line}) is preserved: the install makes md arrays and LVM but does not keep them yet; " +
+                "keep data on a preserved partition instead");
         }
 
         var matched = MatchDisks(layout, layoutName, found);
@@ -47,11 +47,21 @@ public static class InstallPlanner
             partitions.Add(new PlannedPartition(volume.Id, disk.Id, volume.Number!.Value, volume.Start!.Value, volume.Size, Role(item), item.Preserve || disk.Preserve));
         }
 
+        var raids = layout.OfType<RaidItem>().Select(r => new PlannedRaid(r.Id, r.Name, r.Level, r.Devices, r.Spares)).ToList();
+        var groups = layout.OfType<VolumeGroupItem>().Select(g => new PlannedVolumeGroup(g.Id, g.Name, g.Devices)).ToList();
+        var volumes = layout.OfType<LogicalVolumeItem>()
+            .Select(l => new PlannedLogicalVolume(l.Id, l.Name, l.VolumeGroup, planned.Volumes.First(v => v.Id == l.Id).Size, l.Size.Rest)).ToList();
+        var members = raids.SelectMany(r => r.Devices.Concat(r.Spares)).Concat(groups.SelectMany(g => g.Devices)).ToHashSet(StringComparer.Ordinal);
+        if (partitions.Select(p => (p.Id, p.Preserve)).Concat(disks.Select(d => (d.Id, d.Preserve))).FirstOrDefault(v => v.Preserve && members.Contains(v.Id)) is { Id: { } under })
+        {
+            throw new InstallPlanException($"layout {layoutName}: '{under}' is preserved, but an md array or volume group is made on it: nothing was touched");
+        }
+
         var formats = layout.OfType<FormatItem>().Select(f => new PlannedFormat(f.Id, f.Volume, f.FsType, f.Label, f.Options, f.Preserve)).ToList();
         var mounts = layout.OfType<MountItem>().Select(m => new PlannedMount(m.Device, m.Path, m.Options)).ToList();
         CheckPreserved(layoutName, disks, partitions, formats, matched);
         CheckBootable(layoutName, firmware, disks, partitions, formats, mounts);
-        return new InstallPlan(version, imageRef, firmware, kernelArgs, disks, partitions, formats, mounts);
+        return new InstallPlan(version, imageRef, firmware, kernelArgs, disks, partitions, raids, groups, volumes, formats, mounts);
     }
 
     private static Dictionary<string, DiskFacts> MatchDisks(Layout layout, string layoutName, IReadOnlyList<DiskFacts> found)

@@ -43,6 +43,7 @@ public static class CaptureExcludes
         ("/etc/fstab", "the client's disks: an install writes each node's own"),
         ("/etc/adjtime", "the client's clock drift"),
         ("/etc/blkid.tab", "the client's block devices"),
+        ("/etc/mdadm/mdadm.conf", "the client's md arrays: an install writes each node's own"),
         ("/etc/lvm/backup/*", "LVM metadata of the client's disks"),
         ("/etc/lvm/archive/*", "LVM metadata of the client's disks"),
         ("/etc/lvm/cache/*", "LVM's cache of the client's disks"),

@@ -23,6 +23,26 @@ public sealed record PlannedMount(string Format, string Path, string? Options);
 /// <summary>A disk of the plan: the layout's id and the device the server matched it to.</summary>
 public sealed record PlannedDisk(string Id, string Device, string Table, bool Preserve);
 
+/// <summary>An md array to make (metadata 1.2) of partitions or whole disks, by their ids; it appears as /dev/md/NAME.</summary>
+public sealed record PlannedRaid(string Id, string Name, int Level, IReadOnlyList<string> Devices, IReadOnlyList<string> Spares)
+{
+    public bool Equals(PlannedRaid? other) => other is not null && (Id, Name, Level) == (other.Id, other.Name, other.Level) &&
+        Devices.SequenceEqual(other.Devices) && Spares.SequenceEqual(other.Spares);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Name, Level);
+}
+
+/// <summary>An LVM volume group to make of partitions, disks or arrays, by their ids.</summary>
+public sealed record PlannedVolumeGroup(string Id, string Name, IReadOnlyList<string> Devices)
+{
+    public bool Equals(PlannedVolumeGroup? other) => other is not null && (Id, Name) == (other.Id, other.Name) && Devices.SequenceEqual(other.Devices);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Name);
+}
+
+/// <summary>A logical volume of <see cref="Group"/> (its id): <see cref="Size"/> bytes, or what the group has left when <see cref="Rest"/>.</summary>
+public sealed record PlannedLogicalVolume(string Id, string Name, string Group, long Size, bool Rest);
+
 /// <summary>
 /// What the installing agent and the server say to each other (docs/installed-nodes.md). The agent POSTs its disks
 /// (<see cref="FormatDisks"/>) to <see cref="PlanTemplate"/> with its session; the server matches the node's layout
@@ -31,10 +51,14 @@ public sealed record PlannedDisk(string Id, string Device, string Table, bool Pr
 /// and each escaped as a URI component: the NativeAOT agent carries no JSON serializer, and a line is easy to read
 /// in a log. Once the system is on the disk, the agent asks for its key (<see cref="KeyTemplate"/>) and, at the
 /// end, POSTs <see cref="InstalledTemplate"/> (the version id, text/plain): the node is then "installed".
+/// The agent builds in the plan's order: partitions, then md arrays, then volume groups and their logical volumes,
+/// then filesystems on any of them.
 /// </summary>
 public sealed record InstallPlan(
     string Version, string ImageRef, string Firmware, string KernelArgs,
-    IReadOnlyList<PlannedDisk> Disks, IReadOnlyList<PlannedPartition> Partitions, IReadOnlyList<PlannedFormat> Formats, IReadOnlyList<PlannedMount> Mounts)
+    IReadOnlyList<PlannedDisk> Disks, IReadOnlyList<PlannedPartition> Partitions, IReadOnlyList<PlannedRaid> Raids,
+    IReadOnlyList<PlannedVolumeGroup> Groups, IReadOnlyList<PlannedLogicalVolume> LogicalVolumes,
+    IReadOnlyList<PlannedFormat> Formats, IReadOnlyList<PlannedMount> Mounts)
 {
     public const string PlanTemplate = "/api/nodes/{mac}/install/plan";
     public const string KeyTemplate = "/api/nodes/{mac}/install/key";
@@ -90,6 +114,21 @@ public sealed record InstallPlan(
             Line(text, "partition", p.Id, p.Disk, Number(p.Number), Number(p.Start), Number(p.Size), p.Role, Flag(p.Preserve));
         }
 
+        foreach (var r in Raids)
+        {
+            Line(text, "raid", r.Id, r.Name, Number(r.Level), string.Join(',', r.Devices), string.Join(',', r.Spares));
+        }
+
+        foreach (var g in Groups)
+        {
+            Line(text, "vg", g.Id, g.Name, string.Join(',', g.Devices));
+        }
+
+        foreach (var l in LogicalVolumes)
+        {
+            Line(text, "lv", l.Id, l.Name, l.Group, Number(l.Size), Flag(l.Rest));
+        }
+
         foreach (var f in Formats)
         {
             Line(text, "format", f.Id, f.Volume, f.FsType, f.Label, f.Options, Flag(f.Preserve));
@@ -110,6 +149,9 @@ public sealed record InstallPlan(
         string?[]? version = null;
         List<PlannedDisk> disks = [];
         List<PlannedPartition> partitions = [];
+        List<PlannedRaid> raids = [];
+        List<PlannedVolumeGroup> groups = [];
+        List<PlannedLogicalVolume> volumes = [];
         List<PlannedFormat> formats = [];
         List<PlannedMount> mounts = [];
         foreach (var (number, f) in lines)
@@ -121,6 +163,9 @@ public sealed record InstallPlan(
                 case ("partition", 8):
                     partitions.Add(new PlannedPartition(Need(f[1]), Need(f[2]), (int)Long(f[3], number), Long(f[4], number), Long(f[5], number), Need(f[6]), f[7] == "1"));
                     break;
+                case ("raid", 6): raids.Add(new PlannedRaid(Need(f[1]), Need(f[2]), (int)Long(f[3], number), Ids(Need(f[4])), Ids(f[5] ?? string.Empty))); break;
+                case ("vg", 4): groups.Add(new PlannedVolumeGroup(Need(f[1]), Need(f[2]), Ids(Need(f[3])))); break;
+                case ("lv", 6): volumes.Add(new PlannedLogicalVolume(Need(f[1]), Need(f[2]), Need(f[3]), Long(f[4], number), f[5] == "1")); break;
                 case ("format", 7): formats.Add(new PlannedFormat(Need(f[1]), Need(f[2]), Need(f[3]), f[4], f[5], f[6] == "1")); break;
                 case ("mount", 4): mounts.Add(new PlannedMount(Need(f[1]), Need(f[2]), f[3])); break;
                 default: throw new FormatException($"install plan line {number}: unknown item '{f[0]}' with {f.Length - 1} fields");
@@ -134,7 +179,9 @@ public sealed record InstallPlan(
             throw new FormatException("the install plan has no version line");
         }
 
-        return new InstallPlan(version[1]!, version[2]!, version[3]!, version[4] ?? string.Empty, disks, partitions, formats, mounts);
+        return new InstallPlan(version[1]!, version[2]!, version[3]!, version[4] ?? string.Empty, disks, partitions, raids, groups, volumes, formats, mounts);
+
+        static string[] Ids(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries);
     }
 
     /// <summary>The agent's disks as the plan request's body.</summary>

@@ -91,21 +91,55 @@ public sealed class InstallPlannerTests
         Assert.Equal(InstallPlan.Msdos, Plan(msdos, InstallPlan.Bios, Disk("vda", 8 * GiB)).Disks[0].Table);
     }
 
+    private const string RaidLvm = """
+        version: 1
+        items:
+          - { id: a, type: disk, match: { serial: A } }
+          - { id: b, type: disk, match: { serial: B } }
+          - { id: biosa, type: partition, disk: a, size: 1MiB, flags: [bios_grub] }
+          - { id: pa, type: partition, disk: a, size: rest, flags: [raid] }
+          - { id: biosb, type: partition, disk: b, size: 1MiB, flags: [bios_grub] }
+          - { id: pb, type: partition, disk: b, size: rest, flags: [raid] }
+          - { id: md, type: raid, name: sys, level: 1, devices: [pa, pb] }
+          - { id: vg, type: lvm_vg, name: vg0, devices: [md] }
+          - { id: rootlv, type: lvm_lv, vg: vg, name: root, size: rest }
+          - { id: swaplv, type: lvm_lv, vg: vg, name: swap, size: 512MiB }
+          - { id: root-fs, type: format, volume: rootlv, fstype: ext4 }
+          - { id: swap-fs, type: format, volume: swaplv, fstype: swap }
+          - { id: root, type: mount, device: root-fs, path: / }
+        """;
+
     [Fact]
-    public void RaidAndLvm_RefusedForNow_WithWhy()
+    public void RaidAndLvm_PlannedInOrder_WithSizesAndTheRest()
     {
-        const string raid = """
-            version: 1
-            items:
-              - { id: a, type: disk, match: { serial: A } }
-              - { id: b, type: disk, match: { serial: B } }
-              - { id: pa, type: partition, disk: a, size: rest, flags: [raid] }
-              - { id: pb, type: partition, disk: b, size: rest, flags: [raid] }
-              - { id: md, type: raid, level: 1, devices: [pa, pb] }
-              - { id: f, type: format, volume: md, fstype: ext4 }
-              - { id: m, type: mount, device: f, path: / }
-            """;
-        var e = Assert.Throws<InstallPlanException>(() => Plan(raid, InstallPlan.Bios, Disk("vda", 8 * GiB, "A"), Disk("vdb", 8 * GiB, "B")));
-        Assert.Contains("does not build md RAID or LVM yet", e.Message, StringComparison.Ordinal);
+        var plan = Plan(RaidLvm, InstallPlan.Bios, Disk("vda", 8 * GiB, "A"), Disk("vdb", 8 * GiB, "B"));
+        var raid = Assert.Single(plan.Raids);
+        Assert.Equal(("md", "sys", 1), (raid.Id, raid.Name, raid.Level));
+        Assert.Equal(["pa", "pb"], raid.Devices);
+        Assert.Equal(InstallPlan.Roles.Raid, plan.Partitions.Single(p => p.Id == "pa").Role);
+        var group = Assert.Single(plan.Groups);
+        Assert.Equal("vg0", group.Name);
+        Assert.Equal(["md"], group.Devices);
+        Assert.Equal([("root", true), ("swap", false)], plan.LogicalVolumes.Select(l => (l.Name, l.Rest)));
+        Assert.Equal(512 * MiB, plan.LogicalVolumes.Single(l => l.Name == "swap").Size);
+        Assert.Equal("rootlv", plan.Formats.Single(f => f.Id == "root-fs").Volume);
+        var back = InstallPlan.Parse(plan.Format());
+        Assert.Equal(plan.Raids, back.Raids);
+        Assert.Equal(plan.Groups, back.Groups);
+        Assert.Equal(plan.LogicalVolumes, back.LogicalVolumes);
+    }
+
+    [Fact]
+    public void RaidOrLvmPreserved_OrMadeOnAPreservedPartition_RefusedWithWhy()
+    {
+        var kept = RaidLvm.Replace("{ id: vg, type: lvm_vg, name: vg0, devices: [md] }", "{ id: vg, type: lvm_vg, name: vg0, devices: [md], preserve: true }", StringComparison.Ordinal)
+            .Replace("{ id: md, type: raid, name: sys, level: 1, devices: [pa, pb] }", "{ id: md, type: raid, name: sys, level: 1, devices: [pa, pb], preserve: true }", StringComparison.Ordinal)
+            .Replace("size: rest, flags: [raid] }", "size: rest, flags: [raid], preserve: true }", StringComparison.Ordinal);
+        var e = Assert.Throws<InstallPlanException>(() => Plan(kept, InstallPlan.Bios, Disk("vda", 8 * GiB, "A"), Disk("vdb", 8 * GiB, "B")));
+        Assert.Contains("raid 'md' (line 9) is preserved: the install makes md arrays and LVM but does not keep them yet", e.Message, StringComparison.Ordinal);
+        var onKept = RaidLvm.Replace("{ id: pa, type: partition, disk: a, size: rest, flags: [raid] }", "{ id: pa, type: partition, disk: a, size: rest, flags: [raid], preserve: true }", StringComparison.Ordinal);
+        var keep = new ExistingPartition(2, 2 * MiB, 8 * GiB - 3 * MiB, "linux_raid_member");
+        var under = Assert.Throws<InstallPlanException>(() => Plan(onKept, InstallPlan.Bios, Disk("vda", 8 * GiB, "A", table: "gpt", parts: keep), Disk("vdb", 8 * GiB, "B")));
+        Assert.Contains("'pa' is preserved, but an md array or volume group is made on it: nothing was touched", under.Message, StringComparison.Ordinal);
     }
 }

@@ -9,6 +9,9 @@ public sealed class InstallPlanTests
         [new PlannedDisk("disk0", "nvme0n1", InstallPlan.Gpt, false)],
         [new PlannedPartition("esp", "disk0", 1, 1 << 20, 256 << 20, InstallPlan.Roles.Esp, false),
          new PlannedPartition("data", "disk0", 2, 257 << 20, 1L << 33, InstallPlan.Roles.Linux, true)],
+        [new PlannedRaid("md", "sys", 10, ["p1", "p2", "p3", "p4"], ["p5"]), new PlannedRaid("md2", "two", 1, ["a", "b"], [])],
+        [new PlannedVolumeGroup("vg", "vg-0", ["md", "md2"])],
+        [new PlannedLogicalVolume("lv1", "root", "vg", 4L << 30, false), new PlannedLogicalVolume("lv2", "home", "vg", 0, true)],
         [new PlannedFormat("esp-fs", "esp", "vfat", "ESP", null, false), new PlannedFormat("data-fs", "data", "xfs", "my data", "-m crc=1", true)],
         [new PlannedMount("esp-fs", "/boot/efi", null), new PlannedMount("data-fs", "/srv/my data", "noatime,nofail")]);
 
@@ -21,6 +24,9 @@ public sealed class InstallPlanTests
         Assert.Equal(Sample.KernelArgs, back.KernelArgs);
         Assert.Equal(Sample.Disks, back.Disks);
         Assert.Equal(Sample.Partitions, back.Partitions);
+        Assert.Equal(Sample.Raids, back.Raids);
+        Assert.Equal(Sample.Groups, back.Groups);
+        Assert.Equal(Sample.LogicalVolumes, back.LogicalVolumes);
         Assert.Equal(Sample.Formats, back.Formats);
         Assert.Equal(Sample.Mounts, back.Mounts);
         Assert.DoesNotContain("\n\n", text, StringComparison.Ordinal);

@@ -1,0 +1,132 @@
+using Sidus.Agent.Modules;
+
+namespace Sidus.Agent.Install;
+
+/// <summary>
+/// The layout's md arrays and LVM (docs/installed-nodes.md, "RAID and LVM"), made with the image's own mdadm and
+/// lvm once the partitions exist: arrays first (metadata 1.2, homehost the node's name, so that its own system sees
+/// them as its own), then volume groups on partitions, disks or arrays, then their logical volumes, fixed sizes
+/// before the one that takes the rest. No udev runs here: each device is found by its kernel name (/dev/mdN, and
+/// /dev/dm-N by the name in sysfs), which devtmpfs makes whatever the tools do with /dev/md and /dev/mapper.
+/// </summary>
+internal static class VolumeBuilder
+{
+    /// <summary>The arrays get md127, md126, ...: the numbers an assembly picks for named arrays, free in the initramfs.</summary>
+    private const int FirstArray = 127;
+
+    private static readonly string[] RaidModules = ["md_mod", "linear", "raid0", "raid1", "raid10", "raid456"];
+
+    /// <summary>Makes the plan's arrays, groups and logical volumes, adding each one's device to DEVICES.</summary>
+    public static void Build(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices, ModuleLoader fromImage, string? hostname)
+    {
+        if (plan.Raids.Count > 0)
+        {
+            foreach (var module in RaidModules)
+            {
+                fromImage.LoadByName(module);
+            }
+        }
+
+        for (var i = 0; i < plan.Raids.Count; i++)
+        {
+            var raid = plan.Raids[i];
+            var device = $"/dev/md{FirstArray - i}";
+            List<string> args =
+            [
+                "--create", device, "--run", "--metadata=1.2", $"--level={raid.Level}", $"--raid-devices={raid.Devices.Count}", $"--name={raid.Name}",
+            ];
+            if (hostname is not null)
+            {
+                args.Add("--homehost=" + hostname);
+            }
+
+            if (raid.Spares.Count > 0)
+            {
+                args.Add($"--spare-devices={raid.Spares.Count}");
+            }
+
+            args.AddRange(raid.Devices.Concat(raid.Spares).Select(id => devices[id]));
+            AgentConsole.Say($"{device}: making raid{raid.Level} '{raid.Name}' of {string.Join(", ", raid.Devices.Concat(raid.Spares).Select(id => devices[id]))}");
+            tools.Must("mdadm", args, "mdadm");
+            devices[raid.Id] = device;
+        }
+
+        if (plan.Groups.Count > 0)
+        {
+            fromImage.LoadByName("dm_mod");
+        }
+
+        foreach (var group in plan.Groups)
+        {
+            var members = group.Devices.Select(id => devices[id]).ToList();
+            AgentConsole.Say($"LVM: volume group '{group.Name}' on {string.Join(", ", members)}");
+            tools.Must("lvm", ["pvcreate", "--force", "--force", "--yes", .. members], "lvm2");
+            tools.Must("lvm", ["vgcreate", "--yes", group.Name, .. members], "lvm2");
+            // The one that takes the rest comes last, whatever the layout's order.
+            foreach (var volume in plan.LogicalVolumes.Where(l => l.Group == group.Id).OrderBy(l => l.Rest))
+            {
+                List<string> size = volume.Rest ? ["--extents", "100%FREE"] : ["--size", (volume.Size / 1048576).ToString(CultureInfo.InvariantCulture) + "m"];
+                tools.Must("lvm", ["lvcreate", "--yes", "--wipesignatures", "y", "--zero", "y", "--name", volume.Name, .. size, group.Name], "lvm2");
+                devices[volume.Id] = MapperDevice(group.Name, volume.Name);
+                AgentConsole.Say($"{devices[volume.Id]}: logical volume {group.Name}/{volume.Name}" + (volume.Rest ? " (the rest of the group)" : $" ({volume.Size / 1048576} MiB)"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deactivates the groups and stops the arrays once the install is written, so the node's first boot finds them
+    /// clean. Best effort: an install that failed halfway may not have made them.
+    /// </summary>
+    public static void Stop(ToolRoot tools, InstallPlan plan)
+    {
+        foreach (var group in plan.Groups)
+        {
+            Quietly(tools, "lvm", ["vgchange", "--activate", "n", group.Name], "lvm2");
+        }
+
+        for (var i = 0; i < plan.Raids.Count; i++)
+        {
+            Quietly(tools, "mdadm", ["--stop", $"/dev/md{FirstArray - i}"], "mdadm");
+        }
+    }
+
+    /// <summary>
+    /// The installed system's /etc/mdadm/mdadm.conf: its arrays by UUID, so that an initramfs the node makes itself
+    /// (a kernel it installs) assembles them by name. Updates leave the file alone (<see cref="UpdateExcludes"/>).
+    /// </summary>
+    public static string MdadmConf(ToolRoot tools, InstallPlan plan) =>
+        $"# written by Sidus at install ({plan.ImageRef}): this node's md arrays, from mdadm --detail --scan\n" +
+        "HOMEHOST <system>\nMAILADDR root\n" + tools.Must("mdadm", ["--detail", "--scan"], "mdadm");
+
+    /// <summary>/dev/dm-N of GROUP/VOLUME, found by its device-mapper name (dashes doubled) in sysfs.</summary>
+    private static string MapperDevice(string group, string volume)
+    {
+        var name = group.Replace("-", "--", StringComparison.Ordinal) + "-" + volume.Replace("-", "--", StringComparison.Ordinal);
+        foreach (var block in Directory.Exists("/sys/block") ? Directory.GetDirectories("/sys/block", "dm-*") : [])
+        {
+            var file = Path.Combine(block, "dm", "name");
+            if (File.Exists(file) && File.ReadAllText(file).Trim() == name)
+            {
+                return "/dev/" + Path.GetFileName(block);
+            }
+        }
+
+        throw new InstallException($"logical volume {group}/{volume} was made, but no device-mapper device named {name} is in /sys/block");
+    }
+
+    private static void Quietly(ToolRoot tools, string tool, IReadOnlyList<string> args, string package)
+    {
+        try
+        {
+            var result = tools.Run(tool, args, package);
+            if (result.ExitCode != 0)
+            {
+                AgentConsole.Fail($"{tool} {string.Join(' ', args)}: {(result.Errors + result.Output).Trim()}");
+            }
+        }
+        catch (InstallException e)
+        {
+            AgentConsole.Fail(e.Message);
+        }
+    }
+}
