@@ -53,6 +53,75 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     public void Uefi_InstallsTheDefaultLayout_ServerKilledMidWrite_BootsItLocally() =>
         InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null, killServe: true);
 
+    /// <summary>
+    /// Two disks, each with a bios_grub partition and a RAID member; md RAID 1 over them; LVM on the array with the
+    /// root and swap as logical volumes. The node boots its root from LVM on the array, GRUB on both disks; then
+    /// the second disk alone, with no server and no network, still boots (the array degraded).
+    /// </summary>
+    private const string RaidLvmLayout = """
+        version: 1
+        description: E2E, root on LVM on md RAID 1 over two disks
+        items:
+          - { id: a, type: disk, match: { serial: E2EA } }
+          - { id: b, type: disk, match: { serial: E2EB } }
+          - { id: grub-a, type: partition, disk: a, size: 1MiB, flags: [bios_grub] }
+          - { id: member-a, type: partition, disk: a, size: rest, flags: [raid] }
+          - { id: grub-b, type: partition, disk: b, size: 1MiB, flags: [bios_grub] }
+          - { id: member-b, type: partition, disk: b, size: rest, flags: [raid] }
+          - { id: md, type: raid, name: system, level: 1, devices: [member-a, member-b] }
+          - { id: vg, type: lvm_vg, name: vg0, devices: [md] }
+          - { id: swap-lv, type: lvm_lv, vg: vg, name: swap, size: 128MiB }
+          - { id: root-lv, type: lvm_lv, vg: vg, name: root, size: rest }
+          - { id: swap-fs, type: format, volume: swap-lv, fstype: swap }
+          - { id: root-fs, type: format, volume: root-lv, fstype: ext4 }
+          - { id: root, type: mount, device: root-fs, path: / }
+        """;
+
+    [Fact]
+    public void Bios_RootOnLvmOnRaid1OverTwoDisks_BootsLocally_AndFromTheSecondDiskAlone()
+    {
+        var image = fixture.EnsureRaidImage();
+        const string node = "inst-raid";
+        using var boot = new ServeBoot(fixture);
+        var disks = new[] { "a", "b" }.Select(d => Path.Combine(boot.Work, $"disk-{d}.img")).ToArray();
+        foreach (var disk in disks)
+        {
+            using var f = File.Create(disk);
+            f.SetLength(RaidDiskBytes);
+        }
+
+        var file = Path.Combine(boot.Work, "layout.yaml");
+        File.WriteAllText(file, RaidLvmLayout);
+        var set = boot.Sidus("layout", "set", "e2e-raid", file);
+        Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
+        var add = boot.Sidus("node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--layout", "e2e-raid", "--kernel-args", "console=ttyS0,115200");
+        Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
+        boot.StartServe();
+        boot.PowerOn(Firmware.Bios, disk: disks[0], reboot: true,
+            devices: ["-drive", $"file={disks[1]},format=raw,if=none,id=disk1", "-device", "virtio-blk-pci,drive=disk1,serial=E2EB"], diskSerial: "E2EA");
+        var (serial, root) = WaitUpFromDisk(boot, node, image);
+        Assert.Contains("making raid1 'system' of /dev/vda2, /dev/vdb2", serial, StringComparison.Ordinal);
+        Assert.Contains("GRUB: BIOS on /dev/vda; BIOS on /dev/vdb", serial, StringComparison.Ordinal);
+        var local = serial[serial.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..];
+        Assert.Matches(@"md/raid1:md\d+: active with 2 out of 2 mirrors", local);
+        Assert.Matches(@"^ext4:/dev/(dm-\d+|mapper/vg0-root)$", root);
+        Assert.Matches(@"root=(/dev/mapper/vg0-root|UUID=[0-9a-f-]{36}) ", local);
+        boot.StopVm();
+
+        // The second disk alone, no server, no network: GRUB from its own boot sector, the array started degraded.
+        var log = Path.Combine(boot.Work, "alone-b.log");
+        using var vm = new BackgroundProcess(Tool.Require("qemu-system-x86_64", "qemu-system-x86"),
+            ["-accel", "tcg", "-m", "768", "-smp", "2", "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+             "-drive", $"file={disks[1]},format=raw,if=virtio", "-serial", "file:" + log], log + ".qemu");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var login = DisklessBoot.WaitFor(() => Read(log).Contains(" login:", StringComparison.Ordinal), AloneLimit);
+        output.WriteLine($"the second disk alone: power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
+        Assert.True(login, "the second disk did not boot alone:\n" + ServeBoot.Tail(Read(log), 6000));
+        Assert.Matches(@"md/raid1:md\d+: active with 1 out of 2 mirrors", Read(log));
+    }
+
+    private const long RaidDiskBytes = 2L << 30;
+
     private void InstallAndBoot(Firmware firmware, string node, bool alone, string? layout, bool killServe = false)
     {
         var image = fixture.EnsureInstallImage() + "@2";
@@ -83,31 +152,8 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
             KillServeMidWrite(boot);
         }
 
-        // Installed, rebooted, told "local" by the script, and up from its disk: the "up" report's root is ext4.
-        JsonElement status = default;
-        var up = DisklessBoot.WaitFor(() =>
-        {
-            var serial = boot.Serial;
-            var installed = serial.IndexOf("rebooting into the disk", StringComparison.Ordinal);
-            if (installed < 0 || serial.IndexOf("booting from the local disk", installed, StringComparison.Ordinal) < 0 || boot.Status(node) is not { } s)
-            {
-                return false;
-            }
-
-            status = s;
-            return s.GetProperty("stage").GetString() == "up";
-        }, InstallLimit);
-        var serialText = boot.Serial;
-        output.WriteLine($"power-on to up from the disk: {boot.Clock.Elapsed.TotalSeconds:F0} s");
-        output.WriteLine("install lines:\n" + string.Join('\n', serialText.Split('\n').Where(l => l.Contains("install", StringComparison.Ordinal) || l.Contains("GRUB", StringComparison.Ordinal))));
-        Assert.True(up, "the node did not come up from its disk:\n" + ServeBoot.Tail(serialText, 8000) + "\nserve:\n" + ServeBoot.Tail(boot.ServeText, 3000));
-        var root = status.GetProperty("up").GetProperty("root").GetString();
-        output.WriteLine($"up report root: {root}");
+        var (serialText, root) = WaitUpFromDisk(boot, node, image);
         Assert.StartsWith("ext4:", root, StringComparison.Ordinal);
-        var installedAs = status.GetProperty("installed");
-        Assert.Equal(image, installedAs.GetProperty("imageRef").GetString());
-        Assert.Contains("Reached target", serialText[serialText.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..], StringComparison.Ordinal);
-        Assert.Contains($"local disk (installed {image})", boot.ServeText, StringComparison.Ordinal);
         if (layout is not null)
         {
             Assert.Contains("datap 509 MiB on vda (preserved)", serialText, StringComparison.Ordinal);
@@ -148,6 +194,39 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     }
 
     /// <summary>
+    /// Installed, rebooted, told "local" by the script, and up from its disk as IMAGE, reached systemd's target:
+    /// the serial log and the "up" report's root.
+    /// </summary>
+    private (string Serial, string Root) WaitUpFromDisk(ServeBoot boot, string node, string image)
+    {
+        JsonElement status = default;
+        var up = DisklessBoot.WaitFor(() =>
+        {
+            var serial = boot.Serial;
+            var installed = serial.IndexOf("rebooting into the disk", StringComparison.Ordinal);
+            if (installed < 0 || serial.IndexOf("booting from the local disk", installed, StringComparison.Ordinal) < 0 || boot.Status(node) is not { } s)
+            {
+                return false;
+            }
+
+            status = s;
+            return s.GetProperty("stage").GetString() == "up";
+        }, InstallLimit);
+        var serialText = boot.Serial;
+        output.WriteLine($"power-on to up from the disk: {boot.Clock.Elapsed.TotalSeconds:F0} s");
+        output.WriteLine("install lines:\n" + string.Join('\n', serialText.Split('\n').Where(l =>
+            l.Contains("install", StringComparison.Ordinal) || l.Contains("GRUB", StringComparison.Ordinal) || l.Contains("raid", StringComparison.Ordinal) ||
+            l.Contains("LVM", StringComparison.Ordinal) || l.Contains("logical volume", StringComparison.Ordinal))));
+        Assert.True(up, "the node did not come up from its disk:\n" + ServeBoot.Tail(serialText, 8000) + "\nserve:\n" + ServeBoot.Tail(boot.ServeText, 3000));
+        var root = status.GetProperty("up").GetProperty("root").GetString() ?? string.Empty;
+        output.WriteLine($"up report root: {root}");
+        Assert.Equal(image, status.GetProperty("installed").GetProperty("imageRef").GetString());
+        Assert.Contains("Reached target", serialText[serialText.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        Assert.Contains($"local disk (installed {image})", boot.ServeText, StringComparison.Ordinal);
+        return (serialText, root);
+    }
+
+    /// <summary>
     /// The server dies (SIGKILL) while the node writes the version: the agent says so and tries again; the server
     /// started again, the install goes on from what was written (the rest of the test sees it finish and boot).
     /// </summary>
@@ -165,15 +244,16 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     }
 
     /// <summary>
-    /// `sidus node update` of the running installed node to @3 through its sidus-agent service: the change travels,
-    /// the drift its first boot made (e2e-drift.service) is reported before it is overwritten, the node is recorded
-    /// at @3.
+    /// `sidus node update --reboot` of the running installed node to @3 through its sidus-agent service: the change
+    /// travels, the drift its first boot made (e2e-drift.service) is reported before it is overwritten, the node is
+    /// recorded at @3, and, a kernel module having changed, it reboots (network boot, told "local") and comes up again.
     /// </summary>
     private void UpdateWhileRunning(ServeBoot boot, string node)
     {
         var target = BootImageFixture.InstallImage + "@3";
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var run = boot.SidusWithin(TimeSpan.FromMinutes(5), "node", "update", node, "--to", target, "--json", "--wait", "240");
+        var mark = boot.Serial.Length;
+        var run = boot.SidusWithin(TimeSpan.FromMinutes(5), "node", "update", node, "--to", target, "--reboot", "--json", "--wait", "240");
         output.WriteLine($"sidus node update in the VM: {clock.Elapsed.TotalSeconds:F1} s\n{run.Output}");
         Assert.True(run.Code == 0, run.Output + "\nserial:\n" + ServeBoot.Tail(boot.Serial, 4000));
         var outcome = JsonDocument.Parse(run.Output[run.Output.IndexOf('[', StringComparison.Ordinal)..]).RootElement[0];
@@ -183,6 +263,17 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var drift = result.GetProperty("drift").EnumerateArray().Select(d => d.GetProperty("path").GetString()).ToList();
         Assert.Contains("/etc/issue.net", drift);
         Assert.Equal(target, boot.Status(node)!.Value.GetProperty("installed").GetProperty("imageRef").GetString());
+        Assert.Contains("kernel modules changed", result.GetProperty("rebootReasons").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(result.GetProperty("rebooting").GetBoolean(), run.Output);
+
+        var again = DisklessBoot.WaitFor(() =>
+        {
+            var after = boot.Serial[mark..];
+            return after.Contains("booting from the local disk", StringComparison.Ordinal) && boot.Status(node)?.GetProperty("stage").GetString() == "up";
+        }, InstallLimit);
+        output.WriteLine($"update, reboot and up again: {clock.Elapsed.TotalSeconds:F0} s");
+        Assert.True(again, "the node did not come up again after the update's reboot:\n" + ServeBoot.Tail(boot.Serial[mark..], 6000));
+        Assert.Contains("rebooting into " + target, boot.ServeText, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -16,6 +16,10 @@ internal static class VolumeBuilder
 
     private static readonly string[] RaidModules = ["md_mod", "linear", "raid0", "raid1", "raid10", "raid456"];
 
+    /// <summary>LVM makes its device nodes itself and lists devices from /dev: it would wait for udev otherwise.</summary>
+    private static readonly string[] NoUdev =
+        ["--config", "activation { udev_sync = 0 udev_rules = 0 } devices { obtain_device_list_from_udev = 0 }"];
+
     /// <summary>Makes the plan's arrays, groups and logical volumes, adding each one's device to DEVICES.</summary>
     public static void Build(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices, ModuleLoader fromImage, string? hostname)
     {
@@ -60,13 +64,13 @@ internal static class VolumeBuilder
         {
             var members = group.Devices.Select(id => devices[id]).ToList();
             AgentConsole.Say($"LVM: volume group '{group.Name}' on {string.Join(", ", members)}");
-            tools.Must("lvm", ["pvcreate", "--force", "--force", "--yes", .. members], "lvm2");
-            tools.Must("lvm", ["vgcreate", "--yes", group.Name, .. members], "lvm2");
+            tools.Must("lvm", ["pvcreate", .. NoUdev, "--force", "--force", "--yes", .. members], "lvm2");
+            tools.Must("lvm", ["vgcreate", .. NoUdev, "--yes", group.Name, .. members], "lvm2");
             // The one that takes the rest comes last, whatever the layout's order.
             foreach (var volume in plan.LogicalVolumes.Where(l => l.Group == group.Id).OrderBy(l => l.Rest))
             {
                 List<string> size = volume.Rest ? ["--extents", "100%FREE"] : ["--size", (volume.Size / 1048576).ToString(CultureInfo.InvariantCulture) + "m"];
-                tools.Must("lvm", ["lvcreate", "--yes", "--wipesignatures", "y", "--zero", "y", "--name", volume.Name, .. size, group.Name], "lvm2");
+                tools.Must("lvm", ["lvcreate", .. NoUdev, "--yes", "--wipesignatures", "y", "--zero", "y", "--name", volume.Name, .. size, group.Name], "lvm2");
                 devices[volume.Id] = MapperDevice(group.Name, volume.Name);
                 AgentConsole.Say($"{devices[volume.Id]}: logical volume {group.Name}/{volume.Name}" + (volume.Rest ? " (the rest of the group)" : $" ({volume.Size / 1048576} MiB)"));
             }
@@ -81,7 +85,7 @@ internal static class VolumeBuilder
     {
         foreach (var group in plan.Groups)
         {
-            Quietly(tools, "lvm", ["vgchange", "--activate", "n", group.Name], "lvm2");
+            Quietly(tools, "lvm", ["vgchange", .. NoUdev, "--activate", "n", group.Name], "lvm2");
         }
 
         for (var i = 0; i < plan.Raids.Count; i++)

@@ -48,8 +48,17 @@ internal static class NodeJobs
         };
         AgentConsole.Say($"service: {job.Kind}" + (job.To is null ? string.Empty : $" to {job.ToRef}") + (job.DryRun ? " (dry run)" : string.Empty));
         var result = job.Kind == NodeJob.Drift ? NodeUpdater.Drift(options) : await NodeUpdater.RunAsync(options, CancellationToken.None);
+        var reboot = false;
         if (job.Kind == NodeJob.Update && !job.DryRun && result.Problem is null)
         {
+            reboot = job.Reboot && result.RebootNeeded;
+            if (reboot && root != "/")
+            {
+                AgentConsole.Say($"update: not rebooting: {root} is not the running root");
+                reboot = false;
+            }
+
+            result = result with { Rebooting = reboot };
             // The update wrote "?" as the name when given an id: the job names it.
             if (job.ToRef is { } name && result.Version is { } id)
             {
@@ -73,5 +82,27 @@ internal static class NodeJobs
         }
 
         await AgentService.PostAsync(http, server + NodeJob.Route(mac), NodeJob.FormatResult(job.At, result.Problem is null, json), "the job's result");
+        if (reboot)
+        {
+            await RebootAsync(reporter, result);
+        }
+    }
+
+    /// <summary>
+    /// A clean reboot through systemd (units stopped, filesystems unmounted), asked once the result is sent; the
+    /// node's next "up" report says which version it came up with.
+    /// </summary>
+    private static async Task RebootAsync(EventReporter reporter, NodeUpdateResult result)
+    {
+        var why = string.Join(", ", result.RebootReasons);
+        AgentConsole.Say($"update: rebooting into {result.Ref}: {why}");
+        await reporter.ReportAsync(NodeEventStages.Root, $"rebooting into {result.Ref}: {why}");
+        var run = ProcessRunner.Run("systemctl", ["reboot"], "systemd", TimeSpan.FromMinutes(1));
+        if (run.ExitCode != 0)
+        {
+            var said = (run.Errors + run.Output).Trim();
+            AgentConsole.Fail($"update: systemctl reboot failed ({run.ExitCode}): {said}");
+            await reporter.ReportAsync(NodeEventStages.Failed, $"the update to {result.Ref} is complete, but systemctl reboot failed ({run.ExitCode}): {said}; reboot the node by hand");
+        }
     }
 }

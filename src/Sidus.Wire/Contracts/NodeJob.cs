@@ -17,11 +17,12 @@ namespace Sidus.Wire.Contracts;
 /// into IMAGE           (capture: the image the new version goes to; default the one the node booted)
 /// no-delete            (update: leave files the version does not have)
 /// keep-drift           (update: leave files changed on the node as they are)
+/// reboot               (update: reboot the node once the update is complete and reported, when it needs one)
 /// exclude /opt/local   (update: one line per path the update leaves alone, besides the defaults)
 /// </code>
 /// </summary>
 public sealed record NodeJob(string Kind, long At, string? To = null, string? ToRef = null, bool DryRun = false, bool NoDelete = false, bool KeepDrift = false,
-    IReadOnlyList<string>? Excludes = null, string? Into = null)
+    IReadOnlyList<string>? Excludes = null, string? Into = null, bool Reboot = false)
 {
     public const string Template = "/api/nodes/{mac}/requests/job";
 
@@ -51,7 +52,8 @@ public sealed record NodeJob(string Kind, long At, string? To = null, string? To
             text.Append("to ").Append(To).Append(' ').Append(Uri.EscapeDataString(ToRef ?? "-")).Append('\n');
         }
 
-        text.Append(DryRun ? "dry-run\n" : string.Empty).Append(NoDelete ? "no-delete\n" : string.Empty).Append(KeepDrift ? "keep-drift\n" : string.Empty);
+        text.Append(DryRun ? "dry-run\n" : string.Empty).Append(NoDelete ? "no-delete\n" : string.Empty).Append(KeepDrift ? "keep-drift\n" : string.Empty)
+            .Append(Reboot ? "reboot\n" : string.Empty);
         if (Into is not null)
         {
             text.Append("into ").Append(Uri.EscapeDataString(Into)).Append('\n');
@@ -88,6 +90,7 @@ public sealed record NodeJob(string Kind, long At, string? To = null, string? To
                 ["dry-run"] => job with { DryRun = true },
                 ["no-delete"] => job with { NoDelete = true },
                 ["keep-drift"] => job with { KeepDrift = true },
+                ["reboot"] => job with { Reboot = true },
                 ["exclude", var path] => Add(excludes, Uri.UnescapeDataString(path), job),
                 _ => throw new FormatException($"job line '{line}' is not understood"),
             };

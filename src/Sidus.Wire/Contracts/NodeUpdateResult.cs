@@ -55,6 +55,9 @@ public sealed record NodeUpdateResult
     public bool RebootNeeded => RebootReasons.Count > 0;
     public IReadOnlyList<string> RebootReasons { get; init; } = [];
 
+    /// <summary>True when the node was told to reboot once the update needed it (`sidus node update --reboot`) and is rebooting.</summary>
+    public bool Rebooting { get; init; }
+
     /// <summary>What was done to the bootloader's configuration after a kernel change, when anything.</summary>
     public string? Bootloader { get; init; }
 
@@ -95,6 +98,7 @@ public sealed record NodeUpdateResult
         }
 
         json.WriteEndArray();
+        json.WriteBoolean("rebooting", Rebooting);
         Text(json, "bootloader", Bootloader);
         Text(json, "problem", Problem);
         json.WriteEndObject();
@@ -131,6 +135,7 @@ public sealed record NodeUpdateResult
             DriftKept = B("driftKept"),
             Drift = [.. A("drift").Select(d => new DriftItem(d.GetProperty("kind").GetString() ?? "", d.GetProperty("path").GetString() ?? ""))],
             RebootReasons = [.. A("rebootReasons").Select(r => r.GetString() ?? "")],
+            Rebooting = B("rebooting"),
             Bootloader = S("bootloader"),
             Problem = S("problem"),
         };

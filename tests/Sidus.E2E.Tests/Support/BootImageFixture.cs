@@ -55,7 +55,7 @@ public sealed class BootImageFixture
     /// @1 the boot image's version imported under the new name;
     /// @2 what an install needs (apt-get from Debian's mirror), and a unit that changes two files at the first boot
     /// from the disk, as an admin's hand would (the drift an update reports);
-    /// @3 the update: a file added, one removed.
+    /// @3 the update: a file added, one removed, one added among the kernel's modules (so the update needs a reboot).
     /// </summary>
     public string EnsureInstallImage()
     {
@@ -87,8 +87,20 @@ public sealed class BootImageFixture
                 END
                 ln -sf ../e2e-drift.service /etc/systemd/system/multi-user.target.wants/e2e-drift.service
                 """);
-            Exec(store, 3, "e2e install image: the update", "echo updated > /etc/e2e-updated && rm -f /usr/share/doc/fdisk/copyright");
+            Exec(store, 3, "e2e install image: the update", "echo updated > /etc/e2e-updated && rm -f /usr/share/doc/fdisk/copyright && " +
+                "for d in /usr/lib/modules/*/; do mkdir -p \"$d/updates\" && echo e2e > \"$d/updates/e2e-marker\"; done");
             return InstallImage;
+        }
+    }
+
+    /// <summary>@4 of <see cref="InstallImage"/>: @3 with mdadm and lvm2, whose hooks put them in the image's initramfs.</summary>
+    public string EnsureRaidImage()
+    {
+        EnsureInstallImage();
+        lock (Gate)
+        {
+            Exec(new ImageStore(Repository), 4, "e2e install image: md RAID and LVM tools", "apt-get install -y --no-install-recommends mdadm lvm2");
+            return InstallImage + "@4";
         }
     }
 

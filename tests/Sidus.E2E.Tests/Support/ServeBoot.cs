@@ -131,7 +131,8 @@ internal sealed partial class ServeBoot : IDisposable
     /// <summary>Powers the VM on: network first; <paramref name="disk"/> (a raw image) as its virtio disk when given.</summary>
     /// <param name="reboot">Let a reboot restart the VM (an installed node reboots into its disk); else QEMU exits.</param>
     /// <param name="devices">More QEMU arguments (a control port: <see cref="VmControlPort.QemuArguments"/>).</param>
-    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null, bool reboot = false, IReadOnlyList<string>? devices = null)
+    public void PowerOn(Firmware firmware, int memoryMiB = DefaultMemoryMiB, string? disk = null, bool reboot = false, IReadOnlyList<string>? devices = null,
+        string? diskSerial = null)
     {
         var qemu = Tool.Require("qemu-system-x86_64", "qemu-system-x86");
         if (!File.Exists(IpxeRom))
@@ -149,7 +150,7 @@ internal sealed partial class ServeBoot : IDisposable
         if (disk is not null)
         {
             // Network first, then the disk, as a node is set up: OVMF orders boot options by bootindex, not -boot.
-            arguments.AddRange(["-drive", $"file={disk},format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=2"]);
+            arguments.AddRange(["-drive", $"file={disk},format=raw,if=none,id=disk0", "-device", "virtio-blk-pci,drive=disk0,bootindex=2" + (diskSerial is null ? string.Empty : ",serial=" + diskSerial)]);
         }
 
         arguments.AddRange(devices ?? []);

@@ -53,5 +53,19 @@ public sealed class ContentsRequestTests
         Assert.Equal((r.Version, r.Ref, r.Created, r.BytesReceived, true), (back.Version, back.Ref, back.Created, back.BytesReceived, back.RebootNeeded));
         Assert.Equal(r.Drift, back.Drift);
         Assert.Contains("\"rebootNeeded\":true", r.ToJson(), StringComparison.Ordinal);
+        Assert.False(back.Rebooting);
+        Assert.True(NodeUpdateResult.FromJson((r with { Rebooting = true }).ToJson()).Rebooting);
+    }
+
+    [Fact]
+    public void Job_RoundTripsEverySetting_AndRefusesUnknownLines()
+    {
+        var job = new NodeJob(NodeJob.Update, 1733200000000, new string('c', 64), "deb@4", DryRun: false, NoDelete: true, KeepDrift: true,
+            Excludes: ["/opt/local", "/srv/a b"], Reboot: true);
+        var back = NodeJob.Parse(job.Format());
+        Assert.Equal((job.Kind, job.At, job.To, job.ToRef, job.NoDelete, job.KeepDrift, job.Reboot), (back.Kind, back.At, back.To, back.ToRef, back.NoDelete, back.KeepDrift, back.Reboot));
+        Assert.Equal(job.Excludes, back.Excludes);
+        Assert.False(NodeJob.Parse((job with { Reboot = false }).Format()).Reboot);
+        Assert.Throws<FormatException>(() => NodeJob.Parse("sidus-job 1\nkind update\nat 5\nto " + new string('c', 64) + " deb%404\nreboot now\n"));
     }
 }

@@ -173,7 +173,7 @@ internal static class NodeJobsCli
             r.Drift.Count == 0 ? "no drift" : $"drift {r.Drift.Count} {(r.Drift.Count == 1 ? "file" : "files")} ({(r.DriftKept ? "kept" : "overwritten")})";
         var changes = $"{r.Created} created, {r.Updated} updated, {r.Deleted} deleted";
         var moved = $"{ByteUnits.Format(r.BytesReceived)} received";
-        var reboot = r.RebootNeeded ? "reboot needed: " + string.Join(", ", r.RebootReasons) : "no reboot needed";
+        var reboot = !r.RebootNeeded ? "no reboot needed" : (r.Rebooting ? "rebooting: " : "reboot needed: ") + string.Join(", ", r.RebootReasons);
         var to = r.Previous is { } previous && previous != r.Version ? $"{Short(previous)} → {r.Ref ?? Short(r.Version)}" : $"at {r.Ref ?? Short(r.Version)}";
         return r.DryRun
             ? $"{o.Node}: dry run, {to}: would have {changes}; {drift}"

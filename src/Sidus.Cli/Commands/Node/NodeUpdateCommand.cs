@@ -15,6 +15,7 @@ public static class NodeUpdateCommand
         var noDelete = new Option<bool>("--no-delete") { Description = "Leave files the version does not have" };
         var keepDrift = new Option<bool>("--keep-drift") { Description = "Leave files changed on the node since its last sync as they are" };
         var exclude = new Option<string[]>("--exclude") { Description = "A path the update leaves alone, besides the defaults (repeatable)", HelpName = "PATH", AllowMultipleArgumentsPerToken = false };
+        var reboot = new Option<bool>("--reboot") { Description = "Reboot each node whose update needs it (kernel, initramfs, systemd, libc) once it is complete and reported" };
         var parallel = new Option<int>("--parallel") { Description = "Nodes updated at once", DefaultValueFactory = _ => 10, HelpName = "N" };
         var wait = Wait(600);
         var json = GlobalOptions.Json();
@@ -26,12 +27,13 @@ public static class NodeUpdateCommand
             the node since its last sync (drift) are listed before they are overwritten (--keep-drift leaves them).
             Never touched: /home, /tmp, /var/log, the node's machine state and keys, fstab, its overrides, other
             filesystems (a preserved /data), and each --exclude. Says per node what changed, the bytes moved, the drift
-            and whether a reboot is needed (kernel, initramfs, systemd, libc). An interrupted update leaves every file
+            and whether a reboot is needed (kernel, initramfs, systemd, libc); --reboot reboots those nodes (systemctl
+            reboot, after the result is sent). An interrupted update leaves every file
             old or new, and the next one completes it. The server must be running.
             Exit codes: 0 every node updated, 1 a node failed, refused or did not answer, 2 no such node or version.
             """)
         {
-            targets, all, to, dryRun, noDelete, keepDrift, exclude, parallel, wait, json,
+            targets, all, to, dryRun, noDelete, keepDrift, exclude, reboot, parallel, wait, json,
         };
         cmd.SetAction((ParseResult r, CancellationToken ct) => InventoryCli.RunAsync(r, db, ct, async store =>
         {
@@ -77,7 +79,8 @@ public static class NodeUpdateCommand
                     return (null, $"--to names image {version.Ref.Split('@')[0]}, the node boots {image}: its key opens only its own image (sidus node set {node.Name} --image ...)");
                 }
 
-                return (new NodeJob(NodeJob.Update, 0, version.Id, version.Ref, r.GetValue(dryRun), r.GetValue(noDelete), r.GetValue(keepDrift), r.GetValue(exclude) ?? []), null);
+                return (new NodeJob(NodeJob.Update, 0, version.Id, version.Ref, r.GetValue(dryRun), r.GetValue(noDelete), r.GetValue(keepDrift), r.GetValue(exclude) ?? [],
+                    Reboot: r.GetValue(reboot)), null);
             }
 
             return await RunAsync(store, nodes, JobOf, Math.Max(1, r.GetValue(parallel)), r.GetValue(wait), r.GetValue(json), ct);
