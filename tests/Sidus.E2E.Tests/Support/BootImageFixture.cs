@@ -53,7 +53,7 @@ public sealed class BootImageFixture
     /// <summary>
     /// Makes <see cref="InstallImage"/> once, three versions the boot image's own never see:
     /// @1 the boot image's version imported under the new name;
-    /// @2 what an install needs (apt-get from Debian's mirror), and a unit that changes two files at the first boot
+    /// @2 what an install needs (apt-get from Debian's mirror), and a unit that changes /etc/issue.net at the first boot
     /// from the disk, as an admin's hand would (the drift an update reports);
     /// @3 the update: a file added, one removed, one added among the kernel's modules (so the update needs a reboot).
     /// </summary>
@@ -75,7 +75,7 @@ public sealed class BootImageFixture
                 apt-get install -y --no-install-recommends {{string.Join(' ', InstallPackages)}}
                 cat > /usr/local/sbin/e2e-drift <<'END'
                 #!/bin/sh
-                test -e /etc/e2e-drifted || { echo changed-on-the-node >> /etc/issue.net; touch /etc/e2e-drifted; }
+                test -e /var/tmp/e2e-drifted || { echo changed-on-the-node >> /etc/issue.net; touch /var/tmp/e2e-drifted; }
                 END
                 chmod 755 /usr/local/sbin/e2e-drift
                 cat > /etc/systemd/system/e2e-drift.service <<'END'
