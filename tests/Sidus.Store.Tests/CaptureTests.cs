@@ -139,13 +139,50 @@ public sealed class CaptureTests : IDisposable
         Assert.DoesNotContain("/opt/scratch/*", first.Excludes);
         Assert.Equal(["/opt/scratch/*"], ImageCapture.ImageExcludes(_store.Repository, "golden"));
 
+        // Now the image's list leaves out the scratch space: what the client has there is not taken (a new file, a
+        // change), and what the image had there stays as it was, as rsync leaves excluded files on its receiver.
+        Write(root, "opt/scratch/junk", "changed on the client");
+        Write(root, "opt/scratch/new", "new on the client");
         var second = Capture("golden", root, null).Result;
-        paths = Paths(_store.Repository, second.Version!.Commit.Root).Keys.ToHashSet();
+        var entries = Paths(_store.Repository, second.Version!.Commit.Root);
+        paths = entries.Keys.ToHashSet();
         Assert.Contains("/opt/scratch", paths);
-        Assert.DoesNotContain("/opt/scratch/junk", paths);
+        Assert.Equal(ObjectId.Hash("opt/scratch/junk"u8), entries["/opt/scratch/junk"].Content);
+        Assert.DoesNotContain("/opt/scratch/new", paths);
         Assert.Contains("/srv/secret/key", paths);
         Assert.Contains("/opt/scratch/*", second.Excludes);
         Assert.DoesNotContain("/srv/secret", second.Excludes);
+    }
+
+    [Fact]
+    public void Excluded_PathsTheImageHas_StayAsTheImageHasThem_OnlyWhereTheCaptureHasTheirDirectory()
+    {
+        // The image as built or imported: its fstab, hostname and logs, which every capture leaves out.
+        var built = _store.Dir("built");
+        foreach (var file in new[] { "etc/fstab", "etc/hostname", "etc/motd", "var/log/dpkg.log", "var/log/apt/history.log", "gone/etc/fstab" })
+        {
+            Write(built, file, "image's " + file);
+        }
+
+        _store.Import("golden", built);
+        var root = _store.Dir("golden");
+        foreach (var file in new[] { "etc/fstab", "etc/hostname", "etc/motd", "var/log/syslog" })
+        {
+            Write(root, file, "client's " + file);
+        }
+
+        var result = Capture("golden", root, null).Result;
+        var entries = Paths(_store.Repository, result.Version!.Commit.Root);
+        Assert.Equal(ObjectId.Hash("image's etc/fstab"u8), entries["/etc/fstab"].Content);
+        Assert.Equal(ObjectId.Hash("image's etc/hostname"u8), entries["/etc/hostname"].Content);
+        Assert.Equal(ObjectId.Hash("client's etc/motd"u8), entries["/etc/motd"].Content);
+        Assert.Equal(ObjectId.Hash("image's var/log/dpkg.log"u8), entries["/var/log/dpkg.log"].Content);
+        Assert.Equal(ObjectId.Hash("image's var/log/apt/history.log"u8), entries["/var/log/apt/history.log"].Content);
+        Assert.DoesNotContain("/var/log/syslog", entries.Keys);
+        // A directory the client does not have is gone, excluded files under it too.
+        Assert.DoesNotContain("/gone", entries.Keys);
+        Assert.DoesNotContain("/gone/etc/fstab", entries.Keys);
+        Assert.Equal(1, result.ContentsSent);
     }
 
     [Theory]

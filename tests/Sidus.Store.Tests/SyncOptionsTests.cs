@@ -59,6 +59,12 @@ public sealed class SyncOptionsTests : IDisposable
         Assert.True(x.HoldsExcluded("var"u8));
         Assert.False(x.HoldsExcluded("var/log"u8));
         Assert.False(x.HoldsExcluded("va"u8));
+        Assert.True(x.LeadsTo([]));
+        Assert.True(x.LeadsTo("etc"u8));
+        Assert.True(x.LeadsTo("etc/ssh"u8));
+        Assert.False(x.LeadsTo("var/log"u8));
+        Assert.False(x.LeadsTo("usr"u8));
+        Assert.False(SyncExcludes.None.LeadsTo([]));
         Assert.Throws<ArgumentException>(() => new SyncExcludes(["var/log"]));
         Assert.Throws<ArgumentException>(() => new SyncExcludes(["/var/../etc"]));
         Assert.Throws<ArgumentException>(() => new SyncExcludes(["/"]));

@@ -47,9 +47,10 @@ public static class ImageCapture
     {
         Refs.RefStore.ValidateName(image, "image");
         var excludes = CaptureExcludes.Combine(ImageExcludes(store.Repository, image), options.Excludes);
+        SyncExcludes excluded;
         try
         {
-            _ = new SyncExcludes(excludes);
+            excluded = new SyncExcludes(excludes);
         }
         catch (ArgumentException e)
         {
@@ -69,11 +70,11 @@ public static class ImageCapture
         try
         {
             CaptureProtocol.WriteRequest(channel.ToWalker, new CaptureRequest(excludes, options.DryRun));
-            var tree = receiver.ReceiveTree(cancellation);
+            var head = store.Repository.Refs.Head(image) is { } h ? store.Repository.ReadCommit(h).Root : null;
+            var tree = ExcludedPaths.KeepFrom(store.Repository, head, receiver.ReceiveTree(cancellation), excluded);
             if (options.DryRun)
             {
-                var head = store.Repository.Refs.Head(image);
-                var changes = TreeDiff.Compare(store.Repository, head is { } h ? store.Repository.ReadCommit(h).Root : null, tree);
+                var changes = TreeDiff.Compare(store.Repository, head, tree);
                 Exchange(channel, receiver, null, [], cancellation);
                 Done(channel);
                 return Result(receiver, excludes, 0, 0, null, changes);

@@ -35,6 +35,11 @@ public sealed class SyncExcludes
 
     public static SyncExcludes None { get; } = new([]);
 
+    /// <summary>True when an excluded path lies below DIRECTORY (relative, no leading slash; "" is the root), the
+    /// contents of a "/*" exclude included: a walk looking for excluded paths needs to go into it.</summary>
+    public bool LeadsTo(ReadOnlySpan<byte> directory) =>
+        directory.Length == 0 ? _whole.Count + _contents.Count > 0 : HoldsExcluded(directory) || _contents.Contains(directory.ToArray());
+
     /// <summary>The excludes as given.</summary>
     public List<string> Paths { get; } = [];
 

@@ -21,6 +21,19 @@ public sealed class MemoryTree
         return tree;
     }
 
+    /// <summary>One stored entry, with everything under it when it is a directory, as a node to put in a tree.</summary>
+    public static MemoryNode LoadNode(Func<ObjectId, List<TreeEntry>> readTree, TreeEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(readTree);
+        var node = new MemoryNode(entry);
+        if (entry.Kind == FileKind.Directory)
+        {
+            Fill(readTree, node, entry.Tree, []);
+        }
+
+        return node;
+    }
+
     private static void Fill(Func<ObjectId, List<TreeEntry>> readTree, MemoryNode dir, ObjectId id, Dictionary<uint, LinkKey> links)
     {
         foreach (var entry in readTree(id))
