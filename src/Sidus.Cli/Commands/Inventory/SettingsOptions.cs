@@ -20,7 +20,7 @@ public sealed class SettingsOptions
     private readonly Option<string[]> _tags = new("--tag") { Description = "Set a free-form tag (repeatable)", HelpName = "KEY=VALUE" };
     private readonly Option<string[]> _excludes = new("--update-exclude")
     {
-        Description = "A path `sidus node update` leaves alone, added to the groups' and defaults' (repeatable)",
+        Description = "A path `sidus node update` leaves alone (repeatable; node, groups and defaults add up)",
         HelpName = "PATH",
     };
 
@@ -121,7 +121,7 @@ public sealed class SettingsOptions
             if (!excludes.Contains(path, StringComparer.Ordinal))
             {
                 throw new InventoryException(InventoryErrorKind.NotFound,
-                    $"no update exclude '{path}' is set here ({(excludes.IsEmpty ? "none is" : string.Join(", ", excludes) + " are")}; `sidus node show` says where each comes from)");
+                    $"no update exclude '{path}' is set here (set here: {(excludes.IsEmpty ? "none" : string.Join(", ", excludes))}; `sidus node show` says where each comes from)");
             }
 
             excludes = excludes.Remove(path, StringComparer.Ordinal);
