@@ -18,7 +18,7 @@ public class PostgresStoreTests(PostgresCluster pg)
         await using var a = await InventoryStore.OpenAsync(cs);
         await using var b = await InventoryStore.OpenAsync(cs);
         Assert.Equal("postgresql", a.Provider);
-        Assert.Equal(8, await b.GetSchemaVersionAsync());
+        Assert.Equal(9, await b.GetSchemaVersionAsync());
     }
 
     [Fact]

@@ -210,36 +210,12 @@ public sealed class NodeUpdateTests : IAsyncLifetime
     [Fact]
     public async Task NodeUpdateAndDrift_ThroughTheAgentService_WithTheNodesKey()
     {
-        await using (var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName)))
-        {
-            await inventory.EditAsync(e => e.EditNodeAsync("n9", n => n with { Ip = IPAddress.Loopback, Settings = n.Settings with { Mode = BootMode.Install } }));
-            await inventory.RecordInstalledAsync("n9", _v1, "deb@1", DateTimeOffset.UtcNow, updated: false);
-        }
-
-        var view = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Sidus.Server.Inventory.InventoryView>(_server.Services);
-        await Tools.EventuallyAsync(() => Task.FromResult(view.Current.Installed("n9") is not null), TimeSpan.FromSeconds(10), "the server reading the install");
-        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(9), _v1);
-        var (status, key, _) = await Tools.CurlAsync(Http + InstallPlan.Key(Mac), [.. NodeSessions.Bearer(session), "-X", "POST", "--data", ""]);
-        Assert.True(status == 200, Encoding.UTF8.GetString(key));
-        var keyFile = Path.Combine(_home, "node.key");
-        await File.WriteAllBytesAsync(keyFile, key);
-        Assert.True((await AgentAsync("update", "--root", Root, "--server", Http, "--token-file", keyFile, "--to", _v1)).ExitCode == 0);
+        var keyFile = await InstallWithKeyAsync();
         await File.WriteAllTextAsync(Path.Combine(Root, "etc/motd"), "changed here\n");
 
-        var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
-        using var agent = Process.Start(new ProcessStartInfo("dotnet", [agentDll, "service", "--root", Root, "--server", Http, "--mac", Mac, "--session", keyFile])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var said = new StringBuilder();
-        agent.OutputDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
-        agent.ErrorDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
-        agent.BeginOutputReadLine();
-        agent.BeginErrorReadLine();
+        var (agent, said) = await StartServiceAsync(keyFile);
         try
         {
-            await Tools.EventuallyAsync(() => Task.FromResult(Said().Contains("service: waiting on", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the agent service starting");
             var drift = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
             Assert.True(drift.ExitCode == 0, drift.Text + drift.Err + Said());
             Assert.Contains("n9: 1 changed since", drift.Text, StringComparison.Ordinal);
@@ -261,11 +237,8 @@ public sealed class NodeUpdateTests : IAsyncLifetime
             Assert.DoesNotContain(result.Drift, d => d.Path.StartsWith("/etc/systemd", StringComparison.Ordinal));
             Assert.True(result.Created > 0 && result.Deleted > 0, run.Text);
             // The layer's directories the image lacks hold only excluded files: rsync says it would not delete them.
-            var differences = (await RsyncDifferencesAsync(Ref(2), "/var/log", "/etc/hostname", "/home", "/etc/sidus", "/etc/hosts", "/etc/machine-id", "/etc/ssh",
-                "/etc/systemd/system", "/etc/systemd/network", "/etc/default/grub.d")).Split('\n')
-                .Where(l => l.Length > 0 && !l.StartsWith("cannot delete non-empty directory: etc/", StringComparison.Ordinal))
-                .Where(l => l != ".d..t...... etc/"); // the layer's files, written after the sync, moved /etc's time
-            Assert.True(!differences.Any(), string.Join("\n", differences));
+            var differences = await ServiceRsyncDifferencesAsync(Ref(2));
+            Assert.True(differences.Count == 0, string.Join("\n", differences));
             Assert.Equal("n9\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/hostname")));
             Assert.True(File.Exists(Path.Combine(Root, "etc/systemd/system/sidus-agent.service")), "the override layer was not written again");
 
@@ -285,6 +258,7 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         {
             agent.Kill();
             await agent.WaitForExitAsync();
+            agent.Dispose();
         }
 
         string Said()
@@ -294,6 +268,165 @@ public sealed class NodeUpdateTests : IAsyncLifetime
                 return said.ToString();
             }
         }
+    }
+
+    /// <summary>
+    /// Excludes by image and by group, end to end: the version's /etc/sidus/update.exclude and a group's update
+    /// excludes reach the node's job through `sidus node update` (the dry run and --json say where each came from);
+    /// the node's files under them keep their contents while the rest of the root becomes the version; the agent
+    /// records them, so the next drift check leaves them out.
+    /// </summary>
+    [Fact]
+    public async Task NodeUpdate_ImageAndGroupExcludes_LeaveTheirFilesAlone_TheRestUpdated()
+    {
+        // Version 3: a tree like version 2's, files under the two directories to keep, and the image's own list.
+        var src3 = Path.Combine(_home, "src3");
+        MakeTree(src3, version: 3, bigFiles: 0);
+        foreach (var (path, text) in new[]
+        {
+            ("etc/sidus/update.exclude", "# the node's own models\n\n/opt/models\n"), ("opt/models/weights", "image 3\n"), ("srv/site/config", "image 3\n"),
+        })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(src3, path))!);
+            await File.WriteAllTextAsync(Path.Combine(src3, path), text);
+        }
+
+        string v3;
+        using (var repository = Repository.Open(_home))
+        {
+            v3 = new ImageStore(repository).ImportDirectory("deb", src3, "v3", null, CancellationToken.None).Id.ToString();
+            TreeSync.Checkout(repository, Sidus.Store.Objects.ObjectId.Parse(v3), Ref(3), new CheckoutOptions(), CancellationToken.None);
+        }
+
+        var keyFile = await InstallWithKeyAsync(async e =>
+        {
+            await e.AddGroupAsync(new Group { Name = "keepers", Settings = new NodeSettings { UpdateExcludes = ["/srv/site"] } });
+            await e.EditNodeAsync("n9", n => n with { Groups = ["keepers"] });
+        });
+        string[] nodesOwn = ["opt/models/weights", "srv/site/config"];
+        foreach (var path in nodesOwn)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Root, path))!);
+            await File.WriteAllTextAsync(Path.Combine(Root, path), "the node's own\n");
+        }
+
+        var (agent, said) = await StartServiceAsync(keyFile);
+        try
+        {
+            var dry = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@3", "--dry-run", "--wait", "60");
+            Assert.True(dry.ExitCode == 0, dry.Text + dry.Err + Said());
+            Assert.Contains("  excluded /opt/models (image deb@3)", dry.Text, StringComparison.Ordinal);
+            Assert.Contains("  excluded /srv/site (group:keepers)", dry.Text, StringComparison.Ordinal);
+
+            var run = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@3", "--json", "--wait", "60");
+            Assert.True(run.ExitCode == 0, run.Text + run.Err + Said());
+            var outcome = System.Text.Json.JsonDocument.Parse(run.Text).RootElement[0];
+            Assert.True(outcome.GetProperty("succeeded").GetBoolean(), run.Text);
+            Assert.Equal(
+                [("/opt/models", "image deb@3"), ("/srv/site", "group:keepers")],
+                outcome.GetProperty("excludes").EnumerateArray().Select(x => (x.GetProperty("path").GetString(), x.GetProperty("from").GetString())));
+            Assert.Equal(v3, NodeUpdateResult.FromJson(outcome.GetProperty("result").GetRawText()).Version);
+
+            // Left alone: the node's own contents under both. Everything else: version 3.
+            foreach (var path in nodesOwn)
+            {
+                Assert.Equal("the node's own\n", await File.ReadAllTextAsync(Path.Combine(Root, path)));
+            }
+
+            Assert.Equal("NAME=Test\nVERSION=3\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/os-release")));
+            var differences = await ServiceRsyncDifferencesAsync(Ref(3), "/opt/models", "/srv/site");
+            Assert.True(differences.Count == 0, string.Join("\n", differences));
+
+            // The agent recorded them with its sync: a change under them since is no drift.
+            var recorded = (await File.ReadAllTextAsync(Path.Combine(Root, InstalledNode.ExcludesFile.TrimStart('/')))).Split('\n');
+            Assert.Contains("/opt/models", recorded);
+            Assert.Contains("/srv/site", recorded);
+            await File.WriteAllTextAsync(Path.Combine(Root, "srv/site/config"), "changed again\n");
+            var drift = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
+            Assert.True(drift.Text.Contains("n9: no drift since deb@3", StringComparison.Ordinal), drift.Text + drift.Err + Said());
+        }
+        finally
+        {
+            agent.Kill();
+            await agent.WaitForExitAsync();
+            agent.Dispose();
+        }
+
+        string Said()
+        {
+            lock (said)
+            {
+                return said.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// What rsync would change to make the node's root REF once the agent service has synced it: nothing, apart from
+    /// EXCLUDE, the node's own files and the override layer the service writes after the sync.
+    /// </summary>
+    private async Task<List<string>> ServiceRsyncDifferencesAsync(string reference, params string[] exclude) =>
+        [.. (await RsyncDifferencesAsync(reference, ["/var/log", "/etc/hostname", "/home", "/etc/sidus", "/etc/hosts", "/etc/machine-id", "/etc/ssh",
+                "/etc/systemd/system", "/etc/systemd/network", "/etc/default/grub.d", .. exclude])).Split('\n')
+            .Where(l => l.Length > 0 && !l.StartsWith("cannot delete non-empty directory: etc/", StringComparison.Ordinal))
+            .Where(l => l != ".d..t...... etc/")]; // the layer's files, written after the sync, moved /etc's time
+
+    /// <summary>
+    /// n9 in mode install, recorded installed at version 1, with its own key (as the install asks for it) and its root
+    /// synced to version 1 by the agent with that key; the key's file.
+    /// </summary>
+    private async Task<string> InstallWithKeyAsync(Func<InventoryEdit, Task>? alsoEdit = null)
+    {
+        await using (var inventory = await InventoryStore.OpenAsync(Path.Combine(_home, InventoryStore.DefaultFileName)))
+        {
+            await inventory.EditAsync(e => e.EditNodeAsync("n9", n => n with { Ip = IPAddress.Loopback, Settings = n.Settings with { Mode = BootMode.Install } }));
+            if (alsoEdit is not null)
+            {
+                await inventory.EditAsync(alsoEdit);
+            }
+
+            await inventory.RecordInstalledAsync("n9", _v1, "deb@1", DateTimeOffset.UtcNow, updated: false);
+        }
+
+        var view = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Sidus.Server.Inventory.InventoryView>(_server.Services);
+        await Tools.EventuallyAsync(() => Task.FromResult(view.Current.Installed("n9") is not null), TimeSpan.FromSeconds(10), "the server reading the install");
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(9), _v1);
+        var (status, key, _) = await Tools.CurlAsync(Http + InstallPlan.Key(Mac), [.. NodeSessions.Bearer(session), "-X", "POST", "--data", ""]);
+        Assert.True(status == 200, Encoding.UTF8.GetString(key));
+        var keyFile = Path.Combine(_home, "node.key");
+        await File.WriteAllBytesAsync(keyFile, key);
+        Assert.True((await AgentAsync("update", "--root", Root, "--server", Http, "--token-file", keyFile, "--to", _v1)).ExitCode == 0);
+        return keyFile;
+    }
+
+    /// <summary>The real agent service (`sidus-agent service`) on the node's root with KEYFILE, once it waits for jobs; what it says is collected.</summary>
+    private async Task<(Process Agent, StringBuilder Said)> StartServiceAsync(string keyFile)
+    {
+        var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
+        var agent = Process.Start(new ProcessStartInfo("dotnet", [agentDll, "service", "--root", Root, "--server", Http, "--mac", Mac, "--session", keyFile])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var said = new StringBuilder();
+        agent.OutputDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
+        agent.ErrorDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
+        agent.BeginOutputReadLine();
+        agent.BeginErrorReadLine();
+        try
+        {
+            await Tools.EventuallyAsync(
+                () => { lock (said) { return Task.FromResult(said.ToString().Contains("service: waiting on", StringComparison.Ordinal)); } },
+                TimeSpan.FromSeconds(30), "the agent service starting");
+        }
+        catch (Exception)
+        {
+            agent.Kill();
+            agent.Dispose();
+            throw;
+        }
+
+        return (agent, said);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public static class InventoryJson
         ["kernelArgs"] = s.KernelArgs,
         ["layout"] = s.Layout,
         ["tags"] = Tags(s.Tags),
+        ["updateExcludes"] = Strings(s.UpdateExcludes.IsDefault ? [] : s.UpdateExcludes),
     };
 
     public static JsonObject Tags(IEnumerable<KeyValuePair<string, string>> tags)
@@ -44,6 +45,7 @@ public static class InventoryJson
             ["kernelArgs"] = Origin(e.KernelArgs.Value, e.KernelArgs.Origin),
             ["layout"] = Origin(e.Layout.Value, e.Layout.Origin),
             ["tags"] = tags,
+            ["updateExcludes"] = new JsonArray([.. e.UpdateExcludes.Select(x => (JsonNode?)Origin(x.Value, x.Origin))]),
         };
     }
 

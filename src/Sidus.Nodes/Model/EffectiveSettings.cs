@@ -16,6 +16,12 @@ public sealed record EffectiveSettings(
     /// <see cref="InventorySnapshot.Layout"/> of that name.
     /// </summary>
     public Setting<string?> Layout { get; init; } = new(null, SettingsResolver.BuiltInOrigin);
+
+    /// <summary>
+    /// The paths `sidus node update` leaves alone besides the built-in ones: every level's, sorted by path, each once
+    /// with the strongest level that names it.
+    /// </summary>
+    public ImmutableArray<Setting<string>> UpdateExcludes { get; init; } = [];
 }
 
 /// <summary>Resolves settings by precedence. Pure: the caller passes the levels.</summary>
@@ -52,6 +58,7 @@ public static class SettingsResolver
         var args = new Setting<string?>(null, BuiltInOrigin);
         var layout = new Setting<string?>(null, BuiltInOrigin);
         var tags = ImmutableSortedDictionary.CreateBuilder<string, Setting<string>>(StringComparer.Ordinal);
+        var excludes = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
         // Walk from the weakest level up so a stronger level simply overwrites.
         for (var i = levels.Count - 1; i >= 0; i--)
@@ -81,8 +88,17 @@ public static class SettingsResolver
             {
                 tags[key] = new(value, origin);
             }
+
+            foreach (var path in s.UpdateExcludes.IsDefault ? [] : s.UpdateExcludes)
+            {
+                excludes[path] = origin;
+            }
         }
 
-        return new EffectiveSettings(node.Name, image, mode, args, tags.ToImmutable()) { Layout = layout };
+        return new EffectiveSettings(node.Name, image, mode, args, tags.ToImmutable())
+        {
+            Layout = layout,
+            UpdateExcludes = [.. excludes.Select(e => new Setting<string>(e.Key, e.Value))],
+        };
     }
 }

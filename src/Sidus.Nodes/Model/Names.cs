@@ -169,6 +169,14 @@ public static class Names
         return new(key, TagValue(key, text[(eq + 1)..]));
     }
 
+    /// <summary>
+    /// A path `sidus node update` leaves alone: the rule the update itself applies
+    /// (<see cref="Sidus.Wire.Contracts.ExcludePath"/>: absolute, no "." or "..", not "/", one line), so a path the
+    /// inventory takes never makes an update fail.
+    /// </summary>
+    public static string UpdateExclude(string path) =>
+        Sidus.Wire.Contracts.ExcludePath.Problem(path) is { } problem ? Throw.Invalid<string>("update " + problem) : path;
+
     /// <summary>A fixed node address: IPv4, not unspecified, broadcast or multicast.</summary>
     public static IPAddress Ipv4(string text)
     {

@@ -81,7 +81,7 @@ public sealed class InventoryEdit
         await RequireLayoutAsync(node.Settings.Layout, null, $"node '{node.Name}'");
         var stored = node with { Revision = 1 };
         await ExecAsync(
-            "INSERT INTO nodes (name, ip, image, mode, kernel_args, tags, layout, revision) VALUES (@name, @ip, @image, @mode, @args, @tags, @layout, 1)",
+            "INSERT INTO nodes (name, ip, image, mode, kernel_args, tags, layout, update_excludes, revision) VALUES (@name, @ip, @image, @mode, @args, @tags, @layout, @excludes, 1)",
             [("@name", node.Name), ("@ip", node.Ip?.ToString()), .. Rows.SettingsParameters(node.Settings)]);
         await WriteNodeListsAsync(stored);
         await ExecAsync("DELETE FROM discovered WHERE mac IN (" + string.Join(", ", node.Macs.Select((_, i) => "@m" + i)) + ")",
@@ -108,7 +108,7 @@ public sealed class InventoryEdit
         ImageReferenceRule.Require(_images, node.Settings.Image, current.Settings.Image, $"node '{node.Name}'");
         await RequireLayoutAsync(node.Settings.Layout, current.Settings.Layout, $"node '{node.Name}'");
         var rows = await ExecAsync(
-            "UPDATE nodes SET ip = @ip, image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, revision = revision + 1 WHERE name = @name AND revision = @rev",
+            "UPDATE nodes SET ip = @ip, image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, update_excludes = @excludes, revision = revision + 1 WHERE name = @name AND revision = @rev",
             [("@name", node.Name), ("@ip", node.Ip?.ToString()), ("@rev", current.Revision), .. Rows.SettingsParameters(node.Settings)]);
         if (rows != 1)
         {
@@ -198,7 +198,7 @@ public sealed class InventoryEdit
         await RequireLayoutAsync(group.Settings.Layout, null, $"group '{group.Name}'");
 
         await ExecAsync(
-            "INSERT INTO groups (name, description, image, mode, kernel_args, tags, layout, revision) VALUES (@name, @desc, @image, @mode, @args, @tags, @layout, 1)",
+            "INSERT INTO groups (name, description, image, mode, kernel_args, tags, layout, update_excludes, revision) VALUES (@name, @desc, @image, @mode, @args, @tags, @layout, @excludes, 1)",
             [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
         return group with { Revision = 1 };
     }
@@ -217,7 +217,7 @@ public sealed class InventoryEdit
         await RequireLayoutAsync(group.Settings.Layout, current.Settings.Layout, $"group '{group.Name}'");
 
         await ExecAsync(
-            "UPDATE groups SET description = @desc, image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, revision = revision + 1 WHERE name = @name",
+            "UPDATE groups SET description = @desc, image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, update_excludes = @excludes, revision = revision + 1 WHERE name = @name",
             [("@name", group.Name), ("@desc", group.Description), .. Rows.SettingsParameters(group.Settings)]);
         return group with { Revision = current.Revision + 1 };
     }
@@ -264,7 +264,7 @@ public sealed class InventoryEdit
         ImageReferenceRule.Require(_images, defaults.Image, before.Image, "the defaults");
         await RequireLayoutAsync(defaults.Layout, before.Layout, "the defaults");
         await ExecAsync(
-            "UPDATE defaults SET image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, revision = revision + 1 WHERE id = 1",
+            "UPDATE defaults SET image = @image, mode = @mode, kernel_args = @args, tags = @tags, layout = @layout, update_excludes = @excludes, revision = revision + 1 WHERE id = 1",
             Rows.SettingsParameters(defaults));
         return defaults;
     }

@@ -129,6 +129,14 @@ internal static class Migrations
                 answered_at BIGINT, succeeded BIGINT, result TEXT)
             """,
         ]),
+        (9, _ =>
+        [
+            // Paths `sidus node update` leaves alone (docs/installed-nodes.md), besides the built-in ones: one path a
+            // line, the union of the node's, its groups' and the defaults'.
+            "ALTER TABLE nodes ADD COLUMN update_excludes TEXT",
+            "ALTER TABLE groups ADD COLUMN update_excludes TEXT",
+            "ALTER TABLE defaults ADD COLUMN update_excludes TEXT",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -8,13 +8,13 @@ internal static class Rows
         var where = name is null ? "" : " WHERE name = @n";
         var byNode = new Dictionary<string, (List<MacAddress> Macs, List<string> Groups)>(StringComparer.Ordinal);
         var rows = new List<(string Name, string? Ip, NodeSettings Settings, long Revision)>();
-        await using (var cmd = Sql.Command(c, tx, $"SELECT name, ip, image, mode, kernel_args, tags, layout, revision FROM nodes{where} ORDER BY name", ("@n", name)))
+        await using (var cmd = Sql.Command(c, tx, $"SELECT name, ip, image, mode, kernel_args, tags, layout, update_excludes, revision FROM nodes{where} ORDER BY name", ("@n", name)))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
                 var n = r.GetString(0);
-                rows.Add((n, r.NullableString(1), ReadSettings(r, 2), r.GetInt64(7)));
+                rows.Add((n, r.NullableString(1), ReadSettings(r, 2), r.GetInt64(8)));
                 byNode[n] = ([], []);
             }
         }
@@ -59,7 +59,7 @@ internal static class Rows
     {
         var where = name is null ? "" : " WHERE name = @n";
         var list = new List<Group>();
-        await using var cmd = Sql.Command(c, tx, $"SELECT name, description, image, mode, kernel_args, tags, layout, revision FROM groups{where} ORDER BY name", ("@n", name));
+        await using var cmd = Sql.Command(c, tx, $"SELECT name, description, image, mode, kernel_args, tags, layout, update_excludes, revision FROM groups{where} ORDER BY name", ("@n", name));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
@@ -68,7 +68,7 @@ internal static class Rows
                 Name = r.GetString(0),
                 Description = r.NullableString(1),
                 Settings = ReadSettings(r, 2),
-                Revision = r.GetInt64(7),
+                Revision = r.GetInt64(8),
             });
         }
 
@@ -77,7 +77,7 @@ internal static class Rows
 
     public static async Task<NodeSettings> DefaultsAsync(DbConnection c, DbTransaction? tx, CancellationToken ct)
     {
-        await using var cmd = Sql.Command(c, tx, "SELECT image, mode, kernel_args, tags, layout FROM defaults WHERE id = 1");
+        await using var cmd = Sql.Command(c, tx, "SELECT image, mode, kernel_args, tags, layout, update_excludes FROM defaults WHERE id = 1");
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? ReadSettings(r, 0) : NodeSettings.Empty;
     }
@@ -209,7 +209,7 @@ internal static class Rows
         return list;
     }
 
-    /// <summary>Reads image, mode, kernel_args, tags, layout starting at column <paramref name="first"/>.</summary>
+    /// <summary>Reads image, mode, kernel_args, tags, layout, update_excludes starting at column <paramref name="first"/>.</summary>
     private static NodeSettings ReadSettings(DbDataReader r, int first) => new()
     {
         Image = r.NullableString(first),
@@ -217,6 +217,7 @@ internal static class Rows
         KernelArgs = r.NullableString(first + 2),
         Tags = TagCodec.Decode(r.NullableString(first + 3)),
         Layout = r.NullableString(first + 4),
+        UpdateExcludes = [.. (r.NullableString(first + 5) ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries)],
     };
 
     public static (string, object?)[] SettingsParameters(NodeSettings s) =>
@@ -226,6 +227,9 @@ internal static class Rows
         ("@args", s.KernelArgs),
         ("@tags", TagCodec.Encode(s.Tags)),
         ("@layout", s.Layout),
+
+        // One path a line: paths are one line each (Names.UpdateExclude).
+        ("@excludes", s.UpdateExcludes.IsDefaultOrEmpty ? null : string.Join('\n', s.UpdateExcludes) + "\n"),
     ];
 
     public static ImmutableArray<T> OrEmpty<T>(this ImmutableArray<T> a) => a.IsDefault ? [] : a;

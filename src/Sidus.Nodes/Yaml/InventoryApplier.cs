@@ -371,6 +371,11 @@ public static class InventoryApplier
             }
         }
 
+        var before = old.UpdateExcludes.IsDefault ? [] : old.UpdateExcludes;
+        var after = desired.UpdateExcludes.IsDefault ? [] : desired.UpdateExcludes;
+        d.AddRange(after.Except(before, StringComparer.Ordinal).Select(p => $"update-exclude: - -> {p}"));
+        d.AddRange(before.Except(after, StringComparer.Ordinal).Select(p => $"update-exclude: {p} -> -"));
+
         return d;
     }
 

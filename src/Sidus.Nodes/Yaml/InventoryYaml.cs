@@ -10,7 +10,7 @@ namespace Sidus.Nodes.Yaml;
 public static class InventoryYaml
 {
     private static readonly string[] TopKeys = ["version", "layouts", "defaults", "networks", "groups", "nodes"];
-    private static readonly string[] SettingKeys = ["image", "mode", "kernel-args", "layout", "tags"];
+    private static readonly string[] SettingKeys = ["image", "mode", "kernel-args", "layout", "tags", "update-excludes"];
     private static readonly string[] NodeKeys = ["name", "mac", "macs", "ip", "group", "groups", .. SettingKeys];
     private static readonly string[] GroupKeys = ["name", "description", .. SettingKeys];
     private static readonly string[] NetworkKeys = ["name", "subnet", "unknown", "group"];
@@ -209,6 +209,11 @@ public static class InventoryYaml
             m.Add("tags", tags);
         }
 
+        if (!s.UpdateExcludes.IsDefaultOrEmpty)
+        {
+            m.Add("update-excludes", new YamlSequenceNode(s.UpdateExcludes.Select(p => (YamlNode)Quoted(p))));
+        }
+
         return m;
     }
 
@@ -278,6 +283,8 @@ public static class InventoryYaml
             KernelArgs = OptionalScalar(source, m, "kernel-args"),
             Layout = OptionalScalar(source, m, "layout"),
             Tags = tags.ToImmutable(),
+            UpdateExcludes = [.. (Child(m, "update-excludes") switch { null => [], YamlSequenceNode seq => seq.Children, var one => [one] })
+                .Select(v => Guard(source, v, () => Names.UpdateExclude(Scalar(source, v))))],
         };
     }
 

@@ -53,6 +53,11 @@ internal static class NodePage
             body.Add(Row("tag " + key, value.Value, value.Origin));
         }
 
+        foreach (var exclude in settings.UpdateExcludes)
+        {
+            body.Add(Row("update-exclude", exclude.Value, exclude.Origin));
+        }
+
         body.Add($"</tbody></table></section>\n");
         Timeline(body, node, boot);
         Events(body, events);

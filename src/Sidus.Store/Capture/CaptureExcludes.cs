@@ -8,7 +8,7 @@ namespace Sidus.Store.Capture;
 /// </summary>
 public static class CaptureExcludes
 {
-    /// <summary>Where an image keeps the excludes of its own captures (one absolute path a line, # comments).</summary>
+    /// <summary>Where an image keeps the excludes of its own captures (<see cref="ImageListFile"/>: one absolute path a line, # comments).</summary>
     public const string ImageListPath = "/etc/sidus/capture.exclude";
 
     public static readonly IReadOnlyList<(string Path, string Why)> Defaults =
@@ -56,8 +56,4 @@ public static class CaptureExcludes
     /// <summary>The defaults, then the image's own, then the command's, each path once.</summary>
     public static List<string> Combine(IEnumerable<string> image, IEnumerable<string> command) =>
         Defaults.Select(d => d.Path).Concat(image).Concat(command).Distinct(StringComparer.Ordinal).ToList();
-
-    /// <summary>The excludes of an exclude file: one absolute path a line; blank lines and # comments skipped.</summary>
-    public static List<string> Parse(string text) =>
-        text.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')).ToList();
 }

@@ -40,8 +40,6 @@ public sealed record CaptureResult(
 /// </summary>
 public static class ImageCapture
 {
-    private const int MaxImageListBytes = 1024 * 1024;
-
     public static CaptureResult Run(ImageStore store, string image, string source, ICaptureChannel channel, CaptureOptions options,
         IProgress<TransferProgress>? progress, CancellationToken cancellation)
     {
@@ -184,43 +182,6 @@ public static class ImageCapture
         new(receiver.Host, receiver.Entries, receiver.Files, receiver.Bytes, sent, bytes, receiver.WireBytes, excludes, version, changes);
 
     /// <summary>The excludes the image keeps for its captures (<see cref="CaptureExcludes.ImageListPath"/> in its newest version).</summary>
-    public static List<string> ImageExcludes(Repository repository, string image)
-    {
-        if (repository.Refs.Head(image) is not { } head)
-        {
-            return [];
-        }
-
-        var entry = repository.ReadCommit(head).Root;
-        foreach (var name in CaptureExcludes.ImageListPath.Trim('/').Split('/'))
-        {
-            var next = entry.Kind == FileKind.Directory
-                ? repository.ReadTree(entry.Tree).FirstOrDefault(e => e.Name.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(name)))
-                : null;
-            if (next is null)
-            {
-                return [];
-            }
-
-            entry = next;
-        }
-
-        if (entry.Kind != FileKind.Regular || entry.Content.IsZero)
-        {
-            return [];
-        }
-
-        if (entry.Size > MaxImageListBytes)
-        {
-            throw new StoreException($"{image}'s {CaptureExcludes.ImageListPath} is over {MaxImageListBytes} bytes: not an exclude list", StoreErrorKind.Failure);
-        }
-
-        var text = new MemoryStream();
-        foreach (var piece in ContentStore.Read(repository.Objects, entry.Content))
-        {
-            text.Write(piece.Span);
-        }
-
-        return CaptureExcludes.Parse(Encoding.UTF8.GetString(text.ToArray()));
-    }
+    public static List<string> ImageExcludes(Repository repository, string image) =>
+        repository.Refs.Head(image) is { } head ? ImageListFile.Read(repository, head, CaptureExcludes.ImageListPath) : [];
 }

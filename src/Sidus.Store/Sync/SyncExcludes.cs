@@ -10,23 +10,19 @@ public sealed class SyncExcludes
     private readonly HashSet<byte[]> _whole = new(ByteComparer.Instance);
     private readonly HashSet<byte[]> _contents = new(ByteComparer.Instance);
 
-    /// <summary>The excludes PATHS give; a path that is not absolute, or names "." or "..", is refused.</summary>
+    /// <summary>The excludes PATHS give; a path <see cref="Sidus.Wire.Contracts.ExcludePath"/> refuses is refused.</summary>
     public SyncExcludes(IEnumerable<string> paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
         foreach (var raw in paths)
         {
-            var (path, contentsOnly) = raw.EndsWith("/*", StringComparison.Ordinal) ? (raw[..^2], true) : (raw, false);
-            if (!raw.StartsWith('/') || path.Split('/').Skip(1).Any(part => part is "." or ".."))
+            if (Sidus.Wire.Contracts.ExcludePath.Problem(raw) is { } problem)
             {
-                throw new ArgumentException($"exclude '{raw}' is not an absolute path (such as /var/log or /var/log/*)");
+                throw new ArgumentException(problem);
             }
 
+            var (path, contentsOnly) = raw.EndsWith("/*", StringComparison.Ordinal) ? (raw[..^2], true) : (raw, false);
             var relative = Encoding.UTF8.GetBytes(path.Trim('/'));
-            if (relative.Length == 0 && !contentsOnly)
-            {
-                throw new ArgumentException("exclude '/' would leave nothing to sync");
-            }
 
             (contentsOnly ? _contents : _whole).Add(relative);
             Paths.Add(raw);

@@ -3,10 +3,15 @@ namespace Sidus.Wire.Contracts;
 /// <summary>
 /// The paths an update of an installed node leaves alone by default (docs/installed-nodes.md, "Updating"): neither
 /// written, deleted nor reported as drift. The one list: `sidus-agent update` adds the node's override paths and
-/// --exclude to it. Mounts of other filesystems (a preserved /data) are never crossed, whatever the list says.
+/// the job's excludes to it (`sidus node update` puts there the version's <see cref="ImageListPath"/>, the node's
+/// update excludes from the inventory and --exclude). Mounts of other filesystems (a preserved /data) are never
+/// crossed, whatever the list says.
 /// </summary>
 public static class UpdateExcludes
 {
+    /// <summary>Where an image keeps what updates of its nodes leave alone (one absolute path a line, # comments), read from the version the nodes are brought to.</summary>
+    public const string ImageListPath = "/etc/sidus/update.exclude";
+
     public static readonly IReadOnlyList<(string Path, string Why)> Defaults =
     [
         ("/home", "users' files live there, not in the image"),

@@ -50,7 +50,7 @@ public static class CaptureCommand
             var excludes = (result.GetValue(exclude) ?? []).ToList();
             if (result.GetValue(excludeFile) is { } file)
             {
-                excludes.AddRange(CaptureExcludes.Parse(File.ReadAllText(file)));
+                excludes.AddRange(ImageListFile.Parse(File.ReadAllText(file)));
             }
 
             var asJson = result.GetValue(json);

@@ -44,6 +44,12 @@ public static class NodeShowCommand
                 table.AddRow("tag " + k, v.Value, v.Origin);
             }
 
+            // Besides the built-in ones and the image's /etc/sidus/update.exclude (docs/installed-nodes.md).
+            foreach (var x in e.UpdateExcludes)
+            {
+                table.AddRow("update-exclude", x.Value, x.Origin);
+            }
+
             table.Write();
             return InventoryCli.Ok;
         }));

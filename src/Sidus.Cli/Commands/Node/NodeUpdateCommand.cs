@@ -14,7 +14,12 @@ public static class NodeUpdateCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "List every change and the drift, change nothing" };
         var noDelete = new Option<bool>("--no-delete") { Description = "Leave files the version does not have" };
         var keepDrift = new Option<bool>("--keep-drift") { Description = "Leave files changed on the node since its last sync as they are" };
-        var exclude = new Option<string[]>("--exclude") { Description = "A path the update leaves alone, besides the defaults (repeatable)", HelpName = "PATH", AllowMultipleArgumentsPerToken = false };
+        var exclude = new Option<string[]>("--exclude")
+        {
+            Description = "A path the update leaves alone, besides the built-in ones, the image's and the inventory's (repeatable)",
+            HelpName = "PATH",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var reboot = new Option<bool>("--reboot") { Description = "Reboot each node whose update needs it (kernel, initramfs, systemd, libc) once it is complete and reported" };
         var parallel = new Option<int>("--parallel") { Description = "Nodes updated at once", DefaultValueFactory = _ => 10, HelpName = "N" };
         var wait = Wait(600);
@@ -26,7 +31,10 @@ public static class NodeUpdateCommand
             no longer has after the new files are in place, then applies the node's overrides again. Files changed on
             the node since its last sync (drift) are listed before they are overwritten (--keep-drift leaves them).
             Never touched: /home, /tmp, /var/log, the node's machine state and keys, fstab, its overrides, other
-            filesystems (a preserved /data), and each --exclude. Says per node what changed, the bytes moved, the drift
+            filesystems (a preserved /data), the paths listed in the version's /etc/sidus/update.exclude, the node's
+            update excludes (`sidus node set|group set --update-exclude`, `update-excludes:` of the defaults in
+            `sidus apply -f`: node, groups and defaults add up) and each --exclude; --dry-run and --json list them
+            with where each comes from. Says per node what changed, the bytes moved, the drift
             and whether a reboot is needed (kernel, initramfs, systemd, libc); --reboot reboots those nodes (systemctl
             reboot, after the result is sent). An interrupted update leaves every file
             old or new, and the next one completes it. The server must be running.
@@ -49,7 +57,15 @@ public static class NodeUpdateCommand
                 return InventoryCli.Error(r.GetValue(all) ? "no node is installed" : "name the nodes or groups to update, or --all");
             }
 
+            var commandExcludes = r.GetValue(exclude) ?? [];
+            if (commandExcludes.Select(ExcludePath.Problem).FirstOrDefault(p => p is not null) is { } badExclude)
+            {
+                return InventoryCli.Error("--exclude: " + badExclude);
+            }
+
             var home = GlobalOptions.ResolveHome(r);
+            var imageLists = new Dictionary<string, (List<string> Paths, string? Problem)>(StringComparer.Ordinal);
+            var excludesOf = new Dictionary<string, List<(string Path, string From)>>(StringComparer.Ordinal);
             (string Id, string Ref)? wanted = null;
             if (r.GetValue(to) is { } spec)
             {
@@ -79,11 +95,27 @@ public static class NodeUpdateCommand
                     return (null, $"--to names image {version.Ref.Split('@')[0]}, the node boots {image}: its key opens only its own image (sidus node set {node.Name} --image ...)");
                 }
 
-                return (new NodeJob(NodeJob.Update, 0, version.Id, version.Ref, r.GetValue(dryRun), r.GetValue(noDelete), r.GetValue(keepDrift), r.GetValue(exclude) ?? [],
-                    Reboot: r.GetValue(reboot)), null);
+                if (!imageLists.TryGetValue(version.Id, out var imageList))
+                {
+                    imageList = imageLists[version.Id] = ImageExcludes(home, version);
+                }
+
+                if (imageList.Problem is { } problem)
+                {
+                    return (null, problem);
+                }
+
+                // The version's own list, the inventory's (node, groups, defaults), the command's: each path once.
+                var excludes = excludesOf[node.Name] = imageList.Paths.Select(p => (p, $"image {version.Ref}"))
+                    .Concat(snapshot.Resolve(node).UpdateExcludes.Select(x => (x.Value, x.Origin)))
+                    .Concat(commandExcludes.Select(p => (p, "--exclude")))
+                    .DistinctBy(x => x.Item1, StringComparer.Ordinal).ToList();
+                return (new NodeJob(NodeJob.Update, 0, version.Id, version.Ref, r.GetValue(dryRun), r.GetValue(noDelete), r.GetValue(keepDrift),
+                    [.. excludes.Select(x => x.Path)], Reboot: r.GetValue(reboot)), null);
             }
 
-            return await RunAsync(store, nodes, JobOf, Math.Max(1, r.GetValue(parallel)), r.GetValue(wait), r.GetValue(json), ct);
+            return await RunAsync(store, nodes, JobOf, Math.Max(1, r.GetValue(parallel)), r.GetValue(wait), r.GetValue(json), ct,
+                excludesOf: excludesOf, listExcludes: r.GetValue(dryRun));
         }));
         return cmd;
     }
@@ -128,7 +160,7 @@ public static class NodeUpdateCommand
 
     private static async Task<int> RunAsync(
         Sidus.Nodes.Storage.InventoryStore store, List<Sidus.Nodes.Node> nodes, Func<Sidus.Nodes.Node, (NodeJob?, string?)> jobOf, int parallel, int wait, bool json,
-        CancellationToken ct, bool listDrift = false)
+        CancellationToken ct, bool listDrift = false, Dictionary<string, List<(string Path, string From)>>? excludesOf = null, bool listExcludes = false)
     {
         var outcomes = await NodeJobsCli.RunAsync(store, nodes, jobOf, parallel, TimeSpan.FromSeconds(Math.Max(1, wait)), o =>
         {
@@ -142,6 +174,11 @@ public static class NodeUpdateCommand
             {
                 Console.Out.WriteLine($"  {item.Kind,-8} {item.Path}");
             }
+
+            foreach (var (path, from) in listExcludes ? excludesOf?.GetValueOrDefault(o.Node) ?? [] : [])
+            {
+                Console.Out.WriteLine($"  {"excluded",-8} {path} ({from})");
+            }
         }, ct);
         if (json)
         {
@@ -151,10 +188,32 @@ public static class NodeUpdateCommand
                 ["succeeded"] = o.Succeeded,
                 ["message"] = o.Message,
                 ["result"] = o.Result is null ? null : JsonNode.Parse(o.Result.ToJson()),
+                ["excludes"] = excludesOf is null ? null : new JsonArray([.. (excludesOf.GetValueOrDefault(o.Node) ?? [])
+                    .Select(x => (JsonNode?)new JsonObject { ["path"] = x.Path, ["from"] = x.From })]),
             })]));
         }
 
         return outcomes.All(o => o.Succeeded) ? InventoryCli.Ok : InventoryCli.Usage;
+    }
+
+    /// <summary>
+    /// The paths VERSION's <see cref="UpdateExcludes.ImageListPath"/> lists (none without the file), or why the nodes
+    /// to bring there are not asked: a path the update would refuse, a file too large to be a list.
+    /// </summary>
+    private static (List<string> Paths, string? Problem) ImageExcludes(string home, (string Id, string Ref) version)
+    {
+        try
+        {
+            using var repository = Repository.Open(home);
+            var paths = ImageListFile.Read(repository, Sidus.Store.Objects.ObjectId.Parse(version.Id), UpdateExcludes.ImageListPath);
+            return paths.Select(ExcludePath.Problem).FirstOrDefault(p => p is not null) is { } problem
+                ? ([], $"{version.Ref}'s {UpdateExcludes.ImageListPath}: {problem}")
+                : (paths, null);
+        }
+        catch (StoreException e)
+        {
+            return ([], $"{version.Ref}: {e.Message}");
+        }
     }
 
     private static string DriftLine(string node, NodeUpdateResult r) =>

@@ -8,13 +8,14 @@ namespace Sidus.Server.Http.Api;
 /// (<see cref="Sidus.Nodes.Json.InventoryJson"/>), so what a GET gave can be changed and PUT back: read-only fields
 /// (<c>name</c>, <c>revision</c>, <c>effective</c>, <c>nodes</c>) are taken and checked, unknown fields refused.
 /// A PUT gives the whole record (what it leaves out is unset); a PATCH is a JSON merge patch (RFC 7396): the fields
-/// it gives replace, a null unsets, and in <c>tags</c> a null removes that tag.
+/// it gives replace, a null unsets, and in <c>tags</c> a null removes that tag (<c>updateExcludes</c>, a list, is
+/// replaced whole).
 /// </summary>
 public static class InventoryInput
 {
     private static readonly string[] NodeFields = ["name", "macs", "ip", "groups", "settings", "revision", "effective"];
     private static readonly string[] GroupFields = ["name", "description", "settings", "revision", "nodes"];
-    private static readonly string[] SettingsFields = ["image", "mode", "kernelArgs", "layout", "tags"];
+    private static readonly string[] SettingsFields = ["image", "mode", "kernelArgs", "layout", "tags", "updateExcludes"];
     private static readonly string[] NetworkFields = ["name", "subnet", "unknown", "group", "revision"];
 
     /// <summary>A node from BODY, on top of OLD (a PATCH) or of nothing (a PUT); NAME is the URL's.</summary>
@@ -101,7 +102,7 @@ public static class InventoryInput
 
         if (s.ValueKind != JsonValueKind.Object)
         {
-            throw Invalid("'settings' must be an object {image, mode, kernelArgs, layout, tags}");
+            throw Invalid("'settings' must be an object {image, mode, kernelArgs, layout, tags, updateExcludes}");
         }
 
         Check(s, SettingsFields, "settings");
@@ -129,6 +130,11 @@ public static class InventoryInput
         if (old is null || s.TryGetProperty("layout", out _))
         {
             settings = settings with { Layout = OptionalString(s, "layout") is { } l ? Names.Label(l, "layout") : null };
+        }
+
+        if (old is null || s.TryGetProperty("updateExcludes", out _))
+        {
+            settings = settings with { UpdateExcludes = [.. Strings(s, "updateExcludes").Select(Names.UpdateExclude)] };
         }
 
         var tags = old is null ? ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal) : settings.Tags;
