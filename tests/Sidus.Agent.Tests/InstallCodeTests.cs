@@ -19,6 +19,7 @@ public sealed class InstallCodeTests : IDisposable
         new string('a', 64), "demo@3", firmware, string.Empty,
         [new PlannedDisk("d", "vda", InstallPlan.Gpt, false)],
         [new PlannedPartition("esp", "d", 1, 1 << 20, 256 << 20, InstallPlan.Roles.Esp, false), new PlannedPartition("r", "d", 2, 257 << 20, 1 << 30, InstallPlan.Roles.Linux, false)],
+        [], [], [],
         [new PlannedFormat("esp-fs", "esp", "vfat", null, null, false), new PlannedFormat("r-fs", "r", "xfs", null, null, false)],
         [new PlannedMount("r-fs", "/", null), new PlannedMount("esp-fs", "/boot/efi", null)]);
 
@@ -40,7 +41,7 @@ public sealed class InstallCodeTests : IDisposable
     [Fact]
     public void CheckImage_WithTheToolsOfItsFirmware_Passes_OtherFirmwareRefused()
     {
-        foreach (var tool in new[] { "/usr/sbin/sfdisk", "/usr/sbin/blkid", "/usr/sbin/mkfs.vfat", "/usr/sbin/mkfs.xfs", "/usr/sbin/grub-install", "/usr/sbin/update-grub", "/boot/vmlinuz-6.1.0-1-amd64" })
+        foreach (var tool in new[] { "/usr/sbin/sfdisk", "/usr/sbin/blkid", "/usr/sbin/wipefs", "/usr/sbin/mkfs.vfat", "/usr/sbin/mkfs.xfs", "/usr/sbin/grub-install", "/usr/sbin/update-grub", "/boot/vmlinuz-6.1.0-1-amd64" })
         {
             Touch(tool);
         }
@@ -49,6 +50,19 @@ public sealed class InstallCodeTests : IDisposable
         Installer.CheckImage(new ToolRoot(_dir), Plan(InstallPlan.Uefi));
         var bios = Assert.Throws<InstallException>(() => Installer.CheckImage(new ToolRoot(_dir), Plan(InstallPlan.Bios)));
         Assert.Contains("it lacks grub-pc-bin.", bios.Message, StringComparison.Ordinal);
+
+        // Arrays need the image's mdadm, volume groups its lvm: both assemble the root at every boot too.
+        var raidLvm = Plan(InstallPlan.Uefi) with
+        {
+            Raids = [new PlannedRaid("md", "sys", 1, ["a", "b"], [])],
+            Groups = [new PlannedVolumeGroup("vg", "vg0", ["md"])],
+            LogicalVolumes = [new PlannedLogicalVolume("lv", "root", "vg", 0, true)],
+        };
+        var lacking = Assert.Throws<InstallException>(() => Installer.CheckImage(new ToolRoot(_dir), raidLvm));
+        Assert.Contains("it lacks lvm2, mdadm.", lacking.Message, StringComparison.Ordinal);
+        Touch("/usr/sbin/mdadm");
+        Touch("/usr/sbin/lvm");
+        Installer.CheckImage(new ToolRoot(_dir), raidLvm);
     }
 
     [Theory]
