@@ -35,13 +35,7 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         }
 
         Put("global/etc/motd.tmpl", "first {{ node.name }}\n");
-        _server = await SidusServer.StartAsync(new ServeOptions
-        {
-            Home = _home,
-            Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
-            Tftp = new TftpSettings { Enabled = false },
-            InventoryPollInterval = TimeSpan.FromMilliseconds(200),
-        });
+        _server = await ServerFixture.StartHttpOnlyAsync(_home);
     }
 
     public async Task DisposeAsync()

@@ -46,13 +46,7 @@ public sealed class NodeCaptureRouteTests : IAsyncLifetime
             await inventory.RecordBootEventAsync(new BootEvent(ServerFixture.Mac(1), BootStage.Root, DateTimeOffset.UtcNow, "shared root", "n1") { Image = _version });
         }
 
-        _server = await SidusServer.StartAsync(new ServeOptions
-        {
-            Home = _home,
-            Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
-            Tftp = new TftpSettings { Enabled = false },
-            InventoryPollInterval = TimeSpan.FromMilliseconds(200),
-        });
+        _server = await ServerFixture.StartHttpOnlyAsync(_home);
     }
 
     public async Task DisposeAsync()

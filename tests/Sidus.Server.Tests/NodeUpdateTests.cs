@@ -68,13 +68,7 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         }
 
         await File.WriteAllTextAsync(Path.Combine(_home, "token"), _token);
-        _server = await SidusServer.StartAsync(new ServeOptions
-        {
-            Home = _home,
-            Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
-            Tftp = new TftpSettings { Enabled = false },
-            InventoryPollInterval = TimeSpan.FromMilliseconds(200),
-        });
+        _server = await ServerFixture.StartHttpOnlyAsync(_home);
     }
 
     public async Task DisposeAsync()

@@ -86,6 +86,15 @@ public sealed class ServerFixture : IAsyncLifetime
         Server = await SidusServer.StartAsync(options, b => b.AddProvider(Log).SetMinimumLevel(LogLevel.Debug));
     }
 
+    /// <summary>`sidus serve` on HOME, HTTP only on an ephemeral loopback port, reading inventory changes every 200 ms.</summary>
+    public static Task<SidusServer> StartHttpOnlyAsync(string home) => SidusServer.StartAsync(new ServeOptions
+    {
+        Home = home,
+        Http = new HttpSettings { Listen = IPAddress.Loopback, Port = 0 },
+        Tftp = new TftpSettings { Enabled = false },
+        InventoryPollInterval = TimeSpan.FromMilliseconds(200),
+    });
+
     public static MacAddress Mac(int n) => MacAddress.Parse($"52:54:00:00:01:{n:x2}");
 
     public static string UrlMac(int n) => $"52-54-00-00-01-{n:x2}";
