@@ -4,7 +4,9 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var parsed = SidusCommand.Create().Parse(args);
+        var root = SidusCommand.Create();
+        Rendering.HelpText.Fit(root);
+        var parsed = root.Parse(args);
         Rendering.OutputStyle.Current = Rendering.OutputStyle.For(parsed);
         if ((parsed.Errors.Count > 0 || Commands.UsageErrors.StrayOption(parsed) is not null) && !AsksForHelp(parsed))
         {
