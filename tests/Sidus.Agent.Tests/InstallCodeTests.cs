@@ -65,6 +65,25 @@ public sealed class InstallCodeTests : IDisposable
         Installer.CheckImage(new ToolRoot(_dir), raidLvm);
     }
 
+    [Fact]
+    public void BiosDisks_EveryBiosGrubDiskTheInstallWrites_NeverAPreservedOne()
+    {
+        PlannedPartition Grub(string disk, bool preserve = false) => new("g" + disk, disk, 1, 1 << 20, 1 << 20, InstallPlan.Roles.BiosGrub, preserve);
+        var two = Plan(InstallPlan.Bios) with
+        {
+            Disks = [new PlannedDisk("a", "vda", InstallPlan.Gpt, false), new PlannedDisk("b", "vdb", InstallPlan.Gpt, false), new PlannedDisk("c", "vdc", InstallPlan.Gpt, true)],
+            Partitions = [Grub("a"), Grub("b"), Grub("c")],
+        };
+        Assert.Equal(["a", "b"], Installer.BiosDisks(two));
+        Assert.Equal(["b"], Installer.BiosDisks(two with { Partitions = [Grub("a", preserve: true), Grub("b")] }));
+        var msdos = two with
+        {
+            Disks = [new PlannedDisk("a", "sda", InstallPlan.Msdos, false), new PlannedDisk("d", "sdb", InstallPlan.Msdos, false)],
+            Partitions = [new PlannedPartition("r", "a", 1, 1 << 20, 1 << 30, InstallPlan.Roles.Linux, false), new PlannedPartition("keep", "d", 1, 1 << 20, 1 << 30, InstallPlan.Roles.Linux, true)],
+        };
+        Assert.Equal(["a"], Installer.BiosDisks(msdos));
+    }
+
     [Theory]
     [InlineData("ext4", "mkfs.ext4", "-q -F")]
     [InlineData("vfat", "mkfs.vfat", "")]

@@ -70,11 +70,34 @@ public sealed class LayoutTests
         Assert.Contains(layout.Warnings, w => w.Contains("no esp", StringComparison.Ordinal));
         var plan = LayoutPlan.Make(layout, new Dictionary<string, long> { ["a"] = 50 * GiB, ["b"] = 60 * GiB });
         var v = plan.Volumes.ToDictionary(x => x.Id);
-        Assert.Equal(50 * GiB - 2 * MiB - MiB, v["md0"].Size); // raid1: the smaller member, less md's metadata
+        // raid1: the smaller member less mdadm's data offset: a 32 MiB headroom for a 50 GiB member, and a MiB.
+        Assert.Equal(33 * MiB, LayoutPlan.RaidOverhead(50 * GiB - 2 * MiB));
+        Assert.Equal(50 * GiB - 2 * MiB - 33 * MiB, v["md0"].Size);
         Assert.Equal((v["md0"].Size - MiB) / (4 * MiB) * (4 * MiB), v["vg"].Size);
         Assert.Equal(10 * GiB, v["lvroot"].Size);
         Assert.Equal(v["vg"].Size - 10 * GiB, v["lvdata"].Size);
         Assert.Equal("/dev/sys/data", v["lvdata"].Detail);
+    }
+
+    [Theory]
+    [InlineData(2045L << 20, 2L << 20)]
+    [InlineData(4L << 40, 129L << 20)]
+    [InlineData(100L << 30, 65L << 20)]
+    public void RaidOverhead_IsMdadmsHeadroomAndAMiB(long member, long overhead) => Assert.Equal(overhead, LayoutPlan.RaidOverhead(member));
+
+    [Theory]
+    [InlineData("{ id: md, type: raid, level: 0, devices: [a, b], spares: [c] }", "raid0 has no redundancy to rebuild: it takes no spares")]
+    [InlineData("{ id: md, type: raid, name: a-very-long-array-name-of-33-chars, level: 1, devices: [a, b] }", "longer than an md array's name may be (32")]
+    [InlineData("{ id: vg, type: lvm_vg, name: mapper, devices: [a] }", "would be /dev/mapper, which the system uses")]
+    [InlineData("{ id: vg, type: lvm_vg, devices: [a] }\n  - { id: lv, type: lvm_lv, vg: vg, name: snapshot1, size: rest }", "reserved by LVM")]
+    [InlineData("{ id: vg, type: lvm_vg, devices: [a] }\n  - { id: lv, type: lvm_lv, vg: vg, name: data_rimage_0, size: rest }", "reserved by LVM")]
+    public void RaidAndLvm_WhatMdadmOrLvmWouldRefuse_RefusedFirst(string extra, string expected)
+    {
+        var text = "version: 1\nitems:\n  - { id: d, type: disk, match: { first: true } }\n" +
+                   "  - { id: a, type: partition, disk: d, size: 1GiB }\n  - { id: b, type: partition, disk: d, size: 1GiB }\n" +
+                   "  - { id: c, type: partition, disk: d, size: 1GiB }\n  - " + extra + "\n";
+        var e = Assert.Throws<LayoutException>(() => LayoutYaml.Parse(text, "r.yaml"));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -159,7 +159,11 @@ public sealed class CaptureTests : IDisposable
     {
         // The image as built or imported: its fstab, hostname and logs, which every capture leaves out.
         var built = _store.Dir("built");
-        foreach (var file in new[] { "etc/fstab", "etc/hostname", "etc/motd", "var/log/dpkg.log", "var/log/apt/history.log", "gone/etc/fstab" })
+        foreach (var file in new[]
+        {
+            "etc/fstab", "etc/hostname", "etc/motd", "var/log/dpkg.log", "var/log/apt/history.log", "gone/etc/fstab",
+            "etc/ssh/ssh_host_ed25519_key", "etc/ssh/sshd_config", "etc/machine-id",
+        })
         {
             Write(built, file, "image's " + file);
         }
@@ -183,6 +187,17 @@ public sealed class CaptureTests : IDisposable
         Assert.DoesNotContain("/gone", entries.Keys);
         Assert.DoesNotContain("/gone/etc/fstab", entries.Keys);
         Assert.Equal(1, result.ContentsSent);
+        // A machine's identity is never kept, even where the image had it.
+        Assert.DoesNotContain("/etc/ssh/ssh_host_ed25519_key", entries.Keys);
+        Assert.DoesNotContain("/etc/machine-id", entries.Keys);
+
+        // A directory excluded whole keeps what the image had there, but not the keys under it.
+        _store.Import("golden", built);
+        Write(root, "etc/ssh/sshd_config", "client's sshd_config");
+        var whole = Capture("golden", root, null, new CaptureOptions { Excludes = ["/etc/ssh"] }).Result;
+        entries = Paths(_store.Repository, whole.Version!.Commit.Root);
+        Assert.Equal(ObjectId.Hash("image's etc/ssh/sshd_config"u8), entries["/etc/ssh/sshd_config"].Content);
+        Assert.DoesNotContain("/etc/ssh/ssh_host_ed25519_key", entries.Keys);
     }
 
     [Theory]

@@ -109,6 +109,8 @@ internal static class Installer
                 File.WriteAllText(Target + "/etc/mdadm/mdadm.conf", VolumeBuilder.MdadmConf(tools, plan));
             }
 
+            VolumeBuilder.CopyLvmBackups(Tools, Target, plan);
+
             await WriteNodeFilesAsync(http, reporter, line, plan);
             await Overrides.ApplyAsync(Target, line, http, reporter);
             InstallBootloader(plan, devices, reporter);
@@ -276,7 +278,7 @@ internal static class Installer
         {
             var type = gpt ? PartitionTypes[p.Role].Gpt : PartitionTypes[p.Role].Msdos;
             script.Append(CultureInfo.InvariantCulture, $"start={p.Start / 512}, size={p.Size / 512}, type={type}");
-            script.Append(gpt ? $", name={p.Id}\n" : p.Role == InstallPlan.Roles.Esp || (p.Role == InstallPlan.Roles.Linux && p == parts.FirstOrDefault(x => x.Role == InstallPlan.Roles.Linux)) ? ", bootable\n" : "\n");
+            script.Append(gpt ? $", name={p.Id}\n" : p.Role == InstallPlan.Roles.Esp || p == parts.FirstOrDefault(x => x.Role is InstallPlan.Roles.Linux or InstallPlan.Roles.Raid or InstallPlan.Roles.Lvm) ? ", bootable\n" : "\n");
         }
 
         var keeps = parts.Any(p => p.Preserve);
@@ -472,12 +474,7 @@ internal static class Installer
         system.BindKernelTrees();
         try
         {
-            // Every disk that can hold GRUB gets it: with the root on an array, any disk left boots.
-            var biosDisks = plan.Partitions.Where(p => p.Role == InstallPlan.Roles.BiosGrub).Select(p => p.Disk).Distinct().ToList();
-            if (biosDisks.Count == 0)
-            {
-                biosDisks = [.. plan.Disks.Where(d => d.Table == InstallPlan.Msdos && !d.Preserve && plan.Partitions.Any(p => p.Disk == d.Id)).Select(d => d.Id)];
-            }
+            var biosDisks = BiosDisks(plan);
 
             var esp = plan.Partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.Esp);
             var done = new List<string>();
@@ -496,6 +493,11 @@ internal static class Installer
             // grub-mkconfig names the root by UUID only when udev's link for it exists; no udev runs here.
             LinkByUuid(system, plan, devices);
             system.Must("update-grub", [], "grub2-common");
+            if (done.Count == 0)
+            {
+                throw new InstallException($"GRUB has nowhere to go on this {plan.Firmware} node (no bios_grub partition, no partitioned msdos disk, no ESP): the disk would not boot");
+            }
+
             AgentConsole.Say("GRUB: " + string.Join("; ", done));
             _ = reporter.ReportAsync(NodeEventStages.Root, "install: GRUB " + string.Join("; ", done));
         }
@@ -503,6 +505,19 @@ internal static class Installer
         {
             system.Unbind();
         }
+    }
+
+    /// <summary>
+    /// The disks GRUB goes to under BIOS: every disk with a bios_grub partition the install makes (with the root on an
+    /// array, any disk left boots), else every msdos disk it partitions. Never a preserved disk or partition: GRUB
+    /// would write over them.
+    /// </summary>
+    internal static List<string> BiosDisks(InstallPlan plan)
+    {
+        var kept = plan.Disks.Where(d => d.Preserve).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        var disks = plan.Partitions.Where(p => p.Role == InstallPlan.Roles.BiosGrub && !p.Preserve && !kept.Contains(p.Disk)).Select(p => p.Disk).Distinct().ToList();
+        return disks.Count > 0 ? disks
+            : [.. plan.Disks.Where(d => d.Table == InstallPlan.Msdos && !d.Preserve && plan.Partitions.Any(p => p.Disk == d.Id && !p.Preserve)).Select(d => d.Id)];
     }
 
     /// <summary>/dev/disk/by-uuid/UUID for each filesystem made, as udev would link them.</summary>

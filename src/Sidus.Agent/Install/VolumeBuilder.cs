@@ -39,10 +39,8 @@ internal static class VolumeBuilder
             [
                 "--create", device, "--run", "--metadata=1.2", $"--level={raid.Level}", $"--raid-devices={raid.Devices.Count}", $"--name={raid.Name}",
             ];
-            if (hostname is not null)
-            {
-                args.Add("--homehost=" + hostname);
-            }
+            // mdadm keeps "HOST:NAME" in 32 bytes: the node's name when it fits, else none (never the installer's).
+            args.Add("--homehost=" + (hostname is not null && hostname.Length + 1 + raid.Name.Length <= 32 ? hostname : "<none>"));
 
             if (raid.Spares.Count > 0)
             {
@@ -66,13 +64,15 @@ internal static class VolumeBuilder
             AgentConsole.Say($"LVM: volume group '{group.Name}' on {string.Join(", ", members)}");
             tools.Must("lvm", ["pvcreate", .. NoUdev, "--force", "--force", "--yes", .. members], "lvm2");
             tools.Must("lvm", ["vgcreate", .. NoUdev, "--yes", group.Name, .. members], "lvm2");
-            // The one that takes the rest comes last, whatever the layout's order.
-            foreach (var volume in plan.LogicalVolumes.Where(l => l.Group == group.Id).OrderBy(l => l.Rest))
+            // Fixed sizes first, then shares of the group (LVM knows its true size), the one that takes the rest last.
+            foreach (var volume in plan.LogicalVolumes.Where(l => l.Group == group.Id).OrderBy(l => l.Rest ? 2 : l.Percent > 0 ? 1 : 0))
             {
-                List<string> size = volume.Rest ? ["--extents", "100%FREE"] : ["--size", (volume.Size / 1048576).ToString(CultureInfo.InvariantCulture) + "m"];
+                List<string> size = volume.Rest ? ["--extents", "100%FREE"] :
+                    volume.Percent > 0 ? ["--extents", volume.Percent.ToString("0.###", CultureInfo.InvariantCulture) + "%VG"] :
+                    ["--size", (volume.Size / 1048576).ToString(CultureInfo.InvariantCulture) + "m"];
                 tools.Must("lvm", ["lvcreate", .. NoUdev, "--yes", "--wipesignatures", "y", "--zero", "y", "--name", volume.Name, .. size, group.Name], "lvm2");
                 devices[volume.Id] = MapperDevice(group.Name, volume.Name);
-                AgentConsole.Say($"{devices[volume.Id]}: logical volume {group.Name}/{volume.Name}" + (volume.Rest ? " (the rest of the group)" : $" ({volume.Size / 1048576} MiB)"));
+                AgentConsole.Say($"{devices[volume.Id]}: logical volume {group.Name}/{volume.Name}" + (volume.Rest ? " (the rest of the group)" : volume.Percent > 0 ? $" ({volume.Percent}% of the group)" : $" ({volume.Size / 1048576} MiB)"));
             }
         }
     }
@@ -101,6 +101,28 @@ internal static class VolumeBuilder
     public static string MdadmConf(ToolRoot tools, InstallPlan plan) =>
         $"# written by Sidus at install ({plan.ImageRef}): this node's md arrays, from mdadm --detail --scan\n" +
         "HOMEHOST <system>\nMAILADDR root\n" + tools.Must("mdadm", ["--detail", "--scan"], "mdadm");
+
+    /// <summary>
+    /// LVM wrote its metadata backups (/etc/lvm/backup, /etc/lvm/archive) in the root the tools ran in: the installed
+    /// system gets them, as if it had made its groups itself (updates leave them alone).
+    /// </summary>
+    public static void CopyLvmBackups(string toolsRoot, string target, InstallPlan plan)
+    {
+        foreach (var kind in plan.Groups.Count > 0 ? new[] { "backup", "archive" } : [])
+        {
+            var from = $"{toolsRoot}/etc/lvm/{kind}";
+            if (!Directory.Exists(from))
+            {
+                continue;
+            }
+
+            Directory.CreateDirectory($"{target}/etc/lvm/{kind}");
+            foreach (var file in Directory.GetFiles(from))
+            {
+                File.Copy(file, $"{target}/etc/lvm/{kind}/{Path.GetFileName(file)}", overwrite: true);
+            }
+        }
+    }
 
     /// <summary>/dev/dm-N of GROUP/VOLUME, found by its device-mapper name (dashes doubled) in sysfs.</summary>
     private static string MapperDevice(string group, string volume)

@@ -106,7 +106,18 @@ public sealed class Layout
                         Use(r, d, "device", typeof(PartitionItem), typeof(DiskItem));
                     }
 
+                    if (r.Level == 0 && r.Spares.Length > 0)
+                    {
+                        throw Error(item, "raid0 has no redundancy to rebuild: it takes no spares");
+                    }
+
                     CheckName(r, r.Name, Error);
+                    if (r.Name.Length > RaidItem.MaxName)
+                    {
+                        // mdadm keeps "HOST:NAME" in 32 bytes; the node's name goes in front when it fits.
+                        throw Error(item, $"name '{r.Name}' is longer than an md array's name may be ({RaidItem.MaxName} characters)");
+                    }
+
                     break;
                 case VolumeGroupItem vg:
                     if (vg.Devices.Length == 0)
@@ -120,6 +131,11 @@ public sealed class Layout
                     }
 
                     CheckName(vg, vg.Name, Error);
+                    if (VolumeGroupItem.Reserved.Contains(vg.Name))
+                    {
+                        throw Error(item, $"name '{vg.Name}' would be /dev/{vg.Name}, which the system uses: choose another");
+                    }
+
                     break;
                 case LogicalVolumeItem lv:
                     var group = Ref<VolumeGroupItem>(lv, lv.VolumeGroup, "vg");
@@ -129,6 +145,11 @@ public sealed class Layout
                     }
 
                     CheckName(lv, lv.Name, Error);
+                    if (LogicalVolumeItem.IsReserved(lv.Name))
+                    {
+                        throw Error(item, $"name '{lv.Name}' is reserved by LVM for its own volumes (snapshot*, pvmove*, *_mlog, *_rimage...): choose another");
+                    }
+
                     break;
                 case FormatItem f:
                     Use(f, f.Volume, "volume", typeof(PartitionItem), typeof(DiskItem), typeof(RaidItem), typeof(LogicalVolumeItem));

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Sidus.Nodes.Layouts;
 
 /// <summary>One entry of a layout's ordered list. <see cref="Line"/> is where it starts in the file, for errors.</summary>
@@ -58,6 +60,9 @@ public sealed record RaidItem(string Id, int Line, string Name, int Level, Immut
 {
     public static readonly int[] Levels = [0, 1, 5, 6, 10];
 
+    /// <summary>Longest name: mdadm keeps "HOST:NAME" in 32 bytes.</summary>
+    public const int MaxName = 32;
+
     public override string Type => "raid";
 
     /// <summary>Fewest active members each level runs with.</summary>
@@ -66,12 +71,26 @@ public sealed record RaidItem(string Id, int Line, string Name, int Level, Immut
 
 public sealed record VolumeGroupItem(string Id, int Line, string Name, ImmutableArray<string> Devices) : LayoutItem(Id, Line)
 {
+    /// <summary>Names a group cannot take: its volumes appear as /dev/NAME/..., beside the system's own entries.</summary>
+    public static readonly FrozenSet<string> Reserved = new[]
+    {
+        ".", "..", "block", "bus", "char", "cpu", "disk", "dri", "fd", "hugepages", "input", "mapper", "md", "mqueue", "net", "pts", "shm", "snd", "usb",
+        "vfio", "lvm", "nbd",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
     public override string Type => "lvm_vg";
 }
 
 public sealed record LogicalVolumeItem(string Id, int Line, string Name, string VolumeGroup, ByteSize Size) : LayoutItem(Id, Line)
 {
+    private static readonly string[] ReservedParts = ["_cdata", "_cmeta", "_corig", "_mimage", "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vorigin", "_vdata"];
+
     public override string Type => "lvm_lv";
+
+    /// <summary>Names LVM keeps for its own hidden volumes (lvm(8), "VALID NAMES").</summary>
+    public static bool IsReserved(string name) =>
+        name is "." or ".." || name.StartsWith("snapshot", StringComparison.Ordinal) || name.StartsWith("pvmove", StringComparison.Ordinal) ||
+        ReservedParts.Any(part => name.Contains(part, StringComparison.Ordinal));
 }
 
 public sealed record FormatItem(string Id, int Line, string Volume, string FsType, string? Label, string? Options) : LayoutItem(Id, Line)

@@ -8,8 +8,8 @@ public sealed record PlannedVolume(string Id, string Type, string? Parent, int? 
 
 /// <summary>
 /// A layout laid out on disks of known sizes. Sizes are exact for partitions (GPT keeps its first and last MiB, an
-/// msdos table its first), and close for what sits on them: an md array's and a physical volume's own metadata
-/// (1 MiB each here) and LVM's 4 MiB extents are taken off.
+/// msdos table its first), and close for what sits on them: an md array's own space (<see cref="RaidOverhead"/>),
+/// a physical volume's metadata (1 MiB) and LVM's 4 MiB extents are taken off.
 /// </summary>
 public sealed class LayoutPlan
 {
@@ -52,7 +52,8 @@ public sealed class LayoutPlan
                     volumes.AddRange(Partitions(layout, d, bytes, Error, sizes));
                     break;
                 case RaidItem r:
-                    var member = r.Devices.Min(id => sizes[id]) - MetadataBytes;
+                    var smallest = r.Devices.Min(id => sizes[id]);
+                    var member = (smallest - RaidOverhead(smallest)) / Alignment * Alignment;
                     var n = r.Devices.Length;
                     var raid = r.Level switch { 0 => n * member, 1 => member, 5 => (n - 1) * member, 6 => (n - 2) * member, _ => n * member / 2 };
                     sizes[r.Id] = raid;
@@ -144,6 +145,21 @@ public sealed class LayoutPlan
             sizes[l.Id] = size;
             return new PlannedVolume(l.Id, l.Type, vg.Id, null, null, size, l.Preserve, $"/dev/{vg.Name}/{l.Name}");
         })];
+    }
+
+    /// <summary>
+    /// What mdadm's 1.2 superblock keeps before a member's data (its data offset): a headroom of 128 MiB, halved while
+    /// it is more than a 1024th of the member (down to 1 MiB), and a MiB more for the superblock and its bitmap.
+    /// </summary>
+    public static long RaidOverhead(long member)
+    {
+        var headroom = 128 * ByteSize.MiB;
+        while (headroom > ByteSize.MiB && headroom * 1024 > member)
+        {
+            headroom /= 2;
+        }
+
+        return headroom + MetadataBytes;
     }
 
     private static long RoundUp(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;

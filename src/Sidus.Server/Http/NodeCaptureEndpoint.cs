@@ -85,15 +85,15 @@ internal static class NodeCaptureEndpoint
         {
             await RefuseAsync(ctx, logger, node.Name, e.Kind == StoreErrorKind.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status422UnprocessableEntity, e.Message);
         }
-        catch (IOException e) when (!ctx.RequestAborted.IsCancellationRequested)
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
         {
-            // The upload broke off or stalled (Kestrel cuts a body slower than its minimum rate): the node's fault,
-            // said as such; the store's writer was never committed.
-            var slow = e is Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout };
+            // The upload stalled (Kestrel cuts a body slower than its minimum rate) or was malformed: the node's
+            // fault, said as such; the store's writer was never committed.
+            var slow = e.StatusCode == StatusCodes.Status408RequestTimeout;
             await RefuseAsync(ctx, logger, node.Name, slow ? StatusCodes.Status408RequestTimeout : StatusCodes.Status400BadRequest,
                 $"the overlay's upload {(slow ? "stalled" : "broke off")} ({e.Message}): nothing was recorded; run `sidus node capture {node.Name}` again");
         }
-        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or OperationCanceledException && ctx.RequestAborted.IsCancellationRequested)
         {
             ServerLog.NodeCaptureRefused(logger, node.Name, "the node closed the connection during the upload: nothing was recorded");
         }

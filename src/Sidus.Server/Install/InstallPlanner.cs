@@ -50,7 +50,7 @@ public static class InstallPlanner
         var raids = layout.OfType<RaidItem>().Select(r => new PlannedRaid(r.Id, r.Name, r.Level, r.Devices, r.Spares)).ToList();
         var groups = layout.OfType<VolumeGroupItem>().Select(g => new PlannedVolumeGroup(g.Id, g.Name, g.Devices)).ToList();
         var volumes = layout.OfType<LogicalVolumeItem>()
-            .Select(l => new PlannedLogicalVolume(l.Id, l.Name, l.VolumeGroup, planned.Volumes.First(v => v.Id == l.Id).Size, l.Size.Rest)).ToList();
+            .Select(l => new PlannedLogicalVolume(l.Id, l.Name, l.VolumeGroup, planned.Volumes.First(v => v.Id == l.Id).Size, l.Size.Rest, l.Size.Percent)).ToList();
         var members = raids.SelectMany(r => r.Devices.Concat(r.Spares)).Concat(groups.SelectMany(g => g.Devices)).ToHashSet(StringComparer.Ordinal);
         if (partitions.Select(p => (p.Id, p.Preserve)).Concat(disks.Select(d => (d.Id, d.Preserve))).FirstOrDefault(v => v.Preserve && members.Contains(v.Id)) is { Id: { } under })
         {
@@ -237,6 +237,15 @@ public static class InstallPlanner
             {
                 throw new InstallPlanException(
                     $"layout {layoutName}: this node starts by BIOS, and GRUB on a GPT disk needs a bios_grub partition (1MiB, flags: [bios_grub]) on disk '{bootDisk.Id}'");
+            }
+
+            // Where the agent puts GRUB (Installer.BiosDisks): never on what is preserved.
+            var kept = disks.Where(d => d.Preserve).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+            if (!partitions.Any(p => !p.Preserve && !kept.Contains(p.Disk) && (p.Role == InstallPlan.Roles.BiosGrub || disks.First(d => d.Id == p.Disk).Table == InstallPlan.Msdos)))
+            {
+                throw new InstallPlanException(
+                    $"layout {layoutName}: this node starts by BIOS, and GRUB needs a bios_grub partition on a GPT disk, or a partitioned msdos disk, that the install may write: " +
+                    "a disk used whole (by an array or a volume group) or preserved cannot hold it");
             }
         }
     }

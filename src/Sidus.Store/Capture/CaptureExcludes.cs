@@ -53,6 +53,19 @@ public static class CaptureExcludes
         ("/swapfile", "the client's swap space"),
     ];
 
+    /// <summary>
+    /// Defaults that are a machine's identity, secrets or disks: left out of a capture, and never kept from the
+    /// image's previous version either (<see cref="ExcludedPaths"/>): an image must not carry one machine's keys.
+    /// </summary>
+    public static readonly IReadOnlyList<string> NeverKept =
+    [
+        "/var/lib/sidus", "/etc/machine-id", "/var/lib/dbus/machine-id", "/var/lib/systemd/random-seed",
+        "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub", "/etc/ssh/ssh_host_ecdsa_key", "/etc/ssh/ssh_host_ecdsa_key.pub",
+        "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub", "/etc/ssh/ssh_host_dsa_key", "/etc/ssh/ssh_host_dsa_key.pub",
+        "/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/NetworkManager/*", "/etc/blkid.tab", "/etc/mdadm/mdadm.conf",
+        "/etc/lvm/backup/*", "/etc/lvm/archive/*", "/etc/lvm/cache/*", "/etc/udev/rules.d/70-persistent-net.rules", "/swapfile",
+    ];
+
     /// <summary>The defaults, then the image's own, then the command's, each path once.</summary>
     public static List<string> Combine(IEnumerable<string> image, IEnumerable<string> command) =>
         Defaults.Select(d => d.Path).Concat(image).Concat(command).Distinct(StringComparer.Ordinal).ToList();

@@ -68,7 +68,9 @@ public static class ImageCapture
         try
         {
             CaptureProtocol.WriteRequest(channel.ToWalker, new CaptureRequest(excludes, options.DryRun));
-            var head = store.Repository.Refs.Head(image) is { } h ? store.Repository.ReadCommit(h).Root : null;
+            // The version the capture is laid over: what it keeps of it (ExcludedPaths) is lost if another is written meanwhile.
+            var headId = store.Repository.Refs.Head(image);
+            var head = headId is { } h ? store.Repository.ReadCommit(h).Root : null;
             var tree = ExcludedPaths.KeepFrom(store.Repository, head, receiver.ReceiveTree(cancellation), excluded);
             if (options.DryRun)
             {
@@ -92,7 +94,7 @@ public static class ImageCapture
                 wantedBytes = wanted.Sum(id => receiver.Contents[id].Length);
                 Exchange(channel, receiver, writer, wanted, cancellation);
                 return tree;
-            }, compressionLevel: CaptureProtocol.StoreLevel);
+            }, expectedHead: headId, compressionLevel: CaptureProtocol.StoreLevel);
             Done(channel);
             return Result(receiver, excludes, wantedCount, wantedBytes, version, null);
         }

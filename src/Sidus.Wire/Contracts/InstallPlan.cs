@@ -40,8 +40,11 @@ public sealed record PlannedVolumeGroup(string Id, string Name, IReadOnlyList<st
     public override int GetHashCode() => HashCode.Combine(Id, Name);
 }
 
-/// <summary>A logical volume of <see cref="Group"/> (its id): <see cref="Size"/> bytes, or what the group has left when <see cref="Rest"/>.</summary>
-public sealed record PlannedLogicalVolume(string Id, string Name, string Group, long Size, bool Rest);
+/// <summary>
+/// A logical volume of <see cref="Group"/> (its id): <see cref="Size"/> bytes, or <see cref="Percent"/> of the group
+/// when above 0 (LVM works it out from the group's true size), or what the group has left when <see cref="Rest"/>.
+/// </summary>
+public sealed record PlannedLogicalVolume(string Id, string Name, string Group, long Size, bool Rest, double Percent = 0);
 
 /// <summary>
 /// What the installing agent and the server say to each other (docs/installed-nodes.md). The agent POSTs its disks
@@ -126,7 +129,7 @@ public sealed record InstallPlan(
 
         foreach (var l in LogicalVolumes)
         {
-            Line(text, "lv", l.Id, l.Name, l.Group, Number(l.Size), Flag(l.Rest));
+            Line(text, "lv", l.Id, l.Name, l.Group, Number(l.Size), Flag(l.Rest), l.Percent.ToString("R", CultureInfo.InvariantCulture));
         }
 
         foreach (var f in Formats)
@@ -165,7 +168,11 @@ public sealed record InstallPlan(
                     break;
                 case ("raid", 6): raids.Add(new PlannedRaid(Need(f[1]), Need(f[2]), (int)Long(f[3], number), Ids(Need(f[4])), Ids(f[5] ?? string.Empty))); break;
                 case ("vg", 4): groups.Add(new PlannedVolumeGroup(Need(f[1]), Need(f[2]), Ids(Need(f[3])))); break;
-                case ("lv", 6): volumes.Add(new PlannedLogicalVolume(Need(f[1]), Need(f[2]), Need(f[3]), Long(f[4], number), f[5] == "1")); break;
+                case ("lv", 7):
+                    volumes.Add(new PlannedLogicalVolume(Need(f[1]), Need(f[2]), Need(f[3]), Long(f[4], number), f[5] == "1",
+                        double.TryParse(f[6], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100 ? percent
+                            : throw new FormatException($"install plan line {number}: '{f[6]}' is not a percentage")));
+                    break;
                 case ("format", 7): formats.Add(new PlannedFormat(Need(f[1]), Need(f[2]), Need(f[3]), f[4], f[5], f[6] == "1")); break;
                 case ("mount", 4): mounts.Add(new PlannedMount(Need(f[1]), Need(f[2]), f[3])); break;
                 default: throw new FormatException($"install plan line {number}: unknown item '{f[0]}' with {f.Length - 1} fields");

@@ -142,4 +142,28 @@ public sealed class InstallPlannerTests
         var under = Assert.Throws<InstallPlanException>(() => Plan(onKept, InstallPlan.Bios, Disk("vda", 8 * GiB, "A", table: "gpt", parts: keep), Disk("vdb", 8 * GiB, "B")));
         Assert.Contains("'pa' is preserved, but an md array or volume group is made on it: nothing was touched", under.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Bios_WithNowhereForGrub_Refused_PercentOfAGroupLeftToLvm()
+    {
+        // Two msdos disks used whole by the array: no MBR gap, no bios_grub partition, nothing GRUB may write.
+        const string whole = """
+            version: 1
+            items:
+              - { id: a, type: disk, match: { serial: A }, table: msdos }
+              - { id: b, type: disk, match: { serial: B }, table: msdos }
+              - { id: md, type: raid, level: 1, devices: [a, b] }
+              - { id: vg, type: lvm_vg, name: vg0, devices: [md] }
+              - { id: root, type: lvm_lv, vg: vg, size: 60% }
+              - { id: f, type: format, volume: root, fstype: ext4 }
+              - { id: m, type: mount, device: f, path: / }
+            """;
+        var e = Assert.Throws<InstallPlanException>(() => Plan(whole, InstallPlan.Bios, Disk("vda", 8 * GiB, "A"), Disk("vdb", 8 * GiB, "B")));
+        Assert.Contains("GRUB needs a bios_grub partition on a GPT disk, or a partitioned msdos disk", e.Message, StringComparison.Ordinal);
+        var uefi = whole.Replace("items:", "items:\n  - { id: e, type: disk, match: { serial: E } }\n  - { id: esp, type: partition, disk: e, size: 256MiB, flags: [esp] }\n" +
+            "  - { id: esp-fs, type: format, volume: esp, fstype: vfat }\n  - { id: efi, type: mount, device: esp-fs, path: /boot/efi }", StringComparison.Ordinal);
+        var plan = Plan(uefi, InstallPlan.Uefi, Disk("vda", 8 * GiB, "A"), Disk("vdb", 8 * GiB, "B"), Disk("vdc", 2 * GiB, "E"));
+        Assert.Equal(60, Assert.Single(plan.LogicalVolumes).Percent);
+        Assert.Equal(60, InstallPlan.Parse(plan.Format()).LogicalVolumes[0].Percent);
+    }
 }

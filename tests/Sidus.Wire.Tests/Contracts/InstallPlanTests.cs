@@ -11,7 +11,8 @@ public sealed class InstallPlanTests
          new PlannedPartition("data", "disk0", 2, 257 << 20, 1L << 33, InstallPlan.Roles.Linux, true)],
         [new PlannedRaid("md", "sys", 10, ["p1", "p2", "p3", "p4"], ["p5"]), new PlannedRaid("md2", "two", 1, ["a", "b"], [])],
         [new PlannedVolumeGroup("vg", "vg-0", ["md", "md2"])],
-        [new PlannedLogicalVolume("lv1", "root", "vg", 4L << 30, false), new PlannedLogicalVolume("lv2", "home", "vg", 0, true)],
+        [new PlannedLogicalVolume("lv1", "root", "vg", 4L << 30, false), new PlannedLogicalVolume("lv2", "home", "vg", 0, true),
+         new PlannedLogicalVolume("lv3", "srv", "vg", 1L << 30, false, 12.5)],
         [new PlannedFormat("esp-fs", "esp", "vfat", "ESP", null, false), new PlannedFormat("data-fs", "data", "xfs", "my data", "-m crc=1", true)],
         [new PlannedMount("esp-fs", "/boot/efi", null), new PlannedMount("data-fs", "/srv/my data", "noatime,nofail")]);
 
