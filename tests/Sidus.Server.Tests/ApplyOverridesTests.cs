@@ -59,28 +59,16 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(root, "etc"));
         var sessionFile = Path.Combine(_home, "session");
         await File.WriteAllTextAsync(sessionFile, session);
-        var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
-        Assert.True(File.Exists(agentDll), "the agent was not built next to the tests: " + agentDll);
-        using var agent = Process.Start(new ProcessStartInfo("dotnet", [agentDll, "service", "--root", root, "--server", Http, "--mac", ServerFixture.Mac(1).ToString(), "--session", sessionFile])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var said = new StringBuilder();
-        agent.OutputDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
-        agent.ErrorDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
-        agent.BeginOutputReadLine();
-        agent.BeginErrorReadLine();
+        var agent = await AgentServiceProcess.StartAsync(root, Http, ServerFixture.Mac(1).ToString(), sessionFile);
         try
         {
-            await Tools.EventuallyAsync(() => Task.FromResult(Said(said).Contains("service: waiting on", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the agent service starting");
             // Nothing is applied at start: the agent only learns where requests stand.
             await Task.Delay(1000);
-            Assert.False(File.Exists(Path.Combine(root, "etc/motd")), Said(said));
+            Assert.False(File.Exists(Path.Combine(root, "etc/motd")), agent.Said);
 
             Put("global/etc/motd.tmpl", "{{ if node.ip }}second {{ node.name }} at {{ node.ip }}{{ end }}\n");
             var run = await Tools.SidusAsync(_home, "node", "apply-overrides", "n1", "--wait", "30");
-            Assert.True(run.ExitCode == 0, run.Text + run.Err + Said(said));
+            Assert.True(run.ExitCode == 0, run.Text + run.Err + agent.Said);
             Assert.Matches(@"^n1: applied: \d+ files \(\d+\.\d s\)$", run.Text.Trim());
             Assert.Equal("second n1 at 127.0.0.1\n", await File.ReadAllTextAsync(Path.Combine(root, "etc/motd")));
             Assert.Equal("n1\n", await File.ReadAllTextAsync(Path.Combine(root, "etc/hostname")));
@@ -103,8 +91,7 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
+            await agent.DisposeAsync();
         }
     }
 
@@ -209,13 +196,5 @@ public sealed class ApplyOverridesTests : IAsyncLifetime
         }
 
         return answer;
-    }
-
-    private static string Said(StringBuilder said)
-    {
-        lock (said)
-        {
-            return said.ToString();
-        }
     }
 }

@@ -207,21 +207,21 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         var keyFile = await InstallWithKeyAsync();
         await File.WriteAllTextAsync(Path.Combine(Root, "etc/motd"), "changed here\n");
 
-        var (agent, said) = await StartServiceAsync(keyFile);
+        var agent = await AgentServiceProcess.StartAsync(Root, Http, Mac, keyFile);
         try
         {
             var drift = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
-            Assert.True(drift.ExitCode == 0, drift.Text + drift.Err + Said());
+            Assert.True(drift.ExitCode == 0, drift.Text + drift.Err + agent.Said);
             Assert.Contains("n9: 1 changed since", drift.Text, StringComparison.Ordinal);
             Assert.Contains("modified /etc/motd", drift.Text, StringComparison.Ordinal);
 
             var dry = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@2", "--dry-run", "--wait", "60");
-            Assert.True(dry.ExitCode == 0, dry.Text + dry.Err + Said());
+            Assert.True(dry.ExitCode == 0, dry.Text + dry.Err + agent.Said);
             Assert.Contains("n9: dry run,", dry.Text, StringComparison.Ordinal);
             Assert.Equal("changed here\n", await File.ReadAllTextAsync(Path.Combine(Root, "etc/motd")));
 
             var run = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@2", "--json", "--wait", "60");
-            Assert.True(run.ExitCode == 0, run.Text + run.Err + Said());
+            Assert.True(run.ExitCode == 0, run.Text + run.Err + agent.Said);
             var outcome = System.Text.Json.JsonDocument.Parse(run.Text).RootElement[0];
             Assert.True(outcome.GetProperty("succeeded").GetBoolean(), run.Text);
             var result = NodeUpdateResult.FromJson(outcome.GetProperty("result").GetRawText());
@@ -250,17 +250,7 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
-            agent.Dispose();
-        }
-
-        string Said()
-        {
-            lock (said)
-            {
-                return said.ToString();
-            }
+            await agent.DisposeAsync();
         }
     }
 
@@ -304,16 +294,16 @@ public sealed class NodeUpdateTests : IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(Root, path), "the node's own\n");
         }
 
-        var (agent, said) = await StartServiceAsync(keyFile);
+        var agent = await AgentServiceProcess.StartAsync(Root, Http, Mac, keyFile);
         try
         {
             var dry = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@3", "--dry-run", "--wait", "60");
-            Assert.True(dry.ExitCode == 0, dry.Text + dry.Err + Said());
+            Assert.True(dry.ExitCode == 0, dry.Text + dry.Err + agent.Said);
             Assert.Contains("  excluded /opt/models (image deb@3)", dry.Text, StringComparison.Ordinal);
             Assert.Contains("  excluded /srv/site (group:keepers)", dry.Text, StringComparison.Ordinal);
 
             var run = await Tools.SidusAsync(_home, "node", "update", "n9", "--to", "deb@3", "--json", "--wait", "60");
-            Assert.True(run.ExitCode == 0, run.Text + run.Err + Said());
+            Assert.True(run.ExitCode == 0, run.Text + run.Err + agent.Said);
             var outcome = System.Text.Json.JsonDocument.Parse(run.Text).RootElement[0];
             Assert.True(outcome.GetProperty("succeeded").GetBoolean(), run.Text);
             Assert.Equal(
@@ -337,21 +327,11 @@ public sealed class NodeUpdateTests : IAsyncLifetime
             Assert.Contains("/srv/site", recorded);
             await File.WriteAllTextAsync(Path.Combine(Root, "srv/site/config"), "changed again\n");
             var drift = await Tools.SidusAsync(_home, "node", "drift", "n9", "--wait", "60");
-            Assert.True(drift.Text.Contains("n9: no drift since deb@3", StringComparison.Ordinal), drift.Text + drift.Err + Said());
+            Assert.True(drift.Text.Contains("n9: no drift since deb@3", StringComparison.Ordinal), drift.Text + drift.Err + agent.Said);
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
-            agent.Dispose();
-        }
-
-        string Said()
-        {
-            lock (said)
-            {
-                return said.ToString();
-            }
+            await agent.DisposeAsync();
         }
     }
 
@@ -391,36 +371,6 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         await File.WriteAllBytesAsync(keyFile, key);
         Assert.True((await AgentAsync("update", "--root", Root, "--server", Http, "--token-file", keyFile, "--to", _v1)).ExitCode == 0);
         return keyFile;
-    }
-
-    /// <summary>The real agent service (`sidus-agent service`) on the node's root with KEYFILE, once it waits for jobs; what it says is collected.</summary>
-    private async Task<(Process Agent, StringBuilder Said)> StartServiceAsync(string keyFile)
-    {
-        var agentDll = Path.Combine(AppContext.BaseDirectory, "sidus-agent.dll");
-        var agent = Process.Start(new ProcessStartInfo("dotnet", [agentDll, "service", "--root", Root, "--server", Http, "--mac", Mac, "--session", keyFile])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var said = new StringBuilder();
-        agent.OutputDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
-        agent.ErrorDataReceived += (_, e) => { lock (said) { said.AppendLine(e.Data); } };
-        agent.BeginOutputReadLine();
-        agent.BeginErrorReadLine();
-        try
-        {
-            await Tools.EventuallyAsync(
-                () => { lock (said) { return Task.FromResult(said.ToString().Contains("service: waiting on", StringComparison.Ordinal)); } },
-                TimeSpan.FromSeconds(30), "the agent service starting");
-        }
-        catch (Exception)
-        {
-            agent.Kill();
-            agent.Dispose();
-            throw;
-        }
-
-        return (agent, said);
     }
 
     [Fact]
