@@ -33,6 +33,7 @@ for tool in rsync ssh ssh-keygen /usr/sbin/sshd bc; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install rsync openssh-client openssh-server bc)" >&2; exit 1; }
 done
 source "$repo/bench/lib/netns-pair.sh"
+source "$repo/bench/lib/measure.sh"
 
 "$sidus" --help >/dev/null   # the AOT CLI and its walker, built once outside the timings
 # Timed runs call the binary itself: ./sidus's check of the sources for changes (a find over src/, ~0.1 s) is the
@@ -110,28 +111,14 @@ ssh_options=(-i "$work/ssh/client_key" -o IdentitiesOnly=yes -o BatchMode=yes -o
 for _ in $(seq 50); do ip netns exec "$srv" ssh "${ssh_options[@]}" "root@$cip" true 2>/dev/null && break; sleep 0.2; done
 ip netns exec "$srv" ssh "${ssh_options[@]}" "root@$cip" true || { cat "$work/sshd.log" >&2; echo "sshd did not start" >&2; exit 1; }
 
-wire() { ip netns exec "$cli" sh -c "echo \$(( \$(cat /sys/class/net/$vcli/statistics/rx_bytes) + \$(cat /sys/class/net/$vcli/statistics/tx_bytes) ))"; }
 declare -A T B
-# measure KEY RUN COMMAND... (run in the server's namespace): wall seconds and wire bytes of one run, appended to
-# T[KEY] and B[KEY].
-measure() {
-  local key=$1 run=$2; shift 2
-  sync
-  local b0 s e b1
-  b0=$(wire); s=$(date +%s.%N)
-  if ! ip netns exec "$srv" "$@" > "$work/$key.out" 2> "$work/$key.err"; then cat "$work/$key.out" "$work/$key.err" >&2; echo "FAILED: $key run $run" >&2; exit 1; fi
-  e=$(date +%s.%N); b1=$(wire)
-  local t; t=$(echo "$e - $s" | bc)
-  T[$key]="${T[$key]:-} $t"; B[$key]="${B[$key]:-} $((b1 - b0))"
-  printf '%-16s run %d  %8.3f s  %12d bytes\n' "$key" "$run" "$t" "$((b1 - b0))"
-}
 
 capture() {
-  measure "sidus.$1" "$2" "$sidus_aot" --home "$work/home" image capture "$image" "ssh://root@$cip" \
+  measure "$srv" "sidus.$1" "$2" "$sidus_aot" --home "$work/home" image capture "$image" "ssh://root@$cip" \
     -i "$work/ssh/client_key" -o "UserKnownHostsFile=$work/ssh/known_hosts" --json
 }
 pull() {
-  measure "rsync.$1" "$2" rsync -aHAX --numeric-ids --delete -e "ssh ${ssh_options[*]}" --rsync-path="$rsync_path" \
+  measure "$srv" "rsync.$1" "$2" rsync -aHAX --numeric-ids --delete -e "ssh ${ssh_options[*]}" --rsync-path="$rsync_path" \
     "${rsync_excludes[@]}" "root@$cip:/" "$work/pulled/"
 }
 
@@ -168,9 +155,6 @@ rm -rf "$work/checkout"
 "$sidus" --home "$work/home" image checkout "$image" "$work/checkout" -q > "$work/checkout.log" 2>&1 || { cat "$work/checkout.log" >&2; exit 1; }
 echo "differences: $(rsync -naHAXc --numeric-ids --delete -i "$work/checkout/" "$work/pulled/" | wc -l)"
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-# spread FORMAT: "min-max" of the numbers read, each printed with FORMAT.
-spread() { tr ' ' '\n' | grep -v '^$' | sort -g | awk -v f="$1" 'NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f, lo, hi }'; }
 echo "== medians of $runs runs (spread min-max)"
 for case in first recapture unchanged; do
   for tool in sidus rsync; do
@@ -178,7 +162,6 @@ for case in first recapture unchanged; do
     printf '%-16s %8.3f s (%s)  %12.0f bytes (%s)\n' "$k" "$(median <<< "${T[$k]}")" "$(spread %.3f <<< "${T[$k]}")" "$(median <<< "${B[$k]}")" "$(spread %.0f <<< "${B[$k]}")"
   done
 done
-ratio() { echo "scale=3; $1 / $2" | bc; }
 # paired CASE: sidus's time over rsync's of each run (the two measured back to back), the load's drift cancelled.
 paired() { paste <(tr ' ' '\n' <<< "${T[sidus.$1]}" | grep -v '^$') <(tr ' ' '\n' <<< "${T[rsync.$1]}" | grep -v '^$') | awk '{ printf "%.3f ", $1 / $2 }'; }
 per_run() { printf 'per run %.3f (%s)' "$(median <<< "$(paired "$1")")" "$(spread %.3f <<< "$(paired "$1")")"; }

@@ -15,6 +15,7 @@ home=$work/home
 image=e2e-debian
 sidus="$repo/sidus"
 source "$repo/bench/lib/netns-pair.sh"
+source "$repo/bench/lib/measure.sh"
 source "$repo/bench/lib/agent.sh"
 
 "$sidus" --help >/dev/null
@@ -47,7 +48,6 @@ stop_serve() { kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_p
 # The server's CPU seconds (user + system) and bytes read so far. `./sidus` execs the CLI, so the pid is the server's.
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$serve_pid/stat"; }
 rchar() { awk '/^rchar/ { print $2 }' "/proc/$serve_pid/io"; }
-wire() { ip netns exec "$cli" sh -c "echo \$(( \$(cat /sys/class/net/$vcli/statistics/rx_bytes) + \$(cat /sys/class/net/$vcli/statistics/tx_bytes) ))"; }
 
 # phase N NAME VERSION: N agents at once, each on its own directory; prints one table row.
 phase() {

@@ -25,6 +25,7 @@ sidus="$repo/sidus"
 command -v rsync >/dev/null || { echo "missing rsync (apt-get install rsync)" >&2; exit 1; }
 source "$repo/bench/lib/netns-pair.sh"
 source "$repo/bench/lib/agent.sh"
+source "$repo/bench/lib/measure.sh"
 
 "$sidus" --help >/dev/null   # the AOT CLI, built once outside the timings
 bench_agent "$repo" "$work/agent"
@@ -61,20 +62,7 @@ pids+=($!)
 for _ in $(seq 100); do ip netns exec "$cli" curl -sf "http://$sip:8080/healthz" >/dev/null && break; sleep 0.2; done
 ip netns exec "$cli" curl -sf "http://$sip:8080/healthz" >/dev/null || { cat "$work/serve.log" >&2; echo "sidus serve did not start" >&2; exit 1; }
 
-wire() { ip netns exec "$cli" sh -c "echo \$(( \$(cat /sys/class/net/$vcli/statistics/rx_bytes) + \$(cat /sys/class/net/$vcli/statistics/tx_bytes) ))"; }
 declare -A T B
-# measure KEY RUN COMMAND... (run in the client's namespace; paths without blanks): wall seconds and wire bytes of one run, appended to T[KEY] and B[KEY].
-measure() {
-  local key=$1 run=$2; shift 2
-  sync
-  local b0 s e b1
-  b0=$(wire); s=$(date +%s.%N)
-  if ! ip netns exec "$cli" "$@" > "$work/last.out" 2>&1; then cat "$work/last.out" >&2; echo "FAILED: $key run $run" >&2; exit 1; fi
-  e=$(date +%s.%N); b1=$(wire)
-  local t; t=$(echo "$e - $s" | bc)
-  T[$key]="${T[$key]:-} $t"; B[$key]="${B[$key]:-} $((b1 - b0))"
-  printf '%-16s run %d  %8.3f s  %12d bytes\n' "$key" "$run" "$t" "$((b1 - b0))"
-}
 
 sidus_update() { echo "$agent" update --root "$work/node-sidus" --server "http://$sip:8080" --token-file "$token_file" --to "$1" --json; }
 rsync_pull() { echo rsync -aHAX --delete "rsync://$sip/$1/" "$work/node-rsync/"; }
@@ -84,13 +72,13 @@ for run in $(seq "$runs"); do
   # Alternate who goes first, so neither always meets the colder cache.
   if (( run % 2 )); then order="sidus rsync"; else order="rsync sidus"; fi
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure sidus.install "$run" $(sidus_update "$v1"); else measure rsync.install "$run" $(rsync_pull v1); fi
+    if [[ $tool == sidus ]]; then measure "$cli" sidus.install "$run" $(sidus_update "$v1"); else measure "$cli" rsync.install "$run" $(rsync_pull v1); fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure sidus.noop "$run" $(sidus_update "$v1"); else measure rsync.noop "$run" $(rsync_pull v1); fi
+    if [[ $tool == sidus ]]; then measure "$cli" sidus.noop "$run" $(sidus_update "$v1"); else measure "$cli" rsync.noop "$run" $(rsync_pull v1); fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure sidus.update "$run" $(sidus_update "$v2"); else measure rsync.update "$run" $(rsync_pull v2); fi
+    if [[ $tool == sidus ]]; then measure "$cli" sidus.update "$run" $(sidus_update "$v2"); else measure "$cli" rsync.update "$run" $(rsync_pull v2); fi
   done
 done
 
@@ -102,8 +90,6 @@ excludes=$(printf -- '--exclude=%s ' /home /root /tmp /var/tmp /var/log /var/cac
 echo "sidus: $(rsync -naHAXc --delete -i $excludes "$work/tree-v2/" "$work/node-sidus/" | wc -l) differences (default excludes left out)"
 echo "rsync: $(rsync -naHAXc --delete -i "$work/tree-v2/" "$work/node-rsync/" | wc -l) differences"
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-spread() { tr ' ' '\n' | grep -v '^$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 echo "== medians of $runs runs (spread min-max)"
 for case in install noop update; do
   for tool in sidus rsync; do
@@ -111,7 +97,6 @@ for case in install noop update; do
     printf '%-16s %8.3f s (%s)  %12.0f bytes (%s)\n' "$k" "$(median <<< "${T[$k]}")" "$(spread <<< "${T[$k]}")" "$(median <<< "${B[$k]}")" "$(spread <<< "${B[$k]}")"
   done
 done
-ratio() { echo "scale=3; $1 / $2" | bc; }
 echo "== ratios sidus/rsync (goal)"
 echo "install time  $(ratio "$(median <<< "${T[sidus.install]}")" "$(median <<< "${T[rsync.install]}")")  (<= 1)"
 echo "install bytes $(ratio "$(median <<< "${B[sidus.install]}")" "$(median <<< "${B[rsync.install]}")")"
