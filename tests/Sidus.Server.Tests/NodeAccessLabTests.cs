@@ -58,6 +58,13 @@ public sealed partial class NodeAccessLabTests : IDisposable
         Assert.Equal(403, stolen);
         Assert.Contains($"{lease.Address} is {AttackerMac} in the neighbour table, not one of the node's MACs", stolenBody, StringComparison.Ordinal);
 
+        // Nor can it send an overlay as the node's capture (it would become the image's next version).
+        var capture = NodeJob.CaptureRoute(VictimMac, 1);
+        Assert.Equal(401, Curl(attacker, capture, "-X", "POST", "--data-binary", "forged overlay").Status);
+        var (stolenCapture, stolenCaptureBody) = Curl(attacker, capture, "-X", "POST", "-H", "Authorization: Bearer " + session.Trim(), "--data-binary", "forged overlay");
+        Assert.Equal(403, stolenCapture);
+        Assert.Contains("not one of the node's MACs", stolenCaptureBody, StringComparison.Ordinal);
+
         var attackerScript = Curl(attacker, NodeRoutes.Script(VictimMac.Replace(':', '-'))).Body;
         Assert.DoesNotContain("ticket=", attackerScript, StringComparison.Ordinal);
         Assert.Contains($"no boot ticket: {lease.Address} is {AttackerMac} in the neighbour table", attackerScript, StringComparison.Ordinal);
