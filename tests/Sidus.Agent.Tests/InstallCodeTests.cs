@@ -84,6 +84,31 @@ public sealed class InstallCodeTests : IDisposable
         Assert.Equal(["a"], Installer.BiosDisks(msdos));
     }
 
+    [Fact]
+    public void VolumeGroupNames_TakenOnWhatTheInstallKeeps_AreClashes_OnWhatItWipes_AreNot()
+    {
+        var plan = Plan(InstallPlan.Bios) with
+        {
+            Disks = [new PlannedDisk("a", "vda", InstallPlan.Gpt, false), new PlannedDisk("b", "vdb", InstallPlan.Gpt, false), new PlannedDisk("c", "vdc", InstallPlan.Gpt, true)],
+            Partitions =
+            [
+                new PlannedPartition("pv", "a", 2, 2 << 20, 1 << 30, InstallPlan.Roles.Lvm, false),
+                new PlannedPartition("data", "b", 3, 2 << 20, 1 << 30, InstallPlan.Roles.Linux, true),
+            ],
+            Groups = [new PlannedVolumeGroup("vg", "vg0", ["pv"])],
+            LogicalVolumes = [new PlannedLogicalVolume("root", "root", "vg", 0, true)],
+        };
+        (string, int)? PartitionOf(string name) => name.Length == 4 ? (name[..3], name[3] - '0') : null;
+
+        // An earlier install's group on the disks this one rewrites: wiped with them.
+        Assert.Empty(VolumeBuilder.NameClashes(plan, [("vg0", "/dev/vda2"), ("vg0", "/dev/vdb1"), ("vg0", "/dev/vda")], PartitionOf));
+        // Another disk, a preserved disk, a preserved partition: all stay, so the name is taken.
+        Assert.Equal(["'vg0' on /dev/sdz1", "'vg0' on /dev/vdc1", "'vg0' on /dev/vdb3"],
+            VolumeBuilder.NameClashes(plan, [("vg0", "/dev/sdz1"), ("vg0", "/dev/vdc1"), ("vg0", "/dev/vdb3")], PartitionOf));
+        // Other names, and a device that is no partition of a planned disk (an md array not assembled), as LVM lists them.
+        Assert.Equal(["'vg0' on /dev/md5"], VolumeBuilder.NameClashes(plan, [("data", "/dev/sdz1"), ("vg0", "/dev/md5")], PartitionOf));
+    }
+
     [Theory]
     [InlineData("ext4", "mkfs.ext4", "-q -F")]
     [InlineData("vfat", "mkfs.vfat", "")]

@@ -71,6 +71,27 @@ internal static class DiskScan
             : null;
     }
 
+    /// <summary>The disk and number of the partition device NAME (vdb2, nvme0n1p2) from sysfs; null for a whole disk or another device.</summary>
+    public static (string Disk, int Number)? PartitionOf(string name)
+    {
+        var path = Path.Combine("/sys/class/block", name);
+        if (Read(path, "partition") is not { } number || !int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+        {
+            return null;
+        }
+
+        try
+        {
+            // /sys/class/block/vdb2 links to .../block/vdb/vdb2: the disk is the directory above.
+            var real = new DirectoryInfo(path).ResolveLinkTarget(true)?.FullName ?? path;
+            return (Path.GetFileName(Path.GetDirectoryName(real)!), n);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// udev's by-path name: the device's sysfs path from the PCI function on, as path_id writes it (pci-0000:00:04.0
     /// for virtio-blk and NVMe; with -ata-N or -scsi-H:C:T:L after it for disks behind a controller).

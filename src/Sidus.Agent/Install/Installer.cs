@@ -58,6 +58,7 @@ internal static class Installer
         await StepAsync(reporter, $"install: plan for {plan.ImageRef}: " + string.Join("; ", plan.Partitions.Select(p =>
             $"{p.Id} {p.Size / 1048576} MiB on {plan.Disks.First(d => d.Id == p.Disk).Device}" + (p.Preserve ? " (preserved)" : string.Empty))));
         CheckImage(tools, plan);
+        VolumeBuilder.CheckNamesFree(tools, plan);
 
         foreach (var disk in plan.Disks)
         {
@@ -102,7 +103,8 @@ internal static class Installer
                 Directory.CreateDirectory(Target + mount.Path);
             }
 
-            WriteFstab(tools, plan, devices);
+            var uuids = Uuids(tools, plan, devices);
+            WriteFstab(plan, devices, uuids);
             if (plan.Raids.Count > 0)
             {
                 Directory.CreateDirectory(Target + "/etc/mdadm");
@@ -113,7 +115,7 @@ internal static class Installer
 
             await WriteNodeFilesAsync(http, reporter, line, plan);
             await Overrides.ApplyAsync(Target, line, http, reporter);
-            InstallBootloader(plan, devices, reporter);
+            InstallBootloader(plan, devices, uuids, reporter);
             await SettleAsync(reporter, plan);
         }
         finally
@@ -385,7 +387,11 @@ internal static class Installer
         return mounted;
     }
 
-    private static void WriteFstab(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices)
+    /// <summary>Each filesystem's UUID (by format id; "" when blkid finds none), read once for fstab and GRUB.</summary>
+    private static Dictionary<string, string> Uuids(ToolRoot tools, InstallPlan plan, Dictionary<string, string> devices) =>
+        plan.Formats.ToDictionary(f => f.Id, f => tools.Must("blkid", ["-s", "UUID", "-o", "value", devices[f.Volume]], "util-linux").Trim(), StringComparer.Ordinal);
+
+    private static void WriteFstab(InstallPlan plan, Dictionary<string, string> devices, Dictionary<string, string> uuids)
     {
         var fstab = new StringBuilder("# written by Sidus at install (layout of ").Append(plan.ImageRef).Append("); filesystems by UUID\n");
         // Swap has no mount item: every swap filesystem of the layout is enabled from fstab.
@@ -394,7 +400,7 @@ internal static class Installer
         foreach (var m in entries)
         {
             var f = plan.Formats.First(x => x.Id == m.Format);
-            var uuid = tools.Must("blkid", ["-s", "UUID", "-o", "value", devices[f.Volume]], "util-linux").Trim();
+            var uuid = uuids[f.Id];
             var source = uuid.Length > 0 ? "UUID=" + uuid : devices[f.Volume];
             var (path, options, pass) = f.FsType switch
             {
@@ -468,7 +474,7 @@ internal static class Installer
     /// with both (Sidus's default) gets both, so the disk boots under either firmware. Then grub.cfg from the
     /// image's kernels and the node's kernel arguments (/etc/default/grub.d/90-sidus.cfg, from the override layer).
     /// </summary>
-    private static void InstallBootloader(InstallPlan plan, Dictionary<string, string> devices, EventReporter reporter)
+    private static void InstallBootloader(InstallPlan plan, Dictionary<string, string> devices, Dictionary<string, string> uuids, EventReporter reporter)
     {
         var system = new ToolRoot(Target);
         system.BindKernelTrees();
@@ -491,7 +497,7 @@ internal static class Installer
             }
 
             // grub-mkconfig names the root by UUID only when udev's link for it exists; no udev runs here.
-            LinkByUuid(system, plan, devices);
+            LinkByUuid(plan, devices, uuids);
             system.Must("update-grub", [], "grub2-common");
             if (done.Count == 0)
             {
@@ -521,12 +527,12 @@ internal static class Installer
     }
 
     /// <summary>/dev/disk/by-uuid/UUID for each filesystem made, as udev would link them.</summary>
-    private static void LinkByUuid(ToolRoot system, InstallPlan plan, Dictionary<string, string> devices)
+    private static void LinkByUuid(InstallPlan plan, Dictionary<string, string> devices, Dictionary<string, string> uuids)
     {
         Directory.CreateDirectory("/dev/disk/by-uuid");
         foreach (var f in plan.Formats.Where(f => f.FsType != "swap"))
         {
-            var uuid = system.Must("blkid", ["-s", "UUID", "-o", "value", devices[f.Volume]], "util-linux").Trim();
+            var uuid = uuids[f.Id];
             var link = "/dev/disk/by-uuid/" + uuid;
             if (uuid.Length > 0 && !uuid.Contains('/', StringComparison.Ordinal) && !File.Exists(link))
             {

@@ -78,6 +78,56 @@ internal static class VolumeBuilder
     }
 
     /// <summary>
+    /// Refuses, before any disk is touched, a volume group name that LVM already sees on a device the install keeps
+    /// (another disk, a preserved partition): vgcreate would fail only after the disks were wiped, and the node would
+    /// boot with two groups of one name. Groups on what the install wipes are no obstacle.
+    /// </summary>
+    public static void CheckNamesFree(ToolRoot tools, InstallPlan plan)
+    {
+        if (plan.Groups.Count == 0)
+        {
+            return;
+        }
+
+        var listed = tools.Run("lvm", ["pvs", .. NoUdev, "--noheadings", "--separator", "|", "--options", "vg_name,pv_name"], "lvm2");
+        if (listed.ExitCode != 0)
+        {
+            AgentConsole.Fail($"LVM could not list the volume groups already on the disks ({listed.Errors.Trim()}); going on without that check");
+            return;
+        }
+
+        var existing = listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split('|')).Where(f => f.Length == 2 && f[0].Length > 0).Select(f => (Group: f[0], Device: f[1])).ToList();
+        var clashes = NameClashes(plan, existing, name => DiskScan.PartitionOf(name));
+        if (clashes.Count > 0)
+        {
+            throw new InstallException("the layout's volume group names are taken on devices this install keeps: " + string.Join("; ", clashes) +
+                ". Nothing was written to any disk. Rename the layout's group, or wipe that device (wipefs --all) if it is no longer wanted.");
+        }
+    }
+
+    /// <summary>Each planned group name found on a device (as /dev/NAME) that the plan does not wipe: PARTITIONOF gives a partition's disk and number.</summary>
+    internal static List<string> NameClashes(InstallPlan plan, IEnumerable<(string Group, string Device)> existing, Func<string, (string Disk, int Number)?> partitionOf)
+    {
+        var wiped = plan.Disks.Where(d => !d.Preserve).ToDictionary(d => d.Device, d => d.Id, StringComparer.Ordinal);
+        bool Kept(string device)
+        {
+            var name = device.StartsWith("/dev/", StringComparison.Ordinal) ? device[5..] : device;
+            if (wiped.ContainsKey(name))
+            {
+                return false;
+            }
+
+            // A partition of a disk the install rewrites goes, unless the plan keeps that very partition.
+            return partitionOf(name) is not { } part || !wiped.TryGetValue(part.Disk, out var disk) ||
+                plan.Partitions.Any(p => p.Disk == disk && p.Number == part.Number && p.Preserve);
+        }
+
+        var names = plan.Groups.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
+        return [.. existing.Where(e => names.Contains(e.Group) && Kept(e.Device)).Select(e => $"'{e.Group}' on {e.Device}").Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
     /// Deactivates the groups and stops the arrays once the install is written, so the node's first boot finds them
     /// clean. Best effort: an install that failed halfway may not have made them.
     /// </summary>
