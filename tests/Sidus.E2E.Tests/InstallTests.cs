@@ -111,7 +111,7 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         // The second disk alone, no server, no network: GRUB from its own boot sector, the array started degraded.
         var log = Path.Combine(boot.Work, "alone-b.log");
         using var vm = new BackgroundProcess(Tool.Require("qemu-system-x86_64", "qemu-system-x86"),
-            ["-accel", "tcg", "-m", "768", "-smp", "2", "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+            ["-accel", "tcg", "-m", "768", "-smp", DirectBootVm.Cpus, "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
              "-drive", $"file={disks[1]},format=raw,if=virtio", "-serial", "file:" + log], log + ".qemu");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var login = DisklessBoot.WaitFor(() => Read(log).Contains(" login:", StringComparison.Ordinal), AloneLimit);
@@ -185,7 +185,7 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
 
         var alonePath = Path.Combine(boot.Work, "alone.log");
         using var vm = new BackgroundProcess(Tool.Require("qemu-system-x86_64", "qemu-system-x86"),
-            ["-accel", "tcg", "-m", "768", "-smp", "2", "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+            ["-accel", "tcg", "-m", "768", "-smp", DirectBootVm.Cpus, "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
              "-drive", $"file={disk},format=raw,if=virtio", "-serial", "file:" + Path.Combine(boot.Work, "alone-serial.log")], alonePath);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var login = DisklessBoot.WaitFor(() => Read(Path.Combine(boot.Work, "alone-serial.log")).Contains(" login:", StringComparison.Ordinal), AloneLimit);

@@ -142,7 +142,7 @@ internal sealed partial class ServeBoot : IDisposable
 
         List<string> arguments =
         [
-            "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", memoryMiB.ToString(CultureInfo.InvariantCulture), "-smp", "2", "-nographic", "-display", "none",
+            "netns", "exec", Namespace.Name, qemu, "-accel", "tcg", "-m", memoryMiB.ToString(CultureInfo.InvariantCulture), "-smp", DirectBootVm.Cpus, "-nographic", "-display", "none",
             "-monitor", "none", .. (reboot ? Array.Empty<string>() : ["-no-reboot"]), "-boot", "n", "-netdev", $"tap,id=n0,ifname={Namespace.Tap},script=no,downscript=no",
             "-device", $"virtio-net-pci,netdev=n0,mac={Mac}" + (firmware == Firmware.Uefi ? ",romfile=" + IpxeRom : string.Empty) + (disk is null ? string.Empty : ",bootindex=1"),
             "-device", "virtio-rng-pci", "-serial", "file:" + SerialLog,
