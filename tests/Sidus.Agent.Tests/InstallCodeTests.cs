@@ -109,6 +109,22 @@ public sealed class InstallCodeTests : IDisposable
         Assert.Equal(["'vg0' on /dev/md5"], VolumeBuilder.NameClashes(plan, [("data", "/dev/sdz1"), ("vg0", "/dev/md5")], PartitionOf));
     }
 
+    [Fact]
+    public void LostAndFound_OfEveryNewExt4Filesystem_KeptByTheInstall()
+    {
+        var plan = Plan(InstallPlan.Uefi) with
+        {
+            Formats =
+            [
+                new PlannedFormat("esp-fs", "esp", "vfat", null, null, false), new PlannedFormat("r-fs", "r", "ext4", null, null, false),
+                new PlannedFormat("b-fs", "b", "ext4", null, null, false), new PlannedFormat("d-fs", "d", "ext4", null, null, true),
+            ],
+            Mounts = [new PlannedMount("r-fs", "/", null), new PlannedMount("esp-fs", "/boot/efi", null), new PlannedMount("b-fs", "/boot", null), new PlannedMount("d-fs", "/data", null)],
+        };
+        Assert.Equal(["/boot/lost+found", "/lost+found"], Installer.LostAndFound(plan));
+        _ = new Sidus.Store.Sync.SyncExcludes(Installer.LostAndFound(plan));
+    }
+
     [Theory]
     [InlineData("ext4", "mkfs.ext4", "-q -F")]
     [InlineData("vfat", "mkfs.vfat", "")]

@@ -292,6 +292,8 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         Tool.Run("mount", "-o", "loop,ro", image, mount);
         try
         {
+            // mkfs.ext4's own directory: the image has none, and neither the install nor an update may remove it.
+            Assert.True(Directory.Exists(Path.Combine(mount, "lost+found")), "the installed root's /lost+found (made by mkfs.ext4) is gone");
             var excludes = File.ReadAllLines(Path.Combine(mount, "var/lib/sidus/sync.excludes")).Where(l => l.Length > 0)
                 .Concat(["/var/lib/sidus", "/lost+found", "/data", "/boot/efi"]);
             // A directory the image lacks that holds only excluded files (the override layer's unit links, the

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Sidus.Store;
 using Sidus.Store.Compression;
 using Sidus.Store.Objects;
@@ -18,6 +19,9 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     /// <summary>File data per request: large enough that a request's overhead vanishes, small enough to retry.</summary>
     public const long RequestBytes = 32L << 20;
     public const int Attempts = 4;
+
+    /// <summary>Contents up to this size are read into pooled buffers; a rare larger one gets its own.</summary>
+    private const int PooledLength = 16 << 20;
     private long _received;
     private int _requests;
 
@@ -131,31 +135,66 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
                 throw new InvalidDataException($"the contents answer is out of step: expected {want.Content} ({want.Length} bytes), got {id} ({length} bytes)");
             }
 
-            var received = new byte[sent];
-            await ReadAsync(received);
-            var data = received;
-            if (encoding == ContentsFrame.Zstd)
+            if (encoding == ContentsFrame.Zstd && sent > length + (length >> 7) + 1024)
             {
-                data = new byte[length];
-                try
+                // More than zstd's worst case for the size: a broken or hostile answer, never a buffer that large.
+                throw new InvalidDataException($"the contents answer is malformed: {sent} compressed bytes for a {length}-byte content of {Where(id)}");
+            }
+
+            if (length > Array.MaxLength)
+            {
+                throw new UpdateFailedException($"{Where(id)} is {length} bytes: contents over {Array.MaxLength} bytes cannot be fetched yet");
+            }
+
+            // Pooled: a fresh array per content would fault in (and zero) every byte of the version once more.
+            var received = Rent(sent);
+            var data = encoding == ContentsFrame.Zstd ? Rent(length) : received;
+            try
+            {
+                await ReadAsync(received.AsMemory(0, (int)sent));
+                if (encoding == ContentsFrame.Zstd)
                 {
-                    Zstd.Decompress(received, data);
+                    try
+                    {
+                        Zstd.Decompress(received.AsSpan(0, (int)sent), data.AsSpan(0, (int)length));
+                    }
+                    catch (CorruptObjectException e)
+                    {
+                        throw new CorruptContentException($"the data of {Where(id)} does not decompress: {e.Message}");
+                    }
                 }
-                catch (CorruptObjectException e)
+
+                var actual = Sha256.HashFast(data.AsSpan(0, (int)length));
+                if (ObjectId.Read(actual) != id)
                 {
-                    throw new CorruptContentException($"the data of {Where(id)} does not decompress: {e.Message}");
+                    throw new CorruptContentException(
+                        $"the data of {Where(id)} is corrupt on the server: content {id} hashes to {Convert.ToHexStringLower(actual)}; nothing of it was written");
+                }
+
+                // The writer is done with the data when it returns: the buffers go back to the pool.
+                write(id, [data.AsMemory(0, (int)length)]);
+            }
+            finally
+            {
+                Return(received);
+                if (data != received)
+                {
+                    Return(data);
                 }
             }
 
-            var actual = Sha256.HashFast(data);
-            if (ObjectId.Read(actual) != id)
-            {
-                throw new CorruptContentException(
-                    $"the data of {Where(id)} is corrupt on the server: content {id} hashes to {Convert.ToHexStringLower(actual)}; nothing of it was written");
-            }
-
-            write(id, [data]);
             done.Add(id);
+        }
+    }
+
+    /// <summary>A buffer of at least LENGTH bytes: from the shared pool up to <see cref="PooledLength"/>, a new one above.</summary>
+    private static byte[] Rent(long length) => length <= PooledLength ? ArrayPool<byte>.Shared.Rent((int)length) : new byte[length];
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length <= PooledLength)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -141,7 +141,7 @@ internal static class Installer
         var options = new UpdateOptions
         {
             Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = false,
-            Say = AgentConsole.Say,
+            Say = AgentConsole.Say, Excludes = LostAndFound(plan),
         };
         var backoff = new Backoff(5, 60);
         for (var attempt = 1; ; attempt++)
@@ -163,6 +163,14 @@ internal static class Installer
             await Task.Delay(wait);
         }
     }
+
+    /// <summary>
+    /// The lost+found directory mkfs.ext4 made on each new ext4 filesystem: the image has none, and the sync would
+    /// otherwise remove it, leaving fsck to make it again at the first check.
+    /// </summary>
+    internal static List<string> LostAndFound(InstallPlan plan) =>
+        [.. plan.Mounts.Where(m => plan.Formats.Any(f => f.Id == m.Format && f.FsType == "ext4" && !f.Preserve))
+            .Select(m => (m.Path == "/" ? string.Empty : m.Path) + "/lost+found").Order(StringComparer.Ordinal)];
 
     /// <summary>
     /// The engine's record of the disk as the install leaves it (the overrides, fstab, the bootloader written after
