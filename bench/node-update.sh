@@ -7,8 +7,13 @@
 #   update   version 1 -> version 2 (version 1 + python3, curl, vim-tiny, made with `sidus image exec`)
 # Wall time and bytes on the wire (both directions, counted at the client's veth end) for each; then the median of
 # each, the spread (min-max) and the ratios against the issue's goals.
+# Each tool writes into a filesystem of its own, made fresh for every run as the issue's install is ("onto an empty
+# filesystem"): ext4 on a loop device with direct I/O, so that a flush reaches the host's disk as a node's would.
+# Sidus's time includes its flush (syncfs before it records the version); rsync does not flush, and the time a
+# `sync` takes right after it is shown beside it.
 #
-#   bench/node-update.sh [RUNS]      (default 3; needs root, rsync; a bench home, see below)
+#   bench/node-update.sh [RUNS] [RATE]   (default 3 runs, no rate limit; RATE shapes server -> node, e.g. 1gbit;
+#                                         needs root, rsync, e2fsprogs; a bench home, see below)
 #
 # The bench home ($work/home, default /var/tmp/sidus-bench-update) must hold image e2e-debian @1 and @2. Made once by
 # copying the shared E2E store (read-only: its packs and refs) and adding the packages:
@@ -17,6 +22,7 @@
 #       --no-install-recommends python3 curl vim-tiny && apt-get clean && rm -rf /var/lib/apt/lists/*"
 set -euo pipefail
 runs=${1:-3}
+rate=${2:-}
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work=${SIDUS_BENCH_WORK:-/var/tmp/sidus-bench-update}
 home=$work/home
@@ -41,9 +47,28 @@ token_file=$work/admin.token
 
 netns_pair_names upd
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; netns_pair_down; }
+# A fresh ext4 for DIR (its image beside it): unmounted and remade at every call, detached by cleanup.
+fresh_fs() {
+  local dir=$1 dev
+  drop_fs "$dir"
+  truncate -s 3G "$dir.img"
+  mkfs.ext4 -q -F "$dir.img"
+  dev=$(losetup --direct-io=on --find --show "$dir.img")
+  mkdir -p "$dir"
+  mount "$dev" "$dir"
+}
+drop_fs() {
+  local dir=$1 dev
+  if mountpoint -q "$dir"; then dev=$(findmnt -n -o SOURCE "$dir"); umount "$dir"; losetup -d "$dev" 2>/dev/null || true; fi
+  rm -f "$dir.img"
+}
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  netns_pair_down; drop_fs "$work/node-sidus"; drop_fs "$work/node-rsync"
+}
 trap cleanup EXIT
-netns_pair_up
+netns_pair_up "$rate"
+echo "link: ${rate:-no rate limit}"
 
 cat > "$work/rsyncd.conf" <<CONF
 uid = root
@@ -62,23 +87,25 @@ pids+=($!)
 for _ in $(seq 100); do ip netns exec "$cli" curl -sf "http://$sip:8080/healthz" >/dev/null && break; sleep 0.2; done
 ip netns exec "$cli" curl -sf "http://$sip:8080/healthz" >/dev/null || { cat "$work/serve.log" >&2; echo "sidus serve did not start" >&2; exit 1; }
 
-declare -A T B
+declare -A T B F
 
 sidus_update() { echo "$agent" update --root "$work/node-sidus" --server "http://$sip:8080" --token-file "$token_file" --to "$1" --json; }
 rsync_pull() { echo rsync -aHAX --delete "rsync://$sip/$1/" "$work/node-rsync/"; }
+# rsync's data is still in the page cache when it ends: how long writing it out takes (not in rsync's time).
+flush_after() { local s e; s=$(date +%s.%N); sync; e=$(date +%s.%N); F[$1]="${F[$1]:-} $(echo "$e - $s" | bc)"; }
 
 for run in $(seq "$runs"); do
-  rm -rf "$work/node-sidus" "$work/node-rsync"; mkdir -p "$work/node-rsync"
+  fresh_fs "$work/node-sidus"; fresh_fs "$work/node-rsync"
   # Alternate who goes first, so neither always meets the colder cache.
   if (( run % 2 )); then order="sidus rsync"; else order="rsync sidus"; fi
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure "$cli" sidus.install "$run" $(sidus_update "$v1"); else measure "$cli" rsync.install "$run" $(rsync_pull v1); fi
+    if [[ $tool == sidus ]]; then measure "$cli" sidus.install "$run" $(sidus_update "$v1"); else measure "$cli" rsync.install "$run" $(rsync_pull v1); flush_after rsync.install; fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure "$cli" sidus.noop "$run" $(sidus_update "$v1"); else measure "$cli" rsync.noop "$run" $(rsync_pull v1); fi
+    if [[ $tool == sidus ]]; then measure "$cli" sidus.noop "$run" $(sidus_update "$v1"); else measure "$cli" rsync.noop "$run" $(rsync_pull v1); flush_after rsync.noop; fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then measure "$cli" sidus.update "$run" $(sidus_update "$v2"); else measure "$cli" rsync.update "$run" $(rsync_pull v2); fi
+    if [[ $tool == sidus ]]; then measure "$cli" sidus.update "$run" $(sidus_update "$v2"); else measure "$cli" rsync.update "$run" $(rsync_pull v2); flush_after rsync.update; fi
   done
 done
 
@@ -96,6 +123,9 @@ for case in install noop update; do
     k=$tool.$case
     printf '%-16s %8.3f s (%s)  %12.0f bytes (%s)\n' "$k" "$(median <<< "${T[$k]}")" "$(spread <<< "${T[$k]}")" "$(median <<< "${B[$k]}")" "$(spread <<< "${B[$k]}")"
   done
+done
+for case in install noop update; do
+  printf 'rsync.%-10s a sync after it: %.3f s median (%s)\n' "$case" "$(median <<< "${F[rsync.$case]}")" "$(spread <<< "${F[rsync.$case]}")"
 done
 echo "== ratios sidus/rsync (goal)"
 echo "install time  $(ratio "$(median <<< "${T[sidus.install]}")" "$(median <<< "${T[rsync.install]}")")  (<= 1)"
