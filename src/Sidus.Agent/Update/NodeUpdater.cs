@@ -134,7 +134,12 @@ internal static class NodeUpdater
             Directory.CreateDirectory(Under(root, InstalledNode.StateDirectory));
         }
 
-        var content = new MissingContentSource(http, server, target.Id, paths);
+        using var content = new MissingContentSource(http, server, target.Id, paths);
+        if (!options.DryRun)
+        {
+            content.Prefetch(LikelyWanted(entries, root, excludes));
+        }
+
         var drift = new List<DriftItem>();
         var reboot = new SortedSet<string>(StringComparer.Ordinal);
         var kernelChanged = false;
@@ -237,6 +242,28 @@ internal static class NodeUpdater
             OnDrift = (_, _) => { },
         });
         return scan.Exact && scan.LastVersion?.ToString() == target.Id ? scan : null;
+    }
+
+    /// <summary>
+    /// The contents the sync will most probably fetch, known before it walks the root: those of the version's files
+    /// that the root's state cache does not show at their paths (all of them on an empty root), excludes left out.
+    /// Only a guess to start the transfer early: the sync's walk decides what is fetched and written.
+    /// </summary>
+    internal static List<ContentWant> LikelyWanted(IReadOnlyList<ManifestEntry> entries, string root, SyncExcludes excludes)
+    {
+        var last = StateCache.Load(Under(root, InstalledNode.StateCacheFile));
+        var seen = new HashSet<ObjectId>();
+        var likely = new List<ContentWant>();
+        foreach (var entry in entries.Where(e => e.Content is not null && e.DataLength > 0 && !excludes.Contains(e.Path)))
+        {
+            var id = ObjectId.Read(entry.Content!);
+            if (last?.ContentOf(entry.Path) != id && seen.Add(id))
+            {
+                likely.Add(new ContentWant(id, entry.DataLength));
+            }
+        }
+
+        return likely;
     }
 
     private static void Found(List<DriftItem> drift, UpdateOptions options, DriftKind kind, byte[] path)

@@ -53,6 +53,9 @@ public sealed class StateCache
     /// <summary>The paths the last sync left.</summary>
     public IEnumerable<byte[]> Paths => _records.Keys;
 
+    /// <summary>The content the sync left at PATH (its identity, for a symlink or node), or null when it left nothing there.</summary>
+    public ObjectId? ContentOf(byte[] path) => _records.TryGetValue(path, out var record) ? record.Content : null;
+
     /// <summary>For a recorded PATH whose stat no longer matches: true when only its ctime moved (owner, mode,
     /// xattrs), false when its data, size or mtime changed or it is another file now.</summary>
     public bool OnlyMetadataChanged(byte[] path, FileStatus status) =>
