@@ -137,11 +137,18 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
             frames = [];
         }
 
-        foreach (var want in early.Where(w => frames.ContainsKey(w.Content)))
+        // Checked and written on as many threads as requests in flight would have used: writing is most of the work.
+        var ready = early.Where(w => frames.ContainsKey(w.Content)).ToList();
+        var share = (ready.Count + ContentBatchPlan.ParallelBatches - 1) / ContentBatchPlan.ParallelBatches;
+        await Task.WhenAll(ready.Chunk(Math.Max(1, share)).Select(part => Task.Run(() =>
         {
-            var frame = frames[want.Content];
-            Deliver(want.Content, frame.Sent, frame.Encoding, want.Length, write);
-        }
+            foreach (var want in part)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var frame = frames[want.Content];
+                Deliver(want.Content, frame.Sent, frame.Encoding, want.Length, write);
+            }
+        }, cancellation)));
 
         var left = early.Where(w => !frames.ContainsKey(w.Content)).ToList();
         if (left.Count > 0)
