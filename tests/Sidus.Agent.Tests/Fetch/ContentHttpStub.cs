@@ -22,15 +22,7 @@ internal sealed class ContentHttpStub : IDisposable
     public ContentHttpStub(Repository repository)
     {
         _repository = repository;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
-        }
-
-        _listener.Prefixes.Add(Url + "/");
-        _listener.Start();
-        _loop = HttpListenerLoop.Start(_listener, HandleAsync);
+        (Url, _loop) = HttpListenerLoop.StartOnLoopback(_listener, HandleAsync);
     }
 
     public string Url { get; }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Sidus.Agent.Fetch;
 using Sidus.Store.Objects;
 using Sidus.Store.Sync;
@@ -17,18 +16,7 @@ public sealed class HostileContentsAnswerTests : IDisposable
     private readonly HttpListener _listener = new();
     private readonly string _url;
 
-    public HostileContentsAnswerTests()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            _url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
-        }
-
-        _listener.Prefixes.Add(_url + "/");
-        _listener.Start();
-        _ = HttpListenerLoop.Start(_listener, AnswerAsync);
-    }
+    public HostileContentsAnswerTests() => _url = HttpListenerLoop.StartOnLoopback(_listener, AnswerAsync).Url;
 
     private static readonly byte[] Content = Enumerable.Repeat((byte)7, ObjectId.Size).ToArray();
 
