@@ -105,6 +105,8 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.True((bool)again["result"]!["created"]!);
             Assert.Equal(0L, (long)again["contents_sent"]!); // the same tree as golden@3's: every content is in the store
             Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
+
+            CaptureThroughSudo(home, root, client, Path.Combine(checkout, "sudo"), excluded);
         }
         finally
         {
@@ -112,6 +114,46 @@ public sealed class CaptureTests(ITestOutputHelper output)
             TestWorkDirectory.Remove(home, failures);
             TestWorkDirectory.Remove(checkout, failures);
         }
+    }
+
+    /// <summary>
+    /// A user who logs in with a key and becomes root with Debian's real sudo: without --sudo the walker refuses (it
+    /// would miss root's files), with --sudo and no rule for the user sudo's refusal is named, with a NOPASSWD rule the
+    /// capture equals the tree (files only root reads included).
+    /// </summary>
+    private void CaptureThroughSudo(string home, FreshDebianRoot root, GoldenClient client, string checkout, List<string> excluded)
+    {
+        var (code, text) = root.Run(TimeSpan.FromMinutes(5), "sh", "-c",
+            $"apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sudo && rm -rf /var/lib/apt/lists/* && " +
+            $"echo '{GoldenClient.User}:x:1500:' >> /etc/group && echo '{GoldenClient.UserEntry}' >> /etc/passwd && " +
+            $"echo '{GoldenClient.User}:*:20000:0:99999:7:::' >> /etc/shadow && mkdir -m 700 /home/{GoldenClient.User} && chown 1500:1500 /home/{GoldenClient.User}");
+        Assert.True(code == 0, text);
+        var versions = ImageVersions(home, "golden").Count;
+
+        var notRoot = Sidus(home, ["image", "capture", "golden", client.UserUrl, .. client.CaptureOptions()], expectSuccess: false);
+        output.WriteLine("as a user, no --sudo: " + notRoot.Error.Trim());
+        Assert.NotEqual(0, notRoot.Code);
+        Assert.Contains($"runs as {GoldenClient.User}, not root", notRoot.Error);
+        Assert.Contains("--sudo", notRoot.Error);
+
+        var noRule = Sidus(home, ["image", "capture", "golden", client.UserUrl, "--sudo", .. client.CaptureOptions()], expectSuccess: false);
+        output.WriteLine("--sudo, no sudo rule: " + noRule.Error.Trim());
+        Assert.NotEqual(0, noRule.Code);
+        Assert.Contains("sudo refused", noRule.Error);
+        Assert.Contains("NOPASSWD", noRule.Error);
+        Assert.Equal(versions, ImageVersions(home, "golden").Count);
+
+        var rule = root.Inside($"/etc/sudoers.d/{GoldenClient.User}");
+        File.WriteAllText(rule, $"{GoldenClient.User} ALL=(root) NOPASSWD: ALL\n");
+        File.SetUnixFileMode(rule, UnixFileMode.UserRead | UnixFileMode.GroupRead);
+        var bySudo = CaptureJson(home, client, "golden", client.UserUrl, "--sudo");
+        output.WriteLine("--sudo: " + bySudo);
+        Assert.True((bool)bySudo["result"]!["created"]!);
+        Assert.True((long)bySudo["contents_sent"]! > 0, "sudo's own files are new to the store");
+        Sidus(home, "image", "checkout", $"golden@{versions + 1}", checkout, "-q");
+        Assert.Equal("", TreeComparison.Rsync(root.Location, checkout, excluded));
+        Assert.True(File.Exists(Path.Combine(checkout, "etc/sudoers.d", GoldenClient.User)), "root's 0440 files are captured");
+        Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
     }
 
     private void KillMidCapture(string home, GoldenClient client)
@@ -168,8 +210,8 @@ public sealed class CaptureTests(ITestOutputHelper output)
         Assert.True(code == 0, text);
     }
 
-    private JsonObject CaptureJson(string home, GoldenClient client, string image) =>
-        JsonNode.Parse(Sidus(home, ["image", "capture", image, client.Url, "--json", .. client.CaptureOptions()]).Output)!.AsObject();
+    private JsonObject CaptureJson(string home, GoldenClient client, string image, string? url = null, params string[] more) =>
+        JsonNode.Parse(Sidus(home, ["image", "capture", image, url ?? client.Url, "--json", .. more, .. client.CaptureOptions()]).Output)!.AsObject();
 
     private List<JsonNode?> ImageVersions(string home, string image) =>
         [.. JsonNode.Parse(Sidus(home, "image", "log", image, "--json").Output)!.AsArray()];

@@ -37,6 +37,13 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         {
             var request = CaptureProtocol.ReadRequest(fromServer);
             CaptureProtocol.WriteHello(output, Environment.MachineName);
+            if (root == "/" && !Environment.IsPrivilegedProcess)
+            {
+                // Some files (/etc/shadow, /etc/sudoers, /root) are root's alone: a partial tree is never an image.
+                throw new IOException($"the walker runs as {Environment.UserName}, not root, and cannot read every file of the client: " +
+                                      "log in as root (ssh://root@HOST), or give --sudo to run it through sudo");
+            }
+
             if (!Directory.Exists("/proc/self/fd"))
             {
                 throw new IOException("/proc is not mounted on the client: the walker reads extended attributes through it");

@@ -107,7 +107,9 @@ public static class ImageCapture
                     $"the client sent nothing for {options.IdleLimit.TotalSeconds:0} s and was cut off; nothing was recorded", StoreErrorKind.Failure);
             }
 
+            // The walker writes its failure to stderr too (the stream may be cut anywhere): said once is enough.
             var said = channel.Errors.Trim();
+            said = said.StartsWith("sidus-walk: ", StringComparison.Ordinal) && e.Message.Contains(said["sidus-walk: ".Length..], StringComparison.Ordinal) ? "" : said;
             throw new StoreException(
                 e.Message + (said.Length > 0 && !e.Message.Contains(said, StringComparison.Ordinal) ? $"\nthe client said: {said}" : "") +
                 (e.Message.Contains("nothing was recorded", StringComparison.Ordinal) ? "" : "\nNothing was recorded."),

@@ -9,7 +9,8 @@ namespace Sidus.Store.Capture;
 /// number of bytes, with dd), writes it to a private temporary directory where programs may run (/dev/shm, which no
 /// capture takes, so a drift check sees no change of its own making; else /tmp, /var/tmp or home), and execs it; the walker deletes its own directory at once, so nothing stays behind
 /// even when the capture is killed. BatchMode and StrictHostKeyChecking=yes come first on ssh's command line (its
-/// first value of an option wins): no password prompt, and an unknown or changed host key is refused.
+/// first value of an option wins): no password prompt, and an unknown or changed host key is refused. With sudo, a
+/// user who logs in runs the walker as root through `sudo -n` (never a password prompt: a rule without one is needed).
 /// </summary>
 public static class SshWalker
 {
@@ -20,10 +21,12 @@ public static class SshWalker
     public const int SshFailure = 255;
     public const int WrongArchitecture = 97;
     public const int NowhereToRun = 98;
+    public const int SudoRefused = 96;
 
     private const int DdBlock = 65536;
 
-    // $1 = the walker's architecture, $2 = whole dd blocks of the gzipped walker, $3 = the bytes after them.
+    // $1 = the walker's architecture, $2 = whole dd blocks of the gzipped walker, $3 = the bytes after them,
+    // $4 = "sudo" to run it through sudo (checked once the walker is read, so ssh's input is taken whole).
     private const string Script = """
         set -e
         m=$(uname -m)
@@ -32,8 +35,14 @@ public static class SshWalker
         d=$(mktemp -d /dev/shm/sidus-walk.XXXXXXXX 2>/dev/null || mktemp -d /tmp/sidus-walk.XXXXXXXX)
         { dd bs=65536 count=$2 iflag=fullblock; [ "$3" = 0 ] || dd bs=$3 count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk"
         chmod 700 "$d/sidus-walk"
+        run=
+        if [ "$4" = sudo ]; then
+          command -v sudo >/dev/null 2>&1 || { rm -rf "$d"; echo "sidus: --sudo, but the client has no sudo" >&2; exit 96; }
+          e=$(sudo -n true 2>&1) || { rm -rf "$d"; echo "sidus: sudo refused $(id -un) without a password: $e" >&2; exit 96; }
+          run="sudo -n --"
+        fi
         for t in /tmp /var/tmp "$HOME" ""; do
-          "$d/sidus-walk" probe </dev/null >/dev/null 2>&1 && exec "$d/sidus-walk" capture --remove "$d"
+          "$d/sidus-walk" probe </dev/null >/dev/null 2>&1 && exec $run "$d/sidus-walk" capture --remove "$d"
           [ -n "$t" ] || break
           e=$(mktemp -d "$t/sidus-walk.XXXXXXXX") || continue
           cp "$d/sidus-walk" "$e/"; rm -rf "$d"; d=$e
@@ -72,7 +81,7 @@ public static class SshWalker
     }
 
     /// <summary>Connects, sends the walker and starts it; the returned process speaks the capture protocol.</summary>
-    public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options)
+    public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options, bool sudo = false)
     {
         var ssh = ExternalTool.Require("ssh", "openssh-client");
         if (!File.Exists(walkerPath))
@@ -81,7 +90,7 @@ public static class SshWalker
         }
 
         var walker = Gzip(walkerPath);
-        var command = $"/bin/sh -c '{Script}' sidus-walk {Architecture} {walker.Length / DdBlock} {walker.Length % DdBlock}";
+        var command = $"/bin/sh -c '{Script}' sidus-walk {Architecture} {walker.Length / DdBlock} {walker.Length % DdBlock} {(sudo ? "sudo" : "-")}";
         var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, command));
         try
         {
@@ -102,7 +111,9 @@ public static class SshWalker
     /// <summary>The error for a walker connection that ended with CODE and ERRORS (ssh's or the script's).</summary>
     public static StoreException Failed(SshTarget target, int code, string errors)
     {
+        // The script's own lines start "sidus: ", as the CLI's message will.
         var said = errors.Trim().Length > 0 ? errors.Trim() : $"exit code {code}";
+        said = said.StartsWith("sidus: ", StringComparison.Ordinal) ? said["sidus: ".Length..] : said;
         var hint = code switch
         {
             SshFailure when errors.Contains("Host key verification failed", StringComparison.Ordinal) ||
@@ -110,6 +121,7 @@ public static class SshWalker
                 $"the client's host key is unknown or changed. Check its fingerprint on the client (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add it to known_hosts (ssh-keyscan {target.Host} >> ~/.ssh/known_hosts); sidus never accepts a key by itself",
             SshFailure => $"ssh could not reach or log in to {target}: check that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host}' works without a password (a key, --identity, or an agent)",
             WrongArchitecture => "capture that client with a sidus built for its architecture",
+            SudoRefused => $"give {target.User ?? "that user"} a sudo rule that asks no password (in /etc/sudoers.d/: '{target.User ?? "USER"} ALL=(root) NOPASSWD: ALL'; the walker's path is new each time), or log in as root",
             _ => "the capture stopped on the client",
         };
         return new StoreException($"{said}\n{hint}. Nothing was recorded.", StoreErrorKind.Failure);

@@ -5,15 +5,24 @@ namespace Sidus.E2E.Tests.Support;
 /// namespace's loopback and chrooted into a root tree (ChrootDirectory). sshd wants every component of that path
 /// root-owned and closed to others, so it runs in a private mount namespace where the tree is bound under a fresh
 /// tmpfs at /mnt, with /proc mounted in it and a tmpfs on its /dev/shm, as on a running machine. Keys (host and
-/// client) and known_hosts are made for each client; dispose stops sshd and removes the namespace.
+/// client) and known_hosts are made for each client; dispose stops sshd and removes the namespace. sshd looks a user
+/// up before it enters the chroot: <see cref="User"/> is added to the host's /etc/passwd in sshd's mount namespace
+/// only (the tree must have that user too for its sudo: <see cref="UserEntry"/>).
 /// </summary>
 internal sealed class GoldenClient : IDisposable
 {
     public const string Address = "127.0.0.1";
 
+    /// <summary>A user who may log in (with the test's key, like root), and uses sudo where the tree has it.</summary>
+    public const string User = "golden-admin";
+
+    /// <summary>Its passwd line, the same on the host side (sshd's) and in the tree.</summary>
+    public const string UserEntry = User + ":x:1500:1500:Golden client admin:/home/" + User + ":/bin/sh";
+
     private const string SshdScript = """
         set -e
-        tree="$1"; config="$2"
+        tree="$1"; config="$2"; passwd="$3"
+        mount --bind "$passwd" /etc/passwd
         mount -t tmpfs -o mode=0755 golden /mnt
         mkdir /mnt/root
         mount --bind "$tree" /mnt/root
@@ -34,6 +43,10 @@ internal sealed class GoldenClient : IDisposable
         Tool.Run(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "golden-host", "-f", HostKey);
         Tool.Run(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "sidus-test", "-f", ClientKey);
         File.Copy(ClientKey + ".pub", Path.Combine(_work, "authorized_keys"));
+        // sshd reads authorized_keys as the user logging in: the work directory may be passed through (its private
+        // keys stay 0600), the file read.
+        File.SetUnixFileMode(_work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(Path.Combine(_work, "authorized_keys"), (UnixFileMode)0x1A4);
         File.WriteAllText(KnownHosts, $"{Address} {File.ReadAllText(HostKey + ".pub").Trim()}\n");
         File.WriteAllText(Path.Combine(_work, "sshd_config"), $"""
             Port 22
@@ -47,11 +60,12 @@ internal sealed class GoldenClient : IDisposable
             ChrootDirectory /mnt/root
 
             """);
+        File.WriteAllText(Path.Combine(_work, "passwd"), File.ReadAllText("/etc/passwd").TrimEnd('\n') + "\n" + UserEntry + "\n");
         Directory.CreateDirectory("/run/sshd"); // sshd's privilege separation directory, as its package makes it
         Tool.Require("sshd", "openssh-server");
         _sshd = new BackgroundProcess(Tool.Require("ip", "iproute2"),
             ["netns", "exec", ns.Name, Tool.Require("unshare", "util-linux"), "--mount", "--propagation", "private", "--",
-             "/bin/sh", "-c", SshdScript, "golden", tree, Path.Combine(_work, "sshd_config")],
+             "/bin/sh", "-c", SshdScript, "golden", tree, Path.Combine(_work, "sshd_config"), Path.Combine(_work, "passwd")],
             Path.Combine(_work, "sshd.log"));
         WaitUntilServing();
     }
@@ -59,6 +73,7 @@ internal sealed class GoldenClient : IDisposable
     public NetworkNamespace Namespace { get; }
     public string Tree { get; }
     public string Url => $"ssh://root@{Address}";
+    public string UserUrl => $"ssh://{User}@{Address}";
     public string HostKey => Path.Combine(_work, "host_key");
     public string ClientKey => Path.Combine(_work, "client_key");
     public string KnownHosts => Path.Combine(_work, "known_hosts");

@@ -12,7 +12,7 @@ public static class CaptureCommand
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = "Image to add a version to (created if new)" };
-        var client = new Argument<string>("client") { Description = "The golden client: ssh://[USER@]HOST[:PORT] (log in as root: the walker reads every file)" };
+        var client = new Argument<string>("client") { Description = "The golden client: ssh://[USER@]HOST[:PORT] (root, or a user with --sudo: the walker reads every file)" };
         var exclude = new Option<string[]>("--exclude")
         {
             Description = "A path to leave out, absolute: /srv/data (it and all under it) or /srv/data/* (what is in it); repeatable",
@@ -27,6 +27,7 @@ public static class CaptureCommand
             Description = "An ssh -o option (ProxyJump=bastion, UserKnownHostsFile=FILE...); repeatable. Host keys are always checked",
             HelpName = "OPTION",
         };
+        var sudo = new Option<bool>("--sudo") { Description = "Log in as USER and run the walker as root with sudo -n (USER needs a sudo rule that asks no password)" };
         var message = new Option<string?>("--message", "-m") { Description = "What this version is (default: capture of HOST (ADDRESS))" };
         var json = GlobalOptions.Json();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
@@ -42,7 +43,7 @@ public static class CaptureCommand
             last one.
             """)
         {
-            name, client, exclude, excludeFile, dryRun, identity, sshOption, message, json, quiet, CommandRunner.Wait,
+            name, client, exclude, excludeFile, dryRun, identity, sshOption, sudo, message, json, quiet, CommandRunner.Wait,
         };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
         {
@@ -57,13 +58,13 @@ public static class CaptureCommand
             var options = new CaptureOptions { Excludes = excludes, DryRun = result.GetValue(dryRun), Message = result.GetValue(message) };
             var walkerPath = Environment.GetEnvironmentVariable(WalkerVariable) ?? Path.Combine(AppContext.BaseDirectory, "sidus-walk");
             using var progress = new ConsoleProgress(!result.GetValue(quiet) && !asJson);
-            using var walker = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? []);
+            using var walker = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], result.GetValue(sudo));
             CaptureResult capture;
             try
             {
                 capture = ImageCapture.Run(images, result.GetValue(name)!, target.ToString(), walker, options, progress, ct);
             }
-            catch (StoreException) when (walker.Finish(TimeSpan.FromSeconds(10)) is var (code, errors) && code is SshWalker.SshFailure or SshWalker.WrongArchitecture or SshWalker.NowhereToRun)
+            catch (StoreException) when (walker.Finish(TimeSpan.FromSeconds(10)) is var (code, errors) && code is SshWalker.SshFailure or SshWalker.WrongArchitecture or SshWalker.NowhereToRun or SshWalker.SudoRefused)
             {
                 throw SshWalker.Failed(target, code, errors);
             }
