@@ -85,6 +85,27 @@ public sealed class InstallCodeTests : IDisposable
     }
 
     [Fact]
+    public void EspTargets_EveryVfatEspTheInstallMakes_TheOneAtBootEfiFirst_NeverAPreservedOne()
+    {
+        PlannedPartition Esp(string disk, bool preserve = false) => new("esp-" + disk, disk, 1, 1 << 20, 256 << 20, InstallPlan.Roles.Esp, preserve);
+        PlannedFormat Fat(string disk, bool preserve = false) => new("fat-" + disk, "esp-" + disk, "vfat", null, null, preserve);
+        var mirror = Plan(InstallPlan.Uefi) with
+        {
+            Disks = [new PlannedDisk("a", "vda", InstallPlan.Gpt, false), new PlannedDisk("b", "vdb", InstallPlan.Gpt, false), new PlannedDisk("c", "vdc", InstallPlan.Gpt, true)],
+            Partitions = [Esp("a"), Esp("b"), Esp("c")],
+            // The second disk's ESP is the one mounted: it comes first, the first disk's is put on unmounted.
+            Formats = [Fat("a"), Fat("b"), Fat("c")],
+            Mounts = [new PlannedMount("fat-b", "/boot/efi", null)],
+        };
+        Assert.Equal([("fat-b", "/boot/efi"), ("fat-a", null)], Installer.EspTargets(mirror).Select(e => (e.Esp.Id, e.MountedAt)));
+
+        // A preserved ESP or filesystem is never written; an ESP left unformatted has nothing GRUB could go on.
+        var kept = mirror with { Partitions = [Esp("a", preserve: true), Esp("b"), Esp("c")], Formats = [Fat("a"), Fat("b", preserve: true), Fat("c")] };
+        Assert.Empty(Installer.EspTargets(kept));
+        Assert.Equal(["fat-b"], Installer.EspTargets(mirror with { Formats = [Fat("b")] }).Select(e => e.Esp.Id));
+    }
+
+    [Fact]
     public void VolumeGroupNames_TakenOnWhatTheInstallKeeps_AreClashes_OnWhatItWipes_AreNot()
     {
         var plan = Plan(InstallPlan.Bios) with

@@ -54,9 +54,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null, killServe: true);
 
     /// <summary>
-    /// Two disks, each with a bios_grub partition and a RAID member; md RAID 1 over them; LVM on the array with the
-    /// root and swap as logical volumes. The node boots its root from LVM on the array, GRUB on both disks; then
-    /// the second disk alone, with no server and no network, still boots (the array degraded).
+    /// Two disks, each with a bios_grub partition, an ESP and a RAID member; md RAID 1 over them; LVM on the array
+    /// with the root and swap as logical volumes. The node (BIOS) boots its root from LVM on the array, GRUB on both
+    /// disks for both firmwares; then the second disk alone, under UEFI, with no server and no network, still boots
+    /// (its own ESP, the array degraded, the first disk's ESP missing from fstab's view).
     /// </summary>
     private const string RaidLvmLayout = """
         version: 1
@@ -65,8 +66,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
           - { id: a, type: disk, match: { serial: E2EA } }
           - { id: b, type: disk, match: { serial: E2EB } }
           - { id: grub-a, type: partition, disk: a, size: 1MiB, flags: [bios_grub] }
+          - { id: esp-a, type: partition, disk: a, size: 64MiB, flags: [esp] }
           - { id: member-a, type: partition, disk: a, size: rest, flags: [raid] }
           - { id: grub-b, type: partition, disk: b, size: 1MiB, flags: [bios_grub] }
+          - { id: esp-b, type: partition, disk: b, size: 64MiB, flags: [esp] }
           - { id: member-b, type: partition, disk: b, size: rest, flags: [raid] }
           - { id: md, type: raid, name: system, level: 1, devices: [member-a, member-b] }
           - { id: vg, type: lvm_vg, name: vg0, devices: [md] }
@@ -74,7 +77,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
           - { id: root-lv, type: lvm_lv, vg: vg, name: root, size: rest }
           - { id: swap-fs, type: format, volume: swap-lv, fstype: swap }
           - { id: root-fs, type: format, volume: root-lv, fstype: ext4 }
+          - { id: esp-a-fs, type: format, volume: esp-a, fstype: vfat }
+          - { id: esp-b-fs, type: format, volume: esp-b, fstype: vfat }
           - { id: root, type: mount, device: root-fs, path: / }
+          - { id: efi, type: mount, device: esp-a-fs, path: /boot/efi }
         """;
 
     [Fact]
@@ -100,22 +106,26 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         boot.PowerOn(Firmware.Bios, disk: disks[0], reboot: true,
             devices: ["-drive", $"file={disks[1]},format=raw,if=none,id=disk1", "-device", "virtio-blk-pci,drive=disk1,serial=E2EB"], diskSerial: "E2EA");
         var (serial, root) = WaitUpFromDisk(boot, node, image);
-        Assert.Contains("making raid1 'system' of /dev/vda2, /dev/vdb2", serial, StringComparison.Ordinal);
-        Assert.Contains("GRUB: BIOS on /dev/vda; BIOS on /dev/vdb", serial, StringComparison.Ordinal);
+        Assert.Contains("making raid1 'system' of /dev/vda3, /dev/vdb3", serial, StringComparison.Ordinal);
+        Assert.Contains("GRUB: BIOS on /dev/vda; BIOS on /dev/vdb; UEFI on /dev/vda2 (EFI/BOOT/BOOTX64.EFI, firmware boot order untouched); UEFI on /dev/vdb2", serial, StringComparison.Ordinal);
         var local = serial[serial.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..];
         Assert.Matches(@"md/raid1:md\d+: active with 2 out of 2 mirrors", local);
         Assert.Matches(@"^ext4:/dev/(dm-\d+|mapper/vg0-root)$", root);
         Assert.Matches(@"root=(/dev/mapper/vg0-root|UUID=[0-9a-f-]{36}) ", local);
         boot.StopVm();
 
-        // The second disk alone, no server, no network: GRUB from its own boot sector, the array started degraded.
+        // The second disk alone under UEFI, no server, no network: GRUB from its own ESP's removable path, the array
+        // started degraded. (BIOS GRUB on it is the line above; the BIOS install test boots a disk alone by BIOS.)
         var log = Path.Combine(boot.Work, "alone-b.log");
+        var vars = Path.Combine(boot.Work, "alone-b-vars.fd");
+        File.Copy(ServeBoot.OvmfVars, vars, overwrite: true);
         using var vm = new BackgroundProcess(Tool.Require("qemu-system-x86_64", "qemu-system-x86"),
             ["-accel", "tcg", "-m", "768", "-smp", DirectBootVm.Cpus, "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+             "-drive", $"if=pflash,format=raw,readonly=on,file={ServeBoot.OvmfCode}", "-drive", $"if=pflash,format=raw,file={vars}",
              "-drive", $"file={disks[1]},format=raw,if=virtio", "-serial", "file:" + log], log + ".qemu");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var login = DisklessBoot.WaitFor(() => Read(log).Contains(" login:", StringComparison.Ordinal), AloneLimit);
-        output.WriteLine($"the second disk alone: power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
+        output.WriteLine($"the second disk alone (UEFI): power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
         Assert.True(login, "the second disk did not boot alone:\n" + ServeBoot.Tail(Read(log), 6000));
         Assert.Matches(@"md/raid1:md\d+: active with 1 out of 2 mirrors", Read(log));
     }

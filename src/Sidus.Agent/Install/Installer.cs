@@ -39,6 +39,7 @@ internal static class Installer
 
     private const string BiosModules = "/usr/lib/grub/i386-pc";
     private const string EfiModules = "/usr/lib/grub/x86_64-efi";
+    private const string EfiMount = "/boot/efi";
 
     public static async Task<string> RunAsync(AgentKernelArguments line, HttpClient http, EventReporter reporter, ModuleLoader modules, string release)
     {
@@ -413,6 +414,9 @@ internal static class Installer
             var (path, options, pass) = f.FsType switch
             {
                 "swap" => ("none", m.Options ?? "sw", 0),
+                // The firmware reads the ESP, the running system does not need it: with a mirror's first disk gone, a
+                // boot that waited for it would end in systemd's emergency shell.
+                "vfat" when plan.Partitions.Any(p => p.Id == f.Volume && p.Role == InstallPlan.Roles.Esp) => (m.Path, m.Options ?? "umask=0077,nofail", 2),
                 "vfat" => (m.Path, m.Options ?? "umask=0077", 2),
                 _ when m.Path == "/" => (m.Path, m.Options ?? "errors=remount-ro", 1),
                 _ => (m.Path, m.Options ?? "defaults", 2),
@@ -477,10 +481,11 @@ internal static class Installer
 
     /// <summary>
     /// GRUB into the installed system, run there: for BIOS (i386-pc) into the disk holding the bios_grub partition or
-    /// an msdos table, for UEFI (x86_64-efi) onto the ESP's removable path EFI/BOOT/BOOTX64.EFI with --no-nvram: the
+    /// an msdos table, for UEFI (x86_64-efi) onto each ESP's removable path EFI/BOOT/BOOTX64.EFI with --no-nvram: the
     /// firmware's boot order is never touched, so network boot stays first and the server stays in control. A layout
-    /// with both (Sidus's default) gets both, so the disk boots under either firmware. Then grub.cfg from the
-    /// image's kernels and the node's kernel arguments (/etc/default/grub.d/90-sidus.cfg, from the override layer).
+    /// with both (Sidus's default) gets both, so the disk boots under either firmware; a mirror with an ESP on each
+    /// disk gets GRUB on each, so either disk boots alone. Then grub.cfg from the image's kernels and the node's
+    /// kernel arguments (/etc/default/grub.d/90-sidus.cfg, from the override layer).
     /// </summary>
     private static void InstallBootloader(InstallPlan plan, Dictionary<string, string> devices, Dictionary<string, string> uuids, EventReporter reporter)
     {
@@ -490,7 +495,6 @@ internal static class Installer
         {
             var biosDisks = BiosDisks(plan);
 
-            var esp = plan.Partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.Esp);
             var done = new List<string>();
             foreach (var disk in system.Has(BiosModules) ? biosDisks : [])
             {
@@ -498,15 +502,20 @@ internal static class Installer
                 done.Add($"BIOS on {devices[disk]}");
             }
 
-            if (esp is not null && system.Has(EfiModules))
+            foreach (var (esp, mountedAt) in system.Has(EfiModules) ? EspTargets(plan) : [])
             {
-                system.Must("grub-install", ["--target=x86_64-efi", "--efi-directory=/boot/efi", "--removable", "--no-nvram", "--no-uefi-secure-boot"], "grub-efi-amd64-bin");
-                done.Add($"UEFI on {devices[esp.Id]} (EFI/BOOT/BOOTX64.EFI, firmware boot order untouched)");
+                InstallEfi(system, devices[esp.Volume], mountedAt);
+                done.Add($"UEFI on {devices[esp.Volume]}" + (done.Any(d => d.StartsWith("UEFI", StringComparison.Ordinal)) ? "" : " (EFI/BOOT/BOOTX64.EFI, firmware boot order untouched)"));
             }
 
             // grub-mkconfig names the root by UUID only when udev's link for it exists; no udev runs here.
             LinkByUuid(plan, devices, uuids);
             system.Must("update-grub", [], "grub2-common");
+            if (plan.Firmware == InstallPlan.Uefi && !done.Any(d => d.StartsWith("UEFI", StringComparison.Ordinal)))
+            {
+                throw new InstallException("this UEFI node's layout has no ESP with a vfat filesystem the install makes: the disk would not boot under UEFI");
+            }
+
             if (done.Count == 0)
             {
                 throw new InstallException($"GRUB has nowhere to go on this {plan.Firmware} node (no bios_grub partition, no partitioned msdos disk, no ESP): the disk would not boot");
@@ -532,6 +541,44 @@ internal static class Installer
         var disks = plan.Partitions.Where(p => p.Role == InstallPlan.Roles.BiosGrub && !p.Preserve && !kept.Contains(p.Disk)).Select(p => p.Disk).Distinct().ToList();
         return disks.Count > 0 ? disks
             : [.. plan.Disks.Where(d => d.Table == InstallPlan.Msdos && !d.Preserve && plan.Partitions.Any(p => p.Disk == d.Id && !p.Preserve)).Select(d => d.Id)];
+    }
+
+    /// <summary>
+    /// The ESPs GRUB goes to under UEFI, each a vfat filesystem the install makes (never a preserved one), with where
+    /// the installed system mounts it: the one at /boot/efi first (the system's own GRUB updates go there), then the
+    /// others (the ESPs of a mirror's other disks), mounted only while GRUB is put on them.
+    /// </summary>
+    internal static List<(PlannedFormat Esp, string? MountedAt)> EspTargets(InstallPlan plan)
+    {
+        var kept = plan.Disks.Where(d => d.Preserve).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        return [.. plan.Partitions.Where(p => p.Role == InstallPlan.Roles.Esp && !p.Preserve && !kept.Contains(p.Disk))
+            .SelectMany(p => plan.Formats.Where(f => f.Volume == p.Id && f.FsType == "vfat" && !f.Preserve))
+            .Select(f => (Esp: f, MountedAt: plan.Mounts.FirstOrDefault(m => m.Format == f.Id)?.Path))
+            .OrderBy(e => e.MountedAt == EfiMount ? 0 : 1)];
+    }
+
+    /// <summary>GRUB's removable-path loader onto the ESP on DEVICE: where the new system mounts it, else mounted for this alone.</summary>
+    private static void InstallEfi(ToolRoot system, string device, string? mountedAt)
+    {
+        var directory = mountedAt ?? "/tmp/sidus-esp";
+        if (mountedAt is null)
+        {
+            Directory.CreateDirectory(Target + directory);
+            Mounts.Mount(device, Target + directory, "vfat", 0, "quiet,umask=0077");
+        }
+
+        try
+        {
+            system.Must("grub-install", ["--target=x86_64-efi", "--efi-directory=" + directory, "--removable", "--no-nvram", "--no-uefi-secure-boot"], "grub-efi-amd64-bin");
+        }
+        finally
+        {
+            if (mountedAt is null)
+            {
+                Mounts.Unmount(Target + directory);
+                Directory.Delete(Target + directory);
+            }
+        }
     }
 
     /// <summary>/dev/disk/by-uuid/UUID for each filesystem made, as udev would link them.</summary>

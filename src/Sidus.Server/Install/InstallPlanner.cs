@@ -222,9 +222,10 @@ public static class InstallPlanner
 
         if (firmware == InstallPlan.Uefi)
         {
-            var esp = partitions.FirstOrDefault(p => p.Role == InstallPlan.Roles.Esp);
-            var espFs = esp is null ? null : formats.FirstOrDefault(f => f.Volume == esp.Id && f.FsType == "vfat");
-            if (espFs is null || !mounts.Any(m => m.Format == espFs.Id && m.Path == "/boot/efi"))
+            // One ESP (of a mirror's several, say) at /boot/efi: the system's own GRUB updates go there.
+            var esps = partitions.Where(p => p.Role == InstallPlan.Roles.Esp).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+            var espFormats = formats.Where(f => esps.Contains(f.Volume) && f.FsType == "vfat").Select(f => f.Id).ToHashSet(StringComparer.Ordinal);
+            if (!mounts.Any(m => espFormats.Contains(m.Format) && m.Path == "/boot/efi"))
             {
                 throw new InstallPlanException(
                     $"layout {layoutName}: this node starts by UEFI and needs an EFI system partition (flags: [esp]) formatted vfat and mounted at /boot/efi");
