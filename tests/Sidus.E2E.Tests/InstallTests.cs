@@ -164,6 +164,15 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
 
         var (serialText, root) = WaitUpFromDisk(boot, node, image);
         Assert.StartsWith("ext4:", root, StringComparison.Ordinal);
+        if (firmware == Firmware.Uefi)
+        {
+            // Told "local", iPXE leaves with a failure status and OVMF goes on to its next boot option, the disk's
+            // removable-media loader (the disk is its only "Misc Device"), instead of stopping in its boot menu.
+            var local = serialText[serialText.LastIndexOf("booting from the local disk", StringComparison.Ordinal)..];
+            output.WriteLine("the firmware's boot options after iPXE left:\n" + string.Join('\n', local.Split('\n').Where(l => l.Contains("BdsDxe", StringComparison.Ordinal))));
+            Assert.Matches("BdsDxe: starting Boot[0-9A-F]{4} \"UEFI Misc Device\"", local);
+        }
+
         if (layout is not null)
         {
             Assert.Contains("datap 509 MiB on vda (preserved)", serialText, StringComparison.Ordinal);
