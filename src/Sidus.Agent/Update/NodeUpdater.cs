@@ -135,9 +135,11 @@ internal static class NodeUpdater
         }
 
         using var content = new MissingContentSource(http, server, target.Id, paths);
+        var stateFile = Under(root, InstalledNode.StateCacheFile);
+        var lastState = StateCache.Load(stateFile);
         if (!options.DryRun)
         {
-            content.Prefetch(LikelyWanted(entries, root, excludes));
+            content.Prefetch(LikelyWanted(entries, lastState, excludes));
         }
 
         var drift = new List<DriftItem>();
@@ -152,7 +154,8 @@ internal static class NodeUpdater
             NoDelete = options.NoDelete,
             StayOnFilesystem = options.StayOnFilesystem,
             KeepDrift = options.KeepDrift,
-            StateFile = Under(root, InstalledNode.StateCacheFile),
+            StateFile = stateFile,
+            LastState = lastState,
             OnDrift = (kind, path) => Found(drift, options, kind, path),
             OnChange = (action, path) =>
             {
@@ -246,12 +249,11 @@ internal static class NodeUpdater
 
     /// <summary>
     /// The contents the sync will most probably fetch, known before it walks the root: those of the version's files
-    /// that the root's state cache does not show at their paths (all of them on an empty root), excludes left out.
+    /// that the root's state cache (LAST) does not show at their paths (all of them on an empty root), excludes left out.
     /// Only a guess to start the transfer early: the sync's walk decides what is fetched and written.
     /// </summary>
-    internal static List<ContentWant> LikelyWanted(IReadOnlyList<ManifestEntry> entries, string root, SyncExcludes excludes)
+    internal static List<ContentWant> LikelyWanted(IReadOnlyList<ManifestEntry> entries, StateCache? last, SyncExcludes excludes)
     {
-        var last = StateCache.Load(Under(root, InstalledNode.StateCacheFile));
         var seen = new HashSet<ObjectId>();
         var likely = new List<ContentWant>();
         foreach (var entry in entries.Where(e => e.Content is not null && e.DataLength > 0 && !excludes.Contains(e.Path)))

@@ -75,6 +75,10 @@ public sealed record CheckoutOptions
     /// <summary>The state cache's file, instead of one kept under the cache directory by the target's path: an
     /// installed node's root is synced at one mount point by the install and at "/" by its updates.</summary>
     public string? StateFile { get; init; }
+
+    /// <summary>What <see cref="StateFile"/> holds, when the caller has read it already (the update's early request
+    /// does): not read a second time. Null: read here.</summary>
+    public StateCache? LastState { get; init; }
 }
 
 public sealed record CheckoutResult(long Created, long Updated, long Deleted, long Unchanged, long BytesWritten)

@@ -123,7 +123,7 @@ public sealed class TreeSync
         }
 
         var cachePath = _options.StateFile ?? (_cacheDirectory is null ? null : StateCache.PathFor(_cacheDirectory, target));
-        var lastSync = cachePath is null ? null : StateCache.Load(cachePath);
+        var lastSync = cachePath is null ? null : _options.LastState ?? StateCache.Load(cachePath);
         _oldCache = _options.Checksum ? null : lastSync;
         _newCache = cachePath is null ? null : StateCache.Empty(_tree.Version);
         if (!_options.DryRun && cachePath is not null)

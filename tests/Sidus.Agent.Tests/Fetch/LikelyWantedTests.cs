@@ -17,6 +17,8 @@ public sealed class LikelyWantedTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    private string StateFile => Path.Join(_root, InstalledNode.StateCacheFile);
+
     private static byte[] Id(byte b) => Enumerable.Repeat(b, ObjectId.Size).ToArray();
 
     private static ManifestEntry File(string path, byte content, long size) =>
@@ -32,7 +34,7 @@ public sealed class LikelyWantedTests : IDisposable
         ];
         var excludes = new SyncExcludes(["/var/log"]);
         Assert.Equal([new ContentWant(ObjectId.Read(Id(1)), 10), new ContentWant(ObjectId.Read(Id(2)), 20)],
-            NodeUpdater.LikelyWanted(entries, _root, excludes));
+            NodeUpdater.LikelyWanted(entries, StateCache.Load(StateFile), excludes));
 
         // A sync left etc/a with its content and etc/b with another: only etc/b's (and usr/b-again's) is likely wanted.
         Directory.CreateDirectory(Path.Combine(_root, "etc"));
@@ -42,9 +44,8 @@ public sealed class LikelyWantedTests : IDisposable
         var cache = StateCache.Empty(ObjectId.Read(Id(9)));
         cache.Add("etc/a"u8.ToArray(), etc.Stat("a"u8), ObjectId.Read(Id(1)), null, false);
         cache.Add("etc/b"u8.ToArray(), etc.Stat("b"u8), ObjectId.Read(Id(7)), null, false);
-        var file = Path.Join(_root, InstalledNode.StateCacheFile);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        cache.Save(file);
-        Assert.Equal([new ContentWant(ObjectId.Read(Id(2)), 20)], NodeUpdater.LikelyWanted(entries, _root, excludes));
+        Directory.CreateDirectory(Path.GetDirectoryName(StateFile)!);
+        cache.Save(StateFile);
+        Assert.Equal([new ContentWant(ObjectId.Read(Id(2)), 20)], NodeUpdater.LikelyWanted(entries, StateCache.Load(StateFile), excludes));
     }
 }
