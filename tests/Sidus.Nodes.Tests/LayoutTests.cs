@@ -48,6 +48,35 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public void Mirror_BootPartitionsOnSomeOfItsDisksOnly_Warned_OnEveryDisk_NotWarned()
+    {
+        const string text = """
+            version: 1
+            items:
+              - { id: a, type: disk, match: { serial: S1 } }
+              - { id: b, type: disk, match: { serial: S2 } }
+              - { id: ga, type: partition, disk: a, size: 1MiB, flags: [bios_grub] }
+              - { id: ea, type: partition, disk: a, size: 512MiB, flags: [esp] }
+              - { id: a1, type: partition, disk: a, size: rest, flags: [raid] }
+              - { id: gb, type: partition, disk: b, size: 1MiB, flags: [bios_grub] }
+              - { id: b1, type: partition, disk: b, size: rest, flags: [raid] }
+              - { id: md0, type: raid, level: 1, devices: [a1, b1] }
+              - { id: efa, type: format, volume: ea, fstype: vfat }
+              - { id: rootfs, type: format, volume: md0, fstype: ext4 }
+              - { id: root, type: mount, device: rootfs, path: / }
+              - { id: efi, type: mount, device: efa, path: /boot/efi }
+            """;
+        var warning = Assert.Single(LayoutYaml.Parse(text, "m.yaml").Warnings);
+        Assert.Equal("m.yaml:10: raid 'md0' survives a lost disk, but disk 'b' has no esp partition: under UEFI it cannot boot alone (give it an esp partition with a vfat format too)", warning);
+
+        var both = text.Replace("  - { id: b1,", "  - { id: eb, type: partition, disk: b, size: 512MiB, flags: [esp] }\n  - { id: b1,", StringComparison.Ordinal)
+            .Replace("  - { id: efi,", "  - { id: efb, type: format, volume: eb, fstype: vfat }\n  - { id: efi,", StringComparison.Ordinal);
+        Assert.Empty(LayoutYaml.Parse(both, "m.yaml").Warnings);
+        // raid0 does not survive a lost disk: nothing to warn about.
+        Assert.Empty(LayoutYaml.Parse(text.Replace("level: 1", "level: 0", StringComparison.Ordinal), "m.yaml").Warnings);
+    }
+
+    [Fact]
     public void Plan_RaidAndLvm_SizesFromMembers()
     {
         const string text = """

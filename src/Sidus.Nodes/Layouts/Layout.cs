@@ -235,7 +235,30 @@ public sealed class Layout
             warnings.Add($"{source}: no bios_grub partition on GPT: BIOS nodes cannot boot this layout (add a 1MiB partition with flags: [bios_grub])");
         }
 
+        warnings.AddRange(BootOnEveryMirrorDisk(source, items));
         return new Layout(source, description, items, warnings);
+    }
+
+    /// <summary>
+    /// An array that survives a lost disk should leave each of its disks bootable: when some have the ESP (or the
+    /// bios_grub partition) and others not, those others cannot boot alone.
+    /// </summary>
+    private static IEnumerable<string> BootOnEveryMirrorDisk(string source, IReadOnlyList<LayoutItem> items)
+    {
+        var partitions = items.OfType<PartitionItem>().ToList();
+        foreach (var raid in items.OfType<RaidItem>().Where(r => r.Level != 0))
+        {
+            var disks = raid.Devices.Select(d => partitions.FirstOrDefault(p => p.Id == d)?.Disk ?? d).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var (flag, firmware, hint) in new[] { (PartitionItem.Esp, "UEFI", "an esp partition with a vfat format"), (PartitionItem.BiosGrub, "BIOS", "a 1MiB bios_grub partition") })
+            {
+                var without = disks.Where(d => !partitions.Any(p => p.Disk == d && p.Flags.Contains(flag))).ToList();
+                if (without.Count > 0 && without.Count < disks.Count)
+                {
+                    yield return $"{source}:{raid.Line}: raid '{raid.Id}' survives a lost disk, but {string.Join(", ", without.Select(d => $"disk '{d}'"))} " +
+                                 $"has no {flag} partition: under {firmware} it cannot boot alone (give it {hint} too)";
+                }
+            }
+        }
     }
 
     private static void CheckPartition(PartitionItem p, DiskItem disk, IReadOnlyList<LayoutItem> items, Func<LayoutItem, string, LayoutException> error)
