@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Sidus.Linux;
 
 /// <summary>
@@ -77,9 +79,25 @@ public sealed unsafe class DirectoryHandle : IDisposable
     public List<DirectoryEntry> ReadEntries()
     {
         var entries = new List<DirectoryEntry>();
-        var buffer = new byte[64 * 1024];
+        // Pooled: a sync lists thousands of directories, and a fresh 64 KiB each time was a tenth of an update's
+        // time (zeroing new pages, and the collections they cause).
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         // getdents64 continues from the fd's offset: rewind so a handle can be listed more than once.
         Libc.lseek(Fd, 0, 0);
+        try
+        {
+            ReadInto(buffer, entries);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return entries;
+    }
+
+    private void ReadInto(byte[] buffer, List<DirectoryEntry> entries)
+    {
         fixed (byte* p = buffer)
         {
             while (true)
@@ -113,8 +131,6 @@ public sealed unsafe class DirectoryHandle : IDisposable
                 }
             }
         }
-
-        return entries;
     }
 
     /// <summary>lstat of one entry (the directory itself when NAME is empty).</summary>

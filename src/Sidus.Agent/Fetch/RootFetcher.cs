@@ -18,8 +18,8 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
     public async Task<FetchStats> FetchAsync(string version, string? manifestHash, string root)
     {
         var start = Stopwatch.GetTimestamp();
-        var (text, hash) = await FetchManifestAsync(version, manifestHash);
-        var entries = ManifestReader.Parse(text);
+        var (manifest, hash) = await FetchManifestAsync(version, manifestHash);
+        var entries = ManifestReader.Parse(manifest);
         var tree = new ManifestTree(ObjectId.TryParse(version, out var id) ? id : ObjectId.Zero, hash, entries);
         var files = entries.Count(e => e.Kind == Linux.FileKind.Regular);
         AgentConsole.Say($"manifest: {entries.Count} entries, {files} files; laying them out");
@@ -38,7 +38,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
             Stopwatch.GetElapsedTime(start, Math.Max(start, content.DeliveredAt)), content.Hashing, content.Writing);
     }
 
-    private async Task<(string Text, byte[] Hash)> FetchManifestAsync(string version, string? pinned)
+    private async Task<(byte[] Manifest, byte[] Hash)> FetchManifestAsync(string version, string? pinned)
     {
         var backoff = new Backoff();
         while (true)
@@ -55,7 +55,7 @@ internal sealed class RootFetcher(HttpClient http, string server, EventReporter 
                     var hex = Convert.ToHexStringLower(hash);
                     if (pinned is null || string.Equals(hex, pinned, StringComparison.OrdinalIgnoreCase))
                     {
-                        return (Encoding.UTF8.GetString(body), hash);
+                        return (body, hash);
                     }
 
                     problem = $"REFUSED: the manifest of {version} hashes to {hex}, not the {pinned} the boot command line pins";

@@ -118,8 +118,8 @@ internal static class NodeUpdater
             };
         }
 
-        var (manifestText, manifestHash, manifestBytes) = await ManifestAsync(http, server, target.Id, cancellation);
-        var entries = ManifestReader.Parse(manifestText);
+        var (manifest, manifestHash) = await ManifestAsync(http, server, target.Id, cancellation);
+        var entries = ManifestReader.Parse(manifest);
         var tree = new ManifestTree(ObjectId.Parse(target.Id), manifestHash, entries);
         var paths = new Dictionary<ObjectId, byte[]>();
         foreach (var entry in entries.Where(e => e.Content is not null))
@@ -211,7 +211,7 @@ internal static class NodeUpdater
             Updated = result.Updated,
             Deleted = result.Deleted,
             Unchanged = result.Unchanged,
-            BytesReceived = manifestBytes + content.BytesReceived,
+            BytesReceived = manifest.Length + content.BytesReceived,
             BytesWritten = result.BytesWritten,
             Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds,
             DriftKnown = result.DriftKnown,
@@ -318,7 +318,7 @@ internal static class NodeUpdater
         return Boot.OverrideExtractor.Paths(await response.Content.ReadAsByteArrayAsync(cancellation));
     }
 
-    private static async Task<(string Text, byte[] Hash, long Bytes)> ManifestAsync(HttpClient http, string server, string version, CancellationToken cancellation)
+    private static async Task<(byte[] Manifest, byte[] Hash)> ManifestAsync(HttpClient http, string server, string version, CancellationToken cancellation)
     {
         using var response = await http.GetAsync(server + ContentRoutes.ManifestOf(version), cancellation);
         var body = await response.Content.ReadAsByteArrayAsync(cancellation);
@@ -327,7 +327,7 @@ internal static class NodeUpdater
             throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for the manifest of {version[..12]}: {Encoding.UTF8.GetString(body).Trim()}");
         }
 
-        return (Encoding.UTF8.GetString(body), Fetch.Sha256.HashFast(body), body.Length);
+        return (body, Fetch.Sha256.HashFast(body));
     }
 
     /// <summary>

@@ -137,7 +137,7 @@ public sealed class ServingCache
 
         var manifest = Manifest(version, cancellation).Manifest;
         var lazy = _batches.GetOrAdd(version, _ => new Lazy<List<List<BatchItem>>>(() =>
-            ContentBatchPlan.Make(ManifestReader.Parse(System.Text.Encoding.UTF8.GetString(manifest)))));
+            ContentBatchPlan.Make(ManifestReader.Parse(manifest))));
         return lazy.Value;
     }
 

@@ -40,6 +40,12 @@ public sealed class TreeSync
     /// record says so, so the next sync reads their listing instead of trusting it.</summary>
     private readonly HashSet<DirectoryHandle> _partial = [];
     private readonly List<byte[]> _mounts = [];
+
+    /// <summary>
+    /// What the drift scan found in each directory it listed, by path: the sync walk takes these listings, statuses
+    /// and open handles instead of listing, stat-ing and opening the same directories a second time.
+    /// </summary>
+    private readonly Dictionary<byte[], ScannedDirectory> _scanned = new(ByteComparer.Instance);
     private ulong _device;
     private bool _driftKnown;
     private bool _directoriesMoved;
@@ -102,7 +108,18 @@ public sealed class TreeSync
         sync._device = status.Device;
         sync._driftKnown = true;
         sync._directoriesMoved = last.Lookup([], status) is null;
-        sync.ScanDrift(root, last);
+        try
+        {
+            sync.ScanDrift(root, last);
+        }
+        finally
+        {
+            foreach (var handle in sync._handles)
+            {
+                handle.Dispose();
+            }
+        }
+
         return sync.Result() with { Unchanged = last.Count, Exact = sync._drifted == 0 && !sync._directoriesMoved, LastVersion = last.Commit };
     }
 
@@ -144,7 +161,10 @@ public sealed class TreeSync
                 ScanDrift(root, lastSync);
             }
 
-            var rootJob = new DirectoryJob(root, rootEntry, [], rootStatus, UnchangedDirectory([], rootStatus, rootEntry));
+            var rootJob = new DirectoryJob(root, rootEntry, [], rootStatus, UnchangedDirectory([], rootStatus, rootEntry))
+            {
+                NoXattrs = KnownWithoutXattrs([], rootStatus),
+            };
             SyncDirectory(root, rootEntry.Tree, [], rootJob.Unchanged, cancellation);
             CheckExisting(cancellation);
             if (!_options.DryRun)
@@ -212,13 +232,18 @@ public sealed class TreeSync
 
     private void ScanDriftIn(DirectoryHandle dir, byte[] relative, StateCache last, HashSet<byte[]> seen)
     {
+        var listing = new ScannedDirectory(dir);
+        _scanned[relative] = listing;
         foreach (var entry in dir.ReadEntries().OrderBy(e => e.Name, ByteComparer.Instance))
         {
             var path = DirectoryHandle.Join(relative, entry.Name);
             if (_options.Excludes.Contains(path) || entry.Name.AsSpan().StartsWith(".sidus-"u8) || !dir.TryStat(entry.Name, out var status, out _))
             {
+                listing.Names[entry.Name] = null;
                 continue;
             }
+
+            listing.Names[entry.Name] = status;
 
             if (OtherFilesystem(status))
             {
@@ -230,8 +255,7 @@ public sealed class TreeSync
             seen.Add(path);
             if (!last.Contains(path) && status.Kind == FileKind.Directory && _options.Excludes.HoldsExcluded(path))
             {
-                using var holder = dir.OpenChild(entry.Name);
-                ScanDriftIn(holder, path, last, seen);
+                ScanDriftIn(OpenKept(dir, entry.Name), path, last, seen);
             }
             else if (!last.Contains(path))
             {
@@ -242,14 +266,21 @@ public sealed class TreeSync
                 // Not drift itself (its mtime moves with every name added or removed, reported as those names),
                 // but then the target is not exactly what the last sync left (a chmod, say).
                 _directoriesMoved |= last.Lookup(path, status) is null;
-                using var child = dir.OpenChild(entry.Name);
-                ScanDriftIn(child, path, last, seen);
+                ScanDriftIn(OpenKept(dir, entry.Name), path, last, seen);
             }
             else if (last.Lookup(path, status) is null)
             {
                 Drift(last.OnlyMetadataChanged(path, status) ? DriftKind.Metadata : DriftKind.Modified, path);
             }
         }
+    }
+
+    /// <summary>A child directory's handle, kept open (and closed) with the sync's own.</summary>
+    private DirectoryHandle OpenKept(DirectoryHandle dir, byte[] name)
+    {
+        var child = dir.OpenChild(name);
+        _handles.Add(child);
+        return child;
     }
 
     private bool UnderMount(byte[] path) =>
@@ -273,6 +304,9 @@ public sealed class TreeSync
     private bool UnchangedDirectory(byte[] path, FileStatus status, TreeEntry entry) =>
         _oldCache?.Lookup(path, status) is { } cached && cached.Content == entry.Tree && !cached.HasXattrs && entry.Xattrs.Count == 0;
 
+    /// <summary>True when the last sync left this directory as it is and it had no xattrs then: none need reading.</summary>
+    private bool KnownWithoutXattrs(byte[] path, FileStatus status) => _oldCache?.Lookup(path, status) is { HasXattrs: false };
+
     /// <summary>Sets a directory's own metadata once everything inside it is done (writing inside changes mtime).</summary>
     private void FinishDirectory(DirectoryJob job)
     {
@@ -283,7 +317,7 @@ public sealed class TreeSync
         if (!settled)
         {
             // A directory this run created is reported as created, not also as changed.
-            ApplyMetadata(job.Handle, [], job.Entry, job.Handle.Stat([]), readXattrs: true, job.Created ? [] : job.Path);
+            ApplyMetadata(job.Handle, [], job.Entry, job.Handle.Stat([]), readXattrs: !job.NoXattrs, job.Created ? [] : job.Path);
             status = job.Handle.Stat([]);
         }
 
@@ -295,27 +329,28 @@ public sealed class TreeSync
     {
         cancellation.ThrowIfCancellationRequested();
         var desired = _tree.ReadTree(treeId);
+        var scanned = _scanned.GetValueOrDefault(relative);
         if (!unchanged)
         {
             var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
-            foreach (var existing in dir.ReadEntries())
+            foreach (var name in scanned?.Names.Keys ?? dir.ReadEntries().Select(e => e.Name))
             {
-                if (!wanted.Contains(existing.Name))
+                if (!wanted.Contains(name))
                 {
-                    var leftover = existing.Name.AsSpan().StartsWith(".sidus-"u8);
-                    var kept = DirectoryHandle.Join(relative, existing.Name);
+                    var leftover = name.AsSpan().StartsWith(".sidus-"u8);
+                    var kept = DirectoryHandle.Join(relative, name);
                     if (!leftover && (_options.NoDelete || Leave(kept) || _options.Excludes.HoldsExcluded(kept) ||
-                                      (_options.StayOnFilesystem && dir.TryStat(existing.Name, out var other, out _) && OtherFilesystem(other))))
+                                      (_options.StayOnFilesystem && Stat(dir, scanned, name, out var other, out _) && OtherFilesystem(other))))
                     {
                         _partial.Add(dir);
                         continue;
                     }
 
                     // Removed once the new files are in place: a running root keeps working meanwhile.
-                    Change(SyncAction.Delete, DirectoryHandle.Join(relative, existing.Name), ref _deleted);
+                    Change(SyncAction.Delete, kept, ref _deleted);
                     if (!_options.DryRun)
                     {
-                        _removals.Add((dir, existing.Name));
+                        _removals.Add((dir, name));
                         MarkDirty(dir);
                     }
                 }
@@ -330,7 +365,7 @@ public sealed class TreeSync
                 continue;
             }
 
-            var exists = dir.TryStat(entry.Name, out var status, out var errno);
+            var exists = Stat(dir, scanned, entry.Name, out var status, out var errno);
             if (!exists && errno != Errno.ENOENT)
             {
                 throw new LinuxException(errno, "stat", LinuxException.Printable(path));
@@ -389,6 +424,25 @@ public sealed class TreeSync
         }
     }
 
+    /// <summary>NAME's status in DIR: as the drift scan found it (SCANNED, its listing of DIR), or from the filesystem.</summary>
+    private static bool Stat(DirectoryHandle dir, ScannedDirectory? scanned, byte[] name, out FileStatus status, out int errno)
+    {
+        if (scanned is null || (scanned.Names.TryGetValue(name, out var found) && found is null))
+        {
+            return dir.TryStat(name, out status, out errno);
+        }
+
+        if (found is { } known)
+        {
+            (status, errno) = (known, 0);
+            return true;
+        }
+
+        // Not in the listing: not there (this walk has not made it yet).
+        (status, errno) = (default, Errno.ENOENT);
+        return false;
+    }
+
     private void SyncSubdirectory(DirectoryHandle dir, TreeEntry entry, byte[] path, FileStatus? existing, CancellationToken cancellation)
     {
         if (existing is null)
@@ -404,14 +458,18 @@ public sealed class TreeSync
             MarkDirty(dir);
         }
 
-        var child = dir.OpenChild(entry.Name);
-        _handles.Add(child);
+        // The scan's handle is this directory's: the walk removes a directory only where the tree has something else.
+        var child = existing is not null && _scanned.TryGetValue(path, out var scanned) ? scanned.Handle : OpenKept(dir, entry.Name);
         var status = existing ?? child.Stat([]);
         var unchanged = existing is not null && UnchangedDirectory(path, status, entry);
         SyncDirectory(child, entry.Tree, path, unchanged, cancellation);
         if (!_options.DryRun)
         {
-            _directories.Add(new DirectoryJob(child, entry, path, status, unchanged) { Created = existing is null });
+            _directories.Add(new DirectoryJob(child, entry, path, status, unchanged)
+            {
+                Created = existing is null,
+                NoXattrs = existing is null || KnownWithoutXattrs(path, status),
+            });
         }
     }
 
@@ -659,20 +717,28 @@ public sealed class TreeSync
 
         // Through ObjectId's hook: in an initramfs (no OpenSSL) the agent's own SHA-256.
         using var hash = ObjectId.StartHash();
-        var buffer = new byte[256 * 1024];
-        foreach (var e in extents ?? [new Extent(0, status.Size)])
+        // Pooled: a check of every file (a first sync over an old tree) would otherwise make a large object per file.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
         {
-            for (long at = 0; at < e.Length;)
+            foreach (var e in extents ?? [new Extent(0, status.Size)])
             {
-                var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, e.Length - at)), e.Offset + at);
-                if (n == 0)
+                for (long at = 0; at < e.Length;)
                 {
-                    return false;
-                }
+                    var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, e.Length - at)), e.Offset + at);
+                    if (n == 0)
+                    {
+                        return false;
+                    }
 
-                hash.Append(buffer.AsSpan(0, n));
-                at += n;
+                    hash.Append(buffer.AsSpan(0, n));
+                    at += n;
+                }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
 
         return hash.Finish() == entry.Content;
@@ -885,6 +951,18 @@ public sealed class TreeSync
     private sealed record DirectoryJob(DirectoryHandle Handle, TreeEntry Entry, byte[] Path, FileStatus Status, bool Unchanged)
     {
         public bool Created { get; init; }
+
+        /// <summary>It has no xattrs to read: this run made it, or the last sync left it without any.</summary>
+        public bool NoXattrs { get; init; }
+    }
+
+    /// <summary>A directory the drift scan listed: its handle, and each name with the status the scan took (null
+    /// where it took none: excluded, a leftover of an interrupted sync, or its stat failed).</summary>
+    private sealed class ScannedDirectory(DirectoryHandle handle)
+    {
+        public DirectoryHandle Handle { get; } = handle;
+
+        public Dictionary<byte[], FileStatus?> Names { get; } = new(ByteComparer.Instance);
     }
 
     private sealed record LinkJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing);

@@ -71,35 +71,42 @@ public static class ManifestFormat
         }
     }
 
-    /// <summary>Undoes <see cref="AppendEncoded"/>; a truncated or non-hex escape is a <see cref="FormatException"/>.</summary>
-    public static byte[] Decode(ReadOnlySpan<char> text)
+    /// <summary>Undoes <see cref="AppendEncoded"/>; a truncated or non-hex escape, or a byte that should have been
+    /// escaped, is a <see cref="FormatException"/>.</summary>
+    public static byte[] Decode(ReadOnlySpan<byte> text)
     {
+        var outside = text.IndexOfAnyExceptInRange((byte)'!', (byte)'~');
+        if (outside >= 0)
+        {
+            throw new FormatException($"byte 0x{text[outside]:X2} must be %-escaped");
+        }
+
+        if (!text.Contains((byte)'%'))
+        {
+            return text.ToArray();
+        }
+
         var bytes = new List<byte>(text.Length);
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] == '%')
+            if (text[i] != '%')
             {
-                if (i + 2 >= text.Length)
-                {
-                    throw new FormatException("truncated %XX escape");
-                }
+                bytes.Add(text[i]);
+                continue;
+            }
 
-                if (!byte.TryParse(text.Slice(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
-                {
-                    throw new FormatException($"'%{text.Slice(i + 1, 2)}' is not a %XX escape");
-                }
+            if (i + 2 >= text.Length)
+            {
+                throw new FormatException("truncated %XX escape");
+            }
 
-                bytes.Add(b);
-                i += 2;
-            }
-            else if (text[i] is > ' ' and < (char)0x7F)
+            if (!byte.TryParse(text.Slice(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
             {
-                bytes.Add((byte)text[i]);
+                throw new FormatException($"'%{Encoding.ASCII.GetString(text.Slice(i + 1, 2))}' is not a %XX escape");
             }
-            else
-            {
-                throw new FormatException($"character U+{(int)text[i]:X4} must be %-escaped");
-            }
+
+            bytes.Add(b);
+            i += 2;
         }
 
         return [.. bytes];
