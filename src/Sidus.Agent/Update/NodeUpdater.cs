@@ -108,12 +108,38 @@ internal static class NodeUpdater
         Say(options, $"updating {root} to {target.Ref} ({target.Id[..12]}) from {server}" + (previous is null ? "" : $"; it holds {previous.Ref}"));
 
         var excludesText = string.Join('\n', excludes.Paths.Order(StringComparer.Ordinal)) + "\n";
-        if (previous?.Id == target.Id && Settled(root, target, excludes, excludesText) is { } settled)
+        var stateFile = Under(root, InstalledNode.StateCacheFile);
+        var lastState = StateCache.Load(stateFile);
+        var drift = new List<DriftItem>();
+        // The drift scan needs no manifest: it walks the root while the manifest comes, and the sync takes its
+        // findings (each directory listed and each name stat-ed once in all).
+        var scanning = lastState is null ? Task.FromResult<DriftScan?>(null) : Task.Run(() => (DriftScan?)DriftScan.Run(root, lastState, new CheckoutOptions
+        {
+            Excludes = excludes,
+            StayOnFilesystem = options.StayOnFilesystem,
+            KeepDrift = options.KeepDrift,
+            OnDrift = (kind, path) => Found(drift, options, kind, path),
+        }), cancellation);
+        try
+        {
+            return await SyncAsync(http, server, options, root, previous, target, excludes, excludesText, lastState, scanning, drift, start, cancellation);
+        }
+        finally
+        {
+            await DisposeAsync(scanning);
+        }
+    }
+
+    private static async Task<NodeUpdateResult> SyncAsync(HttpClient http, string server, UpdateOptions options, string root, NodeVersion? previous,
+        NodeVersion target, SyncExcludes excludes, string excludesText, StateCache? lastState, Task<DriftScan?> scanning, List<DriftItem> drift,
+        long start, CancellationToken cancellation)
+    {
+        if (previous?.Id == target.Id && Settled(root, target, excludesText, await scanning) is { } unchanged)
         {
             Say(options, $"{root} is exactly as the last update to this version left it: nothing to do");
             return new NodeUpdateResult
             {
-                Version = target.Id, Ref = previous.Ref, Previous = previous.Ref, DryRun = options.DryRun, Unchanged = settled.Unchanged,
+                Version = target.Id, Ref = previous.Ref, Previous = previous.Ref, DryRun = options.DryRun, Unchanged = unchanged,
                 DriftKnown = true, Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds,
             };
         }
@@ -135,14 +161,12 @@ internal static class NodeUpdater
         }
 
         using var content = new MissingContentSource(http, server, target.Id, paths);
-        var stateFile = Under(root, InstalledNode.StateCacheFile);
-        var lastState = StateCache.Load(stateFile);
         if (!options.DryRun)
         {
             content.Prefetch(LikelyWanted(entries, lastState, excludes));
         }
 
-        var drift = new List<DriftItem>();
+        var scan = await scanning;
         var reboot = new SortedSet<string>(StringComparer.Ordinal);
         var kernelChanged = false;
         var refused = new SortedSet<string>(StringComparer.Ordinal);
@@ -154,9 +178,9 @@ internal static class NodeUpdater
             NoDelete = options.NoDelete,
             StayOnFilesystem = options.StayOnFilesystem,
             KeepDrift = options.KeepDrift,
-            StateFile = stateFile,
+            StateFile = Under(root, InstalledNode.StateCacheFile),
             LastState = lastState,
-            OnDrift = (kind, path) => Found(drift, options, kind, path),
+            Scan = scan,
             OnChange = (action, path) =>
             {
                 if (action != SyncAction.Metadata && NodeUpdateResult.RebootPaths.FirstOrDefault(r => path.AsSpan().StartsWith(Encoding.UTF8.GetBytes(r.Prefix))) is { Why: { } why } hit)
@@ -223,28 +247,34 @@ internal static class NodeUpdater
     }
 
     /// <summary>
-    /// The result of the drift scan when ROOT is exactly what the last sync to TARGET left, its excludes still excluded:
-    /// nothing changed since, so syncing again would do nothing (a version's files never change on the server).
-    /// Null when anything differs: then the full sync runs, and reports the drift.
+    /// The paths ROOT holds when it is exactly what the last sync to TARGET left, its excludes still excluded (SCAN,
+    /// the drift scan, found nothing changed since): syncing again would do nothing (a version's files never change
+    /// on the server). Null when anything differs: then the full sync runs.
     /// </summary>
-    private static CheckoutResult? Settled(string root, NodeVersion target, SyncExcludes excludes, string excludesText)
+    private static long? Settled(string root, NodeVersion target, string excludesText, DriftScan? scan)
     {
         // Every path synced now must have been synced then: the last sync's excludes are all still excluded (the
         // install's, only the node's own files, are a part of the defaults).
         var excludesFile = Under(root, InstalledNode.ExcludesFile);
         var now = excludesText.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        if (!File.Exists(excludesFile) || !File.ReadAllText(excludesFile).Split('\n', StringSplitOptions.RemoveEmptyEntries).All(now.Contains))
+        if (scan is null || !File.Exists(excludesFile) || !File.ReadAllText(excludesFile).Split('\n', StringSplitOptions.RemoveEmptyEntries).All(now.Contains))
         {
             return null;
         }
 
-        var scan = TreeSync.Drift(root, Under(root, InstalledNode.StateCacheFile), new CheckoutOptions
+        return scan.Exact && scan.Last.Commit.ToString() == target.Id ? scan.Last.Count : null;
+    }
+
+    /// <summary>Disposes the drift scan once it is done; a scan that failed has said so where it was awaited.</summary>
+    private static async Task DisposeAsync(Task<DriftScan?> scanning)
+    {
+        try
         {
-            Excludes = excludes,
-            StayOnFilesystem = true,
-            OnDrift = (_, _) => { },
-        });
-        return scan.Exact && scan.LastVersion?.ToString() == target.Id ? scan : null;
+            (await scanning)?.Dispose();
+        }
+        catch (Exception e) when (e is IOException or LinuxException or UnauthorizedAccessException or OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>

@@ -72,6 +72,10 @@ public sealed record CheckoutOptions
     /// <summary>With <see cref="OnDrift"/>: drifted paths are left as they are (as if excluded) instead of being made equal to the tree.</summary>
     public bool KeepDrift { get; init; }
 
+    /// <summary>The drift scan of the target, when the caller ran it already (an update runs it while the manifest
+    /// comes): the sync takes its findings instead of scanning again. The caller disposes it after the sync.</summary>
+    public DriftScan? Scan { get; init; }
+
     /// <summary>The state cache's file, instead of one kept under the cache directory by the target's path: an
     /// installed node's root is synced at one mount point by the install and at "/" by its updates.</summary>
     public string? StateFile { get; init; }

@@ -7,8 +7,7 @@ namespace Sidus.Store.Sync;
 /// </summary>
 public sealed class SyncExcludes
 {
-    private readonly HashSet<byte[]> _whole = new(ByteComparer.Instance);
-    private readonly HashSet<byte[]> _contents = new(ByteComparer.Instance);
+    private readonly List<(byte[] Path, bool ContentsOnly)> _all = [];
 
     /// <summary>The excludes PATHS give; a path <see cref="Sidus.Wire.Contracts.ExcludePath"/> refuses is refused.</summary>
     public SyncExcludes(IEnumerable<string> paths)
@@ -24,7 +23,7 @@ public sealed class SyncExcludes
             var (path, contentsOnly) = raw.EndsWith("/*", StringComparison.Ordinal) ? (raw[..^2], true) : (raw, false);
             var relative = Encoding.UTF8.GetBytes(path.Trim('/'));
 
-            (contentsOnly ? _contents : _whole).Add(relative);
+            _all.Add((relative, contentsOnly));
             Paths.Add(raw);
         }
     }
@@ -33,8 +32,23 @@ public sealed class SyncExcludes
 
     /// <summary>True when an excluded path lies below DIRECTORY (relative, no leading slash; "" is the root), the
     /// contents of a "/*" exclude included: a walk looking for excluded paths needs to go into it.</summary>
-    public bool LeadsTo(ReadOnlySpan<byte> directory) =>
-        directory.Length == 0 ? _whole.Count + _contents.Count > 0 : HoldsExcluded(directory) || _contents.Contains(directory.ToArray());
+    public bool LeadsTo(ReadOnlySpan<byte> directory)
+    {
+        if (directory.Length == 0)
+        {
+            return _all.Count > 0;
+        }
+
+        foreach (var (excluded, contentsOnly) in _all)
+        {
+            if (contentsOnly && directory.SequenceEqual(excluded))
+            {
+                return true;
+            }
+        }
+
+        return HoldsExcluded(directory);
+    }
 
     /// <summary>The excludes as given.</summary>
     public List<string> Paths { get; } = [];
@@ -42,35 +56,13 @@ public sealed class SyncExcludes
     /// <summary>True when PATH (relative to the target, no leading slash) is excluded.</summary>
     public bool Contains(ReadOnlySpan<byte> path)
     {
-        if (_whole.Count == 0 && _contents.Count == 0)
+        // A walk asks this of every name: the few excludes are compared in place, with nothing allocated.
+        foreach (var (excluded, contentsOnly) in _all)
         {
-            return false;
-        }
-
-        if (_contents.Contains([]) && path.Length > 0)
-        {
-            return true;
-        }
-
-        for (var at = path.IndexOf((byte)'/'); at >= 0; at = NextSlash(path, at))
-        {
-            var prefix = path[..at].ToArray();
-            if (_whole.Contains(prefix) || _contents.Contains(prefix))
-            {
-                return true;
-            }
-        }
-
-        return _whole.Contains(path.ToArray());
-    }
-
-    /// <summary>True when an excluded path lies strictly under PATH (a directory to keep, and to look into, for
-    /// what is excluded inside it: /var/lib holds /var/lib/sidus even when the image has no /var/lib).</summary>
-    public bool HoldsExcluded(ReadOnlySpan<byte> path)
-    {
-        foreach (var excluded in _whole.Concat(_contents))
-        {
-            if (excluded.Length > path.Length && excluded[path.Length] == (byte)'/' && excluded.AsSpan().StartsWith(path))
+            var under = excluded.Length == 0
+                ? path.Length > 0
+                : path.Length > excluded.Length && path[excluded.Length] == (byte)'/' && path.StartsWith(excluded);
+            if ((under && (contentsOnly || excluded.Length > 0)) || (!contentsOnly && path.SequenceEqual(excluded)))
             {
                 return true;
             }
@@ -79,9 +71,18 @@ public sealed class SyncExcludes
         return false;
     }
 
-    private static int NextSlash(ReadOnlySpan<byte> path, int after)
+    /// <summary>True when an excluded path lies strictly under PATH (a directory to keep, and to look into, for
+    /// what is excluded inside it: /var/lib holds /var/lib/sidus even when the image has no /var/lib).</summary>
+    public bool HoldsExcluded(ReadOnlySpan<byte> path)
     {
-        var next = path[(after + 1)..].IndexOf((byte)'/');
-        return next < 0 ? -1 : after + 1 + next;
+        foreach (var (excluded, _) in _all)
+        {
+            if (excluded.Length > path.Length && excluded[path.Length] == (byte)'/' && excluded.AsSpan().StartsWith(path))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -33,23 +33,13 @@ public sealed class TreeSync
     private readonly HashSet<DirectoryHandle> _dirty = [];
     private readonly Dictionary<uint, (DirectoryHandle Dir, TreeEntry Entry, byte[] Path)> _linkPrimaries = [];
 
-    /// <summary>Drifted paths kept as they are (<see cref="CheckoutOptions.KeepDrift"/>): left alone as excludes are.</summary>
-    private readonly HashSet<byte[]> _kept = new(ByteComparer.Instance);
-
     /// <summary>Directories left holding names the tree lacks (excluded, kept, no-delete, mounts): their state-cache
     /// record says so, so the next sync reads their listing instead of trusting it.</summary>
     private readonly HashSet<DirectoryHandle> _partial = [];
-    private readonly List<byte[]> _mounts = [];
-
-    /// <summary>
-    /// What the drift scan found in each directory it listed, by path: the sync walk takes these listings, statuses
-    /// and open handles instead of listing, stat-ing and opening the same directories a second time.
-    /// </summary>
-    private readonly Dictionary<byte[], ScannedDirectory> _scanned = new(ByteComparer.Instance);
     private ulong _device;
-    private bool _driftKnown;
-    private bool _directoriesMoved;
-    private long _drifted;
+
+    /// <summary>The drift scan of the target (see <see cref="DriftScan"/>), when there is one.</summary>
+    private DriftScan? _scan;
     private readonly Dictionary<ObjectId, List<WriteJob>> _byContent = [];
     private StateCache? _oldCache;
     private StateCache? _newCache;
@@ -97,30 +87,13 @@ public sealed class TreeSync
     public static CheckoutResult Drift(string target, string stateFile, CheckoutOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var sync = new TreeSync(EmptyTree.Instance, EmptyTree.Instance, options with { DryRun = true, KeepDrift = false }, null);
         if (StateCache.Load(stateFile) is not { } last)
         {
-            return sync.Result();
+            return new CheckoutResult(0, 0, 0, 0, 0);
         }
 
-        using var root = DirectoryHandle.Open(target);
-        var status = root.Stat([]);
-        sync._device = status.Device;
-        sync._driftKnown = true;
-        sync._directoriesMoved = last.Lookup([], status) is null;
-        try
-        {
-            sync.ScanDrift(root, last);
-        }
-        finally
-        {
-            foreach (var handle in sync._handles)
-            {
-                handle.Dispose();
-            }
-        }
-
-        return sync.Result() with { Unchanged = last.Count, Exact = sync._drifted == 0 && !sync._directoriesMoved, LastVersion = last.Commit };
+        using var scan = DriftScan.Run(target, last, options with { DryRun = true, KeepDrift = false });
+        return new CheckoutResult(0, 0, 0, last.Count, 0) { DriftKnown = true, Drifted = scan.Drifted, Exact = scan.Exact, LastVersion = last.Commit };
     }
 
     public async Task<CheckoutResult> RunAsync(string target, CancellationToken cancellation)
@@ -148,18 +121,15 @@ public sealed class TreeSync
             StateCache.Invalidate(cachePath);
         }
 
+        // Before anything changes: what the target holds now against what the last sync left (done already, when
+        // the caller ran it while fetching the tree).
+        _scan = _options.Scan ?? (_options.OnDrift is not null && lastSync is not null ? DriftScan.Run(target, lastSync, _options) : null);
         var root = DirectoryHandle.Open(target);
         _handles.Add(root);
         try
         {
             var rootStatus = root.Stat([]);
             _device = rootStatus.Device;
-            if (_options.OnDrift is not null && lastSync is not null)
-            {
-                // Before anything changes: what the target holds now against what the last sync left.
-                _driftKnown = true;
-                ScanDrift(root, lastSync);
-            }
 
             var rootJob = new DirectoryJob(root, rootEntry, [], rootStatus, UnchangedDirectory([], rootStatus, rootEntry))
             {
@@ -198,82 +168,22 @@ public sealed class TreeSync
             {
                 handle.Dispose();
             }
+
+            if (_options.Scan is null)
+            {
+                _scan?.Dispose();
+            }
         }
 
         return Result();
     }
 
-    private CheckoutResult Result() => new(_created, _updated, _deleted, _unchanged, _bytes) { DriftKnown = _driftKnown, Drifted = _drifted };
+    private CheckoutResult Result() => new(_created, _updated, _deleted, _unchanged, _bytes) { DriftKnown = _scan is not null, Drifted = _scan?.Drifted ?? 0 };
 
     /// <summary>True when PATH is left alone this run: excluded, or drift kept.</summary>
-    private bool Leave(byte[] path) => _options.Excludes.Contains(path) || (_kept.Count > 0 && _kept.Contains(path));
+    private bool Leave(byte[] path) => _options.Excludes.Contains(path) || (_scan?.Keeps(path) ?? false);
 
     private bool OtherFilesystem(in FileStatus status) => _options.StayOnFilesystem && status.Device != _device;
-
-    /// <summary>
-    /// Walks the target (not excluded paths, not other filesystems) against LAST, the state cache of the sync that
-    /// left it: names it did not leave are added (their contents not listed), records whose stat moved are modified
-    /// or changed in metadata only, records no longer there are removed (the topmost only). Directories are reported
-    /// through their names: their own mtime moves with every name added or removed.
-    /// </summary>
-    private void ScanDrift(DirectoryHandle root, StateCache last)
-    {
-        var seen = new HashSet<byte[]>(ByteComparer.Instance) { Array.Empty<byte>() };
-        ScanDriftIn(root, [], last, seen);
-        foreach (var path in last.Paths.Where(p => !seen.Contains(p)).Order(ByteComparer.Instance))
-        {
-            var slash = Array.LastIndexOf(path, (byte)'/');
-            if ((slash < 0 || seen.Contains(path[..slash])) && !_options.Excludes.Contains(path) && !UnderMount(path))
-            {
-                Drift(DriftKind.Removed, path);
-            }
-        }
-    }
-
-    private void ScanDriftIn(DirectoryHandle dir, byte[] relative, StateCache last, HashSet<byte[]> seen)
-    {
-        var listing = new ScannedDirectory(dir);
-        _scanned[relative] = listing;
-        foreach (var entry in dir.ReadEntries().OrderBy(e => e.Name, ByteComparer.Instance))
-        {
-            var path = DirectoryHandle.Join(relative, entry.Name);
-            if (_options.Excludes.Contains(path) || entry.Name.AsSpan().StartsWith(".sidus-"u8) || !dir.TryStat(entry.Name, out var status, out _))
-            {
-                listing.Names[entry.Name] = null;
-                continue;
-            }
-
-            listing.Names[entry.Name] = status;
-
-            if (OtherFilesystem(status))
-            {
-                // Another filesystem mounted here (a preserved /data): neither looked into nor missing.
-                _mounts.Add(path);
-                continue;
-            }
-
-            seen.Add(path);
-            if (!last.Contains(path) && status.Kind == FileKind.Directory && _options.Excludes.HoldsExcluded(path))
-            {
-                ScanDriftIn(OpenKept(dir, entry.Name), path, last, seen);
-            }
-            else if (!last.Contains(path))
-            {
-                Drift(DriftKind.Added, path);
-            }
-            else if (status.Kind == FileKind.Directory)
-            {
-                // Not drift itself (its mtime moves with every name added or removed, reported as those names),
-                // but then the target is not exactly what the last sync left (a chmod, say).
-                _directoriesMoved |= last.Lookup(path, status) is null;
-                ScanDriftIn(OpenKept(dir, entry.Name), path, last, seen);
-            }
-            else if (last.Lookup(path, status) is null)
-            {
-                Drift(last.OnlyMetadataChanged(path, status) ? DriftKind.Metadata : DriftKind.Modified, path);
-            }
-        }
-    }
 
     /// <summary>A child directory's handle, kept open (and closed) with the sync's own.</summary>
     private DirectoryHandle OpenKept(DirectoryHandle dir, byte[] name)
@@ -281,20 +191,6 @@ public sealed class TreeSync
         var child = dir.OpenChild(name);
         _handles.Add(child);
         return child;
-    }
-
-    private bool UnderMount(byte[] path) =>
-        _mounts.Any(m => path.AsSpan().SequenceEqual(m) || (path.Length > m.Length && path[m.Length] == (byte)'/' && path.AsSpan().StartsWith(m)));
-
-    private void Drift(DriftKind kind, byte[] path)
-    {
-        _drifted++;
-        if (_options.KeepDrift)
-        {
-            _kept.Add(path);
-        }
-
-        _options.OnDrift!(kind, path);
     }
 
     /// <summary>
@@ -329,7 +225,7 @@ public sealed class TreeSync
     {
         cancellation.ThrowIfCancellationRequested();
         var desired = _tree.ReadTree(treeId);
-        var scanned = _scanned.GetValueOrDefault(relative);
+        var scanned = _scan?.Listing(relative);
         if (!unchanged)
         {
             var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
@@ -459,7 +355,7 @@ public sealed class TreeSync
         }
 
         // The scan's handle is this directory's: the walk removes a directory only where the tree has something else.
-        var child = existing is not null && _scanned.TryGetValue(path, out var scanned) ? scanned.Handle : OpenKept(dir, entry.Name);
+        var child = existing is not null && _scan?.Listing(path) is { } scanned ? scanned.Handle : OpenKept(dir, entry.Name);
         var status = existing ?? child.Stat([]);
         var unchanged = existing is not null && UnchangedDirectory(path, status, entry);
         SyncDirectory(child, entry.Tree, path, unchanged, cancellation);
@@ -929,20 +825,6 @@ public sealed class TreeSync
     private static byte[] TempName() => System.Text.Encoding.ASCII.GetBytes(
         $".sidus-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_temporaries):x}-{Random.Shared.NextInt64():x16}");
 
-    /// <summary>The tree of <see cref="Drift"/>, which lays nothing out.</summary>
-    private sealed class EmptyTree : ITreeSource, IContentSource
-    {
-        public static readonly EmptyTree Instance = new();
-
-        public ObjectId Version => ObjectId.Zero;
-
-        public TreeEntry Root { get; } = new() { Name = [], Kind = FileKind.Directory };
-
-        public IReadOnlyList<TreeEntry> ReadTree(ObjectId tree) => [];
-
-        public ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation) => ValueTask.CompletedTask;
-    }
-
     private sealed record WriteJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing, bool KnownSame)
     {
         public bool CacheHit { get; init; }
@@ -954,15 +836,6 @@ public sealed class TreeSync
 
         /// <summary>It has no xattrs to read: this run made it, or the last sync left it without any.</summary>
         public bool NoXattrs { get; init; }
-    }
-
-    /// <summary>A directory the drift scan listed: its handle, and each name with the status the scan took (null
-    /// where it took none: excluded, a leftover of an interrupted sync, or its stat failed).</summary>
-    private sealed class ScannedDirectory(DirectoryHandle handle)
-    {
-        public DirectoryHandle Handle { get; } = handle;
-
-        public Dictionary<byte[], FileStatus?> Names { get; } = new(ByteComparer.Instance);
     }
 
     private sealed record LinkJob(DirectoryHandle Dir, TreeEntry Entry, byte[] Path, FileStatus? Existing);
