@@ -23,6 +23,7 @@ internal static class NodeUpdater
         var start = Stopwatch.GetTimestamp();
         var root = Path.GetFullPath(options.Root);
         var previous = ReadVersion(root);
+        using var pause = CollectionPause.Start();
         try
         {
             return await UpdateAsync(options, root, previous, start, cancellation);

@@ -100,18 +100,20 @@ public sealed class DriftScan : IDisposable
 
     private void ScanIn(DirectoryHandle dir, byte[] relative, HashSet<byte[]> seen)
     {
-        var listing = new ScannedDirectory(dir);
+        var entries = dir.ReadEntries();
+        entries.Sort((a, b) => ByteComparer.Instance.Compare(a.Name, b.Name));
+        var listing = new ScannedDirectory(dir, [.. entries.Select(e => e.Name)]);
         _listings[relative] = listing;
-        foreach (var entry in dir.ReadEntries().OrderBy(e => e.Name, ByteComparer.Instance))
+        for (var i = 0; i < entries.Count; i++)
         {
+            var entry = entries[i];
             var path = DirectoryHandle.Join(relative, entry.Name);
             if (_options.Excludes.Contains(path) || entry.Name.AsSpan().StartsWith(".sidus-"u8) || !dir.TryStat(entry.Name, out var status, out _))
             {
-                listing.Names[entry.Name] = null;
                 continue;
             }
 
-            listing.Names[entry.Name] = status;
+            listing.Statuses[i] = status;
             if (OtherFilesystem(status))
             {
                 // Another filesystem mounted here (a preserved /data): neither looked into nor missing.
@@ -168,11 +170,22 @@ public sealed class DriftScan : IDisposable
     }
 }
 
-/// <summary>A directory a <see cref="DriftScan"/> listed: its handle, and each name with the status the scan took
-/// (null where it took none: excluded, a leftover of an interrupted sync, or its stat failed).</summary>
-internal sealed class ScannedDirectory(DirectoryHandle handle)
+/// <summary>A directory a <see cref="DriftScan"/> listed: its handle, its names in byte order, and the status the
+/// scan took of each (null where it took none: excluded, a leftover of an interrupted sync, or its stat failed).
+/// Arrays searched by halves, not a dictionary: ten thousand names hashed and stored cost the scan a third of its time.</summary>
+internal sealed class ScannedDirectory(DirectoryHandle handle, byte[][] names)
 {
     public DirectoryHandle Handle { get; } = handle;
 
-    public Dictionary<byte[], FileStatus?> Names { get; } = new(ByteComparer.Instance);
+    public byte[][] Names { get; } = names;
+
+    public FileStatus?[] Statuses { get; } = new FileStatus?[names.Length];
+
+    /// <summary>True when NAME is listed; STATUS is what the scan found of it (null: not looked at).</summary>
+    public bool TryFind(byte[] name, out FileStatus? status)
+    {
+        var at = Array.BinarySearch(Names, name, ByteComparer.Instance);
+        status = at >= 0 ? Statuses[at] : null;
+        return at >= 0;
+    }
 }

@@ -229,7 +229,7 @@ public sealed class TreeSync
         if (!unchanged)
         {
             var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
-            foreach (var name in scanned?.Names.Keys ?? dir.ReadEntries().Select(e => e.Name))
+            foreach (var name in scanned?.Names ?? dir.ReadEntries().Select(e => e.Name))
             {
                 if (!wanted.Contains(name))
                 {
@@ -323,7 +323,7 @@ public sealed class TreeSync
     /// <summary>NAME's status in DIR: as the drift scan found it (SCANNED, its listing of DIR), or from the filesystem.</summary>
     private static bool Stat(DirectoryHandle dir, ScannedDirectory? scanned, byte[] name, out FileStatus status, out int errno)
     {
-        if (scanned is null || (scanned.Names.TryGetValue(name, out var found) && found is null))
+        if (scanned is null || (scanned.TryFind(name, out var found) && found is null))
         {
             return dir.TryStat(name, out status, out errno);
         }
