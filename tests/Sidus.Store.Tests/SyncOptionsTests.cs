@@ -100,6 +100,41 @@ public sealed class SyncOptionsTests : IDisposable
     }
 
     [Fact]
+    public void ScanRunFirst_TheSyncTakesItsFindings_DriftNamedOnce_TargetMadeEqual()
+    {
+        // As an update does: the drift scan runs before the sync (while the manifest comes), the sync uses its
+        // listings and statuses instead of its own.
+        Sync(new CheckoutOptions());
+        File.WriteAllText(Path.Combine(_target, "etc/motd"), "local\n");
+        File.WriteAllText(Path.Combine(_target, "etc/extra"), "mine\n");
+        File.Delete(Path.Combine(_target, "usr/bin/tool"));
+        Directory.CreateDirectory(Path.Combine(_target, "usr/new"));
+        File.WriteAllText(Path.Combine(_target, "usr/new/file"), "x\n");
+        var drift = new List<string>();
+        var last = StateCache.Load(_stateFile)!;
+        using var scan = DriftScan.Run(_target, last, new CheckoutOptions
+        {
+            OnDrift = (kind, path) => drift.Add($"{kind} {System.Text.Encoding.UTF8.GetString(path)}"),
+        });
+        Assert.False(scan.Exact);
+        Assert.Equal(4, scan.Drifted);
+
+        var run = Sync(new CheckoutOptions { Scan = scan, LastState = last });
+        Assert.Empty(run.Drift);
+        Assert.True(run.Result.DriftKnown);
+        Assert.Equal(4, run.Result.Drifted);
+        Assert.Equal(["Added etc/extra", "Added usr/new", "Modified etc/motd", "Removed usr/bin/tool"], drift.Order());
+        Assert.Equal("hello\n", File.ReadAllText(Path.Combine(_target, "etc/motd")));
+        Assert.Equal("v1\n", File.ReadAllText(Path.Combine(_target, "usr/bin/tool")));
+        Assert.False(File.Exists(Path.Combine(_target, "etc/extra")));
+        Assert.False(Directory.Exists(Path.Combine(_target, "usr/new")));
+
+        // The scan's handles stay usable until it is disposed, and the next scan finds the target exactly as left.
+        using var again = DriftScan.Run(_target, StateCache.Load(_stateFile)!, new CheckoutOptions { OnDrift = (_, _) => { } });
+        Assert.True(again.Exact);
+    }
+
+    [Fact]
     public void StayOnFilesystem_AMountInTheTargetIsNeitherEnteredNorDeleted()
     {
         Sync(new CheckoutOptions());
