@@ -121,13 +121,13 @@ public sealed class TreeSync
             StateCache.Invalidate(cachePath);
         }
 
-        // Before anything changes: what the target holds now against what the last sync left (done already, when
-        // the caller ran it while fetching the tree).
-        _scan = _options.Scan ?? (_options.OnDrift is not null && lastSync is not null ? DriftScan.Run(target, lastSync, _options) : null);
-        var root = DirectoryHandle.Open(target);
-        _handles.Add(root);
         try
         {
+            // Before anything changes: what the target holds now against what the last sync left (done already,
+            // when the caller ran it while fetching the tree).
+            _scan = _options.Scan ?? (_options.OnDrift is not null && lastSync is not null ? DriftScan.Run(target, lastSync, _options) : null);
+            var root = DirectoryHandle.Open(target);
+            _handles.Add(root);
             var rootStatus = root.Stat([]);
             _device = rootStatus.Device;
 
