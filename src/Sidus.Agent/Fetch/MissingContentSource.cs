@@ -3,6 +3,7 @@ using Sidus.Store;
 using Sidus.Store.Compression;
 using Sidus.Store.Objects;
 using Sidus.Store.Sync;
+using Sidus.Wire.Contracts;
 
 namespace Sidus.Agent.Fetch;
 
@@ -12,15 +13,18 @@ namespace Sidus.Agent.Fetch;
 /// <see cref="RequestBytes"/>, <see cref="ContentBatchPlan.ParallelBatches"/> in flight, zstd where the server finds
 /// it smaller. Every content is checked against its SHA-256 before it is handed over; one that does not match fails
 /// the update (nothing of it is written). A request cut by the network is asked again, less what was written, up to
-/// <see cref="Attempts"/> times. The first request's worth of the contents an update will most likely want can be
-/// asked for early (<see cref="Prefetch"/>), while the sync still walks the root.
+/// <see cref="Attempts"/> times. The contents an update will most likely want can be asked for early
+/// (<see cref="Prefetch"/>), while the sync still walks the root.
 /// </summary>
-internal sealed class MissingContentSource(HttpClient http, string server, string version, IReadOnlyDictionary<ObjectId, byte[]> paths)
+internal sealed class MissingContentSource(HttpClient http, string server, string version, IReadOnlyList<ManifestEntry> entries)
     : IContentSource, IDisposable
 {
     /// <summary>File data per request: large enough that a request's overhead vanishes, small enough to retry.</summary>
     public const long RequestBytes = 32L << 20;
     public const int Attempts = 4;
+
+    /// <summary>Requests a prefetch makes at most: a bound on what it keeps in memory, frames as sent.</summary>
+    public const int PrefetchRequests = ContentBatchPlan.ParallelBatches;
 
     /// <summary>Contents up to this size are read into pooled buffers; a rare larger one gets its own.</summary>
     private const int PooledLength = 16 << 20;
@@ -28,8 +32,12 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     private readonly CancellationTokenSource _stop = new();
     private long _received;
     private int _requests;
-    private HashSet<ObjectId> _prefetched = [];
-    private Task<Dictionary<ObjectId, Frame>>? _prefetch;
+
+    /// <summary>Each prefetched content: its place in the prefetch and its frame once it came (null: it never will).</summary>
+    private Dictionary<ObjectId, (int Order, TaskCompletionSource<Frame?> Frame)> _arrivals = [];
+    private readonly HashSet<ObjectId> _claimed = [];
+    private Task? _prefetch;
+    private string? _prefetchFailure;
 
     /// <summary>Bytes of the answers' bodies (frames, as sent).</summary>
     public long BytesReceived => Interlocked.Read(ref _received);
@@ -37,27 +45,40 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>
-    /// Starts asking for the first request's worth of LIKELY (contents the update will most probably want: those the
-    /// root's state cache does not show at their paths) and keeps their frames, as sent, until
-    /// <see cref="DeliverAsync"/> asks for them: the transfer overlaps the sync's walk. Nothing is written or trusted
-    /// before then; a content the sync does not want after all is dropped, one the prefetch failed to bring is asked
-    /// for again.
+    /// Starts asking for up to <see cref="PrefetchRequests"/> requests' worth of LIKELY (contents the update will most
+    /// probably want: those the root's state cache does not show at their paths) and keeps their frames, as sent,
+    /// until <see cref="DeliverAsync"/> asks for them: the transfer overlaps the sync's walk, and the writing starts on
+    /// the frames that came while later ones still arrive. Nothing is written or trusted before then; a content the
+    /// sync does not want after all is dropped, one the prefetch failed to bring is asked for again.
     /// </summary>
     public void Prefetch(IReadOnlyList<ContentWant> likely)
     {
-        if (_prefetch is not null || Split(likely).FirstOrDefault() is not { } first)
+        var requests = Split(likely).Take(PrefetchRequests).ToList();
+        if (_prefetch is not null || requests.Count == 0)
         {
             return;
         }
 
-        _prefetched = [.. first.Select(w => w.Content)];
-        _prefetch = Task.Run(() => KeepFramesAsync(first, _stop.Token));
+        _arrivals = requests.SelectMany(r => r).Select((want, order) => (want.Content, order))
+            .ToDictionary(p => p.Content, p => (p.order, new TaskCompletionSource<Frame?>(TaskCreationOptions.RunContinuationsAsynchronously)));
+        _prefetch = Task.WhenAll(requests.Select(request => Task.Run(() => KeepFramesAsync(request, _stop.Token))));
     }
 
     public async ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation)
     {
-        var early = wanted.Where(w => _prefetched.Contains(w.Content)).ToList();
-        var requests = Split(wanted.Where(w => !_prefetched.Contains(w.Content)));
+        var early = new List<ContentWant>();
+        var rest = new List<ContentWant>();
+        lock (_claimed)
+        {
+            // Each prefetched frame is claimed once: its buffer goes back to the pool when it is written.
+            foreach (var want in wanted)
+            {
+                (_arrivals.ContainsKey(want.Content) && _claimed.Add(want.Content) ? early : rest).Add(want);
+            }
+        }
+
+        early.Sort((a, b) => _arrivals[a.Content].Order.CompareTo(_arrivals[b.Content].Order));
+        var requests = Split(rest);
         using var gate = new SemaphoreSlim(ContentBatchPlan.ParallelBatches);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         async Task Guarded(Func<Task> work)
@@ -122,38 +143,46 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         return requests;
     }
 
-    /// <summary>The prefetched frames of EARLY, checked and written; whatever the prefetch did not bring is fetched now.</summary>
+    /// <summary>
+    /// The prefetched frames of EARLY (in the order they were asked for), checked and written as each arrives, on as
+    /// many threads as requests in flight would have used (writing is most of the work); whatever the prefetch did not
+    /// bring is fetched now.
+    /// </summary>
     private async Task DeliverPrefetchedAsync(List<ContentWant> early, ContentWriter write, CancellationToken cancellation)
     {
-        Dictionary<ObjectId, Frame> frames;
-        try
+        var next = -1;
+        var missed = new List<ContentWant>();
+        async Task WriteArrivingAsync()
         {
-            frames = await _prefetch!.WaitAsync(cancellation);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException or UpdateFailedException ||
-                                  (e is OperationCanceledException && !cancellation.IsCancellationRequested))
-        {
-            AgentConsole.Fail($"fetching {early.Count} contents early from {server}: {Reason(e)}; asking for them again");
-            frames = [];
-        }
-
-        // Checked and written on as many threads as requests in flight would have used: writing is most of the work.
-        var ready = early.Where(w => frames.ContainsKey(w.Content)).ToList();
-        var share = (ready.Count + ContentBatchPlan.ParallelBatches - 1) / ContentBatchPlan.ParallelBatches;
-        await Task.WhenAll(ready.Chunk(Math.Max(1, share)).Select(part => Task.Run(() =>
-        {
-            foreach (var want in part)
+            for (int i; (i = Interlocked.Increment(ref next)) < early.Count;)
             {
-                cancellation.ThrowIfCancellationRequested();
-                var frame = frames[want.Content];
-                Deliver(want.Content, frame.Sent, frame.Encoding, want.Length, write);
-            }
-        }, cancellation)));
+                var want = early[i];
+                if (await _arrivals[want.Content].Frame.Task.WaitAsync(cancellation) is not { } frame)
+                {
+                    lock (missed)
+                    {
+                        missed.Add(want);
+                    }
 
-        var left = early.Where(w => !frames.ContainsKey(w.Content)).ToList();
-        if (left.Count > 0)
+                    continue;
+                }
+
+                try
+                {
+                    Deliver(want.Content, frame.Sent.AsMemory(0, frame.Length), frame.Encoding, want.Length, write);
+                }
+                finally
+                {
+                    Return(frame.Sent);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, ContentBatchPlan.ParallelBatches).Select(_ => Task.Run(WriteArrivingAsync, cancellation)));
+        if (missed.Count > 0)
         {
-            await FetchWithRetryAsync(left, write, cancellation);
+            AgentConsole.Fail($"fetching {missed.Count} contents early from {server}: {_prefetchFailure ?? "cut short"}; asking for them again");
+            await FetchWithRetryAsync(missed, write, cancellation);
         }
     }
 
@@ -197,17 +226,41 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         }
     }
 
-    /// <summary>One request's frames kept as sent (compressed), for <see cref="DeliverPrefetchedAsync"/>.</summary>
-    private async Task<Dictionary<ObjectId, Frame>> KeepFramesAsync(List<ContentWant> request, CancellationToken cancellation)
+    /// <summary>One prefetch request's frames kept as sent (compressed), each handed on as it comes.</summary>
+    private async Task KeepFramesAsync(List<ContentWant> request, CancellationToken cancellation)
     {
-        var frames = new Dictionary<ObjectId, Frame>();
-        await ReadFramesAsync(request, cancellation, async (want, encoding, sent, read) =>
+        try
         {
-            var kept = new byte[sent];
-            await read(kept);
-            frames[want.Content] = new Frame(kept, encoding);
-        });
-        return frames;
+            await ReadFramesAsync(request, cancellation, async (want, encoding, sent, read) =>
+            {
+                // Pooled: the delivery returns each buffer once written, and the next frames reuse it.
+                var kept = Rent(sent);
+                try
+                {
+                    await read(kept.AsMemory(0, (int)sent));
+                }
+                catch
+                {
+                    Return(kept);
+                    throw;
+                }
+
+                _arrivals[want.Content].Frame.TrySetResult(new Frame(kept, (int)sent, encoding));
+            });
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException or UpdateFailedException ||
+                                  (e is OperationCanceledException && !_stop.IsCancellationRequested))
+        {
+            _prefetchFailure = Reason(e);
+        }
+        finally
+        {
+            // What did not come is asked for again by the delivery.
+            foreach (var want in request)
+            {
+                _arrivals[want.Content].Frame.TrySetResult(null);
+            }
+        }
     }
 
     /// <summary>
@@ -325,10 +378,12 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     /// <summary>The message and what caused it ("An error occurred while sending the request" alone says nothing).</summary>
     private static string Reason(Exception e) => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
 
-    private string Where(ObjectId id) => paths.TryGetValue(id, out var path) ? "/" + LinuxException.Printable(path) : id.ToString();
+    /// <summary>A path of content ID, for a message (a rare error: the manifest is searched).</summary>
+    private string Where(ObjectId id) =>
+        entries.FirstOrDefault(e => e.Content is { } c && ObjectId.Read(c) == id) is { } entry ? "/" + LinuxException.Printable(entry.Path) : id.ToString();
 
     /// <summary>A content's frame as the server sent it: zstd or raw, not yet checked.</summary>
-    private sealed record Frame(byte[] Sent, byte Encoding);
+    private sealed record Frame(byte[] Sent, int Length, byte Encoding);
 }
 
 /// <summary>An update cannot go on: the message says why, for the person or script that ran it.</summary>

@@ -147,26 +147,18 @@ internal static class NodeUpdater
 
         var (manifest, manifestHash) = await ManifestAsync(http, server, target.Id, cancellation);
         var entries = ManifestReader.Parse(manifest);
-        var tree = new ManifestTree(ObjectId.Parse(target.Id), manifestHash, entries);
-        var paths = new Dictionary<ObjectId, byte[]>();
-        foreach (var entry in entries.Where(e => e.Content is not null))
-        {
-            paths.TryAdd(ObjectId.Read(entry.Content!), entry.Path);
-        }
-
+        using var content = new MissingContentSource(http, server, target.Id, entries);
         if (!options.DryRun)
         {
+            // Asked for first, before the manifest's tree is built: the transfer starts as soon as it can.
+            content.Prefetch(LikelyWanted(entries, lastState, excludes));
+
             // Made before the sync, not by its end: a directory made in /var/lib afterwards would move its mtime,
             // and every next update would find /var/lib changed.
             Directory.CreateDirectory(Under(root, InstalledNode.StateDirectory));
         }
 
-        using var content = new MissingContentSource(http, server, target.Id, paths);
-        if (!options.DryRun)
-        {
-            content.Prefetch(LikelyWanted(entries, lastState, excludes));
-        }
-
+        var tree = new ManifestTree(ObjectId.Parse(target.Id), manifestHash, entries);
         var scan = await scanning;
         var reboot = new SortedSet<string>(StringComparer.Ordinal);
         var kernelChanged = false;

@@ -1,5 +1,6 @@
 using System.Net;
 using Sidus.Agent.Fetch;
+using Sidus.Linux;
 using Sidus.Store.Objects;
 using Sidus.Store.Sync;
 using Sidus.Testing;
@@ -39,7 +40,8 @@ public sealed class HostileContentsAnswerTests : IDisposable
     {
         using var http = new HttpClient();
         var version = new string('a', 64);
-        using var source = new MissingContentSource(http, _url, version, new Dictionary<ObjectId, byte[]> { [ObjectId.Read(Content)] = "etc/motd"u8.ToArray() });
+        using var source = new MissingContentSource(http, _url, version,
+            [new ManifestEntry { Kind = FileKind.Regular, Path = "etc/motd"u8.ToArray(), Size = 10, Content = Content }]);
         var written = 0;
         var e = await Assert.ThrowsAsync<UpdateFailedException>(async () =>
             await source.DeliverAsync([new ContentWant(ObjectId.Read(Content), 10)], (_, _) => written++, CancellationToken.None));
