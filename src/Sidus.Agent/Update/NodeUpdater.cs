@@ -108,6 +108,8 @@ internal static class NodeUpdater
         var excludes = new SyncExcludes([.. previous is null ? InstalledNode.AlwaysKept : UpdateExcludes.Paths, .. overrides, .. options.Excludes]);
         Say(options, $"updating {root} to {target.Ref} ({target.Id[..12]}) from {server}" + (previous is null ? "" : $"; it holds {previous.Ref}"));
 
+        // A new version's manifest is asked for at once: it comes while the state cache loads.
+        var manifest = previous?.Id == target.Id ? null : ManifestAsync(http, server, target.Id, cancellation);
         var excludesText = string.Join('\n', excludes.Paths.Order(StringComparer.Ordinal)) + "\n";
         var stateFile = Under(root, InstalledNode.StateCacheFile);
         var lastState = StateCache.Load(stateFile);
@@ -123,7 +125,7 @@ internal static class NodeUpdater
         }), cancellation);
         try
         {
-            return await SyncAsync(http, server, options, root, previous, target, excludes, excludesText, lastState, scanning, drift, start, cancellation);
+            return await SyncAsync(http, server, options, root, previous, target, manifest, excludes, excludesText, lastState, scanning, drift, start, cancellation);
         }
         finally
         {
@@ -132,8 +134,8 @@ internal static class NodeUpdater
     }
 
     private static async Task<NodeUpdateResult> SyncAsync(HttpClient http, string server, UpdateOptions options, string root, NodeVersion? previous,
-        NodeVersion target, SyncExcludes excludes, string excludesText, StateCache? lastState, Task<DriftScan?> scanning, List<DriftItem> drift,
-        long start, CancellationToken cancellation)
+        NodeVersion target, Task<(byte[] Manifest, byte[] Hash)>? manifestFetch, SyncExcludes excludes, string excludesText, StateCache? lastState,
+        Task<DriftScan?> scanning, List<DriftItem> drift, long start, CancellationToken cancellation)
     {
         if (previous?.Id == target.Id && Settled(root, target, excludesText, await scanning) is { } unchanged)
         {
@@ -145,7 +147,7 @@ internal static class NodeUpdater
             };
         }
 
-        var (manifest, manifestHash) = await ManifestAsync(http, server, target.Id, cancellation);
+        var (manifest, manifestHash) = await (manifestFetch ?? ManifestAsync(http, server, target.Id, cancellation));
         var entries = ManifestReader.Parse(manifest);
         using var content = new MissingContentSource(http, server, target.Id, entries);
         if (!options.DryRun)
