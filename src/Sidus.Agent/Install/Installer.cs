@@ -378,22 +378,27 @@ internal static class Installer
                 continue;
             }
 
-            var at = m.Path == "/" ? Target : Target + m.Path;
-            Directory.CreateDirectory(at);
-            try
-            {
-                // vfat: "quiet" makes the owner and mode the sync sets on its root succeed silently (FAT has neither).
-                Mounts.Mount(devices[f.Volume], at, f.FsType, 0, f.FsType == "vfat" ? "quiet,umask=0077" : null);
-            }
-            catch (LinuxException e)
-            {
-                throw new InstallException($"mounting {devices[f.Volume]} ({f.FsType}) on {m.Path} failed: {e.Message}");
-            }
-
+            MountNew(devices[f.Volume], f.FsType, m.Path);
             mounted.Add($"{devices[f.Volume]} on {m.Path}");
         }
 
         return mounted;
+    }
+
+    /// <summary>Mounts a filesystem the install made (DEVICE, of FSTYPE) on PATH of the new system, under <see cref="Target"/>.</summary>
+    private static void MountNew(string device, string fsType, string path)
+    {
+        var at = path == "/" ? Target : Target + path;
+        Directory.CreateDirectory(at);
+        try
+        {
+            // vfat: "quiet" makes the owner and mode the sync sets on its root succeed silently (FAT has neither).
+            Mounts.Mount(device, at, fsType, 0, fsType == "vfat" ? "quiet,umask=0077" : null);
+        }
+        catch (LinuxException e)
+        {
+            throw new InstallException($"mounting {device} ({fsType}) on {path} failed: {e.Message}");
+        }
     }
 
     /// <summary>Each filesystem's UUID (by format id; "" when blkid finds none), read once for fstab and GRUB.</summary>
@@ -563,8 +568,7 @@ internal static class Installer
         var directory = mountedAt ?? "/tmp/sidus-esp";
         if (mountedAt is null)
         {
-            Directory.CreateDirectory(Target + directory);
-            Mounts.Mount(device, Target + directory, "vfat", 0, "quiet,umask=0077");
+            MountNew(device, "vfat", directory);
         }
 
         try
