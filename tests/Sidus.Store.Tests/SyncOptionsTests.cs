@@ -159,4 +159,32 @@ public sealed class SyncOptionsTests : IDisposable
             Shell.Run("umount", extra);
         }
     }
+
+    /// <summary>Hands each content over as a lazy sequence that fails after its first piece (a source that finds the
+    /// data wrong only at its end, as the agent's streamed large contents do).</summary>
+    private sealed class FailingAfterFirstPiece(IContentSource inner) : IContentSource
+    {
+        public ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation) =>
+            inner.DeliverAsync(wanted, (content, data) => write(content, FirstPieceThenFail(data)), cancellation);
+
+        private static IEnumerable<ReadOnlyMemory<byte>> FirstPieceThenFail(IEnumerable<ReadOnlyMemory<byte>> data)
+        {
+            yield return data.First();
+            throw new InvalidDataException("wrong data, found at its end");
+        }
+    }
+
+    [Fact]
+    public void SourceFailsInsideAContent_NoFileAndNoTemporaryLeft()
+    {
+        var version = _store.Repository.Resolve("img").Id;
+        var source = new StoreSource(_store.Repository, version);
+        var sync = new TreeSync(source, new FailingAfterFirstPiece(source), new CheckoutOptions { StateFile = _stateFile }, cacheDirectory: null);
+
+        var e = Assert.Throws<InvalidDataException>(() => sync.Run(_target, CancellationToken.None));
+        Assert.Equal("wrong data, found at its end", e.Message);
+        var left = Directory.EnumerateFiles(_target, "*", SearchOption.AllDirectories).ToList();
+        Assert.Empty(left);
+        Assert.True(Directory.Exists(Path.Combine(_target, "etc")), "the walk had not made the directories: the test proves nothing");
+    }
 }

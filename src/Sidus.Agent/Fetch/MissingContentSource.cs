@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Sidus.Store;
 using Sidus.Store.Compression;
 using Sidus.Store.Objects;
@@ -28,6 +29,9 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
 
     /// <summary>Contents up to this size are read into pooled buffers; a rare larger one gets its own.</summary>
     private const int PooledLength = 16 << 20;
+
+    /// <summary>Compressed contents above this size are decompressed, checked and written in pieces of it.</summary>
+    private const int PieceLength = 1 << 20;
 
     private readonly CancellationTokenSource _stop = new();
     private long _received;
@@ -327,6 +331,12 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     /// <summary>A content's frame as sent, decompressed and checked against its id, then handed to WRITE.</summary>
     private void Deliver(ObjectId id, ReadOnlyMemory<byte> sent, byte encoding, long length, ContentWriter write)
     {
+        if (encoding == ContentsFrame.Zstd && length > PieceLength)
+        {
+            write(id, Pieces(id, sent, length));
+            return;
+        }
+
         var decompressed = encoding == ContentsFrame.Zstd ? Rent(length) : null;
         try
         {
@@ -361,6 +371,63 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
             {
                 Return(decompressed);
             }
+        }
+    }
+
+    /// <summary>
+    /// A large content's zstd frame decompressed and hashed a piece at a time, through one reused buffer: a buffer of
+    /// its whole size would be fresh memory each time (an install's large files made half of its page faults). The
+    /// check comes at the end, so the writer takes the pieces into its temporary files and, when the enumeration
+    /// throws, removes them: nothing of a wrong content reaches its path. Each piece is valid until the next is taken.
+    /// </summary>
+    private IEnumerable<ReadOnlyMemory<byte>> Pieces(ObjectId id, ReadOnlyMemory<byte> sent, long length)
+    {
+        var piece = ArrayPool<byte>.Shared.Rent(PieceLength);
+        try
+        {
+            using var input = MemoryMarshal.TryGetArray(sent, out var array)
+                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+                : new MemoryStream(sent.ToArray(), writable: false);
+            using var zstd = new ZstdDecompressStream(input, $"content {id}");
+            using var hash = ObjectId.StartHash();
+            long total = 0;
+            while (Decompressed(zstd, piece, id) is var n and > 0)
+            {
+                total += n;
+                if (total > length)
+                {
+                    throw new CorruptContentException($"the data of {Where(id)} is corrupt on the server: it decompresses to more than its {length} bytes; nothing of it was written");
+                }
+
+                hash.Append(piece.AsSpan(0, n));
+                yield return piece.AsMemory(0, n);
+            }
+
+            if (total != length)
+            {
+                throw new CorruptContentException($"the data of {Where(id)} is corrupt on the server: it decompresses to {total} of its {length} bytes; nothing of it was written");
+            }
+
+            if (hash.Finish() is var actual && actual != id)
+            {
+                throw new CorruptContentException($"the data of {Where(id)} is corrupt on the server: content {id} hashes to {actual}; nothing of it was written");
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(piece);
+        }
+    }
+
+    private int Decompressed(ZstdDecompressStream zstd, byte[] piece, ObjectId id)
+    {
+        try
+        {
+            return zstd.Read(piece);
+        }
+        catch (StoreException e)
+        {
+            throw new CorruptContentException($"the data of {Where(id)} does not decompress: {e.Message}");
         }
     }
 
