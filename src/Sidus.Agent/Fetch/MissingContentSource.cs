@@ -24,8 +24,11 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     public const long RequestBytes = 32L << 20;
     public const int Attempts = 4;
 
-    /// <summary>Requests a prefetch makes at most: a bound on what it keeps in memory, frames as sent.</summary>
-    public const int PrefetchRequests = ContentBatchPlan.ParallelBatches;
+    /// <summary>
+    /// Requests a prefetch makes at most: a bound on what it keeps in memory, frames as sent. One: three made an
+    /// install fault in 6k more fresh pages (the frames held) and gained nothing on an update.
+    /// </summary>
+    public const int PrefetchRequests = 1;
 
     /// <summary>Contents up to this size are read into pooled buffers; a rare larger one gets its own.</summary>
     private const int PooledLength = 16 << 20;
