@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using Sidus.Store;
 using Sidus.Store.Compression;
 using Sidus.Store.Objects;
@@ -12,9 +11,9 @@ namespace Sidus.Agent.Fetch;
 /// File data from the server for an update: only the contents the sync found missing, asked for by id
 /// (<see cref="ContentsRequest"/>, POST <see cref="ContentRoutes.Contents"/>) in requests of up to
 /// <see cref="RequestBytes"/>, <see cref="ContentBatchPlan.ParallelBatches"/> in flight, zstd where the server finds
-/// it smaller. Every content is checked against its SHA-256 before it is handed over; one that does not match fails
-/// the update (nothing of it is written). A request cut by the network is asked again, less what was written, up to
-/// <see cref="Attempts"/> times. The contents an update will most likely want can be asked for early
+/// it smaller. Every content is checked against its SHA-256 (a large one in pieces as they are written, before the
+/// rename); one that does not match fails the update, and nothing of it reaches its path. A request cut by the
+/// network is asked again, less what was written, up to <see cref="Attempts"/> times. The contents an update will most likely want can be asked for early
 /// (<see cref="Prefetch"/>), while the sync still walks the root.
 /// </summary>
 internal sealed class MissingContentSource(HttpClient http, string server, string version, IReadOnlyList<ManifestEntry> entries)
@@ -68,7 +67,8 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
 
         _arrivals = requests.SelectMany(r => r).Select((want, order) => (want.Content, order))
             .ToDictionary(p => p.Content, p => (p.order, new TaskCompletionSource<Frame?>(TaskCreationOptions.RunContinuationsAsynchronously)));
-        _prefetch = Task.WhenAll(requests.Select(request => Task.Run(() => KeepFramesAsync(request, _stop.Token))));
+        var stop = _stop.Token;
+        _prefetch = Task.WhenAll(requests.Select(request => Task.Run(() => KeepFramesAsync(request, stop))));
     }
 
     public async ValueTask DeliverAsync(IReadOnlyList<ContentWant> wanted, ContentWriter write, CancellationToken cancellation)
@@ -124,9 +124,17 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
 
     public void Dispose()
     {
-        // A prefetch the update never used (it failed first) stops with it.
+        // A prefetch the update never used (it failed first) stops with it, and the frames nobody wanted go back to
+        // the pool.
         _stop.Cancel();
         _stop.Dispose();
+        foreach (var (_, arrival) in _arrivals)
+        {
+            if (arrival.Frame.Task is { IsCompletedSuccessfully: true, Result: { } frame })
+            {
+                frame.Release();
+            }
+        }
     }
 
     /// <summary>Requests of up to <see cref="RequestBytes"/> and <see cref="ContentsRequest.MaxIds"/> contents, in order.</summary>
@@ -159,33 +167,45 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
     {
         var next = -1;
         var missed = new List<ContentWant>();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         async Task WriteArrivingAsync()
         {
-            for (int i; (i = Interlocked.Increment(ref next)) < early.Count;)
+            try
             {
-                var want = early[i];
-                if (await _arrivals[want.Content].Frame.Task.WaitAsync(cancellation) is not { } frame)
+                for (int i; (i = Interlocked.Increment(ref next)) < early.Count;)
                 {
-                    lock (missed)
+                    var want = early[i];
+                    if (await _arrivals[want.Content].Frame.Task.WaitAsync(failed.Token) is not { } frame)
                     {
-                        missed.Add(want);
+                        lock (missed)
+                        {
+                            missed.Add(want);
+                        }
+
+                        continue;
                     }
 
-                    continue;
+                    try
+                    {
+                        // A frame that came before the update failed or was cancelled is not written after it.
+                        failed.Token.ThrowIfCancellationRequested();
+                        Deliver(want.Content, frame.Sent.AsMemory(0, frame.Length), frame.Encoding, want.Length, write);
+                    }
+                    finally
+                    {
+                        frame.Release();
+                    }
                 }
-
-                try
-                {
-                    Deliver(want.Content, frame.Sent.AsMemory(0, frame.Length), frame.Encoding, want.Length, write);
-                }
-                finally
-                {
-                    Return(frame.Sent);
-                }
+            }
+            catch
+            {
+                // One writer failing stops the others: the update has failed.
+                await failed.CancelAsync();
+                throw;
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, ContentBatchPlan.ParallelBatches).Select(_ => Task.Run(WriteArrivingAsync, cancellation)));
+        await Task.WhenAll(Enumerable.Range(0, ContentBatchPlan.ParallelBatches).Select(_ => Task.Run(WriteArrivingAsync, failed.Token)));
         if (missed.Count > 0)
         {
             AgentConsole.Fail($"fetching {missed.Count} contents early from {server}: {_prefetchFailure ?? "cut short"}; asking for them again");
@@ -252,13 +272,20 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
                     throw;
                 }
 
-                _arrivals[want.Content].Frame.TrySetResult(new Frame(kept, (int)sent, encoding));
+                if (!_arrivals[want.Content].Frame.TrySetResult(new Frame(kept, (int)sent, encoding)))
+                {
+                    Return(kept);
+                }
             });
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException or UpdateFailedException ||
-                                  (e is OperationCanceledException && !_stop.IsCancellationRequested))
+        catch (Exception e) when (!cancellation.IsCancellationRequested)
         {
+            // Whatever failed, the delivery asks for the rest again and says why the prefetch stopped.
             _prefetchFailure = Reason(e);
+        }
+        catch (OperationCanceledException)
+        {
+            // The update ended first (Dispose).
         }
         finally
         {
@@ -388,10 +415,7 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         var piece = ArrayPool<byte>.Shared.Rent(PieceLength);
         try
         {
-            using var input = MemoryMarshal.TryGetArray(sent, out var array)
-                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
-                : new MemoryStream(sent.ToArray(), writable: false);
-            using var zstd = new ZstdDecompressStream(input, $"content {id}");
+            using var zstd = new ZstdDecompressStream(sent, $"content {id}");
             using var hash = ObjectId.StartHash();
             long total = 0;
             while (Decompressed(zstd, piece, id) is var n and > 0)
@@ -453,7 +477,23 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         entries.FirstOrDefault(e => e.Content is { } c && ObjectId.Read(c) == id) is { } entry ? "/" + LinuxException.Printable(entry.Path) : id.ToString();
 
     /// <summary>A content's frame as the server sent it: zstd or raw, not yet checked.</summary>
-    private sealed record Frame(byte[] Sent, int Length, byte Encoding);
+    private sealed class Frame(byte[] sent, int length, byte encoding)
+    {
+        private int _released;
+
+        public byte[] Sent { get; } = sent;
+        public int Length { get; } = length;
+        public byte Encoding { get; } = encoding;
+
+        /// <summary>Gives the buffer back to the pool, once: after its delivery, or at Dispose when nobody took it.</summary>
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Return(Sent);
+            }
+        }
+    }
 }
 
 /// <summary>An update cannot go on: the message says why, for the person or script that ran it.</summary>

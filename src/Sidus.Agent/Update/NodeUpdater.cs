@@ -112,7 +112,18 @@ internal static class NodeUpdater
         var manifest = previous?.Id == target.Id ? null : ManifestAsync(http, server, target.Id, cancellation);
         var excludesText = string.Join('\n', excludes.Paths.Order(StringComparer.Ordinal)) + "\n";
         var stateFile = Under(root, InstalledNode.StateCacheFile);
-        var lastState = StateCache.Load(stateFile);
+        StateCache? lastState;
+        try
+        {
+            lastState = StateCache.Load(stateFile);
+        }
+        catch when (manifest is not null)
+        {
+            // The manifest's request is not waited for any more: its failure, if any, is not this one.
+            _ = manifest.ContinueWith(t => t.Exception, TaskScheduler.Default);
+            throw;
+        }
+
         var drift = new List<DriftItem>();
         // The drift scan needs no manifest: it walks the root while the manifest comes, and the sync takes its
         // findings (each directory listed and each name stat-ed once in all).

@@ -11,9 +11,10 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
     private const string Lib = "libzstd.so.1";
     private const int InputBufferLength = 128 * 1024;
 
-    private readonly Stream _input;
+    private readonly Stream? _input;
     private readonly string _label;
-    private readonly byte[] _in = new byte[InputBufferLength];
+    private readonly byte[]? _in;
+    private ReadOnlyMemory<byte> _window;
     private nint _dctx;
     private int _inLength;
     private int _inPosition;
@@ -21,8 +22,23 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
     private bool _frameOpen;
 
     public ZstdDecompressStream(Stream input, string label)
+        : this(label)
     {
         _input = input;
+        _in = new byte[InputBufferLength];
+    }
+
+    /// <summary>Decompresses INPUT, all of it in memory already: read in place, not copied.</summary>
+    public ZstdDecompressStream(ReadOnlyMemory<byte> input, string label)
+        : this(label)
+    {
+        _window = input;
+        _inLength = input.Length;
+        _inputEnded = true;
+    }
+
+    private ZstdDecompressStream(string label)
+    {
         _label = label;
         _dctx = ZSTD_createDCtx();
         if (_dctx == 0)
@@ -43,7 +59,8 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
         {
             if (_inPosition == _inLength && !_inputEnded)
             {
-                _inLength = _input.Read(_in, 0, _in.Length);
+                _inLength = _input!.Read(_in!, 0, _in!.Length);
+                _window = _in.AsMemory(0, _inLength);
                 _inPosition = 0;
                 _inputEnded = _inLength == 0;
             }
@@ -55,7 +72,7 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
 
             nuint hint;
             int produced;
-            fixed (byte* inPtr = _in)
+            fixed (byte* inPtr = _window.Span)
             fixed (byte* outPtr = buffer)
             {
                 var input = new Buffer { Data = inPtr, Size = (nuint)_inLength, Position = (nuint)_inPosition };

@@ -5,8 +5,9 @@ public readonly record struct ContentWant(ObjectId Content, long Length);
 
 /// <summary>
 /// Receives one content's data, in order, for the files that hold it. It may be called from several threads at once
-/// (for different contents). If the data turns out wrong on the way, the source throws from the enumeration and the
-/// sync removes what it had written for it.
+/// (for different contents). Each piece of the data is valid only until the next is taken (a source may reuse one
+/// buffer), and all of it only until the writer returns. If the data turns out wrong on the way, the source throws
+/// from the enumeration and the sync removes what it had written for it.
 /// </summary>
 public delegate void ContentWriter(ObjectId content, IEnumerable<ReadOnlyMemory<byte>> data);
 
