@@ -17,6 +17,13 @@ namespace Sidus.Agent.Update;
 /// </summary>
 internal static class NodeUpdater
 {
+    /// <summary>
+    /// The root's filesystem is flushed in the background after each this many bytes written: the disk works while
+    /// the agent decompresses and checks, and the flush before the version file is claimed finds little left (an
+    /// install of 390 MiB: 0.36 s of final flush became 0.05 s, 1.65 s -> 1.45 s in all; bench/RESULTS.md).
+    /// </summary>
+    private const long FlushEvery = 64L << 20;
+
     public static async Task<NodeUpdateResult> RunAsync(UpdateOptions options, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -187,6 +194,7 @@ internal static class NodeUpdater
             StateFile = Under(root, InstalledNode.StateCacheFile),
             LastState = lastState,
             Scan = scan,
+            FlushEvery = FlushEvery,
             OnChange = (action, path) =>
             {
                 if (action != SyncAction.Metadata && NodeUpdateResult.RebootPaths.FirstOrDefault(r => path.AsSpan().StartsWith(Encoding.UTF8.GetBytes(r.Prefix))) is { Why: { } why } hit)

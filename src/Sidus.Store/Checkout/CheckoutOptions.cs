@@ -83,6 +83,13 @@ public sealed record CheckoutOptions
     /// <summary>What <see cref="StateFile"/> holds, when the caller has read it already (the update's early request
     /// does): not read a second time. Null: read here.</summary>
     public StateCache? LastState { get; init; }
+
+    /// <summary>
+    /// When above zero, the target's filesystem is flushed (syncfs) in the background each time this many more bytes
+    /// were written, so that the disk writes while the sync still decompresses and checks, and the caller's final
+    /// flush finds little left. A write-back error it meets fails the sync. Zero: the sync flushes nothing.
+    /// </summary>
+    public long FlushEvery { get; init; }
 }
 
 public sealed record CheckoutResult(long Created, long Updated, long Deleted, long Unchanged, long BytesWritten)

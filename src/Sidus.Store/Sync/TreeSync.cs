@@ -43,6 +43,9 @@ public sealed class TreeSync
     private readonly Dictionary<ObjectId, List<WriteJob>> _byContent = [];
     private StateCache? _oldCache;
     private StateCache? _newCache;
+    private readonly Lock _flushLock = new();
+    private long _nextFlush;
+    private Task? _flush;
     private long _created, _updated, _deleted, _unchanged, _bytes, _totalBytes, _done;
 
     /// <summary>A sync of TREE with data from CONTENT; CACHEDIRECTORY keeps the state caches (null: none kept or used).</summary>
@@ -115,6 +118,7 @@ public sealed class TreeSync
         var cachePath = _options.StateFile ?? (_cacheDirectory is null ? null : StateCache.PathFor(_cacheDirectory, target));
         var lastSync = cachePath is null ? null : _options.LastState ?? StateCache.Load(cachePath);
         _oldCache = _options.Checksum ? null : lastSync;
+        _nextFlush = _options.FlushEvery;
         _newCache = cachePath is null ? null : StateCache.Empty(_tree.Version);
         if (!_options.DryRun && cachePath is not null)
         {
@@ -160,10 +164,13 @@ public sealed class TreeSync
                 {
                     _newCache!.Save(cachePath);
                 }
+
+                AwaitFlush(report: true);
             }
         }
         finally
         {
+            AwaitFlush(report: false);
             foreach (var handle in _handles)
             {
                 handle.Dispose();
@@ -545,7 +552,7 @@ public sealed class TreeSync
                     }
                 }
 
-                Interlocked.Add(ref _bytes, (long)piece.Length * temps.Count);
+                FlushAhead(Interlocked.Add(ref _bytes, (long)piece.Length * temps.Count));
             }
 
             foreach (var (job, _, file, _) in temps)
@@ -779,6 +786,59 @@ public sealed class TreeSync
             {
                 CountTree(entry.Tree, path);
             }
+        }
+    }
+
+    /// <summary>
+    /// Starts a background flush of the target's filesystem once <see cref="CheckoutOptions.FlushEvery"/> more bytes
+    /// were written since the last one began (one at a time). Without it the kernel writes nothing back until the
+    /// caller's final flush (its threshold is a tenth of the memory): an install of 390 MiB then waited 0.36 s for
+    /// its disk at the end, where the writes could have run beside the decompression.
+    /// </summary>
+    private void FlushAhead(long written)
+    {
+        if (_options.FlushEvery <= 0 || written < Interlocked.Read(ref _nextFlush))
+        {
+            return;
+        }
+
+        lock (_flushLock)
+        {
+            // One at a time; a failed one is kept for the end of the sync to report (syncfs tells an error once).
+            if (written < _nextFlush || _flush is { IsCompletedSuccessfully: false })
+            {
+                return;
+            }
+
+            _nextFlush = written + _options.FlushEvery;
+            _flush = Task.Run(_handles[0].SyncFilesystem);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the last background flush, which uses the root's handle: its write-back error fails the sync when
+    /// REPORT (the sync went well so far), and is not news after another failure.
+    /// </summary>
+    private void AwaitFlush(bool report)
+    {
+        Task? flush;
+        lock (_flushLock)
+        {
+            flush = _flush;
+        }
+
+        if (flush is null)
+        {
+            return;
+        }
+
+        if (report)
+        {
+            flush.GetAwaiter().GetResult();
+        }
+        else
+        {
+            ((IAsyncResult)flush).AsyncWaitHandle.WaitOne();
         }
     }
 
