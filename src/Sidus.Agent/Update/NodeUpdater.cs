@@ -24,6 +24,10 @@ internal static class NodeUpdater
     /// </summary>
     private const long FlushEvery = 64L << 20;
 
+    /// <summary><see cref="NodeUpdateResult.RebootPaths"/> as bytes, made once: a path is compared, never encoded.</summary>
+    private static readonly (byte[] Prefix, string Why, bool Kernel)[] RebootPrefixes =
+        [.. NodeUpdateResult.RebootPaths.Select(r => (Encoding.UTF8.GetBytes(r.Prefix), r.Why, r.Prefix == "boot/vmlinuz"))];
+
     public static async Task<NodeUpdateResult> RunAsync(UpdateOptions options, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -197,16 +201,20 @@ internal static class NodeUpdater
             FlushEvery = FlushEvery,
             OnChange = (action, path) =>
             {
-                if (action != SyncAction.Metadata && NodeUpdateResult.RebootPaths.FirstOrDefault(r => path.AsSpan().StartsWith(Encoding.UTF8.GetBytes(r.Prefix))) is { Why: { } why } hit)
+                if (action != SyncAction.Metadata && RebootReason(path) is var (why, kernel))
                 {
                     lock (reboot)
                     {
                         reboot.Add(why);
-                        kernelChanged |= hit.Prefix == "boot/vmlinuz";
+                        kernelChanged |= kernel;
                     }
                 }
 
-                options.OnChange?.Invoke(action, "/" + LinuxException.Printable(path));
+                // Called for each of an install's 12,000 paths: nothing allocated unless someone listens.
+                if (options.OnChange is { } onChange)
+                {
+                    onChange(action, "/" + LinuxException.Printable(path));
+                }
             },
             Progress = progress,
             OnXattrRefused = name => { lock (refused) { refused.Add(Encoding.UTF8.GetString(name)); } },
@@ -280,6 +288,20 @@ internal static class NodeUpdater
     }
 
     /// <summary>Disposes the drift scan once it is done; a scan that failed has said so where it was awaited.</summary>
+    /// <summary>Why a change of PATH needs a reboot, and whether it is the kernel's; null when it needs none.</summary>
+    private static (string Why, bool Kernel)? RebootReason(byte[] path)
+    {
+        foreach (var (prefix, why, kernel) in RebootPrefixes)
+        {
+            if (path.AsSpan().StartsWith(prefix))
+            {
+                return (why, kernel);
+            }
+        }
+
+        return null;
+    }
+
     private static async Task DisposeAsync(Task<DriftScan?> scanning)
     {
         try

@@ -139,7 +139,7 @@ public sealed class TreeSync
             {
                 NoXattrs = KnownWithoutXattrs([], rootStatus),
             };
-            SyncDirectory(root, rootEntry.Tree, [], rootJob.Unchanged, cancellation);
+            SyncDirectory(root, rootEntry.Tree, [], rootJob.Unchanged, created: false, cancellation);
             CheckExisting(cancellation);
             if (!_options.DryRun)
             {
@@ -228,12 +228,14 @@ public sealed class TreeSync
         _newCache?.Add(job.Path, status, _partial.Contains(job.Handle) ? ObjectId.Zero : job.Entry.Tree, null, job.Entry.Xattrs.Count > 0);
     }
 
-    private void SyncDirectory(DirectoryHandle dir, ObjectId treeId, byte[] relative, bool unchanged, CancellationToken cancellation)
+    private void SyncDirectory(DirectoryHandle dir, ObjectId treeId, byte[] relative, bool unchanged, bool created, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         var desired = _tree.ReadTree(treeId);
-        var scanned = _scan?.Listing(relative);
-        if (!unchanged)
+        // A directory this walk made holds nothing yet: neither listed nor any of its names stat-ed (an install
+        // saves a stat per file).
+        var scanned = created ? new ScannedDirectory(dir, []) : _scan?.Listing(relative);
+        if (!unchanged && !created)
         {
             var wanted = new HashSet<byte[]>(desired.Select(e => e.Name), ByteComparer.Instance);
             foreach (var name in scanned?.Names ?? dir.ReadEntries().Select(e => e.Name))
@@ -365,7 +367,7 @@ public sealed class TreeSync
         var child = existing is not null && _scan?.Listing(path) is { } scanned ? scanned.Handle : OpenKept(dir, entry.Name);
         var status = existing ?? child.Stat([]);
         var unchanged = existing is not null && UnchangedDirectory(path, status, entry);
-        SyncDirectory(child, entry.Tree, path, unchanged, cancellation);
+        SyncDirectory(child, entry.Tree, path, unchanged, created: existing is null, cancellation);
         if (!_options.DryRun)
         {
             _directories.Add(new DirectoryJob(child, entry, path, status, unchanged)
