@@ -504,11 +504,12 @@ public sealed class TreeSync
     private async ValueTask WriteNewAsync(CancellationToken cancellation)
     {
         var wanted = new List<ContentWant>();
+        var empty = new List<WriteJob>();
         foreach (var job in _toWrite)
         {
             if (job.Entry.DataLength == 0)
             {
-                WriteFiles([job], []);
+                empty.Add(job);
             }
             else if (_byContent.TryGetValue(job.Entry.Content, out var same))
             {
@@ -523,7 +524,24 @@ public sealed class TreeSync
 
         // The stage starts here: the first report marks when bytes began to move, so the rate shown is right.
         _options.Progress?.Report(new TransferProgress("writing files", Interlocked.Read(ref _done), _writes.Count, Interlocked.Read(ref _bytes), _totalBytes));
-        await _content.DeliverAsync(wanted, (content, data) => WriteFiles(_byContent[content], data), cancellation);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var delivering = _content.DeliverAsync(wanted, (content, data) => WriteFiles(_byContent[content], data), stop.Token).AsTask();
+        try
+        {
+            // Files without data need no content: written while the first contents come (an image has hundreds).
+            foreach (var job in empty)
+            {
+                WriteFiles([job], []);
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            await delivering.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            throw;
+        }
+
+        await delivering;
         _options.Progress?.Report(new TransferProgress("writing files", _writes.Count, _writes.Count, _bytes, _totalBytes));
     }
 
