@@ -29,7 +29,8 @@ public sealed class WalkerProcess : ICaptureChannel, IDisposable
     /// <summary>Milliseconds since the walker last sent anything.</summary>
     public long IdleMilliseconds => Environment.TickCount64 - Interlocked.Read(ref _lastActivity);
 
-    public static WalkerProcess Start(string file, IEnumerable<string> arguments)
+    /// <summary>Runs FILE with ARGUMENTS, and ENVIRONMENT's variables set (null values removed) over this process's.</summary>
+    public static WalkerProcess Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -41,6 +42,11 @@ public sealed class WalkerProcess : ICaptureChannel, IDisposable
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
         }
 
         try
