@@ -176,7 +176,7 @@ public sealed class FormatTests
 
     private static HashSet<ObjectId> ChunkIds(byte[] data)
     {
-        var chunker = new Chunker(new MemoryStream(data));
+        using var chunker = new Chunker(new MemoryStream(data));
         var ids = new HashSet<ObjectId>();
         for (var c = chunker.Next(); !c.IsEmpty; c = chunker.Next())
         {

@@ -86,7 +86,10 @@ public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireL
 /// </summary>
 public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
 {
+    // Both reused from block to block (a block is handed out whole before the next is read): a fresh pair for each
+    // block was fresh memory to fault in for every byte of a capture.
     private byte[] _block = [];
+    private byte[] _stored = [];
     private int _position;
     private int _length;
 
@@ -124,7 +127,7 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
             throw new CaptureRefusedException($"the walker sent a malformed block (kind {kind}, {raw} bytes in {stored})");
         }
 
-        var data = new byte[stored];
+        var data = (kind == 0 ? Room(ref _block, raw) : Room(ref _stored, stored)).AsSpan(0, stored);
         try
         {
             input.ReadExactly(data);
@@ -135,16 +138,11 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
         }
 
         WireBytes += stored;
-        if (kind == 0)
+        if (kind == 1)
         {
-            _block = data;
-        }
-        else
-        {
-            _block = new byte[raw];
             try
             {
-                Zstd.Decompress(data, _block);
+                Zstd.Decompress(data, Room(ref _block, raw).AsSpan(0, raw));
             }
             catch (CorruptObjectException e)
             {
@@ -155,6 +153,18 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
         _position = 0;
         _length = raw;
         return true;
+    }
+
+    /// <summary>BUFFER, replaced by a larger one when it holds fewer than LENGTH bytes (a block is at most
+    /// <see cref="CaptureProtocol.MaxBlock"/>).</summary>
+    private static byte[] Room(ref byte[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new byte[Math.Max(length, CaptureProtocol.BlockTarget)];
+        }
+
+        return buffer;
     }
 
     private int ReadLength()

@@ -77,15 +77,19 @@ public static class FastCdc
     }
 }
 
-/// <summary>Cuts a stream into FastCDC chunks, holding at most a few maximum-size chunks in memory.</summary>
-public sealed class Chunker
+/// <summary>
+/// Cuts a stream into FastCDC chunks, holding at most a few maximum-size chunks in memory: a pooled buffer, since a
+/// fresh megabyte for every large file of an import or capture was fresh memory to fault in each time.
+/// </summary>
+public sealed class Chunker : IDisposable
 {
     private const int BufferSize = 4 * FastCdc.MaxSize;
     private readonly Stream _source;
-    private readonly byte[] _buffer = new byte[BufferSize];
+    private readonly byte[] _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
     private bool _eof;
+    private bool _disposed;
 
     public Chunker(Stream source) => _source = source;
 
@@ -106,6 +110,16 @@ public sealed class Chunker
         var chunk = new ReadOnlyMemory<byte>(_buffer, _start, length);
         _start += length;
         return chunk;
+    }
+
+    /// <summary>Gives the buffer back: the last chunk handed out is no longer valid.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        }
     }
 
     private void Fill()

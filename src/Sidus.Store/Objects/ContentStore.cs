@@ -42,7 +42,7 @@ public static class ContentStore
     public static ObjectId StoreStream(ObjectWriter writer, Stream stream)
     {
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var chunker = new Chunker(stream);
+        using var chunker = new Chunker(stream);
         var list = new ByteWriter(4096);
         var chunks = new List<(ObjectId Id, int Length)>();
         while (true)
