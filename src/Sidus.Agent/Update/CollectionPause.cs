@@ -7,7 +7,8 @@ namespace Sidus.Agent.Update;
 /// amount (its manifest, the tree, two state caches, the drift scan's listings: about 60 MiB for an image of 11,000
 /// files) and keeps nearly all of it to its end, so each collection only copied what had survived so far: it was half
 /// of the sync's walk. The pause ends by itself once its budget is spent (an install of a large image), and
-/// collections then run as usual.
+/// collections then run as usual. The heap asks for transparent huge pages first (<see cref="HeapHugePages"/>): the
+/// budget is fresh memory, and filled 4 KiB a fault it cost an update a quarter of its CPU.
 /// </summary>
 internal sealed class CollectionPause : IDisposable
 {
@@ -20,6 +21,8 @@ internal sealed class CollectionPause : IDisposable
     /// <summary>Pauses collections for a budget of at most 128 MiB and a sixteenth of the memory; none below 32 MiB.</summary>
     public static CollectionPause Start()
     {
+        // Before the budget is committed: the advice holds for the reservation it is committed from.
+        HeapHugePages.Advise();
         var budget = Math.Min(MaxBudget, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16);
         try
         {

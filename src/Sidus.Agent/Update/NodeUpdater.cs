@@ -19,10 +19,11 @@ internal static class NodeUpdater
 {
     /// <summary>
     /// The root's filesystem is flushed in the background after each this many bytes written: the disk works while
-    /// the agent decompresses and checks, and the flush before the version file is claimed finds little left (an
-    /// install of 390 MiB: 0.36 s of final flush became 0.05 s, 1.65 s -> 1.45 s in all; bench/RESULTS.md).
+    /// the agent decompresses and checks, and the flush before the version file is claimed finds little left. An
+    /// install of 390 MiB waited 0.36 s in its final flush without it; an update of 42 MiB 50 ms (bench/RESULTS.md: 16
+    /// MiB made both faster than 64, which left an update's flush whole; 8 gained nothing more).
     /// </summary>
-    private const long FlushEvery = 64L << 20;
+    private const long FlushEvery = 16L << 20;
 
     /// <summary><see cref="NodeUpdateResult.RebootPaths"/> as bytes, made once: a path is compared, never encoded.</summary>
     private static readonly (byte[] Prefix, string Why, bool Kernel)[] RebootPrefixes =

@@ -4,12 +4,19 @@ namespace Sidus.Store.Compression;
 
 /// <summary>
 /// Streaming zstd decompression of any number of concatenated frames through the system's libzstd, for .tar.zst
-/// archives and zstd OCI layers. A stream that ends inside a frame or does not decode is an error, never short data.
+/// archives, zstd OCI layers and large contents. A stream that ends inside a frame or does not decode is an error,
+/// never short data. Decompression contexts are kept for the next stream: each holds a window buffer of up to the
+/// frame's window size, and a new one per stream was fresh memory to fault in for every large content of a sync.
 /// </summary>
 public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
 {
     private const string Lib = "libzstd.so.1";
     private const int InputBufferLength = 128 * 1024;
+    private const int ResetSessionOnly = 1;
+
+    /// <summary>Contexts kept for the next streams: as many as streams run at once, within reason.</summary>
+    private static readonly int KeptContexts = Math.Max(4, Environment.ProcessorCount);
+    private static readonly Stack<nint> s_kept = new();
 
     private readonly Stream? _input;
     private readonly string _label;
@@ -40,7 +47,12 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
     private ZstdDecompressStream(string label)
     {
         _label = label;
-        _dctx = ZSTD_createDCtx();
+        lock (s_kept)
+        {
+            s_kept.TryPop(out _dctx);
+        }
+
+        _dctx = _dctx != 0 ? _dctx : ZSTD_createDCtx();
         if (_dctx == 0)
         {
             throw new OutOfMemoryException("zstd: cannot create a decompression context");
@@ -106,13 +118,30 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
     {
         if (_dctx != 0)
         {
-            _ = ZSTD_freeDCtx(_dctx);
+            Keep(_dctx);
             _dctx = 0;
         }
 
         base.Dispose(disposing);
     }
 
+    /// <summary>DCTX back for the next stream, its frame state cleared (a stream may end inside a frame); freed when enough are kept.</summary>
+    private static void Keep(nint dctx)
+    {
+        if (ZSTD_isError(ZSTD_DCtx_reset(dctx, ResetSessionOnly)) == 0)
+        {
+            lock (s_kept)
+            {
+                if (s_kept.Count < KeptContexts)
+                {
+                    s_kept.Push(dctx);
+                    return;
+                }
+            }
+        }
+
+        _ = ZSTD_freeDCtx(dctx);
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Buffer
@@ -127,6 +156,9 @@ public sealed unsafe partial class ZstdDecompressStream : ReadOnlyStream
 
     [LibraryImport(Lib)]
     private static partial nuint ZSTD_freeDCtx(nint dctx);
+
+    [LibraryImport(Lib)]
+    private static partial nuint ZSTD_DCtx_reset(nint dctx, int reset);
 
     [LibraryImport(Lib)]
     private static partial nuint ZSTD_decompressStream(nint dctx, Buffer* output, Buffer* input);
