@@ -562,13 +562,21 @@ public sealed class TreeSync
 
             foreach (var piece in data)
             {
-                foreach (var (_, _, file, cursor) in temps)
+                foreach (var (job, _, file, cursor) in temps)
                 {
-                    for (var left = piece.Span; !left.IsEmpty;)
+                    try
                     {
-                        var n = cursor.Next(left.Length, out var offset);
-                        RandomAccess.Write(file, left[..n], offset);
-                        left = left[n..];
+                        for (var left = piece.Span; !left.IsEmpty;)
+                        {
+                            var n = cursor.Next(left.Length, out var offset);
+                            FileOps.WriteAt(file, left[..n], offset);
+                            left = left[n..];
+                        }
+                    }
+                    catch (LinuxException e)
+                    {
+                        // Named by the file it was for, not its temporary name (a full disk says where it filled).
+                        throw new LinuxException(e.Errno, "write", "/" + LinuxException.Printable(job.Path));
                     }
                 }
 
