@@ -38,8 +38,13 @@ public static class ContentStore
         return StoreStream(writer, stream);
     }
 
-    /// <summary>Stores all of STREAM as file content (chunked when big) and returns the content id.</summary>
-    public static ObjectId StoreStream(ObjectWriter writer, Stream stream)
+    /// <summary>
+    /// Stores all of STREAM as file content (chunked when big) and returns the content id. STORECHUNK, when given,
+    /// stores each chunk (its id computed here) in place of <see cref="ObjectWriter.Put"/> on this thread: a caller
+    /// that reads a stream as it arrives hands the compression to other threads and reads on. The span is valid only
+    /// during the call.
+    /// </summary>
+    public static ObjectId StoreStream(ObjectWriter writer, Stream stream, Action<ObjectId, ReadOnlySpan<byte>>? storeChunk = null)
     {
         using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var chunker = new Chunker(stream);
@@ -55,7 +60,15 @@ public static class ContentStore
 
             whole.AppendData(chunk.Span);
             var id = ObjectId.Hash(chunk.Span);
-            writer.Put(id, ObjectKind.Blob, chunk.Span);
+            if (storeChunk is null)
+            {
+                writer.Put(id, ObjectKind.Blob, chunk.Span);
+            }
+            else
+            {
+                storeChunk(id, chunk.Span);
+            }
+
             chunks.Add((id, chunk.Length));
         }
 
