@@ -34,18 +34,20 @@ public static class SshWalker
     /// </summary>
     private const string SshMallocTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456";
 
-    // $1 = the walker's architecture, $2 = whole dd blocks of the gzipped walker, $3 = the bytes after them,
-    // $4 = "sudo" to run it through sudo (checked once the walker is read, so ssh's input is taken whole).
+    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo (checked once the walker is read, so ssh's
+    // input is taken whole). The input's first line holds the whole dd blocks of the gzipped walker and the bytes
+    // after them (read one byte at a time by the shell: nothing of the walker is taken with it).
     private const string Script = """
         set -e
         m=$(uname -m)
         [ "$m" = "$1" ] || { echo "sidus: the client is $m, and this sidus has a walker for $1 only" >&2; exit 97; }
+        read -r n r
         umask 077
         d=$(mktemp -d /dev/shm/sidus-walk.XXXXXXXX 2>/dev/null || mktemp -d /tmp/sidus-walk.XXXXXXXX)
-        { dd bs=65536 count=$2 iflag=fullblock; [ "$3" = 0 ] || dd bs=$3 count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk"
+        { dd bs=65536 count=$n iflag=fullblock; [ "$r" = 0 ] || dd bs=$r count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk"
         chmod 700 "$d/sidus-walk"
         run=
-        if [ "$4" = sudo ]; then
+        if [ "$2" = sudo ]; then
           command -v sudo >/dev/null 2>&1 || { rm -rf "$d"; echo "sidus: --sudo, but the client has no sudo" >&2; exit 96; }
           e=$(sudo -n true 2>&1) || { rm -rf "$d"; echo "sidus: sudo refused $(id -un) without a password: $e" >&2; exit 96; }
           run="sudo -n --"
@@ -98,14 +100,17 @@ public static class SshWalker
             throw new StoreException($"the walker is missing ({walkerPath}): run ./sidus once (it builds sidus-walk next to the sidus binary)", StoreErrorKind.NotFound);
         }
 
-        var walker = Gzip(walkerPath);
-        var command = $"/bin/sh -c '{Script}' sidus-walk {Architecture} {walker.Length / DdBlock} {walker.Length % DdBlock} {(sudo ? "sudo" : "-")}";
-        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, command), new Dictionary<string, string?>
-        {
-            ["GLIBC_TUNABLES"] = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } set ? set + ":" + SshMallocTunables : SshMallocTunables,
-        });
+        // ssh starts first: its login (a quarter of a second, mostly waiting on the network and the client) goes on
+        // while the walker is compressed, and the script reads its length from its first line.
+        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")}"),
+            new Dictionary<string, string?>
+            {
+                ["GLIBC_TUNABLES"] = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } set ? set + ":" + SshMallocTunables : SshMallocTunables,
+            });
         try
         {
+            var walker = Gzip(walkerPath);
+            process.ToWalker.Write(Encoding.ASCII.GetBytes($"{walker.Length / DdBlock} {walker.Length % DdBlock}\n"));
             process.ToWalker.Write(walker);
             process.ToWalker.Flush();
         }
