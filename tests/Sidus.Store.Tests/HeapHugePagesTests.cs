@@ -5,7 +5,8 @@ namespace Sidus.Store.Tests;
 
 /// <summary>
 /// <see cref="HeapHugePages"/>: the runtime's heap reservation takes the advice (the kernel marks it "hg" in
-/// /proc/self/smaps), and the lines of /proc/self/maps that are not a large anonymous reservation are left alone.
+/// /proc/self/smaps; a kernel without transparent huge pages refuses it, and nothing else happens), and the lines of
+/// /proc/self/maps that are not a large anonymous reservation are left alone.
 /// </summary>
 public sealed class HeapHugePagesTests
 {
@@ -14,7 +15,13 @@ public sealed class HeapHugePagesTests
     [Fact]
     public void TheHeapReservation_IsAdvisedForHugePages()
     {
-        Assert.True(File.Exists(Settings), $"this kernel has no transparent huge pages ({Settings})");
+        if (!File.Exists(Settings))
+        {
+            // A kernel built without them refuses the advice (EINVAL): nothing is advised, and nothing fails.
+            Assert.Equal(0, HeapHugePages.Advise());
+            return;
+        }
+
         Assert.True(HeapHugePages.Advise() > 0, "no heap reservation was found in /proc/self/maps");
 
         // Memory the heap commits from now on lies in an advised range: a large array allocated now, and its mapping.
