@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Sidus.Nodes.Storage;
@@ -81,6 +82,16 @@ public sealed class SidusServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         management ??= ServiceManagement.None;
         var homeChange = SecureHome(options);
+        // A reload asked for while the server starts (`systemctl reload` at once after `start`, a test that signals
+        // as soon as HTTP answers) must not end it, which is SIGHUP's default action: it is kept, and done once ready.
+        var hangupWhileStarting = new StrongBox<bool>();
+        using var startingHangup = management.ReloadOnHangup
+            ? PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                Volatile.Write(ref hangupWhileStarting.Value, true);
+            })
+            : null;
         var inventory = await OpenInventoryAsync(options, ct);
         WebApplication? app = null;
         try
@@ -104,6 +115,11 @@ public sealed class SidusServer : IAsyncDisposable
             ServerLog.HttpListening(log, app.Services.GetRequiredService<ServerState>().HttpEndpoint!.ToString());
             var server = new SidusServer(app, inventory, management);
             server.AnnounceReady();
+            if (Volatile.Read(ref hangupWhileStarting.Value) && server._reloader is not null)
+            {
+                server.Reload();
+            }
+
             return server;
         }
         catch
@@ -302,6 +318,12 @@ public sealed class SidusServer : IAsyncDisposable
     {
         // Handled: the default action of SIGHUP would end the process.
         context.Cancel = true;
+        Reload();
+    }
+
+    /// <summary>A reload on its own task, its refusal logged (the server runs on with what it had).</summary>
+    private void Reload()
+    {
         ServerLog.ReloadAsked(Logger);
         _ = Task.Run(async () =>
         {
