@@ -77,6 +77,9 @@ public sealed class CaptureRefusalTests : IDisposable
         ["content whose hash does not match"] = (
             () => Tree(File("f", "a"u8.ToArray())).Content(ObjectId.Hash("a"u8), "b"u8.ToArray()).End().Wire,
             "the data sent for /f does not match its hash"),
+        ["large content whose hash does not match: its chunks already with the workers"] = (
+            () => Tree(File("big", Large(1))).Content(ObjectId.Hash(Large(1)), Large(2)).End().Wire,
+            "the data sent for /big does not match its hash"),
         ["content not asked for: the store has it"] = (
             () => Tree(File("keep", Kept)).Content(ObjectId.Hash(Kept), Kept).End().Wire, "which was not asked for"),
         ["content of no file in the tree"] = (
@@ -348,5 +351,13 @@ public sealed class CaptureRefusalTests : IDisposable
 
             return _pending.Read(buffer);
         }
+    }
+
+    /// <summary>3 MiB that no other seed repeats: a content chunked as it arrives.</summary>
+    private static byte[] Large(int seed)
+    {
+        var data = new byte[3 << 20];
+        new Random(seed).NextBytes(data);
+        return data;
     }
 }
