@@ -43,9 +43,10 @@ public static class FileOps
 
     /// <summary>
     /// Writes all of DATA at OFFSET (pwrite until done). RandomAccess.Write does the same but first asks the kernel
-    /// whether each new handle can seek: one more system call per file, for a sync that writes thousands.
+    /// whether each new handle can seek: one more system call per file, for a sync that writes thousands. The error
+    /// names no path: the caller knows which file it was writing.
     /// </summary>
-    public static unsafe void WriteAt(SafeFileHandle file, ReadOnlySpan<byte> data, long offset, string? path = null)
+    public static unsafe void WriteAt(SafeFileHandle file, ReadOnlySpan<byte> data, long offset)
     {
         var fd = (int)file.DangerousGetHandle();
         fixed (byte* start = data)
@@ -55,7 +56,7 @@ public static class FileOps
                 var n = Libc.pwrite(fd, start + done, (nuint)(data.Length - done), offset + done);
                 if (n < 0)
                 {
-                    var error = LinuxException.FromLastError("write", path);
+                    var error = LinuxException.FromLastError("write");
                     if (error.Errno == Errno.EINTR)
                     {
                         continue;
