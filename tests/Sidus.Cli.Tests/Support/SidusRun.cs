@@ -20,10 +20,17 @@ public sealed class SidusRun : IDisposable
 
     public Result Run(params string[] args) => Start(args, out var process).Finish(process);
 
-    /// <summary>Starts sidus and lets the test read its output as it comes; the test stops it.</summary>
+    /// <summary>
+    /// Starts sidus and lets the test read its output as it comes; the test stops it (Ctrl-C: SIGINT). SIGINT is
+    /// reset to its default for it, as for a terminal's foreground command: a test run started as a background job
+    /// of a script has SIGINT ignored, and a child inherits that (the runtime keeps an ignored SIGINT ignored).
+    /// </summary>
     public Process StartLive(params string[] args)
     {
         var info = Info(args);
+        info.ArgumentList.Insert(0, info.FileName);
+        info.ArgumentList.Insert(0, "--default-signal=INT");
+        info.FileName = "env";
         return Process.Start(info)!;
     }
 
