@@ -14,7 +14,7 @@ public sealed class DisklessRamBootTests(BootImageFixture fixture, ITestOutputHe
 {
     private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(300);
 
-    [Fact]
+    [VmFact]
     public void RamMode_VmBootsFromServer_ReachesMultiUserAndReportsUp()
     {
         using var boot = new DisklessBoot(fixture, "node1");
@@ -35,7 +35,7 @@ public sealed class DisklessRamBootTests(BootImageFixture fixture, ITestOutputHe
         output.WriteLine($"up after {upAt.TotalSeconds:F1} s; initramfs {new FileInfo(fixture.Boot.InitramfsPath).Length / 1024} KiB; agent {new FileInfo(fixture.AgentPath).Length / 1024} KiB");
     }
 
-    [Fact]
+    [VmFact]
     public void RamMode_ServerDownAtFirst_AgentRetriesAndBoots()
     {
         using var boot = new DisklessBoot(fixture, "node2", server => server.DownUntil = DateTime.UtcNow.AddSeconds(45));
@@ -48,7 +48,7 @@ public sealed class DisklessRamBootTests(BootImageFixture fixture, ITestOutputHe
         Assert.Contains(boot.Server.Events, e => e.Stage == "failed" && e.Detail.Contains("503", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [VmFact]
     public void RamMode_CorruptObjectOnServer_AgentRefusesAndSaysWhy()
     {
         var files = new Sidus.Artifacts.Versions.VersionFiles(fixture.Repository, fixture.Repository.ReadCommit(fixture.Version));

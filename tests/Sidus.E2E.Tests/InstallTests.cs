@@ -45,11 +45,11 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     private const long DataStartMiB = 1 + 1 + 256 + 256 + 3072;
     private const string KeptText = "kept across the install\n";
 
-    [Fact]
+    [VmFact]
     public void Bios_InstallsWithALayout_KeepsThePreservedPartition_BootsLocally_AndWithoutTheServer() =>
         InstallAndBoot(Firmware.Bios, "inst-bios", alone: true, layout: PreservingLayout);
 
-    [Fact]
+    [VmFact]
     public void Uefi_InstallsTheDefaultLayout_ServerKilledMidWrite_BootsItLocally() =>
         InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null, killServe: true);
 
@@ -83,7 +83,7 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
           - { id: efi, type: mount, device: esp-a-fs, path: /boot/efi }
         """;
 
-    [Fact]
+    [VmFact]
     public void Bios_RootOnLvmOnRaid1OverTwoDisks_BootsLocally_AndFromTheSecondDiskAlone()
     {
         var image = fixture.EnsureRaidImage();
@@ -124,10 +124,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
              "-drive", $"if=pflash,format=raw,readonly=on,file={ServeBoot.OvmfCode}", "-drive", $"if=pflash,format=raw,file={vars}",
              "-drive", $"file={disks[1]},format=raw,if=virtio", "-serial", "file:" + log], log + ".qemu");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var login = DisklessBoot.WaitFor(() => Read(log).Contains(" login:", StringComparison.Ordinal), AloneLimit);
+        var login = DisklessBoot.WaitFor(() => SerialConsole.Read(log).Contains(" login:", StringComparison.Ordinal), AloneLimit);
         output.WriteLine($"the second disk alone (UEFI): power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
-        Assert.True(login, "the second disk did not boot alone:\n" + ServeBoot.Tail(Read(log), 6000));
-        Assert.Matches(@"md/raid1:md\d+: active with 1 out of 2 mirrors", Read(log));
+        Assert.True(login, "the second disk did not boot alone:\n" + ServeBoot.Tail(SerialConsole.Read(log), 6000));
+        Assert.Matches(@"md/raid1:md\d+: active with 1 out of 2 mirrors", SerialConsole.Read(log));
     }
 
     private const long RaidDiskBytes = 2L << 30;
@@ -207,9 +207,9 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
             ["-accel", "tcg", "-m", "768", "-smp", DirectBootVm.Cpus, "-nographic", "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
              "-drive", $"file={disk},format=raw,if=virtio", "-serial", "file:" + Path.Combine(boot.Work, "alone-serial.log")], alonePath);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var login = DisklessBoot.WaitFor(() => Read(Path.Combine(boot.Work, "alone-serial.log")).Contains(" login:", StringComparison.Ordinal), AloneLimit);
+        var login = DisklessBoot.WaitFor(() => SerialConsole.Read(Path.Combine(boot.Work, "alone-serial.log")).Contains(" login:", StringComparison.Ordinal), AloneLimit);
         output.WriteLine($"no server, no network: power-on to the login prompt in {clock.Elapsed.TotalSeconds:F0} s");
-        Assert.True(login, "the disk did not boot on its own:\n" + ServeBoot.Tail(Read(Path.Combine(boot.Work, "alone-serial.log")), 6000));
+        Assert.True(login, "the disk did not boot on its own:\n" + ServeBoot.Tail(SerialConsole.Read(Path.Combine(boot.Work, "alone-serial.log")), 6000));
     }
 
     /// <summary>
@@ -354,16 +354,5 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var data = Path.Combine(work, "data-after.img");
         Tool.Run("dd", $"if={disk}", $"of={data}", "bs=1M", $"skip={DataStartMiB}", "status=none");
         return Tool.Run("debugfs", "-R", "cat /keep.txt", data);
-    }
-
-    private static string Read(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return string.Empty;
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
     }
 }

@@ -25,7 +25,7 @@ public sealed class NodeCaptureTests(BootImageFixture fixture, ITestOutputHelper
     private const string ReplacedFile = "/etc/motd";
     private const string DeletedFile = "/etc/issue.net";
 
-    [Fact]
+    [VmFact]
     public void NodeCapture_SharedNodeWritesAndDeletes_VersionHoldsExactlyThoseAndBootsWithThem()
     {
         var token = Guid.NewGuid().ToString("N")[..12];

@@ -38,7 +38,7 @@ public sealed class PackageVmTests(BootImageFixture fixture, ITestOutputHelper o
     /// <summary>A clean stop is sidus ending by itself on SIGTERM, long before systemd would kill it.</summary>
     private static readonly TimeSpan CleanStopLimit = TimeSpan.FromSeconds(15);
 
-    [Fact]
+    [VmFact]
     public void Package_InstalledInVm_ServiceStartsReadyAnswersDhcpAndHttpAndStopsCleanly()
     {
         var work = TestWorkDirectory.Create("sidus-e2e-package-");

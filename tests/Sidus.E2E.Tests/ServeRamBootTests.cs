@@ -33,7 +33,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
 
     private static readonly string[] ExpectedStages = ["dhcp", "script", "kernel", "agent", "root", "up"];
 
-    [Fact]
+    [VmFact]
     public void Serve_RamNodeBootsThroughIpxeRom_StatusShowsEveryStageThroughUp()
     {
         using var boot = new ServeBoot(fixture);
@@ -64,7 +64,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
 
     /// <summary>Ram mode with sidus.ram=sync: the agent claims its session with the script's ticket, then fetches the
     /// manifest and every batch with it (issue 11: content only for a node booting that version).</summary>
-    [Fact]
+    [VmFact]
     public void Serve_RamSyncNodeBootsThroughIpxeRom_FetchesWithItsSession()
     {
         using var boot = new ServeBoot(fixture);
@@ -75,7 +75,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         Assert.Contains("ram mode: fetching version", boot.Serial, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [VmFact]
     public void Serve_SharedNodeBootsThroughIpxeRom_RootIsOverlayOverNbdExport()
     {
         using var boot = new ServeBoot(fixture);
@@ -83,7 +83,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         Assert.Contains("architecture 0", dhcp, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [VmFact]
     public void Serve_SharedNodeBootsUefiThroughIpxeEfiRom_RootIsOverlayOverNbdExport()
     {
         using var boot = new ServeBoot(fixture);
@@ -92,7 +92,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
         Assert.Contains("EFI stub", boot.Serial, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [VmFact]
     public void Serve_RamNodeBootsUefiThroughIpxeEfiRom_StatusShowsEveryStageThroughUp()
     {
         using var boot = new ServeBoot(fixture);
@@ -109,7 +109,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     /// iPXE is told to wait and ask again (sleep, then chain --replace --autofree the same script), follows that until
     /// the export is ready, then boots from it as usual.
     /// </summary>
-    [Fact]
+    [VmFact]
     public void Serve_SharedNodeWhileExportBuilds_IpxeAsksAgainUntilReadyThenBoots()
     {
         const string Fresh = BootImageFixture.Image + "-fresh";
@@ -162,7 +162,7 @@ public sealed class ServeRamBootTests(BootImageFixture fixture, ITestOutputHelpe
     /// it starts, the server and the console are told why, and the node goes on from the network export as a shared
     /// node: its NBD connection stays open (the server never logs it closed) and it stays up.
     /// </summary>
-    [Fact]
+    [VmFact]
     public void Serve_RamNodeTooSmallForCopy_StaysOnNbdExportAndSaysWhy()
     {
         const string Refused = "ram: staying on the network export: the copy needs ";

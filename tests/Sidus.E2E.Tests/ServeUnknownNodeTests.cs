@@ -15,7 +15,7 @@ public sealed class ServeUnknownNodeTests(BootImageFixture fixture, ITestOutputH
     private const int AskAgainAttempts = 2;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(300);
 
-    [Fact]
+    [VmFact]
     public void Serve_UnknownMachine_ToldWhyAsksBoundedTimesGivesUpAndIsListedAsDiscovered()
     {
         using var boot = new ServeBoot(fixture);

@@ -14,7 +14,7 @@ namespace Sidus.E2E.Tests;
 public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
 
-    [Fact]
+    [VmFact]
     public void SharedMode_TmpfsOverlay_RootIsOverlayOnExportAndChangesGoneAfterReboot()
     {
         using var lab = new SharedBootLab(fixture);
@@ -40,7 +40,7 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         Assert.True(WaitMultiUser(vm), "the second boot did not reach multi-user.target");
     }
 
-    [Fact]
+    [VmFact]
     public void SharedMode_BlankDiskOverlay_FormattedOnceAndChangesKeptAcrossReboot()
     {
         using var lab = new SharedBootLab(fixture);
@@ -76,7 +76,7 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         Assert.Contains(lab.EventsOf(vm), e => e.Stage == "root" && e.Detail.EndsWith("overlay disk /dev/vdb (reused)", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [VmFact]
     public void SharedMode_TwoVmsSameExport_BothUp()
     {
         using var lab = new SharedBootLab(fixture);
@@ -94,7 +94,7 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         Assert.StartsWith("erofs:/dev/nbd", SharedBootLab.Fact(upB, "lower"), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [VmFact]
     public void SharedMode_OverlayDiskHoldsData_RefusedAndLeftUntouched()
     {
         using var lab = new SharedBootLab(fixture);
@@ -111,7 +111,7 @@ public sealed class SharedBootTests(BootImageFixture fixture, ITestOutputHelper 
         Assert.Equal(before, Hash(data));
     }
 
-    [Fact]
+    [VmFact]
     public void SharedMode_ExportUnknownThenServerDown_AgentRetriesAndBootsWhenServed()
     {
         using var lab = new SharedBootLab(fixture, startNbd: false);

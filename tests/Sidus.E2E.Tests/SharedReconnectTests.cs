@@ -15,7 +15,7 @@ public sealed class SharedReconnectTests(BootImageFixture fixture, ITestOutputHe
 {
     private static readonly TimeSpan EventLimit = TimeSpan.FromMinutes(3);
 
-    [Fact]
+    [VmFact]
     public void SharedMode_NbdServerRestarts_WatcherReconnectsAndVmStillShutsDown()
     {
         using var lab = new SharedBootLab(fixture);

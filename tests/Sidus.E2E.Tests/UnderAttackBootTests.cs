@@ -16,7 +16,7 @@ public sealed class UnderAttackBootTests(BootImageFixture fixture, ITestOutputHe
     private const string Node = "vm1";
     private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(480);
 
-    [Theory]
+    [VmTheory]
     [InlineData("ram")]
     [InlineData("shared")]
     public void Serve_NodeBootsToUp_WhileAttackerFloodsAndGrabsItsSecrets(string mode)

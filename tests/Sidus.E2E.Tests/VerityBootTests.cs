@@ -11,7 +11,7 @@ namespace Sidus.E2E.Tests;
 public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper output) : IClassFixture<BootImageFixture>
 {
 
-    [Fact]
+    [VmFact]
     public void SharedMode_VerityExport_RootOnVerityDevice()
     {
         using var lab = new SharedBootLab(fixture, startNbd: false);
@@ -26,7 +26,7 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         Assert.DoesNotContain("is corrupted", vm.Serial, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [VmFact]
     public void SharedMode_ExportBlockCorrupted_NodeRefusesAndSaysWhy()
     {
         using var lab = new SharedBootLab(fixture, startNbd: false);
@@ -50,7 +50,7 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
     /// node's override layer does, once the system is up) gives its reader an I/O error and the kernel a log line;
     /// the watcher forwards that line to the server, once however many times the kernel logs it within a minute.
     /// </summary>
-    [Fact]
+    [VmFact]
     public void SharedMode_BlockCorruptedReadAfterBoot_WatcherReportsTheKernelsLine()
     {
         const string LateFile = "/usr/share/common-licenses/GPL-3";
@@ -89,7 +89,7 @@ public sealed class VerityBootTests(BootImageFixture fixture, ITestOutputHelper 
         ];
     }
 
-    [Fact]
+    [VmFact]
     public void RamMode_FromExport_CopiesIntoRamThenNeedsNoServer()
     {
         using var lab = new SharedBootLab(fixture, startNbd: false);

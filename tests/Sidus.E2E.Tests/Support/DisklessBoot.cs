@@ -6,7 +6,7 @@ namespace Sidus.E2E.Tests.Support;
 /// One diskless boot: a namespace, the image server and dnsmasq (DHCP only) in it, and a QEMU VM (tcg, virtio-net on
 /// the namespace's tap, no disk) booting the fixture's kernel and initramfs. Everything is removed on dispose.
 /// </summary>
-internal sealed partial class DisklessBoot : IDisposable
+internal sealed class DisklessBoot : IDisposable
 {
     private readonly OwnedResources _owned = new();
 
@@ -41,10 +41,7 @@ internal sealed partial class DisklessBoot : IDisposable
     public Stopwatch Clock { get; } = null!;
 
     /// <summary>The serial console so far, colour escapes removed.</summary>
-    public string Serial => File.Exists(SerialLog) ? AnsiEscape().Replace(File.ReadAllText(SerialLog), string.Empty) : string.Empty;
-
-    [System.Text.RegularExpressions.GeneratedRegex("\x1b\\[[0-9;]*m")]
-    private static partial System.Text.RegularExpressions.Regex AnsiEscape();
+    public string Serial => SerialConsole.Read(SerialLog);
 
     /// <summary>Waits until CONDITION holds or LIMIT passes; returns whether it held.</summary>
     public static bool WaitFor(Func<bool> condition, TimeSpan limit)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Sidus.E2E.Tests.Support;
 
@@ -20,7 +19,7 @@ internal enum Firmware
 /// over the fixture's shared store, `sidus serve` with Sidus's DHCP in full mode on the bridge, and a QEMU VM (tcg, no
 /// disk, virtio-net on the tap) that network-boots through its iPXE ROM. Everything is removed on dispose.
 /// </summary>
-internal sealed partial class ServeBoot : IDisposable
+internal sealed class ServeBoot : IDisposable
 {
     public const string Pool = "10.77.0.100-10.77.0.150";
     /// <summary>iPXE for virtio-net from Debian's ipxe-qemu (BIOS and EFI images in one file), QEMU's default ROM
@@ -66,10 +65,10 @@ internal sealed partial class ServeBoot : IDisposable
     private static string SidusDll => Path.Combine(AppContext.BaseDirectory, "sidus.dll");
 
     /// <summary>The serial console so far, colour escapes removed (systemd colours its status lines).</summary>
-    public string Serial => AnsiEscape().Replace(Read(SerialLog), string.Empty);
+    public string Serial => SerialConsole.Read(SerialLog);
 
     /// <summary>`sidus serve`'s output so far.</summary>
-    public string ServeText => Read(ServeLog);
+    public string ServeText => SerialConsole.ReadGrowing(ServeLog);
 
     /// <summary>Runs the real `sidus` with the fixture's home and this boot's inventory; returns exit code and output.</summary>
     public (int Code, string Output) Sidus(params string[] arguments) => SidusWithin(TimeSpan.FromSeconds(60), arguments);
@@ -214,19 +213,6 @@ internal sealed partial class ServeBoot : IDisposable
 
     public static string Tail(string text, int length) => text.Length > length ? text[^length..] : text;
 
-    private static string Read(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return string.Empty;
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
-    }
-
-    [GeneratedRegex("\x1b\\[[0-9;]*[A-Za-z]")]
-    private static partial Regex AnsiEscape();
 
     private T Own<T>(T item) where T : IDisposable => _owned.Own(item);
 

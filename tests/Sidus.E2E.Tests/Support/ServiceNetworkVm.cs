@@ -18,7 +18,7 @@ namespace Sidus.E2E.Tests.Support;
 /// </list>
 /// Everything is removed on dispose.
 /// </summary>
-internal sealed partial class ServiceNetworkVm : IDisposable
+internal sealed class ServiceNetworkVm : IDisposable
 {
     public const string ControlPortName = "sidus.control";
     private const string ServiceBridge = "br1";
@@ -63,7 +63,7 @@ internal sealed partial class ServiceNetworkVm : IDisposable
     public Stopwatch Clock { get; } = new();
 
     /// <summary>The console so far, colour escapes removed.</summary>
-    public string Serial => File.Exists(SerialLog) ? AnsiEscape().Replace(ReadShared(SerialLog), string.Empty) : string.Empty;
+    public string Serial => SerialConsole.Read(SerialLog);
 
     /// <summary>Powers the VM on, its override layer carrying OVERRIDES beside the "up" unit, and connects the control port.</summary>
     public void PowerOn(IReadOnlyList<OverrideFile> overrides)
@@ -80,15 +80,6 @@ internal sealed partial class ServiceNetworkVm : IDisposable
             Path.Combine(Work, "qemu.log")));
         Control = Own(VmControlPort.Connect(control, Path.Combine(Work, "control.log"), ConnectLimit));
     }
-
-    private static string ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex("\x1b\\[[0-9;]*[A-Za-z]")]
-    private static partial System.Text.RegularExpressions.Regex AnsiEscape();
 
     private T Own<T>(T item) where T : IDisposable => _owned.Own(item);
 

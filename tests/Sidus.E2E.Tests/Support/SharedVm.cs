@@ -10,7 +10,7 @@ namespace Sidus.E2E.Tests.Support;
 /// by itself, no logind or dbus needed, and -no-reboot turns the reboot into QEMU's exit; killed if it has not
 /// stopped in time) and started again with the same MAC and disks: a reboot.
 /// </summary>
-internal sealed partial class SharedVm : IDisposable
+internal sealed class SharedVm : IDisposable
 {
     private static readonly TimeSpan PowerdownLimit = TimeSpan.FromSeconds(120);
     private readonly SharedBootLab _lab;
@@ -37,10 +37,7 @@ internal sealed partial class SharedVm : IDisposable
     private string QmpSocket => Path.Combine(_lab.Work, $"qmp-{Hostname}.sock");
 
     /// <summary>This boot's serial console so far, colour escapes removed.</summary>
-    public string Serial => File.Exists(SerialLog) ? AnsiEscape().Replace(File.ReadAllText(SerialLog), string.Empty) : string.Empty;
-
-    [System.Text.RegularExpressions.GeneratedRegex("\x1b\\[[0-9;]*m")]
-    private static partial System.Text.RegularExpressions.Regex AnsiEscape();
+    public string Serial => SerialConsole.Read(SerialLog);
 
     public void Start()
     {
