@@ -49,6 +49,11 @@ public sealed class ContentsRouteTests(ServerFixture f) : IClassFixture<ServerFi
         }
 
         Assert.Equal(answer.Length, at);
+
+        // The answer is streamed (no Content-Length): the log says what went out all the same.
+        var served = $"Served 2 contents of {f.VersionId[..12]} to ";
+        Assert.True(SpinWait.SpinUntil(() => f.Log.Lines.Any(l => l.Contains(served, StringComparison.Ordinal)), TimeSpan.FromSeconds(10)), string.Join('\n', f.Log.Lines));
+        Assert.Contains(f.Log.Lines, l => l.Contains(served, StringComparison.Ordinal) && l.EndsWith($": {answer.Length} bytes", StringComparison.Ordinal));
         Assert.Equal(200, (await PostAsync(body, Tools.Bearer(f.AdminToken))).Status);
 
         // No credential, another version's session, a content that is not the version's: refused, nothing sent.

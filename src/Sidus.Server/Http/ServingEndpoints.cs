@@ -152,7 +152,7 @@ internal static class ServingEndpoints
             return;
         }
 
-        await SendAsync(ctx, "content " + id.Short, () => ContentServer.WriteContentAsync(lease.Serving, id, ctx.Response.Body, ctx.RequestAborted));
+        await SendAsync(ctx, "content " + id.Short, body => ContentServer.WriteContentAsync(lease.Serving, id, body, ctx.RequestAborted));
     }
 
     private static async Task BatchAsync(HttpContext ctx)
@@ -216,7 +216,7 @@ internal static class ServingEndpoints
             return;
         }
 
-        await SendAsync(ctx, what, () => ContentServer.WriteBatchAsync(lease.Serving, ids, ctx.Response.Body, ctx.RequestAborted));
+        await SendAsync(ctx, what, body => ContentServer.WriteBatchAsync(lease.Serving, ids, body, ctx.RequestAborted));
     }
 
     /// <summary>
@@ -282,7 +282,7 @@ internal static class ServingEndpoints
 
         ctx.Response.ContentType = "application/octet-stream";
         ctx.Response.Headers.CacheControl = "no-store";
-        await SendAsync(ctx, what, () => ContentServer.WriteContentsAsync(lease.Serving, ids, zstd, ctx.Response.Body, ctx.RequestAborted));
+        await SendAsync(ctx, what, body => ContentServer.WriteContentsAsync(lease.Serving, ids, zstd, body, ctx.RequestAborted));
     }
 
     /// <summary>The request's body, refused (as malformed) beyond LIMIT bytes.</summary>
@@ -324,12 +324,13 @@ internal static class ServingEndpoints
     }
 
     /// <summary>Streams an answer whose headers are set; a damaged object found on the way cuts the connection.</summary>
-    private static async Task SendAsync(HttpContext ctx, string what, Func<Task> write)
+    private static async Task SendAsync(HttpContext ctx, string what, Func<Stream, Task> write)
     {
         try
         {
-            await write();
-            ServerLog.ServingSent(Log(ctx), what, HttpHelpers.Client(ctx), ctx.Response.ContentLength ?? 0);
+            var body = new CountingBody(ctx.Response.Body);
+            await write(body);
+            ServerLog.ServingSent(Log(ctx), what, HttpHelpers.Client(ctx), body.Written);
         }
         catch (StoreException e)
         {
