@@ -64,8 +64,14 @@ internal static class InstallEndpoints
         try
         {
             var (layout, layoutName) = LayoutOf(snapshot, settings);
+            VersionFootprint footprint;
+            using (var lease = images.Store.Acquire())
+            {
+                footprint = VersionFootprint.Of(lease.Repository, files.Version, ctx.RequestAborted);
+            }
+
             plan = InstallPlanner.Plan(layout, layoutName, found.Firmware, found.Disks, files.Version.ToString(),
-                $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}", settings.KernelArgs.Value ?? string.Empty);
+                $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}", settings.KernelArgs.Value ?? string.Empty, footprint);
         }
         catch (InstallPlanException e)
         {

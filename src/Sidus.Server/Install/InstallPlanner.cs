@@ -15,7 +15,8 @@ public sealed class InstallPlanException(string message) : Exception(message);
 /// </summary>
 public static class InstallPlanner
 {
-    public static InstallPlan Plan(Layout layout, string layoutName, string firmware, IReadOnlyList<DiskFacts> found, string version, string imageRef, string kernelArgs)
+    public static InstallPlan Plan(Layout layout, string layoutName, string firmware, IReadOnlyList<DiskFacts> found, string version, string imageRef, string kernelArgs,
+        VersionFootprint? footprint = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(found);
@@ -61,6 +62,11 @@ public static class InstallPlanner
         var mounts = layout.OfType<MountItem>().Select(m => new PlannedMount(m.Device, m.Path, m.Options)).ToList();
         CheckPreserved(layoutName, disks, partitions, formats, matched);
         CheckBootable(layoutName, firmware, disks, partitions, formats, mounts);
+        if (footprint is not null)
+        {
+            FilesystemRoom.Check(layoutName, imageRef, footprint, formats, mounts, planned.Volumes.ToDictionary(v => v.Id, v => v.Size, StringComparer.Ordinal));
+        }
+
         return new InstallPlan(version, imageRef, firmware, kernelArgs, disks, partitions, raids, groups, volumes, formats, mounts);
     }
 
