@@ -59,7 +59,7 @@ internal static class AgentSession
 
                 if ((int)response.StatusCode is >= 400 and < 500)
                 {
-                    throw new UnbootableException($"the server refused this boot's ticket ({(int)response.StatusCode}): {text}");
+                    throw new UnbootableException($"the server refused this boot's ticket ({(int)response.StatusCode}): {ServerProblem.Text(text)}");
                 }
 
                 problem = $"the server answered {(int)response.StatusCode} to the claim: {text}";

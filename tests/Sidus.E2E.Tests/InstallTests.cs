@@ -53,6 +53,68 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     public void Uefi_InstallsTheDefaultLayout_ServerKilledMidWrite_BootsItLocally() =>
         InstallAndBoot(Firmware.Uefi, "inst-uefi", alone: false, layout: null, killServe: true);
 
+    /// <summary>The preserving layout's partitions (/data where the disk has it) with a root of 256 MiB: too small for the version.</summary>
+    private const string TooSmallLayout = """
+        version: 1
+        description: E2E, a root too small for the version
+        items:
+          - { id: d, type: disk, match: { first: true } }
+          - { id: bios, type: partition, disk: d, size: 1MiB, flags: [bios_grub] }
+          - { id: esp, type: partition, disk: d, size: 256MiB, flags: [esp] }
+          - { id: rootp, type: partition, disk: d, size: 256MiB }
+          - { id: swapp, type: partition, disk: d, size: 3GiB, flags: [swap] }
+          - { id: datap, type: partition, disk: d, size: rest, preserve: true }
+          - { id: esp-fs, type: format, volume: esp, fstype: vfat }
+          - { id: root-fs, type: format, volume: rootp, fstype: ext4 }
+          - { id: swap-fs, type: format, volume: swapp, fstype: swap }
+          - { id: data-fs, type: format, volume: datap, fstype: ext4, preserve: true }
+          - { id: root, type: mount, device: root-fs, path: / }
+          - { id: efi, type: mount, device: esp-fs, path: /boot/efi }
+          - { id: data, type: mount, device: data-fs, path: /data }
+        """;
+
+    /// <summary>
+    /// A layout whose root cannot hold the version: the server refuses the plan, the node says why on its console and
+    /// in `sidus node status`, and its disk is as it was (the same table, /data with its file).
+    /// </summary>
+    [VmFact]
+    public void Bios_RootTooSmallForTheVersion_RefusedBeforeTheDiskIsTouched()
+    {
+        var image = fixture.EnsureInstallImage() + "@2";
+        const string node = "inst-small";
+        using var boot = new ServeBoot(fixture);
+        var disk = Path.Combine(boot.Work, "disk.img");
+        using (var f = File.Create(disk))
+        {
+            f.SetLength(DiskBytes);
+        }
+
+        KeptPartition(boot.Work, disk);
+        var table = Tool.Run("sfdisk", "--dump", disk);
+        var file = Path.Combine(boot.Work, "layout.yaml");
+        File.WriteAllText(file, TooSmallLayout);
+        var set = boot.Sidus("layout", "set", "e2e-small", file);
+        Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
+        var add = boot.Sidus("node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--layout", "e2e-small", "--kernel-args", "console=ttyS0,115200");
+        Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
+        boot.StartServe();
+        boot.PowerOn(Firmware.Bios, disk: disk);
+        var refused = DisklessBoot.WaitFor(() => boot.Serial.Contains("this node cannot boot", StringComparison.Ordinal), InstallLimit);
+        output.WriteLine($"power-on to the refusal: {boot.Clock.Elapsed.TotalSeconds:F0} s");
+        var serial = boot.Serial;
+        output.WriteLine(string.Join('\n', serial.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal))));
+        Assert.True(refused, "the node never said why it cannot install:\n" + ServeBoot.Tail(serial, 6000));
+        Assert.Contains($"the server refused the install: layout e2e-small (revision 1): {image} puts ", serial, StringComparison.Ordinal);
+        Assert.Contains("on /, but filesystem 'root-fs' (ext4 on 'rootp', 256.0 MiB) has room for about ", serial, StringComparison.Ordinal);
+        var status = boot.Status(node)!.Value;
+        Assert.Equal("error", status.GetProperty("stage").GetString());
+        Assert.Contains("has room for about", status.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        boot.StopVm();
+
+        Assert.Equal(table, Tool.Run("sfdisk", "--dump", disk));
+        Assert.Contains(KeptText.Trim(), ReadKept(boot.Work, disk), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Two disks, each with a bios_grub partition, an ESP and a RAID member; md RAID 1 over them; LVM on the array
     /// with the root and swap as logical volumes. The node (BIOS) boots its root from LVM on the array, GRUB on both

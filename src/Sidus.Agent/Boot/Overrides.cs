@@ -62,7 +62,7 @@ internal static class Overrides
                 else
                 {
                     var text = (await response.Content.ReadAsStringAsync(timeout.Token)).Trim();
-                    why = $"{(int)response.StatusCode}: {text}";
+                    why = $"{(int)response.StatusCode}: {ServerProblem.Text(text)}";
                     if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
                     {
                         // The server decided: asking again will not change its mind.

@@ -320,7 +320,7 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellation);
         if (!response.IsSuccessStatusCode)
         {
-            var reason = (await response.Content.ReadAsStringAsync(cancellation)).Trim();
+            var reason = ServerProblem.Text(await response.Content.ReadAsStringAsync(cancellation));
             throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for {request.Count} contents of {version[..12]}: {reason}");
         }
 

@@ -215,10 +215,10 @@ internal static class Installer
                 if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.BadRequest or HttpStatusCode.Forbidden)
                 {
                     // The layout does not fit, or this node may not install: the admin must change something first.
-                    throw new InstallException("the server refused the install: " + ProblemText(text));
+                    throw new InstallException("the server refused the install: " + ServerProblem.Text(text));
                 }
 
-                problem = $"the server answered {(int)response.StatusCode} for the install plan: {ProblemText(text)}";
+                problem = $"the server answered {(int)response.StatusCode} for the install plan: {ServerProblem.Text(text)}";
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
@@ -467,7 +467,7 @@ internal static class Installer
                     return text;
                 }
 
-                problem = $"{(int)response.StatusCode}: {ProblemText(text)}";
+                problem = $"{(int)response.StatusCode}: {ServerProblem.Text(text)}";
                 if ((int)response.StatusCode is >= 400 and < 500)
                 {
                     throw new InstallException("the server refused this node a key: " + problem);
@@ -633,7 +633,7 @@ internal static class Installer
                     return;
                 }
 
-                AgentConsole.Fail($"the server did not take the install report ({(int)response.StatusCode}): {ProblemText(await response.Content.ReadAsStringAsync())}");
+                AgentConsole.Fail($"the server did not take the install report ({(int)response.StatusCode}): {ServerProblem.Text(await response.Content.ReadAsStringAsync())}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
@@ -653,6 +653,4 @@ internal static class Installer
         AgentConsole.Say(detail);
         return reporter.ReportAsync(NodeEventStages.Root, detail);
     }
-
-    private static string ProblemText(string text) => text.Length > 400 ? text[..400] + "..." : text.Trim();
 }

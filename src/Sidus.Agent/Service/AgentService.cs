@@ -47,7 +47,7 @@ internal static class AgentService
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
                 {
                     // Revoked, or no longer a node: nothing this boot can fix. systemd starts the service again later.
-                    AgentConsole.Fail($"service: the server refused ({(int)response.StatusCode}): {text.Trim()}");
+                    AgentConsole.Fail($"service: the server refused ({(int)response.StatusCode}): {ServerProblem.Text(text)}");
                     return 1;
                 }
 

@@ -19,7 +19,7 @@ internal static class NodeJobs
             var text = await response.Content.ReadAsStringAsync();
             if (!response.IsSuccessStatusCode)
             {
-                AgentConsole.Fail($"service: the job could not be fetched ({(int)response.StatusCode}): {text.Trim()}");
+                AgentConsole.Fail($"service: the job could not be fetched ({(int)response.StatusCode}): {ServerProblem.Text(text)}");
                 return;
             }
 

@@ -49,7 +49,7 @@ internal static class OverlayCapture
             var walkerSaid = errors.ToString().Trim();
             return response.IsSuccessStatusCode && code == 0
                 ? (true, answer)
-                : (false, $"{answer.Trim()} {walkerSaid}".Trim());
+                : (false, $"{ServerProblem.Text(answer)} {walkerSaid}".Trim());
         }
         catch (HttpRequestException e)
         {

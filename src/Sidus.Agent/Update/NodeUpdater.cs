@@ -359,7 +359,7 @@ internal static class NodeUpdater
         var text = await response.Content.ReadAsStringAsync(cancellation);
         if (!response.IsSuccessStatusCode)
         {
-            throw new UpdateFailedException($"the server answered {(int)response.StatusCode} when asked which version {mac} should run: {text.Trim()}");
+            throw new UpdateFailedException($"the server answered {(int)response.StatusCode} when asked which version {mac} should run: {ServerProblem.Text(text)}");
         }
 
         return NodeVersion.Parse(text) ?? throw new UpdateFailedException($"the server's target version is not 'VERSIONID IMAGE@SEQ': {text.Trim()}");
