@@ -83,20 +83,10 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var image = fixture.EnsureInstallImage() + "@2";
         const string node = "inst-small";
         using var boot = new ServeBoot(fixture);
-        var disk = Path.Combine(boot.Work, "disk.img");
-        using (var f = File.Create(disk))
-        {
-            f.SetLength(DiskBytes);
-        }
-
+        var disk = EmptyDisk(boot, "disk.img", DiskBytes);
         KeptPartition(boot.Work, disk);
         var table = Tool.Run("sfdisk", "--dump", disk);
-        var file = Path.Combine(boot.Work, "layout.yaml");
-        File.WriteAllText(file, TooSmallLayout);
-        var set = boot.Sidus("layout", "set", "e2e-small", file);
-        Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
-        var add = boot.Sidus("node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--layout", "e2e-small", "--kernel-args", "console=ttyS0,115200");
-        Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
+        AddInstallingNode(boot, node, image, ("e2e-small", TooSmallLayout));
         boot.StartServe();
         boot.PowerOn(Firmware.Bios, disk: disk);
         var refused = DisklessBoot.WaitFor(() => boot.Serial.Contains("this node cannot boot", StringComparison.Ordinal), InstallLimit);
@@ -151,19 +141,8 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var image = fixture.EnsureRaidImage();
         const string node = "inst-raid";
         using var boot = new ServeBoot(fixture);
-        var disks = new[] { "a", "b" }.Select(d => Path.Combine(boot.Work, $"disk-{d}.img")).ToArray();
-        foreach (var disk in disks)
-        {
-            using var f = File.Create(disk);
-            f.SetLength(RaidDiskBytes);
-        }
-
-        var file = Path.Combine(boot.Work, "layout.yaml");
-        File.WriteAllText(file, RaidLvmLayout);
-        var set = boot.Sidus("layout", "set", "e2e-raid", file);
-        Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
-        var add = boot.Sidus("node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--layout", "e2e-raid", "--kernel-args", "console=ttyS0,115200");
-        Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
+        var disks = new[] { "a", "b" }.Select(d => EmptyDisk(boot, $"disk-{d}.img", RaidDiskBytes)).ToArray();
+        AddInstallingNode(boot, node, image, ("e2e-raid", RaidLvmLayout));
         boot.StartServe();
         boot.PowerOn(Firmware.Bios, disk: disks[0], reboot: true,
             devices: ["-drive", $"file={disks[1]},format=raw,if=none,id=disk1", "-device", "virtio-blk-pci,drive=disk1,serial=E2EB"], diskSerial: "E2EA");
@@ -198,25 +177,13 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     {
         var image = fixture.EnsureInstallImage() + "@2";
         using var boot = new ServeBoot(fixture);
-        var disk = Path.Combine(boot.Work, "disk.img");
-        using (var f = File.Create(disk))
-        {
-            f.SetLength(DiskBytes);
-        }
-
-        List<string> settings = ["node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--kernel-args", "console=ttyS0,115200"];
+        var disk = EmptyDisk(boot, "disk.img", DiskBytes);
         if (layout is not null)
         {
-            var file = Path.Combine(boot.Work, "layout.yaml");
-            File.WriteAllText(file, layout);
-            var set = boot.Sidus("layout", "set", "e2e-keep", file);
-            Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
-            settings.AddRange(["--layout", "e2e-keep"]);
             KeptPartition(boot.Work, disk);
         }
 
-        var add = boot.Sidus([.. settings]);
-        Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
+        AddInstallingNode(boot, node, image, layout is null ? null : ("e2e-keep", layout));
         boot.StartServe();
         boot.PowerOn(firmware, disk: disk, reboot: true);
         if (killServe)
@@ -388,6 +355,32 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
             Tool.Run("umount", mount);
             Directory.Delete(reference, recursive: true);
         }
+    }
+
+    /// <summary>A new sparse raw disk of BYTES in the boot's work directory.</summary>
+    private static string EmptyDisk(ServeBoot boot, string name, long bytes)
+    {
+        var disk = Path.Combine(boot.Work, name);
+        using var f = File.Create(disk);
+        f.SetLength(bytes);
+        return disk;
+    }
+
+    /// <summary>Adds NODE in mode install with IMAGE, a serial console, and LAYOUT (stored under its name) when given.</summary>
+    private static void AddInstallingNode(ServeBoot boot, string node, string image, (string Name, string Yaml)? layout)
+    {
+        List<string> settings = ["node", "add", node, "--mac", boot.Mac, "--image", image, "--mode", "install", "--kernel-args", "console=ttyS0,115200"];
+        if (layout is var (name, yaml))
+        {
+            var file = Path.Combine(boot.Work, "layout.yaml");
+            File.WriteAllText(file, yaml);
+            var set = boot.Sidus("layout", "set", name, file);
+            Assert.True(set.Code == 0, "sidus layout set failed: " + set.Output);
+            settings.AddRange(["--layout", name]);
+        }
+
+        var add = boot.Sidus([.. settings]);
+        Assert.True(add.Code == 0, "sidus node add failed: " + add.Output);
     }
 
     /// <summary>The disk as a node installed before would have it: the layout's table, and /data's ext4 holding keep.txt.</summary>
