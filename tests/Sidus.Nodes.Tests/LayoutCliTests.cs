@@ -51,6 +51,54 @@ public class LayoutCliTests
         Assert.Contains("'ext5' is not one of ext4, xfs, btrfs, vfat, swap", bad.Err, StringComparison.Ordinal);
     }
 
+    private const string SmallRoot = """
+        version: 1
+        items:
+          - { id: d, type: disk, match: { first: true } }
+          - { id: bios, type: partition, disk: d, size: 1MiB, flags: [bios_grub] }
+          - { id: rootp, type: partition, disk: d, size: 4MiB }
+          - { id: srvp, type: partition, disk: d, size: rest }
+          - { id: root-fs, type: format, volume: rootp, fstype: ext4 }
+          - { id: srv-fs, type: format, volume: srvp, fstype: ext4 }
+          - { id: root, type: mount, device: root-fs, path: / }
+        """;
+
+    [Fact]
+    public async Task LayoutCheck_WithAnImage_SaysWhetherEachFilesystemHoldsItsFiles()
+    {
+        using var sidus = new SidusProcess();
+        var tree = Path.Combine(sidus.Home, "tree");
+        Directory.CreateDirectory(Path.Combine(tree, "srv"));
+        await File.WriteAllBytesAsync(Path.Combine(tree, "srv", "data"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 << 20));
+        Assert.Equal(0, (await sidus.RunAsync("image", "import", "tiny", tree, "-q")).ExitCode);
+        var file = Path.Combine(sidus.Home, "small.yaml");
+        await File.WriteAllTextAsync(file, SmallRoot);
+
+        // Everything on the 4 MiB root: refused, with the sizes, the table saying which one.
+        var full = await sidus.RunAsync("layout", "check", file, "--disk-size", "1G", "--image", "tiny");
+        Assert.Equal(1, full.ExitCode);
+        Assert.Contains("tiny@1 puts 3.0 MiB of files on /, but filesystem 'root-fs' (ext4 on 'rootp', 4.0 MiB) has room for about 2.7 MiB. Give 'rootp' more room",
+            full.Err, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^/\s+root-fs \(ext4\)\s+rootp\s+4 MiB\s+3\.\d+ MiB\s+2\.\d+ MiB\s+NO$", full.Out);
+        Assert.All(full.Out.Split('\n'), l => Assert.True(l.Length <= 80, l));
+
+        // /srv on its own filesystem takes its files: everything fits.
+        await File.WriteAllTextAsync(file, SmallRoot + "\n  - { id: srv, type: mount, device: srv-fs, path: /srv }\n");
+        var fits = await sidus.RunAsync("layout", "check", file, "--disk-size", "1G", "--image", "tiny@1", "--json");
+        Assert.True(fits.ExitCode == 0, fits.Err);
+        var room = JsonDocument.Parse(fits.Out).RootElement.GetProperty("room").EnumerateArray().ToDictionary(m => m.GetProperty("mount").GetString()!);
+        Assert.True(room["/"].GetProperty("fits").GetBoolean());
+        Assert.True(room["/srv"].GetProperty("filesBytes").GetInt64() >= 3 << 20);
+        Assert.True(room["/srv"].GetProperty("roomBytes").GetInt64() > 900L << 20);
+
+        var noSize = await sidus.RunAsync("layout", "check", file, "--image", "tiny");
+        Assert.Equal(1, noSize.ExitCode);
+        Assert.Contains("--image needs --disk-size", noSize.Err, StringComparison.Ordinal);
+        var unknown = await sidus.RunAsync("layout", "check", file, "--disk-size", "1G", "--image", "nosuch");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("--image nosuch: ", unknown.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task StoredLayouts_SetListShowRm_NodeSetting_AndApplyWithAFile()
     {

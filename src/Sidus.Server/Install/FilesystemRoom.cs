@@ -1,4 +1,5 @@
 using Sidus.Linux;
+using Sidus.Nodes.Layouts;
 
 namespace Sidus.Server.Install;
 
@@ -12,32 +13,41 @@ public static class FilesystemRoom
 {
     private const long MiB = 1L << 20;
 
-    /// <summary>Refuses the first mount whose files do not fit, naming the sizes and what to change.</summary>
-    public static void Check(string layoutName, string imageRef, VersionFootprint footprint, IReadOnlyList<PlannedFormat> formats,
-        IReadOnlyList<PlannedMount> mounts, IReadOnlyDictionary<string, long> volumeBytes)
+    /// <summary>Each filesystem the install mounts to write the version: what the version puts there and its room.</summary>
+    public static IReadOnlyList<MountRoom> Measure(Layout layout, LayoutPlan plan, VersionFootprint footprint)
     {
-        // A preserved filesystem is not mounted while the version is written: what falls below it lands on the one above.
-        var written = mounts.Select(m => (Mount: m, Format: formats.First(f => f.Id == m.Format)))
-            .Where(x => x.Format is { Preserve: false } && x.Format.FsType != "swap").ToList();
-        foreach (var (mount, format) in written)
-        {
-            if (Room(format.FsType, volumeBytes[format.Volume]) is not { } room)
-            {
-                continue;
-            }
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(footprint);
 
-            var nested = written.Select(x => x.Mount.Path).Where(p => Nearest(p, written.Select(x => x.Mount.Path)) == mount.Path);
-            var need = footprint.BytesUnder(mount.Path) - nested.Sum(footprint.BytesUnder);
-            if (need > room)
-            {
-                throw new InstallPlanException(
-                    $"layout {layoutName}: {imageRef} puts {ByteUnits.Format(need)} of files on {mount.Path}, but filesystem '{format.Id}' " +
-                    $"({format.FsType} on '{format.Volume}', {ByteUnits.Format(volumeBytes[format.Volume])}) has room for about {ByteUnits.Format(Math.Max(0, room))}: " +
-                    $"nothing was touched. Give '{format.Volume}' more room ('size: rest' takes what the disk has left), or put a part of the tree " +
-                    "(/var, /usr) on a filesystem of its own");
-            }
+        // A preserved filesystem is not mounted while the version is written: what falls below it lands on the one above.
+        var written = layout.OfType<MountItem>().Select(m => (Mount: m, Format: (FormatItem)layout[m.Device]))
+            .Where(x => !x.Format.Preserve && x.Format.FsType != "swap").ToList();
+        var paths = written.Select(x => x.Mount.Path).ToList();
+        return [.. written.Select(x =>
+        {
+            var nested = paths.Where(p => Nearest(p, paths) == x.Mount.Path);
+            var bytes = plan.Volumes.First(v => v.Id == x.Format.Volume).Size;
+            return new MountRoom(x.Mount.Path, x.Format.Id, x.Format.FsType, x.Format.Volume, bytes,
+                footprint.BytesUnder(x.Mount.Path) - nested.Sum(footprint.BytesUnder), Room(x.Format.FsType, bytes));
+        })];
+    }
+
+    /// <summary>Refuses the first filesystem whose files do not fit, naming the sizes and what to change.</summary>
+    public static void Check(string layoutName, string imageRef, IEnumerable<MountRoom> rooms)
+    {
+        if (rooms.FirstOrDefault(r => !r.Fits) is { } full)
+        {
+            throw new InstallPlanException(Refusal(layoutName, imageRef, full, atInstall: true));
         }
     }
+
+    /// <summary>Why FULL cannot hold the version, and what to change; AT INSTALL adds that the node's disk is untouched.</summary>
+    public static string Refusal(string layoutName, string imageRef, MountRoom full, bool atInstall) =>
+        $"layout {layoutName}: {imageRef} puts {ByteUnits.Format(full.Need)} of files on {full.Path}, but filesystem '{full.Format}' " +
+        $"({full.FsType} on '{full.Volume}', {ByteUnits.Format(full.VolumeBytes)}) has room for about {ByteUnits.Format(Math.Max(0, full.Room ?? 0))}" +
+        (atInstall ? ": nothing was touched" : string.Empty) +
+        $". Give '{full.Volume}' more room ('size: rest' takes what the disk has left), or put a part of the tree (/var, /usr) on a filesystem of its own";
 
     /// <summary>
     /// What a new filesystem of BYTES leaves for files, for the types whose overhead is known; null for the others
@@ -84,4 +94,10 @@ public static class FilesystemRoom
 
     private static bool Below(string path, string above) =>
         above == "/" || path.StartsWith(above + "/", StringComparison.Ordinal);
+}
+
+/// <summary>A filesystem the version is written to: NEED bytes of files against ROOM (null: a type not checked).</summary>
+public sealed record MountRoom(string Path, string Format, string FsType, string Volume, long VolumeBytes, long Need, long? Room)
+{
+    public bool Fits => Room is not { } room || Need <= room;
 }

@@ -64,7 +64,7 @@ public static class InstallPlanner
         CheckBootable(layoutName, firmware, disks, partitions, formats, mounts);
         if (footprint is not null)
         {
-            FilesystemRoom.Check(layoutName, imageRef, footprint, formats, mounts, planned.Volumes.ToDictionary(v => v.Id, v => v.Size, StringComparer.Ordinal));
+            FilesystemRoom.Check(layoutName, imageRef, FilesystemRoom.Measure(layout, planned, footprint));
         }
 
         return new InstallPlan(version, imageRef, firmware, kernelArgs, disks, partitions, raids, groups, volumes, formats, mounts);

@@ -1,8 +1,9 @@
 using Sidus.Nodes.Layouts;
+using Sidus.Server.Install;
 
 namespace Sidus.Cli.Commands.Layout;
 
-/// <summary>`sidus layout check FILE [--disk-size [ID=]SIZE]...`: validates a layout and prints its plan.</summary>
+/// <summary>`sidus layout check FILE [--disk-size [ID=]SIZE]... [--image IMAGE[@VER]]`: validates a layout and prints its plan.</summary>
 public static class LayoutCheckCommand
 {
     public static Command Create()
@@ -14,17 +15,24 @@ public static class LayoutCheckCommand
             HelpName = "[ID=]SIZE",
             AllowMultipleArgumentsPerToken = false,
         };
+        var image = new Option<string?>("--image")
+        {
+            Description = "With --disk-size: also check that each filesystem the install writes can hold this version's files, as the server does before a node touches its disk",
+            HelpName = "IMAGE[@VER]",
+        };
         var json = GlobalOptions.Json();
         var cmd = new Command("check", """
             Check a layout before any node uses it: every key, id, reference, flag, filesystem and mount, with the
             file, line and field of the first error. With --disk-size, also lay it out on disks of that size and
             print the plan: each partition's number, start and size (1 MiB aligned; GPT keeps the disk's first and
             last MiB), RAID and LVM sizes, filesystems and mounts, or say what does not fit. Warnings (no ESP, so
-            UEFI nodes cannot boot it; a partition nothing uses) go to stderr.
+            UEFI nodes cannot boot it; a partition nothing uses) go to stderr. With --image too, each filesystem
+            the version is written to is listed with the files it gets and its room (what mkfs leaves), and one too
+            small is an error, as `sidus serve` refuses such an install before the node touches its disk.
             Exit codes: 0 valid (and fits), 1 not valid or does not fit.
             """)
         {
-            file, diskSize, json,
+            file, diskSize, image, json,
         };
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -50,6 +58,27 @@ public static class LayoutCheckCommand
                 return InventoryCli.Error(e.Message);
             }
 
+            (string Ref, IReadOnlyList<MountRoom> Rooms)? room = null;
+            if (r.GetValue(image) is { } spec)
+            {
+                if (plan is null)
+                {
+                    return InventoryCli.Error("--image needs --disk-size: the room of a filesystem depends on the disk's size");
+                }
+
+                try
+                {
+                    using var repository = Repository.Open(GlobalOptions.ResolveHome(r));
+                    var (id, commit) = repository.Resolve(spec);
+                    room = ($"{commit.Image}@{commit.Sequence.ToString(CultureInfo.InvariantCulture)}",
+                        FilesystemRoom.Measure(layout, plan, VersionFootprint.Of(repository, id, ct)));
+                }
+                catch (StoreException e)
+                {
+                    return InventoryCli.Error($"--image {spec}: {e.Message}");
+                }
+            }
+
             foreach (var warning in layout.Warnings)
             {
                 Console.Error.WriteLine("warning: " + warning);
@@ -57,14 +86,16 @@ public static class LayoutCheckCommand
 
             if (r.GetValue(json))
             {
-                JsonOutput.Write(Json(layout, plan));
+                JsonOutput.Write(Json(layout, plan, room?.Rooms));
             }
             else
             {
-                Print(layout, plan);
+                Print(layout, plan, room?.Rooms);
             }
 
-            return InventoryCli.Ok;
+            return room is var (version, rooms) && rooms.FirstOrDefault(m => !m.Fits) is { } full
+                ? InventoryCli.Error(FilesystemRoom.Refusal(layout.Source, version, full, atInstall: false))
+                : InventoryCli.Ok;
         });
         return cmd;
     }
@@ -105,7 +136,7 @@ public static class LayoutCheckCommand
         return sizes;
     }
 
-    private static void Print(Sidus.Nodes.Layouts.Layout layout, LayoutPlan? plan)
+    private static void Print(Sidus.Nodes.Layouts.Layout layout, LayoutPlan? plan, IReadOnlyList<MountRoom>? rooms)
     {
         Console.Out.WriteLine($"{layout.Source}: valid, {layout.Items.Count} items" + (layout.Description is { } d ? $" ({d})" : string.Empty));
         if (plan is null)
@@ -128,6 +159,18 @@ public static class LayoutCheckCommand
         }
 
         table.Write();
+        if (rooms is not null)
+        {
+            Console.Out.WriteLine();
+            var room = new TextTable("MOUNT", "FILESYSTEM", "ON", "SIZE", "FILES", "ROOM", "FITS");
+            foreach (var m in rooms)
+            {
+                room.AddRow(m.Path, $"{m.Format} ({m.FsType})", m.Volume, ByteSize.Format(m.VolumeBytes), ByteSize.Format(m.Need),
+                    m.Room is { } bytes ? ByteSize.Format(Math.Max(0, bytes)) : "not checked", m.Fits ? "yes" : "NO");
+            }
+
+            room.Write();
+        }
     }
 
     private static string Describe(LayoutItem item) => item switch
@@ -142,7 +185,7 @@ public static class LayoutCheckCommand
         _ => string.Empty,
     };
 
-    private static JsonObject Json(Sidus.Nodes.Layouts.Layout layout, LayoutPlan? plan)
+    private static JsonObject Json(Sidus.Nodes.Layouts.Layout layout, LayoutPlan? plan, IReadOnlyList<MountRoom>? rooms)
     {
         var items = new JsonArray();
         foreach (var item in layout.Items)
@@ -170,6 +213,15 @@ public static class LayoutCheckCommand
             }
 
             result["plan"] = volumes;
+        }
+
+        if (rooms is not null)
+        {
+            result["room"] = new JsonArray([.. rooms.Select(m => (JsonNode?)new JsonObject
+            {
+                ["mount"] = m.Path, ["filesystem"] = m.Format, ["fstype"] = m.FsType, ["on"] = m.Volume, ["sizeBytes"] = m.VolumeBytes,
+                ["filesBytes"] = m.Need, ["roomBytes"] = m.Room, ["fits"] = m.Fits,
+            })]);
         }
 
         return result;
