@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Sidus.Nodes.Layouts;
 using Sidus.Server.Install;
 using Sidus.Store;
@@ -20,13 +21,19 @@ public sealed class FilesystemRoomTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     [Theory]
-    [InlineData(64)]
-    [InlineData(300)]
-    [InlineData(600)]
-    [InlineData(2048)]
-    [InlineData(4096)]
-    [InlineData(20480)]
-    public void Ext4Room_IsWhatMke2fsLeaves_NeverLess_AtMostAPercentMore(long mib)
+    [InlineData("ext4", 64)]
+    [InlineData("ext4", 300)]
+    [InlineData("ext4", 600)]
+    [InlineData("ext4", 2048)]
+    [InlineData("ext4", 4096)]
+    [InlineData("ext4", 20480)]
+    [InlineData("xfs", 300)]
+    [InlineData("xfs", 2048)]
+    [InlineData("xfs", 20480)]
+    [InlineData("vfat", 64)]
+    [InlineData("vfat", 256)]
+    [InlineData("vfat", 2048)]
+    public void Room_IsWhatMkfsLeaves_NeverLess_AtMostAPercentMore(string fsType, long mib)
     {
         var image = Path.Combine(_work, "fs.img");
         using (var file = File.Create(image))
@@ -34,14 +41,32 @@ public sealed class FilesystemRoomTests : IDisposable
             file.SetLength(mib * MiB);
         }
 
-        ProcessRunner.RunChecked(Tool.Require("mkfs.ext4", "e2fsprogs"), ["-q", "-F", image], TimeSpan.FromMinutes(2));
-        var header = ProcessRunner.RunChecked(Tool.Require("dumpe2fs", "e2fsprogs"), ["-h", image]).StandardOutput;
-        long Field(string name) => long.Parse(header.Split('\n').First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(), CultureInfo.InvariantCulture);
-        var free = Field("Free blocks") * Field("Block size");
+        var free = FreeBytes(fsType, image);
+        var room = FilesystemRoom.Room(fsType, mib * MiB)!.Value;
+        Assert.True(room >= free, $"{fsType}, {mib} MiB: estimated {room / MiB} MiB, mkfs leaves {free / MiB} MiB: an install that fits would be refused");
+        Assert.True(room <= (free * 101 / 100) + (2 * MiB), $"{fsType}, {mib} MiB: estimated {room / MiB} MiB, mkfs leaves only {free / MiB} MiB");
+    }
 
-        var room = FilesystemRoom.Room("ext4", mib * MiB)!.Value;
-        Assert.True(room >= free, $"{mib} MiB: estimated {room / MiB} MiB, mke2fs leaves {free / MiB} MiB: an install that fits would be refused");
-        Assert.True(room <= (free * 101 / 100) + (2 * MiB), $"{mib} MiB: estimated {room / MiB} MiB, mke2fs leaves only {free / MiB} MiB");
+    /// <summary>What a new filesystem of FSTYPE made by its own mkfs on IMAGE has free, as that filesystem's tools count it.</summary>
+    private static long FreeBytes(string fsType, string image)
+    {
+        static long Number(string text, string pattern) =>
+            long.Parse(Regex.Match(text, pattern, RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);
+        switch (fsType)
+        {
+            case "ext4":
+                ProcessRunner.RunChecked(Tool.Require("mkfs.ext4", "e2fsprogs"), ["-q", "-F", image], TimeSpan.FromMinutes(2));
+                var header = ProcessRunner.RunChecked(Tool.Require("dumpe2fs", "e2fsprogs"), ["-h", image]).StandardOutput;
+                return Number(header, @"^Free blocks:\s+(\d+)") * Number(header, @"^Block size:\s+(\d+)");
+            case "xfs":
+                ProcessRunner.RunChecked(Tool.Require("mkfs.xfs", "xfsprogs"), ["-q", "-f", image], TimeSpan.FromMinutes(2));
+                var super = ProcessRunner.RunChecked(Tool.Require("xfs_db", "xfsprogs"), ["-r", "-c", "sb 0", "-c", "p fdblocks blocksize", image]).StandardOutput;
+                return Number(super, @"^fdblocks = (\d+)") * Number(super, @"^blocksize = (\d+)");
+            default:
+                ProcessRunner.RunChecked(Tool.Require("mkfs.vfat", "dosfstools"), [image]);
+                var check = ProcessRunner.Run(Tool.Require("fsck.vfat", "dosfstools"), ["-n", "-v", image]).StandardOutput;
+                return Number(check, @"data clusters \((\d+) bytes\)");
+        }
     }
 
     [Fact]
