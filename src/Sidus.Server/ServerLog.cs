@@ -90,6 +90,9 @@ internal static partial class ServerLog
     [LoggerMessage(213, LogLevel.Information, "Reload asked (SIGHUP)")]
     public static partial void ReloadAsked(ILogger logger);
 
+    [LoggerMessage(214, LogLevel.Warning, "SIGHUP is ignored by this process (started by nohup, or by a shell as a background job): `kill -HUP` will not reload sidus.toml and the inventory; restart the server to apply changes, or run it as a service (sidus service install)")]
+    public static partial void HangupIgnored(ILogger logger);
+
     [LoggerMessage(220, LogLevel.Information, "Service manager notified at {Socket}: {Status}")]
     public static partial void ServiceReady(ILogger logger, string socket, string status);
 

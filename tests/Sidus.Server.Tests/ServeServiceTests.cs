@@ -108,6 +108,30 @@ public sealed class ServeServiceTests : IDisposable
         Assert.DoesNotContain("HTTP listening on", serve.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Started as nohup starts it (SIGHUP ignored, which the runtime keeps): the server says that `kill -HUP` will not
+    /// reload it, and a SIGHUP neither reloads nor ends it.
+    /// </summary>
+    [Fact]
+    public async Task HangupIgnoredAtStart_SaidOnce_SighupNeitherReloadsNorEnds()
+    {
+        var port = FreePort();
+        using var serve = StartServe(port, ["--ignore-signal=HUP"]);
+        await WaitForHttpAsync(serve, port);
+        Assert.True(await serve.WaitForOutputAsync("SIGHUP is ignored by this process", TimeSpan.FromSeconds(10)), serve.Output);
+        serve.Signal(BackgroundProcess.SigHup);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        Assert.StartsWith("ok", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/healthz")), StringComparison.Ordinal);
+        Assert.DoesNotContain("Reload asked", serve.Output, StringComparison.Ordinal);
+
+        // Started as systemd starts it: not a word of it.
+        var other = FreePort();
+        using var plain = StartServe(other, []);
+        await WaitForHttpAsync(plain, other);
+        Assert.DoesNotContain("SIGHUP is ignored", plain.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task BadLogLevel_OneClearLine_ExitNonZero()
     {

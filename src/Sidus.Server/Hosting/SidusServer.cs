@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
+using Sidus.Linux;
 using Sidus.Nodes.Storage;
 using Sidus.Server.Http;
 
@@ -305,6 +306,10 @@ public sealed class SidusServer : IAsyncDisposable
         if (_reloader is not null && _management.ReloadOnHangup)
         {
             _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);
+            if (IgnoredSignals.Contains(IgnoredSignals.SigHup))
+            {
+                ServerLog.HangupIgnored(Logger);
+            }
         }
 
         var status = StatusLine();
