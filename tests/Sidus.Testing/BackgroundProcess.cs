@@ -17,21 +17,17 @@ public sealed class BackgroundProcess : IDisposable
 
     internal BackgroundProcess(string file, IEnumerable<string> arguments)
     {
-        // The signals a test sends (SIGHUP: reload, SIGINT: Ctrl-C) at their defaults, as under systemd or a
-        // terminal: a suite started by nohup or as a script's background job has them ignored, children inherit
-        // that, and the .NET runtime keeps an ignored signal ignored. `env` execs the program: the pid is its own.
-        var info = new ProcessStartInfo("env")
+        var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add("--default-signal=HUP,INT,QUIT");
-        info.ArgumentList.Add(file);
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
-        CommandLine = $"{file} {string.Join(' ', info.ArgumentList.Skip(2))}";
+        CommandLine = $"{file} {string.Join(' ', info.ArgumentList)}";
+        DefaultSignals.Apply(info);
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sidus.Testing;
 
 namespace Sidus.Cli.Tests.Support;
 
@@ -21,16 +22,13 @@ public sealed class SidusRun : IDisposable
     public Result Run(params string[] args) => Start(args, out var process).Finish(process);
 
     /// <summary>
-    /// Starts sidus and lets the test read its output as it comes; the test stops it (Ctrl-C: SIGINT). SIGINT is
-    /// reset to its default for it, as for a terminal's foreground command: a test run started as a background job
-    /// of a script has SIGINT ignored, and a child inherits that (the runtime keeps an ignored SIGINT ignored).
+    /// Starts sidus and lets the test read its output as it comes; the test stops it (Ctrl-C: SIGINT, which
+    /// <see cref="DefaultSignals"/> makes reach it however the suite was started).
     /// </summary>
     public Process StartLive(params string[] args)
     {
         var info = Info(args);
-        info.ArgumentList.Insert(0, info.FileName);
-        info.ArgumentList.Insert(0, "--default-signal=INT");
-        info.FileName = "env";
+        DefaultSignals.Apply(info);
         return Process.Start(info)!;
     }
 
