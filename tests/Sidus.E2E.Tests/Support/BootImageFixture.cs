@@ -1,7 +1,14 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sidus.Artifacts.Exports;
 using Sidus.Artifacts.Initramfs;
+using Sidus.Artifacts.Versions;
 using Sidus.Store;
 using Sidus.Store.Build;
+using Sidus.Store.Checkout;
 using Sidus.Store.Objects;
+using Sidus.Store.Packs;
+using Sidus.Store.Serving;
 
 namespace Sidus.E2E.Tests.Support;
 
@@ -102,6 +109,109 @@ public sealed class BootImageFixture
             Exec(new ImageStore(Repository), 4, "e2e install image: md RAID and LVM tools", "apt-get install -y --no-install-recommends mdadm lvm2");
             return InstallImage + "@4";
         }
+    }
+
+    /// <summary>An image one of whose files has its data damaged in the store: for the install's corrupt-object test only.</summary>
+    public const string DamagedImage = "e2e-install-damaged";
+
+    /// <summary>
+    /// The file of <see cref="DamagedImage"/> whose data is damaged. In /boot, near the head of the manifest's order:
+    /// it is in the agent's first request of contents, so the install fails as soon as it starts writing rather than
+    /// after most of the version.
+    /// </summary>
+    public const string DamagedFile = "/boot/e2e-damaged.bin";
+
+    private const int DamagedFileBytes = 8 << 20;
+
+    /// <summary>
+    /// Makes <see cref="DamagedImage"/> once: <see cref="InstallImage"/>@2 with <see cref="DamagedFile"/>, 8 MiB of
+    /// random bytes (the import deduplicates the rest, so the new pack holds only that file's chunks, the new trees and
+    /// the commit), then one byte flipped in the middle of a frame of that file's chunks: data the store no longer reads
+    /// back (the frame fails zstd's checksum), as a disk's damage would leave it, and no other image's. The version's
+    /// erofs export, which the install runs the image's tools from, is built first, as a server would have made it
+    /// before its disk went bad (after, it cannot be). Kept across runs: a marker in the home names the damaged
+    /// version; when the marker does not name the head or the export is gone, the image is made again with new random
+    /// bytes, which nothing left over deduplicates. Returns NAME@N.
+    /// </summary>
+    public string EnsureDamagedImage()
+    {
+        EnsureInstallImage();
+        lock (Gate)
+        {
+            var marker = Path.Combine(Home, DamagedImage + ".damaged");
+            var exports = Path.Combine(Home, ErofsExports.DirectoryName);
+            var store = new ImageStore(Repository);
+            if (Repository.Refs.Head(DamagedImage) is { } head)
+            {
+                if (File.Exists(marker) && File.ReadAllText(marker).Trim() == head.ToString() &&
+                    File.Exists(Path.Combine(exports, head + ErofsExports.Extension)) && File.Exists(Path.Combine(exports, head + ErofsExports.VerityExtension)))
+                {
+                    return $"{DamagedImage}@{Repository.ReadCommit(head).Sequence}";
+                }
+
+                // Left half made by an interrupted run, or its export removed: made again from the start.
+                foreach (var file in Directory.EnumerateFiles(exports, head + ".*"))
+                {
+                    File.Delete(file);
+                }
+
+                store.Remove(DamagedImage);
+            }
+
+            var tree = Path.Combine(Home, "work", "damaged-image-tree");
+            VersionResult version;
+            var packsBefore = Directory.GetFiles(Repository.PackDirectory, "*.idx").ToHashSet(StringComparer.Ordinal);
+            try
+            {
+                store.Checkout(InstallImage + "@2", tree, new CheckoutOptions(), CancellationToken.None);
+                File.WriteAllBytes(tree + DamagedFile, RandomNumberGenerator.GetBytes(DamagedFileBytes));
+                version = store.ImportDirectory(DamagedImage, tree, $"e2e: {InstallImage}@2 and {DamagedFile}, whose data is then damaged in the store", null, CancellationToken.None);
+            }
+            finally
+            {
+                if (Directory.Exists(tree))
+                {
+                    Directory.Delete(tree, recursive: true);
+                }
+            }
+
+            // A view opened now: one opened before the import would not see its pack.
+            using (var view = new ImageStoreView(Home, NullLogger.Instance))
+            {
+                new ErofsExports(view, Home, NullLogger.Instance).GetOrBuild(version.Id, CancellationToken.None);
+            }
+
+            DamageFileData(version.Id, packsBefore);
+            File.WriteAllText(marker, version.Id + "\n");
+            return $"{DamagedImage}@{version.Commit.Sequence}";
+        }
+    }
+
+    /// <summary>
+    /// Flips one byte in the middle of the largest frame of file data in the pack that VERSION's import wrote (the one
+    /// not in PACKSBEFORE whose index lists the version's commit), then checks that the file's content no longer reads
+    /// while the version's trees still do (the manifest is made as the server makes it).
+    /// </summary>
+    private void DamageFileData(ObjectId version, HashSet<string> packsBefore)
+    {
+        var (index, records) = Directory.GetFiles(Repository.PackDirectory, "*.idx").Where(i => !packsBefore.Contains(i))
+            .Select(i => (Index: i, Records: PackFormat.DecodeIndex(File.ReadAllBytes(i), Path.GetFileName(i))))
+            .Single(p => p.Records.Any(r => r.Id == version && r.Kind == ObjectKind.Commit));
+        var content = records.Single(r => r.Kind == ObjectKind.ChunkList).Id;
+        var frame = records.GroupBy(r => (r.FrameOffset, r.FrameLength)).Where(f => f.All(r => r.Kind == ObjectKind.Blob)).MaxBy(f => f.Key.FrameLength)
+            ?? throw new InvalidOperationException($"{index} holds no frame of file data alone");
+        using (var pack = new FileStream(Path.ChangeExtension(index, ".pack"), FileMode.Open, FileAccess.ReadWrite))
+        {
+            pack.Position = frame.Key.FrameOffset + frame.Key.FrameLength / 2;
+            var b = pack.ReadByte();
+            pack.Position--;
+            pack.WriteByte((byte)(b ^ 0x55));
+            pack.Flush(flushToDisk: true);
+        }
+
+        using var reopened = Repository.Open(Home);
+        ContentServer.Manifest(reopened, version, CancellationToken.None);
+        Assert.Throws<CorruptObjectException>(() => ContentStore.Read(reopened.Objects, content).Sum(piece => (long)piece.Length));
     }
 
     /// <summary>Version SEQUENCE of the install image made by SCRIPT when it is not there yet.</summary>
