@@ -141,7 +141,8 @@ internal static class Installer
     {
         var options = new UpdateOptions
         {
-            Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = false,
+            Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath,
+            To = plan.Version, ToName = plan.ImageRef, StayOnFilesystem = false,
             Say = AgentConsole.Say, Excludes = LostAndFound(plan),
         };
         var backoff = new Backoff(5, 60);
@@ -183,7 +184,8 @@ internal static class Installer
         // The node's settings are on the disk now: the engine leaves the override layer's paths alone, as updates will.
         var result = await NodeUpdater.RunAsync(new UpdateOptions
         {
-            Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath, To = plan.Version, StayOnFilesystem = true,
+            Root = Target, Server = reporter.Server, Mac = reporter.Mac, TokenFile = AgentSession.DefaultPath,
+            To = plan.Version, ToName = plan.ImageRef, StayOnFilesystem = true,
         }, CancellationToken.None);
         if (result.Problem is { } problem)
         {

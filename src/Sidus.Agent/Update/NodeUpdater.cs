@@ -109,7 +109,7 @@ internal static class NodeUpdater
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(NodeCredentials.Scheme, token);
 
         var target = options.To is { } to
-            ? (to.Length == NodeVersion.IdLength && to.All(char.IsAsciiHexDigitLower) ? new NodeVersion(to, previous?.Id == to ? previous.Ref : "?")
+            ? (to.Length == NodeVersion.IdLength && to.All(char.IsAsciiHexDigitLower) ? new NodeVersion(to, previous?.Id == to ? previous.Ref : options.ToName ?? "?")
                 : throw new UpdateFailedException($"--to '{to}' is not a version id (64 lower-case hex digits; 'sidus image log NAME' lists them)"))
             : await TargetAsync(http, server, options.Mac ?? settings?.Mac ?? throw new UpdateFailedException(
                 $"no --to VERSION and no node settings ({settingsFile}) to ask the server which version this node should run"), cancellation);

@@ -21,6 +21,10 @@ internal sealed record UpdateOptions
     /// <summary>A version id; null: the version the server says the node should run (<see cref="NodeRoutes.TargetTemplate"/>).</summary>
     public string? To { get; init; }
 
+    /// <summary>The name (IMAGE@N) of <see cref="To"/> when the caller knows it (the install has it from its plan):
+    /// said and recorded with it. Unknown: "?".</summary>
+    public string? ToName { get; init; }
+
     /// <summary>Never cross into another filesystem (a running node's preserved /data). The install turns it off: it
     /// writes into the target's own mounts (a separate /boot).</summary>
     public bool StayOnFilesystem { get; init; } = true;

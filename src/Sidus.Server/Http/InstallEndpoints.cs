@@ -64,14 +64,13 @@ internal static class InstallEndpoints
         try
         {
             var (layout, layoutName) = LayoutOf(snapshot, settings);
-            VersionFootprint footprint;
-            using (var lease = images.Store.Acquire())
-            {
-                footprint = VersionFootprint.Of(lease.Repository, files.Version, ctx.RequestAborted);
-            }
-
+            var imageRef = $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}";
+            using var lease = images.Store.Acquire();
+            var footprint = VersionFootprint.Of(lease.Repository, files.Version, ctx.RequestAborted);
             plan = InstallPlanner.Plan(layout, layoutName, found.Firmware, found.Disks, files.Version.ToString(),
-                $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}", settings.KernelArgs.Value ?? string.Empty, footprint);
+                imageRef, settings.KernelArgs.Value ?? string.Empty, footprint);
+            // Last: the layout's refusals cost nothing, this one reads the whole version (once per server process).
+            await VersionDataCheck.EnsureIntactAsync(lease.Repository, lease.Serving, files.Version, imageRef, ctx.RequestAborted);
         }
         catch (InstallPlanException e)
         {

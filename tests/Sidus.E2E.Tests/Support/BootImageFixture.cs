@@ -115,9 +115,8 @@ public sealed class BootImageFixture
     public const string DamagedImage = "e2e-install-damaged";
 
     /// <summary>
-    /// The file of <see cref="DamagedImage"/> whose data is damaged. In /boot, near the head of the manifest's order:
-    /// it is in the agent's first request of contents, so the install fails as soon as it starts writing rather than
-    /// after most of the version.
+    /// The file of <see cref="DamagedImage"/> whose data is damaged (the server finds it when it plans the install; in
+    /// /boot, near the head of the manifest's order, a node that did fetch would meet it in its first request).
     /// </summary>
     public const string DamagedFile = "/boot/e2e-damaged.bin";
 
