@@ -127,6 +127,50 @@ public sealed class CaptureTests : IDisposable
     }
 
     [Fact]
+    public void Recapture_ReadsAttributes_WhereTheStatMoved_OrTheCacheRecordedSome()
+    {
+        var root = _store.Dir("golden");
+        Write(root, "etc/plain", "plain");
+        Write(root, "etc/tagged", "tagged");
+        using (var etc = DirectoryHandle.Open(Path.Combine(root, "etc")))
+        {
+            etc.SetXattr("tagged"u8, "user.sidus"u8, "one"u8);
+        }
+
+        var state = Path.Combine(root, "var/lib/sidus/capture.state");
+        var first = Paths(_store.Repository, Capture("golden", root, state).Result.Version!.Commit.Root);
+        Assert.Empty(first["/etc/plain"].Xattrs);
+        Assert.Equal("one"u8.ToArray(), Assert.Single(first["/etc/tagged"].Xattrs).Value);
+
+        // Setting an attribute moves the file's ctime: the walker reads it again. The file that had one keeps it.
+        using (var etc = DirectoryHandle.Open(Path.Combine(root, "etc")))
+        {
+            etc.SetXattr("plain"u8, "user.sidus"u8, "two"u8);
+        }
+
+        var second = Capture("golden", root, state).Result;
+        Assert.Equal(0, second.ContentsSent);
+        var paths = Paths(_store.Repository, second.Version!.Commit.Root);
+        Assert.Equal("two"u8.ToArray(), Assert.Single(paths["/etc/plain"].Xattrs).Value);
+        Assert.Equal("one"u8.ToArray(), Assert.Single(paths["/etc/tagged"].Xattrs).Value);
+
+        // A record whose stat matches and that says "no attributes" spares the walker its listxattr: told so of
+        // etc/tagged, the walker leaves its attribute out, which shows the call was not made.
+        var cache = StateCache.Load(state)!;
+        using (var etc = DirectoryHandle.Open(Path.Combine(root, "etc")))
+        {
+            var status = etc.Stat("tagged"u8.ToArray());
+            var recorded = cache.Lookup("etc/tagged"u8.ToArray(), status);
+            Assert.True(recorded is { HasXattrs: true }, "the cache records that etc/tagged has attributes");
+            cache.Add("etc/tagged"u8.ToArray(), status, recorded.Value.Content, null, hasXattrs: false);
+        }
+
+        cache.Save(state);
+        var trusting = Paths(_store.Repository, Capture("golden", root, state).Result.Version!.Commit.Root);
+        Assert.Empty(trusting["/etc/tagged"].Xattrs);
+    }
+
+    [Fact]
     public void Excludes_TheDefaultsTheImagesAndTheCommands_LeaveOutWhatTheyName()
     {
         var root = _store.Dir("golden");

@@ -74,7 +74,9 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
     }
 
     /// <summary>The entry of NAME in DIR: the import's byte-exact rules, which the capture's walker follows too.</summary>
-    internal static TreeEntry EntryFor(byte[] name, FileStatus status, DirectoryHandle dir)
+    /// <param name="readXattrs">False when the caller knows the entry has none (its ctime unchanged since it had
+    /// none: setting an attribute moves the ctime).</param>
+    internal static TreeEntry EntryFor(byte[] name, FileStatus status, DirectoryHandle dir, bool readXattrs = true)
     {
         var entry = new TreeEntry
         {
@@ -85,7 +87,7 @@ public sealed class DirectoryImporter(ObjectWriter writer, IProgress<TransferPro
             Gid = status.Gid,
             MtimeSeconds = status.MtimeSeconds,
             MtimeNanoseconds = status.MtimeNanoseconds,
-            Xattrs = dir.ReadXattrs(name),
+            Xattrs = readXattrs ? dir.ReadXattrs(name) : [],
             Size = status.Kind == FileKind.Regular ? status.Size : 0,
         };
         switch (status.Kind)
