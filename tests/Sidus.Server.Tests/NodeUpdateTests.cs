@@ -484,6 +484,9 @@ public sealed class NodeUpdateTests : IAsyncLifetime
         Assert.Equal(1, failed.ExitCode);
         Assert.Contains("sidus-agent update: FAILED: ", failed.Err, StringComparison.Ordinal);
         Assert.Contains("the server answered 500", failed.Err, StringComparison.Ordinal);
+        // The node names the file the damaged content is, and the admin's next step.
+        Assert.Matches(@"\(/usr/lib/blob\d\.bin among them\): content [0-9a-f]{64} of \d+ contents of [0-9a-f]{12} is damaged on the server: ", failed.Err);
+        Assert.Contains("Run 'sidus store verify' on the server", failed.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(Root, "usr/lib/blob0.bin")));
         await AssertOldOrNewAsync();
     }

@@ -321,7 +321,10 @@ internal sealed class MissingContentSource(HttpClient http, string server, strin
         if (!response.IsSuccessStatusCode)
         {
             var reason = ServerProblem.Text(await response.Content.ReadAsStringAsync(cancellation));
-            throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for {request.Count} contents of {version[..12]}: {reason}");
+            // A damaged content is named by its id: the admin also gets the file it is.
+            var named = request.Where(w => reason.Contains(w.Content.ToString(), StringComparison.Ordinal)).Select(w => (ObjectId?)w.Content).FirstOrDefault();
+            throw new UpdateFailedException($"the server answered {(int)response.StatusCode} for {request.Count} contents of {version[..12]}" +
+                (named is { } id ? $" ({Where(id)} among them)" : "") + $": {reason}");
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(cancellation);

@@ -138,8 +138,7 @@ internal static class ServingEndpoints
         }
         catch (StoreException e)
         {
-            ServerLog.ServingFailed(Log(ctx), "content " + id.Short, HttpHelpers.Client(ctx), e.Message);
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"content {id.Short} is damaged on the server: {e.Message}");
+            await DamagedAsync(ctx, "content " + id, null, e);
             return;
         }
 
@@ -184,6 +183,7 @@ internal static class ServingEndpoints
         List<ObjectId> ids;
         long total = 0;
         var what = $"batch {index.ToString(CultureInfo.InvariantCulture)} of {version.Short}";
+        ObjectId? checking = null;
         try
         {
             var batches = lease.Serving.Batches(version, ctx.RequestAborted);
@@ -196,14 +196,14 @@ internal static class ServingEndpoints
             ids = [.. batches[index].Select(item => ObjectId.Read(item.Content))];
             foreach (var id in ids)
             {
+                checking = id;
                 await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
                 total += ContentServer.FrameHeaderLength + ContentStore.Length(repository.Objects, id);
             }
         }
         catch (StoreException e)
         {
-            ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), e.Message);
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"a content of {what} is damaged on the server: {e.Message}");
+            await DamagedAsync(ctx, what, checking, e);
             return;
         }
 
@@ -258,6 +258,7 @@ internal static class ServingEndpoints
         }
 
         var what = $"{ids.Count.ToString(CultureInfo.InvariantCulture)} contents of {version.Short}";
+        ObjectId? checking = null;
         try
         {
             var inVersion = lease.Serving.Batches(version, ctx.RequestAborted).SelectMany(b => b).Select(item => ObjectId.Read(item.Content)).ToHashSet();
@@ -270,19 +271,32 @@ internal static class ServingEndpoints
 
             foreach (var id in ids)
             {
+                checking = id;
                 await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
             }
         }
         catch (StoreException e)
         {
-            ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), e.Message);
-            await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"a content of {what} is damaged on the server: {e.Message}");
+            await DamagedAsync(ctx, what, checking, e);
             return;
         }
 
         ctx.Response.ContentType = "application/octet-stream";
         ctx.Response.Headers.CacheControl = "no-store";
         await SendAsync(ctx, what, body => ContentServer.WriteContentsAsync(lease.Serving, ids, zstd, body, ctx.RequestAborted));
+    }
+
+    /// <summary>
+    /// A 500 for WHAT, logged: the content checked (CONTENT, with its full id, which a node maps to its file, when WHAT
+    /// is a batch) failed with ERROR (a damaged pack, a missing object), and what the admin does about it.
+    /// </summary>
+    private static async Task DamagedAsync(HttpContext ctx, string what, ObjectId? content, StoreException error)
+    {
+        ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), error.Message);
+        var which = content is { } id ? $"content {id} of {what}" : what;
+        await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError,
+            $"{which} is damaged on the server: {error.Message}. Run 'sidus store verify' on the server to see " +
+            "every damaged object and the versions it breaks");
     }
 
     /// <summary>The request's body, refused (as malformed) beyond LIMIT bytes.</summary>
