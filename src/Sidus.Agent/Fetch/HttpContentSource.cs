@@ -101,7 +101,8 @@ internal sealed class HttpContentSource(HttpClient http, string server, string v
         using var response = await http.GetAsync(server + ContentRoutes.BatchOf(version, index), HttpCompletionOption.ResponseHeadersRead, cancellation);
         if (!response.IsSuccessStatusCode)
         {
-            throw new HttpRequestException($"the server answered {(int)response.StatusCode} to batch {index} ({items.Count} files)");
+            var reason = ServerProblem.Text(await response.Content.ReadAsStringAsync(cancellation));
+            throw new HttpRequestException($"the server answered {(int)response.StatusCode} to batch {index} ({items.Count} files): {reason}");
         }
 
         await using var stream = await response.Content.ReadAsStreamAsync(cancellation);

@@ -13,8 +13,8 @@ namespace Sidus.Server.Tests.Install;
 /// <summary>
 /// The install plan reads the whole version before it answers (<c>VersionDataCheck</c>): a version whose file data is
 /// damaged in the store is refused with the file it breaks, before the node touches its disk, while a good version of
-/// the same store is planned as before. Over real HTTP (curl) against a server on a home of the test's own, since
-/// the damage is for good.
+/// the same store is planned as before; the batch holding the damaged content answers 500 naming it. Over real HTTP
+/// (curl) against a server on a home of the test's own, since the damage is for good.
 /// </summary>
 public sealed class InstallDataCheckTests : IAsyncLifetime
 {
@@ -83,6 +83,30 @@ public sealed class InstallDataCheckTests : IAsyncLifetime
         var good = await PlanAsync(1, _good);
         Assert.True(good.Status == 200, good.Body);
         Assert.Equal(_good, InstallPlan.Parse(good.Body).Version);
+    }
+
+    [Fact]
+    public async Task Batch_WithTheDamagedContent_Answers500_NamingItsIdAndTheNextStep()
+    {
+        var session = await NodeSessions.SessionAsync(_server, ServerFixture.Mac(2), _bad);
+        var blob = Sidus.Store.Objects.ObjectId.Hash(await File.ReadAllBytesAsync(Path.Combine(_home, "src-bad", "usr", "lib", "blob.bin")));
+        var answers = new List<(int Status, string Body)>();
+        for (var index = 0; index < 8; index++)
+        {
+            var (status, body, _) = await Tools.CurlAsync($"http://127.0.0.1:{_server.HttpEndpoint.Port}" + ContentRoutes.BatchOf(_bad, index), NodeSessions.Bearer(session));
+            if (status == 404)
+            {
+                break;
+            }
+
+            answers.Add((status, Encoding.UTF8.GetString(body)));
+        }
+
+        var damaged = Assert.Single(answers, a => a.Status == 500);
+        Assert.Contains($"content {blob} of batch ", damaged.Body, StringComparison.Ordinal);
+        Assert.Contains(" is damaged on the server: ", damaged.Body, StringComparison.Ordinal);
+        Assert.Contains("Run 'sidus store verify' on the server", damaged.Body, StringComparison.Ordinal);
+        Assert.All(answers.Where(a => a.Status != 500), a => Assert.Equal(200, a.Status));
     }
 
     private async Task<(int Status, string Body)> PlanAsync(int mac, string version)
