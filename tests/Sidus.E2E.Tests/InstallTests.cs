@@ -81,28 +81,8 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     public void Bios_RootTooSmallForTheVersion_RefusedBeforeTheDiskIsTouched()
     {
         var image = fixture.EnsureInstallImage() + "@2";
-        const string node = "inst-small";
-        using var boot = new ServeBoot(fixture);
-        var disk = EmptyDisk(boot, "disk.img", DiskBytes);
-        KeptPartition(boot.Work, disk);
-        var table = Tool.Run("sfdisk", "--dump", disk);
-        AddInstallingNode(boot, node, image, ("e2e-small", TooSmallLayout));
-        boot.StartServe();
-        boot.PowerOn(Firmware.Bios, disk: disk);
-        var refused = DisklessBoot.WaitFor(() => boot.Serial.Contains("this node cannot boot", StringComparison.Ordinal), InstallLimit);
-        output.WriteLine($"power-on to the refusal: {boot.Clock.Elapsed.TotalSeconds:F0} s");
-        var serial = boot.Serial;
-        output.WriteLine(string.Join('\n', serial.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal))));
-        Assert.True(refused, "the node never said why it cannot install:\n" + ServeBoot.Tail(serial, 6000));
-        Assert.Contains($"the server refused the install: layout e2e-small (revision 1): {image} puts ", serial, StringComparison.Ordinal);
+        var serial = RefusedBeforeTheDisk("inst-small", image, ("e2e-small", TooSmallLayout), $"layout e2e-small (revision 1): {image} puts ");
         Assert.Contains("on /, but filesystem 'root-fs' (ext4 on 'rootp', 256.0 MiB) has room for about ", serial, StringComparison.Ordinal);
-        var status = boot.Status(node)!.Value;
-        Assert.Equal("error", status.GetProperty("stage").GetString());
-        Assert.Contains("has room for about", status.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        boot.StopVm();
-
-        Assert.Equal(table, Tool.Run("sfdisk", "--dump", disk));
-        Assert.Contains(KeptText.Trim(), ReadKept(boot.Work, disk), StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -115,12 +95,23 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
     public void Bios_ContentCorruptOnTheServer_RefusedBeforeTheDiskIsTouched()
     {
         var image = fixture.EnsureDamagedImage();
-        const string node = "inst-damaged";
+        RefusedBeforeTheDisk("inst-damaged", image, ("e2e-keep", PreservingLayout),
+            $"{image} is damaged in the server's store: {BootImageFixture.DamagedFile} (content ");
+    }
+
+    /// <summary>
+    /// Powers on NODE (BIOS; its disk has a GPT and the kept /data) to install IMAGE with LAYOUT, which the server must
+    /// refuse with a reason holding EXPECTED: the node says it on its console and `sidus node status` shows it (stage
+    /// error), the server logs the refusal, and once the VM is stopped the disk has the same table and /data its file.
+    /// Returns the node's console.
+    /// </summary>
+    private string RefusedBeforeTheDisk(string node, string image, (string Name, string Yaml) layout, string expected)
+    {
         using var boot = new ServeBoot(fixture);
         var disk = EmptyDisk(boot, "disk.img", DiskBytes);
         KeptPartition(boot.Work, disk);
         var table = Tool.Run("sfdisk", "--dump", disk);
-        AddInstallingNode(boot, node, image, ("e2e-keep", PreservingLayout));
+        AddInstallingNode(boot, node, image, layout);
         boot.StartServe();
         boot.PowerOn(Firmware.Bios, disk: disk);
         var refused = DisklessBoot.WaitFor(() => boot.Serial.Contains("this node cannot boot", StringComparison.Ordinal), InstallLimit);
@@ -128,18 +119,18 @@ public sealed class InstallTests(BootImageFixture fixture, ITestOutputHelper out
         var serial = boot.Serial;
         output.WriteLine(string.Join('\n', serial.Split('\n').Where(l => l.Contains("sidus-agent", StringComparison.Ordinal))));
         Assert.True(refused, "the node never said why it cannot install:\n" + ServeBoot.Tail(serial, 6000) + "\nserve:\n" + ServeBoot.Tail(boot.ServeText, 3000));
-        var damaged = $"{image} is damaged in the server's store: {BootImageFixture.DamagedFile} (content ";
-        Assert.Contains("the server refused the install: " + damaged, serial, StringComparison.Ordinal);
+        Assert.Contains("the server refused the install: " + expected, serial, StringComparison.Ordinal);
         var status = boot.Status(node)!.Value;
         var detail = status.GetProperty("detail").GetString();
         output.WriteLine($"status: {status.GetProperty("stage").GetString()}: {detail}");
         Assert.Equal("error", status.GetProperty("stage").GetString());
-        Assert.Contains(damaged, detail, StringComparison.Ordinal);
+        Assert.Contains(expected, detail, StringComparison.Ordinal);
         Assert.Contains(boot.ServeText.Split('\n'), l => l.Contains($"Install of {node} refused", StringComparison.Ordinal));
         boot.StopVm();
 
         Assert.Equal(table, Tool.Run("sfdisk", "--dump", disk));
         Assert.Contains(KeptText.Trim(), ReadKept(boot.Work, disk), StringComparison.Ordinal);
+        return serial;
     }
 
     /// <summary>
