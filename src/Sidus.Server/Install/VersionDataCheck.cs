@@ -15,7 +15,8 @@ namespace Sidus.Server.Install;
 /// halfway through the write instead, the node would be left with formatted filesystems and nothing to boot. Each
 /// content is checked once per server process (<see cref="ServingCache.VerifyAsync"/>, shared with the contents
 /// routes, which then send it without a second check), so the nodes of an install wave after the first, and the
-/// first node's own fetches, pay nothing more.
+/// first node's own fetches, pay nothing more. A plan request that outlives the node's patience (a version of many
+/// GiB on a slow disk: the agent waits 120 s) is asked again, and what was checked before stays checked.
 /// </summary>
 public static class VersionDataCheck
 {
