@@ -23,20 +23,26 @@ public sealed class InstallDataCheckTests : IAsyncLifetime
     private SidusServer _server = null!;
     private string _good = "";
     private string _bad = "";
+    private readonly byte[] _kernel = RandomNumberGenerator.GetBytes(200_000);
+    private readonly byte[] _initrd = RandomNumberGenerator.GetBytes(100_000);
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_home);
+        var packs = Path.Combine(_home, "store", "packs");
+        HashSet<string> before;
         using (var repository = Repository.Open(_home))
         {
             var images = new ImageStore(repository);
             _good = images.ImportDirectory("good", Tree("good", blob: false), "good", null, CancellationToken.None).Id.ToString();
+            before = [.. Directory.GetFiles(packs, "*.pack")];
             _bad = images.ImportDirectory("bad", Tree("bad", blob: true), "bad", null, CancellationToken.None).Id.ToString();
         }
 
-        // The newest pack holds what "bad" added: 4 MiB of random data and two small trees. A byte in its middle is
-        // the blob's.
-        var pack = new DirectoryInfo(Path.Combine(_home, "store", "packs")).GetFiles("*.pack").OrderBy(p => p.LastWriteTimeUtc).Last();
+        // The largest pack "bad" wrote holds its 4 MiB of random data (an import may write its trees to a pack of
+        // their own, with the same mtime: "the newest" is no way to tell them apart). A byte in its middle is the blob's.
+        var pack = new FileInfo(Directory.GetFiles(packs, "*.pack").Except(before).MaxBy(f => new FileInfo(f).Length)!);
+        Assert.True(pack.Length > 4 << 20, $"{pack.Name} ({pack.Length} bytes) does not hold the blob");
         await using (var stream = new FileStream(pack.FullName, FileMode.Open, FileAccess.ReadWrite))
         {
             stream.Position = pack.Length / 2;
@@ -72,7 +78,7 @@ public sealed class InstallDataCheckTests : IAsyncLifetime
     {
         var bad = await PlanAsync(2, _bad);
         Assert.True(bad.Status == 409, $"{bad.Status}: {bad.Body}");
-        Assert.Contains("bad@1 is damaged in the server's store: /usr/lib/blob.bin (content ", bad.Body, StringComparison.Ordinal);
+        Assert.True(bad.Body.Contains("bad@1 is damaged in the server's store: /usr/lib/blob.bin (content ", StringComparison.Ordinal), bad.Body);
         Assert.Contains("Nothing was touched on the node's disk", bad.Body, StringComparison.Ordinal);
         Assert.Contains("sidus store verify", bad.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("/etc/motd", bad.Body, StringComparison.Ordinal);
@@ -103,7 +109,7 @@ public sealed class InstallDataCheckTests : IAsyncLifetime
         }
 
         var damaged = Assert.Single(answers, a => a.Status == 500);
-        Assert.Contains($"content {blob} of batch ", damaged.Body, StringComparison.Ordinal);
+        Assert.True(damaged.Body.Contains($"content {blob} of batch ", StringComparison.Ordinal), damaged.Body);
         Assert.Contains(" is damaged on the server: ", damaged.Body, StringComparison.Ordinal);
         Assert.Contains("Run 'sidus store verify' on the server", damaged.Body, StringComparison.Ordinal);
         Assert.All(answers.Where(a => a.Status != 500), a => Assert.Equal(200, a.Status));
@@ -117,15 +123,16 @@ public sealed class InstallDataCheckTests : IAsyncLifetime
         return (status, Encoding.UTF8.GetString(body));
     }
 
-    /// <summary>A small root with a kernel; with BLOB, 4 MiB of random data no other image has.</summary>
+    /// <summary>A small root with a kernel, the same in both images (so the damaged pack holds nothing of "good"); with
+    /// BLOB, 4 MiB of random data no other image has.</summary>
     private string Tree(string name, bool blob)
     {
         var root = Path.Combine(_home, "src-" + name);
         Directory.CreateDirectory(Path.Combine(root, "boot"));
         Directory.CreateDirectory(Path.Combine(root, "etc"));
         Directory.CreateDirectory(Path.Combine(root, "usr", "lib"));
-        File.WriteAllBytes(Path.Combine(root, "boot", "vmlinuz-6.1.0-18-amd64"), RandomNumberGenerator.GetBytes(200_000));
-        File.WriteAllBytes(Path.Combine(root, "boot", "initrd.img-6.1.0-18-amd64"), RandomNumberGenerator.GetBytes(100_000));
+        File.WriteAllBytes(Path.Combine(root, "boot", "vmlinuz-6.1.0-18-amd64"), _kernel);
+        File.WriteAllBytes(Path.Combine(root, "boot", "initrd.img-6.1.0-18-amd64"), _initrd);
         File.WriteAllText(Path.Combine(root, "etc", "motd"), "welcome\n");
         if (blob)
         {
