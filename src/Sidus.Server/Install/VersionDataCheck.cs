@@ -23,10 +23,20 @@ public static class VersionDataCheck
     /// <summary>Damaged files named in the refusal; `sidus store verify` lists them all.</summary>
     private const int Named = 3;
 
+    /// <summary>Versions found whole in this process: a node that asks for its plan again (or a flood of asks) costs
+    /// no second walk of the version. Bounded as <see cref="VersionFootprint"/>'s cache is.</summary>
+    private const int Kept = 16;
+    private static readonly ConcurrentDictionary<ObjectId, bool> Intact = new();
+
     /// <summary>Throws <see cref="InstallPlanException"/> when a content of VERSION (IMAGE_REF to the admin) is damaged or missing.</summary>
     public static async Task EnsureIntactAsync(Repository repository, ServingCache serving, ObjectId version, string imageRef,
         CancellationToken cancellation)
     {
+        if (Intact.ContainsKey(version))
+        {
+            return;
+        }
+
         var contents = new Dictionary<ObjectId, byte[]>();
         foreach (var (path, entry) in VersionWalker.Walk(repository, repository.ReadCommit(version), cancellation))
         {
@@ -51,6 +61,12 @@ public static class VersionDataCheck
         });
         if (damaged.IsEmpty)
         {
+            if (Intact.Count >= Kept)
+            {
+                Intact.Clear();
+            }
+
+            Intact.TryAdd(version, true);
             return;
         }
 
