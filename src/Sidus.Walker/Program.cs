@@ -60,6 +60,7 @@ static int Capture(string[] options)
         }
     }
 
+    Sidus.Walker.LinkedSha256.Use();
     state ??= Path.Combine(root, CaptureWalker.DefaultStatePath.TrimStart('/'));
     using var input = Console.OpenStandardInput();
     using var output = Console.OpenStandardOutput();

@@ -117,6 +117,118 @@ public sealed class CaptureTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A golden client with nothing but busybox and the C library it needs: no OpenSSL, no libzstd (a minimal or
+    /// older system). The walker, one static executable, captures it byte for byte, its contents compressed; it runs
+    /// even where there is no C library at all. Where /dev/shm and /tmp are mounted noexec (hardened systems) it runs
+    /// from /var/tmp and leaves nothing there; where nothing lets it run, and on a client of another architecture,
+    /// the capture stops saying so, recording nothing.
+    /// </summary>
+    [Fact]
+    public void MinimalClient_WithoutOpenSslOrZstd_IsCaptured_TheWalkerRunsWhereItMay()
+    {
+        var tree = MinimalClientTree();
+        using var ns = new NetworkNamespace();
+        using var client = new GoldenClient(ns, tree);
+        _namespace = ns.Name;
+        var home = TestWorkDirectory.Create("sidus-capture-home-");
+        var checkout = TestWorkDirectory.Create("sidus-capture-out-");
+        try
+        {
+            var libraries = Directory.EnumerateFiles(tree, "lib*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+            Assert.DoesNotContain(libraries, name => name!.StartsWith("libssl", StringComparison.Ordinal) || name.StartsWith("libcrypto", StringComparison.Ordinal) ||
+                                                     name.StartsWith("libzstd", StringComparison.Ordinal));
+            var empty = Path.Combine(home, "empty-root");
+            Directory.CreateDirectory(empty);
+            File.Copy(Walker.Value, Path.Combine(empty, "sidus-walk"));
+            var (probeCode, probe) = Tool.TryRun(TimeSpan.FromSeconds(30), Tool.Require("chroot", "coreutils"), empty, "/sidus-walk", "probe");
+            Assert.True(probeCode == 0, "the walker runs in a root that holds nothing else: " + probe);
+
+            var first = CaptureJson(home, client, "minimal");
+            output.WriteLine("minimal client: " + first);
+            Assert.True((bool)first["result"]!["created"]!);
+            Assert.True((long)first["wire_bytes"]! < (long)first["content_bytes"]! / 2, "zstd is linked into the walker: the contents travel compressed");
+            Sidus(home, "image", "checkout", "minimal@1", Path.Combine(checkout, "v1"), "-q");
+            var excluded = CaptureExcludes.Defaults.Select(d => d.Path).Append("/proc").ToList();
+            Assert.Equal("", TreeComparison.Rsync(tree, Path.Combine(checkout, "v1"), excluded));
+
+            // /dev/shm and /tmp noexec: the walker runs from /var/tmp and removes itself from there.
+            Assert.Equal(0, client.Ssh("mount -o remount,noexec /dev/shm && mount -t tmpfs -o noexec,mode=1777 tmp /tmp").Code);
+            var fromVarTmp = Sidus(home, ["image", "capture", "minimal", client.Url, "--dry-run", .. client.CaptureOptions()]);
+            output.WriteLine("noexec /dev/shm and /tmp: " + fromVarTmp.Output.Trim());
+            Assert.Equal("", client.Ssh("ls -A /var/tmp /tmp /dev/shm").Output.Replace("/var/tmp:", "").Replace("/tmp:", "").Replace("/dev/shm:", "").Trim());
+
+            // Nowhere to run: said, nothing recorded, nothing left.
+            Assert.Equal(0, client.Ssh("mount -t tmpfs -o noexec,mode=1777 vartmp /var/tmp && mount -t tmpfs -o noexec,mode=0700 roothome /root").Code);
+            var nowhere = Sidus(home, ["image", "capture", "minimal", client.Url, .. client.CaptureOptions()], expectSuccess: false);
+            output.WriteLine("all noexec: " + nowhere.Error.Trim());
+            Assert.NotEqual(0, nowhere.Code);
+            Assert.Contains("no directory on the client lets the walker run", nowhere.Error);
+            Assert.Contains("remount one of them without noexec", nowhere.Error);
+            Assert.Contains("Nothing was recorded", nowhere.Error);
+            Assert.Equal(0, client.Ssh("cd / && umount /root /var/tmp /tmp && mount -o remount,exec /dev/shm").Code);
+
+            // Another architecture: refused before the walker is written anywhere.
+            var uname = Path.Combine(tree, "bin/uname");
+            File.Delete(uname);
+            File.WriteAllText(uname, "#!/bin/sh\necho aarch64\n");
+            File.SetUnixFileMode(uname, (UnixFileMode)0x1ED);
+            var foreign = Sidus(home, ["image", "capture", "minimal", client.Url, .. client.CaptureOptions()], expectSuccess: false);
+            output.WriteLine("aarch64 client: " + foreign.Error.Trim());
+            Assert.Contains("the client is aarch64, and this sidus has a walker for x86_64 only", foreign.Error);
+            Assert.Contains("a sidus built for its architecture", foreign.Error);
+            Assert.Single(ImageVersions(home, "minimal"));
+        }
+        finally
+        {
+            var failures = new List<Exception>();
+            TestWorkDirectory.Remove(home, failures);
+            TestWorkDirectory.Remove(checkout, failures);
+            TestWorkDirectory.Remove(tree, failures);
+        }
+    }
+
+    /// <summary>
+    /// A root of the host's busybox, the libraries ldd names for it (the C library only) and what sshd and the
+    /// capture's script need: /dev/null, /proc, /dev/shm, /tmp, /var/tmp, root's home; and a few files to capture.
+    /// </summary>
+    private static string MinimalClientTree()
+    {
+        var tree = TestWorkDirectory.Create("sidus-minimal-client-");
+        File.SetUnixFileMode(tree, (UnixFileMode)0x1ED); // sshd's ChrootDirectory: root's, closed to others' writes
+        foreach (var dir in new[] { "bin", "dev/shm", "proc", "tmp", "var/tmp", "root", "etc", "srv/data" })
+        {
+            Directory.CreateDirectory(Path.Combine(tree, dir));
+        }
+
+        File.SetUnixFileMode(Path.Combine(tree, "tmp"), (UnixFileMode)0x3FF);
+        File.SetUnixFileMode(Path.Combine(tree, "var/tmp"), (UnixFileMode)0x3FF);
+        var busybox = Tool.Require("busybox", "busybox");
+        File.Copy(busybox, Path.Combine(tree, "bin/busybox"));
+        foreach (var applet in new[] { "sh", "uname", "mktemp", "dd", "gzip", "chmod", "rm", "cp", "id", "true", "mount", "umount", "ls", "cat" })
+        {
+            File.CreateSymbolicLink(Path.Combine(tree, "bin", applet), "busybox");
+        }
+
+        foreach (var line in Tool.Run(Tool.Require("ldd", "libc-bin"), busybox).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
+            var path = (line.Contains("=>", StringComparison.Ordinal) ? line.Split("=>")[1].Trim() : line).Split(' ')[0];
+            if (path.StartsWith('/'))
+            {
+                var target = Path.Combine(tree, path.TrimStart('/'));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(path, target);
+            }
+        }
+
+        Tool.Run(Tool.Require("mknod", "coreutils"), "-m", "666", Path.Combine(tree, "dev/null"), "c", "1", "3");
+        File.WriteAllText(Path.Combine(tree, "srv/data/notes.txt"), string.Concat(Enumerable.Repeat("a line the golden client keeps\n", 40_000)));
+        File.CreateSymbolicLink(Path.Combine(tree, "srv/data/latest"), "notes.txt");
+        Tool.Run(Tool.Require("ln", "coreutils"), Path.Combine(tree, "srv/data/notes.txt"), Path.Combine(tree, "srv/data/notes-again.txt"));
+        return tree;
+    }
+
+    /// <summary>
     /// A user who logs in with a key and becomes root with Debian's real sudo: without --sudo the walker refuses (it
     /// would miss root's files), with --sudo and no rule for the user sudo's refusal is named, with a NOPASSWD rule the
     /// capture equals the tree (files only root reads included).

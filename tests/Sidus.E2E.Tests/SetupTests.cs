@@ -31,7 +31,7 @@ public sealed class SetupTests(ITestOutputHelper output)
     private static readonly ReadmeCommand[] Commands =
     [
         new("./sidus demo", [FreshDebianRoot.CheckoutPath + "/sidus", "demo"], ["demo", "boot"], "sidus: building the CLI failed"),
-        new("./test", [FreshDebianRoot.CheckoutPath + "/test"], ["test"], "0 passed, 0 failed"),
+        new("./test", [FreshDebianRoot.CheckoutPath + "/test"], ["test", "build"], "0 passed, 0 failed"),
     ];
 
     [Fact]

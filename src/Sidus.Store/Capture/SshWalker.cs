@@ -136,8 +136,12 @@ public static class SshWalker
             SshFailure when errors.Contains("Host key verification failed", StringComparison.Ordinal) ||
                              errors.Contains("HOST IDENTIFICATION HAS CHANGED", StringComparison.Ordinal) =>
                 $"the client's host key is unknown or changed. Check its fingerprint on the client (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add it to known_hosts (ssh-keyscan {target.Host} >> ~/.ssh/known_hosts); sidus never accepts a key by itself",
+            // A program that dies on a signal (a crash) makes ssh end with 255 too: its own words are then no ssh's.
+            SshFailure when errors.Contains("Unhandled exception", StringComparison.Ordinal) =>
+                "the walker failed on the client (its error above); nothing was changed there",
             SshFailure => $"ssh could not reach or log in to {target}: check that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host}' works without a password (a key, --identity, or an agent)",
             WrongArchitecture => "capture that client with a sidus built for its architecture",
+            NowhereToRun => "remount one of them without noexec for the capture (mount -o remount,exec /tmp), or log in as a user whose home allows programs",
             SudoRefused => $"give {target.User ?? "that user"} a sudo rule that asks no password (in /etc/sudoers.d/: '{target.User ?? "USER"} ALL=(root) NOPASSWD: ALL'; the walker's path is new each time), or log in as root",
             _ => "the capture stopped on the client",
         };

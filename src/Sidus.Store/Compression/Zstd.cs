@@ -10,9 +10,23 @@ public static unsafe partial class Zstd
 {
     private const string Lib = "libzstd.so.1";
 
-    private static readonly Lazy<bool> Loadable = new(() => System.Runtime.InteropServices.NativeLibrary.TryLoad(Lib, out _));
+    /// <summary>
+    /// Called, not looked for: a program that links libzstd in (the capture's walker, a static executable that cannot
+    /// open libraries) has it whatever the system holds; the others open the system's at the first call.
+    /// </summary>
+    private static readonly Lazy<bool> Loadable = new(() =>
+    {
+        try
+        {
+            return ZSTD_versionNumber() > 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    });
 
-    /// <summary>Whether this system has libzstd (an initramfs with only libc has not: the node agent then asks for raw data).</summary>
+    /// <summary>Whether this process has libzstd (an initramfs with only libc has not: the node agent then asks for raw data).</summary>
     public static bool Available => Loadable.Value;
     private const int CompressionLevelParameter = 100;
     private const int ChecksumFlagParameter = 201;
@@ -98,6 +112,9 @@ public static unsafe partial class Zstd
     }
 
     private static string ErrorName(nuint code) => Marshal.PtrToStringUTF8(ZSTD_getErrorName(code)) ?? "unknown error";
+
+    [LibraryImport(Lib)]
+    private static partial uint ZSTD_versionNumber();
 
     [LibraryImport(Lib)]
     private static partial nuint ZSTD_compressBound(nuint srcSize);

@@ -60,7 +60,10 @@ internal sealed class GoldenClient : IDisposable
             ChrootDirectory /mnt/root
 
             """);
-        File.WriteAllText(Path.Combine(_work, "passwd"), File.ReadAllText("/etc/passwd").TrimEnd('\n') + "\n" + UserEntry + "\n");
+        // root logs in with /bin/sh, which every tree has (the host's root may have bash, which a minimal client lacks).
+        var passwd = File.ReadAllLines("/etc/passwd").Select(line => line.StartsWith("root:", StringComparison.Ordinal)
+            ? string.Join(':', line.Split(':')[..6]) + ":/bin/sh" : line);
+        File.WriteAllText(Path.Combine(_work, "passwd"), string.Join('\n', passwd) + "\n" + UserEntry + "\n");
         Directory.CreateDirectory("/run/sshd"); // sshd's privilege separation directory, as its package makes it
         Tool.Require("sshd", "openssh-server");
         _sshd = new BackgroundProcess(Tool.Require("ip", "iproute2"),
