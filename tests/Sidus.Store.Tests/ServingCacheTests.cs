@@ -59,6 +59,35 @@ public sealed class ServingCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyAsync_PackReadFailsWithEio_EveryRequestAtOnceGetsCorrupt()
+    {
+        // A real EIO from the pack's read (RandomAccess.Read): /proc/self/mem where nothing is mapped fails as a bad
+        // disk does.
+        var (pack, _) = Locate(_store.Home, _id);
+        File.Delete(pack);
+        File.CreateSymbolicLink(pack, "/proc/self/mem");
+        using var server = Repository.Open(_store.Home);
+        var cache = new ServingCache(server, frameBytes: 0);
+        using var go = new ManualResetEventSlim();
+        var all = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            go.Wait(TimeSpan.FromSeconds(10));
+            return await Record.ExceptionAsync(() => cache.VerifyAsync(_id, CancellationToken.None));
+        })).ToArray();
+        go.Set();
+
+        // A request waiting on the check that failed must not wait for ever.
+        var errors = await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(errors, e =>
+        {
+            var corrupt = Assert.IsType<CorruptObjectException>(e);
+            Assert.Contains($"content {_id} cannot be read: ", corrupt.Message, StringComparison.Ordinal);
+            Assert.IsType<IOException>(corrupt.InnerException);
+        });
+        Assert.False(cache.Verified.Contains(_id));
+    }
+
+    [Fact]
     public async Task Read_PackRewrittenWithValidFrameAfterCheck_SameProcessSendsItAndFreshProcessRefuses()
     {
         using var server = Repository.Open(_store.Home);

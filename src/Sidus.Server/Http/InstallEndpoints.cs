@@ -66,10 +66,20 @@ internal static class InstallEndpoints
             var (layout, layoutName) = LayoutOf(snapshot, settings);
             var imageRef = $"{files.Image}@{files.Sequence.ToString(CultureInfo.InvariantCulture)}";
             using var lease = images.Store.Acquire();
-            var footprint = VersionFootprint.Of(lease.Repository, files.Version, ctx.RequestAborted);
+            VersionFootprint footprint;
+            try
+            {
+                footprint = VersionFootprint.Of(lease.Repository, files.Version, ctx.RequestAborted);
+            }
+            catch (IOException e)
+            {
+                // A damaged tree: the version cannot be installed, and the admin needs its reason, not a 500.
+                throw VersionDataCheck.TreesUnreadable(imageRef, e);
+            }
+
             plan = InstallPlanner.Plan(layout, layoutName, found.Firmware, found.Disks, files.Version.ToString(),
                 imageRef, settings.KernelArgs.Value ?? string.Empty, footprint);
-            // Last: the layout's refusals cost nothing, this one reads the whole version (once per server process).
+            // Last: the layout's refusals cost nothing, this one reads the whole version (once per opened store).
             await VersionDataCheck.EnsureIntactAsync(lease.Repository, lease.Serving, files.Version, imageRef, ctx.RequestAborted);
         }
         catch (InstallPlanException e)

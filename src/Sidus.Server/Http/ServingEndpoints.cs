@@ -86,7 +86,7 @@ internal static class ServingEndpoints
             {
                 (manifest, hash) = lease.Serving.Manifest(version, ctx.RequestAborted);
             }
-            catch (StoreException e)
+            catch (IOException e)
             {
                 ServerLog.ServingFailed(Log(ctx), "manifest of " + version.Short, HttpHelpers.Client(ctx), e.Message);
                 await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError, $"the manifest of {version.Short} cannot be made: {e.Message}");
@@ -136,7 +136,7 @@ internal static class ServingEndpoints
             await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
             length = ContentStore.Length(repository.Objects, id);
         }
-        catch (StoreException e)
+        catch (IOException e)
         {
             await DamagedAsync(ctx, "content " + id, null, e);
             return;
@@ -201,7 +201,7 @@ internal static class ServingEndpoints
                 total += ContentServer.FrameHeaderLength + ContentStore.Length(repository.Objects, id);
             }
         }
-        catch (StoreException e)
+        catch (IOException e)
         {
             await DamagedAsync(ctx, what, checking, e);
             return;
@@ -275,7 +275,7 @@ internal static class ServingEndpoints
                 await lease.Serving.VerifyAsync(id, ctx.RequestAborted);
             }
         }
-        catch (StoreException e)
+        catch (IOException e)
         {
             await DamagedAsync(ctx, what, checking, e);
             return;
@@ -288,12 +288,13 @@ internal static class ServingEndpoints
 
     /// <summary>
     /// A 500 for WHAT, logged: the content checked (CONTENT, with its full id, which a node maps to its file, when WHAT
-    /// is a batch) failed with ERROR (a damaged pack, a missing object), and what the admin does about it.
+    /// is a batch) failed with ERROR (a damaged pack, a missing object, a disk's read error), and what the admin does
+    /// about it. The log names the content as the node was told, so the two can be matched.
     /// </summary>
-    private static async Task DamagedAsync(HttpContext ctx, string what, ObjectId? content, StoreException error)
+    private static async Task DamagedAsync(HttpContext ctx, string what, ObjectId? content, IOException error)
     {
-        ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), error.Message);
         var which = content is { } id ? $"content {id} of {what}" : what;
+        ServerLog.ServingFailed(Log(ctx), which, HttpHelpers.Client(ctx), error.Message);
         await HttpHelpers.RefuseAsync(ctx, StatusCodes.Status500InternalServerError,
             $"{which} is damaged on the server: {error.Message}. Run 'sidus store verify' on the server to see " +
             "every damaged object and the versions it breaks");
@@ -346,10 +347,10 @@ internal static class ServingEndpoints
             await write(body);
             ServerLog.ServingSent(Log(ctx), what, HttpHelpers.Client(ctx), body.Written);
         }
-        catch (StoreException e)
+        catch (IOException e)
         {
-            // The status line is gone already: a short transfer is how the client learns, and its hash check
-            // would refuse the bytes anyway.
+            // A damaged object, a disk's read error or the client gone. The status line is gone already: a short
+            // transfer is how the client learns, and its hash check would refuse the bytes anyway.
             ServerLog.ServingFailed(Log(ctx), what, HttpHelpers.Client(ctx), e.Message);
             ctx.Abort();
         }

@@ -52,7 +52,8 @@ public sealed class ServingCache
 
     /// <summary>
     /// Makes sure CONTENT's data hashes to its id, once per process: throws <see cref="CorruptObjectException"/> or
-    /// <see cref="MissingObjectException"/> when it does not (a failed check is not remembered: the next asks again).
+    /// <see cref="MissingObjectException"/> when it does not, or when it cannot be read at all (an I/O error of the
+    /// disk); a failed check is not remembered: the next asks again.
     /// </summary>
     public Task VerifyAsync(ObjectId content, CancellationToken cancellation)
     {
@@ -84,9 +85,13 @@ public sealed class ServingCache
             mine.SetResult();
             return mine.Task;
         }
-        catch (StoreException e)
+        catch (Exception e)
         {
-            mine.SetException(e);
+            // Whatever ends the check ends it for the requests waiting on it too (an exception left only to this
+            // caller would leave them waiting for ever). A disk's read error is damage to whoever serves the content.
+            mine.SetException(e is IOException and not StoreException
+                ? new CorruptObjectException($"content {content} cannot be read: {e.Message}", e)
+                : e);
             return mine.Task;
         }
         finally
@@ -120,8 +125,9 @@ public sealed class ServingCache
         {
             return lazy.Value;
         }
-        catch (StoreException)
+        catch (IOException)
         {
+            // A Lazy keeps its exception: without this, a read error would be the answer until the cache is cleared.
             _manifests.TryRemove(KeyValuePair.Create(version, lazy));
             throw;
         }
