@@ -53,13 +53,13 @@ public static class SshWalker
           run="sudo -n --"
         fi
         for t in /tmp /var/tmp "$HOME" ""; do
-          "$d/sidus-walk" probe </dev/null >/dev/null 2>&1 && exec $run "$d/sidus-walk" capture --remove "$d"
+          why=$("$d/sidus-walk" probe </dev/null 2>&1 >/dev/null) && exec $run "$d/sidus-walk" capture --remove "$d"
           [ -n "$t" ] || break
           e=$(mktemp -d "$t/sidus-walk.XXXXXXXX") || continue
           cp "$d/sidus-walk" "$e/"; rm -rf "$d"; d=$e
         done
         rm -rf "$d"
-        echo "sidus: no directory on the client lets the walker run (/dev/shm, /tmp, /var/tmp and home are all noexec)" >&2
+        echo "sidus: no directory on the client lets the walker run (/dev/shm, /tmp, /var/tmp, home): ${why:-it does not start}" >&2
         exit 98
         """;
 
@@ -141,7 +141,7 @@ public static class SshWalker
                 "the walker failed on the client (its error above); nothing was changed there",
             SshFailure => $"ssh could not reach or log in to {target}: check that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host}' works without a password (a key, --identity, or an agent)",
             WrongArchitecture => "capture that client with a sidus built for its architecture",
-            NowhereToRun => "remount one of them without noexec for the capture (mount -o remount,exec /tmp), or log in as a user whose home allows programs",
+            NowhereToRun => "where they are mounted noexec, remount one of them without it for the capture (mount -o remount,exec /tmp), or log in as a user whose home allows programs",
             SudoRefused => $"give {target.User ?? "that user"} a sudo rule that asks no password (in /etc/sudoers.d/: '{target.User ?? "USER"} ALL=(root) NOPASSWD: ALL'; the walker's path is new each time), or log in as root",
             _ => "the capture stopped on the client",
         };
