@@ -78,6 +78,11 @@ public sealed class ImageCatalog(ImageStoreView store)
             {
                 return new ImageLookup(null, e.Message);
             }
+            catch (IOException e)
+            {
+                // A read error of the disk under the store (EIO): a problem the admin sees, never an unhandled 500.
+                return new ImageLookup(null, "the image store cannot be read: " + e.Message + " (run 'sidus store verify'; check the disk)");
+            }
         }
     }
 }
