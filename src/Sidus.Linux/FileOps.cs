@@ -123,6 +123,8 @@ public static class FileOps
 
     public static bool IsRoot => Libc.geteuid() == 0;
 
+    public static uint EffectiveUserId => Libc.geteuid();
+
     /// <summary>
     /// Opens (creating if needed) a file for our own flock: .NET's FileStream takes flocks of its own to emulate
     /// FileShare, which would collide with ours, so this goes straight to open(2).

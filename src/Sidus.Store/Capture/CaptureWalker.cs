@@ -30,8 +30,18 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     private SyncExcludes _excludes = SyncExcludes.None;
     private StateCache? _cache;
 
+    /// <summary>
+    /// A file whose ctime is this close to the walk's start (or after it) is hashed, but not kept in the state cache.
+    /// The kernel stamps times from a coarse clock (a few ms; whole seconds on some filesystems): a change made in
+    /// the same tick after the walker read the file would leave its stat as recorded, and the next capture would
+    /// believe the old content and attributes for good ("racy" entries, as git calls them).
+    /// </summary>
+    internal TimeSpan RacyWindow { get; init; } = TimeSpan.FromSeconds(2);
+    private long _racyFrom;
+
     public int Run(CancellationToken cancellation)
     {
+        _racyFrom = (DateTimeOffset.UtcNow - RacyWindow).ToUnixTimeSeconds();
         var output = new BlockWriter(toServer);
         try
         {
@@ -40,7 +50,10 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             if (root == "/" && !Environment.IsPrivilegedProcess)
             {
                 // Some files (/etc/shadow, /etc/sudoers, /root) are root's alone: a partial tree is never an image.
-                throw new IOException($"the walker runs as {Environment.UserName}, not root, and cannot read every file of the client: " +
+                // The login's name from sshd's USER, not Environment.UserName: a static walker must not load the
+                // client's name-service libraries (another glibc's) to look the uid up.
+                var user = Environment.GetEnvironmentVariable("USER") is { Length: > 0 } name ? name : "uid " + FileOps.EffectiveUserId;
+                throw new IOException($"the walker runs as {user}, not root, and cannot read every file of the client: " +
                                       "log in as root (ssh://root@HOST), or give --sudo to run it through sudo");
             }
 
@@ -237,7 +250,10 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
                 Interlocked.Add(ref _readBytes, file.Status.Size);
             }
 
-            _record.Add(file.Node.Path, file.Status, entry.Content, entry.Extents, entry.Xattrs.Count > 0);
+            if (file.Status.CtimeSeconds < _racyFrom)
+            {
+                _record.Add(file.Node.Path, file.Status, entry.Content, entry.Extents, entry.Xattrs.Count > 0);
+            }
             Interlocked.Increment(ref _hashedFiles);
             Interlocked.Add(ref _hashedBytes, file.Status.Size);
         });

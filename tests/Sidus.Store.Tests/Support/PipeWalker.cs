@@ -51,9 +51,13 @@ public sealed class PipeWalker : ICaptureChannel, IDisposable
         _thread.Start();
     }
 
-    /// <summary>The real walker, walking ROOT (state cache at STATEPATH, none if null).</summary>
-    public static PipeWalker Capture(string root, string? statePath) =>
-        new((input, output, log) => new CaptureWalker(input, output, root, statePath, log).Run(CancellationToken.None));
+    /// <summary>
+    /// The real walker, walking ROOT (state cache at STATEPATH, none if null). The tests write their files the moment
+    /// before: unless RACYWINDOW is given, every file counts as settled (see <see cref="CaptureWalker.RacyWindow"/>).
+    /// </summary>
+    public static PipeWalker Capture(string root, string? statePath, TimeSpan? racyWindow = null) =>
+        new((input, output, log) => new CaptureWalker(input, output, root, statePath, log) { RacyWindow = racyWindow ?? TimeSpan.FromHours(-1) }
+            .Run(CancellationToken.None));
 
     public Stream FromWalker { get; }
 
