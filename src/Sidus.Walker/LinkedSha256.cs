@@ -41,6 +41,7 @@ internal static unsafe partial class LinkedSha256
 
         public void Append(ReadOnlySpan<byte> data)
         {
+            ObjectDisposedException.ThrowIf(_context is null, this);
             fixed (byte* d = data)
             {
                 Check(SHA256_Update(_context, d, (nuint)data.Length), "SHA256_Update");
@@ -49,6 +50,7 @@ internal static unsafe partial class LinkedSha256
 
         public ObjectId Finish()
         {
+            ObjectDisposedException.ThrowIf(_context is null, this);
             Span<byte> digest = stackalloc byte[ObjectId.Size];
             fixed (byte* md = digest)
             {

@@ -44,7 +44,8 @@ public static class SshWalker
         read -r n r
         umask 077
         d=$(mktemp -d /dev/shm/sidus-walk.XXXXXXXX 2>/dev/null || mktemp -d /tmp/sidus-walk.XXXXXXXX)
-        { dd bs=65536 count=$n iflag=fullblock; [ "$r" = 0 ] || dd bs=$r count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk"
+        { dd bs=65536 count=$n iflag=fullblock; [ "$r" = 0 ] || dd bs=$r count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk" ||
+          { rm -rf "$d"; echo "sidus: cannot write the walker into $d (a full filesystem?)" >&2; exit 98; }
         chmod 700 "$d/sidus-walk"
         run=
         if [ "$2" = sudo ]; then
@@ -56,7 +57,8 @@ public static class SshWalker
           why=$("$d/sidus-walk" probe </dev/null 2>&1 >/dev/null) && exec $run "$d/sidus-walk" capture --remove "$d"
           [ -n "$t" ] || break
           e=$(mktemp -d "$t/sidus-walk.XXXXXXXX") || continue
-          cp "$d/sidus-walk" "$e/"; rm -rf "$d"; d=$e
+          cp "$d/sidus-walk" "$e/" || { rm -rf "$e"; continue; }
+          rm -rf "$d"; d=$e
         done
         rm -rf "$d"
         echo "sidus: no directory on the client lets the walker run (/dev/shm, /tmp, /var/tmp, home): ${why:-it does not start}" >&2
