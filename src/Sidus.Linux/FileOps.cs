@@ -126,6 +126,29 @@ public static class FileOps
     public static uint EffectiveUserId => Libc.geteuid();
 
     /// <summary>
+    /// Whether programs may run from files in DIRECTORY: false where its filesystem is mounted noexec. (test -x
+    /// cannot tell: busybox's answers from the mode bits alone for root.)
+    /// </summary>
+    public static bool AllowsPrograms(string directory)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(directory);
+        Span<byte> buffer = stackalloc byte[CString.MaxPath];
+        var c = CString.Terminate(bytes, buffer);
+        unsafe
+        {
+            fixed (byte* p = c)
+            {
+                if (Libc.statvfs(p, out var status) != 0)
+                {
+                    throw LinuxException.FromLastError("statvfs", directory);
+                }
+
+                return (status.Flags & Libc.ST_NOEXEC) == 0;
+            }
+        }
+    }
+
+    /// <summary>
     /// Opens (creating if needed) a file for our own flock: .NET's FileStream takes flocks of its own to emulate
     /// FileShare, which would collide with ours, so this goes straight to open(2).
     /// </summary>

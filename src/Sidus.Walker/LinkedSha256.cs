@@ -24,13 +24,29 @@ internal static unsafe partial class LinkedSha256
         ObjectId.IncrementalHasher = () => new Incremental();
     }
 
-    /// <summary>Through the incremental functions: OpenSSL 3's one-shot SHA256() goes through its providers, which
-    /// would link in most of libcrypto.</summary>
+    /// <summary>Through the incremental functions, with the context on the stack (one call per tree object hashed):
+    /// OpenSSL 3's one-shot SHA256() goes through its providers, which would link in most of libcrypto.</summary>
     private static void Hash(ReadOnlySpan<byte> data, Span<byte> digest)
     {
-        using var hash = new Incremental();
-        hash.Append(data);
-        hash.Finish().Write(digest);
+        var context = stackalloc byte[ContextSize];
+        Span<byte> result = stackalloc byte[ObjectId.Size];
+        fixed (byte* d = data)
+        fixed (byte* md = result)
+        {
+            Check(SHA256_Init(context), "SHA256_Init");
+            Check(SHA256_Update(context, d, (nuint)data.Length), "SHA256_Update");
+            Check(SHA256_Final(md, context), "SHA256_Final");
+        }
+
+        result.CopyTo(digest);
+    }
+
+    private static void Check(int result, string what)
+    {
+        if (result != 1)
+        {
+            throw new InvalidOperationException($"libcrypto's {what} failed");
+        }
     }
 
     private sealed class Incremental : ObjectId.IIncrementalHash
@@ -64,14 +80,6 @@ internal static unsafe partial class LinkedSha256
         {
             NativeMemory.Free(_context);
             _context = null;
-        }
-
-        private static void Check(int result, string what)
-        {
-            if (result != 1)
-            {
-                throw new InvalidOperationException($"libcrypto's {what} failed");
-            }
         }
     }
 

@@ -3,10 +3,12 @@ using Sidus.Store.Capture;
 // sidus-walk: the golden client's side of `sidus image capture` (docs/capture.md). The server sends it over ssh and
 // starts it as "capture --remove DIR"; it deletes DIR (its own copy) at once, reads the server's request on standard
 // input and answers on standard output. "probe": exits 0 when this system can run it (the script tries each
-// temporary directory so). --root and --state point it at any directory, for tests and benchmarks.
+// temporary directory so); "probe SHA256": and when this program hashes to it (a kept copy is whole). --root and
+// --state point it at any directory, for tests and benchmarks.
 const string usage = """
     Usage: sidus-walk capture [--root DIR] [--state FILE | --no-state] [--remove DIR]
-           sidus-walk probe
+                             [--keep-as FILE]
+           sidus-walk probe [SHA256]
 
     The golden client's side of `sidus image capture`: started by the server over ssh, it reads the
     server's request on standard input and sends the tree, then the contents the server lacks, on
@@ -17,12 +19,18 @@ const string usage = """
                      (default ROOT/var/lib/sidus/capture.state: every capture excludes /var/lib/sidus)
       --no-state     hash every file, keep no state cache
       --remove DIR   delete DIR (the walker's temporary copy) before anything else
+      --keep-as FILE once the server has recorded the capture, copy this walker to FILE
+                     (named sidus-walk-ID, beside the state cache) for the next capture,
+                     and remove the other walkers kept there
     """;
 
 switch (args)
 {
     case ["probe"]:
         return 0;
+    case ["probe", var id]:
+        Sidus.Walker.LinkedSha256.Use();
+        return KeptWalker.IsWhole("/proc/self/exe", id) ? 0 : 1;
     case ["capture", .. var options]:
         return Capture(options);
     case ["--help" or "-h"]:
@@ -38,6 +46,7 @@ static int Capture(string[] options)
     var root = "/";
     string? state = null;
     var keepState = true;
+    string? keepAs = null;
     for (var i = 0; i < options.Length; i++)
     {
         switch (options[i])
@@ -50,6 +59,9 @@ static int Capture(string[] options)
                 break;
             case "--no-state":
                 keepState = false;
+                break;
+            case "--keep-as" when i + 1 < options.Length:
+                keepAs = options[++i];
                 break;
             case "--remove" when i + 1 < options.Length:
                 RemoveOwnCopy(options[++i]);
@@ -64,7 +76,11 @@ static int Capture(string[] options)
     state ??= Path.Combine(root, CaptureWalker.DefaultStatePath.TrimStart('/'));
     using var input = Console.OpenStandardInput();
     using var output = Console.OpenStandardOutput();
-    return new CaptureWalker(input, output, root, keepState ? state : null, Console.Error).Run(CancellationToken.None);
+    var walker = new CaptureWalker(input, output, root, keepState ? state : null, Console.Error)
+    {
+        AfterRecorded = keepAs is null ? null : () => KeptWalker.Keep("/proc/self/exe", keepAs, Console.Error),
+    };
+    return walker.Run(CancellationToken.None);
 }
 
 // The script made DIR for the walker alone (mktemp -d): the running program needs its file no more.

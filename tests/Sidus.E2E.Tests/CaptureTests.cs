@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sidus.E2E.Tests.Support;
@@ -30,6 +31,12 @@ public sealed class CaptureTests(ITestOutputHelper output)
         var checkout = TestWorkDirectory.Create("sidus-capture-out-");
         try
         {
+            // A walker an older sidus kept on the client: replaced by this one's.
+            var keptDir = root.Inside(Path.GetDirectoryName(CaptureWalker.DefaultStatePath)!);
+            Directory.CreateDirectory(keptDir);
+            var stale = Path.Combine(keptDir, "sidus-walk-" + new string('0', 64));
+            File.WriteAllText(stale, "an older walker");
+
             // The first capture: every content travels (compressed).
             var clock = Stopwatch.StartNew();
             var first = CaptureJson(home, client, "golden");
@@ -53,8 +60,14 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.True(File.Exists(root.Inside(CaptureWalker.DefaultStatePath)), "the walker keeps its state cache on the client");
             Assert.False(Directory.Exists(Path.Combine(checkout, "v1", "var/lib/sidus")), "the state cache is never part of the image");
 
-            // Nothing of the walker is left on the client.
+            // Nothing of the walker is left in the temporary directories; a copy is kept beside the state cache, named
+            // by its SHA-256, root's alone, and the older one is gone.
             Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
+            var kept = root.Inside(KeptWalker.PathFor(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Walker.Value)))));
+            Assert.Equal([kept], Directory.GetFiles(keptDir, "sidus-walk-*"));
+            Assert.Equal(File.ReadAllBytes(Walker.Value), File.ReadAllBytes(kept));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(kept));
+            Assert.True((long)first["walker_bytes"]! > 500_000, $"the first capture sends the walker: {first["walker_bytes"]}");
 
             // A package installed on the client: the recapture sends only its files, and a dry run before it lists them.
             InstallPackage(root);
@@ -73,13 +86,17 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.InRange(sent, 2, changedContents);
             Assert.True((long)second["wire_bytes"]! < (long)first["wire_bytes"]! / 20,
                 $"the recapture sent {second["wire_bytes"]} bytes, the first {first["wire_bytes"]}");
+            Assert.Equal(0L, (long)second["walker_bytes"]!); // the client ran the walker it kept
             Sidus(home, "image", "checkout", "golden@2", Path.Combine(checkout, "v2"), "-q");
             Assert.Equal("", TreeComparison.Rsync(root.Location, Path.Combine(checkout, "v2"), excluded));
 
-            // Unchanged client: no new version; the dry run says so.
+            // Unchanged client: no new version. Its kept walker was damaged (a torn write): it is sent and kept again.
+            File.WriteAllBytes(kept, File.ReadAllBytes(Walker.Value)[..4096]);
             var third = CaptureJson(home, client, "golden");
             Assert.False((bool)third["result"]!["created"]!);
             Assert.Equal(0L, (long)third["contents_sent"]!);
+            Assert.True((long)third["walker_bytes"]! > 500_000, "a kept walker that does not start is sent again");
+            Assert.Equal(File.ReadAllBytes(Walker.Value), File.ReadAllBytes(kept));
 
             // Host keys: an unknown one and a changed one are refused, and nothing is recorded.
             var empty = Path.Combine(home, "empty_known_hosts");
@@ -151,11 +168,19 @@ public sealed class CaptureTests(ITestOutputHelper output)
             var excluded = CaptureExcludes.Defaults.Select(d => d.Path).Append("/proc").ToList();
             Assert.Equal("", TreeComparison.Rsync(tree, Path.Combine(checkout, "v1"), excluded));
 
-            // /dev/shm and /tmp noexec: the walker runs from /var/tmp and removes itself from there.
-            Assert.Equal(0, client.Ssh("mount -o remount,noexec /dev/shm && mount -t tmpfs -o noexec,mode=1777 tmp /tmp").Code);
-            var fromVarTmp = Sidus(home, ["image", "capture", "minimal", client.Url, "--dry-run", .. client.CaptureOptions()]);
-            output.WriteLine("noexec /dev/shm and /tmp: " + fromVarTmp.Output.Trim());
+            // /dev/shm and /tmp noexec: the walker runs from /var/tmp and removes itself from there. /var/lib/sidus,
+            // where the first capture kept the walker, is noexec too (/var on a hardened system): the walker found
+            // there is not run, and not written again (it could not run either).
+            var kept = KeptWalker.PathFor(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Walker.Value))));
+            Assert.True(File.Exists(Path.Combine(tree, kept.TrimStart('/'))), "the first capture keeps the walker beside the state cache");
+            Assert.Equal(0, client.Ssh($"mount -t tmpfs -o noexec,mode=0700 kept /var/lib/sidus && echo not rewritten > {kept} && chmod 700 {kept} && " +
+                                       "mount -o remount,noexec /dev/shm && mount -t tmpfs -o noexec,mode=1777 tmp /tmp").Code);
+            var fromVarTmp = CaptureJson(home, client, "minimal");
+            output.WriteLine("noexec /dev/shm, /tmp and /var/lib/sidus: " + fromVarTmp);
+            Assert.True((long)fromVarTmp["walker_bytes"]! > 500_000);
+            Assert.True((bool)fromVarTmp["result"]!["created"]!, "recorded (/tmp, now a mount point, has the tmpfs root's times)");
             Assert.Equal("", client.Ssh("ls -A /var/tmp /tmp /dev/shm").Output.Replace("/var/tmp:", "").Replace("/tmp:", "").Replace("/dev/shm:", "").Trim());
+            Assert.Equal("not rewritten", client.Ssh($"cat {kept}").Output.Trim());
 
             // Nowhere to run: said, nothing recorded, nothing left.
             Assert.Equal(0, client.Ssh("mount -t tmpfs -o noexec,mode=1777 vartmp /var/tmp && mount -t tmpfs -o noexec,mode=0700 roothome /root").Code);
@@ -166,7 +191,7 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.Contains("Permission denied", nowhere.Error); // the shell's own words for a noexec directory
             Assert.Contains("remount one of them without it", nowhere.Error);
             Assert.Contains("Nothing was recorded", nowhere.Error);
-            Assert.Equal(0, client.Ssh("cd / && umount /root /var/tmp /tmp && mount -o remount,exec /dev/shm").Code);
+            Assert.Equal(0, client.Ssh("cd / && umount /root /var/tmp /tmp /var/lib/sidus && mount -o remount,exec /dev/shm").Code);
 
             // Another architecture: refused before the walker is written anywhere.
             var uname = Path.Combine(tree, "bin/uname");
@@ -177,7 +202,7 @@ public sealed class CaptureTests(ITestOutputHelper output)
             output.WriteLine("aarch64 client: " + foreign.Error.Trim());
             Assert.Contains("the client is aarch64, and this sidus has a walker for x86_64 only", foreign.Error);
             Assert.Contains("a sidus built for its architecture", foreign.Error);
-            Assert.Single(ImageVersions(home, "minimal"));
+            Assert.Equal(2, ImageVersions(home, "minimal").Count); // the refused captures recorded nothing
         }
         finally
         {

@@ -110,6 +110,18 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib)]
     public static partial uint geteuid();
+
+    public const ulong ST_NOEXEC = 8;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int statvfs(byte* path, out StatvfsBuffer buf);
+}
+
+/// <summary>struct statvfs of 64-bit Linux (x86_64, arm64): 112 bytes; the mount flags at 72.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 112)]
+internal struct StatvfsBuffer
+{
+    [FieldOffset(72)] public ulong Flags;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -37,6 +37,12 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     /// believe the old content and attributes for good ("racy" entries, as git calls them).
     /// </summary>
     internal TimeSpan RacyWindow { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Called once the server has recorded the capture and the state cache is saved (never for a dry run, which
+    /// leaves the client as it was): sidus-walk keeps a copy of itself there for the next capture.
+    /// </summary>
+    public Action? AfterRecorded { get; init; }
     private long _racyFrom;
 
     public int Run(CancellationToken cancellation)
@@ -73,10 +79,11 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             _local = LocalFilesystems.Read(log);
             using var top = DirectoryHandle.Open(root);
             var rootStatus = top.Stat([]);
-            var tree = new WalkedNode(DirectoryImporter.EntryFor([], rootStatus, top), [], 0) { Children = [] };
+            var tree = new WalkedNode(DirectoryImporter.EntryFor([], rootStatus, top), [], rootStatus) { Children = [] };
             using (new Timer(_ => SendProgress(output), null, ProgressEvery, ProgressEvery))
             {
-                Walk(top, tree, [], rootStatus.Device, cancellation);
+                Walk(top, tree, rootStatus.Device, 0, cancellation);
+                Index(tree);
                 Hash(top, cancellation);
             }
 
@@ -115,13 +122,15 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             if (statePath is not null && !request.DryRun)
             {
                 SaveState();
+                AfterRecorded?.Invoke();
             }
 
             return 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or StoreException)
+        catch (Exception caught) when (Unwrapped(caught) is IOException or UnauthorizedAccessException or ArgumentException or StoreException)
         {
             // The server shows the reason; the stream may be cut anywhere, so it also goes to stderr.
+            var e = Unwrapped(caught);
             log.WriteLine("sidus-walk: " + e.Message);
             try
             {
@@ -139,14 +148,31 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         }
     }
 
-    private void Walk(DirectoryHandle dir, WalkedNode node, byte[] relative, ulong device, CancellationToken cancellation)
+    /// <summary>The failure itself: the parallel walk and hashing wrap it (once per nested loop).</summary>
+    private static Exception Unwrapped(Exception e) =>
+        e is AggregateException aggregate && aggregate.Flatten().InnerExceptions is [var first, ..] inner
+            ? inner.FirstOrDefault(x => x is not OperationCanceledException) ?? first
+            : e;
+
+    /// <summary>Directories this close to the root have their subdirectories walked side by side.</summary>
+    private const int ParallelDepth = 3;
+
+    /// <summary>
+    /// Reads DIR's entries into NODE and walks its subdirectories. Near the root, sibling directories are walked on
+    /// all cores: the walk is statx, getdents and listxattr calls, which the kernel serves on every core, and it is
+    /// most of an unchanged capture's own time. Deeper down each subtree stays on one thread (handing out the work
+    /// would cost more). Only each node's own children are written here; what needs the walk's order (hard link
+    /// groups, the files to hash) is worked out after it (<see cref="Index"/>).
+    /// </summary>
+    private void Walk(DirectoryHandle dir, WalkedNode node, ulong device, int depth, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         var names = dir.ReadEntries();
         names.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        List<(byte[] Name, WalkedNode Node)>? subdirectories = null;
         foreach (var (name, _) in names)
         {
-            var path = DirectoryHandle.Join(relative, name);
+            var path = DirectoryHandle.Join(node.Path, name);
             if (_excludes.Contains(path) || !dir.TryStat(name, out var status, out _))
             {
                 continue; // Excluded, or gone since the directory was read.
@@ -156,22 +182,77 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             // A file whose stat matches the state cache has the content it had then, and no attributes when it had
             // none (setting one moves the ctime): 9,000 listxattr calls fewer in a recapture of an 11,000-entry root.
             var cached = status.Kind == FileKind.Regular ? _cache?.Lookup(path, status) : null;
-            var child = new WalkedNode(DirectoryImporter.EntryFor(name, status, dir, readXattrs: cached is not { HasXattrs: false }), path, LinkGroupOf(status));
+            var child = new WalkedNode(DirectoryImporter.EntryFor(name, status, dir, readXattrs: cached is not { HasXattrs: false }), path, status)
+            {
+                Cached = cached,
+            };
             node.Children!.Add(child);
             if (status.Kind == FileKind.Directory)
             {
                 child.Children = [];
-                if (status.Device != device && !_local.Holds(status.Device, device))
+                if (status.Device == device || _local.Holds(status.Device, device))
                 {
-                    continue; // A mount point of /proc, a network or FUSE filesystem: the directory, not its contents.
+                    (subdirectories ??= []).Add((name, child));
                 }
 
-                using var sub = dir.OpenChild(name);
-                Walk(sub, child, path, status.Device, cancellation);
+                // Else a mount point of /proc, a network or FUSE filesystem: the directory, not its contents.
+            }
+        }
+
+        if (subdirectories is null)
+        {
+            return;
+        }
+
+        if (depth < ParallelDepth && subdirectories.Count > 1)
+        {
+            // The first failure stops the other subtrees at their next directory, not after all of /usr.
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            Parallel.ForEach(subdirectories, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = failed.Token }, sub =>
+            {
+                try
+                {
+                    Into(sub, failed.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failed.Cancel();
+                    throw;
+                }
+            });
+        }
+        else
+        {
+            foreach (var sub in subdirectories)
+            {
+                Into(sub, cancellation);
+            }
+        }
+
+        void Into((byte[] Name, WalkedNode Node) sub, CancellationToken token)
+        {
+            using var handle = dir.OpenChild(sub.Name);
+            Walk(handle, sub.Node, sub.Node.Status.Device, depth + 1, token);
+        }
+    }
+
+    /// <summary>
+    /// In the walk's order: numbers the hard link groups, names the first file of each (the one hashed and sent),
+    /// and lists the regular files.
+    /// </summary>
+    private void Index(WalkedNode node)
+    {
+        foreach (var child in node.Children!)
+        {
+            var status = child.Status;
+            child.LinkGroup = LinkGroupOf(status);
+            if (status.Kind == FileKind.Directory)
+            {
+                Index(child);
             }
             else if (status.Kind == FileKind.Regular)
             {
-                var file = new WalkedFile(child, status) { Cached = cached };
+                var file = new WalkedFile(child);
                 if (child.LinkGroup != 0 && !_firstOfGroup.TryAdd((status.Device, status.Inode), file))
                 {
                     file.SameAs = _firstOfGroup[(status.Device, status.Inode)];
@@ -445,21 +526,23 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         }
     }
 
-    private sealed class WalkedNode(TreeEntry entry, byte[] path, uint linkGroup)
+    private sealed class WalkedNode(TreeEntry entry, byte[] path, FileStatus status)
     {
         public TreeEntry Entry { get; } = entry;
         public byte[] Path { get; } = path;
-        public uint LinkGroup { get; } = linkGroup;
+        public FileStatus Status { get; } = status;
+        public uint LinkGroup { get; set; }
         public List<WalkedNode>? Children { get; set; }
+
+        /// <summary>What the state cache holds for a regular file whose stat still matches.</summary>
+        public (ObjectId Content, IReadOnlyList<Extent>? Extents, bool HasXattrs)? Cached { get; init; }
     }
 
-    private sealed class WalkedFile(WalkedNode node, FileStatus status)
+    private sealed class WalkedFile(WalkedNode node)
     {
         public WalkedNode Node { get; } = node;
-        public FileStatus Status { get; } = status;
+        public FileStatus Status => Node.Status;
+        public (ObjectId Content, IReadOnlyList<Extent>? Extents, bool HasXattrs)? Cached => Node.Cached;
         public WalkedFile? SameAs { get; set; }
-
-        /// <summary>What the state cache holds for the file when its stat still matches.</summary>
-        public (ObjectId Content, IReadOnlyList<Extent>? Extents, bool HasXattrs)? Cached { get; init; }
     }
 }

@@ -30,7 +30,11 @@ public sealed record CaptureResult(
     long WireBytes,
     IReadOnlyList<string> Excludes,
     VersionResult? Version,
-    IReadOnlyList<PathChange>? Changes);
+    IReadOnlyList<PathChange>? Changes)
+{
+    /// <summary>Bytes of the walker program sent to the client (0: it ran the copy an earlier capture kept).</summary>
+    public long WalkerBytes { get; init; }
+}
 
 /// <summary>
 /// Makes a golden client's root a version of an image (docs/capture.md): asks the walker for the tree, asks for the

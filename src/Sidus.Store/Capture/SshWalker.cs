@@ -1,16 +1,21 @@
 using System.IO.Compression;
+using System.Security.Cryptography;
 using Sidus.Store.Build;
 
 namespace Sidus.Store.Capture;
 
 /// <summary>
 /// Starts the walker on a golden client through the system's OpenSSH client, so ~/.ssh/config, agents, jump hosts
-/// and known_hosts work as the admin set them. One connection: a small sh script reads the gzipped walker (an exact
-/// number of bytes, with dd), writes it to a private temporary directory where programs may run (/dev/shm, which no
-/// capture takes, so a drift check sees no change of its own making; else /tmp, /var/tmp or home), and execs it; the walker deletes its own directory at once, so nothing stays behind
-/// even when the capture is killed. BatchMode and StrictHostKeyChecking=yes come first on ssh's command line (its
-/// first value of an option wins): no password prompt, and an unknown or changed host key is refused. With sudo, a
-/// user who logs in runs the walker as root through `sudo -n` (never a password prompt: a rule without one is needed).
+/// and known_hosts work as the admin set them. One connection: a small sh script first looks for this very walker
+/// kept by an earlier capture (<see cref="KeptWalker"/>, beside the state cache, named by its SHA-256) and runs it;
+/// else it says so, reads the gzipped walker (an exact number of bytes, with dd), writes it to a private temporary
+/// directory where programs may run (/dev/shm, which no capture takes, so a drift check sees no change of its own
+/// making; else /tmp, /var/tmp or home), and execs it; the walker deletes that directory at once, so nothing stays
+/// behind even when the capture is killed, and a capture that records a version keeps a copy beside the state cache
+/// for the next one (as salt-ssh keeps its thin agent): a recapture then moves no program at all. BatchMode and
+/// StrictHostKeyChecking=yes come first on ssh's command line (its first value of an option wins): no password
+/// prompt, and an unknown or changed host key is refused. With sudo, a user who logs in runs the walker as root
+/// through `sudo -n` (never a password prompt: a rule without one is needed); root's kept copy is not used then.
 /// </summary>
 public static class SshWalker
 {
@@ -34,27 +39,44 @@ public static class SshWalker
     /// </summary>
     private const string SshMallocTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456";
 
-    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo (checked once the walker is read, so ssh's
-    // input is taken whole). The input's first line holds the whole dd blocks of the gzipped walker and the bytes
-    // after them (read one byte at a time by the shell: nothing of the walker is taken with it).
+    /// <summary>The script's first line when it runs the walker kept by an earlier capture.</summary>
+    public const string KeptAnswer = "kept";
+
+    /// <summary>The script's first line when it needs the walker sent.</summary>
+    public const string SendAnswer = "send";
+
+    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo, $3 = its kept path (ending in its SHA-256).
+    // The script answers "kept" or "send" on its first line; whatever can refuse the capture (the architecture, sudo)
+    // is checked before, so a refusal moves no walker. A kept walker runs only when it hashes to its name ("probe ID":
+    // a torn or damaged copy that would still start is sent and kept again). After "send", the input's first line
+    // holds the whole dd blocks of the gzipped walker and the bytes after them (read one byte at a time by the shell:
+    // nothing of the walker is taken with it). umask 077 first: the state cache the walker writes is root's alone.
     private const string Script = """
         set -e
+        umask 077
         m=$(uname -m)
         [ "$m" = "$1" ] || { echo "sidus: the client is $m, and this sidus has a walker for $1 only" >&2; exit 97; }
+        k=$3
+        if [ "$2" != sudo ] && [ -x "$k" ] && "$k" probe "${k##*-}" </dev/null >/dev/null 2>&1; then
+          echo kept
+          exec "$k" capture
+        fi
+        run=
+        keep="--keep-as $k"
+        if [ "$2" = sudo ]; then
+          command -v sudo >/dev/null 2>&1 || { echo "sidus: --sudo, but the client has no sudo" >&2; exit 96; }
+          e=$(sudo -n true 2>&1) || { echo "sidus: sudo refused $(id -un) without a password: $e" >&2; exit 96; }
+          run="sudo -n --"
+          keep=
+        fi
+        echo send
         read -r n r
-        umask 077
         d=$(mktemp -d /dev/shm/sidus-walk.XXXXXXXX 2>/dev/null || mktemp -d /tmp/sidus-walk.XXXXXXXX)
         { dd bs=65536 count=$n iflag=fullblock; [ "$r" = 0 ] || dd bs=$r count=1 iflag=fullblock; } 2>/dev/null | gzip -dc > "$d/sidus-walk" ||
           { rm -rf "$d"; echo "sidus: cannot write the walker into $d (a full filesystem?)" >&2; exit 98; }
         chmod 700 "$d/sidus-walk"
-        run=
-        if [ "$2" = sudo ]; then
-          command -v sudo >/dev/null 2>&1 || { rm -rf "$d"; echo "sidus: --sudo, but the client has no sudo" >&2; exit 96; }
-          e=$(sudo -n true 2>&1) || { rm -rf "$d"; echo "sidus: sudo refused $(id -un) without a password: $e" >&2; exit 96; }
-          run="sudo -n --"
-        fi
         for t in /tmp /var/tmp "$HOME" ""; do
-          why=$("$d/sidus-walk" probe </dev/null 2>&1 >/dev/null) && exec $run "$d/sidus-walk" capture --remove "$d"
+          why=$("$d/sidus-walk" probe </dev/null 2>&1 >/dev/null) && exec $run "$d/sidus-walk" capture --remove "$d" $keep
           [ -n "$t" ] || break
           e=$(mktemp -d "$t/sidus-walk.XXXXXXXX") || continue
           cp "$d/sidus-walk" "$e/" || { rm -rf "$e"; continue; }
@@ -68,7 +90,8 @@ public static class SshWalker
     /// <summary>The ssh arguments for TARGET: ours first, then the admin's options, then the destination.</summary>
     public static List<string> Arguments(SshTarget target, string? identity, IEnumerable<string> options, string remoteCommand)
     {
-        var arguments = new List<string> { "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes" };
+        // -T: the capture is a byte stream; a terminal (RequestTTY in the admin's config) would mangle it.
+        var arguments = new List<string> { "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes" };
         if (identity is not null)
         {
             arguments.AddRange(["-i", identity, "-o", "IdentitiesOnly=yes"]);
@@ -93,38 +116,79 @@ public static class SshWalker
         return arguments;
     }
 
-    /// <summary>Connects, sends the walker and starts it; the returned process speaks the capture protocol.</summary>
+    /// <summary>
+    /// Connects and starts the walker: the client's kept copy when it is this walker, else the one at WALKERPATH, sent.
+    /// </summary>
     public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options, bool sudo = false)
     {
         var ssh = ExternalTool.Require("ssh", "openssh-client");
-        if (!File.Exists(walkerPath))
+        byte[] program;
+        try
         {
-            throw new StoreException($"the walker is missing ({walkerPath}): run ./sidus once (it builds sidus-walk next to the sidus binary)", StoreErrorKind.NotFound);
+            program = File.ReadAllBytes(walkerPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"cannot read the walker {walkerPath} ({e.Message}): run ./sidus once (it builds sidus-walk next to the sidus binary)", StoreErrorKind.NotFound);
         }
 
-        // ssh starts first: its login (a quarter of a second, mostly waiting on the network and the client) goes on
-        // while the walker is compressed, and the script reads its length from its first line.
-        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")}"),
+        var id = Convert.ToHexStringLower(SHA256.HashData(program));
+        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")} {KeptWalker.PathFor(id)}"),
             new Dictionary<string, string?>
             {
                 ["GLIBC_TUNABLES"] = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } set ? set + ":" + SshMallocTunables : SshMallocTunables,
             });
         try
         {
-            var walker = Gzip(walkerPath);
-            process.ToWalker.Write(Encoding.ASCII.GetBytes($"{walker.Length / DdBlock} {walker.Length % DdBlock}\n"));
-            process.ToWalker.Write(walker);
-            process.ToWalker.Flush();
+            // Compressed only when asked for: during the login (a quarter of a second) ssh's key exchange needs the
+            // CPU, and a client that kept this walker needs no copy.
+            var answer = ReadLine(process.FromWalker);
+            if (answer == SendAnswer)
+            {
+                var walker = Gzip(program);
+                process.ToWalker.Write(Encoding.ASCII.GetBytes($"{walker.Length / DdBlock} {walker.Length % DdBlock}\n"));
+                process.ToWalker.Write(walker);
+                process.ToWalker.Flush();
+                process.WalkerBytes = walker.Length;
+            }
+            else if (answer != KeptAnswer)
+            {
+                // Output before the script's own (a login shell's startup file that prints): the stream is not ours.
+                process.Abort();
+                process.Finish(TimeSpan.FromSeconds(10));
+                process.Dispose();
+                throw new StoreException(
+                    $"the client's shell printed '{answer}' before the capture's script ran (a startup file such as ~/.bashrc that prints " +
+                    "even when not interactive?): make it print nothing outside an interactive shell. Nothing was recorded.", StoreErrorKind.Failure);
+            }
         }
-        catch (IOException)
+        catch (IOException e) when (e is not StoreException)
         {
-            // ssh ended before it took the walker: its own words say why.
+            // ssh or the script ended before the walker ran: their own words say why.
             var (code, errors) = process.Finish(TimeSpan.FromSeconds(30));
             process.Dispose();
             throw Failed(target, code, errors);
         }
 
         return process;
+    }
+
+    /// <summary>The script's first line, read a byte at a time (what follows it is the walker's); IOException when
+    /// the connection ends before it.</summary>
+    private static string ReadLine(Stream input)
+    {
+        var line = new StringBuilder();
+        for (int b; (b = input.ReadByte()) != '\n' && line.Length < 80;)
+        {
+            if (b < 0)
+            {
+                throw new IOException("the connection ended before the capture's script answered");
+            }
+
+            line.Append(b is >= 0x20 and < 0x7f ? (char)b : '?');
+        }
+
+        return line.ToString();
     }
 
     /// <summary>The error for a walker connection that ended with CODE and ERRORS (ssh's or the script's).</summary>
@@ -150,13 +214,12 @@ public static class SshWalker
         return new StoreException($"{said}\n{hint}. Nothing was recorded.", StoreErrorKind.Failure);
     }
 
-    private static byte[] Gzip(string path)
+    private static byte[] Gzip(byte[] program)
     {
         using var output = new MemoryStream();
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        using (var input = File.OpenRead(path))
         {
-            input.CopyTo(gzip);
+            gzip.Write(program);
         }
 
         return output.ToArray();

@@ -26,6 +26,9 @@ public sealed class WalkerProcess : ICaptureChannel, IDisposable
 
     public Stream ToWalker => _process.StandardInput.BaseStream;
 
+    /// <summary>Bytes of the walker program sent ahead of it (ssh), 0 where the client ran a copy it kept.</summary>
+    public long WalkerBytes { get; internal set; }
+
     /// <summary>Milliseconds since the walker last sent anything.</summary>
     public long IdleMilliseconds => Environment.TickCount64 - Interlocked.Read(ref _lastActivity);
 

@@ -44,6 +44,7 @@ public static class VersionJson
         ["contents_sent"] = capture.ContentsSent,
         ["content_bytes"] = capture.ContentBytes,
         ["wire_bytes"] = capture.WireBytes,
+        ["walker_bytes"] = capture.WalkerBytes,
         ["excludes"] = new JsonArray([.. capture.Excludes.Select(e => (JsonNode?)JsonValue.Create(e))]),
         ["result"] = capture.Version is { } v ? Result(v) : null,
         ["changes"] = capture.Changes is { } c ? Changes(c) : null,

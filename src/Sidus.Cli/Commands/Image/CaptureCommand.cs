@@ -33,8 +33,9 @@ public static class CaptureCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
         var command = new Command("capture", """
             Capture a running machine (a golden client) over SSH as a new version of an
-            image. Sidus sends its walker (sidus-walk) over ssh, runs it and removes it:
-            the client needs only sshd. The walker reads the root and the client's other
+            image. Sidus sends its walker (sidus-walk) over ssh and runs it: the client
+            needs only sshd. A copy is kept beside its state cache in /var/lib/sidus
+            (left out of every capture) for the next capture. The walker reads the root and the client's other
             local filesystems byte for byte (no /proc, /sys, /run, /tmp contents, no
             network or FUSE mounts), leaves out machine state (SSH host keys,
             machine-id, leases, logs: see docs/capture.md), the image's
@@ -62,7 +63,7 @@ public static class CaptureCommand
             CaptureResult capture;
             try
             {
-                capture = ImageCapture.Run(images, result.GetValue(name)!, target.ToString(), walker, options, progress, ct);
+                capture = ImageCapture.Run(images, result.GetValue(name)!, target.ToString(), walker, options, progress, ct) with { WalkerBytes = walker.WalkerBytes };
             }
             catch (StoreException) when (walker.Finish(TimeSpan.FromSeconds(10)) is var (code, errors) && code is SshWalker.SshFailure or SshWalker.WrongArchitecture or SshWalker.NowhereToRun or SshWalker.SudoRefused)
             {
