@@ -228,26 +228,8 @@ public sealed class CaptureTests(ITestOutputHelper output)
 
         File.SetUnixFileMode(Path.Combine(tree, "tmp"), (UnixFileMode)0x3FF);
         File.SetUnixFileMode(Path.Combine(tree, "var/tmp"), (UnixFileMode)0x3FF);
-        var busybox = Tool.Require("busybox", "busybox");
-        File.Copy(busybox, Path.Combine(tree, "bin/busybox"));
-        foreach (var applet in new[] { "sh", "uname", "mktemp", "dd", "gzip", "chmod", "rm", "cp", "id", "true", "mount", "umount", "ls", "cat" })
-        {
-            File.CreateSymbolicLink(Path.Combine(tree, "bin", applet), "busybox");
-        }
-
-        // A static busybox (busybox-static) has none: ldd says "not a dynamic executable" and fails.
-        var (_, libraries) = Tool.TryRun(TimeSpan.FromSeconds(30), Tool.Require("ldd", "libc-bin"), busybox);
-        foreach (var line in libraries.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
-            var path = (line.Contains("=>", StringComparison.Ordinal) ? line.Split("=>")[1].Trim() : line).Split(' ')[0];
-            if (path.StartsWith('/'))
-            {
-                var target = Path.Combine(tree, path.TrimStart('/'));
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(path, target);
-            }
-        }
+        // Named from global::, as this class has a method Sidus and this project's Support a Tool of its own.
+        global::Sidus.Testing.Busybox.CopyInto(tree, ["sh", "uname", "mktemp", "dd", "gzip", "chmod", "rm", "cp", "id", "true", "mount", "umount", "ls", "cat"]);
 
         Tool.Run(Tool.Require("mknod", "coreutils"), "-m", "666", Path.Combine(tree, "dev/null"), "c", "1", "3");
         File.WriteAllText(Path.Combine(tree, "srv/data/notes.txt"), string.Concat(Enumerable.Repeat("a line the golden client keeps\n", 40_000)));

@@ -1,3 +1,5 @@
+using Sidus.Testing;
+
 namespace Sidus.Store.Tests.Support;
 
 /// <summary>
@@ -13,27 +15,6 @@ public static class BusyboxRoot
             Directory.CreateDirectory(Path.Combine(root, dir));
         }
 
-        File.Copy("/bin/busybox", Path.Combine(root, "bin/busybox"));
-        foreach (var applet in new[] { "sh", "true", "touch", "test" })
-        {
-            File.CreateSymbolicLink(Path.Combine(root, "bin", applet), "busybox");
-        }
-
-        var (code, output, error) = Shell.Run("ldd", "/bin/busybox");
-        Assert.True(code == 0, "ldd /bin/busybox: " + error);
-        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
-            var path = line.Contains("=>", StringComparison.Ordinal) ? line.Split("=>")[1].Trim() : line;
-            path = path.Split(' ')[0];
-            if (!path.StartsWith('/'))
-            {
-                continue;
-            }
-
-            var target = Path.Combine(root, path.TrimStart('/'));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(path, target);
-        }
+        Busybox.CopyInto(root, ["sh", "true", "touch", "test"]);
     }
 }
