@@ -45,8 +45,8 @@ public static class SshWalker
     /// <summary>The script's first line when it needs the walker sent.</summary>
     public const string SendAnswer = "send";
 
-    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo, $3 = its kept path (ending in its SHA-256).
-    // The script answers "kept" or "send" on its first line; whatever can refuse the capture (the architecture, sudo)
+    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo, $3 = the kept walkers' path prefix; the
+    // walker's SHA-256 comes on the input's first line (hashed while ssh logs in, not before it starts). The script answers "kept" or "send" on its first line; whatever can refuse the capture (the architecture, sudo)
     // is checked before, so a refusal moves no walker. A kept walker runs only when it hashes to its name ("probe ID":
     // a torn or damaged copy that would still start is sent and kept again). After "send", the input's first line
     // holds the whole dd blocks of the gzipped walker and the bytes after them (read one byte at a time by the shell:
@@ -56,8 +56,9 @@ public static class SshWalker
         umask 077
         m=$(uname -m)
         [ "$m" = "$1" ] || { echo "sidus: the client is $m, and this sidus has a walker for $1 only" >&2; exit 97; }
-        k=$3
-        if [ "$2" != sudo ] && [ -x "$k" ] && "$k" probe "${k##*-}" </dev/null >/dev/null 2>&1; then
+        read -r id
+        k=$3$id
+        if [ "$2" != sudo ] && [ -x "$k" ] && "$k" probe "$id" </dev/null >/dev/null 2>&1; then
           echo kept
           exec "$k" capture
         fi
@@ -132,14 +133,16 @@ public static class SshWalker
             throw new StoreException($"cannot read the walker {walkerPath} ({e.Message}): run ./sidus once (it builds sidus-walk next to the sidus binary)", StoreErrorKind.NotFound);
         }
 
-        var id = Convert.ToHexStringLower(SHA256.HashData(program));
-        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")} {KeptWalker.PathFor(id)}"),
+        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")} {KeptWalker.PathFor("")}"),
             new Dictionary<string, string?>
             {
                 ["GLIBC_TUNABLES"] = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } set ? set + ":" + SshMallocTunables : SshMallocTunables,
             });
         try
         {
+            process.ToWalker.Write(Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(program)) + "\n"));
+            process.ToWalker.Flush();
+
             // Compressed only when asked for: during the login (a quarter of a second) ssh's key exchange needs the
             // CPU, and a client that kept this walker needs no copy.
             var answer = ReadLine(process.FromWalker);
