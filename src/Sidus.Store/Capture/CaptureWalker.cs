@@ -363,21 +363,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             }
 
             using var data = ContentStore.OpenData(handle, extents, length);
-            using var hash = ObjectId.StartHash();
-            var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-            try
-            {
-                for (int n; (n = data.Read(buffer)) > 0;)
-                {
-                    hash.Append(buffer.AsSpan(0, n));
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            return (hash.Finish(), extents);
+            return (ObjectId.HashStream(data), extents);
         }
         catch (IOException e)
         {

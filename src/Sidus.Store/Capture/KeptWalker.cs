@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Sidus.Store.Capture;
 
 /// <summary>
@@ -82,21 +80,7 @@ public static class KeptWalker
         try
         {
             using var file = File.OpenRead(program);
-            using var hash = ObjectId.StartHash();
-            var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-            try
-            {
-                for (int n; (n = file.Read(buffer)) > 0;)
-                {
-                    hash.Append(buffer.AsSpan(0, n));
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            return hash.Finish().ToString() == id;
+            return ObjectId.HashStream(file).ToString() == id;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

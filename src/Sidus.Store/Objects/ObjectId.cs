@@ -83,6 +83,26 @@ public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
     /// <summary>A new incremental SHA-256: <see cref="IncrementalHasher"/>'s, else .NET's.</summary>
     public static IIncrementalHash StartHash() => IncrementalHasher?.Invoke() ?? new SystemHash();
 
+    /// <summary>The id of all INPUT holds, read through a pooled buffer (one file after another: no large object each).</summary>
+    public static ObjectId HashStream(Stream input)
+    {
+        using var hash = StartHash();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
+        {
+            for (int n; (n = input.Read(buffer)) > 0;)
+            {
+                hash.Append(buffer.AsSpan(0, n));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return hash.Finish();
+    }
+
     private sealed class SystemHash : IIncrementalHash
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
