@@ -160,9 +160,14 @@ public sealed class PrefetchTests : IDisposable
             {
                 throw new IOException("No space left on device");
             }
+
+            // The other writers go on until the failing one has caught its exception; on a loaded host that thread
+            // can wait a whole time slice first. Slow writes keep what they finish meanwhile far below every frame.
+            Thread.Sleep(20);
         }, CancellationToken.None));
 
         Assert.Equal("No space left on device", e.Message);
-        Assert.InRange(calls, 1, ContentBatchPlan.ParallelBatches);
+        // Without the stop, the other writers would write all of them.
+        Assert.InRange(calls, 1, Count / 2);
     }
 }
