@@ -2,6 +2,7 @@ using System.Text;
 using Sidus.Linux;
 using Sidus.Store.Capture;
 using Sidus.Store.Objects;
+using Sidus.Store.Packs;
 using Sidus.Store.Trees;
 using Sidus.Store.Diff;
 using Sidus.Store.Sync;
@@ -77,6 +78,57 @@ public sealed class CaptureTests : IDisposable
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(root, "usr/lib", name)), File.ReadAllBytes(Path.Combine(checkout, "usr/lib", name)));
         }
+    }
+
+    [Fact]
+    public void Capture_StoresTheWalkersBlocksAsTheyCame_WhereTheyHoldWholeContents()
+    {
+        // Small and middle-sized files travel whole in one block, stored as it came (no second compression); a large
+        // file's blocks hold nothing else and are chunked as an import chunks them; a block that did not shrink is
+        // stored the usual way. Each reads back byte for byte.
+        var root = _store.Dir("golden");
+        var random = FormatTests.XorShiftBytes(3 << 20);
+        var expected = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 300; i++)
+        {
+            expected[$"etc/conf-{i}"] = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"option-{i} = value {i * 7}\n", 20 + (i * 37 % 400))));
+        }
+
+        expected["usr/lib/middle.so"] = [.. Enumerable.Range(0, 700 << 10).Select(i => (byte)(i * 31 % 251 / 3))];
+        expected["usr/lib/large.so"] = [.. random.AsSpan(0, 2 << 20), .. Enumerable.Repeat((byte)'x', 1 << 20)];
+        expected["usr/lib/noise"] = random.AsSpan(2 << 20, 1_000_000).ToArray();
+        expected["usr/lib/after"] = "a small file after the large ones"u8.ToArray();
+        foreach (var (path, data) in expected)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(root, path))!);
+            File.WriteAllBytes(Path.Combine(root, path), data);
+        }
+
+        var captured = Capture("captured", root, null).Result.Version!;
+
+        Assert.Equal(_store.Import("imported", root).Commit.Root.Tree, captured.Commit.Root.Tree);
+        var checkout = _store.Dir("checkout");
+        TreeSync.Checkout(_store.Repository, captured.Id, checkout, new Sidus.Store.Checkout.CheckoutOptions(), CancellationToken.None);
+        foreach (var (path, data) in expected)
+        {
+            Assert.True(data.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(checkout, path))), path);
+        }
+
+        // Where each content is in the capture's pack. The store's own frames are its objects end to end; a kept
+        // block also holds each record's header, so its objects fill less of it.
+        var pack = Directory.GetFiles(_store.Repository.PackDirectory, "*.idx").Select(f => PackFormat.DecodeIndex(File.ReadAllBytes(f), f))
+            .Single(records => records.Count > 300);
+        var records = pack.ToDictionary(r => r.Id);
+        bool IsKeptBlock(IndexRecord record) => pack.Where(r => r.FrameOffset == record.FrameOffset).Sum(r => (long)r.Length) < record.FrameRawLength;
+        var kept = expected.Where(p => p.Key.StartsWith("etc/", StringComparison.Ordinal) || p.Key is "usr/lib/middle.so" or "usr/lib/after")
+            .Select(p => records[ObjectId.Hash(p.Value)]).ToList();
+        Assert.All(kept, r => Assert.True(IsKeptBlock(r), $"content of {r.Length} bytes in a frame of the store's own"));
+        Assert.True(kept.Select(r => r.FrameOffset).Distinct().Count() < kept.Count / 10, "kept blocks hold many contents each");
+        // Nothing else is in a kept block but the records' headers (a part of the large file would be stored twice).
+        Assert.All(kept.GroupBy(r => r.FrameOffset), frame => Assert.InRange(
+            frame.First().FrameRawLength - frame.Sum(r => (long)r.Length), 1, frame.Count() * (1 + ObjectId.Size + 10)));
+        Assert.False(IsKeptBlock(records[ObjectId.Hash(expected["usr/lib/noise"])]), "a block that did not shrink is not kept");
+        Assert.All(pack.Where(r => r.Kind == ObjectKind.Blob && !kept.Contains(r)), r => Assert.False(IsKeptBlock(r), "a chunk in a kept block"));
     }
 
     [Fact]

@@ -142,9 +142,25 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
     {
         var reader = _reader ?? throw new InvalidOperationException("the tree comes first");
         var total = wanted.Sum(id => _contents[id].Length);
+        using var workers = new ContentWorkers(writer);
+        // The walker's blocks are stored as they came where they hold whole contents: compressing each content
+        // again at the store's level was most of the server's work in a capture.
+        _blocks.KeptFrames = writer is null ? null : writer.PutFrame;
+        try
+        {
+            ReceiveEach(reader, workers, writer, wanted, total, cancellation);
+        }
+        finally
+        {
+            _blocks.KeptFrames = null;
+        }
+    }
+
+    private void ReceiveEach(RecordReader reader, ContentWorkers workers, ObjectWriter? writer, IReadOnlyList<ObjectId> wanted, long total,
+        CancellationToken cancellation)
+    {
         var done = 0L;
         var received = 0;
-        using var workers = new ContentWorkers(writer);
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -157,6 +173,7 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                     throw new CaptureRefusedException($"the walker ended after {received} of the {wanted.Count} contents asked for");
                 }
 
+                _blocks.FlushKept();
                 workers.Finish();
                 progress?.Report(new TransferProgress("receiving contents", received, wanted.Count, done, total));
                 return;
@@ -188,8 +205,9 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
             if (length <= ContentStore.ChunkingThreshold)
             {
                 var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+                var kept = _blocks.TryKeep(id, (int)length);
                 reader.Raw(buffer.AsSpan(0, (int)length));
-                workers.Add(new PendingContent(id, buffer, (int)length, path));
+                workers.Add(new PendingContent(id, buffer, (int)length, path, Stored: kept));
             }
             else if (ContentStore.StoreStream(writer!, new ExactStream(_blocks, length), workers.AddChunk) != id)
             {
@@ -208,8 +226,9 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
     private static CaptureRefusedException Mismatch(byte[] path) => new(
         $"the data sent for {Printable(path)} does not match its hash (it changed on the client during the capture?): run the capture again; nothing was recorded");
 
-    /// <summary>A content or chunk for the workers; CHECKED when its id was computed from these bytes already.</summary>
-    private sealed record PendingContent(ObjectId Id, byte[] Buffer, int Length, byte[]? Path, bool Checked = false);
+    /// <summary>A content or chunk for the workers; CHECKED when its id was computed from these bytes already, STORED
+    /// when its block was kept as it came (only its hash is left to check).</summary>
+    private sealed record PendingContent(ObjectId Id, byte[] Buffer, int Length, byte[]? Path, bool Checked = false, bool Stored = false);
 
     /// <summary>Threads that hash and store received contents, so that the reader is free to read the next ones.</summary>
     private sealed class ContentWorkers : IDisposable
@@ -277,7 +296,10 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                             throw Mismatch(content.Path!);
                         }
 
-                        _writer!.Put(content.Id, ObjectKind.Blob, data);
+                        if (!content.Stored)
+                        {
+                            _writer!.Put(content.Id, ObjectKind.Blob, data);
+                        }
                     }
                 }
                 catch (Exception e) when (e is CaptureRefusedException or IOException)

@@ -419,7 +419,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         return wanted;
     }
 
-    private void SendContents(DirectoryHandle top, List<ObjectId> wanted, Stream output, CancellationToken cancellation)
+    private void SendContents(DirectoryHandle top, List<ObjectId> wanted, BlockWriter output, CancellationToken cancellation)
     {
         var byContent = new Dictionary<ObjectId, WalkedFile>();
         foreach (var file in _files.Where(f => f.SameAs is null))
@@ -459,6 +459,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
                     header.Byte(CaptureProtocol.ContentRecord);
                     header.Id(id);
                     header.Varint((ulong)length);
+                    output.KeepTogether(header.Length + length);
                     output.Write(header.WrittenSpan);
                     SendData(handle, file.Node.Entry.Extents, length, buffer, output);
                 }

@@ -11,11 +11,33 @@ namespace Sidus.Store.Capture;
 /// </summary>
 public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireLevel) : Stream
 {
-    private readonly byte[] _buffer = new byte[CaptureProtocol.BlockTarget];
+    private readonly byte[] _buffer = new byte[CaptureProtocol.MaxBlock];
     private int _used;
+
+    // The block is not sent before this many bytes are in it (the end of a run kept together).
+    private int _keepUntil;
+
+    // The block holds part of a run too long for one block: the next run starts a block of its own.
+    private bool _split;
 
     /// <summary>Bytes written to the underlying stream so far (headers and compressed data).</summary>
     public long WireBytes { get; private set; }
+
+    /// <summary>
+    /// The next LENGTH bytes (a content and its record) go into one block when they fit in one, and a run too long
+    /// for one has blocks of its own: the server then stores each block that holds whole contents as it came, with
+    /// no second compression (<see cref="BlockReader.TryKeep"/>).
+    /// </summary>
+    public void KeepTogether(long length)
+    {
+        if (_split || length > CaptureProtocol.MaxBlock || _used + length > CaptureProtocol.MaxBlock)
+        {
+            SendBlock();
+        }
+
+        _split = length > CaptureProtocol.MaxBlock;
+        _keepUntil = _split ? 0 : _used + (int)length;
+    }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -25,7 +47,7 @@ public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireL
             buffer[..n].CopyTo(_buffer.AsSpan(_used));
             _used += n;
             buffer = buffer[n..];
-            if (_used == _buffer.Length)
+            if (_used == _buffer.Length || (_used >= CaptureProtocol.BlockTarget && _used >= _keepUntil))
             {
                 SendBlock();
             }
@@ -68,6 +90,7 @@ public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireL
         }
 
         _used = 0;
+        _keepUntil = 0;
     }
 
     public override bool CanRead => false;
@@ -79,6 +102,9 @@ public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireL
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 }
+
+/// <summary>A compressed block the reader is done with, and the objects kept in it (offsets in its raw bytes).</summary>
+public delegate void KeptFrameSink(ReadOnlySpan<byte> compressed, int rawLength, IReadOnlyList<Packs.PendingObject> objects);
 
 /// <summary>
 /// The server's half: reads the walker's blocks and hands out their bytes. A block that claims more than
@@ -92,9 +118,42 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
     private byte[] _stored = [];
     private int _position;
     private int _length;
+    private int _storedLength;
+    private bool _compressed;
+    private readonly List<Packs.PendingObject> _kept = [];
 
     /// <summary>Bytes read from the underlying stream so far.</summary>
     public long WireBytes { get; private set; }
+
+    /// <summary>Where each block that holds kept objects goes, compressed as it came, once the reader leaves it.</summary>
+    public KeptFrameSink? KeptFrames { get; set; }
+
+    /// <summary>
+    /// Keeps the next LENGTH bytes as object ID in the current block's compressed frame, when they lie whole inside a
+    /// compressed block: that block is then stored as it came, with no second compression. False otherwise (the
+    /// caller stores the bytes itself). The caller still reads the bytes, and checks them before anything commits.
+    /// </summary>
+    public bool TryKeep(ObjectId id, int length)
+    {
+        if (KeptFrames is null || !_compressed || length <= 0 || length > _length - _position)
+        {
+            return false;
+        }
+
+        _kept.Add(new Packs.PendingObject(id, ObjectKind.Blob, _position, length));
+        return true;
+    }
+
+    /// <summary>Hands the current block's kept objects to <see cref="KeptFrames"/> (the last block has no next one
+    /// to start it).</summary>
+    public void FlushKept()
+    {
+        if (_kept.Count > 0)
+        {
+            KeptFrames?.Invoke(_stored.AsSpan(0, _storedLength), _length, _kept);
+            _kept.Clear();
+        }
+    }
 
     public override int ReadByte() => _position < _length || NextBlock() ? _block[_position++] : -1;
 
@@ -113,6 +172,8 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
 
     private bool NextBlock()
     {
+        FlushKept();
+        _compressed = false;
         var kind = input.ReadByte();
         if (kind < 0)
         {
@@ -152,6 +213,8 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
 
         _position = 0;
         _length = raw;
+        _storedLength = stored;
+        _compressed = kind == 1;
         return true;
     }
 

@@ -60,6 +60,30 @@ public sealed class ObjectWriter : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Stores a zstd frame that is already compressed, as it came (a capture's wire block): OBJECTS are at their
+    /// offsets in its RAWLENGTH decompressed bytes, and the bytes between them are never read. The caller has
+    /// decompressed the frame to exactly RAWLENGTH bytes and checks each object's hash before it commits. Objects
+    /// the store or this operation has already are left out; a frame with none left is not written.
+    /// </summary>
+    public void PutFrame(ReadOnlySpan<byte> compressed, int rawLength, IReadOnlyList<PendingObject> objects)
+    {
+        var kept = new List<PendingObject>(objects.Count);
+        foreach (var o in objects)
+        {
+            if (!(_dedupAgainstExisting && _existing.Contains(o.Id)) && _written.TryAdd(o.Id, 0))
+            {
+                kept.Add(o);
+                Interlocked.Add(ref _storedRawBytes, o.Length);
+            }
+        }
+
+        if (kept.Count > 0)
+        {
+            _pack.AddFrame(compressed, rawLength, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(kept));
+        }
+    }
+
     /// <summary>Closes the calling thread's current frame, so the next objects start a new one.</summary>
     public void FlushBatch()
     {
