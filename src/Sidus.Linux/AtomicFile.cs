@@ -55,6 +55,30 @@ public static class AtomicFile
     }
 
     /// <summary>
+    /// Writes CONTENT to PATH's temporary file and makes it durable, for a caller that replaces PATH with it later
+    /// (<see cref="Commit"/>) or deletes it: the slow half of <see cref="Write(string, ReadOnlySpan{byte})"/>, done
+    /// ahead. Returns the temporary file's path.
+    /// </summary>
+    public static string Stage(string path, ReadOnlySpan<byte> content)
+    {
+        var temporary = Path.GetFullPath(path) + TemporarySuffix;
+        File.Delete(temporary);
+        try
+        {
+            using var handle = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.Write);
+            RandomAccess.Write(handle, content, 0);
+            FileOps.Fsync(handle);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+
+        return temporary;
+    }
+
+    /// <summary>
     /// Makes the complete file TEMPORARY durable and renames it to TARGET (replacing it), then makes the rename durable.
     /// For writers that name their temporary file themselves (a pack being streamed in a staging directory).
     /// </summary>

@@ -194,6 +194,12 @@ public sealed class ImageStore(Repository repository)
     /// <summary>Builds a tree with BUILD (which stores file data through the writer) and records it as a version.</summary>
     /// <param name="compressionLevel">zstd level of the new pack (default: the store's).</param>
     public VersionResult Write(string image, string operation, string message, Func<ObjectWriter, MemoryTree> build,
+        bool always = false, ObjectId? expectedHead = null, int? compressionLevel = null) =>
+        WriteTrees(image, operation, message, writer => build(writer).Write(writer), always, expectedHead, compressionLevel);
+
+    /// <summary>As <see cref="Write"/>, for a BUILD that stores the version's trees itself (while it stores contents,
+    /// a capture) and returns the root and its counts.</summary>
+    public VersionResult WriteTrees(string image, string operation, string message, Func<ObjectWriter, (TreeEntry Root, TreeStats Stats)> build,
         bool always = false, ObjectId? expectedHead = null, int? compressionLevel = null)
     {
         Sidus.Store.Refs.RefStore.ValidateName(image, "image");
@@ -206,8 +212,7 @@ public sealed class ImageStore(Repository repository)
         }
 
         using var writer = compressionLevel is { } level ? Repository.CreateWriter(level) : Repository.CreateWriter();
-        var tree = build(writer);
-        var (root, stats) = tree.Write(writer);
+        var (root, stats) = build(writer);
         if (!always && Repository.Refs.Head(image) is { } head)
         {
             var current = Repository.ReadCommit(head);

@@ -113,6 +113,13 @@ public sealed class Repository : IDisposable
     /// <summary>Sees packs written since this repository was opened.</summary>
     public void ReloadObjects()
     {
+        // A pack is never rewritten (its name is its index's hash): the same names are the same packs, whose indexes
+        // need not be read again (a capture opens the store's set while ssh logs in, then takes the lock).
+        if (_packs is not null && _packs.PackNames.SequenceEqual(PackSet.NamesIn(PackDirectory)))
+        {
+            return;
+        }
+
         _packs?.Dispose();
         _packs = null;
     }

@@ -179,6 +179,41 @@ public sealed class CaptureTests : IDisposable
     }
 
     [Fact]
+    public void StateCache_IsWrittenWhileTheServerRecords_AndKeptOnlyWhenItDid()
+    {
+        var root = _store.Dir("golden");
+        Write(root, "etc/a", "aaaa");
+        var state = Path.Combine(root, "var/lib/sidus/capture.state");
+        Capture("golden", root, state);
+        var recorded = File.ReadAllBytes(state);
+        Write(root, "etc/a", "a change the server never records");
+
+        // The server's side by hand, up to the word it never sends: the tree, no contents wanted, then silence.
+        using var walker = PipeWalker.Capture(root, state);
+        CaptureProtocol.WriteRequest(walker.ToWalker, new CaptureRequest([], DryRun: false));
+        var receiver = new CaptureReceiver(walker.FromWalker, null);
+        receiver.ReceiveTree(CancellationToken.None);
+        walker.ToWalker.Write([CaptureProtocol.WantedAnswer, 0]);
+        walker.ToWalker.Flush();
+        receiver.ReceiveContents(null, [], CancellationToken.None);
+        // The new cache is written and flushed beside the old while the walker waits, so that recording it costs a
+        // rename once the server has spoken.
+        var staged = state + AtomicFile.TemporarySuffix;
+        for (var wait = 0; !File.Exists(staged) && wait < 200; wait++)
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.True(File.Exists(staged), "the walker writes its next state cache before the server's answer");
+        walker.ToWalker.Dispose(); // The server ends without its "recorded".
+        Assert.Equal(1, walker.Finish());
+
+        Assert.Equal(recorded, File.ReadAllBytes(state));
+        Assert.False(File.Exists(staged), "the cache of a capture never recorded is removed");
+        Assert.Contains("the server did not record the capture", walker.Errors);
+    }
+
+    [Fact]
     public void Recapture_ReadsAttributes_WhereTheStatMoved_OrTheCacheRecordedSome()
     {
         var root = _store.Dir("golden");

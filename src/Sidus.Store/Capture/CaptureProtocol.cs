@@ -21,9 +21,10 @@ public static class CaptureProtocol
     /// <summary>zstd level of the wire: the fastest that still halves a root tree's data.</summary>
     public const int WireLevel = 1;
 
-    /// <summary>zstd level of the packs a capture writes: level 6 (the store's) compresses slower than a gigabit link
-    /// brings the data (bench/RESULTS.md, "Capture"); level 3 keeps up, for about 5 % more space.</summary>
-    public const int StoreLevel = 3;
+    /// <summary>zstd level of what a capture compresses itself (chunks of large files, directories, contents whose
+    /// block was not kept): the wire's, as the blocks it keeps as they came. Level 6 (the store's) compresses slower
+    /// than a gigabit link brings the data (bench/RESULTS.md, "Capture"); level 1 costs about 8 % more space than 3.</summary>
+    public const int StoreLevel = WireLevel;
 
     /// <summary>Linux's PATH_MAX: no path in a tree is longer, so no deeper tree can be real.</summary>
     public const int MaxPathLength = 4096;

@@ -311,6 +311,19 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                     ArrayPool<byte>.Shared.Return(content.Buffer);
                 }
             }
+
+            try
+            {
+                // This thread's last frame is compressed here, beside the others' (the commit would do each in turn).
+                if (_writer is not null && Volatile.Read(ref _failure) is null)
+                {
+                    _writer.FlushBatch();
+                }
+            }
+            catch (IOException e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
         }
 
         public void Dispose()

@@ -113,15 +113,18 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
                 return 0;
             }
 
+            // Written while the server stores and records: only its rename waits for the server's word.
+            var staged = statePath is not null && !request.DryRun ? StageState() : null;
             if (fromServer.ReadByte() != CaptureProtocol.DoneAnswer)
             {
                 log.WriteLine("sidus-walk: the server did not record the capture");
+                DropStaged(staged);
                 return 1;
             }
 
-            if (statePath is not null && !request.DryRun)
+            if (staged is not null)
             {
-                SaveState();
+                CommitState(staged);
                 AfterRecorded?.Invoke();
             }
 
@@ -500,16 +503,46 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         }
     }
 
-    private void SaveState()
+    /// <summary>The state cache written beside its file and made durable; null when it cannot be (said on stderr).</summary>
+    private string? StageState()
     {
         try
         {
-            _record.Save(statePath!);
+            return AtomicFile.Stage(statePath!, _record.Encode());
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The capture is recorded; only the next one is slower (it hashes every file again).
+            // The capture goes on; only the next one is slower (it hashes every file again).
             log.WriteLine($"sidus-walk: cannot keep the state cache {statePath}: {e.Message}");
+            return null;
+        }
+    }
+
+    private void CommitState(string staged)
+    {
+        try
+        {
+            AtomicFile.Commit(staged, statePath!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.WriteLine($"sidus-walk: cannot keep the state cache {statePath}: {e.Message}");
+            DropStaged(staged);
+        }
+    }
+
+    /// <summary>A staged state cache of a capture the server did not record: it would describe a version that is not.</summary>
+    private static void DropStaged(string? staged)
+    {
+        if (staged is not null)
+        {
+            try
+            {
+                File.Delete(staged);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 

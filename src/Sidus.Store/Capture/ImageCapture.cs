@@ -36,6 +36,9 @@ public sealed record CaptureResult(
     public long WalkerBytes { get; init; }
 }
 
+/// <summary>What a capture reads from the store before the walker's tree: its excludes and the version it is laid over.</summary>
+public sealed record PreparedCapture(string Image, CaptureOptions Options, List<string> Excludes, SyncExcludes Excluded, ObjectId? HeadId, TreeEntry? Head);
+
 /// <summary>
 /// Makes a golden client's root a version of an image (docs/capture.md): asks the walker for the tree, asks for the
 /// contents the store lacks, stores them checked by their ids, and records the version only when all arrived. A
@@ -45,7 +48,14 @@ public sealed record CaptureResult(
 public static class ImageCapture
 {
     public static CaptureResult Run(ImageStore store, string image, string source, ICaptureChannel channel, CaptureOptions options,
-        IProgress<TransferProgress>? progress, CancellationToken cancellation)
+        IProgress<TransferProgress>? progress, CancellationToken cancellation) =>
+        Run(store, Prepare(store, image, options), source, channel, progress, cancellation);
+
+    /// <summary>
+    /// Reads what the capture of IMAGE needs from the store before the client answers, the indexes of every pack
+    /// included: the CLI does it while ssh logs in, not while the walker waits for its request.
+    /// </summary>
+    public static PreparedCapture Prepare(ImageStore store, string image, CaptureOptions options)
     {
         Refs.RefStore.ValidateName(image, "image");
         var excludes = CaptureExcludes.Combine(ImageExcludes(store.Repository, image), options.Excludes);
@@ -59,6 +69,18 @@ public static class ImageCapture
             throw new StoreException(e.Message, StoreErrorKind.Usage);
         }
 
+        // The version the capture is laid over: what it keeps of it (ExcludedPaths) is lost if another is written
+        // meanwhile, so the version is recorded only over this one.
+        var headId = store.Repository.Refs.Head(image);
+        var head = headId is { } h ? store.Repository.ReadCommit(h).Root : null;
+        _ = store.Repository.Objects.Count;
+        return new PreparedCapture(image, options, excludes, excluded, headId, head);
+    }
+
+    public static CaptureResult Run(ImageStore store, PreparedCapture prepared, string source, ICaptureChannel channel,
+        IProgress<TransferProgress>? progress, CancellationToken cancellation)
+    {
+        var (image, options, excludes, excluded, headId, head) = prepared;
         var idle = false;
         using var watch = new Timer(_ =>
         {
@@ -72,9 +94,6 @@ public static class ImageCapture
         try
         {
             CaptureProtocol.WriteRequest(channel.ToWalker, new CaptureRequest(excludes, options.DryRun));
-            // The version the capture is laid over: what it keeps of it (ExcludedPaths) is lost if another is written meanwhile.
-            var headId = store.Repository.Refs.Head(image);
-            var head = headId is { } h ? store.Repository.ReadCommit(h).Root : null;
             var tree = ExcludedPaths.KeepFrom(store.Repository, head, receiver.ReceiveTree(cancellation), excluded);
             if (options.DryRun)
             {
@@ -87,7 +106,7 @@ public static class ImageCapture
             var wantedCount = 0;
             var wantedBytes = 0L;
             var message = options.Message ?? $"capture of {receiver.Host} ({source})";
-            var version = store.Write(image, $"image capture {image}", message, writer =>
+            var version = store.WriteTrees(image, $"image capture {image}", message, writer =>
             {
                 // Asked for grouped as the import stores them (by extension, then name): similar files share frames.
                 var wanted = receiver.Contents.Where(c => !writer.Has(c.Key))
@@ -96,8 +115,31 @@ public static class ImageCapture
                     .Select(c => c.Key).ToList();
                 wantedCount = wanted.Count;
                 wantedBytes = wanted.Sum(id => receiver.Contents[id].Length);
-                Exchange(channel, receiver, writer, wanted, cancellation);
-                return tree;
+                // The version's directories are known now: stored on another thread while the contents come.
+                var trees = Task.Run(() =>
+                {
+                    var written = tree.Write(writer);
+                    writer.FlushBatch();
+                    return written;
+                });
+                try
+                {
+                    Exchange(channel, receiver, writer, wanted, cancellation);
+                }
+                finally
+                {
+                    // Never left running into a writer that a failure is about to dispose; its own failure is
+                    // thrown below.
+                    try
+                    {
+                        trees.Wait(CancellationToken.None);
+                    }
+                    catch (AggregateException)
+                    {
+                    }
+                }
+
+                return trees.GetAwaiter().GetResult();
             }, expectedHead: headId, compressionLevel: CaptureProtocol.StoreLevel);
             Done(channel);
             return Result(receiver, excludes, wantedCount, wantedBytes, version, null);

@@ -19,9 +19,9 @@ public sealed class PackSet : IDisposable
     public PackSet(string packDirectory)
     {
         Directory = packDirectory;
-        foreach (var idxPath in System.IO.Directory.EnumerateFiles(packDirectory, "pack-*.idx").Order(StringComparer.Ordinal))
+        foreach (var name in NamesIn(packDirectory))
         {
-            var name = Path.GetFileNameWithoutExtension(idxPath);
+            var idxPath = Path.Combine(packDirectory, name + ".idx");
             var packPath = Path.Combine(packDirectory, name + ".pack");
             SafeFileHandle file;
             try
@@ -43,6 +43,10 @@ public sealed class PackSet : IDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>The names of the packs in PACKDIRECTORY (each with its index), in the order a set opens them.</summary>
+    public static IEnumerable<string> NamesIn(string packDirectory) =>
+        System.IO.Directory.EnumerateFiles(packDirectory, "pack-*.idx").Order(StringComparer.Ordinal).Select(Path.GetFileNameWithoutExtension)!;
 
     public int Count => _index.Count;
 

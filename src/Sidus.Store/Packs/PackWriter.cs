@@ -17,6 +17,13 @@ public sealed class PackWriter : IDisposable
     private long _length;
     private bool _done;
 
+    // Write-back of the pack starts each time this many bytes were added (one flush at a time, beside the writes): the
+    // commit's flush then waits for the last few, not for the whole pack (18 ms of an 18 MB capture's commit).
+    private const long FlushEvery = 8 << 20;
+    private long _unflushed;
+    private Task _flushing = Task.CompletedTask;
+    private IOException? _flushFailure;
+
     public PackWriter(string stagingDirectory, string packDirectory)
     {
         _stagingDirectory = stagingDirectory;
@@ -57,11 +64,38 @@ public sealed class PackWriter : IDisposable
             }
 
             _length += compressed.Length;
+            _unflushed += compressed.Length;
+            if (_unflushed >= FlushEvery && _flushing.IsCompleted)
+            {
+                _unflushed = 0;
+                _flushing = Task.Run(FlushAhead);
+            }
+
             foreach (var o in objects)
             {
                 _records.Add(new IndexRecord(o.Id, o.Kind, offset, compressed.Length, rawLength, o.Offset, o.Length));
             }
         }
+    }
+
+    private void FlushAhead()
+    {
+        try
+        {
+            FileOps.Fsync(_file);
+        }
+        catch (IOException e)
+        {
+            // Linux reports a write-back error once: the commit's own flush may not see it again.
+            _flushFailure ??= e;
+        }
+    }
+
+    /// <summary>Waits for a flush begun ahead (the file is not closed under it); its failure, if any.</summary>
+    private IOException? AwaitFlush()
+    {
+        _flushing.Wait();
+        return _flushFailure;
     }
 
     /// <summary>Compresses and appends one frame of raw bytes.</summary>
@@ -100,6 +134,13 @@ public sealed class PackWriter : IDisposable
         {
             ObjectDisposedException.ThrowIf(_done, this);
             _done = true;
+            if (AwaitFlush() is { } failed)
+            {
+                _file.Dispose();
+                File.Delete(_tempPath);
+                throw WriteFailed(failed);
+            }
+
             if (_records.Count == 0)
             {
                 _file.Dispose();
@@ -147,6 +188,7 @@ public sealed class PackWriter : IDisposable
             if (!_done)
             {
                 _done = true;
+                AwaitFlush();
                 _file.Dispose();
                 File.Delete(_tempPath);
             }

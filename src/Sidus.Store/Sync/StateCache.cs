@@ -110,6 +110,12 @@ public sealed class StateCache
     public void Save(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.Write(path, Encode());
+    }
+
+    /// <summary>The cache as its file holds it.</summary>
+    public byte[] Encode()
+    {
         var w = new ByteWriter(64 + _records.Count * 96);
         w.Raw(Magic);
         w.Id(Commit);
@@ -134,7 +140,7 @@ public sealed class StateCache
         }
 
         w.Id(ObjectId.Hash(w.WrittenSpan));
-        AtomicFile.Write(path, w.WrittenSpan);
+        return w.WrittenSpan.ToArray();
     }
 
     private static StateCache Decode(ReadOnlySpan<byte> data)

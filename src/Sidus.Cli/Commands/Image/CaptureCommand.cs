@@ -59,11 +59,13 @@ public static class CaptureCommand
             var options = new CaptureOptions { Excludes = excludes, DryRun = result.GetValue(dryRun), Message = result.GetValue(message) };
             var walkerPath = Environment.GetEnvironmentVariable(WalkerVariable) ?? Path.Combine(AppContext.BaseDirectory, "sidus-walk");
             using var progress = new ConsoleProgress(!result.GetValue(quiet) && !asJson);
+            // The store is read while ssh logs in: the walker then has its request as soon as it starts.
+            var prepared = Task.Run(() => ImageCapture.Prepare(images, result.GetValue(name)!, options), ct);
             using var walker = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], result.GetValue(sudo));
             CaptureResult capture;
             try
             {
-                capture = ImageCapture.Run(images, result.GetValue(name)!, target.ToString(), walker, options, progress, ct) with { WalkerBytes = walker.WalkerBytes };
+                capture = ImageCapture.Run(images, prepared.GetAwaiter().GetResult(), target.ToString(), walker, progress, ct) with { WalkerBytes = walker.WalkerBytes };
             }
             catch (StoreException) when (walker.Finish(TimeSpan.FromSeconds(10)) is var (code, errors) && code is SshWalker.SshFailure or SshWalker.WrongArchitecture or SshWalker.NowhereToRun or SshWalker.SudoRefused)
             {
