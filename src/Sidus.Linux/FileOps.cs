@@ -86,6 +86,16 @@ public static class FileOps
         }
     }
 
+    /// <summary>Starts writing FILE's dirty pages back to disk and returns without waiting for them (no journal
+    /// commit, no cache flush: that stays the final <see cref="Fsync"/>'s).</summary>
+    public static void StartWriteBack(SafeFileHandle file)
+    {
+        if (Libc.sync_file_range((int)file.DangerousGetHandle(), 0, 0, Libc.SYNC_FILE_RANGE_WRITE) != 0)
+        {
+            throw LinuxException.FromLastError("sync_file_range");
+        }
+    }
+
     public static void SetOwner(SafeFileHandle file, uint uid, uint gid)
     {
         unsafe

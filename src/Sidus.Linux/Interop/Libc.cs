@@ -99,6 +99,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int syncfs(int fd);
 
+    public const uint SYNC_FILE_RANGE_WRITE = 2;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int flock(int fd, int operation);
 

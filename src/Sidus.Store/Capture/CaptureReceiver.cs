@@ -302,8 +302,10 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                         }
                     }
                 }
-                catch (Exception e) when (e is CaptureRefusedException or IOException)
+                catch (Exception e)
                 {
+                    // Any failure, not only a refusal: a worker that died would leave the reader waiting on a full
+                    // queue for ever. The others drain the queue, storing nothing more.
                     Interlocked.CompareExchange(ref _failure, e, null);
                 }
                 finally
@@ -320,7 +322,7 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
                     _writer.FlushBatch();
                 }
             }
-            catch (IOException e)
+            catch (Exception e)
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }

@@ -29,6 +29,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     private LocalFilesystems _local = null!;
     private SyncExcludes _excludes = SyncExcludes.None;
     private StateCache? _cache;
+    private string? _staged;
 
     /// <summary>
     /// A file whose ctime is this close to the walk's start (or after it) is hashed, but not kept in the state cache.
@@ -114,17 +115,18 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             }
 
             // Written while the server stores and records: only its rename waits for the server's word.
-            var staged = statePath is not null && !request.DryRun ? StageState() : null;
+            var keeps = statePath is not null && !request.DryRun;
+            _staged = keeps ? StageState() : null;
             if (fromServer.ReadByte() != CaptureProtocol.DoneAnswer)
             {
                 log.WriteLine("sidus-walk: the server did not record the capture");
-                DropStaged(staged);
+                DropStaged();
                 return 1;
             }
 
-            if (staged is not null)
+            if (keeps)
             {
-                CommitState(staged);
+                CommitState();
                 AfterRecorded?.Invoke();
             }
 
@@ -133,6 +135,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         catch (Exception caught) when (Unwrapped(caught) is IOException or UnauthorizedAccessException or ArgumentException or StoreException)
         {
             // The server shows the reason; the stream may be cut anywhere, so it also goes to stderr.
+            DropStaged();
             var e = Unwrapped(caught);
             log.WriteLine("sidus-walk: " + e.Message);
             try
@@ -518,24 +521,32 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
         }
     }
 
-    private void CommitState(string staged)
+    private void CommitState()
     {
+        if (_staged is null)
+        {
+            return;
+        }
+
         try
         {
-            AtomicFile.Commit(staged, statePath!);
+            AtomicFile.Commit(_staged, statePath!);
+            _staged = null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.WriteLine($"sidus-walk: cannot keep the state cache {statePath}: {e.Message}");
-            DropStaged(staged);
+            DropStaged();
         }
     }
 
-    /// <summary>A staged state cache of a capture the server did not record: it would describe a version that is not.</summary>
-    private static void DropStaged(string? staged)
+    /// <summary>Removes the staged state cache of a capture the server did not record: it would describe a version
+    /// that is not.</summary>
+    private void DropStaged()
     {
-        if (staged is not null)
+        if (_staged is { } staged)
         {
+            _staged = null;
             try
             {
                 File.Delete(staged);

@@ -5,9 +5,9 @@ using Sidus.Store.Formats;
 namespace Sidus.Store.Capture;
 
 /// <summary>
-/// The walker's half of the capture's byte stream: records are gathered into blocks of up to
-/// <see cref="CaptureProtocol.BlockTarget"/> bytes, each sent as one zstd frame (or raw, where libzstd is missing or
-/// the data does not shrink). Block header: kind byte (0 raw, 1 zstd), varint raw length, varint stored length.
+/// The walker's half of the capture's byte stream: records are gathered into blocks of about
+/// <see cref="CaptureProtocol.BlockTarget"/> bytes (up to <see cref="CaptureProtocol.MaxBlock"/> to hold a content
+/// whole), each sent as one zstd frame (or raw, where libzstd is missing or the data does not shrink). Block header: kind byte (0 raw, 1 zstd), varint raw length, varint stored length.
 /// </summary>
 public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireLevel) : Stream
 {
@@ -214,7 +214,8 @@ public sealed class BlockReader(Stream input) : Formats.ReadOnlyStream
         _position = 0;
         _length = raw;
         _storedLength = stored;
-        _compressed = kind == 1;
+        // Kept as a frame of the store only when it is one as the store makes them (one frame, checksummed).
+        _compressed = kind == 1 && KeptFrames is not null && Zstd.IsOneCheckedFrame(_stored.AsSpan(0, stored));
         return true;
     }
 

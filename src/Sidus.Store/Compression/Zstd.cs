@@ -103,6 +103,29 @@ public static unsafe partial class Zstd
         return t_cctx;
     }
 
+    /// <summary>
+    /// Whether FRAME is exactly one standard zstd frame carrying a content checksum, as <see cref="Compress"/> makes
+    /// them: what the store may keep as one of its frames when another program compressed it (a capture's wire block).
+    /// Several frames joined, a skippable frame, or one without its checksum would decompress, but break the promise
+    /// that every frame of a pack catches its own damage.
+    /// </summary>
+    public static bool IsOneCheckedFrame(ReadOnlySpan<byte> frame)
+    {
+        // Magic number 0xFD2FB528 (little-endian), then the frame header descriptor, whose bit 2 is the checksum flag.
+        if (frame.Length < 5 || frame[0] != 0x28 || frame[1] != 0xB5 || frame[2] != 0x2F || frame[3] != 0xFD || (frame[4] & 0x04) == 0)
+        {
+            return false;
+        }
+
+        nuint size;
+        fixed (byte* f = frame)
+        {
+            size = ZSTD_findFrameCompressedSize(f, (nuint)frame.Length);
+        }
+
+        return ZSTD_isError(size) == 0 && size == (nuint)frame.Length;
+    }
+
     private static void ThrowIfError(nuint code, string what)
     {
         if (ZSTD_isError(code) != 0)
@@ -133,6 +156,9 @@ public static unsafe partial class Zstd
 
     [LibraryImport(Lib)]
     private static partial nuint ZSTD_decompressDCtx(nint dctx, byte* dst, nuint dstCapacity, byte* src, nuint srcSize);
+
+    [LibraryImport(Lib)]
+    private static partial nuint ZSTD_findFrameCompressedSize(byte* src, nuint srcSize);
 
     [LibraryImport(Lib)]
     private static partial uint ZSTD_isError(nuint code);

@@ -61,7 +61,26 @@ public static class CaptureCommand
             using var progress = new ConsoleProgress(!result.GetValue(quiet) && !asJson);
             // The store is read while ssh logs in: the walker then has its request as soon as it starts.
             var prepared = Task.Run(() => ImageCapture.Prepare(images, result.GetValue(name)!, options), ct);
-            using var walker = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], result.GetValue(sudo));
+            WalkerProcess started;
+            try
+            {
+                started = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], result.GetValue(sudo));
+            }
+            catch
+            {
+                // Not left reading a store that is closed as the error goes out (its own error is the lesser one).
+                try
+                {
+                    prepared.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                }
+
+                throw;
+            }
+
+            using var walker = started;
             CaptureResult capture;
             try
             {
