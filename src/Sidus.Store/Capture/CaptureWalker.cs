@@ -49,7 +49,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     public int Run(CancellationToken cancellation)
     {
         _racyFrom = (DateTimeOffset.UtcNow - RacyWindow).ToUnixTimeSeconds();
-        var output = new BlockWriter(toServer);
+        var output = new BlockWriter(toServer, compressors: Environment.ProcessorCount);
         try
         {
             var request = CaptureProtocol.ReadRequest(fromServer);
