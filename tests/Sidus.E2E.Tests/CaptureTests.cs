@@ -193,6 +193,22 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.Contains("Nothing was recorded", nowhere.Error);
             Assert.Equal(0, client.Ssh("cd / && umount /root /var/tmp /tmp /var/lib/sidus && mount -o remount,exec /dev/shm").Code);
 
+            // A login that prints before the capture's script runs (a chatty startup file): refused, saying what to
+            // change. One that never answers (a startup file waiting on something): cut off after --timeout.
+            client.KeyOptions("command=\"echo Welcome to the lab; eval \\\"$SSH_ORIGINAL_COMMAND\\\"\"");
+            var chatty = Sidus(home, ["image", "capture", "minimal", client.Url, .. client.CaptureOptions()], expectSuccess: false);
+            output.WriteLine("a login that prints: " + chatty.Error.Trim());
+            Assert.Contains("printed 'Welcome to the lab' before the capture's script ran", chatty.Error);
+            client.KeyOptions("command=\"cat >/dev/null\"");
+            var clock = Stopwatch.StartNew();
+            var hung = Sidus(home, ["image", "capture", "minimal", client.Url, "--timeout", "3", .. client.CaptureOptions()], expectSuccess: false);
+            output.WriteLine($"a login that never answers, after {clock.Elapsed.TotalSeconds:0.0} s: " + hung.Error.Trim());
+            Assert.Contains("gave no answer in 3 s", hung.Error);
+            Assert.Contains("Nothing was recorded", hung.Error);
+            Assert.InRange(clock.Elapsed.TotalSeconds, 3, 60);
+            client.KeyOptions("");
+            Assert.Equal(2, ImageVersions(home, "minimal").Count);
+
             // Another architecture: refused before the walker is written anywhere.
             var uname = Path.Combine(tree, "bin/uname");
             File.Delete(uname);

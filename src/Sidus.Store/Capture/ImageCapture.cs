@@ -150,7 +150,7 @@ public static class ImageCapture
             if (idle)
             {
                 throw new StoreException(
-                    $"the client sent nothing for {options.IdleLimit.TotalSeconds:0} s and was cut off; nothing was recorded", StoreErrorKind.Failure);
+                    $"the client sent nothing for {options.IdleLimit.TotalSeconds:0} s and was cut off (--timeout); nothing was recorded", StoreErrorKind.Failure);
             }
 
             // The walker writes its failure to stderr too (the stream may be cut anywhere): said once is enough.

@@ -30,6 +30,11 @@ public static class SshWalker
 
     private const int DdBlock = 65536;
 
+    // Start's wait for the script's first line.
+    private const int Waiting = 0;
+    private const int Answered = 1;
+    private const int CutOff = 2;
+
     /// <summary>
     /// glibc's allocator settings for the ssh client. When the capture reads slower than the client sends (the server
     /// stores as it receives), ssh holds the difference in its channel buffer, which it grows by copying into a fresh
@@ -119,8 +124,11 @@ public static class SshWalker
 
     /// <summary>
     /// Connects and starts the walker: the client's kept copy when it is this walker, else the one at WALKERPATH, sent.
+    /// A client that has not answered within ANSWERLIMIT of ssh's start (a login, or a shell's startup file, that
+    /// waits on something) is cut off.
     /// </summary>
-    public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options, bool sudo = false)
+    public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options, TimeSpan answerLimit,
+        bool sudo = false)
     {
         var ssh = ExternalTool.Require("ssh", "openssh-client");
         byte[] program;
@@ -138,6 +146,15 @@ public static class SshWalker
             {
                 ["GLIBC_TUNABLES"] = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } set ? set + ":" + SshMallocTunables : SshMallocTunables,
             });
+        // Waiting for the script's answer, then answered or cut off: whichever comes first holds.
+        var state = Waiting;
+        using var watch = new Timer(_ =>
+        {
+            if (Interlocked.CompareExchange(ref state, CutOff, Waiting) == Waiting)
+            {
+                process.Abort();
+            }
+        }, null, answerLimit, Timeout.InfiniteTimeSpan);
         try
         {
             process.ToWalker.Write(Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(program)) + "\n"));
@@ -146,6 +163,11 @@ public static class SshWalker
             // Compressed only when asked for: during the login (a quarter of a second) ssh's key exchange needs the
             // CPU, and a client that kept this walker needs no copy.
             var answer = ReadLine(process.FromWalker);
+            if (Interlocked.CompareExchange(ref state, Answered, Waiting) == CutOff)
+            {
+                throw new IOException("cut off as it answered");
+            }
+
             if (answer == SendAnswer)
             {
                 var walker = Gzip(program);
@@ -170,6 +192,15 @@ public static class SshWalker
             // ssh or the script ended before the walker ran: their own words say why.
             var (code, errors) = process.Finish(TimeSpan.FromSeconds(30));
             process.Dispose();
+            if (Volatile.Read(ref state) == CutOff)
+            {
+                throw new StoreException(
+                    $"{target} gave no answer in {answerLimit.TotalSeconds:0} s (a login, or a startup file of the client's shell, that waits?)" +
+                    (errors.Trim().Length > 0 ? $"; ssh said: {errors.Trim()}" : "") +
+                    $"\ncheck that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host} true' returns at once, or give a longer --timeout. Nothing was recorded.",
+                    StoreErrorKind.Failure);
+            }
+
             throw Failed(target, code, errors);
         }
 

@@ -85,6 +85,11 @@ internal sealed class GoldenClient : IDisposable
     public string[] CaptureOptions(string? knownHosts = null) =>
         ["--identity", ClientKey, "--ssh-option", $"UserKnownHostsFile={knownHosts ?? KnownHosts}", "--ssh-option", "GlobalKnownHostsFile=/dev/null"];
 
+    /// <summary>Sets the options of the test key's line in authorized_keys (command="..." stands in for what a login
+    /// runs before the capture's script); "" gives the plain key back.</summary>
+    public void KeyOptions(string options) =>
+        File.WriteAllText(Path.Combine(_work, "authorized_keys"), (options.Length > 0 ? options + " " : "") + File.ReadAllText(ClientKey + ".pub"));
+
     /// <summary>Runs a shell command on the client (inside its chroot, as the walker sees it).</summary>
     public (int Code, string Output) Ssh(string command) =>
         Tool.TryRun(TimeSpan.FromSeconds(60), Tool.Require("ip", "iproute2"),

@@ -29,6 +29,19 @@ public static class CaptureCommand
         };
         var sudo = new Option<bool>("--sudo") { Description = "Log in as USER and run the walker as root with sudo -n (USER needs a sudo rule that asks no password)" };
         var message = new Option<string?>("--message", "-m") { Description = "What this version is (default: capture of HOST (ADDRESS))" };
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Give up when the client sends nothing for this long, its login included",
+            DefaultValueFactory = _ => (int)new CaptureOptions().IdleLimit.TotalSeconds,
+            HelpName = "SECONDS",
+        };
+        timeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() <= 0)
+            {
+                result.AddError("--timeout must be at least 1 second");
+            }
+        });
         var json = GlobalOptions.Json();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr" };
         var command = new Command("capture", """
@@ -44,7 +57,7 @@ public static class CaptureCommand
             last one.
             """)
         {
-            name, client, exclude, excludeFile, dryRun, identity, sshOption, sudo, message, json, quiet, CommandRunner.Wait,
+            name, client, exclude, excludeFile, dryRun, identity, sshOption, sudo, message, timeout, json, quiet, CommandRunner.Wait,
         };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
         {
@@ -56,7 +69,10 @@ public static class CaptureCommand
             }
 
             var asJson = result.GetValue(json);
-            var options = new CaptureOptions { Excludes = excludes, DryRun = result.GetValue(dryRun), Message = result.GetValue(message) };
+            var options = new CaptureOptions
+            {
+                Excludes = excludes, DryRun = result.GetValue(dryRun), Message = result.GetValue(message), IdleLimit = TimeSpan.FromSeconds(result.GetValue(timeout)),
+            };
             var walkerPath = Environment.GetEnvironmentVariable(WalkerVariable) ?? Path.Combine(AppContext.BaseDirectory, "sidus-walk");
             using var progress = new ConsoleProgress(!result.GetValue(quiet) && !asJson);
             // The store is read while ssh logs in: the walker then has its request as soon as it starts.
@@ -64,7 +80,7 @@ public static class CaptureCommand
             WalkerProcess started;
             try
             {
-                started = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], result.GetValue(sudo));
+                started = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], options.IdleLimit, result.GetValue(sudo));
             }
             catch
             {
