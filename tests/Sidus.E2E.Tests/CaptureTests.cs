@@ -98,6 +98,20 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.True((long)third["walker_bytes"]! > 500_000, "a kept walker that does not start is sent again");
             Assert.Equal(File.ReadAllBytes(Walker.Value), File.ReadAllBytes(kept));
 
+            // Two captures of one client at once: one records the change; the other records nothing, saying the image
+            // moved while it ran (or, started after it, finds no change). The store stays whole.
+            File.AppendAllText(root.Inside("/etc/issue"), "changed for two captures at once\n");
+            var both = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+                Sidus(home, ["image", "capture", "golden", client.Url, .. client.CaptureOptions()], expectSuccess: false))).ToArray();
+            foreach (var (code, _, error) in both.Select(t => t.Result))
+            {
+                output.WriteLine($"two at once: exit {code}: {error.Trim()}");
+                Assert.True(code == 0 || error.Contains("got a new version while this ran", StringComparison.Ordinal), error);
+            }
+
+            Assert.Equal(3, ImageVersions(home, "golden").Count);
+            Sidus(home, "store", "verify");
+
             // Host keys: an unknown one and a changed one are refused, and nothing is recorded.
             var empty = Path.Combine(home, "empty_known_hosts");
             File.WriteAllText(empty, "");
@@ -112,7 +126,7 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.NotEqual(0, mismatch.Code);
             Assert.Contains("host key", mismatch.Error);
             output.WriteLine("changed host key: " + mismatch.Error.Trim());
-            Assert.Equal(2, ImageVersions(home, "golden").Count);
+            Assert.Equal(3, ImageVersions(home, "golden").Count);
 
             // kill -9 of the capture while contents travel: the store is as it was, the next capture completes.
             KillMidCapture(home, client);
