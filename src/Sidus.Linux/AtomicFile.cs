@@ -15,7 +15,7 @@ public static class AtomicFile
     public static void Write(string path, ReadOnlySpan<byte> content)
     {
         var bytes = content.ToArray();
-        Write(path, stream => stream.Write(bytes));
+        Produce(path, temporary => WriteNew(temporary, bytes, durable: false)); // the commit makes it durable
     }
 
     /// <summary>Replaces PATH with TEXT (UTF-8, no byte order mark).</summary>
@@ -40,18 +40,7 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(produce);
         var full = Path.GetFullPath(path);
-        var temporary = full + TemporarySuffix;
-        File.Delete(temporary);
-        try
-        {
-            produce(temporary);
-            Commit(temporary, full);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        CommitOrRemove(Prepare(full, produce), full);
     }
 
     /// <summary>
@@ -61,21 +50,49 @@ public static class AtomicFile
     /// </summary>
     public static string Stage(string path, ReadOnlySpan<byte> content)
     {
-        var temporary = Path.GetFullPath(path) + TemporarySuffix;
+        var bytes = content.ToArray();
+        return Prepare(Path.GetFullPath(path), temporary => WriteNew(temporary, bytes, durable: true));
+    }
+
+    private static void WriteNew(string temporary, byte[] bytes, bool durable)
+    {
+        using var handle = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.Write);
+        RandomAccess.Write(handle, bytes, 0);
+        if (durable)
+        {
+            FileOps.Fsync(handle);
+        }
+    }
+
+    /// <summary>FULL's temporary file, made by PRODUCE after any left by an earlier writer is removed; removed again
+    /// when PRODUCE fails.</summary>
+    private static string Prepare(string full, Action<string> produce)
+    {
+        var temporary = full + TemporarySuffix;
         File.Delete(temporary);
         try
         {
-            using var handle = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.Write);
-            RandomAccess.Write(handle, content, 0);
-            FileOps.Fsync(handle);
+            produce(temporary);
+            return temporary;
         }
         catch
         {
             File.Delete(temporary);
             throw;
         }
+    }
 
-        return temporary;
+    private static void CommitOrRemove(string temporary, string target)
+    {
+        try
+        {
+            Commit(temporary, target);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     /// <summary>

@@ -202,7 +202,7 @@ public sealed class CaptureRefusalTests : IDisposable
             new CaptureOptions { IdleLimit = TimeSpan.FromSeconds(2) }, null, CancellationToken.None));
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
-        Assert.Equal("the client sent nothing for 2 s and was cut off; nothing was recorded", e.Message);
+        Assert.Equal("the client sent nothing for 2 s and was cut off (--timeout); nothing was recorded", e.Message);
         Assert.True(walker.Aborted);
         Assert.Equal(before, StoreListing.Of(_store.Home));
         walker.Finish();

@@ -332,13 +332,7 @@ public sealed class CaptureReceiver(Stream fromWalker, IProgress<TransferProgres
         {
             // After a refusal the reader stops: the workers drain what is queued (storing nothing more) and end.
             _queue.CompleteAdding();
-            try
-            {
-                Task.WaitAll(_threads);
-            }
-            catch (AggregateException)
-            {
-            }
+            Task.WhenAll(_threads).WaitEnded();
 
             _queue.Dispose();
         }

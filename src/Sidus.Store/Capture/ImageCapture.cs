@@ -130,13 +130,7 @@ public static class ImageCapture
                 {
                     // Never left running into a writer that a failure is about to dispose; its own failure is
                     // thrown below.
-                    try
-                    {
-                        trees.Wait(CancellationToken.None);
-                    }
-                    catch (AggregateException)
-                    {
-                    }
+                    trees.WaitEnded();
                 }
 
                 return trees.GetAwaiter().GetResult();

@@ -91,7 +91,8 @@ public sealed class PackWriter : IDisposable
         }
         catch (IOException e)
         {
-            // Linux reports a write-back error once: the commit's own flush may not see it again.
+            // sync_file_range only starts the write-back: an error of the write itself reaches the commit's fsync.
+            // What it may report here (a failed earlier write-back, seen once by Linux) is kept for that commit.
             _flushFailure ??= e;
         }
     }

@@ -85,13 +85,7 @@ public static class CaptureCommand
             catch
             {
                 // Not left reading a store that is closed as the error goes out (its own error is the lesser one).
-                try
-                {
-                    prepared.Wait(CancellationToken.None);
-                }
-                catch (AggregateException)
-                {
-                }
+                prepared.WaitEnded();
 
                 throw;
             }
