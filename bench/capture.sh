@@ -10,8 +10,10 @@
 #              walker's state cache matches v1, rsync's directory holds v1
 #   unchanged  the same again (no goal in the issue: shows the fixed cost of each, ssh's login included)
 # Wall time and bytes on the wire (both directions, at the client's veth end) for each; then the median of each, the
-# spread (min-max) and the ratios against the issue's goals. Both leave out the same paths: capture's defaults
-# (src/Sidus.Store/Capture/CaptureExcludes.cs, read from the source so the lists never drift apart).
+# spread (min-max) and the ratios against the issue's goals. Sidus's time includes its flush (the store syncs before it
+# records the version); rsync does not flush, and the time a `sync` takes right after it is shown beside it. Both
+# leave out the same paths: capture's defaults (src/Sidus.Store/Capture/CaptureExcludes.cs, read from the source so
+# the lists never drift apart).
 #
 #   bench/capture.sh [RUNS] [RATE]   (default 3 runs, no rate limit; needs root, rsync, openssh-server/-client, bc)
 # RATE (e.g. 1gbit) shapes the client -> server direction, which carries the tree, with tbf (a real link's limit).
@@ -111,7 +113,7 @@ ssh_options=(-i "$work/ssh/client_key" -o IdentitiesOnly=yes -o BatchMode=yes -o
 for _ in $(seq 50); do ip netns exec "$srv" ssh "${ssh_options[@]}" "root@$cip" true 2>/dev/null && break; sleep 0.2; done
 ip netns exec "$srv" ssh "${ssh_options[@]}" "root@$cip" true || { cat "$work/sshd.log" >&2; echo "sshd did not start" >&2; exit 1; }
 
-declare -A T B
+declare -A T B F
 
 capture() {
   measure "$srv" "sidus.$1" "$2" "$sidus_aot" --home "$work/home" image capture "$image" "ssh://root@$cip" \
@@ -121,6 +123,9 @@ pull() {
   measure "$srv" "rsync.$1" "$2" rsync -aHAX --numeric-ids --delete -e "ssh ${ssh_options[*]}" --rsync-path="$rsync_path" \
     "${rsync_excludes[@]}" "root@$cip:/" "$work/pulled/"
 }
+# A capture returns once its version is on disk (the store flushes before it records); rsync's copy is still in the
+# page cache when it ends: how long writing it out takes, right after it (not in rsync's time).
+flush_after() { local s e; s=$(date +%s.%N); sync; e=$(date +%s.%N); F[$1]="${F[$1]:-} $(echo "$e - $s" | bc)"; }
 
 for run in $(seq "$runs"); do
   client_at 1
@@ -128,14 +133,14 @@ for run in $(seq "$runs"); do
   # Alternate who goes first, so neither always meets the colder cache.
   if (( run % 2 )); then order="sidus rsync"; else order="rsync sidus"; fi
   for tool in $order; do
-    if [[ $tool == sidus ]]; then capture first "$run"; else pull first "$run"; fi
+    if [[ $tool == sidus ]]; then capture first "$run"; else pull first "$run"; flush_after rsync.first; fi
   done
   client_at 2
   for tool in $order; do
-    if [[ $tool == sidus ]]; then capture recapture "$run"; else pull recapture "$run"; fi
+    if [[ $tool == sidus ]]; then capture recapture "$run"; else pull recapture "$run"; flush_after rsync.recapture; fi
   done
   for tool in $order; do
-    if [[ $tool == sidus ]]; then capture unchanged "$run"; else pull unchanged "$run"; fi
+    if [[ $tool == sidus ]]; then capture unchanged "$run"; else pull unchanged "$run"; flush_after rsync.unchanged; fi
   done
 done
 
@@ -165,9 +170,18 @@ done
 # paired CASE: sidus's time over rsync's of each run (the two measured back to back), the load's drift cancelled.
 paired() { paste <(tr ' ' '\n' <<< "${T[sidus.$1]}" | grep -v '^$') <(tr ' ' '\n' <<< "${T[rsync.$1]}" | grep -v '^$') | awk '{ printf "%.3f ", $1 / $2 }'; }
 per_run() { printf 'per run %.3f (%s)' "$(median <<< "$(paired "$1")")" "$(spread %.3f <<< "$(paired "$1")")"; }
+for case in first recapture unchanged; do
+  printf 'rsync.%-10s a sync after it: %.3f s median (%s)\n' "$case" "$(median <<< "${F[rsync.$case]}")" "$(spread %.3f <<< "${F[rsync.$case]}")"
+done
 echo "== ratios sidus/rsync (goal): of the medians; the median (min-max) of each run's own ratio"
 echo "first time       $(ratio "$(median <<< "${T[sidus.first]}")" "$(median <<< "${T[rsync.first]}")")  $(per_run first)  (<= 1)"
 echo "first bytes      $(ratio "$(median <<< "${B[sidus.first]}")" "$(median <<< "${B[rsync.first]}")")"
 echo "recapture time   $(ratio "$(median <<< "${T[sidus.recapture]}")" "$(median <<< "${T[rsync.recapture]}")")  $(per_run recapture)  (<= 0.5)"
 echo "recapture bytes  $(ratio "$(median <<< "${B[sidus.recapture]}")" "$(median <<< "${B[rsync.recapture]}")")  (<= 1)"
 echo "unchanged time   $(ratio "$(median <<< "${T[sidus.unchanged]}")" "$(median <<< "${T[rsync.unchanged]}")")  $(per_run unchanged)  (no goal: the fixed cost)"
+# rsync's time with the sync after it: a copy as durable as sidus's version when each command returns.
+durable() { paste <(tr ' ' '\n' <<< "${T[rsync.$1]}" | grep -v '^$') <(tr ' ' '\n' <<< "${F[rsync.$1]}" | grep -v '^$') | awk '{ printf "%.3f ", $1 + $2 }'; }
+echo "== ratios sidus/(rsync + its sync): both on disk when they end (no goal; shown for what each promises)"
+for case in first recapture; do
+  printf '%-16s %s\n' "$case time" "$(ratio "$(median <<< "${T[sidus.$case]}")" "$(median <<< "$(durable "$case")")")"
+done
