@@ -7,7 +7,7 @@ using Sidus.Store.Capture;
 // --state point it at any directory, for tests and benchmarks.
 const string usage = """
     Usage: sidus-walk capture [--root DIR] [--state FILE | --no-state] [--remove DIR]
-                             [--keep-as FILE]
+                             [--keep-as FILE | --forget]
            sidus-walk probe [SHA256]
 
     The golden client's side of `sidus image capture`: started by the server over ssh, it reads the
@@ -22,6 +22,9 @@ const string usage = """
       --keep-as FILE once the server has recorded the capture, copy this walker to FILE
                      (named sidus-walk-ID, beside the state cache) for the next capture,
                      and remove the other walkers kept there
+      --forget       once the server has recorded the capture, remove the state cache
+                     and the walkers earlier captures kept, and their directory if
+                     nothing else is in it (with --no-state: nothing is left behind)
     """;
 
 switch (args)
@@ -47,6 +50,7 @@ static int Capture(string[] options)
     string? state = null;
     var keepState = true;
     string? keepAs = null;
+    var forget = false;
     for (var i = 0; i < options.Length; i++)
     {
         switch (options[i])
@@ -63,6 +67,9 @@ static int Capture(string[] options)
             case "--keep-as" when i + 1 < options.Length:
                 keepAs = options[++i];
                 break;
+            case "--forget":
+                forget = true;
+                break;
             case "--remove" when i + 1 < options.Length:
                 RemoveOwnCopy(options[++i]);
                 break;
@@ -78,7 +85,9 @@ static int Capture(string[] options)
     using var output = Console.OpenStandardOutput();
     var walker = new CaptureWalker(input, output, root, keepState ? state : null, Console.Error)
     {
-        AfterRecorded = keepAs is null ? null : () => KeptWalker.Keep("/proc/self/exe", keepAs, Console.Error),
+        AfterRecorded = keepAs is not null ? () => KeptWalker.Keep("/proc/self/exe", keepAs, Console.Error)
+            : forget ? () => KeptWalker.Forget(state, Console.Error)
+            : null,
     };
     return walker.Run(CancellationToken.None);
 }

@@ -138,6 +138,22 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
 
             CaptureThroughSudo(home, root, client, Path.Combine(checkout, "sudo"), excluded);
+
+            // --keep-nothing: the walker is sent (the kept copy is not used), no state cache is kept, and what earlier
+            // captures kept is removed; a file of another program in /var/lib/sidus stays, and so does the directory.
+            var others = root.Inside("/var/lib/sidus/agent.state");
+            File.WriteAllText(others, "a node agent's own file");
+            File.AppendAllText(root.Inside("/etc/issue"), "changed for a capture that keeps nothing\n");
+            var bare = CaptureJson(home, client, "golden", null, "--keep-nothing");
+            output.WriteLine("--keep-nothing: " + bare);
+            Assert.True((bool)bare["result"]!["created"]!);
+            Assert.True((long)bare["walker_bytes"]! > 500_000, "the walker kept on the client is not used");
+            Assert.Equal([others], Directory.GetFileSystemEntries(root.Inside("/var/lib/sidus")));
+            File.Delete(others);
+            var last = CaptureJson(home, client, "golden", null, "--keep-nothing");
+            Assert.False((bool)last["result"]!["created"]!);
+            Assert.False(Directory.Exists(root.Inside("/var/lib/sidus")), "nothing of sidus is left on the client");
+            Assert.Equal("", client.Ssh("ls -d /dev/shm/sidus-walk.* /tmp/sidus-walk.* 2>/dev/null; true").Output.Trim());
         }
         finally
         {

@@ -41,7 +41,8 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
 
     /// <summary>
     /// Called once the server has recorded the capture and the state cache is saved (never for a dry run, which
-    /// leaves the client as it was): sidus-walk keeps a copy of itself there for the next capture.
+    /// leaves the client as it was): sidus-walk keeps a copy of itself there for the next capture, or removes what
+    /// earlier captures kept (--forget).
     /// </summary>
     public Action? AfterRecorded { get; init; }
     private long _racyFrom;
@@ -127,6 +128,10 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
             if (keeps)
             {
                 CommitState();
+            }
+
+            if (!request.DryRun)
+            {
                 AfterRecorded?.Invoke();
             }
 

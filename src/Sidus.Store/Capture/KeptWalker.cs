@@ -73,6 +73,43 @@ public static class KeptWalker
         }
     }
 
+    /// <summary>
+    /// Removes what captures keep on the client beside STATEPATH: the state cache (and a staged one), the kept walkers
+    /// (and copies a killed capture left), then the directory when nothing else is in it. Nothing else there is
+    /// touched (a node's agent may keep its own files in /var/lib/sidus).
+    /// </summary>
+    public static void Forget(string statePath, TextWriter log)
+    {
+        var dir = Path.GetDirectoryName(statePath)!;
+        try
+        {
+            File.Delete(statePath);
+            File.Delete(statePath + AtomicFile.TemporarySuffix);
+            if (!Directory.Exists(dir))
+            {
+                return;
+            }
+
+            foreach (var kept in new DirectoryInfo(dir).EnumerateFiles(Prefix + "*"))
+            {
+                var name = kept.Name;
+                if (IsKeptName(name) || (name.EndsWith(".new", StringComparison.Ordinal) && name.Length > Prefix.Length + 64 && IsKeptName(name[..(Prefix.Length + 64)])))
+                {
+                    kept.Delete();
+                }
+            }
+
+            if (!Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                Directory.Delete(dir);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.WriteLine($"sidus-walk: cannot remove what earlier captures kept in {dir}: {e.Message}");
+        }
+    }
+
     /// <summary>Whether PROGRAM's SHA-256 is ID: a copy torn or damaged on the client's disk may still start, and
     /// would then fail every capture.</summary>
     public static bool IsWhole(string program, string id)

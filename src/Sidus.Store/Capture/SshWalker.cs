@@ -50,7 +50,9 @@ public static class SshWalker
     /// <summary>The script's first line when it needs the walker sent.</summary>
     public const string SendAnswer = "send";
 
-    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo, $3 = the kept walkers' path prefix; the
+    // $1 = the walker's architecture, $2 = "sudo" to run it through sudo, $3 = the kept walkers' path prefix, $4 =
+    // "keep" (use and keep a walker and the state cache on the client) or "nothing" (--keep-nothing: send the walker,
+    // keep no state, and remove what earlier captures kept once this one is recorded); the
     // walker's SHA-256 comes on the input's first line (hashed while ssh logs in, not before it starts). The script answers "kept" or "send" on its first line; whatever can refuse the capture (the architecture, sudo)
     // is checked before, so a refusal moves no walker. A kept walker runs only when it hashes to its name ("probe ID":
     // a torn or damaged copy that would still start is sent and kept again). After "send", the input's first line
@@ -63,17 +65,18 @@ public static class SshWalker
         [ "$m" = "$1" ] || { echo "sidus: the client is $m, and this sidus has a walker for $1 only" >&2; exit 97; }
         read -r id
         k=$3$id
-        if [ "$2" != sudo ] && [ -x "$k" ] && "$k" probe "$id" </dev/null >/dev/null 2>&1; then
+        if [ "$2" != sudo ] && [ "$4" = keep ] && [ -x "$k" ] && "$k" probe "$id" </dev/null >/dev/null 2>&1; then
           echo kept
           exec "$k" capture
         fi
         run=
         keep="--keep-as $k"
+        [ "$4" = keep ] || keep="--no-state --forget"
         if [ "$2" = sudo ]; then
           command -v sudo >/dev/null 2>&1 || { echo "sidus: --sudo, but the client has no sudo" >&2; exit 96; }
           e=$(sudo -n true 2>&1) || { echo "sidus: sudo refused $(id -un) without a password: $e" >&2; exit 96; }
           run="sudo -n --"
-          keep=
+          [ "$4" != keep ] || keep=
         fi
         echo send
         read -r n r
@@ -127,8 +130,10 @@ public static class SshWalker
     /// A client that has not answered within ANSWERLIMIT of ssh's start (a login, or a shell's startup file, that
     /// waits on something) is cut off.
     /// </summary>
+    /// <param name="keepNothing">Leave nothing on the client: no state cache, no kept walker, and those of earlier
+    /// captures removed once this one is recorded.</param>
     public static WalkerProcess Start(SshTarget target, string walkerPath, string? identity, IReadOnlyList<string> options, TimeSpan answerLimit,
-        bool sudo = false)
+        bool sudo = false, bool keepNothing = false)
     {
         var ssh = ExternalTool.Require("ssh", "openssh-client");
         byte[] program;
@@ -141,7 +146,7 @@ public static class SshWalker
             throw new StoreException($"cannot read the walker {walkerPath} ({e.Message}): run ./sidus once (it builds sidus-walk next to the sidus binary)", StoreErrorKind.NotFound);
         }
 
-        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")} {KeptWalker.PathFor("")}"),
+        var process = WalkerProcess.Start(ssh, Arguments(target, identity, options, $"/bin/sh -c '{Script}' sidus-walk {Architecture} {(sudo ? "sudo" : "-")} {KeptWalker.PathFor("")} {(keepNothing ? "nothing" : "keep")}"),
             new Dictionary<string, string?>
             {
                 ["GLIBC_TUNABLES"] = Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { Length: > 0 } set ? set + ":" + SshMallocTunables : SshMallocTunables,

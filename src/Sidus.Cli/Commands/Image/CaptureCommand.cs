@@ -27,6 +27,11 @@ public static class CaptureCommand
             Description = "An ssh -o option (ProxyJump=bastion, UserKnownHostsFile=FILE...); repeatable. Host keys are always checked",
             HelpName = "OPTION",
         };
+        var keepNothing = new Option<bool>("--keep-nothing")
+        {
+            Description = "Leave nothing on the client: no state cache, no copy of the walker, and those an earlier capture " +
+                          "kept removed (the next capture hashes every file and sends the walker again)",
+        };
         var sudo = new Option<bool>("--sudo") { Description = "Log in as USER and run the walker as root with sudo -n (USER needs a sudo rule that asks no password)" };
         var message = new Option<string?>("--message", "-m") { Description = "What this version is (default: capture of HOST (ADDRESS))" };
         var timeout = new Option<int>("--timeout")
@@ -47,17 +52,18 @@ public static class CaptureCommand
         var command = new Command("capture", """
             Capture a running machine (a golden client) over SSH as a new version of an
             image. Sidus sends its walker (sidus-walk) over ssh and runs it: the client
-            needs only sshd. A copy is kept beside its state cache in /var/lib/sidus
-            (left out of every capture) for the next capture. The walker reads the root and the client's other
-            local filesystems byte for byte (no /proc, /sys, /run, /tmp contents, no
-            network or FUSE mounts), leaves out machine state (SSH host keys,
-            machine-id, leases, logs: see docs/capture.md), the image's
+            needs only sshd. The walker reads the root and the client's other local
+            filesystems byte for byte (no /proc, /sys, /run, /tmp contents, no network
+            or FUSE mounts), leaves out machine state (SSH host keys, machine-id,
+            leases, logs: see docs/capture.md), the image's
             /etc/sidus/capture.exclude and --exclude, and sends only the contents the
-            store lacks, compressed. A recapture hashes only files changed since the
-            last one.
+            store lacks, compressed. A state cache and a copy of the walker are kept
+            in /var/lib/sidus on the client (left out of every capture): a recapture
+            hashes only the files changed since the last one, and sends no program
+            (--keep-nothing leaves nothing there).
             """)
         {
-            name, client, exclude, excludeFile, dryRun, identity, sshOption, sudo, message, timeout, json, quiet, CommandRunner.Wait,
+            name, client, exclude, excludeFile, dryRun, identity, sshOption, sudo, keepNothing, message, timeout, json, quiet, CommandRunner.Wait,
         };
         command.SetAction((result, cancellation) => CommandRunner.Run(result, cancellation, (images, ct) =>
         {
@@ -80,7 +86,7 @@ public static class CaptureCommand
             WalkerProcess started;
             try
             {
-                started = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], options.IdleLimit, result.GetValue(sudo));
+                started = SshWalker.Start(target, walkerPath, result.GetValue(identity), result.GetValue(sshOption) ?? [], options.IdleLimit, result.GetValue(sudo), result.GetValue(keepNothing));
             }
             catch
             {
