@@ -150,6 +150,7 @@ public sealed class CaptureTests(ITestOutputHelper output)
             Assert.True((long)bare["walker_bytes"]! > 500_000, "the walker kept on the client is not used");
             Assert.Equal([others], Directory.GetFileSystemEntries(root.Inside("/var/lib/sidus")));
             File.Delete(others);
+            CaptureJson(home, client, "golden"); // keeps its state cache and walker again
             var last = CaptureJson(home, client, "golden", null, "--keep-nothing");
             Assert.False((bool)last["result"]!["created"]!);
             Assert.False(Directory.Exists(root.Inside("/var/lib/sidus")), "nothing of sidus is left on the client");

@@ -50,7 +50,8 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     public int Run(CancellationToken cancellation)
     {
         _racyFrom = (DateTimeOffset.UtcNow - RacyWindow).ToUnixTimeSeconds();
-        var output = new BlockWriter(toServer, compressors: Environment.ProcessorCount);
+        // At most 8 blocks compressed at once (a block in flight holds 2-3 MB): more cores would wait for the link.
+        var output = new BlockWriter(toServer, compressors: Math.Min(Environment.ProcessorCount, 8));
         try
         {
             var request = CaptureProtocol.ReadRequest(fromServer);

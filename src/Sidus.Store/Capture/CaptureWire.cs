@@ -104,34 +104,34 @@ public sealed class BlockWriter(Stream output, int level = CaptureProtocol.WireL
     /// <summary>A block as it travels: its header, then STORED (the compressed bytes, or the raw ones).</summary>
     private sealed record PackedBlock(byte[] Header, byte[] Raw, byte[]? Compressed, int Stored);
 
+    /// <summary>RAW's first USED bytes as a block: compressed, or raw where that does not shrink them or zstd fails
+    /// (a block lost there would leave the stream cut mid-record, and the walker's own failure unreadable).</summary>
     private static PackedBlock Pack(byte[] raw, int used, int level)
     {
         var compressed = Zstd.Available ? ArrayPool<byte>.Shared.Rent(Zstd.CompressBound(used)) : null;
-        try
+        var stored = int.MaxValue;
+        if (compressed is not null)
         {
-            var stored = compressed is null ? int.MaxValue : Zstd.Compress(raw.AsSpan(0, used), compressed, level);
-            var useZstd = stored < used;
-            var header = new ByteWriter(16);
-            header.Byte(useZstd ? (byte)1 : (byte)0);
-            header.Varint((ulong)used);
-            header.Varint((ulong)(useZstd ? stored : used));
-            if (!useZstd && compressed is not null)
+            try
             {
-                ArrayPool<byte>.Shared.Return(compressed);
+                stored = Zstd.Compress(raw.AsSpan(0, used), compressed, level);
+            }
+            catch (InvalidOperationException)
+            {
             }
 
-            return new PackedBlock(header.WrittenSpan.ToArray(), raw, useZstd ? compressed : null, useZstd ? stored : used);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(raw);
-            if (compressed is not null)
+            if (stored >= used)
             {
                 ArrayPool<byte>.Shared.Return(compressed);
+                compressed = null;
             }
-
-            throw;
         }
+
+        var header = new ByteWriter(16);
+        header.Byte(compressed is null ? (byte)0 : (byte)1);
+        header.Varint((ulong)used);
+        header.Varint((ulong)(compressed is null ? used : stored));
+        return new PackedBlock(header.WrittenSpan.ToArray(), raw, compressed, compressed is null ? used : stored);
     }
 
     private void WriteOut(Task<PackedBlock> compressing)

@@ -80,26 +80,27 @@ public static class KeptWalker
     /// </summary>
     public static void Forget(string statePath, TextWriter log)
     {
+        statePath = Path.GetFullPath(statePath);
         var dir = Path.GetDirectoryName(statePath)!;
         try
         {
-            File.Delete(statePath);
-            File.Delete(statePath + AtomicFile.TemporarySuffix);
             if (!Directory.Exists(dir))
             {
                 return;
             }
 
-            foreach (var kept in new DirectoryInfo(dir).EnumerateFiles(Prefix + "*"))
+            var ours = new DirectoryInfo(dir).EnumerateFiles().Where(file =>
+                file.FullName == statePath || file.FullName == statePath + AtomicFile.TemporarySuffix || IsKeptName(file.Name) ||
+                (file.Name.EndsWith(".new", StringComparison.Ordinal) && file.Name.Length > Prefix.Length + 64 && IsKeptName(file.Name[..(Prefix.Length + 64)])));
+            var removed = 0;
+            foreach (var file in ours.ToList())
             {
-                var name = kept.Name;
-                if (IsKeptName(name) || (name.EndsWith(".new", StringComparison.Ordinal) && name.Length > Prefix.Length + 64 && IsKeptName(name[..(Prefix.Length + 64)])))
-                {
-                    kept.Delete();
-                }
+                file.Delete();
+                removed++;
             }
 
-            if (!Directory.EnumerateFileSystemEntries(dir).Any())
+            // Only a directory that held what captures keep: one the image or an agent made stays as it is.
+            if (removed > 0 && !Directory.EnumerateFileSystemEntries(dir).Any())
             {
                 Directory.Delete(dir);
             }

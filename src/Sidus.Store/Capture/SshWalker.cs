@@ -194,10 +194,12 @@ public static class SshWalker
         }
         catch (IOException e) when (e is not StoreException)
         {
-            // ssh or the script ended before the walker ran: their own words say why.
+            // ssh or the script ended before the walker ran: their own words say why. Claimed before waiting for
+            // its end, so that the watch firing meanwhile never passes an early failure off as no answer.
+            var cutOff = Interlocked.CompareExchange(ref state, Answered, Waiting) == CutOff;
             var (code, errors) = process.Finish(TimeSpan.FromSeconds(30));
             process.Dispose();
-            if (Volatile.Read(ref state) == CutOff)
+            if (cutOff)
             {
                 throw new StoreException(
                     $"{target} gave no answer in {answerLimit.TotalSeconds:0} s (a login, or a startup file of the client's shell, that waits?)" +

@@ -9,6 +9,8 @@ public static class CaptureCommand
     /// <summary>The walker sent to the client, when not the sidus-walk beside sidus (tests, other builds).</summary>
     public const string WalkerVariable = "SIDUS_WALKER";
 
+    private const int MaxTimeout = 7 * 24 * 3600;
+
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = "Image to add a version to (created if new)" };
@@ -42,9 +44,9 @@ public static class CaptureCommand
         };
         timeout.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() <= 0)
+            if (result.GetValueOrDefault<int>() is <= 0 or > MaxTimeout)
             {
-                result.AddError("--timeout must be at least 1 second");
+                result.AddError($"--timeout must be from 1 to {MaxTimeout} seconds (a week)");
             }
         });
         var json = GlobalOptions.Json();
