@@ -40,7 +40,7 @@ public sealed class CaptureWalker(Stream fromServer, Stream toServer, string roo
     internal TimeSpan RacyWindow { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Called once the server has recorded the capture and the state cache is saved (never for a dry run, which
+    /// Called once the server has recorded the capture and any state cache is saved (never for a dry run, which
     /// leaves the client as it was): sidus-walk keeps a copy of itself there for the next capture, or removes what
     /// earlier captures kept (--forget).
     /// </summary>

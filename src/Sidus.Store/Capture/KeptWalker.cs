@@ -52,7 +52,7 @@ public static class KeptWalker
             foreach (var other in new DirectoryInfo(dir).EnumerateFiles(Prefix + "*"))
             {
                 var older = IsKeptName(other.Name) && other.Name != name;
-                var abandoned = other.Name.EndsWith(".new", StringComparison.Ordinal) && other.LastWriteTimeUtc < DateTime.UtcNow - AbandonedAfter;
+                var abandoned = IsCopyBeingWritten(other.Name) && other.LastWriteTimeUtc < DateTime.UtcNow - AbandonedAfter;
                 if (older || abandoned)
                 {
                     other.Delete();
@@ -90,8 +90,7 @@ public static class KeptWalker
             }
 
             var ours = new DirectoryInfo(dir).EnumerateFiles().Where(file =>
-                file.FullName == statePath || file.FullName == statePath + AtomicFile.TemporarySuffix || IsKeptName(file.Name) ||
-                (file.Name.EndsWith(".new", StringComparison.Ordinal) && file.Name.Length > Prefix.Length + 64 && IsKeptName(file.Name[..(Prefix.Length + 64)])));
+                file.FullName == statePath || file.FullName == statePath + AtomicFile.TemporarySuffix || IsKeptName(file.Name) || IsCopyBeingWritten(file.Name));
             var removed = 0;
             foreach (var file in ours.ToList())
             {
@@ -125,6 +124,10 @@ public static class KeptWalker
             return false;
         }
     }
+
+    /// <summary>A kept walker's name, then ".PID.new": the copy <see cref="Keep"/> writes before renaming it.</summary>
+    private static bool IsCopyBeingWritten(string name) =>
+        name.EndsWith(".new", StringComparison.Ordinal) && name.Length > Prefix.Length + 64 && IsKeptName(name[..(Prefix.Length + 64)]);
 
     /// <summary>sidus-walk- and 64 lowercase hex digits (no Regex: the walker is kept small).</summary>
     private static bool IsKeptName(string name) =>

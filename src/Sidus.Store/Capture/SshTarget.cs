@@ -46,6 +46,9 @@ public sealed record SshTarget(string? User, string Host, int? Port)
         return new SshTarget(user, host, port);
     }
 
+    /// <summary>[USER@]HOST, as the admin would give it to ssh by hand.</summary>
+    public string Destination => (User is null ? "" : User + "@") + Host;
+
     public override string ToString() =>
         "ssh://" + (User is null ? "" : User + "@") + (Host.Contains(':') ? $"[{Host}]" : Host) + (Port is { } p ? $":{p}" : "");
 

@@ -204,7 +204,7 @@ public static class SshWalker
                 throw new StoreException(
                     $"{target} gave no answer in {answerLimit.TotalSeconds:0} s (a login, or a startup file of the client's shell, that waits?)" +
                     (errors.Trim().Length > 0 ? $"; ssh said: {errors.Trim()}" : "") +
-                    $"\ncheck that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host} true' returns at once, or give a longer --timeout. Nothing was recorded.",
+                    $"\ncheck that 'ssh {target.Destination} true' returns at once, or give a longer --timeout. Nothing was recorded.",
                     StoreErrorKind.Failure);
             }
 
@@ -246,7 +246,7 @@ public static class SshWalker
             // A program that dies on a signal (a crash) makes ssh end with 255 too: its own words are then no ssh's.
             SshFailure when errors.Contains("Unhandled exception", StringComparison.Ordinal) =>
                 "the walker failed on the client (its error above); nothing was changed there",
-            SshFailure => $"ssh could not reach or log in to {target}: check that 'ssh {(target.User is null ? "" : target.User + "@")}{target.Host}' works without a password (a key, --identity, or an agent)",
+            SshFailure => $"ssh could not reach or log in to {target}: check that 'ssh {target.Destination}' works without a password (a key, --identity, or an agent)",
             WrongArchitecture => "capture that client with a sidus built for its architecture",
             NowhereToRun => "where they are mounted noexec, remount one of them without it for the capture (mount -o remount,exec /tmp), or log in as a user whose home allows programs",
             SudoRefused => $"give {target.User ?? "that user"} a sudo rule that asks no password (in /etc/sudoers.d/: '{target.User ?? "USER"} ALL=(root) NOPASSWD: ALL'; the walker's path is new each time), or log in as root",
